@@ -1,0 +1,40 @@
+# Two commands: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: run test unit integration contract bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e . 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import connexion, orjson" && touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import connexion, schemathesis, openapi_core, hypothesis" && touch $@ $(VENV)/.installed
+
+## Start the server on SQLite with a ready demo tenant; prints base URL and token.
+run: $(VENV)/.installed
+	$(BIN)/scimdock serve --demo --host $(HOST) --port $(PORT)
+
+## Install everything and run every test: unit, integration over HTTP, contract.
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests contract_tests
+
+unit: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q tests/unit
+
+integration: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q tests/integration
+
+contract: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q contract_tests
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .hypothesis

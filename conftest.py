@@ -1,0 +1,191 @@
+"""Shared fixtures: a real scimdock server (uvicorn, SQLite file) per test
+session, tenants and keys made with the real CLI, and an HTTP client that
+checks every response against openapi/scim.yaml with openapi-core."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+
+ROOT = Path(__file__).resolve().parent
+SPEC = ROOT / "openapi" / "scim.yaml"
+_OPENAPI: OpenAPI | None = None
+
+
+def openapi() -> OpenAPI:
+    global _OPENAPI
+    if _OPENAPI is None:
+        _OPENAPI = OpenAPI.from_file_path(str(SPEC))
+    return _OPENAPI
+
+
+def cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the real ``scimdock`` CLI against ``db``."""
+    return subprocess.run(
+        [sys.executable, "-m", "scimdock", "--db", str(db), *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running ``scimdock serve`` process."""
+
+    db: Path
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base(self) -> str:
+        return f"{self.origin}/scim/v1"
+
+    def tenant(self, name: str, *, enabled: bool = True) -> str:
+        """Create a tenant (SCIM on unless ``enabled=False``) and return a token."""
+        out = cli(self.db, "tenant", "create", name)
+        assert out.returncode == 0, out.stderr
+        if enabled:
+            out = cli(self.db, "tenant", "enable-scim", name)
+            assert out.returncode == 0, out.stderr
+        return self.key(name)
+
+    def key(self, tenant: str) -> str:
+        out = cli(self.db, "key", "create", "--tenant", tenant, "--json")
+        assert out.returncode == 0, out.stderr
+        return str(json.loads(out.stdout)["token"])
+
+
+def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
+    db = tmp / "scimdock.db"
+    port = free_port()
+    environ = {**os.environ, "SCIMDOCK_VALIDATE_RESPONSES": "1", **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scimdock", "--db", str(db), "serve", "--port", str(port),
+         "--log-level", "warning", *extra],
+        cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "wb"),
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError((tmp / "server.log").read_text())
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/scim/v1/ServiceProviderConfig").status_code == 200:
+                return Server(db, port, process)
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("server did not start in 30 s")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+class Client:
+    """httpx over the live server; every response is validated against the
+    OpenAPI document (status, headers, body schema)."""
+
+    def __init__(self, server: Server, token: str | None, *, validate: bool = True) -> None:
+        self.server = server
+        self.validate = validate
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=server.base, headers=headers, timeout=30)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if "json" in kwargs and "content" not in kwargs:
+            body = kwargs.pop("json")
+            kwargs["content"] = json.dumps(body)
+            kwargs.setdefault("headers", {}).setdefault("Content-Type", "application/scim+json")
+        response = self.http.request(method, path, **kwargs)
+        if self.validate:
+            check_response(response)
+        return response
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kw)
+
+
+def check_response(response: httpx.Response) -> None:
+    """Validate one response against the document with openapi-core."""
+    req = response.request
+    url = req.url
+    path = url.path
+    assert path.startswith("/scim/v1"), path
+    request = MockRequest(
+        f"{url.scheme}://{url.netloc.decode()}/scim/v1", req.method, path[len("/scim/v1"):] or "/",
+        args=dict(url.params), headers=dict(req.headers),
+        data=req.content, content_type=req.headers.get("content-type", "application/json"),
+    )
+    mock = MockResponse(
+        response.content, status_code=response.status_code,
+        headers=dict(response.headers),
+        content_type=response.headers.get("content-type", "application/json"),
+    )
+    if response.status_code in (204, 304) or response.status_code >= 400:
+        # Error and empty bodies are checked by the document's Error schema below.
+        if response.status_code >= 400:
+            body = response.json()
+            assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"], body
+            assert body["status"] == str(response.status_code), body
+            assert response.headers["content-type"].startswith("application/scim+json")
+        return
+    openapi().validate_response(request, mock)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("scimdock"))
+    yield srv
+    stop_server(srv)
+
+
+_counter = iter(range(10**9))
+
+
+@pytest.fixture
+def tenant_name() -> str:
+    return f"t{os.getpid()}x{next(_counter)}"
+
+
+@pytest.fixture
+def client(server: Server, tenant_name: str) -> Client:
+    """A client of a fresh tenant of its own (SCIM enabled)."""
+    return Client(server, server.tenant(tenant_name))

@@ -1,0 +1,77 @@
+"""Discovery resources (RFC 7644 §4; RFC 7643 §5, §6, §7), generated from
+:mod:`core.schema` so they always say what the server really does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.representation import list_response
+from core.schema import RESOURCE_TYPES, SCHEMAS, ResourceType
+
+SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+RT_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+
+
+def service_provider_config(base_url: str, *, max_results: int, docs_url: str) -> dict[str, Any]:
+    """RFC 7643 §5. Bulk and changePassword are not offered; sort, filter,
+    PATCH and ETags are."""
+    return {
+        "schemas": [SPC_SCHEMA],
+        "documentationUri": docs_url,
+        "patch": {"supported": True},
+        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": True, "maxResults": max_results},
+        "changePassword": {"supported": False},
+        "sort": {"supported": True},
+        "etag": {"supported": True},
+        "authenticationSchemes": [
+            {
+                "type": "oauthbearertoken",
+                "name": "Bearer token",
+                "description": "Authorization: Bearer <Base64 of key id:secret>",
+                "primary": True,
+            },
+            {
+                "type": "httpbasic",
+                "name": "HTTP Basic",
+                "description": "The key id as user name and the secret as password.",
+                "specUri": "https://www.rfc-editor.org/rfc/rfc7617",
+            },
+        ],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": f"{base_url}/ServiceProviderConfig",
+        },
+    }
+
+
+def resource_type(rt: ResourceType, base_url: str) -> dict[str, Any]:
+    """RFC 7643 §6."""
+    return {
+        "schemas": [RT_SCHEMA],
+        "id": rt.id,
+        "name": rt.id,
+        "description": rt.description,
+        "endpoint": rt.endpoint,
+        "schema": rt.schema.id,
+        "schemaExtensions": [{"schema": s.id, "required": False} for s in rt.extensions],
+        "meta": {"resourceType": "ResourceType", "location": f"{base_url}/ResourceTypes/{rt.id}"},
+    }
+
+
+def resource_types(base_url: str) -> dict[str, Any]:
+    items = [resource_type(rt, base_url) for rt in RESOURCE_TYPES.values()]
+    return list_response(items, len(items), 1)
+
+
+def schema(schema_id: str, base_url: str) -> dict[str, Any] | None:
+    """RFC 7643 §7: one schema by URN (case-insensitive), or ``None``."""
+    for s in SCHEMAS.values():
+        if s.id.lower() == schema_id.lower():
+            return s.to_dict(f"{base_url}/Schemas/{s.id}")
+    return None
+
+
+def schemas(base_url: str) -> dict[str, Any]:
+    items = [s.to_dict(f"{base_url}/Schemas/{s.id}") for s in SCHEMAS.values()]
+    return list_response(items, len(items), 1)

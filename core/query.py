@@ -1,0 +1,56 @@
+"""List and search requests (RFC 7644 §3.4.2, §3.4.3) turned into one
+resolved query the store can run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.errors import ScimError, bad_request
+from core.filter import parse_attr_path, parse_filter, resolve_attr_path, resolve_filter
+from core.filter.ast import AttrPath, Filter
+from core.paging import Page, page
+from core.schema import ResourceType
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Filter, sort and page, with every attribute path resolved."""
+
+    filter: Filter | None = None
+    sort_by: AttrPath | None = None
+    descending: bool = False
+    offset: int = 0
+    count: int = 100
+
+
+def build_query(
+    rt: ResourceType,
+    *,
+    filter: str | None,
+    sort_by: str | None,
+    sort_order: str | None,
+    start_index: int | None,
+    count: int | None,
+    max_results: int,
+    lenient: bool = True,
+) -> tuple[ListQuery, Page]:
+    """Parse and resolve the query parameters of a list or search request.
+
+    A malformed or unsupported filter is a 400 ``invalidFilter``
+    (§3.4.2.2); an unknown ``sortBy`` attribute a 400 ``invalidValue``;
+    ``sortOrder`` defaults to ascending (§3.4.2.3).
+    """
+    resolved: Filter | None = None
+    if filter is not None and filter.strip():
+        resolved = resolve_filter(parse_filter(filter), rt, lenient=lenient)
+    sort_path: AttrPath | None = None
+    if sort_by:
+        try:
+            sort_path = resolve_attr_path(parse_attr_path(sort_by), rt)
+        except ScimError as exc:
+            raise bad_request("invalidValue", f"sortBy: {exc.detail}") from None
+    order = (sort_order or "ascending").lower()
+    if order not in ("ascending", "descending"):
+        raise bad_request("invalidValue", "sortOrder must be 'ascending' or 'descending'")
+    p = page(start_index, count, max_results)
+    return ListQuery(resolved, sort_path, order == "descending", p.offset, p.count), p

@@ -1,0 +1,26 @@
+"""Thin HTTP edges, one function per operationId of openapi/ (in snake case).
+
+They translate between HTTP and the protocol core and store; they decide
+nothing. :func:`resolve` is the Connexion resolver from operationId to
+function.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from handlers import discovery, users
+
+_MODULES = (users, discovery)
+
+
+def resolve(operation_id: str) -> Callable[..., Any]:
+    """``listUsers`` → :func:`handlers.users.list_users`."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", operation_id).lower()
+    for module in _MODULES:
+        func = getattr(module, name, None)
+        if callable(func):
+            return func
+    raise LookupError(f"no handler for operationId {operation_id!r}")

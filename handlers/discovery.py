@@ -1,0 +1,40 @@
+"""Discovery endpoints (RFC 7644 §4): ServiceProviderConfig, ResourceTypes,
+Schemas. They describe the server, not a tenant, and need no credential."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from core import discovery
+from core.errors import not_found
+from core.schema import RESOURCE_TYPES
+from handlers.http import base_url, scim
+from handlers.runtime import current
+
+
+async def get_service_provider_config() -> Response:
+    settings = current().settings
+    return scim(discovery.service_provider_config(
+        base_url(), max_results=settings.max_results, docs_url=settings.docs_url))
+
+
+async def list_resource_types() -> Response:
+    return scim(discovery.resource_types(base_url()))
+
+
+async def get_resource_type(id: str) -> Response:
+    for rt in RESOURCE_TYPES.values():
+        if rt.id.lower() == id.lower():
+            return scim(discovery.resource_type(rt, base_url()))
+    raise not_found(f"ResourceType {id} not found")
+
+
+async def list_schemas() -> Response:
+    return scim(discovery.schemas(base_url()))
+
+
+async def get_schema(id: str) -> Response:
+    found = discovery.schema(id, base_url())
+    if found is None:
+        raise not_found(f"Schema {id} not found")
+    return scim(found)

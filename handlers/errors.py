@@ -1,0 +1,124 @@
+"""Every failure leaves as a SCIM Error (RFC 7644 §3.12).
+
+Connexion raises RFC 7807 problems for what it rejects (validation, auth,
+media type) and Starlette raises HTTP exceptions for routing (404, 405);
+the core raises :class:`ScimError`. All of them become one body shape with
+``status`` as a string and the ``scimType`` the RFC defines for the case.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import orjson
+from connexion.exceptions import BadRequestProblem, ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from core.errors import ScimError
+
+log = logging.getLogger("scimdock")
+
+SCIM_JSON = "application/scim+json"
+#: Sent with every 401 (RFC 7235 §4.1); the token is the Base64 key pair.
+WWW_AUTHENTICATE = 'Bearer realm="scimdock", Basic realm="scimdock", charset="UTF-8"'
+
+
+def response(error: ScimError, headers: dict[str, str] | None = None) -> ConnexionResponse:
+    hdrs = dict(headers or {})
+    if error.status == 401:
+        hdrs["WWW-Authenticate"] = WWW_AUTHENTICATE
+    return ConnexionResponse(
+        status_code=error.status,
+        mimetype=SCIM_JSON,
+        content_type=SCIM_JSON,
+        body=orjson.dumps(error.to_dict()),
+        headers=hdrs,
+    )
+
+
+def scim_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, ScimError)
+    return response(exc)
+
+
+def problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """A Connexion problem (request validation, security, media type)."""
+    assert isinstance(exc, ProblemException)
+    detail = str(exc.detail or exc.title or "").strip().split("\n", 1)[0]
+    scim_type = None
+    if exc.status == 400:
+        scim_type = _bad_request_type(exc, detail)
+        if isinstance(exc.__context__, json.JSONDecodeError):
+            detail = f"Request body is not valid JSON: {detail}"
+    return response(ScimError(exc.status, detail, scim_type), _headers(exc))
+
+
+def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Routing errors: unknown path (404), method not allowed (405).
+
+    A 405 carries ``Allow`` with exactly the methods the document gives the
+    path (RFC 9110 §15.5.6); Starlette would list only one operation's.
+    """
+    assert isinstance(exc, HTTPException)
+    headers = _headers(exc)
+    if exc.status_code == 405:
+        allowed = allowed_methods(request.url.path)
+        detail = f"Method {request.method} not allowed here; allowed: {', '.join(allowed)}"
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+        headers["Allow"] = ", ".join(allowed)
+    elif exc.status_code == 404:
+        detail = f"No such endpoint: {request.url.path}"
+    else:
+        detail = str(exc.detail)
+    return response(ScimError(exc.status_code, detail), headers)
+
+
+def undecodable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """A body that is not UTF-8 cannot be JSON (RFC 8259 §8.1)."""
+    return response(ScimError(400, "Request body is not valid UTF-8 JSON", "invalidSyntax"))
+
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_ROUTES: list[tuple[re.Pattern[str], list[str]]] = []
+
+
+def install_routes(paths: dict[str, Any], base_path: str) -> None:
+    """Remember each documented path and its methods, for ``Allow``."""
+    _ROUTES.clear()
+    for template, item in paths.items():
+        pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(base_path + template))
+        methods = sorted(m.upper() for m in item if m in _HTTP_METHODS)
+        _ROUTES.append((re.compile(f"^{pattern}/?$"), methods))
+
+
+def allowed_methods(path: str) -> list[str]:
+    for pattern, methods in _ROUTES:
+        if pattern.match(path):
+            return methods
+    return []
+
+
+def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """A bug: logged with its traceback, answered as a SCIM 500."""
+    log.error("unhandled error", exc_info=exc)
+    return response(ScimError(500, "Internal server error"))
+
+
+def _bad_request_type(exc: ProblemException, detail: str) -> str:
+    """``invalidSyntax`` for a body that is not JSON or missing (RFC 7644
+    §3.12: "The request body message structure was invalid"), else
+    ``invalidValue`` (the body or a parameter breaks the schema)."""
+    if isinstance(exc.__context__, json.JSONDecodeError) or (
+        isinstance(exc, BadRequestProblem) and detail.lower().startswith(
+            ("request body must not be empty", "requestbody is required"))):
+        return "invalidSyntax"
+    return "invalidValue"
+
+
+def _headers(exc: Any) -> dict[str, str]:
+    headers = getattr(exc, "headers", None) or {}
+    return {k: v for k, v in dict(headers).items() if k.lower() != "content-type"}

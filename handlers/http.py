@@ -1,0 +1,43 @@
+"""Small HTTP helpers shared by the handlers: SCIM responses, the caller's
+tenant, the base URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from connexion import request
+from connexion.context import context
+from starlette.responses import Response
+
+from handlers.runtime import current
+
+SCIM_JSON = "application/scim+json"
+BASE_PATH = "/scim/v1"
+
+
+def scim(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A response with an ``application/scim+json`` body (RFC 7644 §3.1)."""
+    return Response(orjson.dumps(body), status, headers, media_type=SCIM_JSON)
+
+
+def empty(status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(b"", status, headers)
+
+
+def tenant_id() -> int:
+    """The tenant of the authenticated credential (set by handlers.security)."""
+    return int(context["token_info"]["tenant_id"])
+
+
+def base_url() -> str:
+    """``https://host/scim/v1`` as the client addressed us, for ``meta.location``."""
+    settings = current().settings
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = request.headers.get("host") or request.url.netloc
+    return f"{request.url.scheme}://{host}{BASE_PATH}"
+
+
+def header(name: str) -> str | None:
+    return request.headers.get(name)

@@ -1,0 +1,48 @@
+"""What the handlers run against: the store and the settings of this process.
+
+The application factory (:func:`scimdock.app.create_app`) installs one
+:class:`Runtime` before serving; handlers read it with :func:`current`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from store.base import Store
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Server settings (see docs/configuration.md)."""
+
+    #: Host suffix under which the first label names the tenant
+    #: (``acme.localhost`` → ``acme``); hosts outside it carry no tenant.
+    domain: str = "localhost"
+    #: Largest page a list returns (``filter.maxResults``).
+    max_results: int = 1000
+    #: Accept the documented identity-provider deviations (docs/compatibility.md).
+    lenient: bool = True
+    #: Fixed public base URL (``https://acme.example.com/scim/v1``) for
+    #: ``meta.location``; by default it is built from the request.
+    public_url: str | None = None
+    docs_url: str = "https://github.com/scimdock/scimdock/tree/main/docs"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    store: Store
+    settings: Settings
+
+
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime) -> None:
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("handlers.runtime.install() was not called")
+    return _current

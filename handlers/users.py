@@ -1,0 +1,112 @@
+"""``/Users`` operations (RFC 7644 §3.3–§3.6). Each function is the
+operationId of openapi/scim.yaml in snake case; it translates HTTP to core
+and store calls and back, and decides nothing itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from core import representation
+from core.patch import apply_patch
+from core.projection import parse_attribute_list, project
+from core.query import build_query
+from core.resource import normalize_resource, replace_resource
+from core.schema import USER
+from handlers.http import base_url, empty, header, scim, tenant_id
+from handlers.runtime import current
+from store.base import UserRecord
+
+
+def _render(record: UserRecord, attributes: str | None = None,
+            excluded: str | None = None) -> dict[str, Any]:
+    full = representation.resource(
+        USER, record.doc, id=record.id, created=record.created,
+        last_modified=record.last_modified, version=record.version, base_url=base_url(),
+    )
+    return project(full, USER, parse_attribute_list(attributes), parse_attribute_list(excluded))
+
+
+def _one(record: UserRecord, status: int = 200, attributes: str | None = None,
+         excluded: str | None = None) -> Response:
+    body = _render(record, attributes, excluded)
+    headers = {"ETag": representation.etag(record.version)}
+    if status == 201:
+        headers["Location"] = body["meta"]["location"]
+    return scim(body, status, headers)
+
+
+async def create_user(body: dict[str, Any], attributes: str | None = None,
+                      excludedAttributes: str | None = None) -> Response:
+    runtime = current()
+    doc = normalize_resource(body, USER, lenient=runtime.settings.lenient)
+    record = runtime.store.create_user(tenant_id(), doc)
+    return _one(record, 201, attributes, excludedAttributes)
+
+
+async def get_user(id: str, attributes: str | None = None,
+                   excludedAttributes: str | None = None) -> Response:
+    record = current().store.get_user(tenant_id(), id)
+    if representation.etag_matches(header("If-None-Match"), record.version):
+        return empty(304, {"ETag": representation.etag(record.version)})
+    return _one(record, 200, attributes, excludedAttributes)
+
+
+async def list_users(filter: str | None = None, startIndex: int | None = None,
+                     count: int | None = None, sortBy: str | None = None,
+                     sortOrder: str | None = None, attributes: str | None = None,
+                     excludedAttributes: str | None = None) -> Response:
+    runtime = current()
+    query, page = build_query(
+        USER, filter=filter, sort_by=sortBy, sort_order=sortOrder, start_index=startIndex,
+        count=count, max_results=runtime.settings.max_results, lenient=runtime.settings.lenient,
+    )
+    total, records = runtime.store.list_users(tenant_id(), query)
+    resources = [_render(r, attributes, excludedAttributes) for r in records]
+    return scim(representation.list_response(resources, total, page.start_index))
+
+
+async def search_users(body: dict[str, Any]) -> Response:
+    """``POST /Users/.search`` (RFC 7644 §3.4.3): the query in a body."""
+    return await list_users(
+        filter=body.get("filter"), startIndex=body.get("startIndex"), count=body.get("count"),
+        sortBy=body.get("sortBy"), sortOrder=body.get("sortOrder"),
+        attributes=_joined(body.get("attributes")),
+        excludedAttributes=_joined(body.get("excludedAttributes")),
+    )
+
+
+async def replace_user(id: str, body: dict[str, Any], attributes: str | None = None,
+                       excludedAttributes: str | None = None) -> Response:
+    runtime = current()
+    lenient = runtime.settings.lenient
+    record = runtime.store.update_user(
+        tenant_id(), id, lambda cur: replace_resource(cur.doc, body, USER, lenient=lenient),
+        if_match=header("If-Match"),
+    )
+    return _one(record, 200, attributes, excludedAttributes)
+
+
+async def patch_user(id: str, body: dict[str, Any], attributes: str | None = None,
+                     excludedAttributes: str | None = None) -> Response:
+    runtime = current()
+    lenient = runtime.settings.lenient
+    operations = body["Operations"]
+    record = runtime.store.update_user(
+        tenant_id(), id, lambda cur: apply_patch(cur.doc, operations, USER, lenient=lenient),
+        if_match=header("If-Match"),
+    )
+    return _one(record, 200, attributes, excludedAttributes)
+
+
+async def delete_user(id: str) -> Response:
+    current().store.delete_user(tenant_id(), id, if_match=header("If-Match"))
+    return empty(204)
+
+
+def _joined(names: Any) -> str | None:
+    """SearchRequest carries attribute lists as JSON arrays (§3.4.3)."""
+    if names is None:
+        return None
+    return ",".join(names) if isinstance(names, list) else str(names)

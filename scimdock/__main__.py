@@ -1,0 +1,3 @@
+from scimdock.cli import main
+
+raise SystemExit(main())

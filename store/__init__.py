@@ -1,0 +1,7 @@
+"""Persistence behind one small interface (:class:`store.base.Store`);
+SQLite (:mod:`store.sqlite`) is the embedded default."""
+
+from store.base import ApiKey, Store, Tenant, UserRecord
+from store.sqlite import SqliteStore
+
+__all__ = ["ApiKey", "SqliteStore", "Store", "Tenant", "UserRecord"]

@@ -1,0 +1,258 @@
+"""The embedded SQLite store (stdlib :mod:`sqlite3`).
+
+Durability: WAL journal with ``synchronous=FULL``, so a write is on disk
+before the request that made it is acknowledged. Uniqueness of ``userName``
+is a partial unique index over the case-folded name of live rows, not a
+read-then-write check. Filters and sorts compile to parameterised SQL
+(:mod:`store.sqlfilter`) and run in the database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from core import clock
+from core.errors import ScimError, conflict, not_found
+from core.representation import etag_matches
+from core.schema import USER
+from core.query import ListQuery
+from store.base import ApiKey, Store, Tenant, UserRecord
+from store.migrations import migrate
+from store.sqlfilter import compile_filter, compile_sort, register_functions
+
+_USER_COLUMNS = "id, doc, created, last_modified, version"
+_KEY_SELECT = """
+    SELECT k.key_id, k.tenant_id, t.name, t.scim_enabled, k.secret_hash, k.label,
+           k.created, k.expires, k.revoked, k.last_used
+    FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+"""
+
+
+class SqliteStore(Store):
+    """One connection per process, used from the event loop thread and the CLI.
+
+    Each call is short and synchronous; a write runs inside ``BEGIN
+    IMMEDIATE`` so concurrent processes on the same file serialise cleanly.
+    """
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        self._lock = threading.RLock()
+        conn = self._conn
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        register_functions(conn)
+        migrate(conn)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # --- tenants ------------------------------------------------------
+    def create_tenant(self, name: str) -> Tenant:
+        with self._write() as conn:
+            try:
+                conn.execute(
+                    "INSERT INTO tenants(name, scim_enabled, created) VALUES (?, 0, ?)",
+                    (name, clock.now()),
+                )
+            except sqlite3.IntegrityError:
+                raise ValueError(f"tenant {name!r} already exists") from None
+        tenant = self.get_tenant(name)
+        assert tenant is not None
+        return tenant
+
+    def get_tenant(self, name: str) -> Tenant | None:
+        row = self._conn.execute(
+            "SELECT id, name, scim_enabled, created FROM tenants WHERE name = ?", (name,)
+        ).fetchone()
+        return Tenant(row[0], row[1], bool(row[2]), row[3]) if row else None
+
+    def list_tenants(self) -> list[Tenant]:
+        rows = self._conn.execute(
+            "SELECT id, name, scim_enabled, created FROM tenants ORDER BY name"
+        ).fetchall()
+        return [Tenant(r[0], r[1], bool(r[2]), r[3]) for r in rows]
+
+    def set_scim_enabled(self, name: str, enabled: bool) -> Tenant:
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE tenants SET scim_enabled = ? WHERE name = ?", (int(enabled), name)
+            )
+            if cur.rowcount == 0:
+                raise KeyError(f"no tenant named {name!r}")
+        tenant = self.get_tenant(name)
+        assert tenant is not None
+        return tenant
+
+    # --- credentials --------------------------------------------------
+    def add_key(self, tenant_id: int, key_id: str, secret_hash: bytes, label: str) -> ApiKey:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO api_keys(key_id, tenant_id, secret_hash, label, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (key_id, tenant_id, secret_hash, label, clock.now()),
+            )
+        key = self.get_key(key_id)
+        assert key is not None
+        return key
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        row = self._conn.execute(_KEY_SELECT + " WHERE k.key_id = ?", (key_id,)).fetchone()
+        return _key(row) if row else None
+
+    def list_keys(self, tenant_id: int) -> list[ApiKey]:
+        rows = self._conn.execute(
+            _KEY_SELECT + " WHERE k.tenant_id = ? ORDER BY k.created", (tenant_id,)
+        ).fetchall()
+        return [_key(r) for r in rows]
+
+    def revoke_key(self, key_id: str) -> ApiKey:
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE api_keys SET revoked = ? WHERE key_id = ? AND revoked IS NULL",
+                (clock.now(), key_id),
+            )
+            if cur.rowcount == 0 and self.get_key(key_id) is None:
+                raise KeyError(f"no key {key_id!r}")
+        key = self.get_key(key_id)
+        assert key is not None
+        return key
+
+    # --- users --------------------------------------------------------
+    def create_user(self, tenant_id: int, doc: dict[str, Any]) -> UserRecord:
+        user_id = str(uuid.uuid4())
+        now = clock.now()
+        with self._write() as conn:
+            try:
+                conn.execute(
+                    "INSERT INTO users(tenant_id, id, user_name, user_name_fold, external_id,"
+                    " active, doc, created, last_modified, version)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    (tenant_id, user_id, *_columns(doc), now, now),
+                )
+            except sqlite3.IntegrityError:
+                raise _user_name_taken(doc) from None
+        return UserRecord(user_id, doc, now, now, 1)
+
+    def get_user(self, tenant_id: int, user_id: str) -> UserRecord:
+        row = self._conn.execute(
+            f"SELECT {_USER_COLUMNS} FROM users"
+            " WHERE tenant_id = ? AND id = ? AND deleted IS NULL",
+            (tenant_id, user_id),
+        ).fetchone()
+        if row is None:
+            raise not_found(f"User {user_id} not found")
+        return _user(row)
+
+    def update_user(
+        self,
+        tenant_id: int,
+        user_id: str,
+        change: Callable[[UserRecord], dict[str, Any]],
+        if_match: str | None = None,
+    ) -> UserRecord:
+        with self._write() as conn:
+            current = self.get_user(tenant_id, user_id)
+            _check_precondition(if_match, current.version)
+            doc = change(current)
+            now = clock.now()
+            version = current.version + 1
+            try:
+                conn.execute(
+                    "UPDATE users SET user_name = ?, user_name_fold = ?, external_id = ?,"
+                    " active = ?, doc = ?, last_modified = ?, version = ?"
+                    " WHERE tenant_id = ? AND id = ?",
+                    (*_columns(doc), now, version, tenant_id, user_id),
+                )
+            except sqlite3.IntegrityError:
+                raise _user_name_taken(doc) from None
+        return UserRecord(user_id, doc, current.created, now, version)
+
+    def delete_user(self, tenant_id: int, user_id: str, if_match: str | None = None) -> None:
+        with self._write() as conn:
+            current = self.get_user(tenant_id, user_id)
+            _check_precondition(if_match, current.version)
+            conn.execute(
+                "UPDATE users SET deleted = ? WHERE tenant_id = ? AND id = ?",
+                (clock.now(), tenant_id, user_id),
+            )
+
+    def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
+        where = "tenant_id = ? AND deleted IS NULL"
+        params: list[object] = [tenant_id]
+        if query.filter is not None:
+            sql, args = compile_filter(query.filter, USER)
+            where += f" AND ({sql})"
+            params.extend(args)
+        (total,) = self._conn.execute(
+            f"SELECT count(*) FROM users WHERE {where}", params
+        ).fetchone()
+        if query.count <= 0 or query.offset >= total:
+            return total, []
+        direction = "DESC" if query.descending else "ASC"
+        order = f"seq {direction}"
+        if query.sort_by is not None:
+            order = f"{compile_sort(query.sort_by, USER)} {direction}, seq {direction}"
+        rows = self._conn.execute(
+            f"SELECT {_USER_COLUMNS} FROM users WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, query.count, query.offset],
+        ).fetchall()
+        return total, [_user(r) for r in rows]
+
+
+def _columns(doc: dict[str, Any]) -> tuple[object, ...]:
+    """The indexed columns derived from a user document, then the document."""
+    user_name = doc["userName"]
+    active = doc.get("active")
+    return (
+        user_name,
+        user_name.casefold(),
+        doc.get("externalId"),
+        None if active is None else int(active),
+        orjson.dumps(doc).decode(),
+    )
+
+
+def _user(row: tuple[Any, ...]) -> UserRecord:
+    return UserRecord(row[0], orjson.loads(row[1]), row[2], row[3], row[4])
+
+
+def _key(row: tuple[Any, ...]) -> ApiKey:
+    return ApiKey(row[0], row[1], row[2], bool(row[3]), bytes(row[4]), row[5], row[6],
+                  row[7], row[8], row[9])
+
+
+def _user_name_taken(doc: dict[str, Any]) -> ScimError:
+    return conflict(f"userName {doc['userName']!r} is already taken in this tenant")
+
+
+def _check_precondition(if_match: str | None, version: int) -> None:
+    """RFC 7644 §3.14: a stale If-Match fails with 412 and changes nothing."""
+    if if_match is not None and not etag_matches(if_match, version):
+        raise ScimError(412, "The resource has changed: its version no longer matches If-Match")
