@@ -1,0 +1,118 @@
+"""Every departure from strict RFC 7643/7644 input handling, in one place.
+
+Each function below takes ``lenient``; with ``lenient=False`` it either
+returns its input unchanged (so the strict type checks of
+:mod:`core.values` reject it) or raises the error the RFC calls for.
+No other module of resource validation or PATCH is lenient (filter
+literals have their own switch in :mod:`core.filter.resolve`).
+
+=====================================  =========================  ==================
+Leniency                               Needed by                  Strict mode
+=====================================  =========================  ==================
+``"True"`` / ``"false"`` (any case)    Entra ID: ``active`` in    400 invalidValue
+for a boolean                          PATCH, ``"primary":
+                                       "True"`` in elements
+bare string for a complex attribute    Entra ID, Okta:            400 invalidValue
+with a ``value`` sub-attribute         ``"manager": "<id>"``
+(``{"value": s}``)
+one-element array for a single-valued  Entra ID, Okta:            400 invalidValue
+complex attribute                      ``"manager": [{...}]``
+single value for a multi-valued        clients that send one      400 invalidValue
+attribute (becomes a one-element       object, e.g. PATCH ``add``
+array)                                 of one member or email
+unknown schema-URI keys in a resource  Entra ID (extra schema     400 invalidValue
+body are ignored                       URIs such as its ADSCIM
+                                       Group one), other vendors'
+                                       extensions
+``remove`` with a ``value`` on a       Entra ID group membership  400 invalidSyntax
+multi-valued attribute removes only    (tenants without
+the listed elements; on any other      ``aadOptscim062020``)
+target the ``value`` is ignored
+``replace`` through a value filter     Entra ID sends ``Add`` and 400 noTarget
+that matches nothing creates the       ``Replace`` interchangeably (RFC 7644
+element from the filter's ``eq``       for ``emails[type eq       §3.5.2.3)
+comparisons                            "work"].value``
+=====================================  =========================  ==================
+
+RFC 7644 §3.12 defines the ``scimType`` values used in strict mode. The
+``remove``-with-``value`` form is not described by RFC 7644 §3.5.2.2 at
+all; strict mode treats it as a malformed operation (``invalidSyntax``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from core.errors import bad_request
+from core.schema import Attribute
+
+_BOOLEANS = {"true": True, "false": False}
+
+
+def coerce_boolean(value: Any, *, lenient: bool) -> Any:
+    """``"True"``/``"FALSE"`` → bool when lenient (RFC 7643 §2.3.2 wants JSON
+    ``true``/``false``); anything else is returned unchanged."""
+    if lenient and isinstance(value, str) and value.lower() in _BOOLEANS:
+        return _BOOLEANS[value.lower()]
+    return value
+
+
+def unwrap_complex(value: Any, attr: Attribute, *, lenient: bool) -> Any:
+    """A single-valued complex value sent as a bare string or a one-element
+    array (RFC 7643 §2.3.8 wants a JSON object).
+
+    A string becomes ``{"value": s}`` when the attribute has a ``value``
+    sub-attribute (``manager``); ``[x]`` becomes ``x``.
+    """
+    if not lenient or attr.multi_valued:
+        return value
+    if isinstance(value, str) and attr.sub("value") is not None:
+        return {"value": value}
+    if isinstance(value, list) and len(value) == 1:
+        return value[0]
+    return value
+
+
+def wrap_multi(value: Any, *, lenient: bool) -> Any:
+    """A single value for a multi-valued attribute becomes ``[value]``
+    (RFC 7643 §2.4 wants a JSON array)."""
+    if lenient and not isinstance(value, list):
+        return [value]
+    return value
+
+
+def foreign_schema_key(key: str, *, lenient: bool) -> None:
+    """A body key that is a schema URI none of the resource type's schemas
+    has: ignored when lenient, 400 invalidValue otherwise (RFC 7643 §3)."""
+    if not lenient:
+        raise bad_request("invalidValue", f"'{key}' is not a schema of this resource type")
+
+
+def remove_listed(
+    current: list[Any],
+    listed: list[Any],
+    same: Callable[[Any, Any], bool],
+    *,
+    lenient: bool,
+) -> list[Any]:
+    """Entra ID's ``{"op": "remove", "path": "members", "value": [...]}``:
+    the elements of ``current`` that ``same`` pairs with one of ``listed``
+    are removed, all others kept. Strict mode: 400 invalidSyntax."""
+    if not lenient:
+        raise bad_request("invalidSyntax", "'value' is not allowed in a 'remove' operation")
+    return [e for e in current if not any(same(e, x) for x in listed)]
+
+
+def ignore_remove_value(*, lenient: bool) -> None:
+    """``remove`` with a ``value`` on a target other than a whole
+    multi-valued attribute: the value is ignored when lenient."""
+    if not lenient:
+        raise bad_request("invalidSyntax", "'value' is not allowed in a 'remove' operation")
+
+
+def replace_without_match(where: str, *, lenient: bool) -> None:
+    """``replace`` through a value filter that matched no element: lenient
+    mode goes on to create the element, strict mode fails as RFC 7644
+    §3.5.2.3 requires (400 noTarget)."""
+    if not lenient:
+        raise bad_request("noTarget", f"no value matches '{where}'")

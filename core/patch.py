@@ -1,0 +1,153 @@
+"""PATCH (RFC 7644 §3.5.2): operations → a new doc, all or nothing.
+
+This module reads the operations and resolves their targets; what each
+operation does to the targeted value lives in :mod:`core.patch_ops`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from core.errors import ScimError, bad_request
+from core.filter import parse_path, resolve_path
+from core.filter.ast import PatchPath
+from core.patch_ops import filtered_op, immutable_check, sub_op, whole_op
+from core.schema import Attribute, ResourceType, Schema
+from core.values import check_required, read, write
+
+_OPS = ("add", "replace", "remove")
+#: Not attributes a client may modify (RFC 7643 §3, §3.1).
+_PROVIDER_OWNED = frozenset({"id", "meta", "schemas"})
+_NO_VALUE = object()
+
+
+def apply_patch(doc: dict[str, Any], operations: list[dict[str, Any]], rt: ResourceType, *,
+                lenient: bool = True) -> dict[str, Any]:
+    """Apply ``operations`` in order to a copy of ``doc`` and return it.
+
+    RFC 7644 §3.5.2: "each operation ... SHALL be applied sequentially"
+    and the request is atomic — on any error a :class:`ScimError` is raised
+    (its detail names the failing operation) and ``doc`` is untouched.
+    After all operations, required attributes must still have a value
+    (400 invalidValue).
+    """
+    if not isinstance(operations, list) or not operations:
+        raise bad_request("invalidSyntax", "'Operations' must be a non-empty array")
+    work = copy.deepcopy(doc)
+    for index, raw in enumerate(operations):
+        try:
+            _apply_one(work, raw, rt, lenient=lenient)
+        except ScimError as err:
+            raise ScimError(err.status, f"Operations[{index}]: {err.detail}",
+                            err.scim_type) from None
+    check_required(work, rt)
+    return work
+
+
+def _apply_one(work: dict[str, Any], raw: Any, rt: ResourceType, *, lenient: bool) -> None:
+    """One PatchOp operation (RFC 7644 §3.5.2): ``op`` (case-insensitive,
+    as Entra ID sends ``"Replace"``), optional ``path``, ``value``."""
+    if not isinstance(raw, dict):
+        raise bad_request("invalidSyntax", "each operation must be a JSON object")
+    fields = {k.lower(): v for k, v in raw.items() if isinstance(k, str)}
+    op = fields.get("op")
+    if not isinstance(op, str) or op.lower() not in _OPS:
+        raise bad_request("invalidSyntax", f"'op' must be add, replace or remove, got {op!r}")
+    op = op.lower()
+    path = fields.get("path")
+    value = fields.get("value", _NO_VALUE)
+    if op == "remove" and value is None:
+        value = _NO_VALUE  # "value": null on a remove is no value at all
+    if op != "remove" and value is _NO_VALUE:
+        raise bad_request("invalidValue", f"'{op}' needs a 'value'")
+    if path is None:
+        if op == "remove":
+            raise bad_request("noTarget", "'remove' needs a 'path'")
+        _apply_object(work, op, value, rt, lenient=lenient)
+        return
+    if not isinstance(path, str) or not path.strip():
+        raise bad_request("invalidPath", f"'path' must be a non-empty string, got {path!r}")
+    _apply_path(work, op, path.strip(), value, rt, lenient=lenient)
+
+
+def _apply_object(work: dict[str, Any], op: str, value: Any, rt: ResourceType, *,
+                  lenient: bool) -> None:
+    """No ``path`` (RFC 7644 §3.5.2.1, §3.5.2.3): ``value`` is an object whose
+    keys are attribute paths — plain, dotted (``name.givenName``),
+    URN-qualified, or an extension URN holding that extension's attributes
+    — each applied as if it were the ``path``."""
+    if not isinstance(value, dict):
+        raise bad_request("invalidValue", "without a 'path', 'value' must be a JSON object")
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise bad_request("invalidPath", f"invalid attribute name {key!r}")
+        _apply_path(work, op, key.strip(), item, rt, lenient=lenient)
+
+
+def _apply_path(work: dict[str, Any], op: str, text: str, value: Any, rt: ResourceType, *,
+                lenient: bool) -> None:
+    ext = rt.schema_for(text)
+    if ext is not None and ext.id != rt.schema.id:
+        _apply_extension(work, op, ext, value, rt, lenient=lenient)
+        return
+    parsed = parse_path(text)
+    if parsed.path.attr.lower() in _PROVIDER_OWNED and _is_core(parsed.path.urn, rt):
+        raise bad_request("mutability", f"'{parsed.path.attr}' cannot be modified")
+    resolved = resolve_path(parsed, rt)
+    schema, attr = _lookup(resolved, rt, text)
+    sub_name = resolved.sub if resolved.filter is not None else resolved.path.sub
+    sub = attr.sub(sub_name) if sub_name else None
+    if sub_name and sub is None:
+        raise bad_request("invalidPath", f"'{text}': no sub-attribute '{sub_name}'")
+    if attr.mutability == "readOnly" or (sub is not None and sub.mutability == "readOnly"):
+        raise bad_request("mutability", f"'{text}' is read-only")
+    if attr.mutability == "writeOnly" or (sub is not None and sub.mutability == "writeOnly"):
+        return  # RFC 7643 §2.2 writeOnly: password is accepted and discarded
+    given = value is not _NO_VALUE
+    before = read(work, schema, attr, rt)
+    if resolved.filter is not None:
+        if not attr.multi_valued:
+            raise bad_request("invalidPath", f"'{text}': a value filter needs a multi-valued attribute")
+        after = filtered_op(op, attr, before, resolved.filter, sub, value, given,
+                            lenient=lenient, where=text)
+    elif sub is not None:
+        if attr.multi_valued:
+            raise bad_request("invalidPath",
+                              f"'{text}': select the {attr.name} values with a filter")
+        after = sub_op(op, attr, before, sub, value, given, lenient=lenient, where=text)
+    else:
+        after = whole_op(op, attr, before, value, given, lenient=lenient, where=text)
+    immutable_check(attr, before, after, where=text)
+    write(work, schema, attr, rt, after)
+
+
+def _apply_extension(work: dict[str, Any], op: str, ext: Schema, value: Any,
+                     rt: ResourceType, *, lenient: bool) -> None:
+    """A path that is a whole extension URN: ``remove`` (or a ``null``
+    value) clears every attribute of it; ``add``/``replace`` take an object
+    of its attributes, each applied as its own path."""
+    if op == "remove" or value is None:  # null: unassigned (RFC 7643 §2.5)
+        for attr in ext.attributes:
+            if attr.mutability != "readOnly":
+                _apply_path(work, "remove", f"{ext.id}:{attr.name}", _NO_VALUE, rt,
+                            lenient=lenient)
+        return
+    if not isinstance(value, dict):
+        raise bad_request("invalidValue", f"'{ext.id}' must be a JSON object")
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.strip() or ":" in key:
+            raise bad_request("invalidPath", f"'{ext.id}': invalid attribute name {key!r}")
+        _apply_path(work, op, f"{ext.id}:{key.strip()}", item, rt, lenient=lenient)
+
+
+def _is_core(urn: str | None, rt: ResourceType) -> bool:
+    return urn is None or urn.lower() == rt.schema.id.lower()
+
+
+def _lookup(path: PatchPath, rt: ResourceType, text: str) -> tuple[Schema, Attribute]:
+    urn = path.path.urn
+    found = rt.attribute(path.path.attr) if _is_core(urn, rt) else rt.attribute(path.path.attr, urn)
+    if found is None:
+        raise bad_request("invalidPath", f"unknown attribute '{text}'")
+    return found

@@ -1,0 +1,159 @@
+"""``attributes`` / ``excludedAttributes`` (RFC 7644 §3.4.2.5, §3.9) and the
+``returned`` characteristic (RFC 7643 §2.2).
+
+Works on the full representation (``schemas``, ``id``, ``meta``, core
+attributes top-level, extension attributes under their URN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from core.errors import ScimError
+from core.filter import parse_attr_path, resolve_attr_path
+from core.schema import Attribute, ResourceType
+
+_DROP = object()
+
+
+@dataclass
+class _Names:
+    """Parsed names: whole schemas, whole attributes, sub-attributes."""
+
+    schemas: set[str] = field(default_factory=set)
+    attrs: set[tuple[str, str]] = field(default_factory=set)
+    subs: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+
+def parse_attribute_list(param: str | None) -> list[str] | None:
+    """Split the comma-separated ``attributes`` / ``excludedAttributes``
+    query parameter (RFC 7644 §3.4.2.5); ``None`` when absent or empty."""
+    if param is None:
+        return None
+    names = [n.strip() for n in param.split(",") if n.strip()]
+    return names or None
+
+
+def project(resource: dict[str, Any], rt: ResourceType, attributes: list[str] | None,
+            excluded: list[str] | None) -> dict[str, Any]:
+    """The representation a client receives.
+
+    - ``returned: never`` (``password``) is never present, ``always``
+      (``id``, ``schemas``) always;
+    - with ``attributes``: only those (plus ``always``); a sub-attribute
+      name keeps just that part of its parent; ``request`` attributes only
+      when named (RFC 7643 §2.2);
+    - otherwise the ``default`` ones, minus ``excludedAttributes``, which
+      never removes an ``always`` attribute (RFC 7644 §3.4.2.5); when both
+      lists are given, ``attributes`` wins;
+    - names are case-insensitive, may be URN-qualified, and a whole
+      extension URN stands for all its attributes; unknown names are
+      ignored;
+    - ``schemas`` loses the extensions that no longer have a value.
+    """
+    wanted = _parse(attributes, rt) if attributes else None
+    dropped = _parse(excluded, rt) if excluded and wanted is None else _Names()
+    core_id = rt.schema.id
+    out: dict[str, Any] = {}
+    for key, value in resource.items():
+        if key == "schemas":
+            out[key] = value
+            continue
+        ext = rt.schema_for(key) if ":" in key else None
+        if ext is not None and ext.id != core_id and isinstance(value, dict):
+            part = {}
+            for name, v in value.items():
+                attr = ext.attribute(name)
+                kept = _attr(ext.id, attr, v, wanted, dropped) if attr else _unknown(v, wanted)
+                if kept is not _DROP:
+                    part[name] = kept
+            if part:
+                out[key] = part
+            continue
+        found = rt.attribute(key)
+        kept = _attr(core_id, found[1], value, wanted, dropped) if found else _unknown(value, wanted)
+        if kept is not _DROP:
+            out[key] = kept
+    if isinstance(out.get("schemas"), list):
+        extensions = {s.id.lower(): s.id for s in rt.extensions}
+        out["schemas"] = [s for s in out["schemas"]
+                          if not isinstance(s, str) or s.lower() not in extensions
+                          or extensions[s.lower()] in out]
+    return out
+
+
+def _unknown(value: Any, wanted: _Names | None) -> Any:
+    """A key no schema describes is passed through only by default."""
+    return value if wanted is None else _DROP
+
+
+def _parse(names: list[str], rt: ResourceType) -> _Names:
+    parsed = _Names()
+    for name in names:
+        schema = rt.schema_for(name)
+        if schema is not None:
+            parsed.schemas.add(schema.id)
+            continue
+        try:
+            path = resolve_attr_path(parse_attr_path(name), rt)
+        except ScimError:
+            continue  # RFC 7644 §3.4.2.5 does not require an error
+        urn = rt.schema.id if path.urn is None else (rt.schema_for(path.urn) or rt.schema).id
+        found = rt.attribute(path.attr) if urn == rt.schema.id else rt.attribute(path.attr, urn)
+        if found is None:
+            continue
+        attr = found[1]
+        sub = attr.sub(path.sub) if path.sub else None
+        if path.sub and sub is None:
+            continue
+        if sub is None:
+            parsed.attrs.add((urn, attr.name))
+        else:
+            parsed.subs.setdefault((urn, attr.name), set()).add(sub.name)
+    return parsed
+
+
+def _attr(urn: str, attr: Attribute, value: Any, wanted: _Names | None,
+          dropped: _Names) -> Any:
+    """One top-level attribute's projected value, or ``_DROP``."""
+    key = (urn, attr.name)
+    if attr.returned == "never":
+        return _DROP
+    if attr.returned == "always":
+        return _subs(attr, value, lambda s: True)
+    if wanted is not None:
+        if urn in wanted.schemas or key in wanted.attrs:
+            return _subs(attr, value, lambda s: True)
+        named = wanted.subs.get(key)
+        if not named:
+            return _DROP
+        return _subs(attr, value, lambda s: s.returned == "always" or s.name in named)
+    if attr.returned == "request" or urn in dropped.schemas or key in dropped.attrs:
+        return _DROP
+    gone = dropped.subs.get(key, set())
+    return _subs(attr, value, lambda s: s.returned == "always" or
+                 (s.returned != "request" and s.name not in gone))
+
+
+def _subs(attr: Attribute, value: Any, keep: Callable[[Attribute], bool]) -> Any:
+    """``value`` with only the sub-attributes ``keep`` accepts (never the
+    ``returned: never`` ones); complex values left empty disappear."""
+    if attr.type != "complex":
+        return value
+    if isinstance(value, list):
+        items = [_element(attr, v, keep) for v in value]
+        items = [v for v in items if v is not _DROP]
+        return items or _DROP
+    return _element(attr, value, keep)
+
+
+def _element(attr: Attribute, value: Any, keep: Callable[[Attribute], bool]) -> Any:
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for name, v in value.items():
+        sub = attr.sub(name)
+        if sub is None or (sub.returned != "never" and keep(sub)):
+            out[name] = v
+    return out or _DROP

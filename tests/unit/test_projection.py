@@ -1,0 +1,161 @@
+"""core.projection: attributes / excludedAttributes (RFC 7644 §3.4.2.5) and
+``returned`` (RFC 7643 §2.2)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.projection import parse_attribute_list, project
+from core.schema import CORE_GROUP, CORE_USER, ENTERPRISE_USER, GROUP_SCHEMA, USER, Attribute, \
+    ResourceType, Schema
+
+E = ENTERPRISE_USER
+GROUP = ResourceType("Group", "/Groups", GROUP_SCHEMA)
+THING = ResourceType("Thing", "/Things", Schema("urn:test:Thing", "Thing", "test", (
+    Attribute("label"),
+    Attribute("hidden", returned="request"),
+    Attribute("parts", "complex", multi_valued=True, sub_attributes=(
+        Attribute("value"), Attribute("note", returned="request"),
+        Attribute("key", returned="always"), Attribute("pin", returned="never"))),
+)))
+
+META = {"resourceType": "User", "created": "2024-01-01T00:00:00Z",
+        "lastModified": "2024-01-02T00:00:00Z", "location": "https://x/Users/1", "version": 'W/"3"'}
+FULL: dict[str, Any] = {
+    "schemas": [CORE_USER, E], "id": "1", "externalId": "e1", "userName": "bjensen",
+    "name": {"givenName": "Barbara", "familyName": "Jensen"}, "active": True,
+    "emails": [{"value": "b@work", "type": "work"}, {"value": "b@home", "type": "home"}],
+    "password": "leaked", "meta": META, E: {"department": "Sales", "manager": {"value": "m1"}},
+}
+
+
+def proj(attributes: list[str] | None = None, excluded: list[str] | None = None,
+         resource: dict[str, Any] | None = None, rt: ResourceType = USER) -> dict[str, Any]:
+    source = copy.deepcopy(FULL if resource is None else resource)
+    snapshot = copy.deepcopy(source)
+    out = project(source, rt, attributes, excluded)
+    assert source == snapshot
+    return out
+
+
+def test_parse_attribute_list() -> None:
+    assert parse_attribute_list(None) is None
+    assert parse_attribute_list("") is None
+    assert parse_attribute_list(" , ") is None
+    assert parse_attribute_list("userName, name.givenName,emails") == \
+        ["userName", "name.givenName", "emails"]
+    assert parse_attribute_list(f"{E}:department,id") == [f"{E}:department", "id"]
+
+
+def test_default_drops_never_and_keeps_the_rest() -> None:
+    expected = {k: v for k, v in FULL.items() if k != "password"}
+    assert proj() == expected
+
+
+def test_attributes_keep_only_those_plus_always() -> None:
+    assert proj(["userName"]) == {"schemas": [CORE_USER], "id": "1", "userName": "bjensen"}
+    assert proj(["USERNAME", "Name"]) == {"schemas": [CORE_USER], "id": "1",
+                                          "userName": "bjensen", "name": FULL["name"]}
+
+
+def test_sub_attribute_names() -> None:
+    out = proj(["name.givenName", "emails.value"])
+    assert out["name"] == {"givenName": "Barbara"}
+    assert out["emails"] == [{"value": "b@work"}, {"value": "b@home"}]
+    assert "userName" not in out
+
+
+def test_urn_qualified_and_whole_extension() -> None:
+    out = proj([f"{E}:department"])
+    assert out == {"schemas": [CORE_USER, E], "id": "1", E: {"department": "Sales"}}
+    out = proj([f"{E}:manager.value", f"{CORE_USER}:userName"])
+    assert out == {"schemas": [CORE_USER, E], "id": "1", "userName": "bjensen",
+                   E: {"manager": {"value": "m1"}}}
+    assert proj([E.lower()])[E] == FULL[E]
+    assert E not in proj(excluded=[E]) and proj(excluded=[E])["schemas"] == [CORE_USER]
+
+
+def test_excluded_attributes() -> None:
+    out = proj(excluded=["emails", "name.familyName", f"{E}:manager"])
+    assert "emails" not in out and out["name"] == {"givenName": "Barbara"}
+    assert out[E] == {"department": "Sales"} and out["userName"] == "bjensen"
+
+
+def test_always_attributes_cannot_be_excluded() -> None:
+    out = proj(excluded=["id", "schemas", "userName"])
+    assert out["id"] == "1" and out["schemas"] == [CORE_USER, E] and "userName" not in out
+
+
+def test_never_attributes_cannot_be_requested() -> None:
+    assert "password" not in proj(["password", "userName"])
+
+
+def test_meta_whole_unless_sub_attributes_asked() -> None:
+    assert proj(["meta"])["meta"] == META
+    assert proj(["meta.created", "meta.version"])["meta"] == {
+        "created": META["created"], "version": META["version"]}
+    assert proj(excluded=["meta.location"])["meta"] == {k: v for k, v in META.items()
+                                                        if k != "location"}
+    assert "meta" not in proj(["userName"])
+
+
+def test_unknown_and_malformed_names_are_ignored() -> None:
+    assert proj(["bogus", "name.bogus", "emails[", "urn:x:y:z"]) == \
+        {"schemas": [CORE_USER], "id": "1"}
+    assert proj(excluded=["bogus", "emails["]) == proj()
+
+
+def test_attributes_win_over_excluded() -> None:
+    assert proj(["userName"], ["userName"]) == proj(["userName"])
+
+
+def test_entra_group_read_without_members() -> None:
+    group = {"schemas": [CORE_GROUP], "id": "g", "displayName": "G",
+             "members": [{"value": "u1"}], "meta": {"resourceType": "Group"}}
+    assert proj(excluded=["members"], resource=group, rt=GROUP) == {
+        "schemas": [CORE_GROUP], "id": "g", "displayName": "G", "meta": {"resourceType": "Group"}}
+
+
+def test_returned_request_and_sub_attribute_characteristics() -> None:
+    thing = {"schemas": ["urn:test:Thing"], "id": "t", "label": "L", "hidden": "H",
+             "parts": [{"value": "v", "note": "n", "key": "k", "pin": "p"}]}
+    assert proj(resource=thing, rt=THING) == {"schemas": ["urn:test:Thing"], "id": "t",
+                                              "label": "L", "parts": [{"value": "v", "key": "k"}]}
+    assert proj(["hidden", "parts.note"], resource=thing, rt=THING) == {
+        "schemas": ["urn:test:Thing"], "id": "t", "hidden": "H",
+        "parts": [{"note": "n", "key": "k"}]}
+    assert proj(["parts"], resource=thing, rt=THING)["parts"] == [
+        {"value": "v", "note": "n", "key": "k"}]
+    assert proj(excluded=["parts.value"], resource=thing, rt=THING)["parts"] == [{"key": "k"}]
+
+
+def test_elements_left_empty_disappear() -> None:
+    resource = {**FULL, "emails": [{"value": "a@x"}, {"type": "home"}]}
+    assert proj(["emails.type"], resource=resource)["emails"] == [{"type": "home"}]
+    assert "emails" not in proj(["emails.display"], resource=resource)
+
+
+_names = st.lists(st.sampled_from([
+    "id", "userName", "name", "name.givenName", "emails", "emails.value", "meta",
+    "meta.created", "password", "schemas", E, f"{E}:department", f"{E}:manager.value",
+    "bogus", "NAME.GIVENNAME", "active", "externalId"]), max_size=5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.none(), _names), st.one_of(st.none(), _names))
+def test_projection_invariants(attributes: list[str] | None, excluded: list[str] | None) -> None:
+    out = proj(attributes, excluded)
+    assert out["id"] == "1" and "password" not in out and "schemas" in out
+    default = proj()
+    for key, value in out.items():  # never invents anything, only narrows
+        assert key in default
+        if not isinstance(value, dict) or key == E:
+            continue
+        assert all(default[key][k] == v for k, v in value.items())
+    if attributes:
+        assert set(out) <= {"id", "schemas", "userName", "name", "emails", "meta", E,
+                            "active", "externalId"}
