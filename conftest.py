@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 from openapi_core.testing import MockRequest, MockResponse
 
 ROOT = Path(__file__).resolve().parent
@@ -28,7 +29,9 @@ _OPENAPI: OpenAPI | None = None
 def openapi() -> OpenAPI:
     global _OPENAPI
     if _OPENAPI is None:
-        _OPENAPI = OpenAPI.from_file_path(str(SPEC))
+        # openapi-core knows application/json; SCIM's media type is JSON too.
+        config = Config(extra_media_type_deserializers={"application/scim+json": json.loads})
+        _OPENAPI = OpenAPI.from_file_path(str(SPEC), config=config)
     return _OPENAPI
 
 
@@ -150,7 +153,7 @@ def check_response(response: httpx.Response) -> None:
     path = url.path
     assert path.startswith("/scim/v1"), path
     request = MockRequest(
-        f"{url.scheme}://{url.netloc.decode()}/scim/v1", req.method, path[len("/scim/v1"):] or "/",
+        f"{url.scheme}://{url.netloc.decode()}", req.method, path,
         args=dict(url.params), headers=dict(req.headers),
         data=req.content, content_type=req.headers.get("content-type", "application/json"),
     )
@@ -159,15 +162,16 @@ def check_response(response: httpx.Response) -> None:
         headers=dict(response.headers),
         content_type=response.headers.get("content-type", "application/json"),
     )
-    if response.status_code in (204, 304) or response.status_code >= 400:
-        # Error and empty bodies are checked by the document's Error schema below.
-        if response.status_code >= 400:
-            body = response.json()
-            assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"], body
-            assert body["status"] == str(response.status_code), body
-            assert response.headers["content-type"].startswith("application/scim+json")
-        return
-    openapi().validate_response(request, mock)
+    if response.status_code >= 400:
+        body = response.json()
+        assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"], body
+        assert body["status"] == str(response.status_code), body
+        assert response.headers["content-type"].startswith("application/scim+json")
+    try:
+        openapi().validate_response(request, mock)
+    except (PathNotFound, OperationNotFound):
+        # Unknown paths and methods (404/405) have no operation to check against.
+        assert response.status_code in (404, 405), response.status_code
 
 
 @pytest.fixture(scope="session")

@@ -31,16 +31,15 @@ def test_schemathesis_reports_no_failures(fuzz_server: Server, tmp_path: Path) -
     token = fuzz_server.tenant("fuzz")
     examples = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "60")
     cmd = [
-        sys.executable, "-m", "schemathesis.cli", "run",
-        f"{fuzz_server.base}/openapi.json",
-        "--config-file", str(HERE / "schemathesis.toml"),
+        sys.executable, "-m", "schemathesis.cli",
+        "--config-file", str(HERE / "schemathesis.toml"), "--no-color",
+        "run", f"{fuzz_server.base}/openapi.json",
         "--url", fuzz_server.base,
         "--checks", "all",
         "--header", f"Authorization: Bearer {token}",
         "--max-examples", examples,
         "--seed", os.environ.get("SCHEMATHESIS_SEED", "20261126"),
-        "--workers", "2",
-        "--no-color",
+        "--workers", "1",  # schemathesis threads hit a CPython 3.11 ast bug
         "--report", "junit",
         "--report-dir", str(tmp_path),
     ]

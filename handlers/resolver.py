@@ -1,9 +1,4 @@
-"""Thin HTTP edges, one function per operationId of openapi/ (in snake case).
-
-They translate between HTTP and the protocol core and store; they decide
-nothing. :func:`resolve` is the Connexion resolver from operationId to
-function.
-"""
+"""The Connexion resolver: operationId → handler function."""
 
 from __future__ import annotations
 

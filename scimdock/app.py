@@ -3,23 +3,27 @@ openapi/scim.yaml and calls into :mod:`handlers`."""
 
 from __future__ import annotations
 
+import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from connexion import AsyncApp
-from connexion.exceptions import ProblemException
-from connexion.options import SwaggerUIOptions
-from connexion.resolver import Resolver
-from starlette.exceptions import HTTPException
+# Connexion imports Starlette's test client, which warns about httpx at import.
+warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 
-import handlers
-from core.errors import ScimError
-from handlers import errors
-from handlers.http import BASE_PATH
-from handlers.runtime import Runtime, Settings, install
-from store.base import Store
+from connexion import AsyncApp  # noqa: E402
+from connexion.exceptions import ProblemException  # noqa: E402
+from connexion.options import SwaggerUIOptions  # noqa: E402
+from connexion.resolver import Resolver  # noqa: E402
+from starlette.exceptions import HTTPException  # noqa: E402
+
+from core.errors import ScimError  # noqa: E402
+from handlers import errors, resolver  # noqa: E402
+from handlers.http import BASE_PATH  # noqa: E402
+from handlers.runtime import Runtime, Settings, install  # noqa: E402
+from store.base import Store  # noqa: E402
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
 
@@ -32,11 +36,14 @@ def create_app(store: Store, settings: Settings | None = None, *,
     on in tests, off by default in production for speed.
     """
     install(Runtime(store, settings or Settings()))
+    # Connexion warns on every request to an operation that accepts both
+    # application/scim+json and application/json; that is by design here.
+    logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     app = AsyncApp("scimdock", specification_dir=str(OPENAPI_DIR))
     app.add_api(
         "scim.yaml",
         base_path=BASE_PATH,
-        resolver=Resolver(function_resolver=handlers.resolve),
+        resolver=Resolver(function_resolver=resolver.resolve),
         validate_responses=validate_responses,
         swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
     )
