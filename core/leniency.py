@@ -28,6 +28,10 @@ body are ignored                       URIs such as its ADSCIM
 multi-valued attribute removes only    (tenants without
 the listed elements; on any other      ``aadOptscim062020``)
 target the ``value`` is ignored
+``schemas`` inside an extension's      python-scim clients         400 invalidValue
+object is ignored                      (scim2-models serialises
+                                       an extension with its own
+                                       ``schemas``)
 ``replace`` through a value filter     Entra ID sends ``Add`` and 400 noTarget
 that matches nothing creates the       ``Replace`` interchangeably (RFC 7644
 element from the filter's ``eq``       for ``emails[type eq       §3.5.2.3)
@@ -86,6 +90,14 @@ def foreign_schema_key(key: str, *, lenient: bool) -> None:
     has: ignored when lenient, 400 invalidValue otherwise (RFC 7643 §3)."""
     if not lenient:
         raise bad_request("invalidValue", f"'{key}' is not a schema of this resource type")
+
+
+def extension_schemas_key(ext_id: str, *, lenient: bool) -> None:
+    """``{"urn:...:enterprise:2.0:User": {"schemas": [...], ...}}``: the
+    inner ``schemas`` is ignored when lenient; strict mode names it as the
+    unknown attribute it is (RFC 7643 §3.3 has no such key)."""
+    if not lenient:
+        raise bad_request("invalidValue", f"unknown attribute '{ext_id}:schemas'")
 
 
 def remove_listed(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from core import leniency
 from core.errors import ScimError, bad_request
 from core.filter import parse_path, resolve_path
 from core.filter.ast import PatchPath
@@ -136,6 +137,9 @@ def _apply_extension(work: dict[str, Any], op: str, ext: Schema, value: Any,
     if not isinstance(value, dict):
         raise bad_request("invalidValue", f"'{ext.id}' must be a JSON object")
     for key, item in value.items():
+        if isinstance(key, str) and key.strip().lower() == "schemas":
+            leniency.extension_schemas_key(ext.id, lenient=lenient)
+            continue
         if not isinstance(key, str) or not key.strip() or ":" in key:
             raise bad_request("invalidPath", f"'{ext.id}': invalid attribute name {key!r}")
         _apply_path(work, op, f"{ext.id}:{key.strip()}", item, rt, lenient=lenient)

@@ -95,6 +95,9 @@ def _put_extension(doc: dict[str, Any], ext: Schema, value: Any, rt: ResourceTyp
     if ext.id in doc:
         raise bad_request("invalidValue", f"'{ext.id}' is given twice")
     for key, raw in value.items():
+        if isinstance(key, str) and key.lower() == "schemas":
+            leniency.extension_schemas_key(ext.id, lenient=lenient)
+            continue
         attr = ext.attribute(key) if isinstance(key, str) else None
         if attr is None:
             raise bad_request("invalidValue", f"unknown attribute '{ext.id}:{key}'")

@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from handlers import discovery, users
+from handlers import discovery, search, users
 
-_MODULES = (users, discovery)
+_MODULES = (users, search, discovery)
 
 
 def resolve(operation_id: str) -> Callable[..., Any]:

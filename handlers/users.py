@@ -19,8 +19,9 @@ from handlers.runtime import current
 from store.base import UserRecord
 
 
-def _render(record: UserRecord, attributes: str | None = None,
+def render(record: UserRecord, attributes: str | None = None,
             excluded: str | None = None) -> dict[str, Any]:
+    """The representation of a stored user, projected (RFC 7644 §3.4.2.5)."""
     full = representation.resource(
         USER, record.doc, id=record.id, created=record.created,
         last_modified=record.last_modified, version=record.version, base_url=base_url(),
@@ -30,7 +31,7 @@ def _render(record: UserRecord, attributes: str | None = None,
 
 def _one(record: UserRecord, status: int = 200, attributes: str | None = None,
          excluded: str | None = None) -> Response:
-    body = _render(record, attributes, excluded)
+    body = render(record, attributes, excluded)
     headers = {"ETag": representation.etag(record.version)}
     if status == 201:
         headers["Location"] = body["meta"]["location"]
@@ -63,7 +64,7 @@ async def list_users(filter: str | None = None, startIndex: int | None = None,
         count=count, max_results=runtime.settings.max_results, lenient=runtime.settings.lenient,
     )
     total, records = runtime.store.list_users(tenant_id(), query)
-    resources = [_render(r, attributes, excludedAttributes) for r in records]
+    resources = [render(r, attributes, excludedAttributes) for r in records]
     return scim(representation.list_response(resources, total, page.start_index))
 
 
@@ -72,8 +73,8 @@ async def search_users(body: dict[str, Any]) -> Response:
     return await list_users(
         filter=body.get("filter"), startIndex=body.get("startIndex"), count=body.get("count"),
         sortBy=body.get("sortBy"), sortOrder=body.get("sortOrder"),
-        attributes=_joined(body.get("attributes")),
-        excludedAttributes=_joined(body.get("excludedAttributes")),
+        attributes=joined(body.get("attributes")),
+        excludedAttributes=joined(body.get("excludedAttributes")),
     )
 
 
@@ -105,7 +106,7 @@ async def delete_user(id: str) -> Response:
     return empty(204)
 
 
-def _joined(names: Any) -> str | None:
+def joined(names: Any) -> str | None:
     """SearchRequest carries attribute lists as JSON arrays (§3.4.3)."""
     if names is None:
         return None

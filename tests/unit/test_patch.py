@@ -503,3 +503,21 @@ def test_replace_then_read_gives_the_value(path: str, value: str, op: str, lenie
         assert target[attr][sub] == value
     else:
         assert target[path] == value
+
+
+def test_schemas_inside_an_extension_value_is_ignored_only_when_lenient() -> None:
+    """python-scim's scim2-models sends an extension with its own ``schemas``."""
+    from core.errors import ScimError
+    from core.patch import apply_patch
+    from core.schema import ENTERPRISE_USER, USER
+
+    doc = {"userName": "u"}
+    ops = [{"op": "add", "path": ENTERPRISE_USER,
+            "value": {"schemas": [ENTERPRISE_USER], "department": "D"}}]
+    assert apply_patch(doc, ops, USER)[ENTERPRISE_USER] == {"department": "D"}
+    try:
+        apply_patch(doc, ops, USER, lenient=False)
+    except ScimError as exc:
+        assert exc.scim_type == "invalidValue"
+    else:
+        raise AssertionError("strict mode accepted 'schemas' inside an extension")

@@ -355,3 +355,18 @@ def test_normalize_returns_a_clean_doc_or_raises_scim_error(body: dict[str, Any]
     assert _no_empty(doc) and isinstance(doc["userName"], str)
     assert not {"id", "meta", "schemas", "password", "groups"} & set(doc)
     assert norm(doc, lenient=False) == doc  # a doc is its own normal form
+
+
+def test_schemas_inside_an_extension_object_is_ignored_only_when_lenient() -> None:
+    from core.errors import ScimError
+    from core.resource import normalize_resource
+    from core.schema import ENTERPRISE_USER, USER
+
+    body = {"userName": "u", ENTERPRISE_USER: {"schemas": [ENTERPRISE_USER], "division": "X"}}
+    assert normalize_resource(body, USER)[ENTERPRISE_USER] == {"division": "X"}
+    try:
+        normalize_resource(body, USER, lenient=False)
+    except ScimError as exc:
+        assert exc.scim_type == "invalidValue"
+    else:
+        raise AssertionError("strict mode accepted 'schemas' inside an extension")
