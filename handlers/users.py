@@ -20,21 +20,26 @@ from store.base import UserRecord
 
 
 def render(record: UserRecord, attributes: str | None = None,
-            excluded: str | None = None) -> dict[str, Any]:
+           excluded: str | None = None) -> dict[str, Any]:
     """The representation of a stored user, projected (RFC 7644 §3.4.2.5)."""
-    full = representation.resource(
+    return project(_full(record), USER, parse_attribute_list(attributes),
+                   parse_attribute_list(excluded))
+
+
+def _full(record: UserRecord) -> dict[str, Any]:
+    return representation.resource(
         USER, record.doc, id=record.id, created=record.created,
         last_modified=record.last_modified, version=record.version, base_url=base_url(),
     )
-    return project(full, USER, parse_attribute_list(attributes), parse_attribute_list(excluded))
 
 
 def _one(record: UserRecord, status: int = 200, attributes: str | None = None,
          excluded: str | None = None) -> Response:
-    body = render(record, attributes, excluded)
+    full = _full(record)
+    body = project(full, USER, parse_attribute_list(attributes), parse_attribute_list(excluded))
     headers = {"ETag": representation.etag(record.version)}
     if status == 201:
-        headers["Location"] = body["meta"]["location"]
+        headers["Location"] = full["meta"]["location"]  # RFC 7644 §3.3, whatever the projection
     return scim(body, status, headers)
 
 

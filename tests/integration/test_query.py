@@ -210,3 +210,10 @@ def test_put_needs_user_name_and_keeps_id(client: Client) -> None:
     assert r.status_code == 400
     r = client.put(f"/Users/{uid}", json={"id": "other", "userName": "putme", "nickName": "n"})
     assert r.status_code == 200 and r.json()["id"] == uid
+
+
+def test_create_with_projection_still_sends_location(client: Client) -> None:
+    r = client.post("/Users", params={"attributes": "userName"}, json={"userName": "proj-create"})
+    assert r.status_code == 201, r.text
+    assert set(r.json()) == {"schemas", "id", "userName"}
+    assert r.headers["location"].endswith(f"/scim/v1/Users/{r.json()['id']}")
