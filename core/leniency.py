@@ -110,9 +110,17 @@ def remove_listed(
     """Entra ID's ``{"op": "remove", "path": "members", "value": [...]}``:
     the elements of ``current`` that ``same`` pairs with one of ``listed``
     are removed, all others kept. Strict mode: 400 invalidSyntax."""
+    check_remove_listed(lenient=lenient)
+    return [e for e in current if not any(same(e, x) for x in listed)]
+
+
+def check_remove_listed(*, lenient: bool) -> None:
+    """The :func:`remove_listed` leniency for callers that remove the listed
+    elements themselves, by key (Group ``members``, kept as rows by the
+    store, :mod:`core.membership`): allowed when lenient, 400 invalidSyntax
+    in strict mode."""
     if not lenient:
         raise bad_request("invalidSyntax", "'value' is not allowed in a 'remove' operation")
-    return [e for e in current if not any(same(e, x) for x in listed)]
 
 
 def ignore_remove_value(*, lenient: bool) -> None:

@@ -20,7 +20,8 @@ from core.values import check_required, read, write
 _OPS = ("add", "replace", "remove")
 #: Not attributes a client may modify (RFC 7643 §3, §3.1).
 _PROVIDER_OWNED = frozenset({"id", "meta", "schemas"})
-_NO_VALUE = object()
+#: The ``value`` of an operation that has none.
+NO_VALUE = object()
 
 
 def apply_patch(doc: dict[str, Any], operations: list[dict[str, Any]], rt: ResourceType, *,
@@ -35,8 +36,16 @@ def apply_patch(doc: dict[str, Any], operations: list[dict[str, Any]], rt: Resou
     """
     if not isinstance(operations, list) or not operations:
         raise bad_request("invalidSyntax", "'Operations' must be a non-empty array")
+    return apply_operations(doc, list(enumerate(operations)), rt, lenient=lenient)
+
+
+def apply_operations(doc: dict[str, Any], numbered: list[tuple[int, Any]], rt: ResourceType, *,
+                     lenient: bool = True) -> dict[str, Any]:
+    """:func:`apply_patch` for some of a request's operations, each with its
+    index in the request (for error details); used when a caller (Group
+    membership, :mod:`core.membership`) takes the other operations itself."""
     work = copy.deepcopy(doc)
-    for index, raw in enumerate(operations):
+    for index, raw in numbered:
         try:
             _apply_one(work, raw, rt, lenient=lenient)
         except ScimError as err:
@@ -46,9 +55,10 @@ def apply_patch(doc: dict[str, Any], operations: list[dict[str, Any]], rt: Resou
     return work
 
 
-def _apply_one(work: dict[str, Any], raw: Any, rt: ResourceType, *, lenient: bool) -> None:
-    """One PatchOp operation (RFC 7644 §3.5.2): ``op`` (case-insensitive,
-    as Entra ID sends ``"Replace"``), optional ``path``, ``value``."""
+def read_operation(raw: Any) -> tuple[str, str | None, Any]:
+    """``(op, path, value)`` of one PatchOp operation (RFC 7644 §3.5.2):
+    ``op`` lower-cased (Entra ID sends ``"Replace"``), ``path`` stripped or
+    None, ``value`` or :data:`NO_VALUE`; malformed operations raise."""
     if not isinstance(raw, dict):
         raise bad_request("invalidSyntax", "each operation must be a JSON object")
     fields = {k.lower(): v for k, v in raw.items() if isinstance(k, str)}
@@ -57,19 +67,27 @@ def _apply_one(work: dict[str, Any], raw: Any, rt: ResourceType, *, lenient: boo
         raise bad_request("invalidSyntax", f"'op' must be add, replace or remove, got {op!r}")
     op = op.lower()
     path = fields.get("path")
-    value = fields.get("value", _NO_VALUE)
+    value = fields.get("value", NO_VALUE)
     if op == "remove" and value is None:
-        value = _NO_VALUE  # "value": null on a remove is no value at all
-    if op != "remove" and value is _NO_VALUE:
+        value = NO_VALUE  # "value": null on a remove is no value at all
+    if op != "remove" and value is NO_VALUE:
         raise bad_request("invalidValue", f"'{op}' needs a 'value'")
     if path is None:
         if op == "remove":
             raise bad_request("noTarget", "'remove' needs a 'path'")
-        _apply_object(work, op, value, rt, lenient=lenient)
-        return
+        return op, None, value
     if not isinstance(path, str) or not path.strip():
         raise bad_request("invalidPath", f"'path' must be a non-empty string, got {path!r}")
-    _apply_path(work, op, path.strip(), value, rt, lenient=lenient)
+    return op, path.strip(), value
+
+
+def _apply_one(work: dict[str, Any], raw: Any, rt: ResourceType, *, lenient: bool) -> None:
+    """One PatchOp operation: ``op``, optional ``path``, ``value``."""
+    op, path, value = read_operation(raw)
+    if path is None:
+        _apply_object(work, op, value, rt, lenient=lenient)
+        return
+    _apply_path(work, op, path, value, rt, lenient=lenient)
 
 
 def _apply_object(work: dict[str, Any], op: str, value: Any, rt: ResourceType, *,
@@ -95,7 +113,7 @@ def _apply_path(work: dict[str, Any], op: str, text: str, value: Any, rt: Resour
     parsed = parse_path(text)
     if parsed.path.attr.lower() in _PROVIDER_OWNED and _is_core(parsed.path.urn, rt):
         raise bad_request("mutability", f"'{parsed.path.attr}' cannot be modified")
-    resolved = resolve_path(parsed, rt)
+    resolved = resolve_path(parsed, rt, lenient=lenient)
     schema, attr = _lookup(resolved, rt, text)
     sub_name = resolved.sub if resolved.filter is not None else resolved.path.sub
     sub = attr.sub(sub_name) if sub_name else None
@@ -105,7 +123,7 @@ def _apply_path(work: dict[str, Any], op: str, text: str, value: Any, rt: Resour
         raise bad_request("mutability", f"'{text}' is read-only")
     if attr.mutability == "writeOnly" or (sub is not None and sub.mutability == "writeOnly"):
         return  # RFC 7643 §2.2 writeOnly: password is accepted and discarded
-    given = value is not _NO_VALUE
+    given = value is not NO_VALUE
     before = read(work, schema, attr, rt)
     if resolved.filter is not None:
         if not attr.multi_valued:
@@ -131,7 +149,7 @@ def _apply_extension(work: dict[str, Any], op: str, ext: Schema, value: Any,
     if op == "remove" or value is None:  # null: unassigned (RFC 7643 §2.5)
         for attr in ext.attributes:
             if attr.mutability != "readOnly":
-                _apply_path(work, "remove", f"{ext.id}:{attr.name}", _NO_VALUE, rt,
+                _apply_path(work, "remove", f"{ext.id}:{attr.name}", NO_VALUE, rt,
                             lenient=lenient)
         return
     if not isinstance(value, dict):

@@ -83,6 +83,27 @@ def project(resource: dict[str, Any], rt: ResourceType, attributes: list[str] | 
     return out
 
 
+def returns_attribute(rt: ResourceType, attributes: list[str] | None,
+                      excluded: list[str] | None, name: str) -> bool:
+    """Whether :func:`project` with these lists can keep any part of the
+    core attribute ``name`` (by the same rules), so that a caller may skip
+    fetching a costly attribute it would drop: Group ``members`` with
+    ``excludedAttributes=members`` (RFC 7644 §3.4.2.5), a User's derived
+    ``groups``."""
+    found = rt.attribute(name)
+    if found is None:
+        return False
+    urn, attr = rt.schema.id, found[1]
+    if attr.returned in ("never", "always"):
+        return attr.returned == "always"
+    key = (urn, attr.name)
+    if attributes:
+        wanted = _parse(attributes, rt)
+        return urn in wanted.schemas or key in wanted.attrs or bool(wanted.subs.get(key))
+    dropped = _parse(excluded, rt) if excluded else _Names()
+    return attr.returned != "request" and urn not in dropped.schemas and key not in dropped.attrs
+
+
 def _unknown(value: Any, wanted: _Names | None) -> Any:
     """A key no schema describes is passed through only by default."""
     return value if wanted is None else _DROP

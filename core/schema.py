@@ -224,17 +224,26 @@ ENTERPRISE_SCHEMA = Schema(
 GROUP_SCHEMA = Schema(
     CORE_GROUP, "Group", "Group",
     (
-        Attribute("displayName", required=True, uniqueness="server"),
-        Attribute("members", "complex", multi_valued=True, sub_attributes=(
-            Attribute("value", mutability="immutable"),
-            Attribute("$ref", "reference", mutability="immutable",
-                      reference_types=("User", "Group")),
-            Attribute("display", mutability="readOnly"),
-            Attribute("type", mutability="immutable", canonical_values=("User", "Group")),
-        )),
+        Attribute("displayName", required=True, uniqueness="server",
+                  description="A human-readable name for the Group; unique in the tenant "
+                              "(case-insensitive)."),
+        Attribute("members", "complex", multi_valued=True,
+                  description="The members of the Group: Users and Groups of the tenant.",
+                  sub_attributes=(
+                      Attribute("value", mutability="immutable"),
+                      Attribute("$ref", "reference", mutability="immutable",
+                                reference_types=("User", "Group")),
+                      Attribute("display", mutability="immutable",
+                                description="The member's name: as the client gave it, "
+                                            "else the User's displayName or userName, or "
+                                            "the Group's displayName."),
+                      Attribute("type", mutability="immutable",
+                                canonical_values=("User", "Group")),
+                  )),
     ),
 )
 
 USER = ResourceType("User", "/Users", USER_SCHEMA, (ENTERPRISE_SCHEMA,), "User Account")
-RESOURCE_TYPES: dict[str, ResourceType] = {"User": USER}
-SCHEMAS: dict[str, Schema] = {s.id: s for s in (USER_SCHEMA, ENTERPRISE_SCHEMA)}
+GROUP = ResourceType("Group", "/Groups", GROUP_SCHEMA, (), "Group")
+RESOURCE_TYPES: dict[str, ResourceType] = {"User": USER, "Group": GROUP}
+SCHEMAS: dict[str, Schema] = {s.id: s for s in (USER_SCHEMA, ENTERPRISE_SCHEMA, GROUP_SCHEMA)}

@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from handlers import discovery, search, users
+from handlers import discovery, groups, search, users
 
-_MODULES = (users, search, discovery)
+_MODULES = (users, groups, search, discovery)
 
 
 def resolve(operation_id: str) -> Callable[..., Any]:

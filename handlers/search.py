@@ -17,23 +17,24 @@ from starlette.responses import Response
 from core import representation
 from core.errors import ScimError
 from core.query import ListQuery, build_query
-from core.schema import USER, ResourceType
-from handlers import users
+from core.schema import GROUP, USER, ResourceType
+from handlers import groups, users
 from handlers.http import scim, tenant_id
 from handlers.runtime import current
 
 
 @dataclass(frozen=True)
 class Listing:
-    """How to list and render one resource type."""
+    """How to list one resource type: ``(tenant, query, attributes,
+    excludedAttributes)`` → ``(totalResults, rendered page)``."""
 
     rt: ResourceType
-    list: Callable[[int, ListQuery], tuple[int, list[Any]]]
-    render: Callable[[Any, str | None, str | None], dict[str, Any]]
+    page: Callable[[int, ListQuery, str | None, str | None], tuple[int, list[dict[str, Any]]]]
 
 
 LISTINGS: tuple[Listing, ...] = (
-    Listing(USER, lambda tenant, q: current().store.list_users(tenant, q), users.render),
+    Listing(USER, users.list_page),
+    Listing(GROUP, groups.list_page),
 )
 
 
@@ -61,11 +62,12 @@ async def search_all(body: dict[str, Any]) -> Response:
     resources: list[dict[str, Any]] = []
     total, offset, remaining = 0, page.offset, page.count
     for listing, query in planned:
-        count, _ = listing.list(tenant, replace(query, count=0))
+        count, _ = listing.page(tenant, replace(query, count=0), None, None)
         if remaining > 0 and offset < count:
-            _, records = listing.list(tenant, replace(query, offset=offset, count=remaining))
-            resources += [listing.render(r, attributes, excluded) for r in records]
-            remaining -= len(records)
+            _, page_part = listing.page(tenant, replace(query, offset=offset, count=remaining),
+                                        attributes, excluded)
+            resources += page_part
+            remaining -= len(page_part)
         offset = max(0, offset - count)
         total += count
     return scim(representation.list_response(resources, total, page.start_index))

@@ -10,32 +10,55 @@ from starlette.responses import Response
 
 from core import representation
 from core.patch import apply_patch
-from core.projection import parse_attribute_list, project
-from core.query import build_query
+from core.projection import parse_attribute_list, project, returns_attribute
+from core.query import ListQuery, build_query
 from core.resource import normalize_resource, replace_resource
-from core.schema import USER
+from core.schema import GROUP, USER
 from handlers.http import base_url, empty, header, scim, tenant_id
 from handlers.runtime import current
-from store.base import UserRecord
+from store.base import Membership, UserRecord
 
 
-def render(record: UserRecord, attributes: str | None = None,
-           excluded: str | None = None) -> dict[str, Any]:
+def render(record: UserRecord, attributes: str | None = None, excluded: str | None = None,
+           groups: list[Membership] | None = None) -> dict[str, Any]:
     """The representation of a stored user, projected (RFC 7644 §3.4.2.5)."""
-    return project(_full(record), USER, parse_attribute_list(attributes),
+    return project(_full(record, groups), USER, parse_attribute_list(attributes),
                    parse_attribute_list(excluded))
 
 
-def _full(record: UserRecord) -> dict[str, Any]:
+def _full(record: UserRecord, groups: list[Membership] | None) -> dict[str, Any]:
+    """Before projection, with the derived ``groups`` (RFC 7643 §4.1.2)."""
+    doc = record.doc
+    if groups:
+        doc = {**doc, "groups": representation.group_refs(
+            base_url(), GROUP.endpoint, [(g.id, g.display, g.direct) for g in groups])}
     return representation.resource(
-        USER, record.doc, id=record.id, created=record.created,
+        USER, doc, id=record.id, created=record.created,
         last_modified=record.last_modified, version=record.version, base_url=base_url(),
     )
 
 
+def _groups(tenant: int, records: list[UserRecord], attributes: str | None,
+            excluded: str | None) -> dict[str, list[Membership]]:
+    """The ``groups`` of a page of users in one read, and only when the
+    projection keeps them."""
+    if not records or not returns_attribute(USER, parse_attribute_list(attributes),
+                                            parse_attribute_list(excluded), "groups"):
+        return {}
+    return current().store.user_groups(tenant, [r.id for r in records])
+
+
+def list_page(tenant: int, query: ListQuery, attributes: str | None,
+              excluded: str | None) -> tuple[int, list[dict[str, Any]]]:
+    """``(totalResults, rendered page)`` of a list or search."""
+    total, records = current().store.list_users(tenant, query)
+    groups = _groups(tenant, records, attributes, excluded)
+    return total, [render(r, attributes, excluded, groups.get(r.id)) for r in records]
+
+
 def _one(record: UserRecord, status: int = 200, attributes: str | None = None,
          excluded: str | None = None) -> Response:
-    full = _full(record)
+    full = _full(record, _groups(tenant_id(), [record], attributes, excluded).get(record.id))
     body = project(full, USER, parse_attribute_list(attributes), parse_attribute_list(excluded))
     headers = {"ETag": representation.etag(record.version)}
     if status == 201:
@@ -68,8 +91,7 @@ async def list_users(filter: str | None = None, startIndex: int | None = None,
         USER, filter=filter, sort_by=sortBy, sort_order=sortOrder, start_index=startIndex,
         count=count, max_results=runtime.settings.max_results, lenient=runtime.settings.lenient,
     )
-    total, records = runtime.store.list_users(tenant_id(), query)
-    resources = [render(r, attributes, excludedAttributes) for r in records]
+    total, resources = list_page(tenant_id(), query, attributes, excludedAttributes)
     return scim(representation.list_response(resources, total, page.start_index))
 
 

@@ -55,6 +55,46 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX users_active ON users(tenant_id, active);
     CREATE INDEX users_last_modified ON users(tenant_id, last_modified);
     """,
+    # 2: Groups (RFC 7643 §4.2). The document holds every attribute but
+    # ``members``, which are rows of ``members``: one per (group, member),
+    # so adding or removing k members touches k rows whatever the size of
+    # the group. ``group_seq`` is the group's ``seq``; ``member_id`` the id
+    # of a user or group of the same tenant; ``display`` the member's
+    # ``display`` if the client gave one (RFC 7643 §2.4: immutable), else
+    # NULL and derived when read. ``members_member`` answers "which groups
+    # is this resource in" (deletes, a user's ``groups``); ``members_nested``
+    # (partial: group members only) walks the nesting of groups without
+    # reading their user members.
+    """
+    CREATE TABLE groups (
+        seq               INTEGER PRIMARY KEY,
+        tenant_id         INTEGER NOT NULL REFERENCES tenants(id),
+        id                TEXT NOT NULL,
+        display_name      TEXT NOT NULL,
+        display_name_fold TEXT NOT NULL,
+        external_id       TEXT,
+        doc               TEXT NOT NULL,
+        created           TEXT NOT NULL,
+        last_modified     TEXT NOT NULL,
+        version           INTEGER NOT NULL DEFAULT 1,
+        deleted           TEXT
+    );
+    CREATE UNIQUE INDEX groups_id ON groups(tenant_id, id);
+    CREATE UNIQUE INDEX groups_display_name ON groups(tenant_id, display_name_fold)
+        WHERE deleted IS NULL;
+    CREATE INDEX groups_external_id ON groups(tenant_id, external_id);
+    CREATE INDEX groups_last_modified ON groups(tenant_id, last_modified);
+    CREATE TABLE members (
+        tenant_id   INTEGER NOT NULL REFERENCES tenants(id),
+        group_seq   INTEGER NOT NULL REFERENCES groups(seq),
+        member_id   TEXT NOT NULL,
+        member_type TEXT NOT NULL CHECK (member_type IN ('User', 'Group')),
+        display     TEXT,
+        PRIMARY KEY (tenant_id, group_seq, member_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX members_member ON members(tenant_id, member_id, member_type);
+    CREATE INDEX members_nested ON members(tenant_id, group_seq) WHERE member_type = 'Group';
+    """,
 )
 
 

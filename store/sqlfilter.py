@@ -1,17 +1,26 @@
 """Compile resolved SCIM filters and sort keys to SQLite (RFC 7644
-§3.4.2.2, §3.4.2.3) over the ``users`` table of :mod:`store.migrations`,
-agreeing exactly with :mod:`core.filter.evaluate` on schema-valid documents
-(property-tested):
+§3.4.2.2, §3.4.2.3) over the ``users`` and ``groups`` tables of
+:mod:`store.migrations` (layouts in :mod:`store.sqltables`, keyed by
+resource type), agreeing exactly with :mod:`core.filter.evaluate` on
+schema-valid documents (property-tested):
 
 * Literals are always bound as ``?`` parameters; only canonical schema
   names appear in SQL text, as quoted JSON path labels ``$."name"``.
-* Indexed columns: ``userName`` -> ``user_name_fold`` (compared with the
-  case-folded literal; ``sw`` adds a ``>= ? AND < ?`` range so the
-  ``users_user_name`` index helps), ``externalId`` -> ``external_id``,
-  ``active`` -> ``active`` (1/0/NULL), ``id`` -> ``id``, ``meta.created`` ->
-  ``created``, ``meta.lastModified`` -> ``last_modified``. The index on
-  ``user_name_fold`` is partial (``WHERE deleted IS NULL``): the caller's
-  query must say ``deleted IS NULL`` for SQLite to use it.
+* Indexed columns: ``userName`` -> ``user_name_fold`` and a Group's
+  ``displayName`` -> ``display_name_fold`` (compared with the case-folded
+  literal; ``sw`` adds a ``>= ? AND < ?`` range so the unique index
+  helps), ``externalId`` -> ``external_id``, ``active`` -> ``active``
+  (1/0/NULL), ``id`` -> ``id``, ``meta.created`` -> ``created``,
+  ``meta.lastModified`` -> ``last_modified``. The unique indexes are
+  partial (``WHERE deleted IS NULL``): the caller's query must say
+  ``deleted IS NULL`` for SQLite to use them.
+* Membership: a Group's ``members`` and a User's ``groups`` are rows of
+  ``members``, not JSON: ``members.value eq "x"`` or ``members[type eq
+  "User"]`` is one ``EXISTS`` over the group's member rows, and a User's
+  ``groups`` (direct and indirect) one ``EXISTS`` over a recursive CTE of
+  its memberships (:class:`store.sqltables.Relation`). ``$ref`` is
+  rendered by the HTTP layer: not filterable (400 ``invalidFilter``), and
+  these attributes cannot be sort keys (400 ``invalidValue``).
 * ``meta.resourceType`` is the same for every row: decided at compile time
   (``1``/``0``). ``meta.location`` and ``meta.version`` are rendered by the
   HTTP layer, not stored: filtering on them is 400 ``invalidFilter``.
@@ -41,14 +50,15 @@ from dataclasses import dataclass
 from core.errors import bad_request
 from core.filter.ast import And, AttrPath, Compare, Filter, Literal, Not, Or, Present, ValuePath, flatten
 from core.filter.evaluate import leaf_matches
-from core.filter.printer import path_string
 from core.filter.resolve import attribute_of
 from core.schema import Attribute, ResourceType
+from store.sqlsort import compile_order_by, compile_sort
+from store.sqltables import Relation, json_path, seeds_of, table_for
+
+__all__ = ["compile_filter", "compile_order_by", "compile_sort", "register_functions"]
 
 Sql = tuple[str, list[object]]
 _SQL_OP = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
-_COLUMNS = {"userName": "user_name_fold", "externalId": "external_id", "id": "id", "active": "active",
-            "meta.created": "created", "meta.lastModified": "last_modified"}
 _NOT_STORED = ("meta.location", "meta.version")
 
 
@@ -62,30 +72,41 @@ def _fold(value: str | bytes | int | float | None) -> str | bytes | int | float 
     return value.casefold() if isinstance(value, str) else value  # NULL, numbers pass through
 
 
-def compile_filter(node: Filter, rt: ResourceType) -> tuple[str, list[object]]:
-    """A SQL boolean expression over ``users`` with ``?`` placeholders, and
-    its parameters, for a resolved filter (RFC 7644 §3.4.2.2)."""
-    sql, params, _depth = _Compiler(rt).node(node, False, None)
+def compile_filter(node: Filter, rt: ResourceType, *,
+                   tenant_id: int | None = None) -> tuple[str, list[object]]:
+    """A SQL boolean expression over the resource type's table with ``?``
+    placeholders, and its parameters, for a resolved filter (RFC 7644
+    §3.4.2.2). ``tenant_id`` (the caller's, as the query is scoped anyway)
+    lets a filter on a User's ``groups`` run once per query, not per user."""
+    sql, params, _depth = _Compiler(rt, tenant_id).node(node, False, None)
     return sql, params
 
 
 @dataclass(frozen=True)
 class _Elem:
     """Where paths inside ``parent[...]`` point: JSON ``base`` + ``prefix``,
-    or for ``meta[...]`` the top-level path ``top`` (meta is columns)."""
+    for ``meta[...]`` the top-level path ``top`` (meta is columns), or for
+    a relation, the ``relation`` and the ``alias`` of one element row."""
 
     base: str
     prefix: tuple[str, ...]
     parent: Attribute
     top: AttrPath | None = None
+    relation: Relation | None = None
+    alias: str = ""
 
 
 class _Compiler:
     """One compilation: the resource type and a counter for json_each aliases."""
 
-    def __init__(self, rt: ResourceType) -> None:
+    def __init__(self, rt: ResourceType, tenant_id: int | None = None) -> None:
         self.rt = rt
+        self.table = table_for(rt.id)
+        self.tenant_id = tenant_id
         self.aliases = 0
+
+    def relation(self, urn: str, attr: Attribute) -> Relation | None:
+        return self.table.relations.get(attr.name) if urn == self.rt.schema.id else None
 
     def alias(self) -> str:
         self.aliases += 1
@@ -120,8 +141,15 @@ class _Compiler:
     def value_path(self, node: ValuePath) -> tuple[str, list[object], int]:
         """``attr[filter]``: one element satisfies the whole filter."""
         urn, attr, _sub = _lookup(node.path, self.rt)
+        relation = self.relation(urn, attr)
+        if relation is not None:
+            alias = self.alias()
+            elem = _Elem("", (), attr, None, relation, alias)
+            inner, params, depth = self.node(node.filter, False, elem)
+            sql, params = relation.match(alias, (inner, params), seeds_of(node.filter), self.tenant_id)
+            return sql, params, depth + 3
         prefix = () if urn == self.rt.schema.id else (urn,)
-        path = _json_path((*prefix, attr.name))
+        path = json_path((*prefix, attr.name))
         if attr.multi_valued:
             alias = self.alias()
             inner, params, depth = self.node(node.filter, False, _Elem(f"{alias}.value", (), attr))
@@ -141,10 +169,20 @@ class _Compiler:
             if leaf is None:
                 raise bad_request("invalidFilter", f"Invalid filter: unknown sub-attribute {path.attr!r} "
                                   f"of {elem.parent.name!r}")
+            if elem.relation is not None:
+                return _element_leaf(elem.relation, elem.alias, elem.parent, leaf, op, literal)
             return self.walk(elem.base, elem.prefix, [leaf], op, literal)
         if elem is not None and elem.top is not None:
             path = AttrPath(elem.top.attr, path.attr, elem.top.urn)
         urn, attr, sub = _lookup(path, self.rt)
+        relation = self.relation(urn, attr)
+        if relation is not None:
+            alias = self.alias()
+            if sub is None:  # only 'pr' reaches a complex attribute
+                return relation.match(alias, ("1", []), None, self.tenant_id)
+            test = _element_leaf(relation, alias, attr, sub, op, literal)
+            node = Compare(AttrPath(sub.name), op, literal)
+            return relation.match(alias, test, seeds_of(node), self.tenant_id)
         if urn == self.rt.schema.id:
             column = self.column(attr, sub, op, literal)
             if column is not None:
@@ -155,8 +193,9 @@ class _Compiler:
     def column(self, attr: Attribute, sub: Attribute | None, op: str, literal: Literal) -> Sql | None:
         """Atoms on the indexed columns and on ``meta``; None otherwise."""
         name = attr.name if sub is None else f"{attr.name}.{sub.name}"
-        if name in _COLUMNS:
-            return _leaf(sub or attr, _COLUMNS[name], None, op, literal, prefolded=name == "userName")
+        if name in self.table.columns:
+            return _leaf(sub or attr, self.table.columns[name], None, op, literal,
+                         prefolded=name in self.table.folded)
         if name in _NOT_STORED:
             raise bad_request("invalidFilter", f"Invalid filter: {name!r} is not filterable")
         if name == "meta.resourceType" and sub is not None:
@@ -171,7 +210,7 @@ class _Compiler:
         """Descend ``chain`` (attribute, then sub-attribute) from JSON
         ``base``, opening a ``json_each`` for each multi-valued level."""
         attr, rest = chain[0], chain[1:]
-        path = _json_path((*prefix, attr.name))
+        path = json_path((*prefix, attr.name))
         if rest and not attr.multi_valued:
             return self.walk(base, (*prefix, attr.name), rest, op, literal)
         if not rest and attr.multi_valued and op == "pr":
@@ -188,19 +227,21 @@ class _Compiler:
         return f"EXISTS (SELECT 1 FROM json_each({base}, '{path}') AS {alias} WHERE {sql})", params
 
 
+def _element_leaf(relation: Relation, alias: str, parent: Attribute, leaf: Attribute, op: str,
+                  literal: Literal) -> Sql:
+    """An atom on sub-attribute ``leaf`` of a relation's element row."""
+    column = relation.column(leaf.name, alias)
+    if column is None:
+        raise bad_request("invalidFilter",
+                          f"Invalid filter: {parent.name}.{leaf.name!r} is not filterable")
+    return _leaf(leaf, column, None, op, literal, prefolded=leaf.name in relation.folded)
+
+
 def _lookup(path: AttrPath, rt: ResourceType) -> tuple[str, Attribute, Attribute | None]:
     try:
         return attribute_of(path, rt)
     except ValueError as exc:
         raise bad_request("invalidFilter", f"Invalid filter: {exc}") from None
-
-
-def _json_path(segments: tuple[str, ...]) -> str:
-    """``$."a"."b"`` from schema names (never from filter text)."""
-    for segment in segments:
-        if any(c in segment for c in "\"'\\"):
-            raise ValueError(f"unsafe name in JSON path: {segment!r}")
-    return "$" + "".join(f'."{s}"' for s in segments)
 
 
 def _leaf(attr: Attribute, value: str, jtype: str | None, op: str, literal: Literal, *,
@@ -260,50 +301,3 @@ def _successor(prefix: str) -> str | None:
         if code <= 0x10FFFF:
             return "".join(chars) + chr(code)
     return None
-
-
-def compile_sort(path: AttrPath, rt: ResourceType) -> str:
-    """An ORDER BY expression for a resolved ``sortBy`` path (RFC 7644
-    §3.4.2.3); NULL when the resource has no value. Multi-valued attributes
-    sort by the ``primary`` element's value, else the first element's;
-    ``emails`` means ``emails.value``. caseExact=false strings are folded.
-    Unsortable paths (complex, ``meta.location`` ...) are 400
-    ``invalidValue``."""
-    try:
-        urn, attr, sub = attribute_of(path, rt)
-    except ValueError as exc:
-        raise bad_request("invalidPath", f"Invalid sortBy: {exc}") from None
-    core = urn == rt.schema.id
-    name = attr.name if sub is None else f"{attr.name}.{sub.name}"
-    if core and name in _COLUMNS:
-        return _COLUMNS[name]
-    if attr.type == "complex" and attr.multi_valued and sub is None:
-        sub = attr.sub("value")
-    leaf = sub or attr
-    if leaf.type == "complex" or (core and attr.name == "meta"):
-        raise bad_request("invalidValue", f"Cannot sort by {path_string(path)!r}")
-    prefix = () if core else (urn,)
-    if not attr.multi_valued:
-        names = (*prefix, attr.name) if sub is None else (*prefix, attr.name, sub.name)
-        return _sort_fold(leaf, f"json_extract(doc, '{_json_path(names)}')")
-    list_path = _json_path((*prefix, attr.name))
-    if sub is None:
-        return (f"(SELECT {_sort_fold(leaf, 's.value')} FROM json_each(doc, '{list_path}') AS s "
-                "ORDER BY s.key LIMIT 1)")
-    value = _sort_fold(leaf, f"json_extract(s.value, '{_json_path((sub.name,))}')")
-    primary = "json_type(s.value, '$.\"primary\"') = 'true' DESC, " if attr.sub("primary") else ""
-    return (f"(SELECT {value} FROM json_each(doc, '{list_path}') AS s WHERE s.type = 'object' "
-            f"ORDER BY {primary}s.key LIMIT 1)")
-
-
-def compile_order_by(path: AttrPath, rt: ResourceType, *, descending: bool = False) -> str:
-    """``compile_sort`` with direction and RFC 7644 §3.4.2.3 null placement:
-    resources without a value sort last ascending, first descending."""
-    expr = compile_sort(path, rt)
-    return f"{expr} DESC NULLS FIRST" if descending else f"{expr} ASC NULLS LAST"
-
-
-def _sort_fold(leaf: Attribute, expr: str) -> str:
-    """Fold caseExact=false strings for sorting (RFC 7644 §3.4.2.3)."""
-    textual = leaf.type in ("string", "reference", "binary")
-    return f"scim_fold({expr})" if textual and not leaf.case_exact else expr

@@ -27,6 +27,8 @@ from core.query import ListQuery
 from store.base import ApiKey, Store, Tenant, UserRecord
 from store.migrations import migrate
 from store.sqlfilter import compile_filter, compile_sort, register_functions
+from store.sqlite_groups import GroupTables
+from store.sqlite_members import drop_resource
 
 _USER_COLUMNS = "id, doc, created, last_modified, version"
 _KEY_SELECT = """
@@ -36,8 +38,10 @@ _KEY_SELECT = """
 """
 
 
-class SqliteStore(Store):
+class SqliteStore(GroupTables, Store):
     """One connection per process, used from the event loop thread and the CLI.
+
+    Groups and memberships: :class:`store.sqlite_groups.GroupTables`.
 
     Each call is short and synchronous; a write runs inside ``BEGIN
     IMMEDIATE`` so concurrent processes on the same file serialise cleanly.
@@ -181,6 +185,10 @@ class SqliteStore(Store):
             current = self.get_user(tenant_id, user_id)
             _check_precondition(if_match, current.version)
             doc = change(current)
+            if doc == current.doc:
+                # Nothing changed: no write, same version (RFC 7644 §3.14;
+                # Entra re-sends unchanged PATCHes every cycle).
+                return current
             now = clock.now()
             version = current.version + 1
             try:
@@ -198,16 +206,18 @@ class SqliteStore(Store):
         with self._write() as conn:
             current = self.get_user(tenant_id, user_id)
             _check_precondition(if_match, current.version)
+            now = clock.now()
             conn.execute(
                 "UPDATE users SET deleted = ? WHERE tenant_id = ? AND id = ?",
-                (clock.now(), tenant_id, user_id),
+                (now, tenant_id, user_id),
             )
+            drop_resource(conn, tenant_id, user_id, "User", now)
 
     def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
         where = "tenant_id = ? AND deleted IS NULL"
         params: list[object] = [tenant_id]
         if query.filter is not None:
-            sql, args = compile_filter(query.filter, USER)
+            sql, args = compile_filter(query.filter, USER, tenant_id=tenant_id)
             where += f" AND ({sql})"
             params.extend(args)
         (total,) = self._conn.execute(

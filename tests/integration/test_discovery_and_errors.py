@@ -21,7 +21,10 @@ def test_service_provider_config_says_what_is_supported(client: Client) -> None:
 
 def test_resource_types_and_schemas_come_from_the_schema_definition(client: Client) -> None:
     rts = client.get("/ResourceTypes").json()
-    assert [r["id"] for r in rts["Resources"]] == ["User"]
+    assert [r["id"] for r in rts["Resources"]] == ["User", "Group"]
+    group_rt = client.get("/ResourceTypes/group").json()
+    assert group_rt["endpoint"] == "/Groups" and group_rt["schemaExtensions"] == []
+    assert group_rt["schema"] == "urn:ietf:params:scim:schemas:core:2.0:Group"
     user_rt = client.get("/ResourceTypes/User").json()
     assert user_rt["schema"] == "urn:ietf:params:scim:schemas:core:2.0:User"
     assert user_rt["schemaExtensions"] == [
@@ -29,7 +32,15 @@ def test_resource_types_and_schemas_come_from_the_schema_definition(client: Clie
     schemas = client.get("/Schemas").json()
     ids = {s["id"] for s in schemas["Resources"]}
     assert ids == {"urn:ietf:params:scim:schemas:core:2.0:User",
-                   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"}
+                   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                   "urn:ietf:params:scim:schemas:core:2.0:Group"}
+    group = client.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group").json()
+    group_attrs = {a["name"]: a for a in group["attributes"]}
+    assert group_attrs["displayName"]["required"] is True
+    members = {s["name"]: s for s in group_attrs["members"]["subAttributes"]}
+    assert set(members) == {"value", "$ref", "display", "type"}
+    assert members["value"]["mutability"] == "immutable"
+    assert members["display"]["mutability"] == "immutable"  # RFC 7643 §2.4
     core = client.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").json()
     attrs = {a["name"]: a for a in core["attributes"]}
     assert attrs["userName"]["uniqueness"] == "server" and attrs["userName"]["required"] is True

@@ -79,12 +79,15 @@ def test_bad_tenant_names_are_refused(name: str) -> None:
 
 def test_discovery_is_generated_from_the_schema_definition() -> None:
     schemas = discovery.schemas("http://h/scim/v1")
-    assert schemas["totalResults"] == 2
+    assert schemas["totalResults"] == 3
+    assert {s["name"] for s in schemas["Resources"]} == {"User", "EnterpriseUser", "Group"}
     core = discovery.schema(USER.schema.id.upper(), "http://h/scim/v1")
     assert core is not None
     names = [a["name"] for a in core["attributes"]]
     assert names == [a.name for a in USER.schema.attributes]
     emails = next(a for a in core["attributes"] if a["name"] == "emails")
     assert [s["name"] for s in emails["subAttributes"]] == ["value", "display", "type", "primary"]
-    rt = discovery.resource_types("http://h/scim/v1")["Resources"][0]
+    rt, group_rt = discovery.resource_types("http://h/scim/v1")["Resources"]
     assert rt["endpoint"] == "/Users" and rt["meta"]["location"].endswith("/ResourceTypes/User")
+    assert group_rt["endpoint"] == "/Groups" and group_rt["schemaExtensions"] == []
+    assert group_rt["schema"] == "urn:ietf:params:scim:schemas:core:2.0:Group"

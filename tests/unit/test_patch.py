@@ -325,7 +325,8 @@ def test_okta_membership_remove_then_add_in_order() -> None:
     out = patch({"op": "remove", "path": "members[value eq \"u1\"]"},
                 {"op": "add", "path": "members", "value": [{"value": "u9", "display": "Nine"}]},
                 doc=GDOC, rt=GROUP, lenient=False)
-    assert out["members"] == [{"value": "u2"}, {"value": "u3"}, {"value": "u9"}]
+    # display is kept as given (immutable, RFC 7643 §2.4), as Okta sends it
+    assert out["members"] == [{"value": "u2"}, {"value": "u3"}, {"value": "u9", "display": "Nine"}]
 
 
 def test_okta_replace_members_sets_exactly_that_list() -> None:

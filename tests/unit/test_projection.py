@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.projection import parse_attribute_list, project
+from core.projection import parse_attribute_list, project, returns_attribute
 from core.schema import CORE_GROUP, CORE_USER, ENTERPRISE_USER, GROUP_SCHEMA, USER, Attribute, \
     ResourceType, Schema
 
@@ -159,3 +159,30 @@ def test_projection_invariants(attributes: list[str] | None, excluded: list[str]
     if attributes:
         assert set(out) <= {"id", "schemas", "userName", "name", "emails", "meta", E,
                             "active", "externalId"}
+
+
+def _keeps(rt: ResourceType, full: dict[str, Any], attributes: list[str] | None,
+           excluded: list[str] | None, name: str) -> bool:
+    return name in project(full, rt, attributes, excluded)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.none(), st.lists(st.sampled_from(
+           ["members", "MEMBERS.value", "members.display", "displayName", "id", "meta",
+            CORE_GROUP, f"{CORE_GROUP}:members", "nosuch", "members.nosuch"]), max_size=3)),
+       st.one_of(st.none(), st.lists(st.sampled_from(
+           ["members", "Members", "members.value", "displayName", CORE_GROUP, "nosuch"]),
+           max_size=3)))
+def test_returns_attribute_agrees_with_project(attributes: list[str] | None,
+                                               excluded: list[str] | None) -> None:
+    """What the handlers ask before reading members (or a user's groups):
+    the projection keeps the attribute exactly when ``returns_attribute``
+    says so (for values with every sub-attribute)."""
+    group = {"schemas": [CORE_GROUP], "id": "g", "displayName": "G",
+             "members": [{"value": "u", "$ref": "x", "display": "U", "type": "User"}]}
+    wants = returns_attribute(GROUP, attributes, excluded, "members")
+    assert wants == _keeps(GROUP, group, attributes, excluded, "members")
+    user = {**FULL, "groups": [{"value": "g", "$ref": "x", "display": "G", "type": "direct"}]}
+    user_attrs = [a.replace("members", "groups") for a in attributes] if attributes else None
+    assert returns_attribute(USER, user_attrs, None, "groups") == _keeps(
+        USER, user, user_attrs, None, "groups")

@@ -1,0 +1,137 @@
+"""``/Groups`` operations (RFC 7644 §3.3–§3.6 on RFC 7643 §4.2 Groups).
+Each function is the operationId of openapi/scim.yaml in snake case; it
+translates HTTP to core and store calls and back, and decides nothing
+itself: membership planning is :mod:`core.membership`, whether members are
+read at all is :func:`core.projection.returns_attribute`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from core import representation
+from core.membership import plan_create, plan_patch, plan_replace
+from core.projection import parse_attribute_list, project, returns_attribute
+from core.query import ListQuery, build_query
+from core.schema import GROUP, RESOURCE_TYPES
+from handlers.http import base_url, empty, header, scim, tenant_id
+from handlers.runtime import current
+from handlers.users import joined
+from store.base import GroupRecord
+
+_ENDPOINTS = {name: rt.endpoint for name, rt in RESOURCE_TYPES.items()}
+
+
+def wants_members(attributes: str | None, excluded: str | None) -> bool:
+    """Whether the response shows ``members`` (else they are never read)."""
+    return returns_attribute(GROUP, parse_attribute_list(attributes),
+                             parse_attribute_list(excluded), "members")
+
+
+def render(record: GroupRecord, attributes: str | None = None,
+           excluded: str | None = None) -> dict[str, Any]:
+    """The representation of a stored group, projected (RFC 7644 §3.4.2.5)."""
+    doc = record.doc
+    if record.members:
+        base = base_url()
+        doc = {**doc, "members": representation.member_refs(
+            base, _ENDPOINTS, [(m.id, m.type, m.display) for m in record.members])}
+    full = representation.resource(
+        GROUP, doc, id=record.id, created=record.created,
+        last_modified=record.last_modified, version=record.version, base_url=base_url(),
+    )
+    return project(full, GROUP, parse_attribute_list(attributes), parse_attribute_list(excluded))
+
+
+def list_page(tenant: int, query: ListQuery, attributes: str | None,
+              excluded: str | None) -> tuple[int, list[dict[str, Any]]]:
+    """``(totalResults, rendered page)``; members of the page in one read."""
+    total, records = current().store.list_groups(
+        tenant, query, with_members=wants_members(attributes, excluded))
+    return total, [render(r, attributes, excluded) for r in records]
+
+
+def _one(record: GroupRecord, status: int = 200, attributes: str | None = None,
+         excluded: str | None = None) -> Response:
+    body = render(record, attributes, excluded)
+    headers = {"ETag": representation.etag(record.version)}
+    if status == 201:  # RFC 7644 §3.3, whatever the projection
+        headers["Location"] = f"{base_url()}{GROUP.endpoint}/{record.id}"
+    return scim(body, status, headers)
+
+
+async def create_group(body: dict[str, Any], attributes: str | None = None,
+                       excludedAttributes: str | None = None) -> Response:
+    runtime = current()
+    doc, members = plan_create(body, lenient=runtime.settings.lenient)
+    record = runtime.store.create_group(
+        tenant_id(), doc, members, with_members=wants_members(attributes, excludedAttributes))
+    return _one(record, 201, attributes, excludedAttributes)
+
+
+async def get_group(id: str, attributes: str | None = None,
+                    excludedAttributes: str | None = None) -> Response:
+    record = current().store.get_group(
+        tenant_id(), id, with_members=wants_members(attributes, excludedAttributes))
+    if representation.etag_matches(header("If-None-Match"), record.version):
+        return empty(304, {"ETag": representation.etag(record.version)})
+    return _one(record, 200, attributes, excludedAttributes)
+
+
+async def list_groups(filter: str | None = None, startIndex: int | None = None,
+                      count: int | None = None, sortBy: str | None = None,
+                      sortOrder: str | None = None, attributes: str | None = None,
+                      excludedAttributes: str | None = None) -> Response:
+    runtime = current()
+    query, page = build_query(
+        GROUP, filter=filter, sort_by=sortBy, sort_order=sortOrder, start_index=startIndex,
+        count=count, max_results=runtime.settings.max_results, lenient=runtime.settings.lenient,
+    )
+    total, resources = list_page(tenant_id(), query, attributes, excludedAttributes)
+    return scim(representation.list_response(resources, total, page.start_index))
+
+
+async def search_groups(body: dict[str, Any]) -> Response:
+    """``POST /Groups/.search`` (RFC 7644 §3.4.3): the query in a body."""
+    return await list_groups(
+        filter=body.get("filter"), startIndex=body.get("startIndex"), count=body.get("count"),
+        sortBy=body.get("sortBy"), sortOrder=body.get("sortOrder"),
+        attributes=joined(body.get("attributes")),
+        excludedAttributes=joined(body.get("excludedAttributes")),
+    )
+
+
+async def replace_group(id: str, body: dict[str, Any], attributes: str | None = None,
+                        excludedAttributes: str | None = None) -> Response:
+    runtime = current()
+    lenient = runtime.settings.lenient
+    record = runtime.store.update_group(
+        tenant_id(), id, lambda cur: plan_replace(cur.doc, body, lenient=lenient),
+        if_match=header("If-Match"),
+        with_members=wants_members(attributes, excludedAttributes),
+    )
+    return _one(record, 200, attributes, excludedAttributes)
+
+
+async def patch_group(id: str, body: dict[str, Any], attributes: str | None = None,
+                      excludedAttributes: str | None = None) -> Response:
+    """204 No Content, or 200 with the group when the request names
+    ``attributes``/``excludedAttributes`` (RFC 7644 §3.5.2 allows both)."""
+    runtime = current()
+    lenient = runtime.settings.lenient
+    operations = body["Operations"]
+    projected = attributes is not None or excludedAttributes is not None
+    record = runtime.store.update_group(
+        tenant_id(), id, lambda cur: plan_patch(cur.doc, operations, lenient=lenient),
+        if_match=header("If-Match"),
+        with_members=projected and wants_members(attributes, excludedAttributes),
+    )
+    if not projected:
+        return empty(204, {"ETag": representation.etag(record.version)})
+    return _one(record, 200, attributes, excludedAttributes)
+
+
+async def delete_group(id: str) -> Response:
+    current().store.delete_group(tenant_id(), id, if_match=header("If-Match"))
+    return empty(204)

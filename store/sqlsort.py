@@ -1,0 +1,63 @@
+"""Compile resolved ``sortBy`` paths to SQLite ORDER BY expressions
+(RFC 7644 §3.4.2.3) over the tables of :mod:`store.sqltables`; the filter
+compiler is :mod:`store.sqlfilter`, which re-exports these functions."""
+
+from __future__ import annotations
+
+from core.errors import bad_request
+from core.filter.ast import AttrPath
+from core.filter.printer import path_string
+from core.filter.resolve import attribute_of
+from core.schema import Attribute, ResourceType
+from store.sqltables import json_path, table_for
+
+
+def compile_sort(path: AttrPath, rt: ResourceType) -> str:
+    """An ORDER BY expression for a resolved ``sortBy`` path (RFC 7644
+    §3.4.2.3); NULL when the resource has no value. Multi-valued attributes
+    sort by the ``primary`` element's value, else the first element's;
+    ``emails`` means ``emails.value``. caseExact=false strings are folded.
+    Unsortable paths (complex, ``meta.location`` ...) are 400
+    ``invalidValue``."""
+    try:
+        urn, attr, sub = attribute_of(path, rt)
+    except ValueError as exc:
+        raise bad_request("invalidPath", f"Invalid sortBy: {exc}") from None
+    core = urn == rt.schema.id
+    name = attr.name if sub is None else f"{attr.name}.{sub.name}"
+    table = table_for(rt.id)
+    if core and name in table.columns:
+        return table.columns[name]
+    if core and attr.name in table.relations:
+        raise bad_request("invalidValue", f"Cannot sort by {path_string(path)!r}: "
+                                          "memberships are not sort keys")
+    if attr.type == "complex" and attr.multi_valued and sub is None:
+        sub = attr.sub("value")
+    leaf = sub or attr
+    if leaf.type == "complex" or (core and attr.name == "meta"):
+        raise bad_request("invalidValue", f"Cannot sort by {path_string(path)!r}")
+    prefix = () if core else (urn,)
+    if not attr.multi_valued:
+        names = (*prefix, attr.name) if sub is None else (*prefix, attr.name, sub.name)
+        return _sort_fold(leaf, f"json_extract(doc, '{json_path(names)}')")
+    list_path = json_path((*prefix, attr.name))
+    if sub is None:
+        return (f"(SELECT {_sort_fold(leaf, 's.value')} FROM json_each(doc, '{list_path}') AS s "
+                "ORDER BY s.key LIMIT 1)")
+    value = _sort_fold(leaf, f"json_extract(s.value, '{json_path((sub.name,))}')")
+    primary = "json_type(s.value, '$.\"primary\"') = 'true' DESC, " if attr.sub("primary") else ""
+    return (f"(SELECT {value} FROM json_each(doc, '{list_path}') AS s WHERE s.type = 'object' "
+            f"ORDER BY {primary}s.key LIMIT 1)")
+
+
+def compile_order_by(path: AttrPath, rt: ResourceType, *, descending: bool = False) -> str:
+    """``compile_sort`` with direction and RFC 7644 §3.4.2.3 null placement:
+    resources without a value sort last ascending, first descending."""
+    expr = compile_sort(path, rt)
+    return f"{expr} DESC NULLS FIRST" if descending else f"{expr} ASC NULLS LAST"
+
+
+def _sort_fold(leaf: Attribute, expr: str) -> str:
+    """Fold caseExact=false strings for sorting (RFC 7644 §3.4.2.3)."""
+    textual = leaf.type in ("string", "reference", "binary")
+    return f"scim_fold({expr})" if textual and not leaf.case_exact else expr
