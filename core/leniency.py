@@ -32,6 +32,10 @@ target the ``value`` is ignored
 object is ignored                      (scim2-models serialises
                                        an extension with its own
                                        ``schemas``)
+``id``, ``meta``, ``schemas`` keys in   Okta: group rename sends   400 mutability
+a PATCH value object without a path    ``{"op": "replace",
+are ignored                            "value": {"id": ..,
+                                       "displayName": ..}}``
 ``replace`` through a value filter     Entra ID sends ``Add`` and 400 noTarget
 that matches nothing creates the       ``Replace`` interchangeably (RFC 7644
 element from the filter's ``eq``       for ``emails[type eq       §3.5.2.3)
@@ -98,6 +102,15 @@ def extension_schemas_key(ext_id: str, *, lenient: bool) -> None:
     unknown attribute it is (RFC 7643 §3.3 has no such key)."""
     if not lenient:
         raise bad_request("invalidValue", f"unknown attribute '{ext_id}:schemas'")
+
+
+def provider_owned_in_value(key: str, *, lenient: bool) -> None:
+    """A PATCH without ``path`` whose value object carries ``id``, ``meta``
+    or ``schemas`` (Okta's group rename repeats the id): ignored when
+    lenient, as a PUT body's would be (RFC 7643 §3.1); strict mode refuses
+    to modify them (RFC 7644 §3.5.2: 400 mutability)."""
+    if not lenient:
+        raise bad_request("mutability", f"'{key}' cannot be modified")
 
 
 def remove_listed(

@@ -101,6 +101,9 @@ def _apply_object(work: dict[str, Any], op: str, value: Any, rt: ResourceType, *
     for key, item in value.items():
         if not isinstance(key, str) or not key.strip():
             raise bad_request("invalidPath", f"invalid attribute name {key!r}")
+        if key.strip().lower() in _PROVIDER_OWNED:
+            leniency.provider_owned_in_value(key.strip(), lenient=lenient)
+            continue
         _apply_path(work, op, key.strip(), item, rt, lenient=lenient)
 
 

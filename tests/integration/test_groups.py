@@ -214,3 +214,14 @@ def test_tenants_cannot_see_or_touch_each_others_groups(server: Server, client: 
     assert r.json()["totalResults"] == 0
     r = other.get("/Users", params={"filter": f'groups.value eq "{mine["id"]}"'})
     assert r.json()["totalResults"] == 0
+
+
+def test_okta_rename_repeats_the_id_in_the_value(client: Client) -> None:
+    """Okta's group rename: {"op":"replace","value":{"id":..,"displayName":..}}
+    (Okta SCIM 2.0 Protocol Reference, "Update a specific group name")."""
+    gid = make_group(client, "Old Name")["id"]
+    r = client.patch(f"/Groups/{gid}", json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"id": gid, "displayName": "New Name"}}]})
+    assert r.status_code == 204, r.text
+    assert client.get(f"/Groups/{gid}").json()["displayName"] == "New Name"

@@ -354,7 +354,12 @@ def test_remove_all_members_and_null_value_on_remove() -> None:
 def test_provider_owned_and_read_only_targets_are_mutability(path: str) -> None:
     for op in ({"op": "replace", "path": path, "value": "x"}, {"op": "remove", "path": path}):
         assert fails(op).scim_type == "mutability"
-    assert fails({"op": "replace", "value": {path: "x"}}).scim_type == "mutability"
+    no_path = {"op": "replace", "value": {path: "x"}}
+    assert fails(no_path, lenient=False).scim_type == "mutability"
+    if path.lower() in ("id", "meta", "schemas"):  # Okta repeats the id: ignored (leniency)
+        assert apply_patch(copy.deepcopy(BASE), [no_path], USER) == BASE
+    else:
+        assert fails(no_path).scim_type == "mutability"
 
 
 @pytest.mark.parametrize("path", ["bogus", "name.bogus", f"{E}:bogus", "emails[type eq",
@@ -522,3 +527,19 @@ def test_schemas_inside_an_extension_value_is_ignored_only_when_lenient() -> Non
         assert exc.scim_type == "invalidValue"
     else:
         raise AssertionError("strict mode accepted 'schemas' inside an extension")
+
+
+def test_provider_owned_keys_in_a_value_object_are_ignored_only_when_lenient() -> None:
+    """Okta renames a group with {"op":"replace","value":{"id":..,"displayName":..}}."""
+    from core.errors import ScimError
+    from core.patch import apply_patch
+    from core.schema import USER
+
+    ops = [{"op": "replace", "value": {"id": "abc", "schemas": [], "displayName": "New"}}]
+    assert apply_patch({"userName": "u"}, ops, USER)["displayName"] == "New"
+    try:
+        apply_patch({"userName": "u"}, ops, USER, lenient=False)
+    except ScimError as exc:
+        assert exc.scim_type == "mutability"
+    else:
+        raise AssertionError("strict mode ignored 'id' in a PATCH value")
