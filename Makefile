@@ -36,5 +36,14 @@ integration: $(VENV)/.installed-test
 contract: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q contract_tests
 
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(PIP) install scim2-server 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import scim2_server" && touch $@
+
+## Benchmarks with ratios against peers measured in the same run (docs/performance.md);
+## never part of `make test`. BENCH_SECONDS=10 lengthens runs; BENCH_QUICK=1 skips 1M users.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis
