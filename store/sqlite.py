@@ -160,7 +160,9 @@ class SqliteStore(GroupTables, Store):
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     (tenant_id, user_id, *_columns(doc), now, now),
                 )
-            except sqlite3.IntegrityError:
+            except sqlite3.IntegrityError as exc:
+                if "user_name_fold" not in str(exc):
+                    raise  # not the userName index: a bug, not a client's conflict
                 raise _user_name_taken(doc) from None
         return UserRecord(user_id, doc, now, now, 1)
 
@@ -198,7 +200,9 @@ class SqliteStore(GroupTables, Store):
                     " WHERE tenant_id = ? AND id = ?",
                     (*_columns(doc), now, version, tenant_id, user_id),
                 )
-            except sqlite3.IntegrityError:
+            except sqlite3.IntegrityError as exc:
+                if "user_name_fold" not in str(exc):
+                    raise  # not the userName index: a bug, not a client's conflict
                 raise _user_name_taken(doc) from None
         return UserRecord(user_id, doc, current.created, now, version)
 

@@ -55,7 +55,9 @@ class GroupTables:
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     (tenant_id, group_id, *_columns(doc), now, now),
                 )
-            except sqlite3.IntegrityError:
+            except sqlite3.IntegrityError as exc:
+                if "display_name_fold" not in str(exc):
+                    raise  # not the displayName index: a bug, not a client's conflict
                 raise _name_taken(doc) from None
             seq = int(cur.lastrowid or 0)
             rows_of.add(conn, tenant_id, seq, group_id, members)
@@ -121,7 +123,9 @@ class GroupTables:
                     " doc = ?, last_modified = ?, version = ? WHERE seq = ?",
                     (*_columns(planned.doc), now, version, seq),
                 )
-            except sqlite3.IntegrityError:
+            except sqlite3.IntegrityError as exc:
+                if "display_name_fold" not in str(exc):
+                    raise  # not the displayName index: a bug, not a client's conflict
                 raise _name_taken(planned.doc) from None
             record = GroupRecord(group_id, planned.doc, current.created, now, version)
             return self._with_members(tenant_id, [(seq, record)], with_members)[0]

@@ -1,0 +1,34 @@
+"""Only a clash on the unique name index is a client's 409; any other
+integrity failure is a bug and must not be dressed up as one."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from core.errors import ScimError
+from store.sqlite import SqliteStore
+
+
+def test_user_name_clash_is_409_but_a_missing_tenant_is_not(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db", synchronous="NORMAL")
+    tenant = store.create_tenant("acme").id
+    store.create_user(tenant, {"userName": "Ann"})
+    with pytest.raises(ScimError) as clash:
+        store.create_user(tenant, {"userName": "ANN"})
+    assert clash.value.status == 409 and clash.value.scim_type == "uniqueness"
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        store.create_user(tenant + 99, {"userName": "Bob"})
+
+
+def test_group_name_clash_is_409_but_a_missing_tenant_is_not(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db", synchronous="NORMAL")
+    tenant = store.create_tenant("acme").id
+    store.create_group(tenant, {"displayName": "Sales"}, ())
+    with pytest.raises(ScimError) as clash:
+        store.create_group(tenant, {"displayName": "sales"}, ())
+    assert clash.value.status == 409 and clash.value.scim_type == "uniqueness"
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        store.create_group(tenant + 99, {"displayName": "Ops"}, ())
