@@ -26,7 +26,8 @@ from core.schema import USER
 from core.query import ListQuery
 from store.base import ApiKey, Store, Tenant, UserRecord
 from store.migrations import migrate
-from store.sqlfilter import compile_filter, compile_sort, register_functions
+from store.sqlfilter import compile_filter, register_functions
+from store.sqlsort import order_clause
 from store.sqlite_groups import GroupTables
 from store.sqlite_members import drop_resource
 
@@ -229,14 +230,7 @@ class SqliteStore(GroupTables, Store):
         ).fetchone()
         if query.count <= 0 or query.offset >= total:
             return total, []
-        direction = "DESC" if query.descending else "ASC"
-        order = f"seq {direction}"
-        if query.sort_by is not None:
-            # Resources without a value sort after those with one ascending,
-            # before them descending: "no value" counts as the greatest.
-            nulls = "LAST" if direction == "ASC" else "FIRST"
-            order = (f"{compile_sort(query.sort_by, USER)} {direction} NULLS {nulls},"
-                     f" seq {direction}")
+        order = order_clause(query.sort_by, USER, descending=query.descending)
         rows = self._conn.execute(
             f"SELECT {_USER_COLUMNS} FROM users WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, query.count, query.offset],

@@ -28,7 +28,8 @@ from core.representation import etag_matches
 from core.schema import GROUP
 from store import sqlite_members as rows_of
 from store.base import GroupRecord, Membership
-from store.sqlfilter import compile_filter, compile_sort
+from store.sqlfilter import compile_filter
+from store.sqlsort import order_clause
 
 _SELECT = "SELECT seq, id, doc, created, last_modified, version FROM groups"
 
@@ -83,13 +84,7 @@ class GroupTables:
                 f"SELECT count(*) FROM groups WHERE {where}", params).fetchone()
             if query.count <= 0 or query.offset >= total:
                 return total, []
-            direction = "DESC" if query.descending else "ASC"
-            order = f"seq {direction}"
-            if query.sort_by is not None:
-                # RFC 7644 §3.4.2.3: no value sorts last ascending, first descending.
-                nulls = "LAST" if direction == "ASC" else "FIRST"
-                order = (f"{compile_sort(query.sort_by, GROUP)} {direction} NULLS {nulls},"
-                         f" seq {direction}")
+            order = order_clause(query.sort_by, GROUP, descending=query.descending)
             page = self._conn.execute(
                 f"{_SELECT} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*params, query.count, query.offset]).fetchall()

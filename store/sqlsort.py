@@ -57,6 +57,16 @@ def compile_order_by(path: AttrPath, rt: ResourceType, *, descending: bool = Fal
     return f"{expr} DESC NULLS FIRST" if descending else f"{expr} ASC NULLS LAST"
 
 
+def order_clause(sort_by: AttrPath | None, rt: ResourceType, *, descending: bool) -> str:
+    """The whole ORDER BY of a list: the ``sortBy`` key if any, then
+    insertion order (``seq``) so ties and unsorted lists are stable and
+    paging never repeats or skips a row (RFC 7644 §3.4.2.4)."""
+    tail = "seq DESC" if descending else "seq ASC"
+    if sort_by is None:
+        return tail
+    return f"{compile_order_by(sort_by, rt, descending=descending)}, {tail}"
+
+
 def _sort_fold(leaf: Attribute, expr: str) -> str:
     """Fold caseExact=false strings for sorting (RFC 7644 §3.4.2.3)."""
     textual = leaf.type in ("string", "reference", "binary")
