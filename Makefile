@@ -44,6 +44,7 @@ $(VENV)/.installed-bench: $(VENV)/.installed-test
 ## never part of `make test`. BENCH_SECONDS=10 lengthens runs; BENCH_QUICK=1 skips 1M users.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/groups.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis
