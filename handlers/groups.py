@@ -15,9 +15,8 @@ from core.membership import plan_create, plan_patch, plan_replace
 from core.projection import parse_attribute_list, project, returns_attribute
 from core.query import ListQuery, build_query
 from core.schema import GROUP, RESOURCE_TYPES
-from handlers.http import base_url, empty, header, scim, tenant_id
+from handlers.http import base_url, empty, header, scim, search_params, tenant_id
 from handlers.runtime import current
-from handlers.users import joined
 from store.base import GroupRecord
 
 _ENDPOINTS = {name: rt.endpoint for name, rt in RESOURCE_TYPES.items()}
@@ -94,12 +93,7 @@ async def list_groups(filter: str | None = None, startIndex: int | None = None,
 
 async def search_groups(body: dict[str, Any]) -> Response:
     """``POST /Groups/.search`` (RFC 7644 §3.4.3): the query in a body."""
-    return await list_groups(
-        filter=body.get("filter"), startIndex=body.get("startIndex"), count=body.get("count"),
-        sortBy=body.get("sortBy"), sortOrder=body.get("sortOrder"),
-        attributes=joined(body.get("attributes")),
-        excludedAttributes=joined(body.get("excludedAttributes")),
-    )
+    return await list_groups(**search_params(body))
 
 
 async def replace_group(id: str, body: dict[str, Any], attributes: str | None = None,

@@ -41,3 +41,21 @@ def base_url() -> str:
 
 def header(name: str) -> str | None:
     return request.headers.get(name)
+
+
+def joined(names: Any) -> str | None:
+    """SearchRequest carries attribute lists as JSON arrays (RFC 7644 §3.4.3)."""
+    if names is None:
+        return None
+    return ",".join(names) if isinstance(names, list) else str(names)
+
+
+def search_params(body: dict[str, Any]) -> dict[str, Any]:
+    """A SearchRequest body (RFC 7644 §3.4.3) as the keyword arguments of
+    the matching list operation (its query parameters, §3.4.2)."""
+    return {
+        "filter": body.get("filter"), "startIndex": body.get("startIndex"),
+        "count": body.get("count"), "sortBy": body.get("sortBy"),
+        "sortOrder": body.get("sortOrder"), "attributes": joined(body.get("attributes")),
+        "excludedAttributes": joined(body.get("excludedAttributes")),
+    }

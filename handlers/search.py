@@ -19,7 +19,7 @@ from core.errors import ScimError
 from core.query import ListQuery, build_query
 from core.schema import GROUP, USER, ResourceType
 from handlers import groups, users
-from handlers.http import scim, tenant_id
+from handlers.http import joined, scim, tenant_id
 from handlers.runtime import current
 
 
@@ -57,8 +57,8 @@ async def search_all(body: dict[str, Any]) -> Response:
         planned.append((listing, query))
     if page is None:
         raise errors[0]
-    attributes = users.joined(body.get("attributes"))
-    excluded = users.joined(body.get("excludedAttributes"))
+    attributes = joined(body.get("attributes"))
+    excluded = joined(body.get("excludedAttributes"))
     resources: list[dict[str, Any]] = []
     total, offset, remaining = 0, page.offset, page.count
     for listing, query in planned:

@@ -14,7 +14,7 @@ from core.projection import parse_attribute_list, project, returns_attribute
 from core.query import ListQuery, build_query
 from core.resource import normalize_resource, replace_resource
 from core.schema import GROUP, USER
-from handlers.http import base_url, empty, header, scim, tenant_id
+from handlers.http import base_url, empty, header, scim, search_params, tenant_id
 from handlers.runtime import current
 from store.base import Membership, UserRecord
 
@@ -97,12 +97,7 @@ async def list_users(filter: str | None = None, startIndex: int | None = None,
 
 async def search_users(body: dict[str, Any]) -> Response:
     """``POST /Users/.search`` (RFC 7644 §3.4.3): the query in a body."""
-    return await list_users(
-        filter=body.get("filter"), startIndex=body.get("startIndex"), count=body.get("count"),
-        sortBy=body.get("sortBy"), sortOrder=body.get("sortOrder"),
-        attributes=joined(body.get("attributes")),
-        excludedAttributes=joined(body.get("excludedAttributes")),
-    )
+    return await list_users(**search_params(body))
 
 
 async def replace_user(id: str, body: dict[str, Any], attributes: str | None = None,
@@ -132,9 +127,3 @@ async def delete_user(id: str) -> Response:
     current().store.delete_user(tenant_id(), id, if_match=header("If-Match"))
     return empty(204)
 
-
-def joined(names: Any) -> str | None:
-    """SearchRequest carries attribute lists as JSON arrays (§3.4.3)."""
-    if names is None:
-        return None
-    return ",".join(names) if isinstance(names, list) else str(names)
