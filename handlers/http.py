@@ -31,12 +31,21 @@ def tenant_id() -> int:
 
 
 def base_url() -> str:
-    """``https://host/scim/v1`` as the client addressed us, for ``meta.location``."""
-    settings = current().settings
-    if settings.public_url:
-        return settings.public_url.rstrip("/")
-    host = request.headers.get("host") or request.url.netloc
-    return f"{request.url.scheme}://{host}{BASE_PATH}"
+    """``https://host/scim/v1`` as the client addressed us, for ``meta.location``.
+
+    Worked out once per request and kept in the request's context: a list
+    renders it for every resource and every member.
+    """
+    cached = context.get("scimdock.base_url")
+    if cached is None:
+        settings = current().settings
+        if settings.public_url:
+            cached = settings.public_url.rstrip("/")
+        else:
+            host = request.headers.get("host") or request.url.netloc
+            cached = f"{request.url.scheme}://{host}{BASE_PATH}"
+        context["scimdock.base_url"] = cached
+    return str(cached)
 
 
 def header(name: str) -> str | None:
