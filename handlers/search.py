@@ -62,12 +62,12 @@ async def search_all(body: dict[str, Any]) -> Response:
     resources: list[dict[str, Any]] = []
     total, offset, remaining = 0, page.offset, page.count
     for listing, query in planned:
-        count, _ = listing.page(tenant, replace(query, count=0), None, None)
-        if remaining > 0 and offset < count:
-            _, page_part = listing.page(tenant, replace(query, offset=offset, count=remaining),
-                                        attributes, excluded)
-            resources += page_part
-            remaining -= len(page_part)
+        # One call per type: it counts the type's matches and returns the
+        # slice of this page that falls in it (empty once offset passes it).
+        count, page_part = listing.page(
+            tenant, replace(query, offset=offset, count=remaining), attributes, excluded)
+        resources += page_part
+        remaining -= len(page_part)
         offset = max(0, offset - count)
         total += count
     return scim(representation.list_response(resources, total, page.start_index))
