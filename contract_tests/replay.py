@@ -26,6 +26,9 @@ A flow file::
         absent: [password]          # paths that must not exist (or hold [])
         present: [id, meta.created] # paths that must exist
         length: {Resources: 0}      # list lengths
+        unordered:                  # a list in any order: the same items, each
+          "members[*].value": ["{{u1}}", "{{u2}}"]   # as often; a path that is
+                                    # absent counts as [] (SCIM omits empty lists)
         header: {Content-Type: application/scim+json}   # response header prefixes
         capture: {uid: id}          # variable ← path of the response body
         collect: {seen: "Resources[*].id"}   # list variable += every value at path
@@ -75,8 +78,8 @@ CONSTANTS: dict[str, Any] = {
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _STEP_KEYS = frozenset({
     "name", "method", "path", "query", "headers", "auth", "body", "status", "expect",
-    "absent", "present", "length", "header", "capture", "collect", "repeat", "as", "check",
-    "known_issue",
+    "absent", "present", "length", "unordered", "header", "capture", "collect", "repeat", "as",
+    "check", "known_issue",
 })
 _MISSING = object()
 
@@ -253,6 +256,12 @@ def check_answer(step: dict[str, Any], status: int, body: Any, headers: dict[str
         if not isinstance(got, list) or len(got) != n:
             shown = len(got) if isinstance(got, list) else got
             problems.append(f"{path}: expected a list of {n}, got {shown!r}")
+    for path, expected in (render(step.get("unordered") or {}, variables)).items():
+        got = get_one(body, path)
+        found = [] if got is _MISSING else got
+        if not isinstance(expected, list) or not isinstance(found, list) \
+                or not same_multiset(found, expected):
+            problems.append(f"{path}: expected {expected!r} in any order, got {found!r}")
     lower = {k.lower(): v for k, v in headers.items()}
     for name, prefix in (render(step.get("header") or {}, variables)).items():
         got = lower.get(name.lower())
@@ -273,6 +282,18 @@ def same_json(a: Any, b: Any) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return a == b
     return type(a) is type(b) and a == b
+
+
+def same_multiset(got: list[Any], expected: list[Any]) -> bool:
+    """The same items, in any order, each as often (compared with
+    :func:`same_json`, so JSON types stay apart)."""
+    left = list(got)
+    for item in expected:
+        index = next((i for i, x in enumerate(left) if same_json(x, item)), None)
+        if index is None:
+            return False
+        del left[index]
+    return not left
 
 
 def capture(step: dict[str, Any], body: Any, variables: dict[str, Any]) -> list[str]:

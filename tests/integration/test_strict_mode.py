@@ -7,8 +7,10 @@ what the provider meant, and to a second server started with ``--strict``,
 which answers the RFC 7644 §3.12 error (400 and the scimType the leniency
 table of core/leniency.py names). Where the deviation has an RFC-compliant
 twin, the strict server is shown to accept that twin, so strict mode is
-RFC-only rather than simply broken. docs/compatibility.md is the prose
-version of this file.
+RFC-only rather than simply broken. The User cases come first; the Group
+cases (Entra ID's member removals, Okta's rename) are checked the same way
+on the stored group. docs/compatibility.md is the prose version of this
+file.
 """
 
 from __future__ import annotations
@@ -371,3 +373,154 @@ def test_rfc_compatible_habits_of_the_providers_work_in_both_modes(
     assert r.status_code == 200, r.text
     assert ENT not in r.json() and "locale" not in r.json() and "password" not in r.json()
     assert r.json()["emails"] == [{"type": "work", "value": "t@okta.local"}]
+
+
+# --- leniencies of Group PATCH (core.membership, core.patch) --------------------
+
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ADSCIM = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+
+
+@dataclass
+class GroupDeviation:
+    """A deviation in a PATCH of a group whose members are ``{m0}``,
+    ``{m1}``, ``{m2}`` (``{m3}`` is a user outside it; ``{gid}`` the group)."""
+
+    id: str
+    needed_by: str
+    operations: list[dict[str, Any]]
+    scim_type: str
+    members: set[str]  # the members the default server must leave
+    display_name: str = "Sales"
+    rfc_operations: list[dict[str, Any]] | None = None
+
+
+GROUP_CASES = [
+    # core.leniency.check_remove_listed: Entra ID's removal without aadOptscim062020
+    GroupDeviation(
+        "remove-members-with-value-list",
+        "Entra ID without aadOptscim062020 (Known issues…, 'Requests made to remove a group "
+        "member')",
+        [{"op": "Remove", "path": "members", "value": [{"value": "{m1}"}]}],
+        "invalidSyntax", {"{m0}", "{m2}"},
+        rfc_operations=[{"op": "remove", "path": 'members[value eq "{m1}"]'}]),
+    GroupDeviation(
+        "remove-members-with-value-list-tutorial-form",
+        "Entra ID (Microsoft Learn tutorial, 'Update Group [Remove Members]', with '$ref': null)",
+        [{"op": "Remove", "path": "members",
+          "value": [{"$ref": None, "value": "{m0}"}, {"$ref": None, "value": "{m2}"}]}],
+        "invalidSyntax", {"{m1}"},
+        rfc_operations=[{"op": "remove", "path": 'members[value eq "{m0}" or value eq "{m2}"]'}]),
+    # core.leniency.ignore_remove_value: a value on a filtered removal
+    GroupDeviation(
+        "remove-member-filter-with-value", "Entra ID (Remove carrying the removed value)",
+        [{"op": "Remove", "path": 'members[value eq "{m1}"]', "value": [{"value": "{m1}"}]}],
+        "invalidSyntax", {"{m0}", "{m2}"},
+        rfc_operations=[{"op": "remove", "path": 'members[value eq "{m1}"]'}]),
+    # core.leniency.wrap_multi: one member as an object
+    GroupDeviation(
+        "add-one-member-as-an-object", "clients that add one member as an object",
+        [{"op": "add", "path": "members", "value": {"value": "{m3}"}}],
+        "invalidValue", {"{m0}", "{m1}", "{m2}", "{m3}"},
+        rfc_operations=[{"op": "add", "path": "members", "value": [{"value": "{m3}"}]}]),
+    # core.leniency.provider_owned_in_value: Okta's group rename repeats the id
+    GroupDeviation(
+        "id-in-a-no-path-value", "Okta ('Update a specific Group name', SCIM 2.0 Protocol "
+        "Reference)",
+        [{"op": "replace", "value": {"id": "{gid}", "displayName": "Sales EMEA"}}],
+        "mutability", {"{m0}", "{m1}", "{m2}"}, display_name="Sales EMEA",
+        rfc_operations=[{"op": "replace", "value": {"displayName": "Sales EMEA"}}]),
+    GroupDeviation(
+        "meta-and-schemas-in-a-no-path-value", "clients that PATCH back what they read",
+        [{"op": "replace", "value": {"schemas": [GROUP], "meta": {"resourceType": "Group"},
+                                     "displayName": "Sales EMEA"}}],
+        "mutability", {"{m0}", "{m1}", "{m2}"}, display_name="Sales EMEA",
+        rfc_operations=[{"op": "replace", "value": {"displayName": "Sales EMEA"}}]),
+]
+
+
+def _group_setup(client: Client) -> dict[str, str]:
+    """Four users, and a group "Sales" of the first three."""
+    values: dict[str, str] = {}
+    for n in range(4):
+        r = client.post("/Users", json={"schemas": [CORE], "userName": f"m{n}@example.com"})
+        assert r.status_code == 201, r.text
+        values[f"m{n}"] = r.json()["id"]
+    r = client.post("/Groups", json={"schemas": [GROUP], "displayName": "Sales", "members": [
+        {"value": values[f"m{n}"]} for n in range(3)]})
+    assert r.status_code == 201, r.text
+    values["gid"] = r.json()["id"]
+    return values
+
+
+def _patch_group(client: Client, values: dict[str, str],
+                 operations: list[dict[str, Any]]) -> httpx.Response:
+    return client.patch(f"/Groups/{values['gid']}",
+                        json=_fill(_ops(*operations), values))
+
+
+def _check_group(client: Client, values: dict[str, str], case: GroupDeviation) -> None:
+    group = _unfill(client.get(f"/Groups/{values['gid']}").json(), values)
+    assert {m["value"] for m in group.get("members", [])} == case.members, (case.id, group)
+    assert group["displayName"] == case.display_name, (case.id, group)
+
+
+@pytest.mark.parametrize("case", GROUP_CASES, ids=[c.id for c in GROUP_CASES])
+def test_each_group_leniency_side_by_side(case: GroupDeviation, server: Server,
+                                          strict_server: Server) -> None:
+    # The default server applies what the provider meant, and only that.
+    client = _client(server)
+    values = _group_setup(client)
+    r = _patch_group(client, values, case.operations)
+    assert r.status_code == 204, \
+        f"default mode refused {case.id} ({case.needed_by}): {r.status_code} {r.text}"
+    _check_group(client, values, case)
+
+    # The strict server answers the RFC error and changes nothing.
+    client = _client(strict_server)
+    values = _group_setup(client)
+    before = client.get(f"/Groups/{values['gid']}").json()
+    r = _patch_group(client, values, case.operations)
+    assert r.status_code == 400, f"strict mode accepted {case.id}: {r.status_code} {r.text}"
+    assert r.json()["scimType"] == case.scim_type, r.json()
+    assert r.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert client.get(f"/Groups/{values['gid']}").json() == before  # members and version
+
+    # The RFC form of the same change passes in strict mode.
+    if case.rfc_operations is not None:
+        r = _patch_group(client, values, case.rfc_operations)
+        assert r.status_code == 204, f"strict mode refused the RFC form of {case.id}: " \
+            f"{r.status_code} {r.text}"
+        _check_group(client, values, case)
+
+
+@pytest.mark.parametrize("mode", ["default", "strict"])
+def test_rfc_compatible_group_requests_of_the_providers_work_in_both_modes(
+        mode: str, server: Server, strict_server: Server) -> None:
+    """Entra ID's Create Group (ADSCIM schema URI, meta), its Add Members
+    with ``"$ref": null``, its flagged removal with ``?aadOptscim062020`` on
+    the URL, and Okta's remove-then-add in one request are RFC 7644 requests
+    (docs/compatibility.md, "Not leniencies"): both servers take them."""
+    client = _client(server if mode == "default" else strict_server)
+    ids = [client.post("/Users", json={"userName": f"u{n}@example.com"}).json()["id"]
+           for n in range(3)]
+    r = client.post("/Groups", json={
+        "schemas": [GROUP, ADSCIM], "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
+        "displayName": "displayName", "meta": {"resourceType": "Group"}})
+    assert r.status_code == 201, r.text
+    gid = r.json()["id"]
+    r = client.patch(f"/Groups/{gid}", json=_ops(
+        {"op": "Add", "path": "members", "value": [{"$ref": None, "value": i} for i in ids]}))
+    assert r.status_code == 204, r.text
+    r = client.patch(f"/Groups/{gid}?aadOptscim062020", json=_ops(
+        {"op": "remove", "path": f'members[value eq "{ids[0]}"]'}))
+    assert r.status_code == 204, r.text
+    r = client.patch(f"/Groups/{gid}", headers={"Content-Type": "application/json"}, json=_ops(
+        {"op": "remove", "path": f'members[value eq "{ids[1]}"]'},
+        {"op": "add", "path": "members", "value": [{"value": ids[1], "display": "u1"}]}))
+    assert r.status_code == 204, r.text
+    group = client.get(f"/Groups/{gid}?aadOptscim062020").json()
+    assert {m["value"] for m in group["members"]} == {ids[1], ids[2]}
+    found = client.get("/Groups", params={"filter": 'displayName eq "displayName"',
+                                          "excludedAttributes": "members"}).json()
+    assert found["totalResults"] == 1 and "members" not in found["Resources"][0]
