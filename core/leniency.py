@@ -21,9 +21,10 @@ single value for a multi-valued        clients that send one      400 invalidVal
 attribute (becomes a one-element       object, e.g. PATCH ``add``
 array)                                 of one member or email
 unknown schema-URI keys in a resource  Entra ID (extra schema     400 invalidValue
-body are ignored                       URIs such as its ADSCIM
-                                       Group one), other vendors'
-                                       extensions
+body are ignored; PATCH operations     URIs such as its ADSCIM    (PATCH: 400
+whose path names such a schema are     Group one; custom          invalidPath)
+skipped                                extension attributes),
+                                       other vendors' extensions
 ``remove`` with a ``value`` on a       Entra ID group membership  400 invalidSyntax
 multi-valued attribute removes only    (tenants without
 the listed elements; on any other      ``aadOptscim062020``)
@@ -94,6 +95,17 @@ def foreign_schema_key(key: str, *, lenient: bool) -> None:
     has: ignored when lenient, 400 invalidValue otherwise (RFC 7643 §3)."""
     if not lenient:
         raise bad_request("invalidValue", f"'{key}' is not a schema of this resource type")
+
+
+def foreign_schema_path(urn: str, text: str, *, lenient: bool) -> None:
+    """A PATCH ``path`` (or key of a path-less value) qualified by a schema
+    URI none of the resource type's schemas has, e.g. an Entra custom
+    extension attribute: the operation is skipped when lenient, as the same
+    attribute is ignored in a POST or PUT body (:func:`foreign_schema_key`),
+    so an IdP's creates and updates agree; 400 invalidPath otherwise
+    (RFC 7644 §3.5.2)."""
+    if not lenient:
+        raise bad_request("invalidPath", f"'{text}': unknown schema '{urn}'")
 
 
 def extension_schemas_key(ext_id: str, *, lenient: bool) -> None:

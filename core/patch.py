@@ -114,6 +114,9 @@ def _apply_path(work: dict[str, Any], op: str, text: str, value: Any, rt: Resour
         _apply_extension(work, op, ext, value, rt, lenient=lenient)
         return
     parsed = parse_path(text)
+    if parsed.path.urn is not None and rt.schema_for(parsed.path.urn) is None:
+        leniency.foreign_schema_path(parsed.path.urn, text, lenient=lenient)
+        return
     if parsed.path.attr.lower() in _PROVIDER_OWNED and _is_core(parsed.path.urn, rt):
         raise bad_request("mutability", f"'{parsed.path.attr}' cannot be modified")
     resolved = resolve_path(parsed, rt, lenient=lenient)

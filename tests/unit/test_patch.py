@@ -363,7 +363,7 @@ def test_provider_owned_and_read_only_targets_are_mutability(path: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["bogus", "name.bogus", f"{E}:bogus", "emails[type eq",
-                                  "urn:nope:Thing:x", "emails[bogus eq \"x\"].value", ""])
+                                  "emails[bogus eq \"x\"].value", ""])
 def test_bad_paths_are_invalid_path(path: str) -> None:
     assert fails({"op": "replace", "path": path, "value": "x"}).scim_type == "invalidPath"
 
@@ -543,3 +543,28 @@ def test_provider_owned_keys_in_a_value_object_are_ignored_only_when_lenient() -
         assert exc.scim_type == "mutability"
     else:
         raise AssertionError("strict mode ignored 'id' in a PATCH value")
+
+
+CUSTOM = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
+
+
+@pytest.mark.parametrize("op", [
+    {"op": "Replace", "path": f"{CUSTOM}:tag", "value": "701984"},
+    {"op": "Add", "path": CUSTOM, "value": {"tag": "701984"}},
+    {"op": "Remove", "path": f"{CUSTOM}:tag"},
+    {"op": "replace", "value": {f"{CUSTOM}:tag": "701984", "displayName": "Barb"}},
+])
+def test_a_custom_extension_path_is_skipped_when_lenient(op: dict[str, Any]) -> None:
+    """An Entra custom extension attribute is ignored in POST bodies
+    (leniency 5), so its PATCHes are skipped too: the rest still applies."""
+    out = patch(op)
+    assert CUSTOM not in out
+    expected = {**BASE, "displayName": "Barb"} if "value" in op and "path" not in op else BASE
+    assert out == expected
+
+
+@pytest.mark.parametrize("path", [f"{CUSTOM}:tag", CUSTOM, "urn:nope:Thing:x"])
+def test_a_custom_extension_path_is_invalid_path_when_strict(path: str) -> None:
+    with pytest.raises(ScimError) as caught:
+        patch({"op": "replace", "path": path, "value": "x"}, lenient=False)
+    assert caught.value.scim_type == "invalidPath" and "unknown schema" in caught.value.detail
