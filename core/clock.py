@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -14,3 +14,35 @@ def now() -> str:
     ``meta.created`` / ``meta.lastModified`` rely on it).
     """
     return datetime.now(timezone.utc).strftime(FORMAT)
+
+
+def parse(text: str) -> str:
+    """An ISO 8601 / RFC 3339 instant in the store's form (UTC, fixed width).
+
+    ``2025-01-31``, ``2025-01-31T12:00:00Z`` and ``2025-01-31T14:00+02:00``
+    are accepted; a time without an offset is taken as UTC. Anything else
+    raises ``ValueError`` with a message a user can act on.
+    """
+    try:
+        moment = datetime.fromisoformat(text.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return _format(moment)
+    except (TypeError, ValueError, AttributeError, OverflowError):
+        raise ValueError(f"not an ISO 8601 date-time: {text!r}"
+                         " (example: 2025-01-31T12:00:00Z)") from None
+
+
+def shifted(seconds: float) -> str:
+    """The current time moved by ``seconds`` (negative: in the past);
+    ``ValueError`` beyond the years 1-9999."""
+    try:
+        return _format(datetime.now(timezone.utc) + timedelta(seconds=seconds))
+    except (OverflowError, ValueError):
+        raise ValueError(f"{seconds} seconds from now is out of range") from None
+
+
+def _format(moment: datetime) -> str:
+    """:data:`FORMAT` with a four-digit year whatever the platform's strftime."""
+    utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"

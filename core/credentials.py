@@ -17,7 +17,15 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from core import clock
+
 KEY_ID_PREFIX = "sk_"
+#: Admin tokens (issue 6) have ids of their own kind, so neither API can
+#: mistake one credential for the other: ``sop_`` an operator token,
+#: ``sat_`` a tenant-admin token. The token is Base64 of ``<id>:<secret>``
+#: like a SCIM key's.
+OPERATOR_PREFIX = "sop_"
+TENANT_ADMIN_PREFIX = "sat_"
 
 
 @dataclass(frozen=True)
@@ -33,11 +41,44 @@ class NewCredential:
         return encode_token(self.key_id, self.secret)
 
 
-def generate() -> NewCredential:
+def generate(prefix: str = KEY_ID_PREFIX) -> NewCredential:
     """A new key id (64 random bits, not secret) and secret (256 random bits)."""
-    key_id = KEY_ID_PREFIX + secrets.token_hex(8)
+    key_id = prefix + secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     return NewCredential(key_id, secret, hash_secret(secret))
+
+
+def generate_admin(*, tenant_admin: bool) -> NewCredential:
+    """A new admin token: a tenant admin's (``sat_``) or an operator's (``sop_``)."""
+    return generate(TENANT_ADMIN_PREFIX if tenant_admin else OPERATOR_PREFIX)
+
+
+def verify_verbatim(token: str, token_hash: bytes) -> bool:
+    """A token configured whole (``SCIMDOCK_ADMIN_TOKEN``) against its
+    SHA-256, in constant time."""
+    return verify(token.strip(), token_hash)
+
+
+#: The longest a rotated-away secret may stay valid (the admin API's limit too).
+MAX_GRACE_SECONDS = 30 * 24 * 3600
+
+
+def future_expiry(text: str) -> str:
+    """An expiry in the store's form; ``ValueError`` unless it is ISO 8601
+    and in the future (to stop a key now, revoke it)."""
+    expires = clock.parse(text)
+    if expires <= clock.now():
+        raise ValueError("the expiry must lie in the future; to stop a key now, revoke it")
+    return expires
+
+
+def key_status(revoked: str | None, expires: str | None, now: str) -> str:
+    """``revoked``, ``expired`` or ``active`` (timestamps in core.clock form)."""
+    if revoked is not None:
+        return "revoked"
+    if expires is not None and expires <= now:
+        return "expired"
+    return "active"
 
 
 def hash_secret(secret: str) -> bytes:

@@ -15,7 +15,7 @@ from core.membership import plan_create, plan_patch, plan_replace
 from core.projection import parse_attribute_list, project, returns_attribute
 from core.query import ListQuery, build_query
 from core.schema import GROUP, RESOURCE_TYPES
-from handlers.http import base_url, empty, header, scim, search_params, tenant_id
+from handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
 from handlers.runtime import current
 from store.base import GroupRecord
 
@@ -65,7 +65,8 @@ async def create_group(body: dict[str, Any], attributes: str | None = None,
     runtime = current()
     doc, members = plan_create(body, lenient=runtime.settings.lenient)
     record = runtime.store.create_group(
-        tenant_id(), doc, members, with_members=wants_members(attributes, excludedAttributes))
+        tenant_id(), doc, members, with_members=wants_members(attributes, excludedAttributes),
+        actor=actor())
     return _one(record, 201, attributes, excludedAttributes)
 
 
@@ -104,6 +105,7 @@ async def replace_group(id: str, body: dict[str, Any], attributes: str | None = 
         tenant_id(), id, lambda cur: plan_replace(cur.doc, body, lenient=lenient),
         if_match=header("If-Match"),
         with_members=wants_members(attributes, excludedAttributes),
+        operation="replace", actor=actor(),
     )
     return _one(record, 200, attributes, excludedAttributes)
 
@@ -120,6 +122,7 @@ async def patch_group(id: str, body: dict[str, Any], attributes: str | None = No
         tenant_id(), id, lambda cur: plan_patch(cur.doc, operations, lenient=lenient),
         if_match=header("If-Match"),
         with_members=projected and wants_members(attributes, excludedAttributes),
+        operation="patch", actor=actor(),
     )
     if not projected:
         return empty(204, {"ETag": representation.etag(record.version)})
@@ -127,5 +130,5 @@ async def patch_group(id: str, body: dict[str, Any], attributes: str | None = No
 
 
 async def delete_group(id: str) -> Response:
-    current().store.delete_group(tenant_id(), id, if_match=header("If-Match"))
+    current().store.delete_group(tenant_id(), id, if_match=header("If-Match"), actor=actor())
     return empty(204)

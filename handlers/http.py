@@ -1,5 +1,5 @@
 """Small HTTP helpers shared by the handlers: SCIM responses, the caller's
-tenant, the base URL."""
+tenant and identity, the base URL."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from connexion.context import context
 from starlette.responses import Response
 
 from handlers.runtime import current
+from store.base import Actor
 
 SCIM_JSON = "application/scim+json"
 BASE_PATH = "/scim/v1"
@@ -28,6 +29,14 @@ def empty(status: int, headers: dict[str, str] | None = None) -> Response:
 def tenant_id() -> int:
     """The tenant of the authenticated credential (set by handlers.security)."""
     return int(context["token_info"]["tenant_id"])
+
+
+def actor() -> Actor:
+    """Who is asking, for the audit log: the SCIM key of this request
+    (handlers.security) and the client's address. Never the secret."""
+    client = request.client
+    return Actor("scim-key", str(context["token_info"]["sub"]),
+                 None if client is None else str(client.host))
 
 
 def base_url() -> str:

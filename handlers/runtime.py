@@ -26,6 +26,9 @@ class Settings:
     #: ``meta.location``; by default it is built from the request.
     public_url: str | None = None
     docs_url: str = "https://github.com/scimdock/scimdock/tree/main/docs"
+    #: SHA-256 of ``SCIMDOCK_ADMIN_TOKEN`` (the operator's admin token), or
+    #: ``None``: the token itself is never kept (scimdock.config).
+    admin_token_hash: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,36 @@ The token is the Base64 of ``<key id>:<secret>``; Basic carries the same
 pair. The secret is checked against its stored SHA-256 in constant time;
 unknown keys are checked against a dummy hash so that timing does not tell
 which key ids exist. Secrets never reach a log line.
+
+Every request reads the key from the database: a revocation, an expiry or
+a tenant's SCIM switched off refuses the very next request (nothing is
+cached). After a rotation with a grace period the previous secret is
+accepted until the grace ends. Admin tokens (``sat_``/``sop_`` ids) are
+not SCIM keys: the store has no such key, so they get 401 here.
+
+Last use (time and client address) is noted in memory per request and
+written at most every :data:`store.key_use.FLUSH_SECONDS` seconds in one
+transaction, and when the server stops (the store's ``close``): no disk
+write per request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from typing import Any
 
 from connexion.exceptions import OAuthProblem
 
 from core import clock, credentials
 from handlers.runtime import current
+from store.base import ApiKey, Store
+from store.key_use import FLUSH_SECONDS
+
+_log = logging.getLogger(__name__)
+#: When the scheduled flush of key uses is due (``time.monotonic``), if any.
+_flush_due: float | None = None
 
 _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
 _INVALID = "Invalid credentials: check the key id and secret (the Base64 token)"
@@ -24,21 +44,29 @@ def bearer_auth(token: str, request: Any) -> dict[str, Any]:
     pair = credentials.decode_token(token)
     if pair is None:
         raise OAuthProblem(detail="Malformed bearer token: expected Base64 of '<key id>:<secret>'")
-    return authenticate(pair[0], pair[1], request.headers.get("host"))
+    return authenticate(pair[0], pair[1], request.headers.get("host"), client_address(request))
 
 
 def basic_auth(username: str, password: str, request: Any) -> dict[str, Any]:
-    return authenticate(username, password, request.headers.get("host"))
+    return authenticate(username, password, request.headers.get("host"), client_address(request))
 
 
-def authenticate(key_id: str, secret: str, host: str | None) -> dict[str, Any]:
+def client_address(request: Any) -> str | None:
+    """The client's IP address (behind a trusted proxy, uvicorn has already
+    put ``X-Forwarded-For`` there: docs/configuration.md)."""
+    client = getattr(request, "client", None)
+    return None if client is None else str(client.host)
+
+
+def authenticate(key_id: str, secret: str, host: str | None,
+                 address: str | None = None) -> dict[str, Any]:
     """The token info of a valid credential, or :class:`OAuthProblem` (401)."""
     runtime = current()
     key = runtime.store.get_key(key_id)
     if key is None:
         credentials.verify(secret, _DUMMY_HASH)
         raise OAuthProblem(detail=_INVALID)
-    if not credentials.verify(secret, key.secret_hash):
+    if not secret_matches(secret, key):
         raise OAuthProblem(detail=_INVALID)
     if key.revoked is not None:
         raise OAuthProblem(detail="This key has been revoked")
@@ -51,7 +79,46 @@ def authenticate(key_id: str, secret: str, host: str | None) -> dict[str, Any]:
         raise OAuthProblem(
             detail=f"SCIM access is not enabled for tenant {key.tenant_name!r}: ask the operator"
         )
+    _note_use(runtime.store, key.key_id, address)
     return {"sub": key.key_id, "tenant_id": key.tenant_id, "tenant": key.tenant_name}
+
+
+def secret_matches(secret: str, key: ApiKey) -> bool:
+    """The current secret, or the previous one while its grace lasts. Both
+    hashes are compared (constant time each) whatever the first says."""
+    previous = key.previous_hash
+    if key.previous_valid_until is None or key.previous_valid_until <= clock.now():
+        previous = None
+    current_ok = credentials.verify(secret, key.secret_hash)
+    previous_ok = credentials.verify(secret, _DUMMY_HASH if previous is None else previous)
+    return current_ok or (previous is not None and previous_ok)
+
+
+def _note_use(store: Store, key_id: str, address: str | None) -> None:
+    """Note the use in memory; schedule one flush :data:`FLUSH_SECONDS`
+    seconds from now unless one is already due (a timer lost with its event
+    loop, as when a test app stops, is replaced once overdue)."""
+    global _flush_due
+    store.note_key_use(key_id, address)
+    now = time.monotonic()
+    if _flush_due is not None and now < _flush_due + FLUSH_SECONDS:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not under the server's event loop (a script): write now
+        _flush(store)
+        return
+    _flush_due = now + FLUSH_SECONDS
+    loop.call_later(FLUSH_SECONDS, _flush, store)
+
+
+def _flush(store: Store) -> None:
+    global _flush_due
+    _flush_due = None
+    try:
+        store.flush_key_uses()
+    except Exception:  # the uses stay pending for the next flush; never fail a request
+        _log.warning("could not record key use; will retry", exc_info=True)
 
 
 def tenant_from_host(host: str | None, domain: str) -> str | None:

@@ -14,7 +14,7 @@ from core.projection import parse_attribute_list, project, returns_attribute
 from core.query import ListQuery, build_query
 from core.resource import normalize_resource, replace_resource
 from core.schema import GROUP, USER
-from handlers.http import base_url, empty, header, scim, search_params, tenant_id
+from handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
 from handlers.runtime import current
 from store.base import Membership, UserRecord
 
@@ -70,7 +70,7 @@ async def create_user(body: dict[str, Any], attributes: str | None = None,
                       excludedAttributes: str | None = None) -> Response:
     runtime = current()
     doc = normalize_resource(body, USER, lenient=runtime.settings.lenient)
-    record = runtime.store.create_user(tenant_id(), doc)
+    record = runtime.store.create_user(tenant_id(), doc, actor=actor())
     return _one(record, 201, attributes, excludedAttributes)
 
 
@@ -106,7 +106,7 @@ async def replace_user(id: str, body: dict[str, Any], attributes: str | None = N
     lenient = runtime.settings.lenient
     record = runtime.store.update_user(
         tenant_id(), id, lambda cur: replace_resource(cur.doc, body, USER, lenient=lenient),
-        if_match=header("If-Match"),
+        if_match=header("If-Match"), operation="replace", actor=actor(),
     )
     return _one(record, 200, attributes, excludedAttributes)
 
@@ -118,12 +118,12 @@ async def patch_user(id: str, body: dict[str, Any], attributes: str | None = Non
     operations = body["Operations"]
     record = runtime.store.update_user(
         tenant_id(), id, lambda cur: apply_patch(cur.doc, operations, USER, lenient=lenient),
-        if_match=header("If-Match"),
+        if_match=header("If-Match"), operation="patch", actor=actor(),
     )
     return _one(record, 200, attributes, excludedAttributes)
 
 
 async def delete_user(id: str) -> Response:
-    current().store.delete_user(tenant_id(), id, if_match=header("If-Match"))
+    current().store.delete_user(tenant_id(), id, if_match=header("If-Match"), actor=actor())
     return empty(204)
 

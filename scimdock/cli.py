@@ -1,26 +1,25 @@
 """The ``scimdock`` command: tenants, keys, and the server.
 
-``scimdock [--db PATH] tenant|key|serve ...`` — see ``scimdock --help`` and
-the README. Errors print one line on stderr and exit non-zero.
+``scimdock [--db PATH] tenant|key|user|audit|admin-token|serve ...`` — see
+``scimdock --help`` and the README. Errors print one line on stderr and
+exit non-zero. Keys: :mod:`scimdock.cli_keys`; users, the audit log and
+admin tokens: :mod:`scimdock.cli_admin`. Every change is recorded in the audit log with
+the actor ``cli``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from core import credentials
 from core.tenants import check_name
-from scimdock import config
-from store import SqliteStore, Tenant
+from scimdock import cli_admin, cli_keys, config
+from scimdock.cli_common import CliError, json_out, store_of
+from store import SqliteStore
 
 DEMO_TENANT = "demo"
-
-
-class CliError(Exception):
-    """A user mistake: printed as one line, exit status 1."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,21 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _store(args: argparse.Namespace) -> SqliteStore:
-    return SqliteStore(config.db_path(args.db), synchronous=config.synchronous())
-
-
-def _tenant(store: SqliteStore, name: str) -> Tenant:
-    tenant = store.get_tenant(name)
-    if tenant is None:
-        raise CliError(f"no tenant named {name!r} (see 'scimdock tenant list')")
-    return tenant
-
-
 # --- tenant ---------------------------------------------------------------
 def tenant_create(args: argparse.Namespace) -> None:
     try:
-        tenant = _store(args).create_tenant(check_name(args.name))
+        tenant = store_of(args).create_tenant(check_name(args.name))
     except ValueError as exc:
         raise CliError(str(exc)) from None
     print(f"created tenant {tenant.name} (SCIM disabled: run 'scimdock tenant enable-scim {tenant.name}')")
@@ -62,56 +50,30 @@ def tenant_disable(args: argparse.Namespace) -> None:
 
 def _set_scim(args: argparse.Namespace, enabled: bool) -> None:
     try:
-        tenant = _store(args).set_scim_enabled(args.name, enabled)
+        tenant = store_of(args).set_scim_enabled(args.name, enabled)
     except KeyError:
         raise CliError(f"no tenant named {args.name!r} (see 'scimdock tenant list')") from None
     print(f"SCIM {'enabled' if enabled else 'disabled'} for tenant {tenant.name}")
 
 
+def tenant_delete(args: argparse.Namespace) -> None:
+    try:
+        store_of(args).delete_tenant(args.name, force=args.force)
+    except KeyError:
+        raise CliError(f"no tenant named {args.name!r} (see 'scimdock tenant list')") from None
+    except ValueError as exc:
+        raise CliError(f"{exc} (--force deletes them, for good)") from None
+    print(f"deleted tenant {args.name}{' and all its data' if args.force else ''}")
+
+
 def tenant_list(args: argparse.Namespace) -> None:
-    tenants = _store(args).list_tenants()
+    tenants = store_of(args).list_tenants()
     if args.json:
-        _json([{"name": t.name, "scim_enabled": t.scim_enabled, "created": t.created}
+        json_out([{"name": t.name, "scim_enabled": t.scim_enabled, "created": t.created}
                for t in tenants])
         return
     for t in tenants:
         print(f"{t.name}\tscim={'enabled' if t.scim_enabled else 'disabled'}\tcreated={t.created}")
-
-
-# --- key ------------------------------------------------------------------
-def key_create(args: argparse.Namespace) -> None:
-    store = _store(args)
-    tenant = _tenant(store, args.tenant)
-    new = credentials.generate()
-    store.add_key(tenant.id, new.key_id, new.secret_hash, args.label or "")
-    if args.json:
-        _json({"key_id": new.key_id, "secret": new.secret, "token": new.token})
-        return
-    print(f"key id: {new.key_id}")
-    print(f"secret: {new.secret}")
-    print(f"token:  {new.token}")
-    print("The secret is shown only now. Paste the token as the identity provider's Secret Token.")
-
-
-def key_list(args: argparse.Namespace) -> None:
-    store = _store(args)
-    keys = store.list_keys(_tenant(store, args.tenant).id)
-    rows = [{"key_id": k.key_id, "label": k.label, "created": k.created,
-             "status": "revoked" if k.revoked else "active", "last_used": k.last_used}
-            for k in keys]
-    if args.json:
-        _json(rows)
-        return
-    for r in rows:
-        print(f"{r['key_id']}\t{r['status']}\tcreated={r['created']}\tlabel={r['label']}")
-
-
-def key_revoke(args: argparse.Namespace) -> None:
-    try:
-        key = _store(args).revoke_key(args.key_id)
-    except KeyError:
-        raise CliError(f"no key {args.key_id!r}") from None
-    print(f"revoked key {key.key_id} of tenant {key.tenant_name}")
 
 
 # --- serve ----------------------------------------------------------------
@@ -120,8 +82,11 @@ def serve(args: argparse.Namespace) -> None:
 
     from scimdock.app import create_app
 
-    store = _store(args)
-    settings = config.settings(strict=args.strict, domain=args.domain)
+    store = store_of(args)
+    try:
+        settings = config.settings(strict=args.strict, domain=args.domain)
+    except ValueError as exc:  # a bad SCIMDOCK_* value: say which, do not start
+        raise CliError(str(exc)) from None
     if args.demo:
         token = _demo(store)
         print(f"scimdock demo tenant ready\n  base URL: http://{args.host}:{args.port}/scim/v1"
@@ -129,8 +94,33 @@ def serve(args: argparse.Namespace) -> None:
               f" 'http://{args.host}:{args.port}/scim/v1/Users?filter=userName%20eq%20%22x%22'",
               flush=True)
     app = create_app(store, settings, validate_responses=config.validate_responses())
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                proxy_headers=True, server_header=False)
+    try:
+        uvicorn.run(_flush_at_shutdown(app, store), host=args.host, port=args.port,
+                    log_level=args.log_level, proxy_headers=True, server_header=False)
+    finally:
+        store.close()
+
+
+def _flush_at_shutdown(app: Any, store: SqliteStore) -> Any:
+    """The app, writing the SCIM key uses still in memory (handlers.security)
+    when the server shuts down (the ASGI ``lifespan.shutdown`` message):
+    uvicorn ends the process on SIGTERM right after its shutdown, before
+    any ``finally`` here runs."""
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            return await app(scope, receive, send)
+
+        async def receive_and_flush() -> Any:
+            message = await receive()
+            if message.get("type") == "lifespan.shutdown":
+                try:
+                    store.flush_key_uses()
+                except Exception as exc:  # never block the shutdown; say what was lost
+                    print(f"scimdock: could not record the last key uses: {exc}",
+                          file=sys.stderr)
+            return message
+        return await app(scope, receive_and_flush, send)
+    return wrapped
 
 
 def _demo(store: SqliteStore) -> str:
@@ -141,10 +131,6 @@ def _demo(store: SqliteStore) -> str:
     new = credentials.generate()
     store.add_key(tenant.id, new.key_id, new.secret_hash, "serve --demo")
     return new.token
-
-
-def _json(value: Any) -> None:
-    print(json.dumps(value, indent=None))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -160,23 +146,17 @@ def _parser() -> argparse.ArgumentParser:
         sp = tenant.add_parser(name, help=text)
         sp.add_argument("name")
         sp.set_defaults(func=func)
+    sp = tenant.add_parser("delete", help="delete a tenant and its keys (operator)")
+    sp.add_argument("name")
+    sp.add_argument("--force", action="store_true",
+                    help="also delete its users, groups and audit log, for good")
+    sp.set_defaults(func=tenant_delete)
     sp = tenant.add_parser("list", help="list tenants")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=tenant_list)
 
-    key = sub.add_parser("key", help="SCIM credentials").add_subparsers(dest="action", required=True)
-    sp = key.add_parser("create", help="generate a key id, secret and token")
-    sp.add_argument("--tenant", required=True)
-    sp.add_argument("--label")
-    sp.add_argument("--json", action="store_true")
-    sp.set_defaults(func=key_create)
-    sp = key.add_parser("list", help="list a tenant's keys (never the secrets)")
-    sp.add_argument("--tenant", required=True)
-    sp.add_argument("--json", action="store_true")
-    sp.set_defaults(func=key_list)
-    sp = key.add_parser("revoke", help="revoke a key: refused from the next request on")
-    sp.add_argument("key_id")
-    sp.set_defaults(func=key_revoke)
+    cli_keys.add_commands(sub)
+    cli_admin.add_commands(sub)
 
     sp = sub.add_parser("serve", help="run the SCIM server")
     sp.add_argument("--host", default="127.0.0.1")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 
+from core import credentials
 from handlers.runtime import Settings
 
 DEFAULT_DB = "./data/scimdock.db"
+#: The shortest SCIMDOCK_ADMIN_TOKEN accepted: it guards every tenant.
+ADMIN_TOKEN_MIN = 24
 
 
 def db_path(cli_value: str | None) -> str:
@@ -24,6 +27,7 @@ def settings(*, strict: bool = False, domain: str | None = None) -> Settings:
         max_results=int(os.environ.get("SCIMDOCK_MAX_RESULTS", "1000")),
         lenient=not (strict or _flag("SCIMDOCK_STRICT")),
         public_url=os.environ.get("SCIMDOCK_PUBLIC_URL") or None,
+        admin_token_hash=admin_token_hash(),
     )
 
 
@@ -34,3 +38,19 @@ def validate_responses() -> bool:
 def synchronous() -> str:
     """``FULL`` (default: an acknowledged write survives power loss) or ``NORMAL``."""
     return os.environ.get("SCIMDOCK_SYNCHRONOUS", "FULL").upper()
+
+
+def admin_token_hash() -> bytes | None:
+    """SHA-256 of ``SCIMDOCK_ADMIN_TOKEN`` (an operator token given whole),
+    or ``None`` when unset. Hashed once at start; the value itself is
+    never kept or logged. Compare with :func:`core.credentials.verify_verbatim`.
+    ``ValueError`` for a token shorter than :data:`ADMIN_TOKEN_MIN` characters
+    (generate one with ``scimdock admin-token create``, or
+    ``python -c 'import secrets; print(secrets.token_urlsafe(32))'``)."""
+    token = os.environ.get("SCIMDOCK_ADMIN_TOKEN", "").strip()
+    if not token:
+        return None
+    if len(token) < ADMIN_TOKEN_MIN:
+        raise ValueError(f"SCIMDOCK_ADMIN_TOKEN is too short: use at least {ADMIN_TOKEN_MIN}"
+                         " random characters")
+    return credentials.hash_secret(token)

@@ -38,6 +38,72 @@ class ApiKey:
     expires: str | None
     revoked: str | None
     last_used: str | None
+    last_used_from: str | None = None
+    #: After a rotation with a grace period: the old secret's hash, valid
+    #: until ``previous_valid_until``.
+    previous_hash: bytes | None = None
+    previous_valid_until: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, for the audit log: the credential (``kind`` is
+    ``"scim-key"`` with a SCIM key id, ``"admin-token"`` with an admin token
+    id, ``"operator"`` for SCIMDOCK_ADMIN_TOKEN, ``"cli"`` for a shell
+    command) and the client address it came from. Never a secret."""
+
+    kind: str
+    id: str
+    address: str | None = None
+
+
+CLI_ACTOR = Actor("cli", "cli")
+
+#: The tenant id of the operator's own audit log: changes that belong to no
+#: tenant (operator tokens, tenant deletions). No tenant has id 0.
+OPERATOR_LOG = 0
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of a tenant's append-only audit log: who, what, when, from
+    where. ``attributes`` names what changed (``name.givenName``,
+    ``members``); values, secrets and passwords are never recorded."""
+
+    seq: int
+    at: str
+    tenant_id: int
+    actor_kind: str
+    actor_id: str
+    address: str | None
+    operation: str
+    resource_type: str
+    resource_id: str
+    attributes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AdminToken:
+    """An admin credential's stored form: ``tenant_id`` ``None`` is an
+    operator token (everything), else a tenant-admin token (that tenant's
+    self-service endpoints only)."""
+
+    token_id: str
+    tenant_id: int | None
+    secret_hash: bytes
+    label: str
+    created: str
+    revoked: str | None
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """A user hidden from SCIM by DELETE, data kept until an operator purges it."""
+
+    id: str
+    user_name: str
+    deleted: str
+    doc: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -84,11 +150,19 @@ class Membership:
 
 
 class Store(ABC):
-    """Tenants, credentials, users and groups."""
+    """Tenants, credentials, users and groups.
+
+    Every method that changes something takes the ``actor`` who asked and
+    appends one :class:`AuditEntry` (operation, resource, names of the
+    attributes changed) in the same transaction as the change: a change is
+    never acknowledged without its audit line, and a write that changes
+    nothing records nothing. ``operation`` names what the client did
+    (``create``, ``replace``, ``patch``, ``delete``, ...).
+    """
 
     # --- tenants ------------------------------------------------------
     @abstractmethod
-    def create_tenant(self, name: str) -> Tenant: ...
+    def create_tenant(self, name: str, *, actor: Actor = CLI_ACTOR) -> Tenant: ...
 
     @abstractmethod
     def get_tenant(self, name: str) -> Tenant | None: ...
@@ -97,11 +171,13 @@ class Store(ABC):
     def list_tenants(self) -> list[Tenant]: ...
 
     @abstractmethod
-    def set_scim_enabled(self, name: str, enabled: bool) -> Tenant: ...
+    def set_scim_enabled(self, name: str, enabled: bool, *,
+                         actor: Actor = CLI_ACTOR) -> Tenant: ...
 
     # --- credentials --------------------------------------------------
     @abstractmethod
-    def add_key(self, tenant_id: int, key_id: str, secret_hash: bytes, label: str) -> ApiKey: ...
+    def add_key(self, tenant_id: int, key_id: str, secret_hash: bytes, label: str, *,
+                expires: str | None = None, actor: Actor = CLI_ACTOR) -> ApiKey: ...
 
     @abstractmethod
     def get_key(self, key_id: str) -> ApiKey | None: ...
@@ -110,11 +186,100 @@ class Store(ABC):
     def list_keys(self, tenant_id: int) -> list[ApiKey]: ...
 
     @abstractmethod
-    def revoke_key(self, key_id: str) -> ApiKey: ...
+    def revoke_key(self, key_id: str, *, actor: Actor = CLI_ACTOR) -> ApiKey: ...
+
+    @abstractmethod
+    def update_key(self, key_id: str, *, label: str | None = None,
+                   expires: str | None = None, clear_expiry: bool = False,
+                   actor: Actor = CLI_ACTOR) -> ApiKey:
+        """Change a key's label and/or expiry (ISO 8601 UTC); ``KeyError`` if unknown."""
+
+    @abstractmethod
+    def rotate_key(self, key_id: str, secret_hash: bytes, grace_until: str | None = None, *,
+                   actor: Actor = CLI_ACTOR) -> ApiKey:
+        """Give the key a new secret. With ``grace_until`` the old secret stays
+        valid until then; without, it is refused from the next request on."""
+
+    @abstractmethod
+    def record_key_use(self, uses: dict[str, tuple[str, str | None]]) -> None:
+        """Persist ``key id -> (last used at, from address)`` (batched by the caller)."""
+
+    @abstractmethod
+    def note_key_use(self, key_id: str, address: str | None) -> None:
+        """Remember, in memory only, that a key was just used from ``address``.
+        :meth:`get_key` and :meth:`list_keys` show it at once; it reaches the
+        database at the next :meth:`flush_key_uses` (and at :meth:`close`)."""
+
+    @abstractmethod
+    def flush_key_uses(self) -> None:
+        """Persist the uses noted since the last flush, in one write."""
+
+    # --- admin tokens -------------------------------------------------
+    @abstractmethod
+    def add_admin_token(self, token_id: str, secret_hash: bytes, tenant_id: int | None,
+                        label: str = "", *, actor: Actor = CLI_ACTOR) -> AdminToken: ...
+
+    @abstractmethod
+    def get_admin_token(self, token_id: str) -> AdminToken | None: ...
+
+    @abstractmethod
+    def list_admin_tokens(self, tenant_id: int | None = None) -> list[AdminToken]: ...
+
+    @abstractmethod
+    def revoke_admin_token(self, token_id: str, *, actor: Actor = CLI_ACTOR) -> AdminToken: ...
+
+    # --- tenants (operator) -------------------------------------------
+    @abstractmethod
+    def get_tenant_by_id(self, tenant_id: int) -> Tenant | None: ...
+
+    @abstractmethod
+    def tenant_holds_data(self, tenant_id: int) -> bool:
+        """Whether any user or group row (live or tombstoned) belongs to it."""
+
+    @abstractmethod
+    def delete_tenant(self, name: str, *, force: bool = False, actor: Actor = CLI_ACTOR) -> None:
+        """Remove a tenant and its keys; with ``force`` also all its users,
+        groups and audit log. Without ``force`` a tenant holding data raises
+        ``ValueError``. ``KeyError`` if unknown."""
+
+    # --- tombstones and purge (operator) ------------------------------
+    @abstractmethod
+    def list_tombstones(self, tenant_id: int) -> list[Tombstone]: ...
+
+    @abstractmethod
+    def restore_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> UserRecord:
+        """Bring a tombstoned user back with the same id (a new version);
+        404 if there is no such tombstone, 409 uniqueness if a live user
+        took its ``userName`` meanwhile."""
+
+    @abstractmethod
+    def purge_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> None:
+        """Delete a tombstoned user's rows for good; 404 if not a tombstone."""
+
+    @abstractmethod
+    def purge_tombstones(self, tenant_id: int, older_than: str, *,
+                         actor: Actor = CLI_ACTOR) -> list[str]:
+        """Purge every tombstone deleted before ``older_than``; the purged ids."""
+
+    @abstractmethod
+    def lookup_user(self, tenant_id: int, *, user_id: str | None = None,
+                    user_name: str | None = None) -> UserRecord | Tombstone | None:
+        """A user by id or by ``userName`` (case-insensitive), tombstones
+        included: the live user, else its tombstone (by name: the most
+        recently deleted), else ``None``. For the sign-in check."""
+
+    # --- audit log ----------------------------------------------------
+    @abstractmethod
+    def audit_log(self, tenant_id: int, *, since: str | None = None, until: str | None = None,
+                  offset: int = 0, count: int = 100) -> tuple[int, list[AuditEntry]]:
+        """``(total, page)`` of the tenant's audit entries, oldest first;
+        ``since`` inclusive, ``until`` exclusive (ISO 8601, ``ValueError``
+        if unreadable). :data:`OPERATOR_LOG` reads the operator log."""
 
     # --- users --------------------------------------------------------
     @abstractmethod
-    def create_user(self, tenant_id: int, doc: dict[str, Any]) -> UserRecord: ...
+    def create_user(self, tenant_id: int, doc: dict[str, Any], *,
+                    actor: Actor = CLI_ACTOR) -> UserRecord: ...
 
     @abstractmethod
     def get_user(self, tenant_id: int, user_id: str) -> UserRecord: ...
@@ -126,6 +291,9 @@ class Store(ABC):
         user_id: str,
         change: Callable[[UserRecord], dict[str, Any]],
         if_match: str | None = None,
+        *,
+        operation: str = "replace",
+        actor: Actor = CLI_ACTOR,
     ) -> UserRecord:
         """Read, ``change`` and write back in one transaction (PUT and PATCH).
 
@@ -135,7 +303,8 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def delete_user(self, tenant_id: int, user_id: str, if_match: str | None = None) -> None:
+    def delete_user(self, tenant_id: int, user_id: str, if_match: str | None = None, *,
+                    actor: Actor = CLI_ACTOR) -> None:
         """Hide the user from SCIM (404 from now on) but keep its row."""
 
     @abstractmethod
@@ -143,7 +312,8 @@ class Store(ABC):
         """``(totalResults, page)`` for a query."""
 
     @abstractmethod
-    def create_users(self, tenant_id: int, docs: list[dict[str, Any]]) -> int:
+    def create_users(self, tenant_id: int, docs: list[dict[str, Any]], *,
+                     actor: Actor = CLI_ACTOR) -> int:
         """Create many users at once (seeding, benchmarks); return how many.
 
         Each document is what :meth:`create_user` takes (already normalised
@@ -160,7 +330,7 @@ class Store(ABC):
     @abstractmethod
     def create_group(self, tenant_id: int, doc: dict[str, Any],
                      members: tuple[Member, ...] = (), *,
-                     with_members: bool = False) -> GroupRecord:
+                     with_members: bool = False, actor: Actor = CLI_ACTOR) -> GroupRecord:
         """A new group with these members; ``displayName`` taken → 409."""
 
     @abstractmethod
@@ -182,6 +352,8 @@ class Store(ABC):
         if_match: str | None = None,
         *,
         with_members: bool = False,
+        operation: str = "replace",
+        actor: Actor = CLI_ACTOR,
     ) -> GroupRecord:
         """PUT and PATCH in one transaction: ``change`` gets the current
         record (without members) and returns the new document and the
@@ -191,7 +363,8 @@ class Store(ABC):
         version and writes nothing."""
 
     @abstractmethod
-    def delete_group(self, tenant_id: int, group_id: str, if_match: str | None = None) -> None:
+    def delete_group(self, tenant_id: int, group_id: str, if_match: str | None = None, *,
+                     actor: Actor = CLI_ACTOR) -> None:
         """Hide the group (404 from now on), keep its row, drop its
         memberships both ways."""
 

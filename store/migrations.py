@@ -102,6 +102,57 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX users_live ON users(tenant_id, seq) WHERE deleted IS NULL;
     CREATE INDEX groups_live ON groups(tenant_id, seq) WHERE deleted IS NULL;
     """,
+    # 4: Administration (issue 6). ``admin_tokens``: hashed admin
+    # credentials, ``tenant_id`` NULL for an operator token. ``audit``: the
+    # append-only log of every change, one row per change written in the
+    # change's own transaction; ``tenant_id`` 0 is the operator log (operator
+    # tokens, tenant deletions). It has no foreign key so that a tenant's
+    # log can outlive the tenant; the triggers refuse any UPDATE, and any
+    # DELETE while the row's tenant exists (a forced tenant delete removes
+    # the tenant row first, then its log). ``attributes`` is a JSON array of
+    # attribute names, never values. ``api_keys`` gains the previous secret's
+    # hash and its end of validity (rotation with a grace period). Tombstones
+    # are read by deletion time: ``users_deleted`` (partial, tombstones only).
+    # ``tenant_id_seq`` holds the highest tenant id ever given, so an id is
+    # never reused, not even after a forced delete removed every row of it.
+    """
+    CREATE TABLE tenant_id_seq (last INTEGER NOT NULL);
+    INSERT INTO tenant_id_seq SELECT coalesce(max(id), 0) FROM tenants;
+    CREATE TABLE admin_tokens (
+        token_id     TEXT PRIMARY KEY,
+        tenant_id    INTEGER REFERENCES tenants(id),
+        secret_hash  BLOB NOT NULL,
+        label        TEXT NOT NULL DEFAULT '',
+        created      TEXT NOT NULL,
+        revoked      TEXT
+    );
+    CREATE INDEX admin_tokens_tenant ON admin_tokens(tenant_id);
+    CREATE TABLE audit (
+        seq           INTEGER PRIMARY KEY,
+        tenant_id     INTEGER NOT NULL,
+        at            TEXT NOT NULL,
+        actor_kind    TEXT NOT NULL,
+        actor_id      TEXT NOT NULL,
+        address       TEXT,
+        operation     TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_id   TEXT NOT NULL,
+        attributes    TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX audit_tenant_at ON audit(tenant_id, at);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only');
+    END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        WHEN OLD.tenant_id = 0 OR EXISTS (SELECT 1 FROM tenants WHERE id = OLD.tenant_id)
+    BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only');
+    END;
+    ALTER TABLE api_keys ADD COLUMN previous_hash BLOB;
+    ALTER TABLE api_keys ADD COLUMN previous_valid_until TEXT;
+    CREATE INDEX users_deleted ON users(tenant_id, deleted) WHERE deleted IS NOT NULL;
+    """,
 )
 
 
@@ -122,5 +173,20 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def _statements(script: str) -> list[str]:
-    """Split a migration into statements (executescript would commit early)."""
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Split a migration into statements (executescript would commit early).
+
+    A piece ends a statement only when SQLite says the text so far is
+    complete (:func:`sqlite3.complete_statement`), so a trigger body's
+    inner ``;`` does not split it.
+    """
+    out: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                out.append(pending.strip().rstrip(";").strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        out.append(pending.strip().rstrip(";").strip())
+    return out

@@ -24,25 +24,31 @@ from core.errors import ScimError, conflict, not_found
 from core.representation import etag_matches
 from core.schema import USER
 from core.query import ListQuery
-from store.base import ApiKey, Store, Tenant, UserRecord
+from core.audit import changed
+from store import sqlite_audit as audit
+from store.base import CLI_ACTOR, Actor, Store, UserRecord
+from store.key_use import KeyUses
 from store.migrations import migrate
 from store.sqlfilter import compile_filter, register_functions
 from store.sqlsort import order_clause
+from store.sqlite_admin import USER as USER_TYPE
+from store.sqlite_admin import AdminTables
 from store.sqlite_groups import GroupTables
+from store.sqlite_keys import KeyTables
 from store.sqlite_members import drop_resource
+from store.sqlite_tenants import TenantTables
 
 _USER_COLUMNS = "id, doc, created, last_modified, version"
-_KEY_SELECT = """
-    SELECT k.key_id, k.tenant_id, t.name, t.scim_enabled, k.secret_hash, k.label,
-           k.created, k.expires, k.revoked, k.last_used
-    FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-"""
 
 
-class SqliteStore(GroupTables, Store):
+class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
     """One connection per process, used from the event loop thread and the CLI.
 
-    Groups and memberships: :class:`store.sqlite_groups.GroupTables`.
+    Groups and memberships: :class:`store.sqlite_groups.GroupTables`;
+    tenants and admin tokens: :class:`store.sqlite_tenants.TenantTables`;
+    SCIM keys: :class:`store.sqlite_keys.KeyTables`; tombstones, purge and
+    the audit log: :class:`store.sqlite_admin.AdminTables`. Every write
+    appends its audit line in its own transaction (store.sqlite_audit).
 
     Each call is short and synchronous; a write runs inside ``BEGIN
     IMMEDIATE`` so concurrent processes on the same file serialise cleanly.
@@ -56,16 +62,24 @@ class SqliteStore(GroupTables, Store):
             self.path, isolation_level=None, check_same_thread=False, timeout=10.0
         )
         self._lock = threading.RLock()
+        self._uses = KeyUses()
         conn = self._conn
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
+        # Deleted content is zeroed where that costs no extra I/O; a purge
+        # turns it fully on (store.sqlite_admin).
+        conn.execute("PRAGMA secure_delete=FAST")
         register_functions(conn)
         migrate(conn)
 
     def close(self) -> None:
-        self._conn.close()
+        """Write the key uses still in memory, then close."""
+        try:
+            self.flush_key_uses()
+        finally:
+            self._conn.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -78,79 +92,9 @@ class SqliteStore(GroupTables, Store):
                 raise
             self._conn.execute("COMMIT")
 
-    # --- tenants ------------------------------------------------------
-    def create_tenant(self, name: str) -> Tenant:
-        with self._write() as conn:
-            try:
-                conn.execute(
-                    "INSERT INTO tenants(name, scim_enabled, created) VALUES (?, 0, ?)",
-                    (name, clock.now()),
-                )
-            except sqlite3.IntegrityError:
-                raise ValueError(f"tenant {name!r} already exists") from None
-        tenant = self.get_tenant(name)
-        assert tenant is not None
-        return tenant
-
-    def get_tenant(self, name: str) -> Tenant | None:
-        row = self._conn.execute(
-            "SELECT id, name, scim_enabled, created FROM tenants WHERE name = ?", (name,)
-        ).fetchone()
-        return Tenant(row[0], row[1], bool(row[2]), row[3]) if row else None
-
-    def list_tenants(self) -> list[Tenant]:
-        rows = self._conn.execute(
-            "SELECT id, name, scim_enabled, created FROM tenants ORDER BY name"
-        ).fetchall()
-        return [Tenant(r[0], r[1], bool(r[2]), r[3]) for r in rows]
-
-    def set_scim_enabled(self, name: str, enabled: bool) -> Tenant:
-        with self._write() as conn:
-            cur = conn.execute(
-                "UPDATE tenants SET scim_enabled = ? WHERE name = ?", (int(enabled), name)
-            )
-            if cur.rowcount == 0:
-                raise KeyError(f"no tenant named {name!r}")
-        tenant = self.get_tenant(name)
-        assert tenant is not None
-        return tenant
-
-    # --- credentials --------------------------------------------------
-    def add_key(self, tenant_id: int, key_id: str, secret_hash: bytes, label: str) -> ApiKey:
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO api_keys(key_id, tenant_id, secret_hash, label, created)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (key_id, tenant_id, secret_hash, label, clock.now()),
-            )
-        key = self.get_key(key_id)
-        assert key is not None
-        return key
-
-    def get_key(self, key_id: str) -> ApiKey | None:
-        row = self._conn.execute(_KEY_SELECT + " WHERE k.key_id = ?", (key_id,)).fetchone()
-        return _key(row) if row else None
-
-    def list_keys(self, tenant_id: int) -> list[ApiKey]:
-        rows = self._conn.execute(
-            _KEY_SELECT + " WHERE k.tenant_id = ? ORDER BY k.created", (tenant_id,)
-        ).fetchall()
-        return [_key(r) for r in rows]
-
-    def revoke_key(self, key_id: str) -> ApiKey:
-        with self._write() as conn:
-            cur = conn.execute(
-                "UPDATE api_keys SET revoked = ? WHERE key_id = ? AND revoked IS NULL",
-                (clock.now(), key_id),
-            )
-            if cur.rowcount == 0 and self.get_key(key_id) is None:
-                raise KeyError(f"no key {key_id!r}")
-        key = self.get_key(key_id)
-        assert key is not None
-        return key
-
     # --- users --------------------------------------------------------
-    def create_user(self, tenant_id: int, doc: dict[str, Any]) -> UserRecord:
+    def create_user(self, tenant_id: int, doc: dict[str, Any], *,
+                    actor: Actor = CLI_ACTOR) -> UserRecord:
         user_id = str(uuid.uuid4())
         now = clock.now()
         with self._write() as conn:
@@ -165,6 +109,8 @@ class SqliteStore(GroupTables, Store):
                 if "user_name_fold" not in str(exc):
                     raise  # not the userName index: a bug, not a client's conflict
                 raise _user_name_taken(doc) from None
+            audit.record(conn, tenant_id, actor, "create", USER_TYPE, user_id,
+                         changed(None, doc), at=now)
         return UserRecord(user_id, doc, now, now, 1)
 
     def get_user(self, tenant_id: int, user_id: str) -> UserRecord:
@@ -183,6 +129,9 @@ class SqliteStore(GroupTables, Store):
         user_id: str,
         change: Callable[[UserRecord], dict[str, Any]],
         if_match: str | None = None,
+        *,
+        operation: str = "replace",
+        actor: Actor = CLI_ACTOR,
     ) -> UserRecord:
         with self._write() as conn:
             current = self.get_user(tenant_id, user_id)
@@ -205,9 +154,12 @@ class SqliteStore(GroupTables, Store):
                 if "user_name_fold" not in str(exc):
                     raise  # not the userName index: a bug, not a client's conflict
                 raise _user_name_taken(doc) from None
+            audit.record(conn, tenant_id, actor, operation, USER_TYPE, user_id,
+                         changed(current.doc, doc), at=now)
         return UserRecord(user_id, doc, current.created, now, version)
 
-    def delete_user(self, tenant_id: int, user_id: str, if_match: str | None = None) -> None:
+    def delete_user(self, tenant_id: int, user_id: str, if_match: str | None = None, *,
+                    actor: Actor = CLI_ACTOR) -> None:
         with self._write() as conn:
             current = self.get_user(tenant_id, user_id)
             _check_precondition(if_match, current.version)
@@ -217,6 +169,7 @@ class SqliteStore(GroupTables, Store):
                 (now, tenant_id, user_id),
             )
             drop_resource(conn, tenant_id, user_id, "User", now)
+            audit.record(conn, tenant_id, actor, "delete", USER_TYPE, user_id, at=now)
 
     def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
         where = "tenant_id = ? AND deleted IS NULL"
@@ -237,9 +190,11 @@ class SqliteStore(GroupTables, Store):
         ).fetchall()
         return total, [_user(r) for r in rows]
 
-    def create_users(self, tenant_id: int, docs: list[dict[str, Any]]) -> int:
+    def create_users(self, tenant_id: int, docs: list[dict[str, Any]], *,
+                     actor: Actor = CLI_ACTOR) -> int:
         """One ``BEGIN IMMEDIATE`` transaction and one ``executemany``: the
-        same rows :meth:`create_user` writes, one commit (one fsync) for all."""
+        same rows :meth:`create_user` writes (audit lines included), one
+        commit (one fsync) for all."""
         now = clock.now()
         seen: set[str] = set()
         rows = []
@@ -257,6 +212,8 @@ class SqliteStore(GroupTables, Store):
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     rows,
                 )
+                audit.record_many(conn, tenant_id, actor, "create", USER_TYPE, [
+                    (row[1], changed(None, doc)) for row, doc in zip(rows, docs)], at=now)
         except sqlite3.IntegrityError:
             taken = self._first_taken(tenant_id, docs)
             if taken is None:
@@ -295,11 +252,6 @@ def _columns(doc: dict[str, Any]) -> tuple[object, ...]:
 
 def _user(row: tuple[Any, ...]) -> UserRecord:
     return UserRecord(row[0], orjson.loads(row[1]), row[2], row[3], row[4])
-
-
-def _key(row: tuple[Any, ...]) -> ApiKey:
-    return ApiKey(row[0], row[1], row[2], bool(row[3]), bytes(row[4]), row[5], row[6],
-                  row[7], row[8], row[9])
 
 
 def _user_name_taken(doc: dict[str, Any]) -> ScimError:

@@ -21,17 +21,20 @@ from typing import Any
 import orjson
 
 from core import clock
+from core import audit as names
 from core.errors import ScimError, conflict, not_found
 from core.membership import GroupChange, Member
 from core.query import ListQuery
 from core.representation import etag_matches
 from core.schema import GROUP
+from store import sqlite_audit as audit
 from store import sqlite_members as rows_of
-from store.base import GroupRecord, Membership
+from store.base import CLI_ACTOR, Actor, GroupRecord, Membership
 from store.sqlfilter import compile_filter
 from store.sqlsort import order_clause
 
 _SELECT = "SELECT seq, id, doc, created, last_modified, version FROM groups"
+GROUP_TYPE = "Group"
 
 
 class GroupTables:
@@ -45,7 +48,7 @@ class GroupTables:
 
     def create_group(self, tenant_id: int, doc: dict[str, Any],
                      members: tuple[Member, ...] = (), *,
-                     with_members: bool = False) -> GroupRecord:
+                     with_members: bool = False, actor: Actor = CLI_ACTOR) -> GroupRecord:
         group_id = str(uuid.uuid4())
         now = clock.now()
         with self._write() as conn:
@@ -62,6 +65,8 @@ class GroupTables:
                 raise _name_taken(doc) from None
             seq = int(cur.lastrowid or 0)
             rows_of.add(conn, tenant_id, seq, group_id, members)
+            audit.record(conn, tenant_id, actor, "create", GROUP_TYPE, group_id,
+                         names.with_members(names.changed(None, doc), bool(members)), at=now)
             record = GroupRecord(group_id, doc, now, now, 1)
             return self._with_members(tenant_id, [(seq, record)], with_members)[0]
 
@@ -98,6 +103,8 @@ class GroupTables:
         if_match: str | None = None,
         *,
         with_members: bool = False,
+        operation: str = "replace",
+        actor: Actor = CLI_ACTOR,
     ) -> GroupRecord:
         with self._write() as conn:
             seq, current = self._row(tenant_id, group_id)
@@ -105,7 +112,8 @@ class GroupTables:
             planned = change(current)
             before = conn.total_changes
             rows_of.apply(conn, tenant_id, seq, group_id, planned.actions)
-            if planned.doc == current.doc and conn.total_changes == before:
+            members_changed = conn.total_changes != before
+            if planned.doc == current.doc and not members_changed:
                 # Nothing changed (members already there, absent ones removed):
                 # no write, same version (RFC 7644 §3.14). Entra ID re-sends
                 # unchanged membership every cycle.
@@ -122,10 +130,14 @@ class GroupTables:
                 if "display_name_fold" not in str(exc):
                     raise  # not the displayName index: a bug, not a client's conflict
                 raise _name_taken(planned.doc) from None
+            audit.record(conn, tenant_id, actor, operation, GROUP_TYPE, group_id,
+                         names.with_members(names.changed(current.doc, planned.doc),
+                                            members_changed), at=now)
             record = GroupRecord(group_id, planned.doc, current.created, now, version)
             return self._with_members(tenant_id, [(seq, record)], with_members)[0]
 
-    def delete_group(self, tenant_id: int, group_id: str, if_match: str | None = None) -> None:
+    def delete_group(self, tenant_id: int, group_id: str, if_match: str | None = None, *,
+                     actor: Actor = CLI_ACTOR) -> None:
         with self._write() as conn:
             seq, current = self._row(tenant_id, group_id)
             _check_precondition(if_match, current.version)
@@ -133,6 +145,7 @@ class GroupTables:
             conn.execute("UPDATE groups SET deleted = ? WHERE seq = ?", (now, seq))
             rows_of.clear(conn, tenant_id, seq)
             rows_of.drop_resource(conn, tenant_id, group_id, "Group", now)
+            audit.record(conn, tenant_id, actor, "delete", GROUP_TYPE, group_id, at=now)
 
     def user_groups(self, tenant_id: int, user_ids: list[str]) -> dict[str, list[Membership]]:
         with self._lock:

@@ -71,7 +71,7 @@ def test_tenant_names_are_dns_labels(name: str) -> None:
     assert check_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "Acme", "-acme", "acme-", "a.b", "a b", "a" * 64])
+@pytest.mark.parametrize("name", ["", "Acme", "-acme", "acme-", "a.b", "a b", "a" * 64, "acme\n"])
 def test_bad_tenant_names_are_refused(name: str) -> None:
     with pytest.raises(ValueError):
         check_name(name)

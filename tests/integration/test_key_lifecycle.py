@@ -1,0 +1,141 @@
+"""SCIM credentials over HTTP (issue 6): revocation, expiry, rotation with
+and without grace and a tenant switched off all refuse the very next
+request; admin tokens are not SCIM credentials; last use is recorded
+without a write per request."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from conftest import Server, cli, start_server, stop_server
+
+
+def _get(server: Server, token: str, **headers: str) -> httpx.Response:
+    return httpx.get(f"{server.base}/Users",
+                     headers={"Authorization": f"Bearer {token}", **headers})
+
+
+def _key_id(token: str) -> str:
+    return base64.b64decode(token).decode().split(":", 1)[0]
+
+
+def _refused(r: httpx.Response, word: str) -> None:
+    assert r.status_code == 401, r.text
+    assert r.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert word in r.json()["detail"], r.json()["detail"]
+
+
+def _rotate(server: Server, key_id: str, *extra: str) -> dict[str, Any]:
+    out = cli(server.db, "key", "rotate", key_id, "--json", *extra)
+    assert out.returncode == 0, out.stderr
+    return dict(json.loads(out.stdout))
+
+
+def _keys(server: Server, tenant: str) -> list[dict[str, Any]]:
+    out = cli(server.db, "key", "list", "--tenant", tenant, "--json")
+    assert out.returncode == 0, out.stderr
+    return list(json.loads(out.stdout))
+
+
+def test_revoke_then_use_is_401_on_the_very_next_request(server: Server,
+                                                         tenant_name: str) -> None:
+    token = server.tenant(tenant_name)
+    other = server.key(tenant_name)
+    assert _get(server, token).status_code == 200
+    assert cli(server.db, "key", "revoke", _key_id(token)).returncode == 0
+    _refused(_get(server, token), "revoked")
+    assert _get(server, other).status_code == 200  # only that key
+
+
+def test_expired_key_is_401_from_the_next_request_on(server: Server, tenant_name: str) -> None:
+    token = server.tenant(tenant_name)
+    key_id = _key_id(token)
+    assert cli(server.db, "key", "update", key_id, "--expires", "2099-01-01").returncode == 0
+    assert _get(server, token).status_code == 200
+    soon = datetime.now(timezone.utc) + timedelta(seconds=1)
+    assert cli(server.db, "key", "update", key_id, "--expires", soon.isoformat()).returncode == 0
+    time.sleep(max(0.0, (soon - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    _refused(_get(server, token), "expired")
+    assert [k["status"] for k in _keys(server, tenant_name)] == ["expired"]
+    assert cli(server.db, "key", "update", key_id, "--no-expiry").returncode == 0
+    assert _get(server, token).status_code == 200
+    # An expiry in the past is refused: to stop a key now, revoke it.
+    past = cli(server.db, "key", "create", "--tenant", tenant_name, "--expires", "2001-01-01")
+    assert past.returncode != 0 and "future" in past.stderr
+
+
+def test_rotate_without_grace_refuses_the_old_secret_at_once(server: Server,
+                                                             tenant_name: str) -> None:
+    old = server.tenant(tenant_name)
+    rotated = _rotate(server, _key_id(old))
+    assert rotated["key_id"] == _key_id(old) and rotated["previous_valid_until"] is None
+    _refused(_get(server, old), "Invalid credentials")
+    assert _get(server, rotated["token"]).status_code == 200
+
+
+def test_rotate_with_grace_accepts_both_secrets_until_the_grace_ends(server: Server,
+                                                                     tenant_name: str) -> None:
+    old = server.tenant(tenant_name)
+    rotated = _rotate(server, _key_id(old), "--grace", "3600")
+    assert rotated["previous_valid_until"] is not None
+    assert _get(server, old).status_code == 200
+    assert _get(server, rotated["token"]).status_code == 200
+    # A short grace runs out: the old secret is refused afterwards.
+    short = _rotate(server, _key_id(old), "--grace", "1")
+    assert _get(server, short["token"]).status_code == 200
+    _refused(_get(server, old), "Invalid credentials")  # two rotations ago: gone
+    time.sleep(1.2)
+    _refused(_get(server, rotated["token"]), "Invalid credentials")
+    assert _get(server, short["token"]).status_code == 200
+
+
+def test_disable_then_use_is_401_and_enable_restores(server: Server, tenant_name: str) -> None:
+    token = server.tenant(tenant_name)
+    assert _get(server, token).status_code == 200
+    assert cli(server.db, "tenant", "disable-scim", tenant_name).returncode == 0
+    _refused(_get(server, token), "not enabled")
+    assert cli(server.db, "tenant", "enable-scim", tenant_name).returncode == 0
+    assert _get(server, token).status_code == 200
+
+
+def test_admin_tokens_are_refused_by_the_scim_api(server: Server, tenant_name: str) -> None:
+    server.tenant(tenant_name)
+    for extra in (("--tenant", tenant_name), ()):
+        out = cli(server.db, "admin-token", "create", *extra, "--json")
+        assert out.returncode == 0, out.stderr
+        token = json.loads(out.stdout)["token"]
+        _refused(_get(server, token), "Invalid credentials")
+        r = httpx.get(f"{server.base}/Users", headers={"Authorization": f"Basic {token}"})
+        assert r.status_code == 401
+    assert server.operator_token  # SCIMDOCK_ADMIN_TOKEN of the server: not a SCIM key either
+    assert _get(server, server.operator_token).status_code == 401
+
+
+def test_last_use_is_flushed_within_seconds_and_shows_time_and_address(
+        server: Server, tenant_name: str) -> None:
+    token = server.tenant(tenant_name)
+    assert _keys(server, tenant_name)[0]["last_used"] is None
+    assert _get(server, token, **{"X-Forwarded-For": "203.0.113.77"}).status_code == 200
+    deadline = time.monotonic() + 30  # flushed every few seconds: poll, do not time it
+    while (key := _keys(server, tenant_name)[0])["last_used"] is None:
+        assert time.monotonic() < deadline, "last use never reached the database"
+        time.sleep(0.5)
+    assert key["last_used_from"] == "203.0.113.77"
+
+
+def test_last_use_is_written_at_shutdown(tmp_path: Path) -> None:
+    srv = start_server(tmp_path)
+    try:
+        token = srv.tenant("flush")
+        assert _get(srv, token).status_code == 200
+    finally:
+        stop_server(srv)
+    [key] = _keys(srv, "flush")
+    assert key["last_used"] is not None and key["last_used_from"] == "127.0.0.1"

@@ -1,0 +1,225 @@
+"""Tombstones, restore, purge and the audit lines of user and group writes,
+on a real SQLite file (issue 6). Purge is checked in SQLite itself."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core import clock
+from core.errors import ScimError
+from core.membership import Member, plan_patch
+from core.patch import apply_patch
+from core.resource import normalize_resource
+from core.schema import USER
+from store.base import Actor, Tombstone, UserRecord
+from store.sqlite import SqliteStore
+
+KEY = Actor("scim-key", "sk_abc", "192.0.2.10")
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "tomb.db"
+
+
+@pytest.fixture
+def store(db: Path) -> Iterator[SqliteStore]:
+    s = SqliteStore(db)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def tenant(store: SqliteStore) -> int:
+    return store.create_tenant("acme").id
+
+
+def _user(user_name: str, **extra: Any) -> dict[str, Any]:
+    return normalize_resource({"userName": user_name, **extra}, USER)
+
+
+def _lines(store: SqliteStore, tenant: int) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(e.operation, e.resource_type, e.attributes)
+            for e in store.audit_log(tenant, count=1000)[1]][1:]  # after the tenant's create
+
+
+def _raw(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def test_delete_keeps_the_row_and_lists_a_tombstone(store: SqliteStore, tenant: int,
+                                                    db: Path) -> None:
+    user = store.create_user(tenant, _user("ann@x", active=True, displayName="Ann"))
+    store.delete_user(tenant, user.id, actor=KEY)
+    with pytest.raises(ScimError) as err:
+        store.get_user(tenant, user.id)
+    assert err.value.status == 404
+    [tomb] = store.list_tombstones(tenant)
+    assert (tomb.id, tomb.user_name, tomb.doc["displayName"]) == (user.id, "ann@x", "Ann")
+    assert _raw(db, "SELECT count(*) FROM users WHERE id = ?", user.id) == [(1,)]
+    assert store.list_tombstones(store.create_tenant("other").id) == []
+
+
+def test_restore_brings_back_the_same_id_with_a_new_version(store: SqliteStore,
+                                                            tenant: int) -> None:
+    user = store.create_user(tenant, _user("ann@x", displayName="Ann"))
+    store.delete_user(tenant, user.id)
+    restored = store.restore_user(tenant, user.id, actor=KEY)
+    assert restored.id == user.id and restored.version == user.version + 1
+    assert restored.doc == user.doc
+    assert store.get_user(tenant, user.id).version == restored.version
+    assert store.list_tombstones(tenant) == []
+    with pytest.raises(ScimError) as err:
+        store.restore_user(tenant, user.id)  # live now: not a tombstone
+    assert err.value.status == 404
+    assert _lines(store, tenant) == [("create", "User", ("displayName", "userName")),
+                                     ("delete", "User", ()), ("restore", "User", ())]
+
+
+def test_restore_is_409_when_the_user_name_was_taken_meanwhile(store: SqliteStore,
+                                                               tenant: int) -> None:
+    user = store.create_user(tenant, _user("ann@x"))
+    store.delete_user(tenant, user.id)
+    taker = store.create_user(tenant, _user("ANN@x"))  # case-insensitive (RFC 7643 §4.1.1)
+    with pytest.raises(ScimError) as err:
+        store.restore_user(tenant, user.id)
+    assert err.value.status == 409 and err.value.scim_type == "uniqueness"
+    assert [t.id for t in store.list_tombstones(tenant)] == [user.id]  # nothing changed
+    assert [op for op, *_ in _lines(store, tenant)] == ["create", "delete", "create"]
+    store.delete_user(tenant, taker.id)
+    assert store.restore_user(tenant, user.id).id == user.id
+
+
+def test_restore_in_another_tenant_is_404(store: SqliteStore, tenant: int) -> None:
+    user = store.create_user(tenant, _user("ann@x"))
+    store.delete_user(tenant, user.id)
+    other = store.create_tenant("other").id
+    for call in (lambda: store.restore_user(other, user.id),
+                 lambda: store.purge_user(other, user.id)):
+        with pytest.raises(ScimError) as err:
+            call()
+        assert err.value.status == 404
+    assert [t.id for t in store.list_tombstones(tenant)] == [user.id]
+
+
+def test_purge_removes_the_row_for_good(store: SqliteStore, tenant: int, db: Path) -> None:
+    user = store.create_user(tenant, _user("purge-marker-7f3a@example.com"))
+    live = store.create_user(tenant, _user("bob@x"))
+    with pytest.raises(ScimError):
+        store.purge_user(tenant, user.id)  # live users are not purged
+    store.delete_user(tenant, user.id)
+    store.purge_user(tenant, user.id, actor=KEY)
+    assert _raw(db, "SELECT * FROM users WHERE id = ?", user.id) == []
+    assert _raw(db, "SELECT count(*) FROM users WHERE id = ?", live.id) == [(1,)]
+    assert store.list_tombstones(tenant) == []
+    with pytest.raises(ScimError) as err:
+        store.purge_user(tenant, user.id)
+    assert err.value.status == 404
+    # Not even the bytes remain (secure_delete and a WAL checkpoint).
+    on_disk = b"".join(p.read_bytes() for p in db.parent.glob("tomb.db*"))
+    assert b"purge-marker-7f3a" not in on_disk
+    assert _lines(store, tenant)[-1] == ("purge", "User", ())
+    assert store.audit_log(tenant)[1][-1].resource_id == user.id
+
+
+def test_purge_older_than_takes_only_old_tombstones(store: SqliteStore, tenant: int,
+                                                    db: Path) -> None:
+    old = store.create_user(tenant, _user("old@x"))
+    store.delete_user(tenant, old.id)
+    cut = clock.now()
+    recent = store.create_user(tenant, _user("recent@x"))
+    store.delete_user(tenant, recent.id)
+    store.create_user(tenant, _user("live@x"))
+    assert store.purge_tombstones(tenant, cut, actor=KEY) == [old.id]
+    assert [t.id for t in store.list_tombstones(tenant)] == [recent.id]
+    assert sorted(r[0] for r in _raw(db, "SELECT user_name FROM users")) == ["live@x",
+                                                                           "recent@x"]
+    assert store.purge_tombstones(tenant, cut) == []
+    with pytest.raises(ValueError):
+        store.purge_tombstones(tenant, "a week ago")
+    assert [op for op, *_ in _lines(store, tenant)].count("purge") == 1
+
+
+def test_lookup_user_finds_live_then_tombstoned(store: SqliteStore, tenant: int) -> None:
+    ann = store.create_user(tenant, _user("Ann@x", active=False))
+    found = store.lookup_user(tenant, user_name="ann@X")
+    assert isinstance(found, UserRecord) and found.id == ann.id
+    store.delete_user(tenant, ann.id)
+    tomb = store.lookup_user(tenant, user_id=ann.id)
+    assert isinstance(tomb, Tombstone) and tomb.id == ann.id
+    again = store.create_user(tenant, _user("ann@x"))
+    by_name = store.lookup_user(tenant, user_name="ann@x")
+    assert isinstance(by_name, UserRecord) and by_name.id == again.id
+    assert store.lookup_user(tenant, user_name="nobody") is None
+    assert store.lookup_user(store.create_tenant("other").id, user_id=ann.id) is None
+    with pytest.raises(TypeError):
+        store.lookup_user(tenant)
+
+
+def test_user_writes_record_changed_attribute_names_only(store: SqliteStore,
+                                                         tenant: int) -> None:
+    user = store.create_user(tenant, _user("ann@x", name={"givenName": "Ann"}), actor=KEY)
+    ops = [{"op": "replace", "path": "name.givenName", "value": "Anne"},
+           {"op": "add", "path": "active", "value": False},
+           {"op": "add", "path": f"{ENTERPRISE}:manager", "value": {"value": "boss"}}]
+    store.update_user(tenant, user.id, lambda cur: apply_patch(cur.doc, ops, USER),
+                      operation="patch", actor=KEY)
+    # The same PATCH again changes nothing: no line.
+    store.update_user(tenant, user.id, lambda cur: apply_patch(cur.doc, ops, USER),
+                      operation="patch", actor=KEY)
+    store.update_user(tenant, user.id, lambda cur: _user("ann@x", password="s3cret-Pw!"),
+                      actor=KEY)
+    assert _lines(store, tenant) == [
+        ("create", "User", ("name", "userName")),
+        ("patch", "User", ("active", "name.givenName", f"{ENTERPRISE}:manager")),
+        ("replace", "User", ("active", "name", f"{ENTERPRISE}:manager")),
+    ]
+    entries = store.audit_log(tenant, count=1000)[1]
+    assert {(e.actor_kind, e.actor_id, e.address) for e in entries[1:]} == {
+        ("scim-key", "sk_abc", "192.0.2.10")}
+    assert all("Anne" not in str(e) and "boss" not in str(e) and "s3cret" not in str(e)
+               for e in entries)
+
+
+def test_group_writes_record_members_and_attributes(store: SqliteStore, tenant: int) -> None:
+    a = store.create_user(tenant, _user("a@x"))
+    b = store.create_user(tenant, _user("b@x"))
+    group = store.create_group(tenant, {"displayName": "eng"}, (Member(a.id),), actor=KEY)
+    add_b = [{"op": "add", "path": "members", "value": [{"value": b.id}]}]
+    for _ in range(2):  # the second add changes nothing: no line
+        store.update_group(tenant, group.id, lambda cur: plan_patch(cur.doc, add_b),
+                           operation="patch", actor=KEY)
+    rename = [{"op": "replace", "path": "displayName", "value": "engineering"}]
+    store.update_group(tenant, group.id, lambda cur: plan_patch(cur.doc, rename),
+                       operation="patch", actor=KEY)
+    store.delete_group(tenant, group.id, actor=KEY)
+    assert _lines(store, tenant)[2:] == [
+        ("create", "Group", ("displayName", "members")),
+        ("patch", "Group", ("members",)),
+        ("patch", "Group", ("displayName",)),
+        ("delete", "Group", ()),
+    ]
+
+
+def test_a_failed_write_leaves_no_audit_line(store: SqliteStore, tenant: int) -> None:
+    store.create_user(tenant, _user("ann@x"))
+    with pytest.raises(ScimError):
+        store.create_user(tenant, _user("ann@x"))  # 409
+    bob = store.create_user(tenant, _user("bob@x"))
+    with pytest.raises(ScimError):
+        store.update_user(tenant, bob.id, lambda cur: _user("ANN@x"))  # 409
+    with pytest.raises(ScimError):
+        store.delete_user(tenant, bob.id, if_match='W/"999"')  # 412
+    assert [op for op, *_ in _lines(store, tenant)] == ["create", "create"]
+
+
+def test_bulk_create_records_one_line_per_user(store: SqliteStore, tenant: int) -> None:
+    store.create_users(tenant, [_user(f"u{i}@x") for i in range(3)])
+    assert _lines(store, tenant) == [("create", "User", ("userName",))] * 3
