@@ -1,11 +1,13 @@
 """Shared fixtures: a real scimdock server (uvicorn, SQLite file) per test
 session, tenants and keys made with the real CLI, and an HTTP client that
-checks every response against openapi/scim.yaml with openapi-core."""
+checks every response against openapi/scim.yaml or openapi/admin.yaml with
+openapi-core."""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -23,16 +25,18 @@ from openapi_core.testing import MockRequest, MockResponse
 
 ROOT = Path(__file__).resolve().parent
 SPEC = ROOT / "openapi" / "scim.yaml"
-_OPENAPI: OpenAPI | None = None
+ADMIN_SPEC = ROOT / "openapi" / "admin.yaml"
+#: Each API's base path and its document.
+APIS = {"/scim/v1": SPEC, "/admin/v1": ADMIN_SPEC}
+_OPENAPI: dict[str, OpenAPI] = {}
 
 
-def openapi() -> OpenAPI:
-    global _OPENAPI
-    if _OPENAPI is None:
+def openapi(base_path: str = "/scim/v1") -> OpenAPI:
+    if base_path not in _OPENAPI:
         # openapi-core knows application/json; SCIM's media type is JSON too.
         config = Config(extra_media_type_deserializers={"application/scim+json": json.loads})
-        _OPENAPI = OpenAPI.from_file_path(str(SPEC), config=config)
-    return _OPENAPI
+        _OPENAPI[base_path] = OpenAPI.from_file_path(str(APIS[base_path]), config=config)
+    return _OPENAPI[base_path]
 
 
 def cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -56,6 +60,8 @@ class Server:
     db: Path
     port: int
     process: subprocess.Popen[bytes]
+    #: SCIMDOCK_ADMIN_TOKEN of the process: the admin API's operator token.
+    operator_token: str = ""
 
     @property
     def origin(self) -> str:
@@ -64,6 +70,10 @@ class Server:
     @property
     def base(self) -> str:
         return f"{self.origin}/scim/v1"
+
+    @property
+    def admin(self) -> str:
+        return f"{self.origin}/admin/v1"
 
     def tenant(self, name: str, *, enabled: bool = True) -> str:
         """Create a tenant (SCIM on unless ``enabled=False``) and return a token."""
@@ -83,7 +93,8 @@ class Server:
 def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
     db = tmp / "scimdock.db"
     port = free_port()
-    environ = {**os.environ, "SCIMDOCK_VALIDATE_RESPONSES": "1", **(env or {})}
+    environ = {**os.environ, "SCIMDOCK_VALIDATE_RESPONSES": "1",
+               "SCIMDOCK_ADMIN_TOKEN": secrets.token_urlsafe(32), **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "scimdock", "--db", str(db), "serve", "--port", str(port),
          "--log-level", "warning", *extra],
@@ -95,7 +106,7 @@ def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> S
             raise RuntimeError((tmp / "server.log").read_text())
         try:
             if httpx.get(f"http://127.0.0.1:{port}/scim/v1/ServiceProviderConfig").status_code == 200:
-                return Server(db, port, process)
+                return Server(db, port, process, environ["SCIMDOCK_ADMIN_TOKEN"])
         except httpx.TransportError:
             time.sleep(0.05)
     process.kill()
@@ -112,19 +123,23 @@ def stop_server(server: Server) -> None:
 
 class Client:
     """httpx over the live server; every response is validated against the
-    OpenAPI document (status, headers, body schema)."""
+    OpenAPI document of its API (status, headers, body schema). ``admin``:
+    the admin API (``/admin/v1``, JSON bodies) instead of SCIM."""
 
-    def __init__(self, server: Server, token: str | None, *, validate: bool = True) -> None:
+    def __init__(self, server: Server, token: str | None, *, validate: bool = True,
+                 admin: bool = False) -> None:
         self.server = server
         self.validate = validate
+        self.media_type = "application/json" if admin else "application/scim+json"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.Client(base_url=server.base, headers=headers, timeout=30)
+        self.http = httpx.Client(base_url=server.admin if admin else server.base,
+                                 headers=headers, timeout=30)
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if "json" in kwargs and "content" not in kwargs:
             body = kwargs.pop("json")
             kwargs["content"] = json.dumps(body)
-            kwargs.setdefault("headers", {}).setdefault("Content-Type", "application/scim+json")
+            kwargs.setdefault("headers", {}).setdefault("Content-Type", self.media_type)
         response = self.http.request(method, path, **kwargs)
         if self.validate:
             check_response(response)
@@ -151,7 +166,8 @@ def check_response(response: httpx.Response) -> None:
     req = response.request
     url = req.url
     path = url.path
-    assert path.startswith("/scim/v1"), path
+    base_path = next((b for b in APIS if path.startswith(b)), None)
+    assert base_path is not None, path
     request = MockRequest(
         f"{url.scheme}://{url.netloc.decode()}", req.method, path,
         args=dict(url.params), headers=dict(req.headers),
@@ -168,7 +184,7 @@ def check_response(response: httpx.Response) -> None:
         assert body["status"] == str(response.status_code), body
         assert response.headers["content-type"].startswith("application/scim+json")
     try:
-        openapi().validate_response(request, mock)
+        openapi(base_path).validate_response(request, mock)
     except (PathNotFound, OperationNotFound):
         # Unknown paths and methods (404/405) have no operation to check against.
         assert response.status_code in (404, 405), response.status_code

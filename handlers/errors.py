@@ -4,6 +4,8 @@ Connexion raises RFC 7807 problems for what it rejects (validation, auth,
 media type) and Starlette raises HTTP exceptions for routing (404, 405);
 the core raises :class:`ScimError`. All of them become one body shape with
 ``status`` as a string and the ``scimType`` the RFC defines for the case.
+The admin API (``/admin/v1``) answers errors the same way, so one reader
+serves both APIs; only its 401 challenge differs (bearer admin token).
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ log = logging.getLogger("scimdock")
 SCIM_JSON = "application/scim+json"
 #: Sent with every 401 (RFC 7235 §4.1); the token is the Base64 key pair.
 WWW_AUTHENTICATE = 'Bearer realm="scimdock", Basic realm="scimdock", charset="UTF-8"'
+#: The admin API takes only a bearer admin token (docs/admin.md).
+ADMIN_WWW_AUTHENTICATE = 'Bearer realm="scimdock-admin"'
 
 
-def response(error: ScimError, headers: dict[str, str] | None = None) -> ConnexionResponse:
+def response(error: ScimError, headers: dict[str, str] | None = None, *,
+             challenge: str = WWW_AUTHENTICATE) -> ConnexionResponse:
     hdrs = dict(headers or {})
     if error.status == 401:
-        hdrs["WWW-Authenticate"] = WWW_AUTHENTICATE
+        hdrs["WWW-Authenticate"] = challenge
     return ConnexionResponse(
         status_code=error.status,
         mimetype=SCIM_JSON,
@@ -40,12 +45,16 @@ def response(error: ScimError, headers: dict[str, str] | None = None) -> Connexi
     )
 
 
-def scim_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+def scim_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, ScimError)
-    return response(exc)
+    return response(exc, challenge=_challenge(request))
 
 
-def problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+def _challenge(request: ConnexionRequest) -> str:
+    return ADMIN_WWW_AUTHENTICATE if request.url.path.startswith("/admin/") else WWW_AUTHENTICATE
+
+
+def problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """A Connexion problem (request validation, security, media type)."""
     assert isinstance(exc, ProblemException)
     detail = str(exc.detail or exc.title or "").strip().split("\n", 1)[0]
@@ -54,7 +63,8 @@ def problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         scim_type = _bad_request_type(exc, detail)
         if isinstance(exc.__context__, json.JSONDecodeError):
             detail = f"Request body is not valid JSON: {detail}"
-    return response(ScimError(exc.status, detail, scim_type), _headers(exc))
+    return response(ScimError(exc.status, detail, scim_type), _headers(exc),
+                    challenge=_challenge(request))
 
 
 def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -83,23 +93,27 @@ def undecodable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse
 
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_ROUTES: list[tuple[re.Pattern[str], list[str]]] = []
+#: Per API base path (``/scim/v1``, ``/admin/v1``): each documented path
+#: (as a pattern, with its number of ``{parameters}``) and its methods.
+_ROUTES: dict[str, list[tuple[re.Pattern[str], int, list[str]]]] = {}
 
 
 def install_routes(paths: dict[str, Any], base_path: str) -> None:
-    """Remember each documented path and its methods, for ``Allow``."""
-    _ROUTES.clear()
+    """Remember each documented path of the API at ``base_path`` and its
+    methods, for ``Allow``."""
+    routes = _ROUTES[base_path] = []
     for template, item in paths.items():
         pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(base_path + template))
         methods = sorted(m.upper() for m in item if m in _HTTP_METHODS)
-        _ROUTES.append((re.compile(f"^{pattern}/?$"), methods))
+        routes.append((re.compile(f"^{pattern}/?$"), template.count("{"), methods))
 
 
 def allowed_methods(path: str) -> list[str]:
-    for pattern, methods in _ROUTES:
-        if pattern.match(path):
-            return methods
-    return []
+    """The methods of the documented path ``path`` is; the most literal one
+    when several match (``/a/purge`` is ``/a/purge``, not ``/a/{id}``)."""
+    found = [(params, methods) for routes in _ROUTES.values()
+             for pattern, params, methods in routes if pattern.match(path)]
+    return min(found, key=lambda f: f[0])[1] if found else []
 
 
 def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

@@ -1,5 +1,6 @@
 """The ASGI application: Connexion routes and validates against
-openapi/scim.yaml and calls into :mod:`handlers`."""
+openapi/scim.yaml (``/scim/v1``) and openapi/admin.yaml (``/admin/v1``)
+and calls into :mod:`handlers` and :mod:`handlers.admin`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from starlette.exceptions import HTTPException  # noqa: E402
 
 from core.errors import ScimError  # noqa: E402
 from handlers import errors, resolver  # noqa: E402
+from handlers.admin import resolver as admin_resolver  # noqa: E402
+from handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
 from handlers.http import BASE_PATH  # noqa: E402
 from handlers.runtime import Runtime, Settings, install  # noqa: E402
 from store.base import Store  # noqa: E402
@@ -47,7 +50,15 @@ def create_app(store: Store, settings: Settings | None = None, *,
         validate_responses=validate_responses,
         swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
     )
-    errors.install_routes(_paths(), BASE_PATH)
+    app.add_api(  # the operator and tenant-admin API (docs/admin.md)
+        "admin.yaml",
+        base_path=ADMIN_PATH,
+        resolver=Resolver(function_resolver=admin_resolver.resolve),
+        validate_responses=validate_responses,
+        swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
+    )
+    errors.install_routes(_paths("scim.yaml"), BASE_PATH)
+    errors.install_routes(_paths("admin.yaml"), ADMIN_PATH)
     app.add_error_handler(ScimError, errors.scim_error)
     app.add_error_handler(UnicodeDecodeError, errors.undecodable)
     app.add_error_handler(ProblemException, errors.problem)
@@ -56,6 +67,6 @@ def create_app(store: Store, settings: Settings | None = None, *,
     return app
 
 
-def _paths() -> dict[str, Any]:
-    with open(OPENAPI_DIR / "scim.yaml", encoding="utf-8") as f:
+def _paths(document: str) -> dict[str, Any]:
+    with open(OPENAPI_DIR / document, encoding="utf-8") as f:
         return dict(yaml.safe_load(f)["paths"])

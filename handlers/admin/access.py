@@ -1,0 +1,71 @@
+"""The sign-in check and the credential test (openapi/admin.yaml, tag Access).
+
+Both only read: no audit line, no last-use of a key is recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from core import access, clock, credentials
+from handlers.admin import auth
+from handlers.admin.respond import body_of, ok
+from handlers.runtime import current
+from handlers.security import secret_matches
+from store.base import Tenant, Tombstone, UserRecord
+
+_DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
+
+
+def _credential_verdict(tenant: Tenant, token: str) -> dict[str, Any]:
+    verdict: dict[str, Any] = {"valid": False, "scimEnabled": tenant.scim_enabled, "keyId": None}
+    pair = credentials.decode_token(token)
+    if pair is None:
+        return {**verdict, "reason": "malformed"}
+    key = current().store.get_key(pair[0])
+    if key is None or key.tenant_id != tenant.id:
+        credentials.verify(pair[1], _DUMMY_HASH)  # the same work as for a key of this tenant
+        return {**verdict, "reason": "invalid"}
+    if not secret_matches(pair[1], key):
+        return {**verdict, "reason": "invalid"}
+    verdict["keyId"] = key.key_id
+    status = credentials.key_status(key.revoked, key.expires, clock.now())
+    if status != "active":
+        return {**verdict, "reason": status}
+    if not tenant.scim_enabled:
+        return {**verdict, "reason": "scimDisabled"}
+    return {**verdict, "valid": True, "reason": "ok"}
+
+
+async def test_credentials(tenant: str, body: Any) -> Response:
+    """The "Test API Credentials" button: the SCIM API's verdict on a
+    token, without using it."""
+    return ok(_credential_verdict(auth.tenant(tenant), body_of(body)["token"]))
+
+
+def _access(tenant: Tenant, found: UserRecord | Tombstone | None) -> dict[str, Any]:
+    """Deactivation keeps the account and its data; the user just cannot
+    sign in (the vendor page; the rule is :func:`core.access.decide`)."""
+    if found is None:
+        decision = access.decide(tenant_scim_enabled=tenant.scim_enabled, state="unknown")
+        who: dict[str, Any] = {"userId": None, "userName": None}
+    elif isinstance(found, Tombstone):
+        decision = access.decide(tenant_scim_enabled=tenant.scim_enabled, state="deleted")
+        who = {"userId": found.id, "userName": found.user_name}
+    else:
+        decision = access.decide(tenant_scim_enabled=tenant.scim_enabled, state="live",
+                                 active=found.doc.get("active"))
+        who = {"userId": found.id, "userName": found.doc.get("userName")}
+    return {"allowed": decision.allowed, "reason": decision.reason, **who}
+
+
+async def get_user_access(tenant: str, id: str) -> Response:
+    found = auth.tenant(tenant)
+    return ok(_access(found, current().store.lookup_user(found.id, user_id=id)))
+
+
+async def get_user_access_by_user_name(tenant: str, userName: str) -> Response:
+    found = auth.tenant(tenant)
+    return ok(_access(found, current().store.lookup_user(found.id, user_name=userName)))

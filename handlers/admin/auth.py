@@ -1,0 +1,75 @@
+"""Who is calling the admin API and what they may reach.
+
+Two roles (openapi/admin.yaml, ``x-scimdock-roles`` on each operation):
+the operator reaches everything; a tenant admin reaches only its own
+tenant's self-service operations. A tenant admin asking for another
+tenant gets the same 404 as for a tenant that does not exist, so it
+learns nothing about other tenants; on an operator-only operation it gets
+403 whatever the tenant, for the same reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connexion.context import context
+
+from core.errors import ScimError, not_found
+from handlers.runtime import current
+from store.base import Actor, Tenant
+
+OPERATOR = "operator"
+ADMIN_TOKEN = "admin-token"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated admin credential (set by :mod:`handlers.admin.security`)."""
+
+    kind: str  # "operator" (SCIMDOCK_ADMIN_TOKEN) or "admin-token" (stored)
+    id: str
+    tenant_id: int | None  # None: operator role
+    address: str | None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.tenant_id is None
+
+    @property
+    def actor(self) -> Actor:
+        """For the audit log: never the secret, only the token's id."""
+        return Actor(self.kind, self.id, self.address)
+
+
+def caller() -> Caller:
+    info = context["token_info"]
+    return Caller(str(info["kind"]), str(info["sub"]), info.get("tenant_id"), info.get("address"))
+
+
+def actor() -> Actor:
+    return caller().actor
+
+
+def require_operator() -> Caller:
+    """403 unless the caller holds the operator role."""
+    who = caller()
+    if not who.is_operator:
+        raise ScimError(403, "This operation needs an operator token; a tenant-admin token"
+                             " reaches only its own tenant's self-service operations")
+    return who
+
+
+def tenant(name: str) -> Tenant:
+    """The tenant ``name`` if the caller may reach it, else 404 (the same
+    answer whether it does not exist or belongs to someone else)."""
+    who = caller()
+    found = current().store.get_tenant(name)
+    if found is None or (not who.is_operator and found.id != who.tenant_id):
+        raise not_found(f"No tenant named {name!r}")
+    return found
+
+
+def operator_tenant(name: str) -> Tenant:
+    """An operator-only operation on tenant ``name``: 403 first, then 404."""
+    require_operator()
+    return tenant(name)

@@ -1,0 +1,92 @@
+"""``/tenants/{tenant}/keys`` (openapi/admin.yaml, tag Keys): the tenant's
+self-service SCIM credentials. A secret exists in clear only in the
+response that creates it; the store keeps its SHA-256
+(:mod:`core.credentials`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from core import clock, credentials
+from core.errors import ScimError, bad_request, not_found
+from handlers.admin import auth, times, views
+from handlers.admin.respond import body_of, created, listing, ok
+from handlers.runtime import current
+from store.base import ApiKey, Tenant
+
+
+def _key(tenant: Tenant, key_id: str) -> ApiKey:
+    """The key if it is this tenant's, else 404 (another tenant's key does not exist here)."""
+    key = current().store.get_key(key_id)
+    if key is None or key.tenant_id != tenant.id:
+        raise not_found(f"No key {key_id!r} in tenant {tenant.name!r}")
+    return key
+
+
+def _future(text: str) -> str:
+    """RFC 3339 here (the document says ``date-time``), then the rule the CLI shares."""
+    try:
+        return credentials.future_expiry(times.parse(text, "expires"))
+    except ValueError as exc:
+        raise bad_request("invalidValue", f"expires: {exc}") from None
+
+
+def _with_secret(key: ApiKey, secret: str) -> dict[str, Any]:
+    return {**views.key(key), "secret": secret,
+            "token": credentials.encode_token(key.key_id, secret)}
+
+
+async def list_keys(tenant: str) -> Response:
+    found = auth.tenant(tenant)
+    now = clock.now()
+    return ok(listing([views.key(k, now) for k in current().store.list_keys(found.id)]))
+
+
+async def create_key(tenant: str, body: Any = None) -> Response:
+    found = auth.tenant(tenant)
+    body = body_of(body)
+    expires = _future(body["expires"]) if body.get("expires") is not None else None
+    new = credentials.generate()
+    key = current().store.add_key(found.id, new.key_id, new.secret_hash, body.get("label", ""),
+                                  expires=expires, actor=auth.actor())
+    return created(_with_secret(key, new.secret), f"/tenants/{found.name}/keys/{key.key_id}")
+
+
+async def get_key(tenant: str, keyId: str) -> Response:
+    return ok(views.key(_key(auth.tenant(tenant), keyId)))
+
+
+async def update_key(tenant: str, keyId: str, body: Any) -> Response:
+    key = _key(auth.tenant(tenant), keyId)
+    body = body_of(body)
+    clear = "expires" in body and body["expires"] is None
+    expires = _future(body["expires"]) if body.get("expires") is not None else None
+    updated = current().store.update_key(key.key_id, label=body.get("label"), expires=expires,
+                                         clear_expiry=clear, actor=auth.actor())
+    return ok(views.key(updated))
+
+
+async def revoke_key(tenant: str, keyId: str) -> Response:
+    """Refused by the SCIM API from the next request on; a revoked key is
+    left as it is (no second audit line)."""
+    key = _key(auth.tenant(tenant), keyId)
+    if key.revoked is None:
+        key = current().store.revoke_key(key.key_id, actor=auth.actor())
+    return ok(views.key(key))
+
+
+async def rotate_key(tenant: str, keyId: str, body: Any = None) -> Response:
+    """A new secret for the same key id; the old one stays valid for
+    ``graceSeconds`` (0: refused from the next request on)."""
+    key = _key(auth.tenant(tenant), keyId)
+    grace = int(body_of(body).get("graceSeconds") or 0)
+    grace_until = clock.shifted(grace) if grace > 0 else None
+    new = credentials.generate()
+    try:
+        rotated = current().store.rotate_key(key.key_id, new.secret_hash, grace_until,
+                                             actor=auth.actor())
+    except ValueError:  # revoked: a revocation is final
+        raise ScimError(409, f"Key {keyId!r} is revoked; generate a new key instead") from None
+    return ok(_with_secret(rotated, new.secret))

@@ -1,0 +1,60 @@
+"""``/tenants`` (openapi/admin.yaml, tag Tenants): the operator creates,
+lists, switches and deletes tenants; a tenant admin reads its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from core.errors import ScimError, conflict, not_found
+from core.tenants import check_name
+from handlers.admin import auth, views
+from handlers.admin.respond import body_of, created, listing, no_content, ok
+from handlers.runtime import current
+
+
+async def list_tenants() -> Response:
+    auth.require_operator()
+    return ok(listing([views.tenant(t) for t in current().store.list_tenants()]))
+
+
+async def create_tenant(body: Any) -> Response:
+    actor = auth.require_operator().actor
+    body = body_of(body)
+    store = current().store
+    try:
+        tenant = store.create_tenant(check_name(body["name"]), actor=actor)
+    except ValueError as exc:
+        if store.get_tenant(body["name"]) is not None:
+            raise conflict(f"A tenant named {body['name']!r} already exists") from None
+        raise ScimError(400, str(exc), "invalidValue") from None
+    if body.get("scimEnabled"):
+        tenant = store.set_scim_enabled(tenant.name, True, actor=actor)
+    return created(views.tenant(tenant), f"/tenants/{tenant.name}")
+
+
+async def get_tenant(tenant: str) -> Response:
+    return ok(views.tenant(auth.tenant(tenant)))
+
+
+async def update_tenant(tenant: str, body: Any) -> Response:
+    """Switching SCIM off refuses the tenant's SCIM calls from the next
+    request on and deletes nothing (the product rule: activation is an
+    operator action)."""
+    found = auth.operator_tenant(tenant)
+    updated = current().store.set_scim_enabled(found.name, bool(body_of(body)["scimEnabled"]),
+                                               actor=auth.actor())
+    return ok(views.tenant(updated))
+
+
+async def delete_tenant(tenant: str, force: bool = False) -> Response:
+    found = auth.operator_tenant(tenant)
+    try:
+        current().store.delete_tenant(found.name, force=force, actor=auth.actor())
+    except KeyError:
+        raise not_found(f"No tenant named {tenant!r}") from None
+    except ValueError:
+        raise ScimError(409, f"Tenant {tenant!r} still holds users or groups (live or deleted);"
+                             " repeat with force=true to delete them all, permanently") from None
+    return no_content()

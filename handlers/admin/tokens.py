@@ -1,0 +1,65 @@
+"""``/admin-tokens`` (openapi/admin.yaml, tag AdminTokens): the operator
+creates, lists and revokes admin tokens. Like a SCIM key, a token's secret
+exists in clear only in the response that creates it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from core import credentials
+from core.errors import not_found
+from handlers.admin import auth, views
+from handlers.admin.respond import body_of, created, listing, ok
+from handlers.runtime import current
+from store.base import AdminToken
+
+
+def _view(token: AdminToken, names: dict[int, str] | None = None) -> dict[str, Any]:
+    name = None
+    if token.tenant_id is not None:
+        if names is None:
+            tenant = current().store.get_tenant_by_id(token.tenant_id)
+            name = tenant.name if tenant else None
+        else:
+            name = names.get(token.tenant_id)
+    return views.admin_token(token, name)
+
+
+def _token(token_id: str) -> AdminToken:
+    found = current().store.get_admin_token(token_id)
+    if found is None:
+        raise not_found(f"No admin token {token_id!r}")
+    return found
+
+
+async def list_admin_tokens(tenant: str | None = None) -> Response:
+    auth.require_operator()
+    store = current().store
+    tenant_id = auth.tenant(tenant).id if tenant is not None else None
+    names = {t.id: t.name for t in store.list_tenants()}
+    return ok(listing([_view(t, names) for t in store.list_admin_tokens(tenant_id)]))
+
+
+async def create_admin_token(body: Any) -> Response:
+    actor = auth.require_operator().actor
+    body = body_of(body)
+    tenant_id = auth.tenant(body["tenant"]).id if body.get("tenant") is not None else None
+    new = credentials.generate_admin(tenant_admin=tenant_id is not None)
+    stored = current().store.add_admin_token(new.key_id, new.secret_hash, tenant_id,
+                                             body.get("label", ""), actor=actor)
+    return created({**_view(stored), "token": new.token}, f"/admin-tokens/{stored.token_id}")
+
+
+async def get_admin_token(tokenId: str) -> Response:
+    auth.require_operator()
+    return ok(_view(_token(tokenId)))
+
+
+async def revoke_admin_token(tokenId: str) -> Response:
+    actor = auth.require_operator().actor
+    token = _token(tokenId)
+    if token.revoked is None:
+        token = current().store.revoke_admin_token(token.token_id, actor=actor)
+    return ok(_view(token))

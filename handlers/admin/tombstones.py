@@ -1,0 +1,61 @@
+"""``/tenants/{tenant}/tombstones`` (openapi/admin.yaml, tag Tombstones):
+users deleted through SCIM (RFC 7644 §3.6 hides them: 404) keep their
+data until the operator restores or purges them. Purging is permanent and
+is recorded in the audit log by the store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from core import clock, representation
+from core.errors import not_found
+from core.schema import USER
+from handlers.admin import auth, views
+from handlers.admin.respond import body_of, listing, no_content, ok
+from handlers.http import base_url
+from handlers.runtime import current
+from store.base import Tenant, Tombstone
+
+
+def _tombstone(tenant: Tenant, user_id: str) -> Tombstone:
+    """Ids are unique per tenant: a live user of that id is no tombstone (404)."""
+    found = current().store.lookup_user(tenant.id, user_id=user_id)
+    if not isinstance(found, Tombstone):
+        raise not_found(f"No deleted user {user_id!r} in tenant {tenant.name!r}")
+    return found
+
+
+async def list_tombstones(tenant: str) -> Response:
+    found = auth.operator_tenant(tenant)
+    return ok(listing([views.tombstone(t) for t in current().store.list_tombstones(found.id)]))
+
+
+async def get_tombstone(tenant: str, id: str) -> Response:
+    return ok(views.tombstone(_tombstone(auth.operator_tenant(tenant), id), data=True))
+
+
+async def restore_tombstone(tenant: str, id: str) -> Response:
+    """Live again with the same id; 409 ``uniqueness`` if its userName was taken meanwhile."""
+    found = auth.operator_tenant(tenant)
+    record = current().store.restore_user(found.id, id, actor=auth.actor())
+    return ok({
+        "id": record.id, "userName": record.doc["userName"],
+        "active": record.doc.get("active") is not False,
+        "version": representation.etag(record.version),
+        "location": f"{base_url()}/{USER.endpoint.lstrip('/')}/{record.id}",
+    })
+
+
+async def purge_tombstone(tenant: str, id: str) -> Response:
+    found = auth.operator_tenant(tenant)
+    current().store.purge_user(found.id, id, actor=auth.actor())
+    return no_content()
+
+
+async def purge_tombstones(tenant: str, body: Any) -> Response:
+    found = auth.operator_tenant(tenant)
+    cutoff = clock.shifted(-86400 * int(body_of(body)["olderThanDays"]))
+    purged = current().store.purge_tombstones(found.id, cutoff, actor=auth.actor())
+    return ok({"totalPurged": len(purged), "purged": purged})
