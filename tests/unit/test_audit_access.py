@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.access import Decision, decide
@@ -116,6 +116,7 @@ _docs = st.dictionaries(st.sampled_from(["userName", "name", "emails", "active",
                         _values, max_size=5)
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a busy CI machine
 @given(_docs, _docs)
 def test_diff_properties(a: dict[str, Any], b: dict[str, Any]) -> None:
     """Symmetric, sorted, unique; empty for a document and itself; never
