@@ -73,3 +73,20 @@ def test_openapi_document_and_swagger_ui_are_served(server: Server) -> None:
     assert served["paths"].keys() == source["paths"].keys()
     ui = httpx.get(f"{server.base}/ui/")
     assert ui.status_code == 200 and "swagger" in ui.text.lower()
+
+
+def test_a_base_url_pasted_with_a_trailing_slash_still_works(server: Server) -> None:
+    """``https://host/scim/v1/`` + ``/Users`` is ``/scim/v1//Users``: repeated
+    slashes are one (scimdock/slashes.py), so the setup works first time."""
+    token = server.tenant("slashes")
+    headers = {"Authorization": f"Bearer {token}"}
+    made = httpx.post(f"{server.base}//Users", headers=headers, json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "slash@example.com"})
+    assert made.status_code == 201, made.text
+    found = httpx.get(f"{server.base}//Users", headers=headers,
+                      params={"filter": 'userName eq "slash@example.com"'})
+    assert found.status_code == 200 and found.json()["totalResults"] == 1
+    one = httpx.get(f"{server.base}///Users//{made.json()['id']}", headers=headers)
+    assert one.status_code == 200 and one.json()["userName"] == "slash@example.com"
+    # Only repeated slashes: a path that is wrong stays wrong.
+    assert httpx.get(f"{server.base}//Userz", headers=headers).status_code == 404
