@@ -45,6 +45,7 @@ $(VENV)/.installed-bench: $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/groups.py
+	$(BIN)/python bench/entra_cycle.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis

@@ -1,0 +1,192 @@
+"""Sustained load as Entra ID applies it (issue 5): an initial provisioning
+cycle and an incremental one, replayed against a fresh scimdock by 4
+concurrent clients over keep-alive HTTP on loopback.
+
+Phases, each timed on its own (request shapes and their sources:
+bench/entra_shapes.py; clients: bench/entra_client.py):
+
+1. users: per user, ``GET /Users?filter=userName eq "<name>"`` (200, no
+   result) then ``POST /Users`` with Entra's full body;
+2. groups: per group, ``GET /Groups?excludedAttributes=members&filter=
+   displayName eq "<name>"`` then ``POST /Groups`` (with the ADSCIM schema);
+3. members: ``PATCH /Groups/{id}`` ``Add`` ``members``, one member per request
+   (each user into ``BENCH_ENTRA_GROUPS_PER_USER`` groups, 2 by default),
+   each client working group by group;
+4. incremental: for 20 % of the users a match query then a ``PATCH`` of
+   ``Replace`` operations (givenName, formatted, displayName, the work email,
+   the enterprise department); for 5 % a match query then
+   ``PATCH active "False"``; for 1 % a group match query then a ``PATCH``
+   ``Remove`` ``members`` of that one user.
+
+Every answer is checked as Entra would (status; a match query must give 200
+with 0 results before a create and exactly the user after): any other answer
+is an error. Afterwards the end state is checked (deactivated users, one
+group's members). Target (issue 5): zero errors and at least 250 requests/s
+overall, 10x the 25 requests/s per tenant Microsoft asks of gallery apps.
+
+Server as in bench/servers.py (production settings, auth and request
+validation on, ``synchronous=FULL``, one uvicorn worker on core 0); clients
+on core 1. Knobs: ``BENCH_ENTRA_USERS`` (10,000; 2,000 with ``BENCH_QUICK=1``),
+``BENCH_ENTRA_GROUPS`` (50), ``BENCH_ENTRA_GROUPS_PER_USER`` (2),
+``BENCH_ENTRA_MEMBERS_PER_PATCH`` (1), ``BENCH_ENTRA_CLIENTS`` (4),
+``BENCH_QUIET_WAIT``, ``BENCH_KEEP=1``. Output: a table and the verdict on
+stdout, the figures under ``entra_cycle`` in bench/results/latest.json.
+Run: ``.venv/bin/python bench/entra_cycle.py`` (``make bench`` runs it).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import entra_report as R  # noqa: E402
+from bench import noise, servers  # noqa: E402
+from bench import settings as S  # noqa: E402
+from bench.entra_client import Client, PhaseRun, Task, run_phase  # noqa: E402
+from bench.measure import log  # noqa: E402
+
+USERS = int(os.environ.get("BENCH_ENTRA_USERS", 2_000 if S.QUICK else 10_000))
+GROUPS = int(os.environ.get("BENCH_ENTRA_GROUPS", "50"))
+GROUPS_PER_USER = min(GROUPS, int(os.environ.get("BENCH_ENTRA_GROUPS_PER_USER", "2")))
+MEMBERS_PER_PATCH = int(os.environ.get("BENCH_ENTRA_MEMBERS_PER_PATCH", "1"))
+CLIENTS = int(os.environ.get("BENCH_ENTRA_CLIENTS", "4"))
+UPDATE_PCT, DISABLE_PCT, REMOVE_PCT = 20, 5, 1
+
+
+def machine() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    return (f"{cpu} x{os.cpu_count()}, Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version}")
+
+
+def shard(tasks: list[Task], n: int) -> list[list[Task]]:
+    return [tasks[k::n] for k in range(n)]
+
+
+def groups_of(i: int) -> list[int]:
+    """The groups user ``i`` is in, spread evenly."""
+    return [(i + k * GROUPS // GROUPS_PER_USER) % GROUPS for k in range(GROUPS_PER_USER)]
+
+
+def plan(users: dict[int, str], groups: dict[int, str]) -> tuple[list[list[Task]], list[Task]]:
+    """The membership shards (each client works group by group) and the
+    incremental tasks (shuffled, fixed seed)."""
+    per_group: dict[int, list[str]] = {g: [] for g in groups}
+    for i, uid in sorted(users.items()):
+        for g in groups_of(i):
+            per_group[g].append(uid)
+    adds: list[Task] = [("members_add", groups[g], uids[k:k + MEMBERS_PER_PATCH])
+                        for g, uids in per_group.items()
+                        for k in range(0, len(uids), MEMBERS_PER_PATCH)]
+    size = -(-len(adds) // CLIENTS)  # group by group, in equal contiguous parts
+    member_shards = [adds[k:k + size] for k in range(0, len(adds), size)]
+    rng = random.Random(5)
+    picked = rng.sample(sorted(users), (UPDATE_PCT + DISABLE_PCT + REMOVE_PCT) * len(users) // 100)
+    n_upd, n_dis = UPDATE_PCT * len(users) // 100, DISABLE_PCT * len(users) // 100
+    incremental: list[Task] = [("user_update", i, users[i]) for i in picked[:n_upd]]
+    incremental += [("user_disable", i, users[i]) for i in picked[n_upd:n_upd + n_dis]]
+    incremental += [("members_remove", groups_of(i)[0], groups[groups_of(i)[0]], [users[i]])
+                    for i in picked[n_upd + n_dis:]]
+    rng.shuffle(incremental)
+    return member_shards, incremental
+
+
+def verify(server: servers.Server, run: str, users: dict[int, str], groups: dict[int, str],
+           incremental: list[Task]) -> list[str]:
+    """The end state Entra expects: who is deactivated, who is in group 0."""
+    c = Client(server.origin, server.base, server.auth, run)
+    problems: list[str] = []
+    if 0 not in groups:
+        return ["group 0 was not created"]
+    disabled = sum(1 for t in incremental if t[0] == "user_disable")
+    found = c.call("check", "GET", "/Users?filter=active+eq+false&count=0", None, (200,))
+    if found is None or found["totalResults"] != disabled:
+        problems.append(f"deactivated users: {found and found['totalResults']}, expected {disabled}")
+    removed = {t[3][0] for t in incremental if t[0] == "members_remove" and t[1] == 0}
+    expected = {uid for i, uid in users.items() if 0 in groups_of(i)} - removed
+    group = c.call("check", "GET", f"/Groups/{groups[0]}", None, (200,))
+    got = {m["value"] for m in (group or {}).get("members", [])}
+    if got != expected:
+        problems.append(f"group 0 has {len(got)} members, expected {len(expected)}")
+    return problems + c.first_errors
+
+
+def measured(server: servers.Server, run: str, shards: list[list[Task]], name: str,
+             phases: dict[str, Any], runs: list[PhaseRun]) -> PhaseRun:
+    probe = noise.Probe(server.process.pid)
+    r = run_phase(server.origin, server.base, server.auth, run, shards)
+    phases[name] = R.phase_figures(r, probe.server_seconds(), probe.foreign_pct())
+    runs.append(r)
+    p = phases[name]
+    log(f"  {name:12} {p['requests']:7,} requests {p['seconds']:6.1f} s {p['rps']:6.0f} req/s  "
+        f"p50 {p['p50_ms']:.2f} ms  p99 {p['p99_ms']:.2f} ms  errors {p['errors']}  "
+        f"foreign CPU {p['foreign_cpu_pct']}%")
+    return r
+
+
+def cycle(server: servers.Server, run: str) -> dict[str, Any]:
+    for path in (servers.TEST_CONNECTION, "/Groups?filter=displayName+eq+%22no-such-group%22"):
+        status, body = servers.get(server, server.base + path)  # Entra's Test Connection
+        assert status == 200 and b'"totalResults":0' in body.replace(b" ", b""), (status, body)
+    phases: dict[str, Any] = {}
+    runs: list[PhaseRun] = []
+    made = measured(server, run, shard([("user_create", i) for i in range(USERS)], CLIENTS),
+                    "users", phases, runs)
+    users = {i: uid for kind, i, uid in made.results if kind == "user"}
+    made = measured(server, run, shard([("group_create", g) for g in range(GROUPS)], CLIENTS),
+                    "groups", phases, runs)
+    groups = {g: gid for kind, g, gid in made.results if kind == "group"}
+    member_shards, incremental = plan(users, groups)
+    measured(server, run, member_shards, "members", phases, runs)
+    measured(server, run, shard(incremental, CLIENTS), "incremental", phases, runs)
+    problems = verify(server, run, users, groups, incremental)
+    return {"phases": phases, "overall": R.overall(phases, runs), "problems": problems}
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="bench-entra-"))
+    run = f"r{os.getpid()}"
+    started = time.perf_counter()
+    try:
+        db = work / "entra.db"
+        token = servers.tenant_token(db, "entra")
+        log(f"entra cycle: {USERS:,} users, {GROUPS} groups, {CLIENTS} clients; waiting for quiet")
+        noise.wait_quiet(S.QUIET_WAIT)
+        server = servers.scimdock(db, token, work)
+        try:
+            figures = cycle(server, run)
+        finally:
+            server.stop()
+        text = server.log.read_text(errors="replace")
+        if "Traceback" in text or "ERROR" in text:
+            figures["problems"].append(f"server log has errors: {text[-500:]!r}")
+    finally:
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(),
+        "settings": {"users": USERS, "groups": GROUPS, "groups_per_user": GROUPS_PER_USER,
+                     "members_per_patch": MEMBERS_PER_PATCH, "clients": CLIENTS, "quick": S.QUICK,
+                     "update_pct": UPDATE_PCT, "disable_pct": DISABLE_PCT, "remove_pct": REMOVE_PCT},
+        **figures, "target_rps": R.TARGET_RPS, "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    result["overall"]["errors"] += len(result["problems"])
+    result["pass"] = R.verdict(result)[0]
+    R.print_report(result)
+    print(f"\nwritten: {R.write_json(result)} (key {R.JSON_KEY!r})")
+    return 0 if result["pass"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
