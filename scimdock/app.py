@@ -9,8 +9,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 # Connexion imports Starlette's test client, which warns about httpx at import.
 warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 
@@ -26,6 +24,7 @@ from handlers.admin import resolver as admin_resolver  # noqa: E402
 from handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
 from handlers.http import BASE_PATH  # noqa: E402
 from handlers.runtime import Runtime, Settings, install  # noqa: E402
+from scimdock import tuning  # noqa: E402
 from store.base import Store  # noqa: E402
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
@@ -42,7 +41,8 @@ def create_app(store: Store, settings: Settings | None = None, *,
     # Connexion warns on every request to an operation that accepts both
     # application/scim+json and application/json; that is by design here.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
-    app = AsyncApp("scimdock", specification_dir=str(OPENAPI_DIR))
+    # Same routing, auth and validation; fixed work done once (scimdock/tuning/).
+    app = tuning.TunedAsyncApp("scimdock", specification_dir=str(OPENAPI_DIR), **tuning.options())
     app.add_api(
         "scim.yaml",
         base_path=BASE_PATH,
@@ -68,5 +68,4 @@ def create_app(store: Store, settings: Settings | None = None, *,
 
 
 def _paths(document: str) -> dict[str, Any]:
-    with open(OPENAPI_DIR / document, encoding="utf-8") as f:
-        return dict(yaml.safe_load(f)["paths"])
+    return dict(tuning.load(OPENAPI_DIR / document)["paths"])  # libyaml: start-up time

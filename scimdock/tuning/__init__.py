@@ -1,0 +1,85 @@
+"""Per-request work Connexion 3.3 repeats that can be done once.
+
+Connexion routes, authenticates and validates every request against the
+OpenAPI documents; none of that changes here. What changes is *when* the
+fixed parts are built. As shipped, Connexion, on every request:
+
+* builds a new jsonschema validator for each parameter (after a deep copy
+  of its schema) and for the body (whose validation in Python is then the
+  largest single cost of a write), and validates a path parameter once per
+  middleware that built the operation (its path-level parameters are
+  appended to the document's list each time);
+* inspects the security function's signature twice;
+* rebuilds a dict of the operation's parameter schemas several times per
+  parameter while parsing the query and the path;
+* rebuilds the handler's decorator chain and inspects its signature, reads
+  the operation through context proxies a dozen times, sanitises every
+  argument name with three regular expressions, and parses a form for
+  bodies that are JSON;
+* sends every API request through the Swagger UI router, which, finding no
+  match, tries every route a second time with the slash toggled.
+
+And at start-up it parses each document with PyYAML's pure-Python loader.
+
+Each module here does that work once per operation or per app, through
+Connexion's extension points: ``validator_map`` (:mod:`.validators`,
+:mod:`.precheck`), ``security_map`` (:mod:`.security`),
+``uri_parser_class`` (:mod:`.uri`), the ``middlewares`` list
+(:mod:`.middleware`), and a subclass of :class:`~connexion.AsyncApp`
+(:mod:`.app`) whose inner application builds handlers once
+(:mod:`.handlers`; ``AsyncApp`` has no argument for that, so the subclass
+sets the attribute its constructor sets) and which hands ``add_api``
+documents parsed with libyaml (:mod:`.documents`). The classes subclass
+Connexion's and keep its error messages. tests/unit/test_tuning*.py pin
+the Connexion code they mirror or rely on (they fail when Connexion
+changes: re-check, then re-pin) and check the pre-check against Connexion's
+validator; tests/integration/test_tuning_equivalence.py sends the same
+requests to a server with and without this package and requires the same
+answers. docs/performance.md has the measurements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+
+from scimdock.tuning.app import TunedAsyncApp
+from scimdock.tuning.documents import load
+from scimdock.tuning.middleware import SwaggerUIPassMiddleware, ValidationMiddleware
+from scimdock.tuning.security import security_map
+from scimdock.tuning.uri import CachedURIParser
+from scimdock.tuning.validators import validator_map
+
+__all__ = ["PARTS", "TunedAsyncApp", "load", "middlewares", "options"]
+
+#: What :func:`options` can ``skip`` (bench/ab.py measures each).
+PARTS = ("validators", "precheck", "security", "validation", "swagger", "handlers", "uri",
+         "documents")
+
+
+def middlewares(skip: Collection[str] = ()) -> list[Any]:
+    """Connexion's default stack with the tuned classes in their places."""
+    swap: dict[Any, Any] = {}
+    if "validation" not in skip:
+        swap[RequestValidationMiddleware] = ValidationMiddleware
+    if "swagger" not in skip:
+        swap[SwaggerUIMiddleware] = SwaggerUIPassMiddleware
+    return [swap.get(m, m) for m in ConnexionMiddleware.default_middlewares]
+
+
+def options(*, skip: Collection[str] = ()) -> dict[str, Any]:
+    """Keyword arguments for :class:`TunedAsyncApp`; ``skip`` leaves parts
+    of :data:`PARTS` as Connexion ships them (A/B measurements only)."""
+    out: dict[str, Any] = {"middlewares": middlewares(skip), "handlers": "handlers" not in skip,
+                           "documents": "documents" not in skip}
+    if "validators" not in skip:
+        out["validator_map"] = validator_map(prechecked="precheck" not in skip)
+    if "security" not in skip:
+        out["security_map"] = security_map()
+    if "uri" not in skip:
+        out["uri_parser_class"] = CachedURIParser
+    return out

@@ -1,0 +1,135 @@
+"""Handlers called as Connexion calls them, with the decorator chain built
+once per operation.
+
+Connexion's ``AsyncOperation.fn`` builds a ``StarletteDecorator`` and its
+parameter and response decorators (inspecting the handler's signature) on
+every request, and the parameter decorator then reads the operation through
+a context proxy about a dozen times, sanitises each argument name with
+three regular expressions and asks Starlette to parse a form even for a
+JSON body. Here the chain is built with the operation, the operation read
+once per request, names sanitised once, and a form parsed only when the
+body is one. The arguments are Connexion's own
+(:func:`connexion.decorators.parameter.get_arguments`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
+from connexion.context import context, operation
+from connexion.context import receive as context_receive
+from connexion.context import scope as context_scope
+from connexion.decorators import StarletteDecorator
+from connexion.decorators.parameter import (
+    CONTEXT_NAME,
+    AsyncParameterDecorator,
+    get_arguments,
+    sanitized,
+    unwrap_decorators,
+)
+from connexion.http_facts import FORM_CONTENT_TYPES
+from connexion.operations import Swagger2Operation
+from connexion.utils import inspect_function_arguments
+
+log = logging.getLogger("connexion.decorators.parameter")
+
+
+@functools.lru_cache(maxsize=1024)
+def sanitized_once(name: str) -> str:
+    return sanitized(name)
+
+
+class OnceParameterDecorator(AsyncParameterDecorator):
+    """:class:`AsyncParameterDecorator` and its ``prep_kwargs``, reading the
+    operation and the context once per request."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.sanitize_fn is sanitized:
+            self.sanitize_fn = sanitized_once
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(function))
+        sanitize = self.sanitize_fn
+
+        @functools.wraps(function)
+        async def wrapper(request: Any) -> Any:
+            op = operation._get_current_object()
+            content_type = request.content_type
+            body = None
+            if (sanitize(op.body_name(content_type)) in arguments or has_kwargs) or (
+                    request.mimetype in FORM_CONTENT_TYPES and isinstance(op, Swagger2Operation)):
+                body = request.get_body()
+                while asyncio.iscoroutine(body):
+                    body = await body
+            # Starlette parses a form only for these two media types.
+            files = await request.files() if "form" in content_type.lower() else {}
+            kwargs = get_arguments(
+                op, path_params=request.path_params, query_params=request.query_params,
+                body=body, files=files, arguments=arguments, has_kwargs=has_kwargs,
+                sanitize=sanitize, content_type=request.mimetype)
+            kwargs = {sanitize(k): v for k, v in kwargs.items()}
+            for key, value in context._get_current_object().items():
+                if has_kwargs or key in arguments:
+                    kwargs[key] = value
+                else:
+                    log.debug("Context parameter '%s' not in function arguments", key)
+            if CONTEXT_NAME in arguments:
+                kwargs[CONTEXT_NAME] = context
+            return await function(**kwargs)
+
+        return wrapper
+
+
+class OnceDecorator(StarletteDecorator):
+    """:class:`StarletteDecorator` that decorates once, with the operation's
+    URI parser, instead of on every call."""
+
+    def __init__(self, *, uri_parser: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._parser = uri_parser
+
+    @property
+    def _parameter_decorator_cls(self) -> type[AsyncParameterDecorator]:
+        return OnceParameterDecorator
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        decorated = self.decorate(function)
+        get_request, parser = self.framework.get_request, self._parser
+
+        @functools.wraps(function)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            request = get_request(uri_parser=parser, scope=context_scope._get_current_object(),
+                                  receive=context_receive._get_current_object())
+            return await decorated(request)
+
+        return wrapper
+
+
+class OnceOperation(AsyncOperation):
+    def __init__(self, fn: Callable[..., Any], *, uri_parser: Any, **kwargs: Any) -> None:
+        super().__init__(fn, **kwargs)
+        self._decorated = OnceDecorator(uri_parser=uri_parser, pythonic_params=self.pythonic_params,
+                                        jsonifier=self.jsonifier)(self._fn)
+
+    @property
+    def fn(self) -> Callable[..., Any]:
+        return self._decorated
+
+
+class OnceApi(AsyncApi):
+    def make_operation(self, operation: Any) -> AsyncOperation:
+        parser = operation.uri_parser_class(operation.parameters, operation.body_definition())
+        return OnceOperation(operation.function, jsonifier=self.jsonifier, uri_parser=parser,
+                             operation_id=operation.operation_id,
+                             pythonic_params=self.pythonic_params)
+
+
+class OnceASGIApp(AsyncASGIApp):
+    api_cls = OnceApi
+

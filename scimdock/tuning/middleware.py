@@ -1,0 +1,119 @@
+"""Two middlewares of Connexion's stack, doing per app what it does per
+request (``AsyncApp(middlewares=...)``).
+
+* :class:`ValidationMiddleware`: request validation whose URI parser,
+  parameter validator, accepted media types and body schema per media type
+  are built with the operation; the checks and their order are
+  :class:`RequestValidationOperation`'s.
+* :class:`SwaggerUIPassMiddleware`: only requests that can be for the
+  Swagger UI or the served document go through the UI's router.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from connexion import utils
+from connexion.datastructures import MediaTypeDict
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+log = logging.getLogger("connexion.middleware.validation")
+
+_Body = tuple[dict[str, Any], Any, bool, bool]  # schema, validator class, required, nullable
+
+
+def content_type(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """:func:`connexion.utils.extract_content_type` for ASGI headers,
+    without the ``typing`` subscriptions it evaluates on every call."""
+    for key, value in headers:
+        name = key.decode("latin-1") if isinstance(key, bytes) else key
+        if name.lower() == "content-type":
+            return value.decode("latin-1") if isinstance(value, bytes) else value
+    return None
+
+
+class ValidationOperation(RequestValidationOperation):
+    def __init__(self, next_app: ASGIApp, **kwargs: Any) -> None:
+        super().__init__(next_app, **kwargs)
+        op = self._operation
+        # Connexion appends the path-level parameters to the document's own
+        # list each time it builds an operation (once per middleware), so
+        # ``GET /Users/{id}`` lists ``id`` several times: validate it once.
+        parameters = list({id(p): p for p in op.parameters}.values())
+        self._uri_parser = op._uri_parser_class(parameters, op.body_definition())
+        self._parameters = self._validator_map["parameter"](
+            parameters, uri_parser=self._uri_parser, strict_validation=self.strict_validation,
+            security_query_params=self.security_query_params)
+        self._consumes = MediaTypeDict([(c.lower(), None) for c in op.consumes])
+        self._bodies: dict[str, _Body] = {}
+
+    def extract_content_type(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
+        mime_type, encoding = utils.split_content_type(content_type(headers))
+        if mime_type is None:  # as Connexion: not required, take a best guess
+            consumes = self._operation.consumes
+            mime_type = consumes[0] if consumes else "application/octet-stream"
+        return mime_type, encoding or "utf-8"
+
+    def validate_mime_type(self, mime_type: str) -> None:
+        if self._consumes and mime_type.lower() not in self._consumes:
+            super().validate_mime_type(mime_type)  # raises Connexion's 415
+
+    def _body(self, mime_type: str) -> _Body:
+        found = self._bodies.get(mime_type)
+        if found is None:
+            op = self._operation
+            found = (op.body_schema(mime_type), self._validator_map["body"].get(mime_type),
+                     op.request_body.get("required", False),
+                     utils.is_nullable(op.body_definition(mime_type)))
+            if len(self._bodies) < 32:  # the header is the client's: bound the cache
+                self._bodies[mime_type] = found
+        return found
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._parameters.validate(scope)
+        mime_type, encoding = self.extract_content_type(scope["headers"])
+        self.validate_mime_type(mime_type)
+        schema, body_validator, required, nullable = self._body(mime_type)
+        if schema:
+            if body_validator is None:
+                log.info(f"Skipping validation. No validator registered for content type: "
+                         f"{mime_type}.")
+            else:
+                validator = body_validator(
+                    schema=schema, required=required, nullable=nullable, encoding=encoding,
+                    strict_validation=self.strict_validation, uri_parser=self._uri_parser)
+                receive, scope = await validator.wrap_receive(receive, scope=scope)
+        await self.next_app(scope, receive, send)
+
+
+class ValidationAPI(RequestValidationAPI):
+    def make_operation(self, operation: Any) -> RequestValidationOperation:
+        return ValidationOperation(self.next_app, operation=operation,
+                                   strict_validation=self.strict_validation,
+                                   validator_map=self.validator_map)
+
+
+class ValidationMiddleware(RequestValidationMiddleware):
+    api_cls = ValidationAPI
+
+
+class SwaggerUIPassMiddleware(SwaggerUIMiddleware):
+    """A request whose path holds neither ``/openapi.`` (the served
+    document) nor ``/ui`` (the UI) cannot match the UI's routes, nor their
+    slash-toggled forms: it goes straight to the next app, as it would
+    after the router's two passes."""
+
+    MARKERS = ("/openapi.", "/ui")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not any(m in scope["path"] for m in self.MARKERS):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)

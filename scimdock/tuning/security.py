@@ -1,0 +1,32 @@
+"""Authentication as Connexion does it, minus two ``inspect.signature``
+calls per request: :meth:`AbstractSecurityHandler._accepts_kwarg` asks
+whether ``x-bearerInfoFunc`` / ``x-basicInfoFunc`` take ``request`` and
+``required_scopes`` on every request; the answer never changes."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from connexion.security import BasicSecurityHandler, BearerSecurityHandler
+from connexion.utils import inspect_function_arguments
+
+
+@functools.lru_cache(maxsize=64)
+def accepts_kwarg(func: Callable[..., Any], keyword: str) -> bool:
+    arguments, has_kwargs = inspect_function_arguments(func)
+    return has_kwargs or keyword in arguments
+
+
+class BearerHandler(BearerSecurityHandler):
+    _accepts_kwarg = staticmethod(accepts_kwarg)
+
+
+class BasicHandler(BasicSecurityHandler):
+    _accepts_kwarg = staticmethod(accepts_kwarg)
+
+
+def security_map() -> dict[str, Any]:
+    """For ``AsyncApp(security_map=...)``: the schemes of openapi/scim.yaml."""
+    return {"bearer": BearerHandler, "basic": BasicHandler}

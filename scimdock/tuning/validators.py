@@ -1,0 +1,133 @@
+"""Validators compiled once per schema (``AsyncApp(validator_map=...)``).
+
+Connexion builds a ``Draft4Validator`` per parameter per request (after a
+deep copy of the parameter) and a request or response body validator per
+request; here each is built the first time its schema is seen and kept for
+the life of the app. Same validator classes, same format checker, same
+messages. Request bodies are parsed with orjson, falling back to the
+standard library for anything orjson refuses, so that what is accepted and
+every error message stay as before; a compiled pre-check (:mod:`.precheck`)
+lets the bodies it can vouch for skip Python jsonschema.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import BadRequestProblem
+from connexion.utils import is_null, is_nullable
+from connexion.validators import (
+    VALIDATOR_MAP,
+    JSONRequestBodyValidator,
+    JSONResponseBodyValidator,
+    ParameterValidator,
+    TextResponseBodyValidator,
+)
+from connexion.validators.parameter import draft4_format_checker
+from jsonschema import Draft4Validator, ValidationError
+from starlette.types import Scope
+
+from scimdock.tuning.precheck import precheck
+
+_Cache = dict[int, tuple[Any, Any]]
+_PARAMETERS: _Cache = {}
+_REQUESTS: _Cache = {}
+_RESPONSES: _Cache = {}
+_PRECHECKS: _Cache = {}
+
+
+def cached(cache: _Cache, key: Any, build: Callable[[], Any]) -> Any:
+    """``build()`` once per schema object. By identity: the resolved
+    document's dicts live as long as the app, and the entry keeps its key
+    alive so that an id is never reused for another schema."""
+    hit = cache.get(id(key))
+    if hit is None or hit[0] is not key:
+        hit = cache[id(key)] = (key, build())
+    return hit[1]
+
+
+class CachedParameterValidator(ParameterValidator):
+    """:meth:`ParameterValidator.validate_parameter` with the validator
+    built once per parameter."""
+
+    @staticmethod
+    def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any],
+                           param_name: str | None = None) -> str | None:
+        if is_nullable(param) and is_null(value):
+            return None
+        if value is not None:
+            validator = cached(_PARAMETERS, param, lambda: Draft4Validator(
+                copy.deepcopy(param.get("schema", param)), format_checker=draft4_format_checker))
+            try:
+                validator.validate(value)
+            except ValidationError as exception:
+                return str(exception)
+            return None
+        if param.get("required"):
+            return f"Missing {parameter_type} parameter '{param['name']}'"
+        return None
+
+
+def loads(text: str) -> Any:
+    """JSON via orjson; what orjson refuses goes to :func:`json.loads` (which
+    also takes ``NaN`` and integers beyond 64 bits, and words the errors)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+class CachedJSONBodyValidator(JSONRequestBodyValidator):
+    @property
+    def _validator(self) -> Any:
+        build = JSONRequestBodyValidator._validator.fget  # type: ignore[attr-defined]
+        return cached(_REQUESTS, self._schema, lambda: build(self))
+
+    async def _parse(self, stream: Any, scope: Scope) -> Any:
+        body = b"".join([message async for message in stream]).decode(self._encoding)
+        if not body:
+            return None
+        try:
+            return loads(body)
+        except json.decoder.JSONDecodeError as e:
+            raise BadRequestProblem(detail=str(e))
+
+
+class PrecheckedJSONBodyValidator(CachedJSONBodyValidator):
+    """Bodies that the compiled pre-check (:mod:`.precheck`) accepts skip
+    Python jsonschema; every other body is validated as before."""
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if body is not None:
+            check = cached(_PRECHECKS, self._schema, lambda: precheck(self._schema))
+            if check is not None and check(body):
+                return None
+        return super()._validate(body)
+
+
+class CachedJSONResponseValidator(JSONResponseBodyValidator):
+    """Response validation (``SCIMDOCK_VALIDATE_RESPONSES``, on in tests)."""
+
+    @property
+    def validator(self) -> Any:
+        build = JSONResponseBodyValidator.validator.fget  # type: ignore[attr-defined]
+        return cached(_RESPONSES, self._schema, lambda: build(self))
+
+
+class CachedTextResponseValidator(TextResponseBodyValidator, CachedJSONResponseValidator):
+    pass
+
+
+def validator_map(*, prechecked: bool = True) -> dict[str, Any]:
+    """Connexion's ``VALIDATOR_MAP`` with the cached classes in its places."""
+    body = MediaTypeDict(VALIDATOR_MAP["body"])
+    body["*/*json"] = PrecheckedJSONBodyValidator if prechecked else CachedJSONBodyValidator
+    response = MediaTypeDict(VALIDATOR_MAP["response"])
+    response["*/*json"] = CachedJSONResponseValidator
+    response["text/plain"] = CachedTextResponseValidator
+    return {"parameter": CachedParameterValidator, "body": body, "response": response}

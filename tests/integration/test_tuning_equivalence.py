@@ -1,0 +1,163 @@
+"""scimdock.tuning changes when Connexion's fixed work is done, never what
+a client gets: the same requests to a server with Connexion as shipped and
+to the production server, over HTTP, on the same database, must get the
+same status, headers and body — successes, every kind of validation error,
+authentication failures, routing errors, the served documents and the
+Swagger UI. Both servers validate their responses too."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import ROOT, Server, free_port, start_server, stop_server
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+# Runs scimdock with every part of scimdock.tuning skipped.
+STOCK = ("import sys, functools; sys.path.insert(0, sys.argv.pop(1)); "
+         "import scimdock.tuning as t; t.options = functools.partial(t.options, skip=t.PARTS); "
+         "from scimdock.cli import main; raise SystemExit(main(sys.argv[1:]))")
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    """The production server and the origin of a stock one on its database."""
+    tuned = start_server(tmp_path_factory.mktemp("tuned"))
+    port = free_port()
+    log = tuned.db.parent / "stock.log"
+    env = {"SCIMDOCK_VALIDATE_RESPONSES": "1", "SCIMDOCK_ADMIN_TOKEN": tuned.operator_token}
+    stock = subprocess.Popen(
+        [sys.executable, "-c", STOCK, str(ROOT), "--db", str(tuned.db), "serve",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        _wait(origin, stock, log)
+        yield tuned, origin
+    finally:
+        stock.terminate()
+        stock.wait(10)
+        stop_server(tuned)
+    assert "Traceback" not in log.read_text()
+
+
+def _wait(origin: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(log.read_text())
+        try:
+            if httpx.get(f"{origin}/scim/v1/ServiceProviderConfig").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError("stock server did not start")
+
+
+def _same(tuned: Server, stock: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """Send one request to both; assert identical answers; return one."""
+    headers = {"Host": "scim.test", **kwargs.pop("headers", {})}
+    answers = [httpx.request(method, origin + path, headers=headers, timeout=30, **kwargs)
+               for origin in (tuned.origin, stock)]
+    a, b = answers
+    assert (a.status_code, a.content) == (b.status_code, b.content), (method, path, a.text, b.text)
+    strip = {"date", "server"}
+    assert sorted((k, v) for k, v in a.headers.items() if k not in strip) == sorted(
+        (k, v) for k, v in b.headers.items() if k not in strip), (method, path)
+    return a
+
+
+def test_every_kind_of_answer_is_the_same_without_tuning(pair: tuple[Server, str]) -> None:
+    tuned, stock = pair
+    token = tuned.tenant("equivalence")
+    auth = {"Authorization": f"Bearer {token}"}
+    scim = {**auth, "Content-Type": "application/scim+json"}
+
+    def same(method: str, path: str, **kw: Any) -> httpx.Response:
+        return _same(tuned, stock, method, "/scim/v1" + path, **kw)
+
+    created = httpx.post(f"{tuned.base}/Users", headers={**scim, "Host": "scim.test"},
+                         content=json.dumps({"schemas": [USER], "userName": "ann@example.com",
+                                             "emails": [{"value": "ann@example.com"}]}))
+    assert created.status_code == 201, created.text
+    uid, etag = created.json()["id"], created.headers["etag"]
+    group = httpx.post(f"{tuned.base}/Groups", headers={**scim, "Host": "scim.test"},
+                       content=json.dumps({"displayName": "g", "members": [{"value": uid}]}))
+    gid = group.json()["id"]
+
+    # reads, projections, conditional requests, queries
+    assert same("GET", f"/Users/{uid}", headers=auth).status_code == 200
+    same("GET", f"/Users/{uid}", headers=auth, params={"attributes": "userName,emails"})
+    same("GET", f"/Users/{uid}", headers=auth, params={"excludedAttributes": "groups"})
+    assert same("GET", f"/Users/{uid}", headers={**auth, "If-None-Match": etag}).status_code == 304
+    assert same("GET", "/Users/no-such-id", headers=auth).status_code == 404
+    same("GET", "/Users", headers=auth, params={"filter": 'userName eq "ann@example.com"'})
+    same("GET", "/Users", headers=auth, params={"filter": "userName eq"})
+    same("GET", "/Users", headers=auth, params={"count": "abc"})
+    same("GET", "/Users", headers=auth, params={"startIndex": "0", "count": "1", "x": "y"})
+    same("GET", "/Users", headers=auth, params=[("count", "1"), ("count", "2")])
+    same("GET", "/Users", headers=auth, params={"sortBy": "userName", "sortOrder": "sideways"})
+    same("GET", f"/Groups/{gid}", headers=auth)
+    same("GET", f"/Groups/{gid}", headers=auth, params={"excludedAttributes": "members"})
+    same("POST", "/Users/.search", headers=scim,
+         content=json.dumps({"schemas": [SEARCH], "filter": 'userName sw "a"', "count": 5}))
+    same("GET", "/ServiceProviderConfig")
+    same("GET", "/Schemas", headers=auth)
+
+    # bodies: syntax, schema, media type, encoding, conflicts, preconditions
+    for body in ("{", "", "NaN", "[1, 2]", '{"userName": 7}', '{"schemas": ["x"]}',
+                 '{"schemas": ["%s"], "userName": "ann@example.com"}' % USER):
+        same("POST", "/Users", headers=scim, content=body)
+    same("POST", "/Users", headers={**auth, "Content-Type": "text/plain"}, content="x")
+    same("POST", "/Users", headers={**auth, "Content-Type": "application/json"}, content="{")
+    same("POST", "/Users", headers=auth, content=b"\xff\xfe")
+    same("PATCH", f"/Users/{uid}", headers=scim,
+         content=json.dumps({"schemas": [PATCH_OP], "Operations": [{"op": "jump"}]}))
+    deactivate = {"schemas": [PATCH_OP],
+                  "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}
+    same("PATCH", f"/Users/{uid}", headers={**scim, "If-Match": 'W/"0"'},
+         content=json.dumps(deactivate))
+    same("PUT", f"/Users/{uid}", headers={**scim, "If-Match": 'W/"0"'},
+         content=json.dumps({"schemas": [USER], "userName": "ann@example.com"}))
+    same("DELETE", "/Users/no-such-id", headers=auth)
+
+    # authentication
+    same("GET", "/Users")
+    same("GET", "/Users", headers={"Authorization": "Bearer"})
+    same("GET", "/Users", headers={"Authorization": "Bearer !!!"})
+    same("GET", "/Users", headers={"Authorization": "Token abc"})
+    key_id = base64.b64decode(token).decode().split(":", 1)[0]
+    wrong = base64.b64encode(f"{key_id}:nope".encode()).decode()
+    same("GET", "/Users", headers={"Authorization": f"Bearer {wrong}"})
+    same("GET", "/Users", headers={"Authorization": f"Basic {wrong}"})
+    assert same("GET", "/Users", headers={"Authorization": f"Basic {token}"}).status_code == 200
+
+    # routing, the served documents, the Swagger UI
+    same("GET", "/Nope", headers=auth)
+    same("DELETE", "/Users", headers=auth)
+    same("GET", "/Users/", headers=auth)
+    for path in ("/openapi.json", "/openapi.yaml", "/ui/", "/ui", "/ui/index.html",
+                 "/openapi.json/", "/ui/swagger-ui.css"):
+        same("GET", path, follow_redirects=False)
+    _same(tuned, stock, "GET", "/admin/v1/openapi.json")
+    _same(tuned, stock, "GET", "/admin/v1/tenants")
+    _same(tuned, stock, "GET", "/admin/v1/tenants/equivalence",
+          headers={"Authorization": f"Bearer {tuned.operator_token}"})
+
+    # a write through one server reads back the same through both
+    r = httpx.patch(f"{tuned.base}/Users/{uid}", headers={**scim, "Host": "scim.test"},
+                    content=json.dumps(deactivate))
+    assert r.status_code == 200, r.text
+    assert same("GET", f"/Users/{uid}", headers=auth).json()["active"] is False
