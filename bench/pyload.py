@@ -34,6 +34,8 @@ _POST = ('{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",'
          '{{"employeeNumber":"{n}","department":"Engineering"}}}}')
 _PATCH = ('{{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
           '"Operations":[{{"op":"Replace","path":"active","value":"{v}"}}]}}')
+_ADD = ('{{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
+        '"Operations":[{{"op":"Add","path":"members","value":[{{"value":"{id}"}}]}}]}}')
 
 
 def requests(workload: str, config: dict[str, Any], worker: int) -> Iterator[Request]:
@@ -53,6 +55,9 @@ def requests(workload: str, config: dict[str, Any], worker: int) -> Iterator[Req
             ids = config["ids"]
             value = "False" if (k // len(ids)) % 2 == 0 else "True"
             yield "PATCH", f"{base}/Users/{ids[k % len(ids)]}", _PATCH.format(v=value)
+        elif workload == "group_patch":  # one connection: see lua/group_patch.lua
+            ids = config["ids"]
+            yield "PATCH", f"{base}/Groups/{config['group']}", _ADD.format(id=ids[k % len(ids)])
         else:
             raise ValueError(workload)
         k += 1

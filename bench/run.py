@@ -6,7 +6,8 @@ on core 1):
 1. Cold start: spawn to first 200 of Entra's Test Connection, median of 3.
 2. Workloads over keep-alive HTTP with wrk, each against each server that
    supports it, interleaved server by server: GET /Users/{id}, filter
-   userName eq, list of 100, PATCH (Entra's form), POST. 1,000 users are
+   userName eq, list of 100, PATCH (Entra's form), POST, and PATCH add one
+   member to a 10,000-member group (bench/groupload.py). 1,000 users are
    POSTed first into scimdock and scim2-server alike.
 3. Creating N users through POST /Users with 4 concurrent Python clients
    (wall time), on a fresh scimdock database and a fresh scim2-server.
@@ -75,7 +76,8 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(),
         "settings": {"seconds": S.SECONDS, "connections": S.CONNECTIONS, "quick": S.QUICK,
                      "generator": "wrk" if S.WRK else "python", "seed_users": S.SEED_USERS,
-                     "rounds": S.ROUNDS, "quiet_wait": S.QUIET_WAIT},
+                     "rounds": S.ROUNDS, "quiet_wait": S.QUIET_WAIT,
+                     "group_members": S.GROUP_MEMBERS},
         "workloads": loads, "scale": sc, "cold_start": cold, "create_via_post": created,
         "rss_mib": {**rss, "scimdock_largest": largest["rss_mib"]},
         "db_bytes_per_user": largest["bytes_per_user"], "problems": S.PROBLEMS, "noisy": S.NOISY,

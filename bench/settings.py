@@ -7,7 +7,8 @@ Environment: ``BENCH_SECONDS`` (per run, default 5), ``BENCH_QUICK=1``
 ``BENCH_QUIET_WAIT`` (seconds to wait for other jobs to go quiet before a
 run; default 20), ``BENCH_NO_WRK=1`` (force the Python generator),
 ``BENCH_KEEP=1`` (keep the work folder with the databases and server logs),
-``BENCH_WORK`` (that folder; default bench/results/work-<pid>).
+``BENCH_WORK`` (that folder; default bench/results/work-<pid>),
+``BENCH_GROUP_SIZE`` (members of the group of the group workload; 10,000).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ WORKLOADS = {  # name -> servers that have it; the bare route only has GET /User
     "list": ("scimdock", "scim2-server"),
     "patch": ("scimdock", "scim2-server"),
     "post": ("scimdock", "scim2-server"),
+    "group_patch": ("scimdock", "scim2-server"),  # bench/groupload.py; one connection
 }
+GROUP_MEMBERS = int(os.environ.get("BENCH_GROUP_SIZE", "10000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "20"))
 NOISY_PCT = 10.0

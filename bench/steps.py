@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import noise, pyload, report, seed, servers
+from bench import groupload, load, noise, pyload, report, seed, servers
 from bench import settings as S
 from bench.measure import check_log, log, measure, median_run
 from bench.servers import Server
@@ -37,8 +37,10 @@ def cold_start(db: Path, token: str, work: Path, runs: int = 3) -> dict[str, Any
 def workloads(db: Path, token: str, work: Path) -> tuple[dict[str, Any], dict[str, float]]:
     """Each workload against each server that has it (settings.WORKLOADS),
     rounds interleaved, the median kept; ratios of req/s and of CPU per
-    request. Also the RSS of each server after the read workloads."""
+    request. Also the RSS of each server after the read workloads. The
+    group workload is bench/groupload.py's."""
     running: dict[str, Server] = {}
+    group_users = groupload.load_scimdock(db)  # before the server starts
     try:
         running["scimdock"] = servers.scimdock(db, token, work)
         running["scim2-server"] = servers.scim2_server(work)
@@ -55,11 +57,15 @@ def workloads(db: Path, token: str, work: Path) -> tuple[dict[str, Any], dict[st
                        "scim2-server_1k": running["scim2-server"].rss_mib(),
                        "bare": running["bare-connexion"].rss_mib()}
             runs: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
-            for round_ in range(S.ROUNDS):  # interleaved: drift hits every server alike
-                for n in names:
-                    runs[n].append(measure(running[n], workload, {**common, "ids": ids[n]},
-                                           seconds=S.SECONDS, connections=S.CONNECTIONS,
-                                           warmup=1.0 if round_ == 0 else 0))
+            if workload == "group_patch":
+                _group_runs(running, names, runs, groupload.prepare(
+                    {n: running[n] for n in names}, group_users))
+            else:
+                for round_ in range(S.ROUNDS):  # interleaved: drift hits every server alike
+                    for n in names:
+                        runs[n].append(measure(running[n], workload, {**common, "ids": ids[n]},
+                                               seconds=S.SECONDS, connections=S.CONNECTIONS,
+                                               warmup=1.0 if round_ == 0 else 0))
             results = {n: median_run(r) for n, r in runs.items()}
             peers = {"scim2_server": results["scim2-server"]}
             if workload in ("get", "filter", "list"):  # the bare route has GET only
@@ -74,6 +80,27 @@ def workloads(db: Path, token: str, work: Path) -> tuple[dict[str, Any], dict[st
         for s in running.values():
             s.stop()
             check_log(s)
+
+
+def _group_runs(running: dict[str, Server], names: tuple[str, ...],
+                runs: dict[str, list[dict[str, Any]]], prep: dict[str, dict[str, Any]]) -> None:
+    """The group workload (bench/groupload.py): one connection, each run
+    (and the warm-up) adding members from its own slice of spare users."""
+    for n in names:
+        p = prep[n]
+        load.run(running[n].origin, "group_patch",
+                 {"base": running[n].base, "auth": p["auth"], "group": p["group"],
+                  "ids": p["slices"][0]}, seconds=1.0, connections=1, wrk_path=S.WRK)
+    for round_ in range(S.ROUNDS):
+        for n in names:
+            p, slice_ = prep[n], prep[n]["slices"][round_ + 1]
+            r = measure(running[n], "group_patch",
+                        {"auth": p["auth"], "group": p["group"], "ids": slice_},
+                        seconds=S.SECONDS, connections=1, warmup=0)
+            if r["requests"] > len(slice_):
+                S.PROBLEMS.append(f"{n} group_patch: {r['requests']} requests for {len(slice_)}"
+                                  " spare users: some PATCHes re-added a member")
+            runs[n].append(r)
 
 
 def create_via_post(work: Path, clients: int = 4) -> dict[str, Any]:

@@ -1,0 +1,118 @@
+"""A/B: scimdock variants side by side, CPU per request first.
+
+Usage::
+
+    .venv/bin/python bench/ab.py [-w get,filter,post] [-r 5] [-s 4] VARIANT ...
+
+A variant is ``stock`` (scimdock.tuning switched off: Connexion as shipped),
+``tuned`` (all of it), ``tuned-<part>`` (all but one part of
+:data:`scimdock.tuning.PARTS`), or ``NAME=CODE``: Python run in the server
+process before ``scimdock serve`` starts (e.g. to wrap ``uvicorn.run``).
+Each variant is its own server (same flags as ``make bench``, pinned to
+core 0) on its own database with 1,000 POSTed users; rounds are
+interleaved, the variant order rotating, and the median kept. The server's
+CPU time per request is the figure to read on a shared machine; req/s is
+printed too. Not part of ``make bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import report, seed, servers  # noqa: E402
+from bench import settings as S  # noqa: E402
+from bench.measure import check_log, measure  # noqa: E402
+
+# Runs in the server process: argv[1] is the variant's code, the rest the CLI's.
+LAUNCH = ("import sys; sys.path.insert(0, {root!r}); code = sys.argv.pop(1); exec(code); "
+          "from scimdock.cli import main; raise SystemExit(main(sys.argv[1:]))")
+SKIP = ("import functools, scimdock.tuning as t; "
+        "t.options = functools.partial(t.options, skip={parts!r})")
+
+
+def variant_code(spec: str) -> tuple[str, str]:
+    """``(name, code)`` of a variant given on the command line."""
+    from scimdock import tuning
+
+    if "=" in spec:
+        name, code = spec.split("=", 1)
+        return name, code
+    if spec == "stock":
+        return spec, SKIP.format(parts=set(tuning.PARTS))
+    if spec == "tuned":
+        return spec, ""
+    if spec.startswith("tuned-") and spec[6:] in tuning.PARTS:
+        return spec, SKIP.format(parts={spec[6:]})
+    raise SystemExit(f"unknown variant {spec!r}; parts: {', '.join(tuning.PARTS)}")
+
+
+def start(name: str, code: str, work: Path) -> tuple[servers.Server, list[str]]:
+    db = work / f"{name}.db"
+    token = servers.tenant_token(db, "ab")
+    port = servers.free_port()
+    server = servers._spawn(
+        name, [servers.PY, "-c", LAUNCH.format(root=str(servers.ROOT)), code, "--db", str(db),
+               "serve", "--port", str(port), "--log-level", "warning"],
+        {"SCIMDOCK_VALIDATE_RESPONSES": "0", "SCIMDOCK_SYNCHRONOUS": "FULL"},
+        port, "/scim/v1", f"Bearer {token}", "/scim/v1" + servers.TEST_CONNECTION, work)
+    return server, seed.post_users(server.port, server.base, server.auth, 1, S.SEED_USERS + 1)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("variants", nargs="+")
+    p.add_argument("-w", "--workloads", default="get,filter,post")
+    p.add_argument("-r", "--rounds", type=int, default=5)
+    p.add_argument("-s", "--seconds", type=float, default=4.0)
+    p.add_argument("-q", "--quiet-wait", type=float, default=5.0)
+    args = p.parse_args()
+    S.QUIET_WAIT = args.quiet_wait
+    specs = [variant_code(v) for v in args.variants]
+    workloads = args.workloads.split(",")
+    common = {"name_fmt": seed.NAME_FMT, "names": S.SEED_USERS, "prefix": f"ab{os.getpid()}"}
+    results: dict[str, dict[str, list[dict]]] = {w: {n: [] for n, _ in specs} for w in workloads}
+    running: dict[str, tuple[servers.Server, list[str]]] = {}
+    report.RESULTS.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=report.RESULTS) as tmp:
+        try:
+            for name, code in specs:
+                running[name] = start(name, code, Path(tmp))
+                print(f"{name}: cold start {running[name][0].started:.2f} s", flush=True)
+            for round_ in range(args.rounds):
+                order = specs[round_ % len(specs):] + specs[:round_ % len(specs)]
+                for w in workloads:
+                    for name, _ in order:
+                        server, ids = running[name]
+                        results[w][name].append(measure(
+                            server, w, {**common, "ids": ids}, seconds=args.seconds,
+                            connections=S.CONNECTIONS, warmup=1.0 if round_ == 0 else 0))
+        finally:
+            for server, _ in running.values():
+                server.stop()
+                check_log(server)
+    base = specs[0][0]
+    print(f"\nmedians of {args.rounds} rounds; ratio = variant / {base} (CPU: < 1 is cheaper)")
+    for w in workloads:
+        cpu0 = statistics.median(r["server_cpu_ms"] for r in results[w][base])
+        for name, _ in specs:
+            runs = results[w][name]
+            cpu = statistics.median(r["server_cpu_ms"] for r in runs)
+            rps = statistics.median(r["rps"] for r in runs)
+            foreign = max(r["foreign_cpu_pct"] for r in runs)
+            print(f"  {w:7} {name:24} CPU {cpu:6.3f} ms/req ({cpu / cpu0:5.2f}x)  "
+                  f"{rps:7.0f} req/s  max foreign CPU {foreign:4.1f}%"
+                  f"  all CPU {[r['server_cpu_ms'] for r in runs]}")
+    for problem in S.PROBLEMS:
+        print(f"  PROBLEM: {problem}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
