@@ -75,11 +75,20 @@ class CachedParameterValidator(ParameterValidator):
 
 def loads(text: str) -> Any:
     """JSON via orjson; what orjson refuses goes to :func:`json.loads` (which
-    also takes ``NaN`` and integers beyond 64 bits, and words the errors)."""
+    also takes ``NaN`` and integers beyond 64 bits, and words the errors).
+    A lone surrogate escape (``"\\ud800"``) is refused: it is no Unicode
+    text, so nothing could store or send it back (RFC 8259 §8.2)."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return json.loads(text)
+        value = json.loads(text)
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise json.JSONDecodeError(
+                "a string holds a lone surrogate escape (\\ud800-\\udfff): not Unicode text",
+                text, 0) from None
+        return value
 
 
 class CachedJSONBodyValidator(JSONRequestBodyValidator):

@@ -175,8 +175,12 @@ def test_sanitised_names_are_connexions() -> None:
 
 def test_bodies_parse_as_the_standard_library_parses_them() -> None:
     for text in ('{"a": 1, "a": 2}', "[1.5e3, -0.0, true, null]", '"\\ud83d\\ude00"',
-                 str(2**70), '"\\ud800"', '{"x": "caf\\u00e9"}'):
+                 str(2**70), '{"x": "caf\\u00e9"}'):
         assert loads(text) == json.loads(text)
+    for text in ('"\\ud800"', '{"a": ["x\\udfff"]}'):  # lone surrogates: no Unicode text
+        json.loads(text)
+        with pytest.raises(json.JSONDecodeError, match="lone surrogate"):
+            loads(text)
     assert math.isnan(loads("NaN"))
     for text in ("{", "[1,]", "", "{'a': 1}"):
         with pytest.raises(json.JSONDecodeError) as ours:
