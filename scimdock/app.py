@@ -14,6 +14,7 @@ warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 
 from connexion import AsyncApp  # noqa: E402
 from connexion.exceptions import ProblemException  # noqa: E402
+from connexion.middleware import MiddlewarePosition  # noqa: E402
 from connexion.options import SwaggerUIOptions  # noqa: E402
 from connexion.resolver import Resolver  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
@@ -25,6 +26,7 @@ from handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
 from handlers.http import BASE_PATH  # noqa: E402
 from handlers.runtime import Runtime, Settings, install  # noqa: E402
 from scimdock import tuning  # noqa: E402
+from scimdock.slashes import CollapseSlashes  # noqa: E402
 from store.base import Store  # noqa: E402
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
@@ -59,6 +61,8 @@ def create_app(store: Store, settings: Settings | None = None, *,
     )
     errors.install_routes(_paths("scim.yaml"), BASE_PATH)
     errors.install_routes(_paths("admin.yaml"), ADMIN_PATH)
+    # Before routing: a base URL pasted with a trailing slash still routes.
+    app.add_middleware(CollapseSlashes, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_error_handler(ScimError, errors.scim_error)
     app.add_error_handler(UnicodeDecodeError, errors.undecodable)
     app.add_error_handler(ProblemException, errors.problem)

@@ -81,7 +81,6 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from scimdock.app import create_app
-    from scimdock.slashes import CollapseSlashes
 
     store = store_of(args)
     try:
@@ -96,7 +95,7 @@ def serve(args: argparse.Namespace) -> None:
               flush=True)
     app = create_app(store, settings, validate_responses=config.validate_responses())
     try:
-        uvicorn.run(CollapseSlashes(_flush_at_shutdown(app, store)), host=args.host, port=args.port,
+        uvicorn.run(_flush_at_shutdown(app, store), host=args.host, port=args.port,
                     log_level=args.log_level, proxy_headers=True, server_header=False)
     finally:
         store.close()
