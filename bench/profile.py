@@ -38,10 +38,12 @@ def _line(text: str) -> int:
 
 
 COMMIT = 'execute("COMMIT")'
+_COMMIT_THREAD = "_worker (concurrent/futures/thread.py"
+_GROUP_COMMIT = r"_commit \(.*store/group_commit\.py"
 # (category, regex on "function (file:line)"), the first match wins.
 CATEGORIES = [
     ("idle: waiting for requests", r"\(asyncio/(runners|base_events)\.py|\(uvicorn/(main|server)\.py"),
-    ("SQLite COMMIT (fsync)", rf"_write \(.*store/sqlite\.py:{_line(COMMIT)}\)"),
+    ("SQLite COMMIT (fsync) on the loop", rf"_write \(.*store/sqlite\.py:{_line(COMMIT)}\)"),
     ("store: SQLite queries", r"\(store/"),
     ("auth: key lookup + hash", r"\(handlers/security\.py|\(core/credentials\.py"),
     ("SCIM core (render, project, patch, validate)", r"\(core/"),
@@ -85,10 +87,14 @@ def summarize(path: Path, top: int = 15) -> None:
     inclusive: collections.Counter[str] = collections.Counter()
     files: collections.Counter[str] = collections.Counter()
     functions: collections.Counter[str] = collections.Counter()
-    busy = idle = 0
+    busy = idle = committing = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         n, frames = int(count), stack.split(";")
+        if any(_COMMIT_THREAD in f for f in frames):
+            # store.group_commit's thread: its COMMIT waits off the event loop.
+            committing += n if any(re.search(_GROUP_COMMIT, f) for f in frames) else 0
+            continue
         layer = next((c for f in reversed(frames) for c, rx in CATEGORIES[:-1]
                       if re.search(rx, f)), CATEGORIES[-1][0])
         if layer.startswith("idle"):
@@ -103,7 +109,8 @@ def summarize(path: Path, top: int = 15) -> None:
         files[file] += n
         functions[f"{function} ({file})"] += n
     pct = lambda n: f"{100 * n / max(busy, 1):5.1f}%"  # noqa: E731
-    print(f"   {busy + idle} samples, {idle} idle; shares of the {busy} busy samples")
+    print(f"   event loop thread: {busy + idle} samples, {idle} idle; shares of the {busy}"
+          f" busy samples. Commit thread (off the loop): {committing} samples in COMMIT")
     print(f"   {'layer (leaf-first self time)':46} {'self':>6} {'incl.':>6}")
     for cat, n in layers.most_common():
         print(f"   {cat:46} {pct(n)} {pct(inclusive[cat])}")

@@ -64,9 +64,10 @@ async def create_group(body: dict[str, Any], attributes: str | None = None,
                        excludedAttributes: str | None = None) -> Response:
     runtime = current()
     doc, members = plan_create(body, lenient=runtime.settings.lenient)
-    record = runtime.store.create_group(
-        tenant_id(), doc, members, with_members=wants_members(attributes, excludedAttributes),
-        actor=actor())
+    store, tenant, who = runtime.store, tenant_id(), actor()
+    with_members = wants_members(attributes, excludedAttributes)
+    record = await store.durable(lambda: store.create_group(
+        tenant, doc, members, with_members=with_members, actor=who))
     return _one(record, 201, attributes, excludedAttributes)
 
 
@@ -101,12 +102,12 @@ async def replace_group(id: str, body: dict[str, Any], attributes: str | None = 
                         excludedAttributes: str | None = None) -> Response:
     runtime = current()
     lenient = runtime.settings.lenient
-    record = runtime.store.update_group(
-        tenant_id(), id, lambda cur: plan_replace(cur.doc, body, lenient=lenient),
-        if_match=header("If-Match"),
-        with_members=wants_members(attributes, excludedAttributes),
-        operation="replace", actor=actor(),
-    )
+    store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
+    with_members = wants_members(attributes, excludedAttributes)
+    record = await store.durable(lambda: store.update_group(
+        tenant, id, lambda cur: plan_replace(cur.doc, body, lenient=lenient),
+        if_match=if_match, with_members=with_members, operation="replace", actor=who,
+    ))
     return _one(record, 200, attributes, excludedAttributes)
 
 
@@ -118,17 +119,18 @@ async def patch_group(id: str, body: dict[str, Any], attributes: str | None = No
     lenient = runtime.settings.lenient
     operations = body["Operations"]
     projected = attributes is not None or excludedAttributes is not None
-    record = runtime.store.update_group(
-        tenant_id(), id, lambda cur: plan_patch(cur.doc, operations, lenient=lenient),
-        if_match=header("If-Match"),
-        with_members=projected and wants_members(attributes, excludedAttributes),
-        operation="patch", actor=actor(),
-    )
+    store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
+    with_members = projected and wants_members(attributes, excludedAttributes)
+    record = await store.durable(lambda: store.update_group(
+        tenant, id, lambda cur: plan_patch(cur.doc, operations, lenient=lenient),
+        if_match=if_match, with_members=with_members, operation="patch", actor=who,
+    ))
     if not projected:
         return empty(204, {"ETag": representation.etag(record.version)})
     return _one(record, 200, attributes, excludedAttributes)
 
 
 async def delete_group(id: str) -> Response:
-    current().store.delete_group(tenant_id(), id, if_match=header("If-Match"), actor=actor())
+    store, tenant, who, if_match = current().store, tenant_id(), actor(), header("If-Match")
+    await store.durable(lambda: store.delete_group(tenant, id, if_match=if_match, actor=who))
     return empty(204)

@@ -58,7 +58,10 @@ def list_page(tenant: int, query: ListQuery, attributes: str | None,
 
 def _one(record: UserRecord, status: int = 200, attributes: str | None = None,
          excluded: str | None = None) -> Response:
-    full = _full(record, _groups(tenant_id(), [record], attributes, excluded).get(record.id))
+    # A user just created (201) is in no group yet: nothing to read.
+    groups = None if status == 201 else \
+        _groups(tenant_id(), [record], attributes, excluded).get(record.id)
+    full = _full(record, groups)
     body = project(full, USER, parse_attribute_list(attributes), parse_attribute_list(excluded))
     headers = {"ETag": representation.etag(record.version)}
     if status == 201:
@@ -70,7 +73,8 @@ async def create_user(body: dict[str, Any], attributes: str | None = None,
                       excludedAttributes: str | None = None) -> Response:
     runtime = current()
     doc = normalize_resource(body, USER, lenient=runtime.settings.lenient)
-    record = runtime.store.create_user(tenant_id(), doc, actor=actor())
+    store, tenant, who = runtime.store, tenant_id(), actor()
+    record = await store.durable(lambda: store.create_user(tenant, doc, actor=who))
     return _one(record, 201, attributes, excludedAttributes)
 
 
@@ -104,10 +108,11 @@ async def replace_user(id: str, body: dict[str, Any], attributes: str | None = N
                        excludedAttributes: str | None = None) -> Response:
     runtime = current()
     lenient = runtime.settings.lenient
-    record = runtime.store.update_user(
-        tenant_id(), id, lambda cur: replace_resource(cur.doc, body, USER, lenient=lenient),
-        if_match=header("If-Match"), operation="replace", actor=actor(),
-    )
+    store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
+    record = await store.durable(lambda: store.update_user(
+        tenant, id, lambda cur: replace_resource(cur.doc, body, USER, lenient=lenient),
+        if_match=if_match, operation="replace", actor=who,
+    ))
     return _one(record, 200, attributes, excludedAttributes)
 
 
@@ -116,14 +121,16 @@ async def patch_user(id: str, body: dict[str, Any], attributes: str | None = Non
     runtime = current()
     lenient = runtime.settings.lenient
     operations = body["Operations"]
-    record = runtime.store.update_user(
-        tenant_id(), id, lambda cur: apply_patch(cur.doc, operations, USER, lenient=lenient),
-        if_match=header("If-Match"), operation="patch", actor=actor(),
-    )
+    store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
+    record = await store.durable(lambda: store.update_user(
+        tenant, id, lambda cur: apply_patch(cur.doc, operations, USER, lenient=lenient),
+        if_match=if_match, operation="patch", actor=who,
+    ))
     return _one(record, 200, attributes, excludedAttributes)
 
 
 async def delete_user(id: str) -> Response:
-    current().store.delete_user(tenant_id(), id, if_match=header("If-Match"), actor=actor())
+    store, tenant, who, if_match = current().store, tenant_id(), actor(), header("If-Match")
+    await store.durable(lambda: store.delete_user(tenant, id, if_match=if_match, actor=who))
     return empty(204)
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from core.membership import GroupChange, Member
 from core.query import ListQuery
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,14 @@ class Store(ABC):
     (``create``, ``replace``, ``patch``, ``delete``, ...).
     """
 
+    async def durable(self, write: Callable[[], T]) -> T:
+        """``write()`` (a call of one of this store's write methods), once it
+        is on disk. Handlers on the event loop write through this, so a
+        store may keep the loop free while the disk syncs and commit writes
+        that arrive meanwhile together (store.group_commit). By default the
+        call simply runs here."""
+        return write()
+
     # --- tenants ------------------------------------------------------
     @abstractmethod
     def create_tenant(self, name: str, *, actor: Actor = CLI_ACTOR) -> Tenant: ...
@@ -180,7 +190,9 @@ class Store(ABC):
                 expires: str | None = None, actor: Actor = CLI_ACTOR) -> ApiKey: ...
 
     @abstractmethod
-    def get_key(self, key_id: str) -> ApiKey | None: ...
+    def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
+        """The key, with its last use noted in memory (``last_use=False``:
+        as stored; authentication never reads it)."""
 
     @abstractmethod
     def list_keys(self, tenant_id: int) -> list[ApiKey]: ...

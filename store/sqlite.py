@@ -13,9 +13,9 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import orjson
 
@@ -26,7 +26,8 @@ from core.schema import USER
 from core.query import ListQuery
 from core.audit import changed
 from store import sqlite_audit as audit
-from store.base import CLI_ACTOR, Actor, Store, UserRecord
+from store.base import CLI_ACTOR, Actor, ApiKey, Store, UserRecord
+from store.group_commit import GroupCommit
 from store.key_use import KeyUses
 from store.migrations import migrate
 from store.sqlfilter import compile_filter, register_functions
@@ -39,10 +40,20 @@ from store.sqlite_members import drop_resource
 from store.sqlite_tenants import TenantTables
 
 _USER_COLUMNS = "id, doc, created, last_modified, version"
+_HELD = nullcontext()
+T = TypeVar("T")
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    register_functions(conn)
+    return conn
 
 
 class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
-    """One connection per process, used from the event loop thread and the CLI.
+    """Two connections per process: a writer and a reader.
 
     Groups and memberships: :class:`store.sqlite_groups.GroupTables`;
     tenants and admin tokens: :class:`store.sqlite_tenants.TenantTables`;
@@ -50,47 +61,112 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
     the audit log: :class:`store.sqlite_admin.AdminTables`. Every write
     appends its audit line in its own transaction (store.sqlite_audit).
 
-    Each call is short and synchronous; a write runs inside ``BEGIN
-    IMMEDIATE`` so concurrent processes on the same file serialise cleanly.
+    Every write runs in a transaction of the writer connection (``BEGIN
+    IMMEDIATE``, so concurrent processes on the same file serialise
+    cleanly), under the writer lock. Reads outside a write use the reader
+    connection (``query_only``), which in WAL mode sees every committed
+    write and never waits for one in flight; reads inside a write use the
+    writer, so they see the write's own changes. Handlers write through
+    :meth:`durable` (store.group_commit); the CLI and tests call the write
+    methods directly, one transaction and one commit per call.
     """
 
     def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
-        self._lock = threading.RLock()
         self._uses = KeyUses()
-        conn = self._conn
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=10000")
+        self._local = threading.local()
+        self._wlock = threading.Lock()
+        self._rlock = threading.RLock()
+        writer = self._wconn = _connect(self.path)
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
         # Deleted content is zeroed where that costs no extra I/O; a purge
         # turns it fully on (store.sqlite_admin).
-        conn.execute("PRAGMA secure_delete=FAST")
-        register_functions(conn)
-        migrate(conn)
+        writer.execute("PRAGMA secure_delete=FAST")
+        migrate(writer)
+        if self.path == ":memory:":  # a second connection would be another database
+            self._rconn = writer
+        else:
+            self._rconn = _connect(self.path)
+            self._rconn.execute("PRAGMA query_only=ON")
+        self._commits = GroupCommit(writer, self._wlock, self._local)
+        self._key_cache: dict[str, ApiKey] = {}
+        self._key_cache_version = -1
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        """The writer inside a write on this thread, else the reader."""
+        return self._wconn if getattr(self._local, "depth", 0) else self._rconn
+
+    def _tracks_commits(self, conn: sqlite3.Connection) -> bool:
+        """Whether ``PRAGMA data_version`` on ``conn`` moves with every
+        commit of this store: it does on the reader, for commits by any
+        other connection, the writer included (store.sqlite_keys)."""
+        return conn is self._rconn and conn is not self._wconn
+
+    @property
+    def _lock(self) -> AbstractContextManager[Any]:
+        """What guards :attr:`_conn` on this thread: nothing more inside a
+        write (the writer lock is held), else the reader's lock."""
+        return _HELD if getattr(self._local, "depth", 0) else self._rlock
+
+    async def durable(self, write: Callable[[], T]) -> T:
+        return cast(T, await self._commits.run(write))
 
     def close(self) -> None:
-        """Write the key uses still in memory, then close."""
+        """Let the commit in flight finish, write the key uses still in
+        memory, then close."""
+        self._commits.close()
         try:
             self.flush_key_uses()
         finally:
-            self._conn.close()
+            if self._rconn is not self._wconn:
+                self._rconn.close()
+            self._wconn.close()
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it (not inside
+        a write: the checkpoint needs the writer free)."""
+        if not getattr(self._local, "depth", 0):
+            with self._wlock:
+                self._wconn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+        """A transaction on the writer, or a savepoint inside the one this
+        thread already has open (a batch of store.group_commit, or an outer
+        write); rolled back on any error."""
+        local = self._local
+        conn = self._wconn
+        depth = getattr(local, "depth", 0)
+        if depth:
+            local.depth = depth + 1
+            conn.execute("SAVEPOINT w")
             try:
-                yield self._conn
+                yield conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK TO w")
+                    conn.execute("RELEASE w")
                 raise
-            self._conn.execute("COMMIT")
+            finally:
+                local.depth = depth
+            conn.execute("RELEASE w")
+            return
+        with self._wlock:
+            conn.execute("BEGIN IMMEDIATE")
+            local.depth = 1
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                local.depth = 0
 
     # --- users --------------------------------------------------------
     def create_user(self, tenant_id: int, doc: dict[str, Any], *,

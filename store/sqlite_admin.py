@@ -37,6 +37,7 @@ class AdminTables:
     _conn: sqlite3.Connection
     _lock: threading.RLock
     _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    _checkpoint: Callable[[], None]
 
     def list_tombstones(self, tenant_id: int) -> list[Tombstone]:
         with self._lock:
@@ -86,21 +87,20 @@ class AdminTables:
         if not ids:
             return []
         purged: list[str] = []
-        with self._lock:
-            self._conn.execute("PRAGMA secure_delete = ON")
+        with self._write() as conn:
+            conn.execute("PRAGMA secure_delete = ON")
             try:
-                with self._write() as conn:
-                    for user_id in ids:
-                        cur = conn.execute("DELETE FROM users WHERE tenant_id = ? AND id = ?"
-                                           " AND deleted IS NOT NULL", (tenant_id, user_id))
-                        if cur.rowcount:
-                            purged.append(user_id)
-                            audit.record(conn, tenant_id, actor, "purge", USER, user_id)
+                for user_id in ids:
+                    cur = conn.execute("DELETE FROM users WHERE tenant_id = ? AND id = ?"
+                                       " AND deleted IS NOT NULL", (tenant_id, user_id))
+                    if cur.rowcount:
+                        purged.append(user_id)
+                        audit.record(conn, tenant_id, actor, "purge", USER, user_id)
             finally:
-                self._conn.execute("PRAGMA secure_delete = FAST")
-            if purged:
-                # Best effort: a reader in another process may keep old frames.
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                conn.execute("PRAGMA secure_delete = FAST")
+        if purged:
+            # Best effort: a reader in another process may keep old frames.
+            self._checkpoint()
         return purged
 
     def lookup_user(self, tenant_id: int, *, user_id: str | None = None,

@@ -6,8 +6,12 @@ rotation replaces the hash; with a grace period the old hash stays in
 ``previous_hash`` until ``previous_valid_until``. Each change appends its
 audit line (store.sqlite_audit) in the same transaction; a change that
 changes nothing (revoking a revoked key, a label set to itself) writes and
-records nothing. Every read goes to the database: a revocation or an
-expiry takes effect from the next request on.
+records nothing. A revocation, an expiry or a tenant's SCIM switched
+off takes effect from the next request on: :meth:`KeyTables.get_key` (once
+per SCIM request) keeps the rows it read only until the database changes,
+which it learns from ``PRAGMA data_version`` on the reader connection
+(it moves on every commit by any other connection: this process's writer,
+the CLI, another server process on the same file).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ _SELECT = """
     FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 """
 KEY = "ApiKey"
+#: Most key rows remembered between database changes (found keys only).
+CACHED_KEYS = 1024
 
 
 class KeyTables:
@@ -40,6 +46,9 @@ class KeyTables:
     _lock: threading.RLock
     _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
     _uses: KeyUses
+    _key_cache: dict[str, ApiKey]
+    _key_cache_version: int
+    _tracks_commits: Callable[[sqlite3.Connection], bool]
 
     def add_key(self, tenant_id: int, key_id: str, secret_hash: bytes, label: str, *,
                 expires: str | None = None, actor: Actor = CLI_ACTOR) -> ApiKey:
@@ -54,10 +63,25 @@ class KeyTables:
             audit.record(conn, tenant_id, actor, "create", KEY, key_id, named)
         return self._must(key_id)
 
-    def get_key(self, key_id: str) -> ApiKey | None:
+    def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
         with self._lock:
-            row = self._conn.execute(_SELECT + " WHERE k.key_id = ?", (key_id,)).fetchone()
-        return self._uses.merged(_key(row)) if row else None
+            conn = self._conn
+            if not self._tracks_commits(conn):  # inside a write, or one connection
+                row = conn.execute(_SELECT + " WHERE k.key_id = ?", (key_id,)).fetchone()
+                key = _key(row) if row else None
+                return self._uses.merged(key) if key and last_use else key
+            (version,) = conn.execute("PRAGMA data_version").fetchone()
+            cache = self._key_cache
+            if version != self._key_cache_version or len(cache) >= CACHED_KEYS:
+                cache.clear()
+                self._key_cache_version = version
+            key = cache.get(key_id)
+            if key is None:
+                row = conn.execute(_SELECT + " WHERE k.key_id = ?", (key_id,)).fetchone()
+                if row is None:
+                    return None
+                key = cache[key_id] = _key(row)
+        return self._uses.merged(key) if last_use else key
 
     def list_keys(self, tenant_id: int) -> list[ApiKey]:
         with self._lock:

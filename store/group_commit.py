@@ -1,0 +1,153 @@
+"""Group commit: writes from the event loop, durable, without holding the
+loop while the disk syncs.
+
+With ``synchronous=FULL`` every ``COMMIT`` waits for an fsync. Run on the
+event-loop thread, that wait stops every other request, reads included
+(docs/performance.md, finding 2). Here a write's statements still run on
+the loop thread, in the order the writes arrive, but the ``COMMIT`` runs on
+one worker thread (the :mod:`sqlite3` module releases the GIL while SQLite
+syncs). Writes that arrive while a commit is in flight wait in memory and
+go together into the next transaction, one fsync for all of them. Each
+write runs inside its own ``SAVEPOINT`` (the store's ``_write``), so one
+write's error rolls back only that write.
+
+A write is acknowledged (its awaiting handler resumes) only after the
+``COMMIT`` that contains it has returned: durability is exactly that of a
+transaction per write. If the ``COMMIT`` fails, every write of the batch
+gets the error.
+
+Why by hand: :mod:`sqlite3` has no asynchronous interface, and the
+asynchronous wrappers on PyPI (aiosqlite and the like) run *every* call,
+reads included, on a thread, one transaction each: no batching, and a
+thread hop for each of the many small reads a request makes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class _Write:
+    """One queued write: the call, and where its outcome goes."""
+
+    call: Callable[[], Any]
+    future: asyncio.Future[Any]
+    result: Any = None
+    error: BaseException | None = field(default=None)
+
+
+class GroupCommit:
+    """Batches writes on one connection; see the module docstring.
+
+    ``lock`` is the store's writer lock: held from ``BEGIN`` until the
+    ``COMMIT`` returns (released by the commit thread), so a synchronous
+    write from elsewhere in the process waits for the batch in flight.
+    ``local.depth`` non-zero tells the store's ``_write`` that a
+    transaction is already open on this thread (it then takes a savepoint).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.Lock,
+                 local: threading.local) -> None:
+        self._conn = conn
+        self._lock = lock
+        self._local = local
+        self._queue: list[_Write] = []
+        self._busy = False
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="scimdock-commit")
+
+    async def run(self, call: Callable[[], Any]) -> Any:
+        """``call()`` inside a transaction; its result once committed."""
+        loop = asyncio.get_running_loop()
+        write = _Write(call, loop.create_future())
+        self._queue.append(write)
+        if not self._busy:
+            self._next(loop)
+        return await write.future
+
+    def close(self) -> None:
+        """Stop the commit thread (after the commit in flight, if any)."""
+        self._thread.shutdown(wait=True)
+
+    def _next(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run the queued writes in one transaction and start its commit."""
+        batch, self._queue = self._queue, []
+        if not batch:
+            self._busy = False
+            return
+        self._busy = True
+        try:
+            self._execute(batch)
+        except BaseException as exc:  # no transaction (the file locked past busy_timeout)
+            self._busy = False
+            _settle(batch, exc)
+            return
+        commit = loop.run_in_executor(self._thread, self._commit)
+        commit.add_done_callback(lambda done: self._committed(loop, batch, done))
+
+    def _execute(self, batch: list[_Write]) -> None:
+        """``BEGIN IMMEDIATE`` and every write of the batch, on this thread.
+        If the transaction cannot be had, it raises with the writer freed."""
+        self._lock.acquire()
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
+            for index, write in enumerate(batch):
+                try:
+                    write.result = write.call()
+                except Exception as exc:
+                    write.error = exc
+                if not self._conn.in_transaction:
+                    # SQLite rolled the whole transaction back (I/O error, disk
+                    # full): the earlier writes of this batch are gone too.
+                    lost = write.error or sqlite3.OperationalError("transaction rolled back")
+                    for earlier in batch[:index]:
+                        if earlier.error is None:
+                            earlier.error = lost
+                    self._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+            self._lock.release()
+            raise
+        finally:
+            self._local.depth = 0
+
+    def _commit(self) -> None:
+        """On the commit thread: ``COMMIT`` (the fsync), then free the writer."""
+        try:
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._lock.release()
+
+    def _committed(self, loop: asyncio.AbstractEventLoop, batch: list[_Write],
+                   done: asyncio.Future[None]) -> None:
+        """Back on the loop: acknowledge the batch, then start the next one."""
+        failure = done.exception()
+        _settle(batch, failure)
+        self._next(loop)
+
+
+def _settle(batch: list[_Write], failure: BaseException | None) -> None:
+    """Resolve each write's future: its own error, else ``failure`` (the
+    commit's), else its result. Futures of cancelled requests are skipped."""
+    for write in batch:
+        if write.future.done():
+            continue
+        error = write.error or failure
+        if error is not None:
+            write.future.set_exception(error)
+        else:
+            write.future.set_result(write.result)

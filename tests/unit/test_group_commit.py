@@ -1,0 +1,140 @@
+"""store.group_commit through the real SQLite store: writes awaited
+together share transactions, each write succeeds or fails on its own, and
+nothing is acknowledged before its COMMIT has returned."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.errors import ScimError
+from store.sqlite import SqliteStore
+
+
+def _store(tmp_path: Path) -> tuple[SqliteStore, int]:
+    store = SqliteStore(tmp_path / "s.db")  # synchronous=FULL, as served
+    return store, store.create_tenant("acme").id
+
+
+def _commits(store: SqliteStore) -> list[str]:
+    """The COMMITs the writer connection runs from now on."""
+    seen: list[str] = []
+    store._wconn.set_trace_callback(lambda sql: seen.append(sql) if sql == "COMMIT" else None)
+    return seen
+
+
+def _names(store: SqliteStore, tenant: int) -> set[str]:
+    reader = sqlite3.connect(store.path)  # another connection: only what is committed
+    try:
+        return {r[0] for r in reader.execute(
+            "SELECT user_name FROM users WHERE tenant_id = ?", (tenant,))}
+    finally:
+        reader.close()
+
+
+def test_concurrent_writes_share_commits_and_fail_alone(tmp_path: Path) -> None:
+    store, tenant = _store(tmp_path)
+    commits = _commits(store)
+
+    async def create(name: str) -> Any:
+        return await store.durable(lambda: store.create_user(tenant, {"userName": name}))
+
+    async def run() -> list[Any]:
+        names = [f"user{i}" for i in range(40)] + ["USER7", "user13"]  # two clashes
+        return await asyncio.gather(*(create(n) for n in names), return_exceptions=True)
+
+    results = asyncio.run(run())
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert len(failed) == 2
+    assert all(isinstance(r, ScimError) and r.status == 409 for r in failed)
+    assert _names(store, tenant) == {f"user{i}" for i in range(40)}
+    # 40 created users and two conflicts in fewer transactions than writes.
+    assert 1 <= len(commits) < 40
+    # Each write left exactly its audit line, the failed ones none.
+    lines = store.audit_log(tenant, count=100)[1]
+    assert sorted(e.resource_type for e in lines if e.operation == "create") == \
+        ["Tenant"] + ["User"] * 40
+    store.close()
+
+
+def test_a_failed_commit_acknowledges_no_write_of_its_batch(tmp_path: Path) -> None:
+    store, tenant = _store(tmp_path)
+
+    def dangling() -> None:
+        # A foreign key checked at COMMIT time: the whole transaction fails there.
+        conn = store._wconn
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        conn.execute("INSERT INTO members(tenant_id, group_seq, member_id, member_type)"
+                      " VALUES (?, 424242, 'nobody', 'User')", (tenant,))
+
+    async def run() -> list[Any]:
+        writes = [store.durable(lambda i=i: store.create_user(tenant, {"userName": f"u{i}"}))
+                  for i in range(5)]
+        return await asyncio.gather(*writes[:2], store.durable(dangling), *writes[2:],
+                                    return_exceptions=True)
+
+    results = asyncio.run(run())
+    # The first write went alone; the four behind it and the bad one shared a
+    # transaction whose COMMIT failed: none of them is acknowledged or kept.
+    assert not isinstance(results[0], BaseException)
+    assert all(isinstance(r, sqlite3.IntegrityError) for r in results[1:])
+    assert _names(store, tenant) == {"u0"}
+    # The writer is free again: the next write commits.
+    asyncio.run(store.durable(lambda: store.create_user(tenant, {"userName": "after"})))
+    assert _names(store, tenant) == {"u0", "after"}
+    store.close()
+
+
+def test_reads_do_not_wait_for_a_commit_in_flight(tmp_path: Path) -> None:
+    """While a batch is being committed (its COMMIT stalled here), the
+    event loop still serves reads, which see only committed data."""
+    store, tenant = _store(tmp_path)
+    store.create_user(tenant, {"userName": "before"})
+    release = asyncio.Event()
+
+    async def run() -> tuple[list[str], list[str]]:
+        loop = asyncio.get_running_loop()
+        original = store._commits._commit
+
+        def slow_commit() -> None:
+            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
+            original()
+
+        store._commits._commit = slow_commit  # type: ignore[method-assign]
+        write = asyncio.ensure_future(
+            store.durable(lambda: store.create_user(tenant, {"userName": "pending"})))
+        await asyncio.sleep(0.05)
+        during = [u.doc["userName"] for u in store.list_users(tenant, _all())[1]]
+        assert not write.done()
+        release.set()
+        await write
+        after = [u.doc["userName"] for u in store.list_users(tenant, _all())[1]]
+        return during, after
+
+    during, after = asyncio.run(run())
+    assert during == ["before"] and sorted(after) == ["before", "pending"]
+    store.close()
+
+
+def _all() -> Any:
+    from core.query import build_query
+    from core.schema import USER
+
+    return build_query(USER, filter=None, sort_by=None, sort_order=None, start_index=None,
+                       count=None, max_results=100, lenient=True)[0]
+
+
+def test_synchronous_writes_still_commit_one_by_one(tmp_path: Path) -> None:
+    """The CLI and scripts call the store directly: a transaction each."""
+    store, tenant = _store(tmp_path)
+    commits = _commits(store)
+    store.create_user(tenant, {"userName": "a"})
+    with pytest.raises(ScimError):
+        store.create_user(tenant, {"userName": "A"})
+    store.create_user(tenant, {"userName": "b"})
+    assert len(commits) == 2 and _names(store, tenant) == {"a", "b"}
+    store.close()
