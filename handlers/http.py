@@ -1,13 +1,20 @@
 """Small HTTP helpers shared by the handlers: SCIM responses, the caller's
-tenant and identity, the base URL."""
+tenant and identity, the base URL.
+
+The request is read from the ASGI scope and Connexion's request context
+(the context variables behind ``connexion.context``; tests/unit/test_tuning.py
+pins them), not through ``connexion.request``: that proxy builds a new
+request object on every attribute access, which cost a fifth of a
+``GET /Users/{id}`` (docs/performance.md, finding 8).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
-from connexion import request
-from connexion.context import context
+from connexion.context import _context, _scope
+from starlette.datastructures import URL
 from starlette.responses import Response
 
 from handlers.runtime import current
@@ -28,15 +35,15 @@ def empty(status: int, headers: dict[str, str] | None = None) -> Response:
 
 def tenant_id() -> int:
     """The tenant of the authenticated credential (set by handlers.security)."""
-    return int(context["token_info"]["tenant_id"])
+    return int(_context.get()["token_info"]["tenant_id"])
 
 
 def actor() -> Actor:
     """Who is asking, for the audit log: the SCIM key of this request
     (handlers.security) and the client's address. Never the secret."""
-    client = request.client
-    return Actor("scim-key", str(context["token_info"]["sub"]),
-                 None if client is None else str(client.host))
+    client = _scope.get().get("client")
+    return Actor("scim-key", str(_context.get()["token_info"]["sub"]),
+                 None if client is None else str(client[0]))
 
 
 def base_url() -> str:
@@ -45,20 +52,34 @@ def base_url() -> str:
     Worked out once per request and kept in the request's context: a list
     renders it for every resource and every member.
     """
+    context = _context.get()
     cached = context.get("scimdock.base_url")
     if cached is None:
         settings = current().settings
         if settings.public_url:
             cached = settings.public_url.rstrip("/")
         else:
-            host = request.headers.get("host") or request.url.netloc
-            cached = f"{request.url.scheme}://{host}{BASE_PATH}"
+            scope = _scope.get()
+            host = header("host") or URL(scope=scope).netloc
+            cached = f"{scope['scheme']}://{host}{BASE_PATH}"
         context["scimdock.base_url"] = cached
     return str(cached)
 
 
 def header(name: str) -> str | None:
-    return request.headers.get(name)
+    """The first value of a request header of this request."""
+    return scope_header(_scope.get(), name)
+
+
+def scope_header(scope: Any, name: str) -> str | None:
+    """The first value of a header in an ASGI scope (names are
+    case-insensitive; ASGI servers give them lower-cased), as Starlette's
+    ``Headers.get``."""
+    wanted = name.lower().encode("latin-1")
+    for key, value in scope["headers"]:
+        if key == wanted:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def joined(names: Any) -> str | None:

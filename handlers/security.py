@@ -28,6 +28,7 @@ from typing import Any
 from connexion.exceptions import OAuthProblem
 
 from core import clock, credentials
+from handlers.http import scope_header
 from handlers.runtime import current
 from store.base import ApiKey, Store
 from store.key_use import FLUSH_SECONDS
@@ -44,25 +45,27 @@ def bearer_auth(token: str, request: Any) -> dict[str, Any]:
     pair = credentials.decode_token(token)
     if pair is None:
         raise OAuthProblem(detail="Malformed bearer token: expected Base64 of '<key id>:<secret>'")
-    return authenticate(pair[0], pair[1], request.headers.get("host"), client_address(request))
+    scope = request.scope
+    return authenticate(pair[0], pair[1], scope_header(scope, "host"), client_address(scope))
 
 
 def basic_auth(username: str, password: str, request: Any) -> dict[str, Any]:
-    return authenticate(username, password, request.headers.get("host"), client_address(request))
+    scope = request.scope
+    return authenticate(username, password, scope_header(scope, "host"), client_address(scope))
 
 
-def client_address(request: Any) -> str | None:
+def client_address(scope: Any) -> str | None:
     """The client's IP address (behind a trusted proxy, uvicorn has already
     put ``X-Forwarded-For`` there: docs/configuration.md)."""
-    client = getattr(request, "client", None)
-    return None if client is None else str(client.host)
+    client = scope.get("client")
+    return None if client is None else str(client[0])
 
 
 def authenticate(key_id: str, secret: str, host: str | None,
                  address: str | None = None) -> dict[str, Any]:
     """The token info of a valid credential, or :class:`OAuthProblem` (401)."""
     runtime = current()
-    key = runtime.store.get_key(key_id)
+    key = runtime.store.get_key(key_id, last_use=False)
     if key is None:
         credentials.verify(secret, _DUMMY_HASH)
         raise OAuthProblem(detail=_INVALID)

@@ -33,7 +33,7 @@ _SCIM_KEY = "SCIM keys are not accepted by the admin API: use an admin token"
 
 def bearer_auth(token: str, request: Any) -> dict[str, Any]:
     runtime = current()
-    address = client_address(request)
+    address = client_address(request.scope)
     operator_hash = runtime.settings.admin_token_hash
     if operator_hash is not None and credentials.verify_verbatim(token, operator_hash):
         return {"sub": "env", "kind": OPERATOR, "tenant_id": None, "address": address}
