@@ -60,6 +60,15 @@ _USER_GROUPS = """
     GROUP BY up.user_id, g.seq
     ORDER BY up.user_id, g.seq
 """
+_DIRECT_GROUPS = """
+    SELECT m.member_id, g.id, g.display_name FROM members m
+    JOIN groups g ON g.seq = m.group_seq
+    WHERE m.tenant_id = ? AND m.member_type = 'User' AND m.member_id IN ({marks})
+      AND g.deleted IS NULL
+    ORDER BY m.member_id, g.seq
+"""
+#: Whether the tenant has a group inside a group (the ``members_nested`` index).
+_NESTS = "SELECT 1 FROM members WHERE tenant_id = ? AND member_type = 'Group' LIMIT 1"
 
 
 def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
@@ -128,11 +137,25 @@ def drop_resource(conn: sqlite3.Connection, tenant_id: int, member_id: str, memb
 
 def user_groups(conn: sqlite3.Connection, tenant_id: int,
                 user_ids: Sequence[str]) -> dict[str, list[Membership]]:
-    """Direct and indirect groups of a page of users (RFC 7643 §4.1.2), one
-    recursive query per :data:`CHUNK` users; a group that is both is direct."""
+    """Direct and indirect groups of a page of users (RFC 7643 §4.1.2); a
+    group that is both is direct. Per :data:`CHUNK` users, one join for the
+    direct groups; the recursive query runs only for users with a group
+    when the tenant nests groups at all (an index probe), so a user read
+    costs one small query in the common case (docs/performance.md)."""
     out: dict[str, list[Membership]] = {uid: [] for uid in user_ids}
+    nests: bool | None = None
     for part in chunks(list(dict.fromkeys(user_ids))):
-        rows = conn.execute(_USER_GROUPS.format(marks=marks(len(part))), [tenant_id, *part])
+        args = [tenant_id, *part]
+        direct = conn.execute(_DIRECT_GROUPS.format(marks=marks(len(part))), args).fetchall()
+        if not direct:
+            continue
+        if nests is None:
+            nests = conn.execute(_NESTS, (tenant_id,)).fetchone() is not None
+        if not nests:
+            for user_id, group_id, display in direct:
+                out[user_id].append(Membership(group_id, display, True))
+            continue
+        rows = conn.execute(_USER_GROUPS.format(marks=marks(len(part))), args)
         for user_id, group_id, display, depth in rows:
             out[user_id].append(Membership(group_id, display, depth == 0))
     return out
