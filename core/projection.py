@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from core.errors import ScimError
 from core.filter import parse_attr_path, resolve_attr_path
-from core.schema import Attribute, ResourceType
+from core.schema import COMMON, Attribute, ResourceType
 
 _DROP = object()
 
@@ -52,6 +52,14 @@ def project(resource: dict[str, Any], rt: ResourceType, attributes: list[str] | 
       ignored;
     - ``schemas`` loses the extensions that no longer have a value.
     """
+    if not attributes and not excluded:
+        return _default(resource, rt)
+    return _general(resource, rt, attributes, excluded)
+
+
+def _general(resource: dict[str, Any], rt: ResourceType, attributes: list[str] | None,
+             excluded: list[str] | None) -> dict[str, Any]:
+    """:func:`project` for any lists: the rules walked attribute by attribute."""
     wanted = _parse(attributes, rt) if attributes else None
     dropped = _parse(excluded, rt) if excluded and wanted is None else _Names()
     core_id = rt.schema.id
@@ -75,12 +83,96 @@ def project(resource: dict[str, Any], rt: ResourceType, attributes: list[str] | 
         kept = _attr(core_id, found[1], value, wanted, dropped) if found else _unknown(value, wanted)
         if kept is not _DROP:
             out[key] = kept
+    return _drop_empty_extensions(out, rt)
+
+
+def _drop_empty_extensions(out: dict[str, Any], rt: ResourceType) -> dict[str, Any]:
+    """``schemas`` without the extensions that no longer have a value."""
     if isinstance(out.get("schemas"), list):
         extensions = {s.id.lower(): s.id for s in rt.extensions}
         out["schemas"] = [s for s in out["schemas"]
                           if not isinstance(s, str) or s.lower() not in extensions
                           or extensions[s.lower()] in out]
     return out
+
+
+# --- the default projection, planned once per resource type -------------
+#
+# Neither list is the case of nearly every request (a plain GET, every
+# write's response). The rules then reduce to, per attribute: drop it
+# (``returned`` never or request), keep it as it is (not complex), or keep
+# its sub-attributes but those named in a set (never; and request, unless
+# the attribute is ``always``). :func:`_plan` works that out once per
+# resource type, so the projection is one dict lookup per attribute instead
+# of the general walk; tests/unit/test_projection.py checks it against
+# :func:`_general` on generated resources.
+
+_UNKNOWN = object()  # no schema describes it: passed through by default
+_Rule = Any  # _DROP, None (kept as is), or a frozenset of sub-attribute names to drop
+_PLANS: dict[int, tuple[dict[str, _Rule], dict[str, dict[str, _Rule]]]] = {}
+
+
+def _rule(attr: Attribute) -> _Rule:
+    if attr.returned in ("never", "request"):
+        return _DROP
+    if attr.type != "complex":
+        return None
+    gone = ("never",) if attr.returned == "always" else ("never", "request")
+    return frozenset(s.name.lower() for s in attr.sub_attributes if s.returned in gone)
+
+
+def _plan(rt: ResourceType) -> tuple[dict[str, _Rule], dict[str, dict[str, _Rule]]]:
+    """``(core rules by lower-case name, extension rules by lower-case URN)``."""
+    plan = _PLANS.get(id(rt))
+    if plan is None:
+        core = {name: _rule(attr) for name, attr in COMMON.items()}
+        core.update({a.name.lower(): _rule(a) for a in rt.schema.attributes})
+        extensions = {ext.id.lower(): {a.name.lower(): _rule(a) for a in ext.attributes}
+                      for ext in rt.extensions if ext.id != rt.schema.id}
+        plan = _PLANS[id(rt)] = (core, extensions)
+    return plan
+
+
+def _default(resource: dict[str, Any], rt: ResourceType) -> dict[str, Any]:
+    """:func:`project` with neither ``attributes`` nor ``excludedAttributes``."""
+    core, extensions = _plan(rt)
+    out: dict[str, Any] = {}
+    for key, value in resource.items():
+        if key == "schemas":
+            out[key] = value
+            continue
+        rules = extensions.get(key.lower()) if ":" in key else None
+        if rules is not None and isinstance(value, dict):
+            part = {}
+            for name, v in value.items():
+                kept = _apply(rules.get(name.lower(), _UNKNOWN), v)
+                if kept is not _DROP:
+                    part[name] = kept
+            if part:
+                out[key] = part
+            continue
+        kept = _apply(core.get(key.lower(), _UNKNOWN), value)
+        if kept is not _DROP:
+            out[key] = kept
+    return _drop_empty_extensions(out, rt)
+
+
+def _apply(rule: _Rule, value: Any) -> Any:
+    if rule is None or rule is _UNKNOWN or rule is _DROP:
+        return _DROP if rule is _DROP else value
+    if isinstance(value, list):
+        items = [_trim(v, rule) for v in value]
+        items = [v for v in items if v is not _DROP]
+        return items or _DROP
+    return _trim(value, rule)
+
+
+def _trim(value: Any, gone: frozenset[str]) -> Any:
+    """One complex value without the sub-attributes in ``gone``; empty: dropped."""
+    if not isinstance(value, dict):
+        return value
+    out = {k: v for k, v in value.items() if k.lower() not in gone} if gone else dict(value)
+    return out or _DROP
 
 
 def returns_attribute(rt: ResourceType, attributes: list[str] | None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.projection import parse_attribute_list, project, returns_attribute
@@ -186,3 +186,59 @@ def test_returns_attribute_agrees_with_project(attributes: list[str] | None,
     user_attrs = [a.replace("members", "groups") for a in attributes] if attributes else None
     assert returns_attribute(USER, user_attrs, None, "groups") == _keeps(
         USER, user, user_attrs, None, "groups")
+
+
+def _case(name: str) -> st.SearchStrategy[str]:
+    """``name`` in a random letter case (attribute names are case-insensitive)."""
+    return st.lists(st.booleans(), min_size=len(name), max_size=len(name)).map(
+        lambda ups: "".join(c.upper() if u else c for c, u in zip(name, ups)))
+
+
+def _values(rt: ResourceType) -> st.SearchStrategy[Any]:
+    subs = sorted({s.name for s in rt.schema.attributes for s in s.sub_attributes}
+                  | {"pin", "note", "key", "nosuch"})
+    scalar = st.one_of(st.text(max_size=3), st.booleans(), st.integers(), st.none())
+    element = st.dictionaries(st.sampled_from(subs).flatmap(_case), scalar, max_size=4)
+    return st.one_of(scalar, element, st.lists(st.one_of(element, scalar), max_size=3))
+
+
+def _resources(rt: ResourceType) -> st.SearchStrategy[dict[str, Any]]:
+    names = sorted({a.name for a in rt.schema.attributes} | {"id", "externalId", "meta",
+                                                              "nosuch", "password"})
+    urns = [e.id for e in rt.extensions] + ["urn:unknown:ext"]
+    extension = st.dictionaries(st.sampled_from(["department", "manager", "nosuch"])
+                                .flatmap(_case), _values(rt), max_size=3)
+    return st.fixed_dictionaries(
+        {"schemas": st.lists(st.sampled_from([rt.schema.id, *urns]), max_size=3)},
+        optional={**{n: _values(rt) for n in names},
+                  **{u: st.one_of(extension, _values(rt)) for u in urns},
+                  "USERNAME": _values(rt), "Emails": _values(rt)})
+
+
+_MIXED = {"schemas": [CORE_USER, "urn:unknown:ext", E], "ID": "1", "Password": "x",
+          "emails": [{"Value": "a", "PIN": 1}, {}, "loose"], "name": {}, "nosuch": {"a": 1},
+          E.upper(): {"Manager": {"value": "m", "$Ref": "r"}, "nosuch": []},
+          "urn:unknown:ext": {"a": 1}}
+_PARTS = {"schemas": ["urn:test:Thing"], "HIDDEN": 1, "label": [],
+          "Parts": [{"VALUE": 1, "Note": 2, "kEy": 3, "Pin": 4}, {"pin": 1}, {"note": 0}, 7]}
+
+
+@settings(max_examples=200, deadline=None)
+@example((USER, _MIXED))
+@example((THING, _PARTS))
+@example((THING, {**_PARTS, "parts": {"Note": 1, "NoSuch": 2}}))
+@given(st.sampled_from([USER, GROUP, THING]).flatmap(
+    lambda rt: st.tuples(st.just(rt), _resources(rt))))
+def test_planned_default_projection_equals_the_general_walk(
+        case: tuple[ResourceType, dict[str, Any]]) -> None:
+    """With neither list, :func:`project` takes a path planned once per
+    resource type; it must answer exactly as the general walk does, for any
+    resource: unknown attributes and sub-attributes, any letter case,
+    values of the wrong shape, empty complex values, extensions."""
+    from core.projection import _general
+
+    rt, resource = case
+    snapshot = copy.deepcopy(resource)
+    assert project(resource, rt, None, None) == _general(resource, rt, None, None)
+    assert project(resource, rt, [], []) == _general(resource, rt, None, None)
+    assert resource == snapshot
