@@ -95,8 +95,11 @@ def serve(args: argparse.Namespace) -> None:
               flush=True)
     app = create_app(store, settings, validate_responses=config.validate_responses())
     try:
+        # Access lines are logged at info: below that level uvicorn would
+        # still format each one before dropping it (docs/performance.md).
         uvicorn.run(_flush_at_shutdown(app, store), host=args.host, port=args.port,
-                    log_level=args.log_level, proxy_headers=True, server_header=False)
+                    log_level=args.log_level, proxy_headers=True, server_header=False,
+                    access_log=args.log_level in ("trace", "debug", "info"))
     finally:
         store.close()
 
