@@ -89,7 +89,15 @@ class GroupCommit:
             self._busy = False
             _settle(batch, exc)
             return
-        commit = loop.run_in_executor(self._thread, self._commit)
+        try:
+            commit = loop.run_in_executor(self._thread, self._commit)
+        except BaseException as exc:  # the store is closing: undo, free the writer
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+            self._lock.release()
+            self._busy = False
+            _settle(batch, exc)
+            return
         commit.add_done_callback(lambda done: self._committed(loop, batch, done))
 
     def _execute(self, batch: list[_Write]) -> None:

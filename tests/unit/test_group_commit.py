@@ -138,3 +138,14 @@ def test_synchronous_writes_still_commit_one_by_one(tmp_path: Path) -> None:
     store.create_user(tenant, {"userName": "b"})
     assert len(commits) == 2 and _names(store, tenant) == {"a", "b"}
     store.close()
+
+
+def test_a_write_after_close_fails_and_leaves_the_writer_free(tmp_path: Path) -> None:
+    store, tenant = _store(tmp_path)
+    store._commits.close()
+    with pytest.raises(RuntimeError):
+        asyncio.run(store.durable(lambda: store.create_user(tenant, {"userName": "late"})))
+    assert _names(store, tenant) == set()
+    store.create_user(tenant, {"userName": "direct"})  # the writer lock was released
+    assert _names(store, tenant) == {"direct"}
+    store.close()
