@@ -44,7 +44,8 @@ def create_app(store: Store, settings: Settings | None = None, *,
     # application/scim+json and application/json; that is by design here.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     # Same routing, auth and validation; fixed work done once (scimdock/tuning/).
-    app = tuning.TunedAsyncApp("scimdock", specification_dir=str(OPENAPI_DIR), **tuning.options())
+    app = tuning.TunedAsyncApp("scimdock", specification_dir=str(OPENAPI_DIR),
+                               **tuning.options(validate_responses=validate_responses))
     app.add_api(
         "scim.yaml",
         base_path=BASE_PATH,

@@ -17,13 +17,18 @@ fixed parts are built. As shipped, Connexion, on every request:
   argument name with three regular expressions, and parses a form for
   bodies that are JSON;
 * sends every API request through the Swagger UI router, which, finding no
-  match, tries every route a second time with the slash toggled.
+  match, tries every route a second time with the slash toggled;
+* parses the query string twice (to validate, then to call the handler),
+  even when there is none, and builds a Starlette ``Headers`` to read
+  ``Authorization`` (:mod:`.request`);
+* passes every request through the response-validation middleware even
+  when responses are not validated (then left out of the stack).
 
 And at start-up it parses each document with PyYAML's pure-Python loader.
 
 Each module here does that work once per operation or per app, through
 Connexion's extension points: ``validator_map`` (:mod:`.validators`,
-:mod:`.precheck`), ``security_map`` (:mod:`.security`),
+:mod:`.precheck`, :mod:`.request`), ``security_map`` (:mod:`.security`),
 ``uri_parser_class`` (:mod:`.uri`), the ``middlewares`` list
 (:mod:`.middleware`), and a subclass of :class:`~connexion.AsyncApp`
 (:mod:`.app`) whose inner application builds handlers once
@@ -45,6 +50,7 @@ from typing import Any
 
 from connexion.middleware.main import ConnexionMiddleware
 from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
 from scimdock.tuning.app import TunedAsyncApp
@@ -61,20 +67,27 @@ PARTS = ("validators", "precheck", "security", "validation", "swagger", "handler
          "documents")
 
 
-def middlewares(skip: Collection[str] = ()) -> list[Any]:
-    """Connexion's default stack with the tuned classes in their places."""
+def middlewares(skip: Collection[str] = (), *, validate_responses: bool = True) -> list[Any]:
+    """Connexion's default stack with the tuned classes in their places.
+    Without response validation its middleware only passes each request
+    on (Connexion routes every operation to the next app): left out."""
     swap: dict[Any, Any] = {}
     if "validation" not in skip:
         swap[RequestValidationMiddleware] = ValidationMiddleware
+        if not validate_responses:
+            swap[ResponseValidationMiddleware] = None
     if "swagger" not in skip:
         swap[SwaggerUIMiddleware] = SwaggerUIPassMiddleware
-    return [swap.get(m, m) for m in ConnexionMiddleware.default_middlewares]
+    stack = [swap.get(m, m) for m in ConnexionMiddleware.default_middlewares]
+    return [m for m in stack if m is not None]
 
 
-def options(*, skip: Collection[str] = ()) -> dict[str, Any]:
+def options(*, skip: Collection[str] = (), validate_responses: bool = True) -> dict[str, Any]:
     """Keyword arguments for :class:`TunedAsyncApp`; ``skip`` leaves parts
-    of :data:`PARTS` as Connexion ships them (A/B measurements only)."""
-    out: dict[str, Any] = {"middlewares": middlewares(skip), "handlers": "handlers" not in skip,
+    of :data:`PARTS` as Connexion ships them (A/B measurements only).
+    ``validate_responses`` must match what the app's ``add_api`` calls say."""
+    out: dict[str, Any] = {"middlewares": middlewares(skip, validate_responses=validate_responses),
+                           "handlers": "handlers" not in skip,
                            "documents": "documents" not in skip}
     if "validators" not in skip:
         out["validator_map"] = validator_map(prechecked="precheck" not in skip)

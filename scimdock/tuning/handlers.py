@@ -36,6 +36,8 @@ from connexion.http_facts import FORM_CONTENT_TYPES
 from connexion.operations import Swagger2Operation
 from connexion.utils import inspect_function_arguments
 
+from scimdock.tuning.request import ScopeRequest
+
 log = logging.getLogger("connexion.decorators.parameter")
 
 
@@ -100,12 +102,13 @@ class OnceDecorator(StarletteDecorator):
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
         decorated = self.decorate(function)
-        get_request, parser = self.framework.get_request, self._parser
+        parser = self._parser
 
         @functools.wraps(function)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            request = get_request(uri_parser=parser, scope=context_scope._get_current_object(),
-                                  receive=context_receive._get_current_object())
+            # What Starlette's framework.get_request builds, as a ScopeRequest.
+            request = ScopeRequest(context_scope._get_current_object(),
+                                   context_receive._get_current_object(), uri_parser=parser)
             return await decorated(request)
 
         return wrapper

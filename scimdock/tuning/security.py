@@ -1,7 +1,9 @@
 """Authentication as Connexion does it, minus two ``inspect.signature``
 calls per request: :meth:`AbstractSecurityHandler._accepts_kwarg` asks
 whether ``x-bearerInfoFunc`` / ``x-basicInfoFunc`` take ``request`` and
-``required_scopes`` on every request; the answer never changes."""
+``required_scopes`` on every request; the answer never changes. The
+``Authorization`` header is read from the ASGI scope
+(:func:`scimdock.tuning.request.auth_header`)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from typing import Any
 from connexion.security import BasicSecurityHandler, BearerSecurityHandler
 from connexion.utils import inspect_function_arguments
 
+from scimdock.tuning.request import auth_header
+
 
 @functools.lru_cache(maxsize=64)
 def accepts_kwarg(func: Callable[..., Any], keyword: str) -> bool:
@@ -21,10 +25,12 @@ def accepts_kwarg(func: Callable[..., Any], keyword: str) -> bool:
 
 class BearerHandler(BearerSecurityHandler):
     _accepts_kwarg = staticmethod(accepts_kwarg)
+    get_auth_header_value = staticmethod(auth_header)
 
 
 class BasicHandler(BasicSecurityHandler):
     _accepts_kwarg = staticmethod(accepts_kwarg)
+    get_auth_header_value = staticmethod(auth_header)
 
 
 def security_map() -> dict[str, Any]:

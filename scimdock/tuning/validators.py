@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,9 @@ from jsonschema import Draft4Validator, ValidationError
 from starlette.types import Scope
 
 from scimdock.tuning.precheck import precheck
+from scimdock.tuning.request import ScopeRequest
+
+log = logging.getLogger("connexion.validators.parameter")
 
 _Cache = dict[int, tuple[Any, Any]]
 _PARAMETERS: _Cache = {}
@@ -53,7 +57,12 @@ def cached(cache: _Cache, key: Any, build: Callable[[], Any]) -> Any:
 
 class CachedParameterValidator(ParameterValidator):
     """:meth:`ParameterValidator.validate_parameter` with the validator
-    built once per parameter."""
+    built once per parameter; the request read as a
+    :class:`~scimdock.tuning.request.ScopeRequest`."""
+
+    def validate(self, scope: Scope) -> None:
+        log.debug("%s validating parameters...", scope.get("path"))
+        self.validate_request(ScopeRequest(scope, uri_parser=self.uri_parser))
 
     @staticmethod
     def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any],

@@ -27,7 +27,10 @@ from connexion.decorators.parameter import (
     prep_kwargs,
     sanitized,
 )
+from connexion.frameworks.starlette import Starlette as StarletteFramework
+from connexion.lifecycle import ConnexionRequest
 from connexion.middleware.request_validation import RequestValidationOperation
+from connexion.middleware.response_validation import ResponseValidationAPI
 from connexion.middleware.swagger_ui import SwaggerUIAPI, SwaggerUIMiddleware
 from connexion.operations.openapi import OpenAPIOperation
 from connexion.options import SwaggerUIOptions
@@ -87,6 +90,17 @@ PINNED: dict[str, tuple[Any, str]] = {
     "AbstractURIParser.__init__": (AbstractURIParser.__init__, "1df20ff67036c6cb"),
     # scimdock.tuning.middleware.SwaggerUIPassMiddleware
     "SwaggerUIMiddleware.__call__": (SwaggerUIMiddleware.__call__, "63d1a07033fd923d"),
+    # scimdock.tuning.request: an empty query string resolves to {}
+    "ConnexionRequest.query_params": (ConnexionRequest.query_params.fget,  # type: ignore[attr-defined]
+                                      "f01f735c6643fe68"),
+    "OpenAPIURIParser.resolve_query": (OpenAPIURIParser.resolve_query, "446701f944d63e58"),
+    "AbstractSecurityHandler.get_auth_header_value": (
+        AbstractSecurityHandler.get_auth_header_value, "f2808eab920f17d8"),
+    "ParameterValidator.validate": (ParameterValidator.validate, "e5615916d947428b"),
+    "starlette framework get_request": (StarletteFramework.get_request, "0e2625a06664e504"),
+    # scimdock.tuning.middlewares: without response validation, a pass-through
+    "ResponseValidationAPI.make_operation": (ResponseValidationAPI.make_operation,
+                                             "770d433c2951acf6"),
 }
 
 
@@ -188,3 +202,30 @@ def test_bodies_parse_as_the_standard_library_parses_them() -> None:
         with pytest.raises(json.JSONDecodeError) as theirs:
             json.loads(text)
         assert str(ours.value) == str(theirs.value)
+
+
+def test_an_empty_query_string_resolves_to_nothing_as_connexion_does() -> None:
+    """scimdock.tuning.request answers ``{}`` without parsing; Connexion's
+    parser, given the same empty query, arrives at ``{}`` too."""
+    from connexion.uri_parsing import OpenAPIURIParser as Parser
+
+    from scimdock.tuning.request import ScopeRequest
+    params = [{"name": "count", "in": "query", "schema": {"type": "integer"}},
+              {"name": "attributes", "in": "query", "schema": {"type": "string"},
+               "style": "form", "explode": False}]
+    parser = Parser(params, {})
+    scope = {"type": "http", "query_string": b"", "headers": [], "path_params": {}}
+    assert ConnexionRequest(scope, uri_parser=parser).query_params == {}
+    assert ScopeRequest(scope, uri_parser=parser).query_params == {}
+    full = {**scope, "query_string": b"count=5&attributes=a,b"}
+    assert ScopeRequest(full, uri_parser=parser).query_params == \
+        ConnexionRequest(full, uri_parser=parser).query_params == {"count": 5, "attributes": "a,b"}
+
+
+def test_response_validation_middleware_is_left_out_only_when_responses_are_not_validated(
+) -> None:
+    from connexion.middleware.response_validation import ResponseValidationMiddleware
+    assert ResponseValidationMiddleware in tuning.middlewares()
+    assert ResponseValidationMiddleware not in tuning.middlewares(validate_responses=False)
+    assert ResponseValidationMiddleware in tuning.middlewares({"validation"},
+                                                             validate_responses=False)
