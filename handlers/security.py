@@ -6,9 +6,10 @@ pair. The secret is checked against its stored SHA-256 in constant time;
 unknown keys are checked against a dummy hash so that timing does not tell
 which key ids exist. Secrets never reach a log line.
 
-Every request reads the key from the database: a revocation, an expiry or
-a tenant's SCIM switched off refuses the very next request (nothing is
-cached). After a rotation with a grace period the previous secret is
+Every request reads the key as of the database's latest commit (the store
+keeps key rows only until the database changes: store.sqlite_keys): a
+revocation, an expiry or a tenant's SCIM switched off refuses the very next
+request. After a rotation with a grace period the previous secret is
 accepted until the grace ends. Admin tokens (``sat_``/``sop_`` ids) are
 not SCIM keys: the store has no such key, so they get 401 here.
 
@@ -36,6 +37,7 @@ from store.key_use import FLUSH_SECONDS
 _log = logging.getLogger(__name__)
 #: When the scheduled flush of key uses is due (``time.monotonic``), if any.
 _flush_due: float | None = None
+_flushes: set[asyncio.Task[None]] = set()
 
 _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
 _INVALID = "Invalid credentials: check the key id and secret (the Base64 token)"
@@ -116,12 +118,31 @@ def _note_use(store: Store, key_id: str, address: str | None) -> None:
 
 
 def _flush(store: Store) -> None:
+    """Write the pending uses: as a write like any other (store.group_commit,
+    so the event loop never waits for the disk) under the server's loop,
+    directly otherwise."""
     global _flush_due
     _flush_due = None
     try:
-        store.flush_key_uses()
-    except Exception:  # the uses stay pending for the next flush; never fail a request
-        _log.warning("could not record key use; will retry", exc_info=True)
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None:
+        try:
+            store.flush_key_uses()
+        except Exception:  # the uses stay pending for the next flush; never fail a request
+            _log.warning("could not record key use; will retry", exc_info=True)
+        return
+    task = loop.create_task(_flush_durably(store))
+    _flushes.add(task)  # a reference until done: the loop keeps only weak ones
+    task.add_done_callback(_flushes.discard)
+
+
+async def _flush_durably(store: Store) -> None:
+    try:
+        await store.durable(store.flush_key_uses)
+    except Exception:  # never fail a request over it
+        _log.warning("could not record key use", exc_info=True)
 
 
 def tenant_from_host(host: str | None, domain: str) -> str | None:

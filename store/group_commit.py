@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -64,9 +66,12 @@ class GroupCommit:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="scimdock-commit")
 
     async def run(self, call: Callable[[], Any]) -> Any:
-        """``call()`` inside a transaction; its result once committed."""
+        """``call()`` inside a transaction; its result once committed. It runs
+        in the caller's context (context variables), whichever request's
+        turn it is that executes the batch."""
         loop = asyncio.get_running_loop()
-        write = _Write(call, loop.create_future())
+        write = _Write(functools.partial(contextvars.copy_context().run, call),
+                       loop.create_future())
         self._queue.append(write)
         if not self._busy:
             self._next(loop)
@@ -108,17 +113,23 @@ class GroupCommit:
             self._conn.execute("BEGIN IMMEDIATE")
             self._local.depth = 1
             for index, write in enumerate(batch):
+                if write.future.cancelled():  # its request is gone: never acknowledged
+                    continue
                 try:
                     write.result = write.call()
                 except Exception as exc:
                     write.error = exc
-                if not self._conn.in_transaction:
-                    # SQLite rolled the whole transaction back (I/O error, disk
-                    # full): the earlier writes of this batch are gone too.
+                if getattr(self._local, "broken", False) or not self._conn.in_transaction:
+                    # SQLite rolled the transaction back (I/O error, disk full),
+                    # or a write could not be undone alone: the batch so far is
+                    # gone, and every write in it fails with this error (even
+                    # one that had its own: an earlier write may have caused it).
+                    self._local.broken = False
                     lost = write.error or sqlite3.OperationalError("transaction rolled back")
-                    for earlier in batch[:index]:
-                        if earlier.error is None:
-                            earlier.error = lost
+                    for earlier in batch[:index + 1]:
+                        earlier.error = lost
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
                     self._conn.execute("BEGIN IMMEDIATE")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -143,19 +154,24 @@ class GroupCommit:
     def _committed(self, loop: asyncio.AbstractEventLoop, batch: list[_Write],
                    done: asyncio.Future[None]) -> None:
         """Back on the loop: acknowledge the batch, then start the next one."""
-        failure = done.exception()
-        _settle(batch, failure)
-        self._next(loop)
+        try:
+            _settle(batch, None if done.cancelled() else done.exception())
+        finally:
+            self._next(loop)
 
 
 def _settle(batch: list[_Write], failure: BaseException | None) -> None:
-    """Resolve each write's future: its own error, else ``failure`` (the
-    commit's), else its result. Futures of cancelled requests are skipped."""
+    """Resolve each write's future: ``failure`` (the commit's: nothing of
+    the batch is on disk, so a write's own error may be moot), else its own
+    error, else its result. Futures of cancelled requests are skipped."""
     for write in batch:
         if write.future.done():
             continue
-        error = write.error or failure
-        if error is not None:
-            write.future.set_exception(error)
-        else:
-            write.future.set_result(write.result)
+        error = failure or write.error
+        try:
+            if error is not None:
+                write.future.set_exception(error)
+            else:
+                write.future.set_result(write.result)
+        except (TypeError, asyncio.InvalidStateError) as exc:  # e.g. StopIteration
+            write.future.set_exception(RuntimeError(f"write failed: {exc!r}"))

@@ -148,8 +148,12 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
                 yield conn
             except BaseException:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK TO w")
-                    conn.execute("RELEASE w")
+                    try:
+                        conn.execute("ROLLBACK TO w")
+                        conn.execute("RELEASE w")
+                    except BaseException:
+                        local.broken = True  # the enclosing transaction must go
+                        raise
                 raise
             finally:
                 local.depth = depth

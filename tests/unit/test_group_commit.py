@@ -74,12 +74,14 @@ def test_a_failed_commit_acknowledges_no_write_of_its_batch(tmp_path: Path) -> N
     async def run() -> list[Any]:
         writes = [store.durable(lambda i=i: store.create_user(tenant, {"userName": f"u{i}"}))
                   for i in range(5)]
-        return await asyncio.gather(*writes[:2], store.durable(dangling), *writes[2:],
+        clash = store.durable(lambda: store.create_user(tenant, {"userName": "U1"}))
+        return await asyncio.gather(*writes[:2], store.durable(dangling), *writes[2:], clash,
                                     return_exceptions=True)
 
     results = asyncio.run(run())
-    # The first write went alone; the four behind it and the bad one shared a
-    # transaction whose COMMIT failed: none of them is acknowledged or kept.
+    # The first write went alone; the others shared a transaction whose
+    # COMMIT failed: none of them is acknowledged or kept, and the one that
+    # clashed with u1 (never written after all) is not told "409" either.
     assert not isinstance(results[0], BaseException)
     assert all(isinstance(r, sqlite3.IntegrityError) for r in results[1:])
     assert _names(store, tenant) == {"u0"}
@@ -148,4 +150,45 @@ def test_a_write_after_close_fails_and_leaves_the_writer_free(tmp_path: Path) ->
     assert _names(store, tenant) == set()
     store.create_user(tenant, {"userName": "direct"})  # the writer lock was released
     assert _names(store, tenant) == {"direct"}
+    store.close()
+
+
+def test_a_write_whose_request_is_gone_before_its_turn_is_not_made(tmp_path: Path) -> None:
+    store, tenant = _store(tmp_path)
+
+    async def run() -> None:
+        first = asyncio.ensure_future(
+            store.durable(lambda: store.create_user(tenant, {"userName": "first"})))
+        await asyncio.sleep(0)  # the first write runs; its commit is in flight
+        gone = asyncio.ensure_future(
+            store.durable(lambda: store.create_user(tenant, {"userName": "gone"})))
+        kept = asyncio.ensure_future(
+            store.durable(lambda: store.create_user(tenant, {"userName": "kept"})))
+        await asyncio.sleep(0)  # both queued behind the commit
+        gone.cancel()
+        await first
+        await kept
+        assert gone.cancelled()
+
+    asyncio.run(run())
+    assert _names(store, tenant) == {"first", "kept"}
+    store.close()
+
+
+def test_a_write_runs_in_the_context_of_its_own_request(tmp_path: Path) -> None:
+    import contextvars
+
+    store, tenant = _store(tmp_path)
+    request: contextvars.ContextVar[str] = contextvars.ContextVar("request")
+
+    async def one(name: str) -> str:
+        request.set(name)
+        return await store.durable(lambda: store.create_user(
+            tenant, {"userName": request.get()}).doc["userName"])
+
+    async def run() -> list[str]:
+        return await asyncio.gather(*(one(f"r{i}") for i in range(6)))
+
+    assert asyncio.run(run()) == [f"r{i}" for i in range(6)]
+    assert _names(store, tenant) == {f"r{i}" for i in range(6)}
     store.close()
