@@ -109,7 +109,9 @@ def _drop_empty_extensions(out: dict[str, Any], rt: ResourceType) -> dict[str, A
 
 _UNKNOWN = object()  # no schema describes it: passed through by default
 _Rule = Any  # _DROP, None (kept as is), or a frozenset of sub-attribute names to drop
-_PLANS: dict[int, tuple[dict[str, _Rule], dict[str, dict[str, _Rule]]]] = {}
+_Plan = tuple[dict[str, _Rule], dict[str, dict[str, _Rule]]]
+#: By ``id``, holding the resource type itself so that the id stays its own.
+_PLANS: dict[int, tuple[ResourceType, _Plan]] = {}
 
 
 def _rule(attr: Attribute) -> _Rule:
@@ -121,16 +123,16 @@ def _rule(attr: Attribute) -> _Rule:
     return frozenset(s.name.lower() for s in attr.sub_attributes if s.returned in gone)
 
 
-def _plan(rt: ResourceType) -> tuple[dict[str, _Rule], dict[str, dict[str, _Rule]]]:
+def _plan(rt: ResourceType) -> _Plan:
     """``(core rules by lower-case name, extension rules by lower-case URN)``."""
-    plan = _PLANS.get(id(rt))
-    if plan is None:
+    hit = _PLANS.get(id(rt))
+    if hit is None or hit[0] is not rt:
         core = {name: _rule(attr) for name, attr in COMMON.items()}
         core.update({a.name.lower(): _rule(a) for a in rt.schema.attributes})
         extensions = {ext.id.lower(): {a.name.lower(): _rule(a) for a in ext.attributes}
                       for ext in rt.extensions if ext.id != rt.schema.id}
-        plan = _PLANS[id(rt)] = (core, extensions)
-    return plan
+        hit = _PLANS[id(rt)] = (rt, (core, extensions))
+    return hit[1]
 
 
 def _default(resource: dict[str, Any], rt: ResourceType) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def base_url() -> str:
         else:
             scope = _scope.get()
             host = header("host") or URL(scope=scope).netloc
-            cached = f"{scope['scheme']}://{host}{BASE_PATH}"
+            cached = f"{scope.get('scheme', 'http')}://{host}{BASE_PATH}"
         context["scimdock.base_url"] = cached
     return str(cached)
 
