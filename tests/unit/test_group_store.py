@@ -128,6 +128,23 @@ def test_a_users_groups_cost_its_memberships_not_the_groups(world: dict[str, Any
     assert [g.id for g in store.user_groups(tenant, [in_large])[in_large]] == [world["large"]]
 
 
+def test_a_users_groups_cost_the_same_in_a_tenant_of_any_size(world: dict[str, Any]) -> None:
+    """Whether a tenant nests groups is one index probe, not a walk over
+    the tenant's memberships (thousands here)."""
+    store, tenant, users = world["store"], world["tenant"], world["users"]
+    member = users[LARGE + 11]
+    store.create_group(tenant, {"displayName": "one"}, (Member(member),))
+    tiny = store.create_tenant("tiny").id
+    store.create_users(tiny, [normalize_resource({"userName": "t@example.com"}, USER)])
+    query, _ = build_query(USER, filter=None, sort_by=None, sort_order=None, start_index=None,
+                           count=1, max_results=1)
+    lone = store.list_users(tiny, query)[1][0].id
+    store.create_group(tiny, {"displayName": "one"}, (Member(lone),))
+    small = steps(store, lambda: store.user_groups(tiny, [lone]))
+    large = steps(store, lambda: store.user_groups(tenant, [member]))
+    assert large <= small * 1.1 + 10, (small, large)
+
+
 def test_a_bad_member_fails_the_whole_patch(world: dict[str, Any]) -> None:
     store, tenant, users = world["store"], world["tenant"], world["users"]
     before = store.get_group(tenant, world["small"], with_members=True)
