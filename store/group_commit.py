@@ -63,6 +63,7 @@ class GroupCommit:
         self._local = local
         self._queue: list[_Write] = []
         self._busy = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="scimdock-commit")
 
     async def run(self, call: Callable[[], Any]) -> Any:
@@ -70,6 +71,15 @@ class GroupCommit:
         in the caller's context (context variables), whichever request's
         turn it is that executes the batch."""
         loop = asyncio.get_running_loop()
+        old = self._loop
+        if self._busy and old is not None and old is not loop and old.is_closed():
+            # The loop that ran the last batch is gone (a script's or a test's
+            # asyncio.run ended with a commit in flight): the commit thread
+            # has freed the writer, and the writes still queued for that loop
+            # have no one to answer.
+            self._busy = False
+            self._queue = [w for w in self._queue if w.future.get_loop() is loop]
+        self._loop = loop
         write = _Write(functools.partial(contextvars.copy_context().run, call),
                        loop.create_future())
         self._queue.append(write)

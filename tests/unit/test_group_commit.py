@@ -192,3 +192,19 @@ def test_a_write_runs_in_the_context_of_its_own_request(tmp_path: Path) -> None:
     assert asyncio.run(run()) == [f"r{i}" for i in range(6)]
     assert _names(store, tenant) == {f"r{i}" for i in range(6)}
     store.close()
+
+
+def test_a_loop_that_ends_with_a_commit_in_flight_does_not_block_the_next(
+        tmp_path: Path) -> None:
+    store, tenant = _store(tmp_path)
+
+    async def leave_early() -> None:
+        asyncio.ensure_future(
+            store.durable(lambda: store.create_user(tenant, {"userName": "early"})))
+        await asyncio.sleep(0)  # its commit is in flight when this loop ends
+
+    asyncio.run(leave_early())
+    asyncio.run(asyncio.wait_for(
+        store.durable(lambda: store.create_user(tenant, {"userName": "next"})), 10))
+    assert _names(store, tenant) == {"early", "next"}
+    store.close()
