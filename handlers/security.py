@@ -111,28 +111,25 @@ def _note_use(store: Store, key_id: str, address: str | None) -> None:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # not under the server's event loop (a script): write now
-        _flush(store)
+        _flush_due = None
+        _flush_now(store)
         return
     _flush_due = now + FLUSH_SECONDS
-    loop.call_later(FLUSH_SECONDS, _flush, store)
+    loop.call_later(FLUSH_SECONDS, _flush_soon, store, loop)
 
 
-def _flush(store: Store) -> None:
-    """Write the pending uses: as a write like any other (store.group_commit,
-    so the event loop never waits for the disk) under the server's loop,
-    directly otherwise."""
+def _flush_now(store: Store) -> None:
+    try:
+        store.flush_key_uses()
+    except Exception:  # the uses stay pending for the next flush; never fail a request
+        _log.warning("could not record key use; will retry", exc_info=True)
+
+
+def _flush_soon(store: Store, loop: asyncio.AbstractEventLoop) -> None:
+    """The scheduled flush: a write like any other (store.group_commit), so
+    the event loop never waits for the disk."""
     global _flush_due
     _flush_due = None
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        loop = None
-    if loop is None:
-        try:
-            store.flush_key_uses()
-        except Exception:  # the uses stay pending for the next flush; never fail a request
-            _log.warning("could not record key use; will retry", exc_info=True)
-        return
     task = loop.create_task(_flush_durably(store))
     _flushes.add(task)  # a reference until done: the loop keeps only weak ones
     task.add_done_callback(_flushes.discard)

@@ -32,7 +32,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -43,7 +43,7 @@ class _Write:
     call: Callable[[], Any]
     future: asyncio.Future[Any]
     result: Any = None
-    error: BaseException | None = field(default=None)
+    error: BaseException | None = None
 
 
 class GroupCommit:

@@ -66,22 +66,29 @@ class KeyTables:
     def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
         with self._lock:
             conn = self._conn
-            if not self._tracks_commits(conn):  # inside a write, or one connection
-                row = conn.execute(_SELECT + " WHERE k.key_id = ?", (key_id,)).fetchone()
-                key = _key(row) if row else None
-                return self._uses.merged(key) if key and last_use else key
-            (version,) = conn.execute("PRAGMA data_version").fetchone()
-            cache = self._key_cache
-            if version != self._key_cache_version or len(cache) >= CACHED_KEYS:
-                cache.clear()
-                self._key_cache_version = version
-            key = cache.get(key_id)
+            cache = self._current_key_cache(conn)
+            key = None if cache is None else cache.get(key_id)
             if key is None:
                 row = conn.execute(_SELECT + " WHERE k.key_id = ?", (key_id,)).fetchone()
                 if row is None:
                     return None
-                key = cache[key_id] = _key(row)
+                key = _key(row)
+                if cache is not None:
+                    cache[key_id] = key
         return self._uses.merged(key) if last_use else key
+
+    def _current_key_cache(self, conn: sqlite3.Connection) -> dict[str, ApiKey] | None:
+        """The remembered key rows, emptied if the database changed since;
+        ``None`` where ``data_version`` cannot tell (inside a write, or a
+        ``:memory:`` store's single connection)."""
+        if not self._tracks_commits(conn):
+            return None
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        cache = self._key_cache
+        if version != self._key_cache_version or len(cache) >= CACHED_KEYS:
+            cache.clear()
+            self._key_cache_version = version
+        return cache
 
     def list_keys(self, tenant_id: int) -> list[ApiKey]:
         with self._lock:
