@@ -191,8 +191,9 @@ class Store(ABC):
 
     @abstractmethod
     def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
-        """The key, with its last use noted in memory (``last_use=False``:
-        as stored; authentication never reads it)."""
+        """The key, with its last use noted in memory. ``last_use=False``
+        (authentication, which never reads the last use): a row that may
+        be remembered between requests, whose last use may be behind."""
 
     @abstractmethod
     def list_keys(self, tenant_id: int) -> list[ApiKey]: ...

@@ -153,6 +153,26 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE api_keys ADD COLUMN previous_valid_until TEXT;
     CREATE INDEX users_deleted ON users(tenant_id, deleted) WHERE deleted IS NOT NULL;
     """,
+    # 5: ``key_epoch`` counts the changes to what authentication reads of a
+    # key and its tenant (store.sqlite_keys keeps those rows until it moves).
+    # A key's last use is left out: it changes on every flush and
+    # authentication never reads it. ``UPDATE OF`` fires whenever a listed
+    # column is set, changed or not, which errs on the safe side.
+    """
+    CREATE TABLE key_epoch (n INTEGER NOT NULL);
+    INSERT INTO key_epoch VALUES (0);
+    CREATE TRIGGER key_epoch_key_insert AFTER INSERT ON api_keys
+    BEGIN UPDATE key_epoch SET n = n + 1; END;
+    CREATE TRIGGER key_epoch_key_delete AFTER DELETE ON api_keys
+    BEGIN UPDATE key_epoch SET n = n + 1; END;
+    CREATE TRIGGER key_epoch_key_update AFTER UPDATE OF key_id, tenant_id, secret_hash, label,
+        created, expires, revoked, previous_hash, previous_valid_until ON api_keys
+    BEGIN UPDATE key_epoch SET n = n + 1; END;
+    CREATE TRIGGER key_epoch_tenant_update AFTER UPDATE OF id, name, scim_enabled ON tenants
+    BEGIN UPDATE key_epoch SET n = n + 1; END;
+    CREATE TRIGGER key_epoch_tenant_delete AFTER DELETE ON tenants
+    BEGIN UPDATE key_epoch SET n = n + 1; END;
+    """,
 )
 
 

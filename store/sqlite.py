@@ -94,6 +94,7 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
         self._commits = GroupCommit(writer, self._wlock, self._local)
         self._key_cache: dict[str, ApiKey] = {}
         self._key_cache_version = -1
+        self._key_cache_epoch = -1
 
     @property
     def _conn(self) -> sqlite3.Connection:

@@ -8,10 +8,12 @@ audit line (store.sqlite_audit) in the same transaction; a change that
 changes nothing (revoking a revoked key, a label set to itself) writes and
 records nothing. A revocation, an expiry or a tenant's SCIM switched
 off takes effect from the next request on: :meth:`KeyTables.get_key` (once
-per SCIM request) keeps the rows it read only until the database changes,
-which it learns from ``PRAGMA data_version`` on the reader connection
-(it moves on every commit by any other connection: this process's writer,
-the CLI, another server process on the same file).
+per SCIM request, for authentication) keeps the rows it read only until a
+key or tenant changes. It learns that from ``PRAGMA data_version`` on the
+reader connection, which moves on every commit by any other connection
+(this process's writer, the CLI, another server process on the same
+file), and then from the ``key_epoch`` row that triggers bump on every
+change to a key or a tenant (store/migrations.py, migration 5).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class KeyTables:
     _uses: KeyUses
     _key_cache: dict[str, ApiKey]
     _key_cache_version: int
+    _key_cache_epoch: int
     _tracks_commits: Callable[[sqlite3.Connection], bool]
 
     def add_key(self, tenant_id: int, key_id: str, secret_hash: bytes, label: str, *,
@@ -66,7 +69,7 @@ class KeyTables:
     def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
         with self._lock:
             conn = self._conn
-            cache = self._current_key_cache(conn)
+            cache = None if last_use else self._current_key_cache(conn)
             key = None if cache is None else cache.get(key_id)
             if key is None:
                 row = conn.execute(_SELECT + " WHERE k.key_id = ?", (key_id,)).fetchone()
@@ -78,16 +81,27 @@ class KeyTables:
         return self._uses.merged(key) if last_use else key
 
     def _current_key_cache(self, conn: sqlite3.Connection) -> dict[str, ApiKey] | None:
-        """The remembered key rows, emptied if the database changed since;
-        ``None`` where ``data_version`` cannot tell (inside a write, or a
-        ``:memory:`` store's single connection)."""
+        """The remembered key rows (authentication's, ``last_use=False``),
+        emptied if what they hold may have changed; ``None`` where
+        ``data_version`` cannot tell (inside a write, or a ``:memory:``
+        store's single connection).
+
+        ``PRAGMA data_version`` says whether any commit happened since the
+        last look; most are this process's own user and group writes, so
+        then ``key_epoch`` (migration 5: bumped by triggers on every change
+        to a key or its tenant) says whether one touched a key."""
         if not self._tracks_commits(conn):
             return None
-        (version,) = conn.execute("PRAGMA data_version").fetchone()
         cache = self._key_cache
-        if version != self._key_cache_version or len(cache) >= CACHED_KEYS:
-            cache.clear()
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        if version != self._key_cache_version:
             self._key_cache_version = version
+            (epoch,) = conn.execute("SELECT n FROM key_epoch").fetchone()
+            if epoch != self._key_cache_epoch:
+                self._key_cache_epoch = epoch
+                cache.clear()
+        if len(cache) >= CACHED_KEYS:
+            cache.clear()
         return cache
 
     def list_keys(self, tenant_id: int) -> list[ApiKey]:
