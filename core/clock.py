@@ -13,7 +13,9 @@ def now() -> str:
     Fixed width, so string order is time order (filters and sorting on
     ``meta.created`` / ``meta.lastModified`` rely on it).
     """
-    return datetime.now(timezone.utc).strftime(FORMAT)
+    # isoformat, not strftime(FORMAT): the same text in half the time (it is
+    # called on every request); "+00:00" is what isoformat gives UTC.
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse(text: str) -> str:
