@@ -7,14 +7,17 @@ every request, and the parameter decorator then reads the operation through
 a context proxy about a dozen times, sanitises each argument name with
 three regular expressions and asks Starlette to parse a form even for a
 JSON body. Here the chain is built with the operation, the operation read
-once per request, names sanitised once, and a form parsed only when the
-body is one. The arguments are Connexion's own
+once per request, names sanitised once, a form parsed only when the body
+is one, a JSON body the validator parsed not parsed again, and the
+arguments of a request without a query string made without re-deriving
+the operation's query defaults (:func:`arguments_of`). The arguments are Connexion's own
 (:func:`connexion.decorators.parameter.get_arguments`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import logging
 from collections.abc import Callable
@@ -28,15 +31,19 @@ from connexion.decorators import StarletteDecorator
 from connexion.decorators.parameter import (
     CONTEXT_NAME,
     AsyncParameterDecorator,
+    _get_body_argument,
+    _get_path_arguments,
+    _get_query_arguments,
     get_arguments,
     sanitized,
     unwrap_decorators,
 )
 from connexion.http_facts import FORM_CONTENT_TYPES
 from connexion.operations import Swagger2Operation
-from connexion.utils import inspect_function_arguments
+from connexion.utils import inspect_function_arguments, is_json_mimetype
+from python_multipart.multipart import parse_options_header
 
-from scimdock.tuning.request import ScopeRequest
+from scimdock.tuning.request import ScopeRequest, header, remembered
 
 log = logging.getLogger("connexion.decorators.parameter")
 
@@ -44,6 +51,40 @@ log = logging.getLogger("connexion.decorators.parameter")
 @functools.lru_cache(maxsize=1024)
 def sanitized_once(name: str) -> str:
     return sanitized(name)
+
+
+@functools.lru_cache(maxsize=64)
+def mimetype_of(content_type: str) -> str:
+    """:attr:`ConnexionRequest.mimetype` (the header is the client's: a bounded cache)."""
+    return parse_options_header(content_type)[0].decode()  # type: ignore[no-any-return]
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def arguments_of(op: Any, *, path_params: dict[str, Any], query_params: dict[str, Any],
+                 body: Any, files: dict[str, Any], arguments: list[str], has_kwargs: bool,
+                 sanitize: Callable[[str], str], content_type: str,
+                 defaults: dict[int, tuple[Any, dict[str, Any]]]) -> dict[str, Any]:
+    """:func:`get_arguments` for a request without a query string or files
+    (nearly all of them), with the query arguments that are then only the
+    operation's defaults worked out once per operation (``defaults``);
+    anything else goes to :func:`get_arguments` itself."""
+    if query_params or files or op.method.upper() == "TRACE":
+        return get_arguments(op, path_params=path_params, query_params=query_params, body=body,
+                             files=files, arguments=arguments, has_kwargs=has_kwargs,
+                             sanitize=sanitize, content_type=content_type)
+    ret = _get_path_arguments(path_params, operation=op, sanitize=sanitize)
+    known = defaults.get(id(op))
+    if known is None or known[0] is not op:
+        known = defaults[id(op)] = (op, _get_query_arguments(
+            {}, operation=op, arguments=arguments, has_kwargs=has_kwargs, sanitize=sanitize))
+    query = known[1]
+    ret.update(query if all(isinstance(v, _SCALARS) for v in query.values())
+               else copy.deepcopy(query))
+    ret.update(_get_body_argument(body, operation=op, arguments=arguments, has_kwargs=has_kwargs,
+                                  sanitize=sanitize, content_type=content_type))
+    return ret  # no files: get_arguments' file arguments would be {}
 
 
 class OnceParameterDecorator(AsyncParameterDecorator):
@@ -59,22 +100,29 @@ class OnceParameterDecorator(AsyncParameterDecorator):
         arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(function))
         sanitize = self.sanitize_fn
 
+        defaults: dict[int, tuple[Any, dict[str, Any]]] = {}
+
         @functools.wraps(function)
         async def wrapper(request: Any) -> Any:
             op = operation._get_current_object()
-            content_type = request.content_type
+            content_type = header(request.scope, b"content-type") or "application/octet-stream"
+            mimetype = mimetype_of(content_type)
             body = None
             if (sanitize(op.body_name(content_type)) in arguments or has_kwargs) or (
-                    request.mimetype in FORM_CONTENT_TYPES and isinstance(op, Swagger2Operation)):
-                body = request.get_body()
-                while asyncio.iscoroutine(body):
-                    body = await body
+                    mimetype in FORM_CONTENT_TYPES and isinstance(op, Swagger2Operation)):
+                known = remembered(request.scope)
+                if "body" in known and is_json_mimetype(content_type):
+                    body = known["body"]  # parsed by the validator (.validators)
+                else:
+                    body = request.get_body()
+                    while asyncio.iscoroutine(body):
+                        body = await body
             # Starlette parses a form only for these two media types.
             files = await request.files() if "form" in content_type.lower() else {}
-            kwargs = get_arguments(
+            kwargs = arguments_of(
                 op, path_params=request.path_params, query_params=request.query_params,
                 body=body, files=files, arguments=arguments, has_kwargs=has_kwargs,
-                sanitize=sanitize, content_type=request.mimetype)
+                sanitize=sanitize, content_type=mimetype, defaults=defaults)
             kwargs = {sanitize(k): v for k, v in kwargs.items()}
             for key, value in context._get_current_object().items():
                 if has_kwargs or key in arguments:

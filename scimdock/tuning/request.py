@@ -7,6 +7,11 @@ even when there is none (``GET /Users/{id}``, every write): ``{}`` either
 way. Here an empty query string answers ``{}`` at once; a non-empty one is
 parsed exactly as before. Authorization headers are read from the ASGI
 scope (:func:`auth_header`) instead of a new Starlette ``Headers``.
+
+What the validation middleware resolved (path and query parameters) and
+parsed (a JSON body) is kept with the request (:func:`remembered`), so the
+handler's arguments are made from it instead of resolving and parsing all
+of it a second time.
 """
 
 from __future__ import annotations
@@ -15,29 +20,58 @@ from typing import Any
 
 from connexion.exceptions import OAuthProblem
 from connexion.lifecycle import ConnexionRequest
+from starlette.types import Scope
+
+
+def remembered(scope: Scope) -> dict[str, Any]:
+    """What this request's parameters and body resolved to, once worked
+    out (``"path"``, ``"query"``, ``"body"``). The ASGI extensions dict:
+    every app after the one that set it sees it, also through a copy of
+    the scope."""
+    return scope.setdefault("extensions", {}).setdefault("scimdock", {})  # type: ignore[no-any-return]
 
 
 class ScopeRequest(ConnexionRequest):
     @property
+    def path_params(self) -> dict[str, Any]:
+        """:attr:`ConnexionRequest.path_params`, resolved once per request."""
+        if self._path_params is None:
+            known = remembered(self._starlette_request.scope)
+            if "path" not in known:
+                known["path"] = self.uri_parser.resolve_path(self._starlette_request.path_params)
+            self._path_params = known["path"]
+        return self._path_params
+
+    @property
     def query_params(self) -> dict[str, Any]:
-        """:attr:`ConnexionRequest.query_params` (same steps, same cache)."""
+        """:attr:`ConnexionRequest.query_params` (same steps), resolved once
+        per request; an empty query string is ``{}`` at once."""
         if self._query_params is None:
             request = self._starlette_request
-            if request.scope.get("query_string"):
-                args = request.query_params
-                self._query_params = self.uri_parser.resolve_query(
-                    {k: args.getlist(k) for k in args})
-            else:
+            if not request.scope.get("query_string"):
                 self._query_params = {}
+            else:
+                known = remembered(request.scope)
+                if "query" not in known:
+                    args = request.query_params
+                    known["query"] = self.uri_parser.resolve_query(
+                        {k: args.getlist(k) for k in args})
+                self._query_params = known["query"]
         return self._query_params  # type: ignore[no-any-return]
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first header ``name`` (lower case) as Starlette's ``Headers.get``
+    reads it, from the scope (ASGI servers lower-case header names)."""
+    return next((value.decode("latin-1") for key, value in scope["headers"] if key == name),
+                None)
 
 
 def auth_header(request: Any) -> tuple[str | None, str | None]:
     """:meth:`AbstractSecurityHandler.get_auth_header_value`, reading the
     first ``Authorization`` header from the scope as Starlette's
     ``Headers.get`` would (ASGI servers lower-case header names)."""
-    authorization = next((value.decode("latin-1") for key, value in request.scope["headers"]
-                          if key == b"authorization"), None)
+    authorization = header(request.scope, b"authorization")
     if not authorization:
         return None, None
     try:

@@ -7,7 +7,8 @@ the life of the app. Same validator classes, same format checker, same
 messages. Request bodies are parsed with orjson, falling back to the
 standard library for anything orjson refuses, so that what is accepted and
 every error message stay as before; a compiled pre-check (:mod:`.precheck`)
-lets the bodies it can vouch for skip Python jsonschema.
+lets the bodies and parameter values it can vouch for skip Python
+jsonschema.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from jsonschema import Draft4Validator, ValidationError
 from starlette.types import Scope
 
 from scimdock.tuning.precheck import precheck
-from scimdock.tuning.request import ScopeRequest
+from scimdock.tuning.request import ScopeRequest, remembered
 
 log = logging.getLogger("connexion.validators.parameter")
 
@@ -70,8 +71,9 @@ class CachedParameterValidator(ParameterValidator):
         if is_nullable(param) and is_null(value):
             return None
         if value is not None:
-            validator = cached(_PARAMETERS, param, lambda: Draft4Validator(
-                copy.deepcopy(param.get("schema", param)), format_checker=draft4_format_checker))
+            validator, check = cached(_PARAMETERS, param, lambda: _parameter_validators(param))
+            if check is not None and check(value):
+                return None  # the compiled pre-check vouches for it (.precheck)
             try:
                 validator.validate(value)
             except ValidationError as exception:
@@ -80,6 +82,12 @@ class CachedParameterValidator(ParameterValidator):
         if param.get("required"):
             return f"Missing {parameter_type} parameter '{param['name']}'"
         return None
+
+
+def _parameter_validators(param: dict[str, Any]) -> tuple[Any, Callable[[Any], bool] | None]:
+    """Connexion's validator for one parameter's schema, and its pre-check."""
+    schema = copy.deepcopy(param.get("schema", param))
+    return Draft4Validator(schema, format_checker=draft4_format_checker), precheck(schema)
 
 
 def loads(text: str) -> Any:
@@ -111,9 +119,13 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):
         if not body:
             return None
         try:
-            return loads(body)
+            value = loads(body)
         except json.decoder.JSONDecodeError as e:
             raise BadRequestProblem(detail=str(e))
+        # What the handler's body argument will be (scimdock.tuning.handlers):
+        # json.loads of the same text, which this validator does not change.
+        remembered(scope)["body"] = value
+        return value
 
 
 class PrecheckedJSONBodyValidator(CachedJSONBodyValidator):

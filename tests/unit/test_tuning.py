@@ -24,6 +24,8 @@ from connexion.decorators.main import ASGIDecorator
 from connexion.decorators.parameter import (
     AsyncParameterDecorator,
     BaseParameterDecorator,
+    _get_file_arguments,
+    get_arguments,
     prep_kwargs,
     sanitized,
 )
@@ -38,6 +40,7 @@ from connexion.security import AbstractSecurityHandler
 from connexion.spec import Specification
 from connexion.uri_parsing import AbstractURIParser, OpenAPIURIParser
 from connexion.utils import extract_content_type
+from connexion.validators.abstract import AbstractRequestBodyValidator
 from connexion.validators.json import JSONRequestBodyValidator, JSONResponseBodyValidator
 from connexion.validators.parameter import ParameterValidator
 from starlette.requests import Request
@@ -78,6 +81,12 @@ PINNED: dict[str, tuple[Any, str]] = {
     "BaseParameterDecorator._maybe_get_body": (BaseParameterDecorator._maybe_get_body,
                                                "18183067248151ee"),
     "prep_kwargs": (prep_kwargs, "46eb57dd9685e1c4"),
+    "get_arguments (arguments_of mirrors it)": (get_arguments, "b2912a96f0107039"),
+    "_get_file_arguments (no files: {})": (_get_file_arguments, "4db36f2ce7488666"),
+    "ConnexionRequest.content_type": (ConnexionRequest.content_type.fget,  # type: ignore[attr-defined]
+                                      "0a7350e4021d824f"),
+    "ConnexionRequest.mimetype": (ConnexionRequest.mimetype.fget,  # type: ignore[attr-defined]
+                                  "1298e55a4040cadf"),
     "ASGIDecorator.__call__": (ASGIDecorator.__call__, "7397ac94437e4d7e"),
     "AsyncOperation.fn": (AsyncOperation.fn.fget, "9cad70e32840c9ec"),  # type: ignore[attr-defined]
     "AsyncOperation.from_operation": (AsyncOperation.from_operation, "899345123cb08ba0"),
@@ -97,6 +106,13 @@ PINNED: dict[str, tuple[Any, str]] = {
     "AbstractSecurityHandler.get_auth_header_value": (
         AbstractSecurityHandler.get_auth_header_value, "f2808eab920f17d8"),
     "ParameterValidator.validate": (ParameterValidator.validate, "e5615916d947428b"),
+    # scimdock.tuning.request + handlers: parameters resolved and a JSON body
+    # parsed once per request (the validator replays the body unchanged)
+    "ConnexionRequest.path_params": (ConnexionRequest.path_params.fget,  # type: ignore[attr-defined]
+                                     "546382a52e95ac2f"),
+    "ConnexionRequest.get_body": (ConnexionRequest.get_body, "28f6a96f0cbc7948"),
+    "AbstractRequestBodyValidator.wrap_receive": (AbstractRequestBodyValidator.wrap_receive,
+                                                  "44c469448a6e46fb"),
     "starlette framework get_request": (StarletteFramework.get_request, "0e2625a06664e504"),
     # scimdock.tuning.middlewares: without response validation, a pass-through
     "ResponseValidationAPI.make_operation": (ResponseValidationAPI.make_operation,
@@ -202,6 +218,15 @@ def test_bodies_parse_as_the_standard_library_parses_them() -> None:
         with pytest.raises(json.JSONDecodeError) as theirs:
             json.loads(text)
         assert str(ours.value) == str(theirs.value)
+
+
+def test_the_body_validator_replays_the_body_it_was_sent() -> None:
+    """The handler's body is the validator's parse (scimdock.tuning.handlers):
+    right only while the validator Connexion uses for JSON changes nothing."""
+    from scimdock.tuning.validators import validator_map
+    for prechecked in (True, False):
+        body = validator_map(prechecked=prechecked)["body"]["application/scim+json"]
+        assert issubclass(body, JSONRequestBodyValidator) and body.MUTABLE_VALIDATION is False
 
 
 def test_an_empty_query_string_resolves_to_nothing_as_connexion_does() -> None:
