@@ -3,7 +3,8 @@ request (``AsyncApp(middlewares=...)``).
 
 * :class:`ValidationMiddleware`: request validation whose URI parser,
   parameter validator, accepted media types and body schema per media type
-  are built with the operation; the checks and their order are
+  are built with the operation (and each media type matched against the
+  accepted ones once); the checks and their order are
   :class:`RequestValidationOperation`'s.
 * :class:`SwaggerUIPassMiddleware`: only requests that can be for the
   Swagger UI or the served document go through the UI's router.
@@ -53,6 +54,7 @@ class ValidationOperation(RequestValidationOperation):
             security_query_params=self.security_query_params)
         self._consumes = MediaTypeDict([(c.lower(), None) for c in op.consumes])
         self._bodies: dict[str, _Body] = {}
+        self._accepted: set[str] = set()  # media types validate_mime_type let through
 
     def extract_content_type(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
         mime_type, encoding = utils.split_content_type(content_type(headers))
@@ -62,8 +64,12 @@ class ValidationOperation(RequestValidationOperation):
         return mime_type, encoding or "utf-8"
 
     def validate_mime_type(self, mime_type: str) -> None:
+        if mime_type in self._accepted:
+            return
         if self._consumes and mime_type.lower() not in self._consumes:
             super().validate_mime_type(mime_type)  # raises Connexion's 415
+        if len(self._accepted) < 32:  # the header is the client's: bound the cache
+            self._accepted.add(mime_type)
 
     def _body(self, mime_type: str) -> _Body:
         found = self._bodies.get(mime_type)

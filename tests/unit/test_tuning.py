@@ -24,6 +24,8 @@ from connexion.decorators.main import ASGIDecorator
 from connexion.decorators.parameter import (
     AsyncParameterDecorator,
     BaseParameterDecorator,
+    _get_body_argument,
+    _get_body_argument_json,
     _get_file_arguments,
     get_arguments,
     prep_kwargs,
@@ -83,6 +85,8 @@ PINNED: dict[str, tuple[Any, str]] = {
     "prep_kwargs": (prep_kwargs, "46eb57dd9685e1c4"),
     "get_arguments (arguments_of mirrors it)": (get_arguments, "b2912a96f0107039"),
     "_get_file_arguments (no files: {})": (_get_file_arguments, "4db36f2ce7488666"),
+    "_get_body_argument (body_argument mirrors it)": (_get_body_argument, "ad0202326b99a5b7"),
+    "_get_body_argument_json": (_get_body_argument_json, "848df9bf9c63aa3e"),
     "ConnexionRequest.content_type": (ConnexionRequest.content_type.fget,  # type: ignore[attr-defined]
                                       "0a7350e4021d824f"),
     "ConnexionRequest.mimetype": (ConnexionRequest.mimetype.fget,  # type: ignore[attr-defined]
