@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -13,9 +14,18 @@ def now() -> str:
     Fixed width, so string order is time order (filters and sorting on
     ``meta.created`` / ``meta.lastModified`` rely on it).
     """
-    # isoformat, not strftime(FORMAT): the same text in half the time (it is
-    # called on every request); "+00:00" is what isoformat gives UTC.
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+    # Called several times per request: the text up to the second is made
+    # once per second, the microseconds appended (a fifth of the cost of
+    # datetime's strftime). The microseconds are truncated, as datetime does.
+    moment = time.time()
+    second = int(moment)
+    global _second
+    if _second[0] != second:
+        _second = (second, _format(datetime.fromtimestamp(second, timezone.utc))[:19])
+    return f"{_second[1]}.{int((moment - second) * 1_000_000):06d}Z"
+
+
+_second: tuple[int, str] = (-1, "")
 
 
 def parse(text: str) -> str:
