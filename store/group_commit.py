@@ -31,7 +31,7 @@ import functools
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import queue
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +64,11 @@ class GroupCommit:
         self._queue: list[_Write] = []
         self._busy = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="scimdock-commit")
+        # One plain thread fed by a queue, rather than an executor whose
+        # futures asyncio would wrap and chain on every commit.
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._closed = False
 
     async def run(self, call: Callable[[], Any]) -> Any:
         """``call()`` inside a transaction; its result once committed. It runs
@@ -89,13 +93,26 @@ class GroupCommit:
 
     def close(self) -> None:
         """Stop the commit thread (after the commit in flight, if any)."""
-        self._thread.shutdown(wait=True)
+        self._closed = True
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _work(self) -> None:
+        """The commit thread: run each job until told to stop."""
+        while (job := self._jobs.get()) is not None:
+            job()
 
     def _next(self, loop: asyncio.AbstractEventLoop) -> None:
         """Run the queued writes in one transaction and start its commit."""
         batch, self._queue = self._queue, []
         if not batch:
             self._busy = False
+            return
+        if self._closed:
+            self._busy = False
+            _settle(batch, RuntimeError("the store is closed"))
             return
         self._busy = True
         try:
@@ -104,16 +121,11 @@ class GroupCommit:
             self._busy = False
             _settle(batch, exc)
             return
-        try:
-            commit = loop.run_in_executor(self._thread, self._commit)
-        except BaseException as exc:  # the store is closing: undo, free the writer
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("ROLLBACK")
-            self._lock.release()
-            self._busy = False
-            _settle(batch, exc)
-            return
-        commit.add_done_callback(lambda done: self._committed(loop, batch, done))
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="scimdock-commit",
+                                            daemon=True)
+            self._thread.start()
+        self._jobs.put(lambda: self._commit_and_answer(loop, batch))
 
     def _execute(self, batch: list[_Write]) -> None:
         """``BEGIN IMMEDIATE`` and every write of the batch, on this thread.
@@ -161,11 +173,21 @@ class GroupCommit:
         finally:
             self._lock.release()
 
+    def _commit_and_answer(self, loop: asyncio.AbstractEventLoop, batch: list[_Write]) -> None:
+        """On the commit thread: :meth:`_commit`, then hand the outcome to the loop."""
+        failure: BaseException | None = None
+        try:
+            self._commit()
+        except BaseException as exc:
+            failure = exc
+        with contextlib.suppress(RuntimeError):  # its loop is gone: see run()
+            loop.call_soon_threadsafe(self._committed, loop, batch, failure)
+
     def _committed(self, loop: asyncio.AbstractEventLoop, batch: list[_Write],
-                   done: asyncio.Future[None]) -> None:
+                   failure: BaseException | None) -> None:
         """Back on the loop: acknowledge the batch, then start the next one."""
         try:
-            _settle(batch, None if done.cancelled() else done.exception())
+            _settle(batch, failure)
         finally:
             self._next(loop)
 
