@@ -66,6 +66,8 @@ def normalize_resource(body: dict[str, Any], rt: ResourceType, *,
 
 
 def _extension(key: str, rt: ResourceType) -> Schema | None:
+    if ":" not in key:  # every schema id is a URN
+        return None
     schema = rt.schema_for(key)
     return schema if schema is not None and schema.id != rt.schema.id else None
 

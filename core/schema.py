@@ -74,6 +74,17 @@ def _by_name(attrs: tuple[Attribute, ...]) -> dict[str, Attribute]:
     return index
 
 
+_URN_CACHE: dict[int, tuple[Any, dict[str, Schema]]] = {}
+
+
+def _by_urn(rt: ResourceType) -> dict[str, Schema]:
+    """``rt``'s schemas by lower-cased id, made once per resource type."""
+    known = _URN_CACHE.get(id(rt))
+    if known is None or known[0] is not rt:
+        known = _URN_CACHE[id(rt)] = (rt, {s.id.lower(): s for s in rt.schemas})
+    return known[1]
+
+
 @dataclass(frozen=True)
 class Schema:
     """A schema resource (RFC 7643 §7): an id (URN) and its attributes."""
@@ -113,10 +124,7 @@ class ResourceType:
 
     def schema_for(self, urn: str) -> Schema | None:
         """The core schema or an extension by case-insensitive URN."""
-        for s in self.schemas:
-            if s.id.lower() == urn.lower():
-                return s
-        return None
+        return _by_urn(self).get(urn.lower())
 
     def attribute(self, name: str, urn: str | None = None) -> tuple[Schema, Attribute] | None:
         """Find a top-level attribute; common attributes live in the core schema."""
