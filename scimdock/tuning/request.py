@@ -33,6 +33,11 @@ def remembered(scope: Scope) -> dict[str, Any]:
 
 class ScopeRequest(ConnexionRequest):
     @property
+    def scope(self) -> Scope:
+        """The ASGI scope, without a trip through ``__getattr__``'s proxy."""
+        return self._starlette_request.scope
+
+    @property
     def path_params(self) -> dict[str, Any]:
         """:attr:`ConnexionRequest.path_params`, resolved once per request."""
         if self._path_params is None:
