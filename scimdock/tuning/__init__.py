@@ -19,8 +19,16 @@ fixed parts are built. As shipped, Connexion, on every request:
 * sends every API request through the Swagger UI router, which, finding no
   match, tries every route a second time with the slash toggled;
 * parses the query string twice (to validate, then to call the handler),
-  even when there is none, and builds a Starlette ``Headers`` to read
-  ``Authorization`` (:mod:`.request`);
+  even when there is none, resolves the path parameters twice, parses a
+  JSON body twice (the validator with orjson, the handler with the standard
+  library), and builds a Starlette ``Headers`` to read ``Authorization``,
+  ``Content-Type`` and header parameters (:mod:`.request`, :mod:`.handlers`,
+  :mod:`.validators`); the security middleware's request object reaches the
+  scope through a proxy (:mod:`.middleware`);
+* validates every parameter value with Python jsonschema (the bodies' and
+  the parameters' compiled pre-check, :mod:`.precheck`, vouches for most);
+* matches the request's media type, and looks up the body schema for it,
+  with ``fnmatch`` on every request (:mod:`.middleware`, :mod:`.handlers`);
 * passes every request through the response-validation middleware even
   when responses are not validated (then left out of the stack).
 
@@ -51,11 +59,16 @@ from typing import Any
 from connexion.middleware.main import ConnexionMiddleware
 from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
 from scimdock.tuning.app import TunedAsyncApp
 from scimdock.tuning.documents import load
-from scimdock.tuning.middleware import SwaggerUIPassMiddleware, ValidationMiddleware
+from scimdock.tuning.middleware import (
+    ScopeSecurityMiddleware,
+    SwaggerUIPassMiddleware,
+    ValidationMiddleware,
+)
 from scimdock.tuning.security import security_map
 from scimdock.tuning.uri import CachedURIParser
 from scimdock.tuning.validators import validator_map
@@ -72,6 +85,8 @@ def middlewares(skip: Collection[str] = (), *, validate_responses: bool = True) 
     Without response validation its middleware only passes each request
     on (Connexion routes every operation to the next app): left out."""
     swap: dict[Any, Any] = {}
+    if "security" not in skip:
+        swap[SecurityMiddleware] = ScopeSecurityMiddleware
     if "validation" not in skip:
         swap[RequestValidationMiddleware] = ValidationMiddleware
         if not validate_responses:

@@ -1,4 +1,4 @@
-"""Two middlewares of Connexion's stack, doing per app what it does per
+"""Three middlewares of Connexion's stack, doing per app what it does per
 request (``AsyncApp(middlewares=...)``).
 
 * :class:`ValidationMiddleware`: request validation whose URI parser,
@@ -8,6 +8,8 @@ request (``AsyncApp(middlewares=...)``).
   :class:`RequestValidationOperation`'s.
 * :class:`SwaggerUIPassMiddleware`: only requests that can be for the
   Swagger UI or the served document go through the UI's router.
+* :class:`ScopeSecurityMiddleware`: authentication as Connexion does it,
+  with the request read as a :class:`~scimdock.tuning.request.ScopeRequest`.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from connexion.middleware.request_validation import (
     RequestValidationMiddleware,
     RequestValidationOperation,
 )
+from connexion.middleware.security import SecurityAPI, SecurityMiddleware, SecurityOperation
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from scimdock.tuning.request import ScopeRequest
 
 log = logging.getLogger("connexion.middleware.validation")
 
@@ -123,3 +128,25 @@ class SwaggerUIPassMiddleware(SwaggerUIMiddleware):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+class ScopeSecurityOperation(SecurityOperation):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """:meth:`SecurityOperation.__call__` with a :class:`ScopeRequest`,
+        whose scope and context the security functions read directly."""
+        if not self.security:
+            await self.next_app(scope, receive, send)
+            return
+        await self.verification_fn(ScopeRequest(scope))
+        await self.next_app(scope, receive, send)
+
+
+class ScopeSecurityAPI(SecurityAPI):
+    def make_operation(self, operation: Any) -> SecurityOperation:
+        return ScopeSecurityOperation.from_operation(
+            operation, next_app=self.next_app,
+            security_handler_factory=self.security_handler_factory)
+
+
+class ScopeSecurityMiddleware(SecurityMiddleware):
+    api_cls = ScopeSecurityAPI

@@ -20,6 +20,7 @@ from typing import Any
 
 from connexion.exceptions import OAuthProblem
 from connexion.lifecycle import ConnexionRequest
+from starlette.requests import Request as StarletteRequest
 from starlette.types import Scope
 
 
@@ -32,6 +33,20 @@ def remembered(scope: Scope) -> dict[str, Any]:
 
 
 class ScopeRequest(ConnexionRequest):
+    def __init__(self, *args: Any, uri_parser: Any = None, **kwargs: Any) -> None:
+        """:meth:`ConnexionRequest.__init__`, asking whether the Starlette
+        request is there already without ``hasattr`` (which, through
+        ``__getattr__``, raises and catches an AttributeError each time)."""
+        if "_starlette_request" not in self.__dict__:
+            self._starlette_request = StarletteRequest(*args, **kwargs)
+        self.uri_parser = uri_parser
+        self._context = None
+        self._mimetype = None
+        self._path_params = None
+        self._query_params = None
+        self._form = None
+        self._files = None
+
     @property
     def scope(self) -> Scope:
         """The ASGI scope, without a trip through ``__getattr__``'s proxy."""

@@ -35,7 +35,7 @@ from jsonschema import Draft4Validator, ValidationError
 from starlette.types import Scope
 
 from scimdock.tuning.precheck import precheck
-from scimdock.tuning.request import ScopeRequest, remembered
+from scimdock.tuning.request import ScopeRequest, header, remembered
 
 log = logging.getLogger("connexion.validators.parameter")
 
@@ -64,6 +64,12 @@ class CachedParameterValidator(ParameterValidator):
     def validate(self, scope: Scope) -> None:
         log.debug("%s validating parameters...", scope.get("path"))
         self.validate_request(ScopeRequest(scope, uri_parser=self.uri_parser))
+
+    def validate_header_parameter(self, param: dict[str, Any], request: Any) -> str | None:
+        """:meth:`ParameterValidator.validate_header_parameter`, reading the
+        header from the scope as Starlette's ``Headers.get`` would."""
+        value = header(request.scope, param["name"].lower().encode("latin-1"))
+        return self.validate_parameter("header", value, param)
 
     @staticmethod
     def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any],

@@ -35,6 +35,7 @@ from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.lifecycle import ConnexionRequest
 from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.middleware.response_validation import ResponseValidationAPI
+from connexion.middleware.security import SecurityAPI, SecurityOperation
 from connexion.middleware.swagger_ui import SwaggerUIAPI, SwaggerUIMiddleware
 from connexion.operations.openapi import OpenAPIOperation
 from connexion.options import SwaggerUIOptions
@@ -115,6 +116,13 @@ PINNED: dict[str, tuple[Any, str]] = {
     "ConnexionRequest.path_params": (ConnexionRequest.path_params.fget,  # type: ignore[attr-defined]
                                      "546382a52e95ac2f"),
     "ConnexionRequest.get_body": (ConnexionRequest.get_body, "28f6a96f0cbc7948"),
+    "ConnexionRequest.__init__ (ScopeRequest.__init__ mirrors it)": (ConnexionRequest.__init__,
+                                                                    "c89c0c9d46911920"),
+    "ParameterValidator.validate_header_parameter": (
+        ParameterValidator.validate_header_parameter, "b99bd3b5f592e6da"),
+    # scimdock.tuning.middleware.ScopeSecurityMiddleware
+    "SecurityOperation.__call__": (SecurityOperation.__call__, "64eb38b0d5982445"),
+    "SecurityAPI.make_operation": (SecurityAPI.make_operation, "8051a99c0921b5fd"),
     "AbstractRequestBodyValidator.wrap_receive": (AbstractRequestBodyValidator.wrap_receive,
                                                   "44c469448a6e46fb"),
     "starlette framework get_request": (StarletteFramework.get_request, "0e2625a06664e504"),
