@@ -166,8 +166,10 @@ class Store(ABC):
         """``write()`` (a call of one of this store's write methods), once it
         is on disk. Handlers on the event loop write through this, so a
         store may keep the loop free while the disk syncs and commit writes
-        that arrive meanwhile together (store.group_commit). By default the
-        call simply runs here."""
+        that arrive meanwhile together (store.group_commit). ``write`` may
+        then run on another thread, in a copy of the caller's context: it
+        calls the store with values already read from the request. By
+        default the call simply runs here."""
         return write()
 
     # --- tenants ------------------------------------------------------

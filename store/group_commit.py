@@ -3,18 +3,24 @@ loop while the disk syncs.
 
 With ``synchronous=FULL`` every ``COMMIT`` waits for an fsync. Run on the
 event-loop thread, that wait stops every other request, reads included
-(docs/performance.md, finding 2). Here a write's statements still run on
-the loop thread, in the order the writes arrive, but the ``COMMIT`` runs on
-one worker thread (the :mod:`sqlite3` module releases the GIL while SQLite
-syncs). Writes that arrive while a commit is in flight wait in memory and
-go together into the next transaction, one fsync for all of them. Each
-write runs inside its own ``SAVEPOINT`` (the store's ``_write``), so one
-write's error rolls back only that write.
+(docs/performance.md, finding 2). Here the loop only queues a write and
+awaits its answer: one commit thread takes every write queued so far, runs
+them in arrival order inside one transaction, each in its own
+``SAVEPOINT`` (the store's ``_write``, so one write's error rolls back only
+that write), then ``COMMIT``s them with one fsync, and takes the writes
+that arrived meanwhile. The :mod:`sqlite3` module releases the GIL while
+SQLite works, so the loop serves other requests, reads included, all the
+while; and the next transaction starts the moment a ``COMMIT`` returns,
+not when the busy loop gets round to it (docs/performance.md, finding 13).
 
-A write is acknowledged (its awaiting handler resumes) only after the
-``COMMIT`` that contains it has returned: durability is exactly that of a
-transaction per write. If the ``COMMIT`` fails, every write of the batch
-gets the error.
+A write is acknowledged (its awaiting handler resumes, through
+``call_soon_threadsafe``) only after the ``COMMIT`` that contains it has
+returned: durability is exactly that of a transaction per write. If the
+``COMMIT`` fails, every write of the batch gets the error. A write runs in
+its own request's context variables (a copy), on the commit thread: the
+write functions the handlers pass are store calls on values already read
+from the request. A write whose request is gone before its turn is not
+made.
 
 Why by hand: :mod:`sqlite3` has no asynchronous interface, and the
 asynchronous wrappers on PyPI (aiosqlite and the like) run *every* call,
@@ -31,7 +37,6 @@ import functools
 import sqlite3
 import threading
 from collections.abc import Callable
-import queue
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,9 +54,9 @@ class _Write:
 class GroupCommit:
     """Batches writes on one connection; see the module docstring.
 
-    ``lock`` is the store's writer lock: held from ``BEGIN`` until the
-    ``COMMIT`` returns (released by the commit thread), so a synchronous
-    write from elsewhere in the process waits for the batch in flight.
+    ``lock`` is the store's writer lock: held by the commit thread from
+    ``BEGIN`` until the ``COMMIT`` returns, so a synchronous write from
+    elsewhere in the process waits for the batch in flight.
     ``local.depth`` non-zero tells the store's ``_write`` that a
     transaction is already open on this thread (it then takes a savepoint).
     """
@@ -62,70 +67,55 @@ class GroupCommit:
         self._lock = lock
         self._local = local
         self._queue: list[_Write] = []
-        self._busy = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        # One plain thread fed by a queue, rather than an executor whose
-        # futures asyncio would wrap and chain on every commit.
-        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._guard = threading.Condition()  # over _queue, _thread, _closed
         self._thread: threading.Thread | None = None
         self._closed = False
 
     async def run(self, call: Callable[[], Any]) -> Any:
         """``call()`` inside a transaction; its result once committed. It runs
-        in the caller's context (context variables), whichever request's
-        turn it is that executes the batch."""
+        in a copy of the caller's context (context variables)."""
         loop = asyncio.get_running_loop()
-        old = self._loop
-        if self._busy and old is not None and old is not loop and old.is_closed():
-            # The loop that ran the last batch is gone (a script's or a test's
-            # asyncio.run ended with a commit in flight): the commit thread
-            # has freed the writer, and the writes still queued for that loop
-            # have no one to answer.
-            self._busy = False
-            self._queue = [w for w in self._queue if w.future.get_loop() is loop]
-        self._loop = loop
         write = _Write(functools.partial(contextvars.copy_context().run, call),
                        loop.create_future())
-        self._queue.append(write)
-        if not self._busy:
-            self._next(loop)
+        with self._guard:
+            if self._closed:
+                raise RuntimeError("the store is closed")
+            self._queue.append(write)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="scimdock-commit",
+                                                daemon=True)
+                self._thread.start()
+            self._guard.notify()
         return await write.future
 
     def close(self) -> None:
-        """Stop the commit thread (after the commit in flight, if any)."""
-        self._closed = True
-        if self._thread is not None:
-            self._jobs.put(None)
-            self._thread.join()
-            self._thread = None
+        """Stop the commit thread once the writes queued so far are done."""
+        with self._guard:
+            self._closed = True
+            thread, self._thread = self._thread, None
+            self._guard.notify()
+        if thread is not None:
+            thread.join()
 
     def _work(self) -> None:
-        """The commit thread: run each job until told to stop."""
-        while (job := self._jobs.get()) is not None:
-            job()
-
-    def _next(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Run the queued writes in one transaction and start its commit."""
-        batch, self._queue = self._queue, []
-        if not batch:
-            self._busy = False
-            return
-        if self._closed:
-            self._busy = False
-            _settle(batch, RuntimeError("the store is closed"))
-            return
-        self._busy = True
-        try:
-            self._execute(batch)
-        except BaseException as exc:  # no transaction (the file locked past busy_timeout)
-            self._busy = False
-            _settle(batch, exc)
-            return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="scimdock-commit",
-                                            daemon=True)
-            self._thread.start()
-        self._jobs.put(lambda: self._commit_and_answer(loop, batch))
+        """The commit thread: one transaction per turn, for every write
+        queued by then, until closed with nothing left."""
+        while True:
+            with self._guard:
+                while not self._queue and not self._closed:
+                    self._guard.wait()
+                if not self._queue:
+                    return
+                batch, self._queue = self._queue, []
+            batch = [w for w in batch if not w.future.cancelled()]  # requests gone
+            failure: BaseException | None = None
+            if batch:
+                try:
+                    self._execute(batch)
+                    self._commit()
+                except BaseException as exc:  # no transaction, or the COMMIT failed
+                    failure = exc
+            _answer(batch, failure)
 
     def _execute(self, batch: list[_Write]) -> None:
         """``BEGIN IMMEDIATE`` and every write of the batch, on this thread.
@@ -173,23 +163,17 @@ class GroupCommit:
         finally:
             self._lock.release()
 
-    def _commit_and_answer(self, loop: asyncio.AbstractEventLoop, batch: list[_Write]) -> None:
-        """On the commit thread: :meth:`_commit`, then hand the outcome to the loop."""
-        failure: BaseException | None = None
-        try:
-            self._commit()
-        except BaseException as exc:
-            failure = exc
-        with contextlib.suppress(RuntimeError):  # its loop is gone: see run()
-            loop.call_soon_threadsafe(self._committed, loop, batch, failure)
 
-    def _committed(self, loop: asyncio.AbstractEventLoop, batch: list[_Write],
-                   failure: BaseException | None) -> None:
-        """Back on the loop: acknowledge the batch, then start the next one."""
-        try:
-            _settle(batch, failure)
-        finally:
-            self._next(loop)
+def _answer(batch: list[_Write], failure: BaseException | None) -> None:
+    """From the commit thread: settle each write on its own event loop (a
+    loop that has ended since, as a script's ``asyncio.run``, gets nothing:
+    no one is waiting there)."""
+    loops: dict[asyncio.AbstractEventLoop, list[_Write]] = {}
+    for write in batch:
+        loops.setdefault(write.future.get_loop(), []).append(write)
+    for loop, writes in loops.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed
+            loop.call_soon_threadsafe(_settle, writes, failure)
 
 
 def _settle(batch: list[_Write], failure: BaseException | None) -> None:

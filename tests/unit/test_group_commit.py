@@ -72,11 +72,27 @@ def test_a_failed_commit_acknowledges_no_write_of_its_batch(tmp_path: Path) -> N
                       " VALUES (?, 424242, 'nobody', 'User')", (tenant,))
 
     async def run() -> list[Any]:
-        writes = [store.durable(lambda i=i: store.create_user(tenant, {"userName": f"u{i}"}))
-                  for i in range(5)]
-        clash = store.durable(lambda: store.create_user(tenant, {"userName": "U1"}))
-        return await asyncio.gather(*writes[:2], store.durable(dangling), *writes[2:], clash,
-                                    return_exceptions=True)
+        loop = asyncio.get_running_loop()
+        release = asyncio.Event()
+        original = store._commits._commit
+
+        def held_commit() -> None:  # the first COMMIT waits until the rest are queued
+            store._commits._commit = original  # type: ignore[method-assign]
+            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
+            original()
+
+        store._commits._commit = held_commit  # type: ignore[method-assign]
+        first = asyncio.ensure_future(
+            store.durable(lambda: store.create_user(tenant, {"userName": "u0"})))
+        await asyncio.sleep(0.05)  # u0's transaction is committing, held
+        rest = [asyncio.ensure_future(store.durable(
+            lambda i=i: store.create_user(tenant, {"userName": f"u{i}"}))) for i in range(1, 5)]
+        dangle = asyncio.ensure_future(store.durable(dangling))
+        clash = asyncio.ensure_future(
+            store.durable(lambda: store.create_user(tenant, {"userName": "U1"})))
+        await asyncio.sleep(0.05)  # all queued behind it: the next transaction
+        release.set()
+        return await asyncio.gather(first, *rest, dangle, clash, return_exceptions=True)
 
     results = asyncio.run(run())
     # The first write went alone; the others shared a transaction whose
@@ -196,14 +212,28 @@ def test_a_write_runs_in_the_context_of_its_own_request(tmp_path: Path) -> None:
 
 def test_a_loop_that_ends_with_a_commit_in_flight_does_not_block_the_next(
         tmp_path: Path) -> None:
+    import threading
+
     store, tenant = _store(tmp_path)
+    entered, release = threading.Event(), threading.Event()
+    original = store._commits._commit
+
+    def held_commit() -> None:
+        entered.set()
+        assert release.wait(10)
+        original()
+
+    store._commits._commit = held_commit  # type: ignore[method-assign]
 
     async def leave_early() -> None:
         asyncio.ensure_future(
             store.durable(lambda: store.create_user(tenant, {"userName": "early"})))
-        await asyncio.sleep(0)  # its commit is in flight when this loop ends
+        while not entered.is_set():
+            await asyncio.sleep(0.001)
+        # its commit is in flight when this loop ends
 
     asyncio.run(leave_early())
+    release.set()  # the COMMIT returns with no loop left to answer
     asyncio.run(asyncio.wait_for(
         store.durable(lambda: store.create_user(tenant, {"userName": "next"})), 10))
     assert _names(store, tenant) == {"early", "next"}
