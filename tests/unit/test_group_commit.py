@@ -238,3 +238,23 @@ def test_a_loop_that_ends_with_a_commit_in_flight_does_not_block_the_next(
         store.durable(lambda: store.create_user(tenant, {"userName": "next"})), 10))
     assert _names(store, tenant) == {"early", "next"}
     store.close()
+
+
+def test_an_in_memory_store_writes_on_the_loop() -> None:
+    """``:memory:`` has one connection for reads and writes and nothing to
+    sync: writes run where they are awaited, one transaction each, so a
+    read never meets a batch in flight on the commit thread."""
+    store = SqliteStore(":memory:")
+    tenant = store.create_tenant("acme").id
+
+    async def run() -> list[Any]:
+        return await asyncio.gather(*(
+            store.durable(lambda n=n: store.create_user(tenant, {"userName": n}))
+            for n in ("a", "b", "A", "c")), return_exceptions=True)
+
+    results = asyncio.run(run())
+    assert [isinstance(r, ScimError) and r.status == 409 for r in results] == \
+        [False, False, True, False]
+    assert {u.doc["userName"] for u in store.list_users(tenant, _all())[1]} == {"a", "b", "c"}
+    assert store._commits._thread is None  # no commit thread was started
+    store.close()
