@@ -38,8 +38,9 @@ def _line(text: str) -> int:
 
 
 COMMIT = 'execute("COMMIT")'
-_COMMIT_THREAD = "_worker (concurrent/futures/thread.py"
+_COMMIT_THREAD = r"_work \(.*store/group_commit\.py"
 _GROUP_COMMIT = r"_commit \(.*store/group_commit\.py"
+_GROUP_EXECUTE = r"_execute \(.*store/group_commit\.py"
 # (category, regex on "function (file:line)"), the first match wins.
 CATEGORIES = [
     ("idle: waiting for requests", r"\(asyncio/(runners|base_events)\.py|\(uvicorn/(main|server)\.py"),
@@ -87,13 +88,15 @@ def summarize(path: Path, top: int = 15) -> None:
     inclusive: collections.Counter[str] = collections.Counter()
     files: collections.Counter[str] = collections.Counter()
     functions: collections.Counter[str] = collections.Counter()
-    busy = idle = committing = 0
+    busy = idle = committing = executing = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         n, frames = int(count), stack.split(";")
-        if any(_COMMIT_THREAD in f for f in frames):
-            # store.group_commit's thread: its COMMIT waits off the event loop.
+        if any(re.search(_COMMIT_THREAD, f) for f in frames):
+            # store.group_commit's thread: it runs the writes and their COMMIT
+            # off the event loop.
             committing += n if any(re.search(_GROUP_COMMIT, f) for f in frames) else 0
+            executing += n if any(re.search(_GROUP_EXECUTE, f) for f in frames) else 0
             continue
         layer = next((c for f in reversed(frames) for c, rx in CATEGORIES[:-1]
                       if re.search(rx, f)), CATEGORIES[-1][0])
@@ -110,7 +113,8 @@ def summarize(path: Path, top: int = 15) -> None:
         functions[f"{function} ({file})"] += n
     pct = lambda n: f"{100 * n / max(busy, 1):5.1f}%"  # noqa: E731
     print(f"   event loop thread: {busy + idle} samples, {idle} idle; shares of the {busy}"
-          f" busy samples. Commit thread (off the loop): {committing} samples in COMMIT")
+          f" busy samples. Commit thread (off the loop): {executing} samples running"
+          f" writes, {committing} in COMMIT")
     print(f"   {'layer (leaf-first self time)':46} {'self':>6} {'incl.':>6}")
     for cat, n in layers.most_common():
         print(f"   {cat:46} {pct(n)} {pct(inclusive[cat])}")
