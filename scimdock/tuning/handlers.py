@@ -43,7 +43,8 @@ from connexion.operations import Swagger2Operation
 from connexion.utils import inspect_function_arguments, is_json_mimetype, is_null, is_nullable
 from python_multipart.multipart import parse_options_header
 
-from scimdock.tuning.request import ScopeRequest, header, remembered
+from handlers.http import scope_header
+from scimdock.tuning.request import ScopeRequest, remembered
 
 log = logging.getLogger("connexion.decorators.parameter")
 
@@ -139,7 +140,8 @@ class OnceParameterDecorator(AsyncParameterDecorator):
         @functools.wraps(function)
         async def wrapper(request: Any) -> Any:
             op = operation._get_current_object()
-            content_type = header(request.scope, b"content-type") or "application/octet-stream"
+            content_type = (scope_header(request.scope, "content-type")
+                            or "application/octet-stream")
             mimetype = mimetype_of(content_type)
             body = None
             if (sanitize(op.body_name(content_type)) in arguments or has_kwargs) or (

@@ -23,6 +23,8 @@ from connexion.lifecycle import ConnexionRequest
 from starlette.requests import Request as StarletteRequest
 from starlette.types import Scope
 
+from handlers.http import scope_header
+
 
 def remembered(scope: Scope) -> dict[str, Any]:
     """What this request's parameters and body resolved to, once worked
@@ -80,18 +82,11 @@ class ScopeRequest(ConnexionRequest):
         return self._query_params  # type: ignore[no-any-return]
 
 
-def header(scope: Scope, name: bytes) -> str | None:
-    """The first header ``name`` (lower case) as Starlette's ``Headers.get``
-    reads it, from the scope (ASGI servers lower-case header names)."""
-    return next((value.decode("latin-1") for key, value in scope["headers"] if key == name),
-                None)
-
-
 def auth_header(request: Any) -> tuple[str | None, str | None]:
     """:meth:`AbstractSecurityHandler.get_auth_header_value`, reading the
     first ``Authorization`` header from the scope as Starlette's
     ``Headers.get`` would (ASGI servers lower-case header names)."""
-    authorization = header(request.scope, b"authorization")
+    authorization = scope_header(request.scope, "authorization")
     if not authorization:
         return None, None
     try:

@@ -34,8 +34,9 @@ from connexion.validators.parameter import draft4_format_checker
 from jsonschema import Draft4Validator, ValidationError
 from starlette.types import Scope
 
+from handlers.http import scope_header
 from scimdock.tuning.precheck import precheck
-from scimdock.tuning.request import ScopeRequest, header, remembered
+from scimdock.tuning.request import ScopeRequest, remembered
 
 log = logging.getLogger("connexion.validators.parameter")
 
@@ -68,7 +69,7 @@ class CachedParameterValidator(ParameterValidator):
     def validate_header_parameter(self, param: dict[str, Any], request: Any) -> str | None:
         """:meth:`ParameterValidator.validate_header_parameter`, reading the
         header from the scope as Starlette's ``Headers.get`` would."""
-        value = header(request.scope, param["name"].lower().encode("latin-1"))
+        value = scope_header(request.scope, param["name"])
         return self.validate_parameter("header", value, param)
 
     @staticmethod
