@@ -103,15 +103,13 @@ def _drop_empty_extensions(out: dict[str, Any], rt: ResourceType) -> dict[str, A
 # (``returned`` never or request), keep it as it is (not complex), or keep
 # its sub-attributes but those named in a set (never; and request, unless
 # the attribute is ``always``). :func:`_plan` works that out once per
-# resource type, so the projection is one dict lookup per attribute instead
-# of the general walk; tests/unit/test_projection.py checks it against
-# :func:`_general` on generated resources.
+# resource type (``rt.derived``), so the projection is one dict lookup per
+# attribute instead of the general walk; tests/unit/test_projection.py
+# checks it against :func:`_general` on generated resources.
 
 _UNKNOWN = object()  # no schema describes it: passed through by default
 _Rule = Any  # _DROP, None (kept as is), or a frozenset of sub-attribute names to drop
 _Plan = tuple[dict[str, _Rule], dict[str, dict[str, _Rule]]]
-#: By ``id``, holding the resource type itself so that the id stays its own.
-_PLANS: dict[int, tuple[ResourceType, _Plan]] = {}
 
 
 def _rule(attr: Attribute) -> _Rule:
@@ -125,19 +123,16 @@ def _rule(attr: Attribute) -> _Rule:
 
 def _plan(rt: ResourceType) -> _Plan:
     """``(core rules by lower-case name, extension rules by lower-case URN)``."""
-    hit = _PLANS.get(id(rt))
-    if hit is None or hit[0] is not rt:
-        core = {name: _rule(attr) for name, attr in COMMON.items()}
-        core.update({a.name.lower(): _rule(a) for a in rt.schema.attributes})
-        extensions = {ext.id.lower(): {a.name.lower(): _rule(a) for a in ext.attributes}
-                      for ext in rt.extensions if ext.id != rt.schema.id}
-        hit = _PLANS[id(rt)] = (rt, (core, extensions))
-    return hit[1]
+    core = {name: _rule(attr) for name, attr in COMMON.items()}
+    core.update({a.name.lower(): _rule(a) for a in rt.schema.attributes})
+    extensions = {ext.id.lower(): {a.name.lower(): _rule(a) for a in ext.attributes}
+                  for ext in rt.extensions if ext.id != rt.schema.id}
+    return core, extensions
 
 
 def _default(resource: dict[str, Any], rt: ResourceType) -> dict[str, Any]:
     """:func:`project` with neither ``attributes`` nor ``excludedAttributes``."""
-    core, extensions = _plan(rt)
+    core, extensions = rt.derived(_plan)
     out: dict[str, Any] = {}
     for key, value in resource.items():
         if key == "schemas":

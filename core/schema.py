@@ -7,8 +7,11 @@ code base describes an attribute.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -74,17 +77,6 @@ def _by_name(attrs: tuple[Attribute, ...]) -> dict[str, Attribute]:
     return index
 
 
-_URN_CACHE: dict[int, tuple[Any, dict[str, Schema]]] = {}
-
-
-def _by_urn(rt: ResourceType) -> dict[str, Schema]:
-    """``rt``'s schemas by lower-cased id, made once per resource type."""
-    known = _URN_CACHE.get(id(rt))
-    if known is None or known[0] is not rt:
-        known = _URN_CACHE[id(rt)] = (rt, {s.id.lower(): s for s in rt.schemas})
-    return known[1]
-
-
 @dataclass(frozen=True)
 class Schema:
     """A schema resource (RFC 7643 §7): an id (URN) and its attributes."""
@@ -124,7 +116,15 @@ class ResourceType:
 
     def schema_for(self, urn: str) -> Schema | None:
         """The core schema or an extension by case-insensitive URN."""
-        return _by_urn(self).get(urn.lower())
+        return self.derived(_by_urn).get(urn.lower())
+
+    def derived(self, build: Callable[[ResourceType], T]) -> T:
+        """``build(self)``, worked out once and kept with this (immutable)
+        resource type: the plans that per-request code reads."""
+        known: dict[Any, Any] = self.__dict__.setdefault("_derived", {})
+        if build not in known:
+            known[build] = build(self)
+        return known[build]  # type: ignore[no-any-return]
 
     def attribute(self, name: str, urn: str | None = None) -> tuple[Schema, Attribute] | None:
         """Find a top-level attribute; common attributes live in the core schema."""
@@ -134,6 +134,10 @@ class ResourceType:
             return (schema, attr) if schema and attr else None
         attr = self.schema.attribute(name) or COMMON.get(name.lower())
         return (self.schema, attr) if attr else None
+
+
+def _by_urn(rt: ResourceType) -> dict[str, Schema]:
+    return {s.id.lower(): s for s in rt.schemas}
 
 
 def _multi(name: str, types: tuple[str, ...], *, value_type: str = "string",

@@ -206,7 +206,7 @@ def write(doc: dict[str, Any], schema: Schema, attr: Attribute, rt: ResourceType
 def check_required(doc: dict[str, Any], rt: ResourceType) -> None:
     """RFC 7643 §2.2 ``required``: core attributes always, an extension's
     when the extension is present, sub-attributes when their parent is."""
-    for schema, checks in _required_plan(rt):
+    for schema, checks in rt.derived(_required_plan):
         if schema.id != rt.schema.id and schema.id not in doc:
             continue
         for attr, subs in checks:
@@ -222,26 +222,23 @@ def check_required(doc: dict[str, Any], rt: ResourceType) -> None:
 
 
 _Plan = tuple[tuple[Schema, tuple[tuple[Attribute, tuple[Attribute, ...]], ...]], ...]
-_REQUIRED: dict[int, tuple[ResourceType, _Plan]] = {}
 
 
 def _required_plan(rt: ResourceType) -> _Plan:
     """Per schema of ``rt``, the attributes :func:`check_required` must
     look at (required, or with required sub-attributes), each with its
     required sub-attributes; readOnly ones are the service provider's.
-    Worked out once per resource type: every POST and PUT asks."""
-    known = _REQUIRED.get(id(rt))
-    if known is None or known[0] is not rt:
-        plan = []
-        for schema in rt.schemas:
-            checks = []
-            for attr in schema.attributes:
-                if attr.mutability == "readOnly":
-                    continue
-                subs = tuple(sub for sub in attr.sub_attributes
-                             if sub.required and sub.mutability != "readOnly")
-                if attr.required or subs:
-                    checks.append((attr, subs))
-            plan.append((schema, tuple(checks)))
-        known = _REQUIRED[id(rt)] = (rt, tuple(plan))
-    return known[1]
+    Worked out once per resource type (``rt.derived``): every POST and PUT
+    asks."""
+    plan = []
+    for schema in rt.schemas:
+        checks = []
+        for attr in schema.attributes:
+            if attr.mutability == "readOnly":
+                continue
+            subs = tuple(sub for sub in attr.sub_attributes
+                         if sub.required and sub.mutability != "readOnly")
+            if attr.required or subs:
+                checks.append((attr, subs))
+        plan.append((schema, tuple(checks)))
+    return tuple(plan)
