@@ -93,7 +93,6 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
             self._rconn.execute("PRAGMA query_only=ON")
         self._commits = GroupCommit(writer, self._wlock, self._local)
         self._key_cache: dict[str, ApiKey] = {}
-        self._key_cache_version = -1
         self._key_cache_epoch = -1
 
     @property
@@ -101,10 +100,9 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
         """The writer inside a write on this thread, else the reader."""
         return self._wconn if getattr(self._local, "depth", 0) else self._rconn
 
-    def _tracks_commits(self, conn: sqlite3.Connection) -> bool:
-        """Whether ``PRAGMA data_version`` on ``conn`` moves with every
-        commit of this store: it does on the reader, for commits by any
-        other connection, the writer included (store.sqlite_keys)."""
+    def _reads_committed(self, conn: sqlite3.Connection) -> bool:
+        """Whether ``conn`` sees only committed data: the reader, if it is
+        not the writer too (store.sqlite_keys)."""
         return conn is self._rconn and conn is not self._wconn
 
     @property

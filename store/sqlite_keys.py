@@ -9,11 +9,10 @@ changes nothing (revoking a revoked key, a label set to itself) writes and
 records nothing. A revocation, an expiry or a tenant's SCIM switched
 off takes effect from the next request on: :meth:`KeyTables.get_key` (once
 per SCIM request, for authentication) keeps the rows it read only until a
-key or tenant changes. It learns that from ``PRAGMA data_version`` on the
-reader connection, which moves on every commit by any other connection
-(this process's writer, the CLI, another server process on the same
-file), and then from the ``key_epoch`` row that triggers bump on every
-change to a key or a tenant (store/migrations.py, migration 5).
+key or tenant changes: it reads the ``key_epoch`` row, which triggers bump
+on every change to a key or a tenant by anyone (this process, the CLI,
+another server process on the same file; store/migrations.py, migration 5),
+and reads a key's row again only when that number has moved.
 """
 
 from __future__ import annotations
@@ -49,9 +48,8 @@ class KeyTables:
     _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
     _uses: KeyUses
     _key_cache: dict[str, ApiKey]
-    _key_cache_version: int
     _key_cache_epoch: int
-    _tracks_commits: Callable[[sqlite3.Connection], bool]
+    _reads_committed: Callable[[sqlite3.Connection], bool]
 
     def add_key(self, tenant_id: int, key_id: str, secret_hash: bytes, label: str, *,
                 expires: str | None = None, actor: Actor = CLI_ACTOR) -> ApiKey:
@@ -82,25 +80,21 @@ class KeyTables:
 
     def _current_key_cache(self, conn: sqlite3.Connection) -> dict[str, ApiKey] | None:
         """The remembered key rows (authentication's, ``last_use=False``),
-        emptied if what they hold may have changed; ``None`` where
-        ``data_version`` cannot tell (inside a write, or a ``:memory:``
-        store's single connection).
+        emptied if the ``key_epoch`` row (migration 5: bumped by triggers on
+        every change to a key or its tenant) has moved since they were read;
+        ``None`` where ``conn`` may see uncommitted changes (inside a write,
+        or a ``:memory:`` store's single connection): a row read there may
+        yet be rolled back.
 
-        ``PRAGMA data_version`` says whether any commit happened since the
-        last look; most are this process's own user and group writes, so
-        then ``key_epoch`` (migration 5: bumped by triggers on every change
-        to a key or its tenant) says whether one touched a key."""
-        if not self._tracks_commits(conn):
+        One query, whatever happened meanwhile. (``PRAGMA data_version`` is
+        no cheaper, and under writes it moves on nearly every request, so
+        checking it first cost a second query; docs/performance.md, finding 16.)"""
+        if not self._reads_committed(conn):
             return None
         cache = self._key_cache
-        (version,) = conn.execute("PRAGMA data_version").fetchone()
-        if version != self._key_cache_version:
-            self._key_cache_version = version
-            (epoch,) = conn.execute("SELECT n FROM key_epoch").fetchone()
-            if epoch != self._key_cache_epoch:
-                self._key_cache_epoch = epoch
-                cache.clear()
-        if len(cache) >= CACHED_KEYS:
+        (epoch,) = conn.execute("SELECT n FROM key_epoch").fetchone()
+        if epoch != self._key_cache_epoch or len(cache) >= CACHED_KEYS:
+            self._key_cache_epoch = epoch
             cache.clear()
         return cache
 
