@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import queue
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -51,6 +52,10 @@ class _Write:
     error: BaseException | None = None
 
 
+#: Put on the queue to wake the commit thread when the store closes.
+_NUDGE = object()
+
+
 class GroupCommit:
     """Batches writes on one connection; see the module docstring.
 
@@ -66,8 +71,10 @@ class GroupCommit:
         self._conn = conn
         self._lock = lock
         self._local = local
-        self._queue: list[_Write] = []
-        self._guard = threading.Condition()  # over _queue, _thread, _closed
+        # Writes (and nudges) from the loop to the commit thread. A C queue:
+        # a put is one call, where a threading.Condition is several in Python.
+        self._queue: queue.SimpleQueue[_Write | object] = queue.SimpleQueue()
+        self._start = threading.Lock()  # over _thread and _closed
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -77,45 +84,49 @@ class GroupCommit:
         loop = asyncio.get_running_loop()
         write = _Write(functools.partial(contextvars.copy_context().run, call),
                        loop.create_future())
-        with self._guard:
+        with self._start:
             if self._closed:
                 raise RuntimeError("the store is closed")
-            self._queue.append(write)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name="scimdock-commit",
                                                 daemon=True)
                 self._thread.start()
-            self._guard.notify()
+            self._queue.put(write)
         return await write.future
 
     def close(self) -> None:
         """Stop the commit thread once the writes queued so far are done."""
-        with self._guard:
+        with self._start:
             self._closed = True
             thread, self._thread = self._thread, None
-            self._guard.notify()
         if thread is not None:
+            self._queue.put(_NUDGE)
             thread.join()
 
     def _work(self) -> None:
         """The commit thread: one transaction per turn, for every write
         queued by then, until closed with nothing left."""
         while True:
-            with self._guard:
-                while not self._queue and not self._closed:
-                    self._guard.wait()
-                if not self._queue:
-                    return
-                batch, self._queue = self._queue, []
+            batch = self._take(self._queue.get())
             batch = [w for w in batch if not w.future.cancelled()]  # requests gone
-            failure: BaseException | None = None
             if batch:
+                failure: BaseException | None = None
                 try:
                     self._execute(batch)
                     self._commit()
                 except BaseException as exc:  # no transaction, or the COMMIT failed
                     failure = exc
-            _answer(batch, failure)
+                _answer(batch, failure)
+            if self._closed and self._queue.empty():
+                return
+
+    def _take(self, first: _Write | object) -> list[_Write]:
+        """``first`` and whatever else is queued now; writes only."""
+        items = [first]
+        with contextlib.suppress(queue.Empty):
+            while True:
+                items.append(self._queue.get_nowait())
+        return [item for item in items if isinstance(item, _Write)]
 
     def _execute(self, batch: list[_Write]) -> None:
         """``BEGIN IMMEDIATE`` and every write of the batch, on this thread.

@@ -258,3 +258,41 @@ def test_an_in_memory_store_writes_on_the_loop() -> None:
     assert {u.doc["userName"] for u in store.list_users(tenant, _all())[1]} == {"a", "b", "c"}
     assert store._commits._thread is None  # no commit thread was started
     store.close()
+
+
+def test_close_makes_the_writes_queued_before_it_then_stops(tmp_path: Path) -> None:
+    import threading
+
+    store, tenant = _store(tmp_path)
+    entered, release = threading.Event(), threading.Event()
+    original = store._commits._commit
+
+    def held_commit() -> None:
+        entered.set()
+        assert release.wait(10)
+        original()
+
+    store._commits._commit = held_commit  # type: ignore[method-assign]
+
+    async def run() -> None:
+        first = asyncio.ensure_future(
+            store.durable(lambda: store.create_user(tenant, {"userName": "a"})))
+        while not entered.is_set():
+            await asyncio.sleep(0.001)
+        rest = [asyncio.ensure_future(store.durable(
+            lambda n=n: store.create_user(tenant, {"userName": n}))) for n in ("b", "c")]
+        await asyncio.sleep(0.01)  # queued behind the held COMMIT
+        closer = threading.Thread(target=store._commits.close)
+        closer.start()
+        await asyncio.sleep(0.05)
+        assert closer.is_alive()  # it waits for what was queued before it
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first, *rest), 10)
+        await asyncio.to_thread(closer.join, 10)
+        assert not closer.is_alive()
+        with pytest.raises(RuntimeError):
+            await store.durable(lambda: store.create_user(tenant, {"userName": "late"}))
+
+    asyncio.run(run())
+    assert _names(store, tenant) == {"a", "b", "c"}
+    store.close()
