@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,20 @@ def _commits(store: SqliteStore) -> list[str]:
     seen: list[str] = []
     store._wconn.set_trace_callback(lambda sql: seen.append(sql) if sql == "COMMIT" else None)
     return seen
+
+
+def _hold_commits(store: SqliteStore) -> tuple[threading.Event, threading.Event]:
+    """From now on each COMMIT first sets ``entered``, then waits for ``release``."""
+    entered, release = threading.Event(), threading.Event()
+    original = store._commits._commit
+
+    def held_commit() -> None:
+        entered.set()
+        assert release.wait(10)
+        original()
+
+    store._commits._commit = held_commit  # type: ignore[method-assign]
+    return entered, release
 
 
 def _names(store: SqliteStore, tenant: int) -> set[str]:
@@ -212,18 +227,8 @@ def test_a_write_runs_in_the_context_of_its_own_request(tmp_path: Path) -> None:
 
 def test_a_loop_that_ends_with_a_commit_in_flight_does_not_block_the_next(
         tmp_path: Path) -> None:
-    import threading
-
     store, tenant = _store(tmp_path)
-    entered, release = threading.Event(), threading.Event()
-    original = store._commits._commit
-
-    def held_commit() -> None:
-        entered.set()
-        assert release.wait(10)
-        original()
-
-    store._commits._commit = held_commit  # type: ignore[method-assign]
+    entered, release = _hold_commits(store)
 
     async def leave_early() -> None:
         asyncio.ensure_future(
@@ -261,18 +266,8 @@ def test_an_in_memory_store_writes_on_the_loop() -> None:
 
 
 def test_close_makes_the_writes_queued_before_it_then_stops(tmp_path: Path) -> None:
-    import threading
-
     store, tenant = _store(tmp_path)
-    entered, release = threading.Event(), threading.Event()
-    original = store._commits._commit
-
-    def held_commit() -> None:
-        entered.set()
-        assert release.wait(10)
-        original()
-
-    store._commits._commit = held_commit  # type: ignore[method-assign]
+    entered, release = _hold_commits(store)
 
     async def run() -> None:
         first = asyncio.ensure_future(
