@@ -17,12 +17,16 @@ def now() -> str:
     # Called several times per request: the text up to the second is made
     # once per second, the microseconds appended (a fifth of the cost of
     # datetime's strftime). The microseconds are truncated, as datetime does.
+    # One read of the shared pair: the commit thread calls this too, and
+    # the text must be of this call's second, not one another thread set
+    # in between.
     moment = time.time()
     second = int(moment)
     global _second
-    if _second[0] != second:
-        _second = (second, _format(datetime.fromtimestamp(second, timezone.utc))[:19])
-    return f"{_second[1]}.{int((moment - second) * 1_000_000):06d}Z"
+    known = _second
+    if known[0] != second:
+        known = _second = (second, _format(datetime.fromtimestamp(second, timezone.utc))[:19])
+    return f"{known[1]}.{int((moment - second) * 1_000_000):06d}Z"
 
 
 _second: tuple[int, str] = (-1, "")
