@@ -81,6 +81,7 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from scimdock.app import create_app
+    from scimdock.tuning.transport import CoalescingProtocol
 
     store = store_of(args)
     try:
@@ -99,7 +100,8 @@ def serve(args: argparse.Namespace) -> None:
         # still format each one before dropping it (docs/performance.md).
         uvicorn.run(_flush_at_shutdown(app, store), host=args.host, port=args.port,
                     log_level=args.log_level, proxy_headers=True, server_header=False,
-                    access_log=args.log_level in ("trace", "debug", "info"))
+                    access_log=args.log_level in ("trace", "debug", "info"),
+                    http=CoalescingProtocol)
     finally:
         store.close()
 

@@ -33,6 +33,9 @@ fixed parts are built. As shipped, Connexion, on every request:
   when responses are not validated (then left out of the stack).
 
 And at start-up it parses each document with PyYAML's pure-Python loader.
+Below Connexion, uvicorn's protocol writes every response in two system
+calls, headers then body; :mod:`.transport` (installed by ``scimdock
+serve``) sends them in one.
 
 Each module here does that work once per operation or per app, through
 Connexion's extension points: ``validator_map`` (:mod:`.validators`,

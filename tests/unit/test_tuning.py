@@ -1,5 +1,5 @@
-"""scimdock.tuning stands on Connexion 3.3 internals: these tests fail when
-they change underneath it.
+"""scimdock.tuning stands on Connexion 3.3 internals (and two of uvicorn's):
+these tests fail when they change underneath it.
 
 Pins: the source of each Connexion (and Starlette) function whose logic a
 tuned class copies or relies on. When one fails after an upgrade, read the
@@ -47,6 +47,7 @@ from connexion.validators.abstract import AbstractRequestBodyValidator
 from connexion.validators.json import JSONRequestBodyValidator, JSONResponseBodyValidator
 from connexion.validators.parameter import ParameterValidator
 from starlette.requests import Request
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from scimdock import tuning
 from scimdock.tuning.documents import document, load
@@ -129,6 +130,11 @@ PINNED: dict[str, tuple[Any, str]] = {
     # scimdock.tuning.middlewares: without response validation, a pass-through
     "ResponseValidationAPI.make_operation": (ResponseValidationAPI.make_operation,
                                              "770d433c2951acf6"),
+    # scimdock.tuning.transport: uvicorn's protocol takes its transport in
+    # connection_made, and a response's writes go through it
+    "uvicorn HttpToolsProtocol.connection_made": (HttpToolsProtocol.connection_made,
+                                                  "6efb565ff3d36b91"),
+    "uvicorn RequestResponseCycle.send": (RequestResponseCycle.send, "abdd8601b326a8da"),
 }
 
 
