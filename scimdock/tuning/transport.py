@@ -47,7 +47,7 @@ class CoalescingTransport:
             self._loop.call_soon(self._release)
             return
         self._held = None
-        self._transport.write(held + data)
+        self._transport.writelines((held, data))  # one call, the body not copied
 
     def writelines(self, chunks: Any) -> None:
         self.write(b"".join(chunks))
