@@ -17,8 +17,10 @@ real transport buffers. Nothing else changes: every other call goes to the
 real transport.
 
 Why by hand: uvicorn has no option for it (its ``http`` setting takes a
-protocol class, which is how this is installed); the method pinned in
-tests/unit/test_tuning.py is the one that hands the transport over.
+protocol class, which is how this is installed). tests/unit/test_tuning.py
+pins the two uvicorn methods this relies on: the protocol's
+``connection_made``, which takes the transport, and the response cycle's
+``send``, which makes the two writes.
 """
 
 from __future__ import annotations
