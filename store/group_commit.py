@@ -13,6 +13,13 @@ SQLite works, so the loop serves other requests, reads included, all the
 while; and the next transaction starts the moment a ``COMMIT`` returns,
 not when the busy loop gets round to it (docs/performance.md, finding 13).
 
+The commit thread does not preempt the loop when it wakes (Linux's
+``SCHED_BATCH``, :func:`_yield_on_wakeup`): woken by a queued write or a
+finished fsync while the loop runs Python, it would only take the core to
+wait for the GIL the loop holds, two context switches for nothing; it runs
+when the loop waits for the network or its time slice ends, and by then
+more writes have queued (docs/performance.md, finding 18).
+
 A write is acknowledged (its awaiting handler resumes, through
 ``call_soon_threadsafe``) only after the ``COMMIT`` that contains it has
 returned: durability is exactly that of a transaction per write. If the
@@ -34,6 +41,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import os
 import queue
 import sqlite3
 import threading
@@ -106,6 +114,7 @@ class GroupCommit:
     def _work(self) -> None:
         """The commit thread: one transaction per turn, for every write
         queued by then, until closed with nothing left."""
+        _yield_on_wakeup()
         while True:
             batch = self._take(self._queue.get())
             batch = [w for w in batch if not w.future.cancelled()]  # requests gone
@@ -173,6 +182,15 @@ class GroupCommit:
             raise
         finally:
             self._lock.release()
+
+
+def _yield_on_wakeup() -> None:
+    """Put the calling thread under ``SCHED_BATCH``: like the default policy
+    (same share of the CPU, no privilege needed) except that waking up does
+    not preempt the running thread (sched(7)). Elsewhere, or where the
+    call is refused (a sandbox's seccomp), nothing changes."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux; refused
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
 
 def _answer(batch: list[_Write], failure: BaseException | None) -> None:

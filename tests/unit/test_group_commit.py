@@ -5,6 +5,7 @@ nothing is acknowledged before its COMMIT has returned."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -222,6 +223,20 @@ def test_a_write_runs_in_the_context_of_its_own_request(tmp_path: Path) -> None:
 
     assert asyncio.run(run()) == [f"r{i}" for i in range(6)]
     assert _names(store, tenant) == {f"r{i}" for i in range(6)}
+    store.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is Linux's")
+def test_the_commit_thread_does_not_preempt_the_loop_on_wakeup(tmp_path: Path) -> None:
+    store, tenant = _store(tmp_path)
+
+    async def run() -> tuple[int, int]:
+        return os.sched_getscheduler(0), await store.durable(lambda: os.sched_getscheduler(0))
+
+    loop_policy, commit_policy = asyncio.run(run())
+    assert commit_policy == os.SCHED_BATCH  # sched_getscheduler(0): the calling thread
+    assert loop_policy == os.SCHED_OTHER  # the loop, and the process, keep the default
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
     store.close()
 
 
