@@ -228,7 +228,7 @@ def test_a_write_runs_in_the_context_of_its_own_request(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is Linux's")
 def test_the_commit_thread_does_not_preempt_the_loop_on_wakeup(tmp_path: Path) -> None:
-    store, tenant = _store(tmp_path)
+    store, _ = _store(tmp_path)
 
     async def run() -> tuple[int, int]:
         return os.sched_getscheduler(0), await store.durable(lambda: os.sched_getscheduler(0))
