@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import deps, report, servers, steps  # noqa: E402
+from bench import deps, report, servers, steps, targets  # noqa: E402
 from bench import settings as S  # noqa: E402
 from bench.measure import log  # noqa: E402
 
@@ -83,6 +83,7 @@ def main() -> int:
         "db_bytes_per_user": largest["bytes_per_user"], "problems": S.PROBLEMS, "noisy": S.NOISY,
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
+    result["targets"] = targets.judge(result)
     report.print_report(result)
     print(f"\nwritten: {report.write_json(result)}  ({result['wall_seconds']:.0f} s)")
     return 0

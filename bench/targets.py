@@ -1,0 +1,54 @@
+"""Issue 7's targets, judged on one run's figures.
+
+The rate targets are read as the issue states them, on requests/s
+(median of the interleaved rounds). Beside each: the CPU ratio, and the
+range of the per-round ratios (round *i* of scimdock over round *i* of the
+peer, measured back to back), so a reader can see how far this run's
+noise reaches before trusting a verdict near the line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MB = 1_000_000 / 2**20  # MiB per MB: the issue says MB, RSS is read in MiB
+
+
+def _rounds(entry: dict[str, Any], peer: str) -> str:
+    """``min–max`` of the per-round req/s ratios, or ``""`` with one round."""
+    servers = entry["servers"]
+    mine, theirs = servers["scimdock"].get("rounds_rps"), servers[peer].get("rounds_rps")
+    if not mine or not theirs or len(mine) < 2:
+        return ""
+    pairs = [a / b for a, b in zip(mine, theirs) if b]
+    return f", rounds {min(pairs):.2f}-{max(pairs):.2f}x" if pairs else ""
+
+
+def _rate(result: dict[str, Any], workload: str, key: str, peer: str, label: str,
+          floor: float) -> dict[str, Any] | None:
+    entry = result["workloads"].get(workload)
+    if entry is None or entry.get(key) is None:
+        return None
+    value = entry[key]
+    cpu = entry.get("cpu_" + key)
+    figure = f"{value:.2f}x" + (f" (CPU {cpu:.2f}x)" if cpu else "") + _rounds(entry, peer)
+    return {"target": f"{label} >= {floor}x", "figure": figure, "met": value >= floor}
+
+
+def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per target the run measured: ``target``, ``figure``, ``met``."""
+    rows = [
+        _rate(result, "get", "ratio_vs_scim2_server", "scim2-server",
+              "GET /Users/{id} vs scim2-server", 2.5),
+        _rate(result, "get", "ratio_vs_bare", "bare-connexion",
+              "GET /Users/{id} vs bare Connexion", 0.5),
+        _rate(result, "post", "ratio_vs_scim2_server", "scim2-server",
+              "POST /Users vs scim2-server", 2.0),
+    ]
+    cold = result["cold_start"]["scimdock"]
+    rows.append({"target": "cold start <= 1.5 s", "figure": f"{cold:.2f} s", "met": cold <= 1.5})
+    if result["scale"]["largest"] >= 1_000_000:
+        rss = result["rss_mib"]["scimdock_largest"]
+        rows.append({"target": "RSS with 1,000,000 users <= 200 MB",
+                     "figure": f"{rss / MB:.0f} MB", "met": rss / MB <= 200})
+    return [row for row in rows if row is not None]
