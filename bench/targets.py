@@ -3,7 +3,7 @@
 The rate targets are read as the issue states them, on requests/s
 (median of the interleaved rounds). Beside each: the CPU ratio, and the
 range of the per-round ratios (round *i* of scimdock over round *i* of the
-peer, measured back to back), so a reader can see how far this run's
+peer, run one after the other), so a reader can see how far this run's
 noise reaches before trusting a verdict near the line.
 """
 
@@ -17,7 +17,8 @@ MB = 1_000_000 / 2**20  # MiB per MB: the issue says MB, RSS is read in MiB
 def _rounds(entry: dict[str, Any], peer: str) -> str:
     """``min–max`` of the per-round req/s ratios, or ``""`` with one round."""
     servers = entry["servers"]
-    mine, theirs = servers["scimdock"].get("rounds_rps"), servers[peer].get("rounds_rps")
+    mine = servers.get("scimdock", {}).get("rounds_rps")
+    theirs = servers.get(peer, {}).get("rounds_rps")
     if not mine or not theirs or len(mine) < 2:
         return ""
     pairs = [a / b for a, b in zip(mine, theirs) if b]
