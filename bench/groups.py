@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.servers import scimdock, tenant_token  # noqa: E402
-from core.membership import Member  # noqa: E402
-from core.query import build_query  # noqa: E402
-from core.schema import USER  # noqa: E402
-from store.sqlite import SqliteStore  # noqa: E402
+from scimdock.core.membership import Member  # noqa: E402
+from scimdock.core.query import build_query  # noqa: E402
+from scimdock.core.schema import USER  # noqa: E402
+from scimdock.store.sqlite import SqliteStore  # noqa: E402
 
 LARGE = int(os.environ.get("BENCH_GROUP_MEMBERS", "100000"))
 ROUNDS = int(os.environ.get("BENCH_GROUP_ROUNDS", "300"))

@@ -40,8 +40,8 @@ def doc(i: int) -> dict[str, Any]:
 
 def check_docs(sample: range = range(1, 200, 7)) -> None:
     """Assert that :func:`doc` is what the server stores for :func:`body`."""
-    from core.resource import normalize_resource
-    from core.schema import USER
+    from scimdock.core.resource import normalize_resource
+    from scimdock.core.schema import USER
 
     for i in sample:
         assert doc(i) == normalize_resource(body(i), USER), f"seed doc {i} is not normalised"
@@ -50,7 +50,7 @@ def check_docs(sample: range = range(1, 200, 7)) -> None:
 def bulk_load(db: Path, tenant: str, start: int, stop: int, chunk: int = 50_000) -> None:
     """Users ``start..stop-1`` into ``tenant`` with ``create_users``, one
     transaction per ``chunk``."""
-    from store.sqlite import SqliteStore
+    from scimdock.store.sqlite import SqliteStore
 
     store = SqliteStore(db)
     try:

@@ -17,7 +17,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from core import clock
+from scimdock.core import clock
 
 KEY_ID_PREFIX = "sk_"
 #: Admin tokens (issue 6) have ids of their own kind, so neither API can

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.representation import list_response
-from core.schema import RESOURCE_TYPES, SCHEMAS, ResourceType
+from scimdock.core.representation import list_response
+from scimdock.core.schema import RESOURCE_TYPES, SCHEMAS, ResourceType
 
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RT_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"

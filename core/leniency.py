@@ -52,8 +52,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from core.errors import bad_request
-from core.schema import Attribute
+from scimdock.core.errors import bad_request
+from scimdock.core.schema import Attribute
 
 _BOOLEANS = {"true": True, "false": False}
 

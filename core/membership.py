@@ -37,14 +37,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Union
 
-from core import leniency
-from core.errors import ScimError, bad_request
-from core.filter import parse_path, resolve_path
-from core.filter.ast import AttrPath, Compare, Filter, Or, PatchPath
-from core.patch import NO_VALUE, apply_operations, read_operation
-from core.resource import normalize_resource, replace_resource
-from core.schema import CORE_GROUP, GROUP, Attribute
-from core.values import normalize_value
+from scimdock.core import leniency
+from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.filter import parse_path, resolve_path
+from scimdock.core.filter.ast import AttrPath, Compare, Filter, Or, PatchPath
+from scimdock.core.patch import NO_VALUE, apply_operations, read_operation
+from scimdock.core.resource import normalize_resource, replace_resource
+from scimdock.core.schema import CORE_GROUP, GROUP, Attribute
+from scimdock.core.values import normalize_value
 
 MEMBERS: Attribute = GROUP.schema.attribute("members")  # type: ignore[assignment]
 MEMBER_TYPES = ("User", "Group")

@@ -9,13 +9,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from core import leniency
-from core.errors import ScimError, bad_request
-from core.filter import parse_path, resolve_path
-from core.filter.ast import PatchPath
-from core.patch_ops import filtered_op, immutable_check, sub_op, whole_op
-from core.schema import Attribute, ResourceType, Schema
-from core.values import check_required, read, write
+from scimdock.core import leniency
+from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.filter import parse_path, resolve_path
+from scimdock.core.filter.ast import PatchPath
+from scimdock.core.patch_ops import filtered_op, immutable_check, sub_op, whole_op
+from scimdock.core.schema import Attribute, ResourceType, Schema
+from scimdock.core.values import check_required, read, write
 
 _OPS = ("add", "replace", "remove")
 #: Not attributes a client may modify (RFC 7643 §3, §3.1).

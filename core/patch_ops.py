@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import leniency
-from core.errors import bad_request
-from core.filter import matches_element
-from core.filter.ast import And, Compare, Filter
-from core.schema import Attribute
-from core.values import (
+from scimdock.core import leniency
+from scimdock.core.errors import bad_request
+from scimdock.core.filter import matches_element
+from scimdock.core.filter.ast import And, Compare, Filter
+from scimdock.core.schema import Attribute
+from scimdock.core.values import (
     canonical,
     check_primary,
     contains,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from core.errors import ScimError
-from core.filter import parse_attr_path, resolve_attr_path
-from core.schema import COMMON, Attribute, ResourceType
+from scimdock.core.errors import ScimError
+from scimdock.core.filter import parse_attr_path, resolve_attr_path
+from scimdock.core.schema import COMMON, Attribute, ResourceType
 
 _DROP = object()
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.errors import ScimError, bad_request
-from core.filter import parse_attr_path, parse_filter, resolve_attr_path, resolve_filter
-from core.filter.ast import AttrPath, Filter
-from core.paging import Page, page
-from core.schema import ResourceType
+from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.filter import parse_attr_path, parse_filter, resolve_attr_path, resolve_filter
+from scimdock.core.filter.ast import AttrPath, Filter
+from scimdock.core.paging import Page, page
+from scimdock.core.schema import ResourceType
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.schema import LIST_RESPONSE, ResourceType
+from scimdock.core.schema import LIST_RESPONSE, ResourceType
 
 
 def etag(version: int) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import leniency
-from core.errors import bad_request
-from core.schema import Attribute, ResourceType, Schema
-from core.values import (
+from scimdock.core import leniency
+from scimdock.core.errors import bad_request
+from scimdock.core.schema import Attribute, ResourceType, Schema
+from scimdock.core.values import (
     check_required,
     is_unassigned,
     normalize_value,

@@ -14,9 +14,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from core import leniency
-from core.errors import bad_request
-from core.schema import Attribute, ResourceType, Schema
+from scimdock.core import leniency
+from scimdock.core.errors import bad_request
+from scimdock.core.schema import Attribute, ResourceType, Schema
 
 _DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"

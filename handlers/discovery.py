@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from core import discovery
-from core.errors import not_found
-from core.schema import RESOURCE_TYPES
-from handlers.http import base_url, scim
-from handlers.runtime import current
+from scimdock.core import discovery
+from scimdock.core.errors import not_found
+from scimdock.core.schema import RESOURCE_TYPES
+from scimdock.handlers.http import base_url, scim
+from scimdock.handlers.runtime import current
 
 
 async def get_service_provider_config() -> Response:

@@ -20,7 +20,7 @@ from connexion.exceptions import BadRequestProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from core.errors import ScimError
+from scimdock.core.errors import ScimError
 
 log = logging.getLogger("scimdock")
 

@@ -10,14 +10,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core import representation
-from core.membership import plan_create, plan_patch, plan_replace
-from core.projection import parse_attribute_list, project, returns_attribute
-from core.query import ListQuery, build_query
-from core.schema import GROUP, RESOURCE_TYPES
-from handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
-from handlers.runtime import current
-from store.base import GroupRecord
+from scimdock.core import representation
+from scimdock.core.membership import plan_create, plan_patch, plan_replace
+from scimdock.core.projection import parse_attribute_list, project, returns_attribute
+from scimdock.core.query import ListQuery, build_query
+from scimdock.core.schema import GROUP, RESOURCE_TYPES
+from scimdock.handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
+from scimdock.handlers.runtime import current
+from scimdock.store.base import GroupRecord
 
 _ENDPOINTS = {name: rt.endpoint for name, rt in RESOURCE_TYPES.items()}
 

@@ -17,8 +17,8 @@ from connexion.context import _context, _scope
 from starlette.datastructures import URL
 from starlette.responses import Response
 
-from handlers.runtime import current
-from store.base import Actor
+from scimdock.handlers.runtime import current
+from scimdock.store.base import Actor
 
 SCIM_JSON = "application/scim+json"
 BASE_PATH = "/scim/v1"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from handlers import discovery, groups, search, users
+from scimdock.handlers import discovery, groups, search, users
 
 
 def resolver_for(*modules: ModuleType) -> Callable[[str], Callable[..., Any]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from store.base import Store
+from scimdock.store.base import Store
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core import representation
-from core.errors import ScimError
-from core.query import ListQuery, build_query
-from core.schema import GROUP, USER, ResourceType
-from handlers import groups, users
-from handlers.http import joined, scim, tenant_id
-from handlers.runtime import current
+from scimdock.core import representation
+from scimdock.core.errors import ScimError
+from scimdock.core.query import ListQuery, build_query
+from scimdock.core.schema import GROUP, USER, ResourceType
+from scimdock.handlers import groups, users
+from scimdock.handlers.http import joined, scim, tenant_id
+from scimdock.handlers.runtime import current
 
 
 @dataclass(frozen=True)

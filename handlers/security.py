@@ -28,11 +28,11 @@ from typing import Any
 
 from connexion.exceptions import OAuthProblem
 
-from core import clock, credentials
-from handlers.http import scope_header
-from handlers.runtime import current
-from store.base import ApiKey, Store
-from store.key_use import FLUSH_SECONDS
+from scimdock.core import clock, credentials
+from scimdock.handlers.http import scope_header
+from scimdock.handlers.runtime import current
+from scimdock.store.base import ApiKey, Store
+from scimdock.store.key_use import FLUSH_SECONDS
 
 _log = logging.getLogger(__name__)
 #: When the scheduled flush of key uses is due (``time.monotonic``), if any.

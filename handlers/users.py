@@ -8,15 +8,15 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core import representation
-from core.patch import apply_patch
-from core.projection import parse_attribute_list, project, returns_attribute
-from core.query import ListQuery, build_query
-from core.resource import normalize_resource, replace_resource
-from core.schema import GROUP, USER
-from handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
-from handlers.runtime import current
-from store.base import Membership, UserRecord
+from scimdock.core import representation
+from scimdock.core.patch import apply_patch
+from scimdock.core.projection import parse_attribute_list, project, returns_attribute
+from scimdock.core.query import ListQuery, build_query
+from scimdock.core.resource import normalize_resource, replace_resource
+from scimdock.core.schema import GROUP, USER
+from scimdock.handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
+from scimdock.handlers.runtime import current
+from scimdock.store.base import Membership, UserRecord
 
 
 def render(record: UserRecord, attributes: str | None = None, excluded: str | None = None,

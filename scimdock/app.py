@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from pathlib import Path
 from typing import Any
 
 # Connexion imports Starlette's test client, which warns about httpx at import.
@@ -19,17 +18,17 @@ from connexion.options import SwaggerUIOptions  # noqa: E402
 from connexion.resolver import Resolver  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
 
-from core.errors import ScimError  # noqa: E402
-from handlers import errors, resolver  # noqa: E402
-from handlers.admin import resolver as admin_resolver  # noqa: E402
-from handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
-from handlers.http import BASE_PATH  # noqa: E402
-from handlers.runtime import Runtime, Settings, install  # noqa: E402
+from scimdock.core.errors import ScimError  # noqa: E402
+from scimdock.handlers import errors, resolver  # noqa: E402
+from scimdock.handlers.admin import resolver as admin_resolver  # noqa: E402
+from scimdock.handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
+from scimdock.handlers.http import BASE_PATH  # noqa: E402
+from scimdock.handlers.runtime import Runtime, Settings, install  # noqa: E402
 from scimdock import tuning  # noqa: E402
 from scimdock.slashes import CollapseSlashes  # noqa: E402
-from store.base import Store  # noqa: E402
+from scimdock.openapi import DIR as OPENAPI_DIR  # noqa: E402
+from scimdock.store.base import Store  # noqa: E402
 
-OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
 
 
 def create_app(store: Store, settings: Settings | None = None, *,

@@ -13,11 +13,11 @@ import argparse
 import sys
 from typing import Any
 
-from core import credentials
-from core.tenants import check_name
+from scimdock.core import credentials
+from scimdock.core.tenants import check_name
 from scimdock import cli_admin, cli_keys, config
 from scimdock.cli_common import CliError, json_out, store_of
-from store import SqliteStore
+from scimdock.store.sqlite import SqliteStore
 
 DEMO_TENANT = "demo"
 

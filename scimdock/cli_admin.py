@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core import access, clock, credentials
-from core.errors import ScimError
+from scimdock.core import access, clock, credentials
+from scimdock.core.errors import ScimError
 from scimdock.cli_common import CliError, json_out, store_of, tenant_of
-from store.base import AuditEntry, Tombstone
+from scimdock.store.base import AuditEntry, Tombstone
 
 _PAGE = 500
 

@@ -8,7 +8,8 @@ import json
 from typing import Any
 
 from scimdock import config
-from store import SqliteStore, Tenant
+from scimdock.store.base import Tenant
+from scimdock.store.sqlite import SqliteStore
 
 
 class CliError(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core import clock, credentials
+from scimdock.core import clock, credentials
 from scimdock.cli_common import CliError, json_out, store_of, tenant_of
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from core import credentials
-from handlers.runtime import Settings
+from scimdock.core import credentials
+from scimdock.handlers.runtime import Settings
 
 DEFAULT_DB = "./data/scimdock.db"
 #: The shortest SCIMDOCK_ADMIN_TOKEN accepted: it guards every tenant.

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from core.membership import GroupChange, Member
-from core.query import ListQuery
+from scimdock.core.membership import GroupChange, Member
+from scimdock.core.query import ListQuery
 
 T = TypeVar("T")
 

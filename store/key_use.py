@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 
-from store.base import ApiKey
+from scimdock.store.base import ApiKey
 
 #: The longest a use stays in memory only (docs/configuration.md).
 FLUSH_SECONDS = 5.0

@@ -47,13 +47,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from core.errors import bad_request
-from core.filter.ast import And, AttrPath, Compare, Filter, Literal, Not, Or, Present, ValuePath, flatten
-from core.filter.evaluate import leaf_matches
-from core.filter.resolve import attribute_of
-from core.schema import Attribute, ResourceType
-from store.sqlsort import compile_order_by, compile_sort
-from store.sqltables import Relation, json_path, seeds_of, table_for
+from scimdock.core.errors import bad_request
+from scimdock.core.filter.ast import And, AttrPath, Compare, Filter, Literal, Not, Or, Present, ValuePath, flatten
+from scimdock.core.filter.evaluate import leaf_matches
+from scimdock.core.filter.resolve import attribute_of
+from scimdock.core.schema import Attribute, ResourceType
+from scimdock.store.sqlsort import compile_order_by, compile_sort
+from scimdock.store.sqltables import Relation, json_path, seeds_of, table_for
 
 __all__ = ["compile_filter", "compile_order_by", "compile_sort", "register_functions"]
 

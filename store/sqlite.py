@@ -19,25 +19,25 @@ from typing import Any, TypeVar, cast
 
 import orjson
 
-from core import clock
-from core.errors import ScimError, conflict, not_found
-from core.representation import etag_matches
-from core.schema import USER
-from core.query import ListQuery
-from core.audit import changed
-from store import sqlite_audit as audit
-from store.base import CLI_ACTOR, Actor, ApiKey, Store, UserRecord
-from store.group_commit import GroupCommit
-from store.key_use import KeyUses
-from store.migrations import migrate
-from store.sqlfilter import compile_filter, register_functions
-from store.sqlsort import order_clause
-from store.sqlite_admin import USER as USER_TYPE
-from store.sqlite_admin import AdminTables
-from store.sqlite_groups import GroupTables
-from store.sqlite_keys import KeyTables
-from store.sqlite_members import drop_resource
-from store.sqlite_tenants import TenantTables
+from scimdock.core import clock
+from scimdock.core.errors import ScimError, conflict, not_found
+from scimdock.core.representation import etag_matches
+from scimdock.core.schema import USER
+from scimdock.core.query import ListQuery
+from scimdock.core.audit import changed
+from scimdock.store import sqlite_audit as audit
+from scimdock.store.base import CLI_ACTOR, Actor, ApiKey, Store, UserRecord
+from scimdock.store.group_commit import GroupCommit
+from scimdock.store.key_use import KeyUses
+from scimdock.store.migrations import migrate
+from scimdock.store.sqlfilter import compile_filter, register_functions
+from scimdock.store.sqlsort import order_clause
+from scimdock.store.sqlite_admin import USER as USER_TYPE
+from scimdock.store.sqlite_admin import AdminTables
+from scimdock.store.sqlite_groups import GroupTables
+from scimdock.store.sqlite_keys import KeyTables
+from scimdock.store.sqlite_members import drop_resource
+from scimdock.store.sqlite_tenants import TenantTables
 
 _USER_COLUMNS = "id, doc, created, last_modified, version"
 _HELD = nullcontext()

@@ -21,10 +21,10 @@ from typing import Any
 
 import orjson
 
-from core import clock
-from core.errors import conflict, not_found
-from store import sqlite_audit as audit
-from store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
+from scimdock.core import clock
+from scimdock.core.errors import conflict, not_found
+from scimdock.store import sqlite_audit as audit
+from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
 
 USER = "User"
 _LIVE = "SELECT id, doc, created, last_modified, version FROM users"

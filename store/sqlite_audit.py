@@ -15,8 +15,8 @@ from collections.abc import Iterable
 
 import orjson
 
-from core import clock
-from store.base import OPERATOR_LOG, Actor, AuditEntry
+from scimdock.core import clock
+from scimdock.store.base import OPERATOR_LOG, Actor, AuditEntry
 
 _COLUMNS = ("seq, at, tenant_id, actor_kind, actor_id, address, operation, resource_type,"
             " resource_id, attributes")

@@ -20,18 +20,18 @@ from typing import Any
 
 import orjson
 
-from core import clock
-from core import audit as names
-from core.errors import ScimError, conflict, not_found
-from core.membership import GroupChange, Member
-from core.query import ListQuery
-from core.representation import etag_matches
-from core.schema import GROUP
-from store import sqlite_audit as audit
-from store import sqlite_members as rows_of
-from store.base import CLI_ACTOR, Actor, GroupRecord, Membership
-from store.sqlfilter import compile_filter
-from store.sqlsort import order_clause
+from scimdock.core import clock
+from scimdock.core import audit as names
+from scimdock.core.errors import ScimError, conflict, not_found
+from scimdock.core.membership import GroupChange, Member
+from scimdock.core.query import ListQuery
+from scimdock.core.representation import etag_matches
+from scimdock.core.schema import GROUP
+from scimdock.store import sqlite_audit as audit
+from scimdock.store import sqlite_members as rows_of
+from scimdock.store.base import CLI_ACTOR, Actor, GroupRecord, Membership
+from scimdock.store.sqlfilter import compile_filter
+from scimdock.store.sqlsort import order_clause
 
 _SELECT = "SELECT seq, id, doc, created, last_modified, version FROM groups"
 GROUP_TYPE = "Group"

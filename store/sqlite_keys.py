@@ -23,10 +23,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from core import clock
-from store import sqlite_audit as audit
-from store.base import CLI_ACTOR, Actor, ApiKey
-from store.key_use import KeyUses
+from scimdock.core import clock
+from scimdock.store import sqlite_audit as audit
+from scimdock.store.base import CLI_ACTOR, Actor, ApiKey
+from scimdock.store.key_use import KeyUses
 
 _SELECT = """
     SELECT k.key_id, k.tenant_id, t.name, t.scim_enabled, k.secret_hash, k.label,

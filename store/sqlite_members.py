@@ -14,8 +14,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
-from core.errors import bad_request
-from core.membership import (
+from scimdock.core.errors import bad_request
+from scimdock.core.membership import (
     Action,
     AddMembers,
     ClearMembers,
@@ -24,7 +24,7 @@ from core.membership import (
     ReplaceMembers,
     RewriteMembers,
 )
-from store.base import MemberRecord, Membership
+from scimdock.store.base import MemberRecord, Membership
 
 T = TypeVar("T")
 #: Ids per ``IN (...)`` list: well under SQLite's variable limit.

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from core import clock
-from store import sqlite_audit as audit
-from store.base import CLI_ACTOR, Actor, AdminToken, Tenant
+from scimdock.core import clock
+from scimdock.store import sqlite_audit as audit
+from scimdock.store.base import CLI_ACTOR, Actor, AdminToken, Tenant
 
 TENANT, TOKEN = "Tenant", "AdminToken"
 _TENANT = "SELECT id, name, scim_enabled, created FROM tenants"

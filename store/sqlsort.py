@@ -4,12 +4,12 @@ compiler is :mod:`store.sqlfilter`, which re-exports these functions."""
 
 from __future__ import annotations
 
-from core.errors import bad_request
-from core.filter.ast import AttrPath
-from core.filter.printer import path_string
-from core.filter.resolve import attribute_of
-from core.schema import Attribute, ResourceType
-from store.sqltables import json_path, table_for
+from scimdock.core.errors import bad_request
+from scimdock.core.filter.ast import AttrPath
+from scimdock.core.filter.printer import path_string
+from scimdock.core.filter.resolve import attribute_of
+from scimdock.core.schema import Attribute, ResourceType
+from scimdock.store.sqltables import json_path, table_for
 
 
 def compile_sort(path: AttrPath, rt: ResourceType) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.filter.ast import And, Compare, Filter, Or
+from scimdock.core.filter.ast import And, Compare, Filter, Or
 
 #: SQL for the ``display`` of a member row ``{a}``: as the client gave it,
 #: else a user's displayName or userName, a group's displayName (RFC 7643 §4.2).

@@ -4,7 +4,7 @@ resolve against a schema and evaluate in memory.
 The SQL compiler for the store lives in :mod:`store.sqlfilter`.
 """
 
-from core.filter.ast import (
+from scimdock.core.filter.ast import (
     COMPARE_OPS,
     And,
     AttrPath,
@@ -17,10 +17,10 @@ from core.filter.ast import (
     Present,
     ValuePath,
 )
-from core.filter.evaluate import matches, matches_element
-from core.filter.parser import MAX_DEPTH, MAX_FILTER_LENGTH, parse_attr_path, parse_filter, parse_path
-from core.filter.printer import patch_path_string, path_string, to_string
-from core.filter.resolve import (
+from scimdock.core.filter.evaluate import matches, matches_element
+from scimdock.core.filter.parser import MAX_DEPTH, MAX_FILTER_LENGTH, parse_attr_path, parse_filter, parse_path
+from scimdock.core.filter.printer import patch_path_string, path_string, to_string
+from scimdock.core.filter.resolve import (
     attribute_of,
     normalize_datetime,
     resolve_attr_path,

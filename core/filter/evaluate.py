@@ -40,9 +40,9 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from core.filter.ast import And, AttrPath, Compare, Filter, Literal, Not, Or, Present, ValuePath, flatten
-from core.filter.resolve import attribute_of, normalize_datetime
-from core.schema import Attribute, ResourceType
+from scimdock.core.filter.ast import And, AttrPath, Compare, Filter, Literal, Not, Or, Present, ValuePath, flatten
+from scimdock.core.filter.resolve import attribute_of, normalize_datetime
+from scimdock.core.schema import Attribute, ResourceType
 
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le,

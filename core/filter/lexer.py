@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Union
 
-from core.errors import ScimError, bad_request
+from scimdock.core.errors import ScimError, bad_request
 
 TokenValue = Union[str, int, float, None]
 

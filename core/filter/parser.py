@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import re
 
-from core.errors import ScimError, bad_request
-from core.filter.ast import (
+from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.filter.ast import (
     COMPARE_OPS,
     And,
     AttrPath,
@@ -48,7 +48,7 @@ from core.filter.ast import (
     Present,
     ValuePath,
 )
-from core.filter.lexer import Syntax, Token, describe, tokenize
+from scimdock.core.filter.lexer import Syntax, Token, describe, tokenize
 
 #: Longest accepted filter or path, in characters.
 MAX_FILTER_LENGTH = 4096

@@ -15,7 +15,7 @@ import json
 import math
 import re
 
-from core.filter.ast import (
+from scimdock.core.filter.ast import (
     And,
     AttrPath,
     Compare,

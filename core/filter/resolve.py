@@ -32,8 +32,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from core.errors import ScimError, bad_request
-from core.filter.ast import (
+from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.filter.ast import (
     COMPARE_OPS,
     And,
     AttrPath,
@@ -47,8 +47,8 @@ from core.filter.ast import (
     ValuePath,
     left_spine,
 )
-from core.filter.printer import path_string
-from core.schema import COMMON, Attribute, ResourceType
+from scimdock.core.filter.printer import path_string
+from scimdock.core.schema import COMMON, Attribute, ResourceType
 
 _ALLOWED: dict[str, frozenset[str]] = {
     "boolean": frozenset({"eq", "ne"}),

@@ -9,12 +9,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core import access, clock, credentials
-from handlers.admin import auth
-from handlers.admin.respond import body_of, ok
-from handlers.runtime import current
-from handlers.security import secret_matches
-from store.base import Tenant, Tombstone, UserRecord
+from scimdock.core import access, clock, credentials
+from scimdock.handlers.admin import auth
+from scimdock.handlers.admin.respond import body_of, ok
+from scimdock.handlers.runtime import current
+from scimdock.handlers.security import secret_matches
+from scimdock.store.base import Tenant, Tombstone, UserRecord
 
 _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from handlers.admin import auth, times, views
-from handlers.admin.respond import ok
-from handlers.runtime import current
-from store.base import OPERATOR_LOG
+from scimdock.handlers.admin import auth, times, views
+from scimdock.handlers.admin.respond import ok
+from scimdock.handlers.runtime import current
+from scimdock.store.base import OPERATOR_LOG
 
 
 def _page(log: int, start_index: int, count: int, since: str | None,

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from connexion.context import context
 
-from core.errors import ScimError, not_found
-from handlers.runtime import current
-from store.base import Actor, Tenant
+from scimdock.core.errors import ScimError, not_found
+from scimdock.handlers.runtime import current
+from scimdock.store.base import Actor, Tenant
 
 OPERATOR = "operator"
 ADMIN_TOKEN = "admin-token"

@@ -9,12 +9,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core import clock, credentials
-from core.errors import ScimError, bad_request, not_found
-from handlers.admin import auth, times, views
-from handlers.admin.respond import body_of, created, listing, ok
-from handlers.runtime import current
-from store.base import ApiKey, Tenant
+from scimdock.core import clock, credentials
+from scimdock.core.errors import ScimError, bad_request, not_found
+from scimdock.handlers.admin import auth, times, views
+from scimdock.handlers.admin.respond import body_of, created, listing, ok
+from scimdock.handlers.runtime import current
+from scimdock.store.base import ApiKey, Tenant
 
 
 def _key(tenant: Tenant, key_id: str) -> ApiKey:

@@ -4,7 +4,7 @@ for the SCIM document."""
 
 from __future__ import annotations
 
-from handlers.admin import access, audit, keys, tenants, tokens, tombstones
-from handlers.resolver import resolver_for
+from scimdock.handlers.admin import access, audit, keys, tenants, tokens, tombstones
+from scimdock.handlers.resolver import resolver_for
 
 resolve = resolver_for(tenants, keys, access, tombstones, audit, tokens)

@@ -21,10 +21,10 @@ from typing import Any
 
 from connexion.exceptions import OAuthProblem
 
-from core import credentials
-from handlers.admin.auth import ADMIN_TOKEN, OPERATOR
-from handlers.runtime import current
-from handlers.security import client_address, secret_matches
+from scimdock.core import credentials
+from scimdock.handlers.admin.auth import ADMIN_TOKEN, OPERATOR
+from scimdock.handlers.runtime import current
+from scimdock.handlers.security import client_address, secret_matches
 
 _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
 _INVALID = "Invalid admin token"

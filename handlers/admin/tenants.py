@@ -7,11 +7,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core.errors import ScimError, conflict, not_found
-from core.tenants import check_name
-from handlers.admin import auth, views
-from handlers.admin.respond import body_of, created, listing, no_content, ok
-from handlers.runtime import current
+from scimdock.core.errors import ScimError, conflict, not_found
+from scimdock.core.tenants import check_name
+from scimdock.handlers.admin import auth, views
+from scimdock.handlers.admin.respond import body_of, created, listing, no_content, ok
+from scimdock.handlers.runtime import current
 
 
 async def list_tenants() -> Response:

@@ -8,12 +8,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core import credentials
-from core.errors import not_found
-from handlers.admin import auth, views
-from handlers.admin.respond import body_of, created, listing, ok
-from handlers.runtime import current
-from store.base import AdminToken
+from scimdock.core import credentials
+from scimdock.core.errors import not_found
+from scimdock.handlers.admin import auth, views
+from scimdock.handlers.admin.respond import body_of, created, listing, ok
+from scimdock.handlers.runtime import current
+from scimdock.store.base import AdminToken
 
 
 def _view(token: AdminToken, names: dict[int, str] | None = None) -> dict[str, Any]:

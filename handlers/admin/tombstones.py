@@ -9,14 +9,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core import clock, representation
-from core.errors import not_found
-from core.schema import USER
-from handlers.admin import auth, views
-from handlers.admin.respond import body_of, listing, no_content, ok
-from handlers.http import base_url
-from handlers.runtime import current
-from store.base import Tenant, Tombstone
+from scimdock.core import clock, representation
+from scimdock.core.errors import not_found
+from scimdock.core.schema import USER
+from scimdock.handlers.admin import auth, views
+from scimdock.handlers.admin.respond import body_of, listing, no_content, ok
+from scimdock.handlers.http import base_url
+from scimdock.handlers.runtime import current
+from scimdock.store.base import Tenant, Tombstone
 
 
 def _tombstone(tenant: Tenant, user_id: str) -> Tombstone:

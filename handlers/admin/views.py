@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import clock, credentials
-from store.base import AdminToken, ApiKey, AuditEntry, Tenant, Tombstone
+from scimdock.core import clock, credentials
+from scimdock.store.base import AdminToken, ApiKey, AuditEntry, Tenant, Tombstone
 
 
 def tenant(t: Tenant) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from connexion.operations import Swagger2Operation
 from connexion.utils import inspect_function_arguments, is_json_mimetype, is_null, is_nullable
 from python_multipart.multipart import parse_options_header
 
-from handlers.http import scope_header
+from scimdock.handlers.http import scope_header
 from scimdock.tuning.request import ScopeRequest, remembered
 
 log = logging.getLogger("connexion.decorators.parameter")

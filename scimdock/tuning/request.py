@@ -23,7 +23,7 @@ from connexion.lifecycle import ConnexionRequest
 from starlette.requests import Request as StarletteRequest
 from starlette.types import Scope
 
-from handlers.http import scope_header
+from scimdock.handlers.http import scope_header
 
 
 def remembered(scope: Scope) -> dict[str, Any]:

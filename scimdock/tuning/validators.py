@@ -34,7 +34,7 @@ from connexion.validators.parameter import draft4_format_checker
 from jsonschema import Draft4Validator, ValidationError
 from starlette.types import Scope
 
-from handlers.http import scope_header
+from scimdock.handlers.http import scope_header
 from scimdock.tuning.precheck import precheck
 from scimdock.tuning.request import ScopeRequest, remembered
 

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.access import Decision, decide
-from core.audit import changed, with_members
-from core.patch import apply_patch
-from core.resource import normalize_resource, replace_resource
-from core.schema import USER
+from scimdock.core.access import Decision, decide
+from scimdock.core.audit import changed, with_members
+from scimdock.core.patch import apply_patch
+from scimdock.core.resource import normalize_resource, replace_resource
+from scimdock.core.schema import USER
 
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 

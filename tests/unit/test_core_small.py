@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core import credentials, discovery
-from core.paging import page
-from core.representation import etag, etag_matches
-from core.schema import USER
-from core.tenants import check_name
+from scimdock.core import credentials, discovery
+from scimdock.core.paging import page
+from scimdock.core.representation import etag, etag_matches
+from scimdock.core.schema import USER
+from scimdock.core.tenants import check_name
 
 
 def test_generated_credentials_round_trip_and_verify() -> None:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from core.errors import ScimError
-from core.filter import (
+from scimdock.core.errors import ScimError
+from scimdock.core.filter import (
     COMPARE_OPS,
     MAX_DEPTH,
     MAX_FILTER_LENGTH,
@@ -27,7 +27,7 @@ from core.filter import (
     patch_path_string,
     to_string,
 )
-from core.schema import CORE_USER, ENTERPRISE_USER, USER
+from scimdock.core.schema import CORE_USER, ENTERPRISE_USER, USER
 
 ENT = ENTERPRISE_USER
 

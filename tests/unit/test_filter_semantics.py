@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.errors import ScimError
-from core.filter import (
+from scimdock.core.errors import ScimError
+from scimdock.core.filter import (
     And,
     AttrPath,
     Compare,
@@ -31,7 +31,7 @@ from core.filter import (
     resolve_path,
     to_string,
 )
-from core.schema import CORE_USER, ENTERPRISE_USER, USER
+from scimdock.core.schema import CORE_USER, ENTERPRISE_USER, USER
 
 ENT = ENTERPRISE_USER
 EMAILS = USER.schema.attribute("emails")

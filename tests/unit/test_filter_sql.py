@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.errors import ScimError
-from core.filter import (
+from scimdock.core.errors import ScimError
+from scimdock.core.filter import (
     MAX_DEPTH,
     And,
     AttrPath,
@@ -35,9 +35,9 @@ from core.filter import (
     resolve_filter,
     to_string,
 )
-from core.schema import ENTERPRISE_USER, USER, Attribute, ResourceType, Schema
-from store.migrations import migrate
-from store.sqlfilter import compile_filter, compile_order_by, compile_sort, register_functions
+from scimdock.core.schema import ENTERPRISE_USER, USER, Attribute, ResourceType, Schema
+from scimdock.store.migrations import migrate
+from scimdock.store.sqlfilter import compile_filter, compile_order_by, compile_sort, register_functions
 
 ENT = ENTERPRISE_USER
 

@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.filter import (
+from scimdock.core.filter import (
     And,
     AttrPath,
     Filter,
@@ -32,8 +32,8 @@ from core.filter import (
     resolve_filter,
     to_string,
 )
-from core.schema import GROUP, USER
-from store.sqlfilter import compile_filter
+from scimdock.core.schema import GROUP, USER
+from scimdock.store.sqlfilter import compile_filter
 from test_filter_sql import (
     ALL_OPS,
     DATES,

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from core.errors import ScimError
-from store.sqlite import SqliteStore
+from scimdock.core.errors import ScimError
+from scimdock.store.sqlite import SqliteStore
 
 
 def _store(tmp_path: Path) -> tuple[SqliteStore, int]:
@@ -155,8 +155,8 @@ def test_reads_do_not_wait_for_a_commit_in_flight(tmp_path: Path) -> None:
 
 
 def _all() -> Any:
-    from core.query import build_query
-    from core.schema import USER
+    from scimdock.core.query import build_query
+    from scimdock.core.schema import USER
 
     return build_query(USER, filter=None, sort_by=None, sort_order=None, start_index=None,
                        count=None, max_results=100, lenient=True)[0]

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from core.errors import ScimError
-from core.membership import Member, plan_patch
-from core.query import build_query
-from core.resource import normalize_resource
-from core.schema import GROUP, USER
-from store.sqlite import SqliteStore
+from scimdock.core.errors import ScimError
+from scimdock.core.membership import Member, plan_patch
+from scimdock.core.query import build_query
+from scimdock.core.resource import normalize_resource
+from scimdock.core.schema import GROUP, USER
+from scimdock.store.sqlite import SqliteStore
 
 SMALL, LARGE = 10, 5000
 

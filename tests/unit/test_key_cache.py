@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from core import clock, credentials
-from core.resource import normalize_resource
-from core.schema import USER
-from store.base import ApiKey
-from store.sqlite import SqliteStore
+from scimdock.core import clock, credentials
+from scimdock.core.resource import normalize_resource
+from scimdock.core.schema import USER
+from scimdock.store.base import ApiKey
+from scimdock.store.sqlite import SqliteStore
 
 
 @pytest.fixture

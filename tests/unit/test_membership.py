@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.errors import ScimError
-from core.membership import (
+from scimdock.core.errors import ScimError
+from scimdock.core.membership import (
     Action,
     AddMembers,
     ClearMembers,
@@ -25,8 +25,8 @@ from core.membership import (
     plan_patch,
     plan_replace,
 )
-from core.patch import apply_patch
-from core.schema import GROUP
+from scimdock.core.patch import apply_patch
+from scimdock.core.schema import GROUP
 
 DOC = {"displayName": "Team"}
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.errors import ScimError
-from core.patch import apply_patch
-from core.resource import normalize_resource
-from core.schema import ENTERPRISE_USER, GROUP_SCHEMA, USER, Attribute, ResourceType, Schema
+from scimdock.core.errors import ScimError
+from scimdock.core.patch import apply_patch
+from scimdock.core.resource import normalize_resource
+from scimdock.core.schema import ENTERPRISE_USER, GROUP_SCHEMA, USER, Attribute, ResourceType, Schema
 
 E = ENTERPRISE_USER
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -513,9 +513,9 @@ def test_replace_then_read_gives_the_value(path: str, value: str, op: str, lenie
 
 def test_schemas_inside_an_extension_value_is_ignored_only_when_lenient() -> None:
     """python-scim's scim2-models sends an extension with its own ``schemas``."""
-    from core.errors import ScimError
-    from core.patch import apply_patch
-    from core.schema import ENTERPRISE_USER, USER
+    from scimdock.core.errors import ScimError
+    from scimdock.core.patch import apply_patch
+    from scimdock.core.schema import ENTERPRISE_USER, USER
 
     doc = {"userName": "u"}
     ops = [{"op": "add", "path": ENTERPRISE_USER,
@@ -531,9 +531,9 @@ def test_schemas_inside_an_extension_value_is_ignored_only_when_lenient() -> Non
 
 def test_provider_owned_keys_in_a_value_object_are_ignored_only_when_lenient() -> None:
     """Okta renames a group with {"op":"replace","value":{"id":..,"displayName":..}}."""
-    from core.errors import ScimError
-    from core.patch import apply_patch
-    from core.schema import USER
+    from scimdock.core.errors import ScimError
+    from scimdock.core.patch import apply_patch
+    from scimdock.core.schema import USER
 
     ops = [{"op": "replace", "value": {"id": "abc", "schemas": [], "displayName": "New"}}]
     assert apply_patch({"userName": "u"}, ops, USER)["displayName"] == "New"

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from core.projection import parse_attribute_list, project, returns_attribute
-from core.schema import CORE_GROUP, CORE_USER, ENTERPRISE_USER, GROUP_SCHEMA, USER, Attribute, \
+from scimdock.core.projection import parse_attribute_list, project, returns_attribute
+from scimdock.core.schema import CORE_GROUP, CORE_USER, ENTERPRISE_USER, GROUP_SCHEMA, USER, Attribute, \
     ResourceType, Schema
 
 E = ENTERPRISE_USER
@@ -235,7 +235,7 @@ def test_planned_default_projection_equals_the_general_walk(
     resource type; it must answer exactly as the general walk does, for any
     resource: unknown attributes and sub-attributes, any letter case,
     values of the wrong shape, empty complex values, extensions."""
-    from core.projection import _general
+    from scimdock.core.projection import _general
 
     rt, resource = case
     snapshot = copy.deepcopy(resource)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.errors import ScimError
-from core.resource import changed_attributes, normalize_resource, replace_resource, schemas_for
-from core.schema import (
+from scimdock.core.errors import ScimError
+from scimdock.core.resource import changed_attributes, normalize_resource, replace_resource, schemas_for
+from scimdock.core.schema import (
     CORE_USER,
     ENTERPRISE_USER,
     GROUP_SCHEMA,
@@ -358,9 +358,9 @@ def test_normalize_returns_a_clean_doc_or_raises_scim_error(body: dict[str, Any]
 
 
 def test_schemas_inside_an_extension_object_is_ignored_only_when_lenient() -> None:
-    from core.errors import ScimError
-    from core.resource import normalize_resource
-    from core.schema import ENTERPRISE_USER, USER
+    from scimdock.core.errors import ScimError
+    from scimdock.core.resource import normalize_resource
+    from scimdock.core.schema import ENTERPRISE_USER, USER
 
     body = {"userName": "u", ENTERPRISE_USER: {"schemas": [ENTERPRISE_USER], "division": "X"}}
     assert normalize_resource(body, USER)[ENTERPRISE_USER] == {"division": "X"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.security import tenant_from_host
+from scimdock.handlers.security import tenant_from_host
 
 
 @pytest.mark.parametrize("host,domain,expected", [

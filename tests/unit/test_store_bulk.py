@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from core.errors import ScimError
-from core.query import build_query
-from core.resource import normalize_resource
-from core.schema import USER
-from store.sqlite import SqliteStore
+from scimdock.core.errors import ScimError
+from scimdock.core.query import build_query
+from scimdock.core.resource import normalize_resource
+from scimdock.core.schema import USER
+from scimdock.store.sqlite import SqliteStore
 
 
 def _doc(name: str, **extra: Any) -> dict[str, Any]:

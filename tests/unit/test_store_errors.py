@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ScimError
-from store.sqlite import SqliteStore
+from scimdock.core.errors import ScimError
+from scimdock.store.sqlite import SqliteStore
 
 
 def test_user_name_clash_is_409_but_a_missing_tenant_is_not(tmp_path: Path) -> None:

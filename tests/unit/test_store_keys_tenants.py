@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from core import clock, credentials
-from core.resource import normalize_resource
-from core.schema import USER
-from store.base import CLI_ACTOR, OPERATOR_LOG, Actor, AuditEntry
-from store.sqlite import SqliteStore
+from scimdock.core import clock, credentials
+from scimdock.core.resource import normalize_resource
+from scimdock.core.schema import USER
+from scimdock.store.base import CLI_ACTOR, OPERATOR_LOG, Actor, AuditEntry
+from scimdock.store.sqlite import SqliteStore
 
 ADMIN = Actor("admin-token", "sat_0123", "203.0.113.9")
 
@@ -242,7 +242,7 @@ def test_audit_log_pages_and_filters_by_time(store: SqliteStore) -> None:
 
 
 def test_a_version_3_database_migrates_with_its_keys_intact(tmp_path: Path) -> None:
-    from store.migrations import MIGRATIONS, _statements
+    from scimdock.store.migrations import MIGRATIONS, _statements
     db = tmp_path / "v3.db"
     with sqlite3.connect(db) as raw:
         for script in MIGRATIONS[:3]:

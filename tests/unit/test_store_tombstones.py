@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from core import clock
-from core.errors import ScimError
-from core.membership import Member, plan_patch
-from core.patch import apply_patch
-from core.resource import normalize_resource
-from core.schema import USER
-from store.base import Actor, Tombstone, UserRecord
-from store.sqlite import SqliteStore
+from scimdock.core import clock
+from scimdock.core.errors import ScimError
+from scimdock.core.membership import Member, plan_patch
+from scimdock.core.patch import apply_patch
+from scimdock.core.resource import normalize_resource
+from scimdock.core.schema import USER
+from scimdock.store.base import Actor, Tombstone, UserRecord
+from scimdock.store.sqlite import SqliteStore
 
 KEY = Actor("scim-key", "sk_abc", "192.0.2.10")
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

@@ -178,7 +178,7 @@ def test_path_parameters_pile_up_in_connexion_and_are_validated_once() -> None:
     spec = Specification.load(OPENAPI / "scim.yaml")
     from connexion.resolver import Resolver
 
-    from handlers import resolver
+    from scimdock.handlers import resolver
     ops = [OpenAPIOperation.from_spec(spec, path="/Users/{id}", method="get",
                                       resolver=Resolver(function_resolver=resolver.resolve))
            for _ in range(3)]
