@@ -5,19 +5,35 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
+SHELL  := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+# pip prints a warning for each configured package folder it cannot read.
+QUIET_PIP := { grep -v "^WARNING: Location" || true; }
 
-.PHONY: run test unit integration contract bench clean
+.PHONY: run test unit integration contract lint typecheck bench lock clean
 
-$(BIN)/python:
+# The interpreter the venv is made with: a venv made by another Python (or
+# whose Python is gone) is made again rather than failing until `make clean`.
+PYTAG  := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null)
+VENV_STAMP := $(VENV)/.made-with-python-$(PYTAG)
+
+$(VENV_STAMP):
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
+	touch $@
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e . 2>&1 | grep -v "^WARNING: Location" || true
-	@$(BIN)/python -c "import connexion, orjson" && touch $@
+# Exact versions with hashes (requirements/*.txt, refreshed by `make lock`);
+# then scimdock itself, editable, without resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements/run.txt | $(VENV_STAMP)
+	$(PIP) install --require-hashes -r requirements/run.txt 2>&1 | $(QUIET_PIP)
+	$(PIP) install --no-deps -e . 2>&1 | $(QUIET_PIP)
+	@$(BIN)/python -c "import connexion, orjson, scimdock.app" && touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
-	@$(BIN)/python -c "import connexion, schemathesis, openapi_core, hypothesis" && touch $@ $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml requirements/test.txt | $(VENV_STAMP)
+	$(PIP) install --require-hashes -r requirements/test.txt 2>&1 | $(QUIET_PIP)
+	$(PIP) install --no-deps -e . 2>&1 | $(QUIET_PIP)
+	@$(BIN)/python -c "import connexion, schemathesis, openapi_core, hypothesis, scimdock.app" \
+		&& touch $@ $(VENV)/.installed
 
 ## Start the server on SQLite with a ready demo tenant; prints base URL and token.
 run: $(VENV)/.installed
@@ -36,9 +52,10 @@ integration: $(VENV)/.installed-test
 contract: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q contract_tests
 
-$(VENV)/.installed-bench: $(VENV)/.installed-test
-	$(PIP) install scim2-server 2>&1 | grep -v "^WARNING: Location" || true
-	@$(BIN)/python -c "import scim2_server" && touch $@
+$(VENV)/.installed-bench: pyproject.toml requirements/bench.txt | $(VENV_STAMP)
+	$(PIP) install --require-hashes -r requirements/bench.txt 2>&1 | $(QUIET_PIP)
+	$(PIP) install --no-deps -e . 2>&1 | $(QUIET_PIP)
+	@$(BIN)/python -c "import scim2_server, scimdock.app" && touch $@ $(VENV)/.installed-test $(VENV)/.installed
 
 ## Benchmarks with ratios against peers measured in the same run (docs/performance.md);
 ## never part of `make test`. BENCH_SECONDS=10 lengthens runs; BENCH_QUICK=1 skips 1M users.
@@ -46,6 +63,18 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/groups.py
 	$(BIN)/python bench/entra_cycle.py
+
+## Refresh requirements/*.txt on purpose: the newest versions pyproject.toml
+## allows, with hashes, for every platform (uv's universal resolution).
+lock: | $(VENV_STAMP)
+	$(PIP) install uv 2>&1 | $(QUIET_PIP)
+	for set in run test bench; do \
+	  case $$set in run) extras="";; test) extras="--extra test";; \
+	                bench) extras="--extra test --extra bench";; esac; \
+	  $(BIN)/uv pip compile -q --universal --generate-hashes --python-version 3.11 \
+	    $$extras pyproject.toml -o requirements/$$set.txt; \
+	done
+	@echo "requirements/*.txt refreshed: run 'make test' before committing them"
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis
