@@ -52,6 +52,20 @@ integration: $(VENV)/.installed-test
 contract: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q contract_tests
 
+## ruff: lint and format check of the whole tree.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
+
+## mypy --strict on the core and the store, as the installed package names them:
+## a tree of links maps core/ and store/ under scimdock/, as setuptools does.
+typecheck: $(VENV)/.installed-test
+	rm -rf build/typecheck && mkdir -p build/typecheck/scimdock
+	for f in scimdock/*; do ln -s "$(CURDIR)/$$f" build/typecheck/scimdock/; done
+	for d in core handlers store openapi; do ln -s "$(CURDIR)/$$d" build/typecheck/scimdock/$$d; done
+	cd build/typecheck && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml \
+		-p scimdock.core -p scimdock.store
+
 $(VENV)/.installed-bench: pyproject.toml requirements/bench.txt | $(VENV_STAMP)
 	$(PIP) install --require-hashes -r requirements/bench.txt 2>&1 | $(QUIET_PIP)
 	$(PIP) install --no-deps -e . 2>&1 | $(QUIET_PIP)
