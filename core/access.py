@@ -1,10 +1,10 @@
 """May this user sign in? The check the application calls at sign-in.
 
-The vendor contract (issue 6): deactivating a user (``active`` false,
+The vendor's contract for provisioning: deactivating a user (``active`` false,
 RFC 7643 §4.1.1) keeps every piece of data and the account, and the user
 cannot sign in; a user deleted through SCIM (a tombstone) cannot either;
-and the issue lists "tenant disabled" among the reasons, so a tenant whose
-SCIM access the operator switched off refuses sign-in too.
+and a tenant whose SCIM access the operator switched off (its
+credentials refused) refuses sign-in too.
 
 Reasons, checked in this order (the first that applies is given):
 

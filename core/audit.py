@@ -2,8 +2,7 @@
 audit log.
 
 The audit log records *which* attributes a write changed, never their
-values (issue 6: "names of the attributes changed, never secrets or
-passwords"). Names are the ones a SCIM PATCH ``path`` would use (RFC 7644
+values: names of the attributes changed, never secrets or passwords. Names are the ones a SCIM PATCH ``path`` would use (RFC 7644
 §3.5.2, RFC 7643 §2.1):
 
 - a core attribute by its name (``active``, ``emails``);

@@ -102,7 +102,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX users_live ON users(tenant_id, seq) WHERE deleted IS NULL;
     CREATE INDEX groups_live ON groups(tenant_id, seq) WHERE deleted IS NULL;
     """,
-    # 4: Administration (issue 6). ``admin_tokens``: hashed admin
+    # 4: Administration (docs/admin.md). ``admin_tokens``: hashed admin
     # credentials, ``tenant_id`` NULL for an operator token. ``audit``: the
     # append-only log of every change, one row per change written in the
     # change's own transaction; ``tenant_id`` 0 is the operator log (operator

@@ -1,5 +1,5 @@
-"""Group membership over HTTP: every form of shared/docs/IDP-BEHAVIOUR.md
-(Entra ID, Okta), RFC 7644 §3.5.2 PATCH semantics and answers (204, or 200
+"""Group membership over HTTP: every form Entra ID and Okta send
+(docs/idp-entra.md, docs/idp-okta.md), RFC 7644 §3.5.2 PATCH semantics and answers (204, or 200
 with a projection), nested groups and the users' derived ``groups``
 (RFC 7643 §4.1.2), and what deletes do to memberships."""
 

@@ -37,7 +37,7 @@ def member_ids(client: Client, group_id: str) -> set[str]:
 
 
 def test_entra_create_with_extra_schema_uri_and_read_back(client: Client) -> None:
-    """Entra ID's POST /Groups (IDP-BEHAVIOUR.md): the ADSCIM schema URI is tolerated."""
+    """Entra ID's POST /Groups (docs/idp-entra.md): the ADSCIM schema URI is tolerated."""
     alice = make_user(client, "alice@contoso.com", displayName="Alice A")
     bob = make_user(client, "bob@contoso.com")
     body = {"schemas": [GROUP, ADSCIM], "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",

@@ -15,7 +15,7 @@ def user_body(user_name: str, **extra: Any) -> dict[str, Any]:
 
 
 def entra_body(user_name: str) -> dict[str, Any]:
-    """What Entra ID sends on create (shared/docs/IDP-BEHAVIOUR.md)."""
+    """What Entra ID sends on create (docs/idp-entra.md)."""
     return {
         "schemas": [CORE, ENT],
         "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",

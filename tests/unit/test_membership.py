@@ -1,5 +1,5 @@
-"""Membership planning (core.membership): every membership form of
-shared/docs/IDP-BEHAVIOUR.md becomes the right action, and — property
+"""Membership planning (core.membership): every membership form Entra ID and
+Okta send (docs/idp-entra.md, docs/idp-okta.md) becomes the right action, and — property
 tested — the fast path means exactly what the ordinary PATCH engine
 (core.patch) does to a group whose members are in the document."""
 

@@ -1,4 +1,4 @@
-"""core.patch: RFC 7644 §3.5.2 and every PATCH form of IDP-BEHAVIOUR.md."""
+"""core.patch: RFC 7644 §3.5.2 and every PATCH form Entra ID and Okta send (docs/idp-entra.md, docs/idp-okta.md)."""
 
 from __future__ import annotations
 
