@@ -1,4 +1,4 @@
-"""Sustained load as Entra ID applies it (issue 5): an initial provisioning
+"""Sustained load as Entra ID applies it: an initial provisioning
 cycle and an incremental one, replayed against a fresh scimdock by 4
 concurrent clients over keep-alive HTTP on loopback.
 
@@ -21,8 +21,13 @@ bench/entra_shapes.py; clients: bench/entra_client.py):
 Every answer is checked as Entra would (status; a match query must give 200
 with 0 results before a create and exactly the user after): any other answer
 is an error. Afterwards the end state is checked (deactivated users, one
-group's members). Target (issue 5): zero errors and at least 250 requests/s
-overall, 10x the 25 requests/s per tenant Microsoft asks of gallery apps.
+group's members). Target: zero errors and at least 250 requests/s overall,
+10x the 25 requests/s per tenant that Microsoft requires of a gallery app's
+SCIM endpoint (Microsoft Learn, "User provisioning requirements for
+Microsoft Entra App Gallery": "Support at least 25 requests per second per
+tenant so that users and groups are provisioned and deprovisioned without
+delay"; the gallery checklist of "Tutorial: Develop and plan provisioning
+for a SCIM endpoint in Microsoft Entra ID" says the same).
 
 Server as in bench/servers.py (production settings, auth and request
 validation on, ``synchronous=FULL``, one uvicorn worker on core 0); clients

@@ -32,8 +32,10 @@ Sources (Microsoft Learn unless said otherwise):
   match on the matching attribute (``userName``), creates it when none is
   found, updates it when found; unassigned users are disabled by an update.
 
-Filters go in the query string with spaces as ``+`` (form encoding), as Entra
-sends them (shared/docs/IDP-BEHAVIOUR.md).
+Filters go in the query string with spaces as ``+`` (form encoding), which a
+server must read as it reads ``%20``: Microsoft's SCIM Validator sends
+``GET /Users?filter=userName+eq+"..."`` (the request quoted in Microsoft Q&A
+question 2238842, learn.microsoft.com/en-us/answers/questions/2238842).
 """
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ def print_report(result: dict[str, Any]) -> None:
             ["database bytes per user", f"{result['db_bytes_per_user']:.0f}", "", "", ""]]
     print(table(rows, ["figure", "scimdock", "scim2-server", "bare", "ratio"]))
     if result.get("targets"):
-        print("\n-- targets of issue 7 (rates on req/s, the median of the rounds)\n")
+        print("\n-- targets (rates on req/s, the median of the rounds)\n")
         print(table([[t["target"], t["figure"], "met" if t["met"] else "NOT MET"]
                      for t in result["targets"]], ["target", "this run", "verdict"]))
     for title, items in (("problems seen", result["problems"]),

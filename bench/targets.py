@@ -1,10 +1,11 @@
-"""Issue 7's targets, judged on one run's figures.
+"""The performance targets of docs/performance.md ("Targets"), judged on one
+run's figures.
 
-The rate targets are read as the issue states them, on requests/s
-(median of the interleaved rounds). Beside each: the CPU ratio, and the
-range of the per-round ratios (round *i* of scimdock over round *i* of the
-peer, run one after the other), so a reader can see how far this run's
-noise reaches before trusting a verdict near the line.
+The rate targets are stated on requests/s and read on the median of the
+interleaved rounds. Beside each: the CPU ratio, and the range of the
+per-round ratios (round *i* of scimdock over round *i* of the peer, run one
+after the other), so a reader can see how far this run's noise reaches
+before trusting a verdict near the line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from bench.report import ratio
 
-MIB_PER_MB = 1_000_000 / 2**20  # the issue says MB; RSS is read in MiB
+MIB_PER_MB = 1_000_000 / 2**20  # the RSS target is in MB; RSS is read in MiB
 
 
 def _rounds(entry: dict[str, Any], peer: str) -> str:
