@@ -5,7 +5,7 @@ The request is read from the ASGI scope and Connexion's request context
 (the context variables behind ``connexion.context``; tests/unit/test_tuning.py
 pins them), not through ``connexion.request``: that proxy builds a new
 request object on every attribute access, which cost a fifth of a
-``GET /Users/{id}`` (docs/performance.md, finding 8).
+``GET /Users/{id}`` (docs/performance.md#request-from-scope).
 """
 
 from __future__ import annotations

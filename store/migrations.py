@@ -97,7 +97,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # Live rows in insertion order: counting a tenant and reading a page of
     # an unfiltered list walk this index instead of sorting every row
-    # (docs/performance.md, finding 1).
+    # (docs/performance.md#live-indexes).
     """
     CREATE INDEX users_live ON users(tenant_id, seq) WHERE deleted IS NULL;
     CREATE INDEX groups_live ON groups(tenant_id, seq) WHERE deleted IS NULL;
