@@ -11,9 +11,10 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ import pytest
 from openapi_core import Config, OpenAPI
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 from openapi_core.testing import MockRequest, MockResponse
+
+from scimdock.core.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parent
 SPEC = ROOT / "openapi" / "scim.yaml"
@@ -111,6 +114,61 @@ def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> S
             time.sleep(0.05)
     process.kill()
     raise RuntimeError("server did not start in 30 s")
+
+
+@dataclass
+class ClockedServer(Server):
+    """The real app and SQLite store served by uvicorn on a loopback port,
+    in this process (a thread) instead of a child, so that a test holds its
+    clock: the store and the handlers run on ``clock``, a
+    :class:`scimdock.core.clock.ManualClock` that starts at the current time
+    and moves only when the test moves it. ``process`` is ``None``."""
+
+    clock: ManualClock = field(default_factory=lambda: ManualClock(time.time()))
+
+
+def start_clocked_server(tmp: Path) -> tuple[ClockedServer, Callable[[], None]]:
+    """A :class:`ClockedServer` on ``tmp/scimdock.db``, and the call that
+    stops it (the server, then the store: the last key uses are written)."""
+    import uvicorn
+
+    from scimdock.app import create_app
+    from scimdock.core import credentials
+    from scimdock.handlers.runtime import Settings
+    from scimdock.store.sqlite import SqliteStore
+    from scimdock.tuning.transport import CoalescingProtocol
+
+    db, port, token = tmp / "scimdock.db", free_port(), secrets.token_urlsafe(32)
+    clock = ManualClock(time.time())
+    store = SqliteStore(db, clock=clock)
+    app = create_app(store, Settings(admin_token_hash=credentials.hash_secret(token)),
+                     validate_responses=True)
+    server = uvicorn.Server(uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=True,
+        server_header=False, access_log=False, http=CoalescingProtocol))
+    thread = threading.Thread(target=server.run, name="clocked-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:  # a polling loop: waits for the server, not for the clock
+        if not thread.is_alive() or time.monotonic() > deadline:
+            store.close()
+            raise RuntimeError("the in-process server did not start")
+        time.sleep(0.01)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(30)
+        store.close()
+
+    return ClockedServer(db, port, None, token, clock), stop  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clocked_server(tmp_path: Path) -> Iterator[ClockedServer]:
+    """A fresh :class:`ClockedServer` (its own database) for one test."""
+    srv, stop = start_clocked_server(tmp_path)
+    yield srv
+    stop()
 
 
 def stop_server(server: Server) -> None:

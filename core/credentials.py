@@ -1,8 +1,10 @@
 """SCIM client credentials: key ID + secret pairs, sent as one Base64 token.
 
 The vendor contract (``shared/seeds``): the client pastes one Base64 token,
-the Base64 of ``<key id>:<secret>``. Secrets carry 256 bits from
-:mod:`secrets`, so one SHA-256 is the right hash: no dictionary attack
+the Base64 of ``<key id>:<secret>``. Secrets carry 256 bits from the
+randomness source the caller passes (:data:`SYSTEM_RANDOM`, the operating
+system's CSPRNG through :mod:`secrets`, in production), so one SHA-256 is
+the right hash: no dictionary attack
 applies to a random 256-bit value, and a password hash (bcrypt, scrypt)
 would cost milliseconds on every request. Hashes are compared in constant
 time with :func:`hmac.compare_digest`.
@@ -15,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from scimdock.core import clock
@@ -41,16 +44,24 @@ class NewCredential:
         return encode_token(self.key_id, self.secret)
 
 
-def generate(prefix: str = KEY_ID_PREFIX) -> NewCredential:
-    """A new key id (64 random bits, not secret) and secret (256 random bits)."""
-    key_id = prefix + secrets.token_hex(8)
-    secret = secrets.token_urlsafe(32)
+#: A source of randomness: ``n`` -> ``n`` unpredictable bytes.
+TokenBytes = Callable[[int], bytes]
+#: The production source: the operating system's CSPRNG (:func:`secrets.token_bytes`).
+SYSTEM_RANDOM: TokenBytes = secrets.token_bytes
+
+
+def generate(random: TokenBytes, prefix: str = KEY_ID_PREFIX) -> NewCredential:
+    """A new key id (64 random bits in hex, not secret) and secret (256
+    random bits, URL-safe Base64 without padding: RFC 4648 §5), both drawn
+    from ``random``."""
+    key_id = prefix + random(8).hex()
+    secret = base64.urlsafe_b64encode(random(32)).rstrip(b"=").decode("ascii")
     return NewCredential(key_id, secret, hash_secret(secret))
 
 
-def generate_admin(*, tenant_admin: bool) -> NewCredential:
+def generate_admin(random: TokenBytes, *, tenant_admin: bool) -> NewCredential:
     """A new admin token: a tenant admin's (``sat_``) or an operator's (``sop_``)."""
-    return generate(TENANT_ADMIN_PREFIX if tenant_admin else OPERATOR_PREFIX)
+    return generate(random, TENANT_ADMIN_PREFIX if tenant_admin else OPERATOR_PREFIX)
 
 
 def verify_verbatim(token: str, token_hash: bytes) -> bool:
@@ -63,11 +74,11 @@ def verify_verbatim(token: str, token_hash: bytes) -> bool:
 MAX_GRACE_SECONDS = 30 * 24 * 3600
 
 
-def future_expiry(text: str) -> str:
+def future_expiry(text: str, now: str) -> str:
     """An expiry in the store's form; ``ValueError`` unless it is ISO 8601
-    and in the future (to stop a key now, revoke it)."""
+    and later than ``now`` (to stop a key now, revoke it)."""
     expires = clock.parse(text)
-    if expires <= clock.now():
+    if expires <= now:
         raise ValueError("the expiry must lie in the future; to stop a key now, revoke it")
     return expires
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scimdock.core.clock import Clock
+from scimdock.core.credentials import SYSTEM_RANDOM, TokenBytes
 from scimdock.store.base import Store
 
 
@@ -35,6 +37,14 @@ class Settings:
 class Runtime:
     store: Store
     settings: Settings
+    #: Where new secrets' randomness comes from (core.credentials).
+    random: TokenBytes = SYSTEM_RANDOM
+
+    @property
+    def clock(self) -> Clock:
+        """"Now" for the handlers: the store's own clock, so an expiry the
+        handlers check and the timestamps the store writes agree."""
+        return self.store.clock
 
 
 _current: Runtime | None = None

@@ -28,7 +28,8 @@ from typing import Any
 
 from connexion.exceptions import OAuthProblem
 
-from scimdock.core import clock, credentials
+from scimdock.core import credentials
+from scimdock.core.clock import Clock
 from scimdock.handlers.http import scope_header
 from scimdock.handlers.runtime import current
 from scimdock.store.base import ApiKey, Store
@@ -36,6 +37,10 @@ from scimdock.store.key_use import FLUSH_SECONDS
 
 _log = logging.getLogger(__name__)
 #: When the scheduled flush of key uses is due (``time.monotonic``), if any.
+#: A timer for batching disk writes, not a time anything is compared with:
+#: it stays on the monotonic clock the event loop's ``call_later`` uses
+#: too, whatever the runtime's clock says (the time of each use it writes
+#: comes from the store's clock).
 _flush_due: float | None = None
 _flushes: set[asyncio.Task[None]] = set()
 
@@ -71,11 +76,11 @@ def authenticate(key_id: str, secret: str, host: str | None,
     if key is None:
         credentials.verify(secret, _DUMMY_HASH)
         raise OAuthProblem(detail=_INVALID)
-    if not secret_matches(secret, key):
+    if not secret_matches(secret, key, runtime.clock):
         raise OAuthProblem(detail=_INVALID)
     if key.revoked is not None:
         raise OAuthProblem(detail="This key has been revoked")
-    if key.expires is not None and key.expires <= clock.now():
+    if key.expires is not None and key.expires <= runtime.clock.now():
         raise OAuthProblem(detail="This key has expired")
     host_tenant = tenant_from_host(host, runtime.settings.domain)
     if host_tenant is not None and host_tenant != key.tenant_name:
@@ -88,9 +93,10 @@ def authenticate(key_id: str, secret: str, host: str | None,
     return {"sub": key.key_id, "tenant_id": key.tenant_id, "tenant": key.tenant_name}
 
 
-def secret_matches(secret: str, key: ApiKey) -> bool:
-    """The current secret, or the previous one while its grace lasts. Both
-    hashes are compared (constant time each) whatever the first says."""
+def secret_matches(secret: str, key: ApiKey, clock: Clock) -> bool:
+    """The current secret, or the previous one while its grace lasts (by
+    ``clock``, read only for a key that has a grace). Both hashes are
+    compared (constant time each) whatever the first says."""
     previous = key.previous_hash
     if key.previous_valid_until is None or key.previous_valid_until <= clock.now():
         previous = None

@@ -18,6 +18,7 @@ from connexion.options import SwaggerUIOptions  # noqa: E402
 from connexion.resolver import Resolver  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
 
+from scimdock.core.credentials import SYSTEM_RANDOM, TokenBytes  # noqa: E402
 from scimdock.core.errors import ScimError  # noqa: E402
 from scimdock.handlers import errors, resolver  # noqa: E402
 from scimdock.handlers.admin import resolver as admin_resolver  # noqa: E402
@@ -32,13 +33,16 @@ from scimdock.store.base import Store  # noqa: E402
 
 
 def create_app(store: Store, settings: Settings | None = None, *,
-               validate_responses: bool = False) -> AsyncApp:
+               validate_responses: bool = False,
+               random: TokenBytes = SYSTEM_RANDOM) -> AsyncApp:
     """Build the application around ``store``.
 
     ``validate_responses`` checks every response against the document too:
-    on in tests, off by default in production for speed.
+    on in tests, off by default in production for speed. The handlers tell
+    time by the store's clock and draw new secrets from ``random``
+    (handlers.runtime).
     """
-    install(Runtime(store, settings or Settings()))
+    install(Runtime(store, settings or Settings(), random))
     # Connexion warns on every request to an operation that accepts both
     # application/scim+json and application/json; that is by design here.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)

@@ -133,7 +133,7 @@ def _demo(store: SqliteStore) -> str:
     tenant = store.get_tenant(DEMO_TENANT) or store.create_tenant(DEMO_TENANT)
     if not tenant.scim_enabled:
         tenant = store.set_scim_enabled(DEMO_TENANT, True)
-    new = credentials.generate()
+    new = credentials.generate(credentials.SYSTEM_RANDOM)
     store.add_key(tenant.id, new.key_id, new.secret_hash, "serve --demo")
     return new.token
 

@@ -71,7 +71,7 @@ def user_purge(args: argparse.Namespace) -> None:
         if args.older_than < 0:
             raise CliError("--older-than must be zero or more days")
         try:
-            cut = clock.shifted(-args.older_than * 86400)
+            cut = clock.shifted(store.clock.now(), -args.older_than * 86400)
         except ValueError as exc:
             raise CliError(str(exc)) from None
         purged = store.purge_tombstones(tenant.id, cut)
@@ -115,7 +115,7 @@ def _entry(e: AuditEntry) -> dict[str, Any]:
 def admin_token_create(args: argparse.Namespace) -> None:
     store = store_of(args)
     tenant = None if args.tenant is None else tenant_of(store, args.tenant)
-    new = credentials.generate_admin(tenant_admin=tenant is not None)
+    new = credentials.generate_admin(credentials.SYSTEM_RANDOM, tenant_admin=tenant is not None)
     store.add_admin_token(new.key_id, new.secret_hash, None if tenant is None else tenant.id,
                           args.label or "")
     if args.json:

@@ -15,9 +15,10 @@ from scimdock.cli_common import CliError, json_out, store_of, tenant_of
 def key_create(args: argparse.Namespace) -> None:
     store = store_of(args)
     tenant = tenant_of(store, args.tenant)
-    new = credentials.generate()
+    new = credentials.generate(credentials.SYSTEM_RANDOM)
     try:
-        expires = None if args.expires is None else credentials.future_expiry(args.expires)
+        expires = (None if args.expires is None
+                   else credentials.future_expiry(args.expires, store.clock.now()))
         store.add_key(tenant.id, new.key_id, new.secret_hash, args.label or "",
                       expires=expires)
     except ValueError as exc:
@@ -34,7 +35,7 @@ def key_create(args: argparse.Namespace) -> None:
 def key_list(args: argparse.Namespace) -> None:
     store = store_of(args)
     keys = store.list_keys(tenant_of(store, args.tenant).id)
-    now = clock.now()
+    now = store.clock.now()
     rows = [{"key_id": k.key_id, "label": k.label, "created": k.created, "expires": k.expires,
              "status": credentials.key_status(k.revoked, k.expires, now),
              "last_used": k.last_used, "last_used_from": k.last_used_from}
@@ -61,10 +62,12 @@ def key_update(args: argparse.Namespace) -> None:
         raise CliError("nothing to change: give --label, --expires or --no-expiry")
     if args.expires is not None and args.no_expiry:
         raise CliError("give --expires or --no-expiry, not both")
+    store = store_of(args)
     try:
-        expires = None if args.expires is None else credentials.future_expiry(args.expires)
-        key = store_of(args).update_key(args.key_id, label=args.label, expires=expires,
-                                        clear_expiry=args.no_expiry)
+        expires = (None if args.expires is None
+                   else credentials.future_expiry(args.expires, store.clock.now()))
+        key = store.update_key(args.key_id, label=args.label, expires=expires,
+                               clear_expiry=args.no_expiry)
     except KeyError:
         raise CliError(f"no key {args.key_id!r}") from None
     except ValueError as exc:
@@ -76,10 +79,11 @@ def key_rotate(args: argparse.Namespace) -> None:
     """A new secret for the same key id; the old one stays valid ``--grace`` seconds."""
     if args.grace is not None and not 0 <= args.grace <= credentials.MAX_GRACE_SECONDS:
         raise CliError(f"--grace must be 0 to {credentials.MAX_GRACE_SECONDS} seconds (30 days)")
-    new = credentials.generate()
+    new = credentials.generate(credentials.SYSTEM_RANDOM)
+    store = store_of(args)
     try:
-        until = clock.shifted(args.grace) if args.grace else None
-        key = store_of(args).rotate_key(args.key_id, new.secret_hash, until)
+        until = clock.shifted(store.clock.now(), args.grace) if args.grace else None
+        key = store.rotate_key(args.key_id, new.secret_hash, until)
     except KeyError:
         raise CliError(f"no key {args.key_id!r}") from None
     except ValueError as exc:

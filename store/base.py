@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from scimdock.core.clock import Clock
 from scimdock.core.membership import GroupChange, Member
 from scimdock.core.query import ListQuery
 
@@ -160,7 +161,15 @@ class Store(ABC):
     never acknowledged without its audit line, and a write that changes
     nothing records nothing. ``operation`` names what the client did
     (``create``, ``replace``, ``patch``, ``delete``, ...).
+
+    Every timestamp a store writes (``meta.created``, ``lastModified``, a
+    tombstone's ``deleted``, an audit line's ``at``, a key's last use) is
+    read from its :attr:`clock`, given at construction; the handlers
+    compare expiries and grace periods against the same clock.
     """
+
+    #: Where this store's "now" comes from (core.clock).
+    clock: Clock
 
     async def durable(self, write: Callable[[], T]) -> T:
         """``write()`` (a call of one of this store's write methods), once it

@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 
 import orjson
 
-from scimdock.core import clock
+from scimdock.core.clock import Clock, SystemClock
 from scimdock.core.errors import ScimError, conflict, not_found
 from scimdock.core.representation import etag_matches
 from scimdock.core.schema import USER
@@ -71,8 +71,10 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
     methods directly, one transaction and one commit per call.
     """
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL",
+                 clock: Clock | None = None) -> None:
         self.path = str(path)
+        self.clock: Clock = SystemClock() if clock is None else clock
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._uses = KeyUses()
@@ -179,7 +181,7 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
     def create_user(self, tenant_id: int, doc: dict[str, Any], *,
                     actor: Actor = CLI_ACTOR) -> UserRecord:
         user_id = str(uuid.uuid4())
-        now = clock.now()
+        now = self.clock.now()
         with self._write() as conn:
             try:
                 conn.execute(
@@ -224,7 +226,7 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
                 # Nothing changed: no write, same version (RFC 7644 §3.14;
                 # Entra re-sends unchanged PATCHes every cycle).
                 return current
-            now = clock.now()
+            now = self.clock.now()
             version = current.version + 1
             try:
                 conn.execute(
@@ -246,7 +248,7 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
         with self._write() as conn:
             current = self.get_user(tenant_id, user_id)
             _check_precondition(if_match, current.version)
-            now = clock.now()
+            now = self.clock.now()
             conn.execute(
                 "UPDATE users SET deleted = ? WHERE tenant_id = ? AND id = ?",
                 (now, tenant_id, user_id),
@@ -278,7 +280,7 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
         """One ``BEGIN IMMEDIATE`` transaction and one ``executemany``: the
         same rows :meth:`create_user` writes (audit lines included), one
         commit (one fsync) for all."""
-        now = clock.now()
+        now = self.clock.now()
         seen: set[str] = set()
         rows = []
         for doc in docs:

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from scimdock.core import clock
+from scimdock.core.clock import Clock
 from scimdock.core.errors import conflict, not_found
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
@@ -38,6 +39,7 @@ class AdminTables:
     _lock: threading.RLock
     _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
     _checkpoint: Callable[[], None]
+    clock: Clock
 
     def list_tombstones(self, tenant_id: int) -> list[Tombstone]:
         with self._lock:
@@ -55,7 +57,7 @@ class AdminTables:
                 (tenant_id, user_id)).fetchone()
             if row is None:
                 raise not_found(f"No deleted User {user_id} in this tenant")
-            now, version = clock.now(), int(row[4]) + 1
+            now, version = self.clock.now(), int(row[4]) + 1
             try:
                 conn.execute("UPDATE users SET deleted = NULL, last_modified = ?, version = ?"
                              " WHERE tenant_id = ? AND id = ?", (now, version, tenant_id, user_id))
@@ -88,6 +90,7 @@ class AdminTables:
             return []
         purged: list[str] = []
         with self._write() as conn:
+            now = self.clock.now()
             conn.execute("PRAGMA secure_delete = ON")
             try:
                 for user_id in ids:
@@ -95,7 +98,7 @@ class AdminTables:
                                        " AND deleted IS NOT NULL", (tenant_id, user_id))
                     if cur.rowcount:
                         purged.append(user_id)
-                        audit.record(conn, tenant_id, actor, "purge", USER, user_id)
+                        audit.record(conn, tenant_id, actor, "purge", USER, user_id, at=now)
             finally:
                 conn.execute("PRAGMA secure_delete = FAST")
         if purged:

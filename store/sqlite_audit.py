@@ -15,7 +15,6 @@ from collections.abc import Iterable
 
 import orjson
 
-from scimdock.core import clock
 from scimdock.store.base import OPERATOR_LOG, Actor, AuditEntry
 
 _COLUMNS = ("seq, at, tenant_id, actor_kind, actor_id, address, operation, resource_type,"
@@ -23,12 +22,13 @@ _COLUMNS = ("seq, at, tenant_id, actor_kind, actor_id, address, operation, resou
 
 
 def record(conn: sqlite3.Connection, tenant_id: int | None, actor: Actor, operation: str,
-           resource_type: str, resource_id: str, attributes: Iterable[str] = (),
-           at: str | None = None) -> None:
-    """Append one line to ``tenant_id``'s log (``None``: the operator log)."""
+           resource_type: str, resource_id: str, attributes: Iterable[str] = (), *,
+           at: str) -> None:
+    """Append one line to ``tenant_id``'s log (``None``: the operator log),
+    dated ``at`` (the store's clock: the time of the change it records)."""
     conn.execute(
         f"INSERT INTO audit({_COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (at or clock.now(), OPERATOR_LOG if tenant_id is None else tenant_id, actor.kind,
+        (at, OPERATOR_LOG if tenant_id is None else tenant_id, actor.kind,
          actor.id, actor.address, operation, resource_type, resource_id,
          orjson.dumps(sorted(set(attributes))).decode()),
     )

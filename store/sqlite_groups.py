@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from scimdock.core import clock
+from scimdock.core.clock import Clock
 from scimdock.core import audit as names
 from scimdock.core.errors import ScimError, conflict, not_found
 from scimdock.core.membership import GroupChange, Member
@@ -45,12 +45,13 @@ class GroupTables:
     _conn: sqlite3.Connection
     _lock: threading.RLock
     _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    clock: Clock
 
     def create_group(self, tenant_id: int, doc: dict[str, Any],
                      members: tuple[Member, ...] = (), *,
                      with_members: bool = False, actor: Actor = CLI_ACTOR) -> GroupRecord:
         group_id = str(uuid.uuid4())
-        now = clock.now()
+        now = self.clock.now()
         with self._write() as conn:
             try:
                 cur = conn.execute(
@@ -118,7 +119,7 @@ class GroupTables:
                 # no write, same version (RFC 7644 §3.14). Entra ID re-sends
                 # unchanged membership every cycle.
                 return self._with_members(tenant_id, [(seq, current)], with_members)[0]
-            now = clock.now()
+            now = self.clock.now()
             version = current.version + 1
             try:
                 conn.execute(
@@ -141,7 +142,7 @@ class GroupTables:
         with self._write() as conn:
             seq, current = self._row(tenant_id, group_id)
             _check_precondition(if_match, current.version)
-            now = clock.now()
+            now = self.clock.now()
             conn.execute("UPDATE groups SET deleted = ? WHERE seq = ?", (now, seq))
             rows_of.clear(conn, tenant_id, seq)
             rows_of.drop_resource(conn, tenant_id, group_id, "Group", now)

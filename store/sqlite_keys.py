@@ -24,6 +24,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from scimdock.core import clock
+from scimdock.core.clock import Clock
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, ApiKey
 from scimdock.store.key_use import KeyUses
@@ -50,18 +51,20 @@ class KeyTables:
     _key_cache: dict[str, ApiKey]
     _key_cache_epoch: int
     _reads_committed: Callable[[sqlite3.Connection], bool]
+    clock: Clock
 
     def add_key(self, tenant_id: int, key_id: str, secret_hash: bytes, label: str, *,
                 expires: str | None = None, actor: Actor = CLI_ACTOR) -> ApiKey:
         until = None if expires is None else clock.parse(expires)
         with self._write() as conn:
+            now = self.clock.now()
             conn.execute(
                 "INSERT INTO api_keys(key_id, tenant_id, secret_hash, label, created, expires)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (key_id, tenant_id, secret_hash, label, clock.now(), until),
+                (key_id, tenant_id, secret_hash, label, now, until),
             )
             named = ["secret", *(["label"] if label else []), *(["expires"] if until else [])]
-            audit.record(conn, tenant_id, actor, "create", KEY, key_id, named)
+            audit.record(conn, tenant_id, actor, "create", KEY, key_id, named, at=now)
         return self._must(key_id)
 
     def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
@@ -109,10 +112,11 @@ class KeyTables:
         with self._write() as conn:
             key = self._existing(key_id)
             if key.revoked is None:
+                now = self.clock.now()
                 conn.execute("UPDATE api_keys SET revoked = ?, previous_hash = NULL,"
-                             " previous_valid_until = NULL WHERE key_id = ?",
-                             (clock.now(), key_id))
-                audit.record(conn, key.tenant_id, actor, "revoke", KEY, key_id, ["revoked"])
+                             " previous_valid_until = NULL WHERE key_id = ?", (now, key_id))
+                audit.record(conn, key.tenant_id, actor, "revoke", KEY, key_id, ["revoked"],
+                             at=now)
         return self._must(key_id)
 
     def update_key(self, key_id: str, *, label: str | None = None,
@@ -129,7 +133,8 @@ class KeyTables:
             if named:
                 conn.execute("UPDATE api_keys SET label = ?, expires = ? WHERE key_id = ?",
                              (new_label, new_expires, key_id))
-                audit.record(conn, key.tenant_id, actor, "update", KEY, key_id, named)
+                audit.record(conn, key.tenant_id, actor, "update", KEY, key_id, named,
+                             at=self.clock.now())
         return self._must(key_id)
 
     def rotate_key(self, key_id: str, secret_hash: bytes, grace_until: str | None = None, *,
@@ -140,13 +145,14 @@ class KeyTables:
             key = self._existing(key_id)
             if key.revoked is not None:
                 raise ValueError(f"key {key_id!r} is revoked: create a new key instead")
-            previous = key.secret_hash if until is not None and until > clock.now() else None
+            now = self.clock.now()
+            previous = key.secret_hash if until is not None and until > now else None
             conn.execute(
                 "UPDATE api_keys SET secret_hash = ?, previous_hash = ?,"
                 " previous_valid_until = ? WHERE key_id = ?",
                 (secret_hash, previous, until if previous is not None else None, key_id))
             named = ["secret", *(["previousValidUntil"] if previous is not None else [])]
-            audit.record(conn, key.tenant_id, actor, "rotate", KEY, key_id, named)
+            audit.record(conn, key.tenant_id, actor, "rotate", KEY, key_id, named, at=now)
         return self._must(key_id)
 
     def record_key_use(self, uses: dict[str, tuple[str, str | None]]) -> None:
@@ -161,7 +167,7 @@ class KeyTables:
                 [(at, address, key_id, at) for key_id, (at, address) in uses.items()])
 
     def note_key_use(self, key_id: str, address: str | None) -> None:
-        self._uses.note(key_id, clock.now(), address)
+        self._uses.note(key_id, self.clock.now(), address)
 
     def flush_key_uses(self) -> None:
         uses = self._uses.take()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from scimdock.core import clock
+from scimdock.core.clock import Clock
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, AdminToken, Tenant
 
@@ -33,6 +33,7 @@ class TenantTables:
     _conn: sqlite3.Connection
     _lock: threading.RLock
     _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    clock: Clock
 
     # --- tenants ------------------------------------------------------
     def create_tenant(self, name: str, *, actor: Actor = CLI_ACTOR) -> Tenant:
@@ -44,13 +45,15 @@ class TenantTables:
                     "UPDATE tenant_id_seq SET last = max(last,"
                     " coalesce((SELECT max(id) FROM tenants), 0)) + 1 RETURNING last"
                 ).fetchone()
+                now = self.clock.now()
                 cur = conn.execute(
                     "INSERT INTO tenants(id, name, scim_enabled, created) VALUES (?, ?, 0, ?)",
-                    (new_id, name, clock.now()),
+                    (new_id, name, now),
                 )
             except sqlite3.IntegrityError:
                 raise ValueError(f"tenant {name!r} already exists") from None
-            audit.record(conn, int(cur.lastrowid or 0), actor, "create", TENANT, name, ["name"])
+            audit.record(conn, int(cur.lastrowid or 0), actor, "create", TENANT, name,
+                         ["name"], at=now)
         return self._tenant(name)
 
     def get_tenant(self, name: str) -> Tenant | None:
@@ -78,7 +81,7 @@ class TenantTables:
                 conn.execute("UPDATE tenants SET scim_enabled = ? WHERE id = ?",
                              (int(enabled), tenant.id))
                 audit.record(conn, tenant.id, actor, "enable-scim" if enabled else "disable-scim",
-                             TENANT, name, ["scimEnabled"])
+                             TENANT, name, ["scimEnabled"], at=self.clock.now())
         return self._tenant(name)
 
     def tenant_holds_data(self, tenant_id: int) -> bool:
@@ -98,9 +101,10 @@ class TenantTables:
             if not force and self.tenant_holds_data(tenant.id):
                 raise ValueError(f"tenant {name!r} still holds users or groups:"
                                  " delete them first, or force the deletion")
-            audit.record(conn, None, actor, "purge" if force else "delete", TENANT, name)
+            now = self.clock.now()
+            audit.record(conn, None, actor, "purge" if force else "delete", TENANT, name, at=now)
             if not force:
-                audit.record(conn, tenant.id, actor, "delete", TENANT, name)
+                audit.record(conn, tenant.id, actor, "delete", TENANT, name, at=now)
             for table in (*(_TENANT_ROWS if force else ()), "api_keys", "admin_tokens"):
                 conn.execute(f"DELETE FROM {table} WHERE tenant_id = ?", (tenant.id,))
             conn.execute("DELETE FROM tenants WHERE id = ?", (tenant.id,))
@@ -116,11 +120,12 @@ class TenantTables:
     def add_admin_token(self, token_id: str, secret_hash: bytes, tenant_id: int | None,
                         label: str = "", *, actor: Actor = CLI_ACTOR) -> AdminToken:
         with self._write() as conn:
+            now = self.clock.now()
             conn.execute(
                 "INSERT INTO admin_tokens(token_id, tenant_id, secret_hash, label, created)"
-                " VALUES (?, ?, ?, ?, ?)", (token_id, tenant_id, secret_hash, label, clock.now()))
+                " VALUES (?, ?, ?, ?, ?)", (token_id, tenant_id, secret_hash, label, now))
             audit.record(conn, tenant_id, actor, "create", TOKEN, token_id,
-                         ["secret", *(["label"] if label else [])])
+                         ["secret", *(["label"] if label else [])], at=now)
         return self._token(token_id)
 
     def get_admin_token(self, token_id: str) -> AdminToken | None:
@@ -142,10 +147,11 @@ class TenantTables:
             if token is None:
                 raise KeyError(f"no admin token {token_id!r}")
             if token.revoked is None:
+                now = self.clock.now()
                 conn.execute("UPDATE admin_tokens SET revoked = ? WHERE token_id = ?",
-                             (clock.now(), token_id))
+                             (now, token_id))
                 audit.record(conn, token.tenant_id, actor, "revoke", TOKEN, token_id,
-                             ["revoked"])
+                             ["revoked"], at=now)
         return self._token(token_id)
 
     def _token(self, token_id: str) -> AdminToken:

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from scimdock.core import access, clock, credentials
+from scimdock.core import access, credentials
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
 from scimdock.handlers.runtime import current
@@ -28,7 +28,8 @@ def _credential_verdict(tenant: Tenant, token: str) -> dict[str, Any]:
     if key is None or key.tenant_id != tenant.id:
         credentials.verify(pair[1], _DUMMY_HASH)  # the same work as for a key of this tenant
         return {**verdict, "reason": "invalid"}
-    if not secret_matches(pair[1], key):
+    clock = current().clock
+    if not secret_matches(pair[1], key, clock):
         return {**verdict, "reason": "invalid"}
     verdict["keyId"] = key.key_id
     status = credentials.key_status(key.revoked, key.expires, clock.now())

@@ -28,7 +28,7 @@ def _key(tenant: Tenant, key_id: str) -> ApiKey:
 def _future(text: str) -> str:
     """RFC 3339 here (the document says ``date-time``), then the rule the CLI shares."""
     try:
-        return credentials.future_expiry(times.parse(text, "expires"))
+        return credentials.future_expiry(times.parse(text, "expires"), current().clock.now())
     except ValueError as exc:
         raise bad_request("invalidValue", f"expires: {exc}") from None
 
@@ -40,7 +40,7 @@ def _with_secret(key: ApiKey, secret: str) -> dict[str, Any]:
 
 async def list_keys(tenant: str) -> Response:
     found = auth.tenant(tenant)
-    now = clock.now()
+    now = current().clock.now()
     return ok(listing([views.key(k, now) for k in current().store.list_keys(found.id)]))
 
 
@@ -48,7 +48,7 @@ async def create_key(tenant: str, body: Any = None) -> Response:
     found = auth.tenant(tenant)
     body = body_of(body)
     expires = _future(body["expires"]) if body.get("expires") is not None else None
-    new = credentials.generate()
+    new = credentials.generate(current().random)
     key = current().store.add_key(found.id, new.key_id, new.secret_hash, body.get("label", ""),
                                   expires=expires, actor=auth.actor())
     return created(_with_secret(key, new.secret), f"/tenants/{found.name}/keys/{key.key_id}")
@@ -82,8 +82,9 @@ async def rotate_key(tenant: str, keyId: str, body: Any = None) -> Response:
     ``graceSeconds`` (0: refused from the next request on)."""
     key = _key(auth.tenant(tenant), keyId)
     grace = int(body_of(body).get("graceSeconds") or 0)
-    grace_until = clock.shifted(grace) if grace > 0 else None
-    new = credentials.generate()
+    runtime = current()
+    grace_until = clock.shifted(runtime.clock.now(), grace) if grace > 0 else None
+    new = credentials.generate(runtime.random)
     try:
         rotated = current().store.rotate_key(key.key_id, new.secret_hash, grace_until,
                                              actor=auth.actor())

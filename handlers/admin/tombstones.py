@@ -56,6 +56,6 @@ async def purge_tombstone(tenant: str, id: str) -> Response:
 
 async def purge_tombstones(tenant: str, body: Any) -> Response:
     found = auth.operator_tenant(tenant)
-    cutoff = clock.shifted(-86400 * int(body_of(body)["olderThanDays"]))
+    cutoff = clock.shifted(current().clock.now(), -86400 * int(body_of(body)["olderThanDays"]))
     purged = current().store.purge_tombstones(found.id, cutoff, actor=auth.actor())
     return ok({"totalPurged": len(purged), "purged": purged})

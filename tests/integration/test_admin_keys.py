@@ -1,18 +1,18 @@
 """Self-service SCIM keys through the admin API: generate, list, modify,
 revoke, rotate (with and without grace), expiry, and the side-effect-free
 credential test. Each change is checked in the audit log with its actor
-and address."""
+and address. Expiry and grace run on the server's clock, which the tests
+that need it hold (conftest.ClockedServer): no test waits for time to pass."""
 
 from __future__ import annotations
 
 import base64
 import sqlite3
-import time
-from datetime import datetime, timedelta, timezone
 
 import httpx
 
-from conftest import Client, Server
+from conftest import ClockedServer, Client, Server
+from scimdock.core import clock
 
 FROM = {"X-Forwarded-For": "192.0.2.44"}  # uvicorn trusts it from 127.0.0.1
 
@@ -31,10 +31,6 @@ def scim_status(server: Server, token: str) -> int:
 
 def audit(admin: Client, tenant: str) -> list[dict[str, object]]:
     return list(admin.get(f"/tenants/{tenant}/audit", params={"count": 1000}).json()["Resources"])
-
-
-def in_seconds(seconds: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
 
 
 def test_generate_list_modify(server: Server, tenant_name: str) -> None:
@@ -121,7 +117,8 @@ def test_rotate_without_grace(server: Server, tenant_name: str) -> None:
     assert entry["resourceId"] == key["id"] and entry["actor"]["address"] == "192.0.2.44"
 
 
-def test_rotate_with_grace(server: Server, tenant_name: str) -> None:
+def test_rotate_with_grace(clocked_server: ClockedServer, tenant_name: str) -> None:
+    server = clocked_server
     admin, _ = setup(server, tenant_name)
     key = admin.post(f"/tenants/{tenant_name}/keys", json={}).json()
     long = admin.post(f"/tenants/{tenant_name}/keys/{key['id']}/rotate",
@@ -134,9 +131,12 @@ def test_rotate_with_grace(server: Server, tenant_name: str) -> None:
     # until its grace ends.
     short = admin.post(f"/tenants/{tenant_name}/keys/{key['id']}/rotate",
                        json={"graceSeconds": 1}).json()
+    assert short["previousSecretValidUntil"] == clock.shifted(server.clock.now(), 1)
     assert scim_status(server, key["token"]) == 401
     assert scim_status(server, short["token"]) == 200
-    time.sleep(1.2)
+    server.clock.advance(0.999999)  # the grace's last microsecond
+    assert scim_status(server, long["token"]) == 200
+    server.clock.advance(0.000001)
     assert scim_status(server, long["token"]) == 401
     assert scim_status(server, short["token"]) == 200
     too_long = admin.post(f"/tenants/{tenant_name}/keys/{key['id']}/rotate",
@@ -144,12 +144,16 @@ def test_rotate_with_grace(server: Server, tenant_name: str) -> None:
     assert too_long.status_code == 400
 
 
-def test_expired_key_is_401(server: Server, tenant_name: str) -> None:
+def test_expired_key_is_401(clocked_server: ClockedServer, tenant_name: str) -> None:
+    server = clocked_server
     admin, _ = setup(server, tenant_name)
-    key = admin.post(f"/tenants/{tenant_name}/keys", json={"expires": in_seconds(1)}).json()
-    assert key["status"] == "active"
+    expires = clock.shifted(server.clock.now(), 60)
+    key = admin.post(f"/tenants/{tenant_name}/keys", json={"expires": expires}).json()
+    assert key["status"] == "active" and key["expires"] == expires
     assert scim_status(server, key["token"]) == 200
-    time.sleep(1.2)
+    server.clock.advance(59)
+    assert scim_status(server, key["token"]) == 200
+    server.clock.set(expires)  # expired from that instant on
     r = httpx.get(f"{server.base}/Users", headers={"Authorization": f"Bearer {key['token']}"})
     assert r.status_code == 401 and "expired" in r.json()["detail"]
     assert admin.get(f"/tenants/{tenant_name}/keys/{key['id']}").json()["status"] == "expired"

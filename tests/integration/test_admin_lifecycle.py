@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from conftest import Client, Server
+from conftest import ClockedServer, Client, Server
 
 FROM = {"X-Forwarded-For": "192.0.2.71"}  # uvicorn trusts it from 127.0.0.1
 
@@ -168,25 +168,31 @@ def test_purge_one_removes_the_rows(server: Server, tenant_name: str) -> None:
     assert entry["actor"] == {"kind": "operator", "id": "env", "address": "192.0.2.71"}
 
 
-def test_purge_older_than_days(server: Server, tenant_name: str) -> None:
+def test_purge_older_than_days(clocked_server: ClockedServer, tenant_name: str) -> None:
+    """The server's clock is the test's: tombstones age without waiting."""
+    server = clocked_server
     op, scim, _key = setup(server, tenant_name)
     ids = [scim.post("/Users", json=user(f"old{i}@example.com")).json()["id"] for i in range(3)]
     keep = scim.post("/Users", json=user("keep@example.com")).json()["id"]
-    for uid in ids:
+    scim.delete(f"/Users/{ids[0]}")
+    server.clock.advance(40 * 86400)  # 40 days later the others are deleted
+    for uid in ids[1:]:
         scim.delete(f"/Users/{uid}")
     url = f"/tenants/{tenant_name}/tombstones/purge"
-    # Deleted moments ago: none is older than a day.
-    none = op.post(url, json={"olderThanDays": 1})
+    # The oldest is 40 days old: not older than 41.
+    none = op.post(url, json={"olderThanDays": 41})
     assert none.status_code == 200 and none.json() == {"totalPurged": 0, "purged": []}
     assert all(rows(server, tenant_name, uid) == 1 for uid in ids)
-    # Backdate one tombstone in the file, as if deleted 40 days ago.
-    with sqlite3.connect(server.db) as conn:
-        conn.execute("UPDATE users SET deleted = '2000-01-01T00:00:00.000000Z' WHERE id = ?",
-                     (ids[0],))
     month = op.post(url, json={"olderThanDays": 30}, headers=FROM).json()
     assert month == {"totalPurged": 1, "purged": [ids[0]]}
     assert rows(server, tenant_name, ids[0]) == 0 and rows(server, tenant_name, ids[1]) == 1
-    every = op.post(url, json={"olderThanDays": 0}).json()
+    # The others are brand new. Exactly one day old is not older than one
+    # day; a microsecond later it is.
+    assert op.post(url, json={"olderThanDays": 1}).json()["totalPurged"] == 0
+    server.clock.advance(86400)
+    assert op.post(url, json={"olderThanDays": 1}).json()["totalPurged"] == 0
+    server.clock.advance(0.000001)
+    every = op.post(url, json={"olderThanDays": 1}).json()
     assert sorted(every["purged"]) == sorted(ids[1:]) and every["totalPurged"] == 2
     assert all(rows(server, tenant_name, uid) == 0 for uid in ids)
     assert rows(server, tenant_name, keep) == 1

@@ -1,7 +1,9 @@
 """SCIM credentials over HTTP (issue 6): revocation, expiry, rotation with
 and without grace and a tenant switched off all refuse the very next
 request; admin tokens are not SCIM credentials; last use is recorded
-without a write per request."""
+without a write per request. Expiry and grace run on the server's clock,
+which these tests hold (conftest.ClockedServer): no test waits for time to
+pass. The CLI, a process of its own, keeps the system clock."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from conftest import Server, cli, start_server, stop_server
+from conftest import ClockedServer, Server, cli, start_server, stop_server
+from scimdock.core import clock
 
 
 def _get(server: Server, token: str, **headers: str) -> httpx.Response:
@@ -54,16 +57,31 @@ def test_revoke_then_use_is_401_on_the_very_next_request(server: Server,
     assert _get(server, other).status_code == 200  # only that key
 
 
-def test_expired_key_is_401_from_the_next_request_on(server: Server, tenant_name: str) -> None:
+def _status(server: Server, tenant: str, key_id: str) -> str:
+    """The key's status as the server sees it (its clock), from the admin API."""
+    r = httpx.get(f"{server.admin}/tenants/{tenant}/keys/{key_id}",
+                  headers={"Authorization": f"Bearer {server.operator_token}"})
+    assert r.status_code == 200, r.text
+    return str(r.json()["status"])
+
+
+def test_expired_key_is_401_from_the_next_request_on(clocked_server: ClockedServer,
+                                                     tenant_name: str) -> None:
+    server = clocked_server
     token = server.tenant(tenant_name)
     key_id = _key_id(token)
     assert cli(server.db, "key", "update", key_id, "--expires", "2099-01-01").returncode == 0
     assert _get(server, token).status_code == 200
-    soon = datetime.now(timezone.utc) + timedelta(seconds=1)
+    soon = datetime.now(timezone.utc) + timedelta(hours=1)
     assert cli(server.db, "key", "update", key_id, "--expires", soon.isoformat()).returncode == 0
-    time.sleep(max(0.0, (soon - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    [key] = _keys(server, tenant_name)
+    assert key["expires"] == clock.text(soon)
+    server.clock.set(clock.shifted(key["expires"], -0.000001))  # the last valid microsecond
+    assert _get(server, token).status_code == 200
+    assert _status(server, tenant_name, key_id) == "active"
+    server.clock.set(key["expires"])  # expired from that instant on
     _refused(_get(server, token), "expired")
-    assert [k["status"] for k in _keys(server, tenant_name)] == ["expired"]
+    assert _status(server, tenant_name, key_id) == "expired"
     assert cli(server.db, "key", "update", key_id, "--no-expiry").returncode == 0
     assert _get(server, token).status_code == 200
     # An expiry in the past is refused: to stop a key now, revoke it.
@@ -80,18 +98,22 @@ def test_rotate_without_grace_refuses_the_old_secret_at_once(server: Server,
     assert _get(server, rotated["token"]).status_code == 200
 
 
-def test_rotate_with_grace_accepts_both_secrets_until_the_grace_ends(server: Server,
-                                                                     tenant_name: str) -> None:
+def test_rotate_with_grace_accepts_both_secrets_until_the_grace_ends(
+        clocked_server: ClockedServer, tenant_name: str) -> None:
+    server = clocked_server
     old = server.tenant(tenant_name)
     rotated = _rotate(server, _key_id(old), "--grace", "3600")
     assert rotated["previous_valid_until"] is not None
     assert _get(server, old).status_code == 200
     assert _get(server, rotated["token"]).status_code == 200
-    # A short grace runs out: the old secret is refused afterwards.
-    short = _rotate(server, _key_id(old), "--grace", "1")
+    # A second rotation: only the latest previous secret has a grace.
+    short = _rotate(server, _key_id(old), "--grace", "60")
     assert _get(server, short["token"]).status_code == 200
     _refused(_get(server, old), "Invalid credentials")  # two rotations ago: gone
-    time.sleep(1.2)
+    ends = short["previous_valid_until"]
+    server.clock.set(clock.shifted(ends, -0.000001))  # the grace's last microsecond
+    assert _get(server, rotated["token"]).status_code == 200
+    server.clock.set(ends)  # the grace is over: refused from that instant on
     _refused(_get(server, rotated["token"]), "Invalid credentials")
     assert _get(server, short["token"]).status_code == 200
 

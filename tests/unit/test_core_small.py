@@ -17,13 +17,52 @@ from scimdock.core.tenants import check_name
 
 
 def test_generated_credentials_round_trip_and_verify() -> None:
-    new = credentials.generate()
+    new = credentials.generate(credentials.SYSTEM_RANDOM)
     assert new.key_id.startswith("sk_") and ":" not in new.key_id
-    assert len(new.secret) >= 43  # 32 random bytes, URL-safe Base64
+    assert len(new.secret) == 43  # 32 random bytes, URL-safe Base64 without padding
     assert credentials.decode_token(new.token) == (new.key_id, new.secret)
     assert credentials.verify(new.secret, new.secret_hash)
     assert not credentials.verify(new.secret + "x", new.secret_hash)
-    assert credentials.generate().secret != new.secret
+    assert credentials.generate(credentials.SYSTEM_RANDOM).secret != new.secret
+
+
+def test_credentials_are_drawn_from_the_randomness_they_are_given() -> None:
+    drawn: list[int] = []
+
+    def counting(n: int) -> bytes:
+        drawn.append(n)
+        return bytes(range(n))
+
+    new = credentials.generate(counting)
+    assert drawn == [8, 32]  # 64 bits of key id, 256 bits of secret
+    assert new.key_id == "sk_0001020304050607"
+    assert new.secret == base64.urlsafe_b64encode(bytes(range(32))).decode().rstrip("=")
+    assert new.secret == "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+    assert new.secret_hash == credentials.hash_secret(new.secret)
+    assert credentials.generate(counting) == new  # same bytes, same credential
+    assert credentials.generate_admin(counting, tenant_admin=True).key_id == "sat_0001020304050607"
+    assert credentials.generate_admin(counting, tenant_admin=False).key_id.startswith("sop_")
+
+
+def test_future_expiry_is_judged_against_the_instant_given() -> None:
+    now = "2025-01-31T12:00:00.000000Z"
+    assert credentials.future_expiry("2025-01-31T12:00:00.000001Z", now) == \
+        "2025-01-31T12:00:00.000001Z"
+    assert credentials.future_expiry("2025-01-31T14:00:01+02:00", now) == \
+        "2025-01-31T12:00:01.000000Z"
+    for past in ("2025-01-31T12:00:00Z", "2001-01-01"):
+        with pytest.raises(ValueError, match="future"):
+            credentials.future_expiry(past, now)
+    with pytest.raises(ValueError, match="ISO 8601"):
+        credentials.future_expiry("tomorrow", now)
+
+
+def test_key_status_at_the_instant_given() -> None:
+    at = "2025-01-31T12:00:00.000000Z"
+    assert credentials.key_status(None, None, at) == "active"
+    assert credentials.key_status(None, "2025-01-31T12:00:00.000001Z", at) == "active"
+    assert credentials.key_status(None, at, at) == "expired"  # expired from that instant on
+    assert credentials.key_status("2025-01-01T00:00:00.000000Z", None, at) == "revoked"
 
 
 def test_decode_token_tolerates_missing_padding_and_urlsafe_alphabet() -> None:

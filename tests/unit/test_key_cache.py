@@ -16,6 +16,8 @@ from scimdock.core.schema import USER
 from scimdock.store.base import ApiKey
 from scimdock.store.sqlite import SqliteStore
 
+RANDOM = credentials.SYSTEM_RANDOM
+
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[SqliteStore, SqliteStore, int, str]]:
@@ -23,7 +25,7 @@ def world(tmp_path: Path) -> Iterator[tuple[SqliteStore, SqliteStore, int, str]]
     server = SqliteStore(tmp_path / "keys.db")
     tenant = server.create_tenant("acme")
     server.set_scim_enabled("acme", True)
-    new = credentials.generate()
+    new = credentials.generate(RANDOM)
     server.add_key(tenant.id, new.key_id, new.secret_hash, "")
     other = SqliteStore(tmp_path / "keys.db")
     yield server, other, tenant.id, new.key_id
@@ -69,9 +71,9 @@ def test_a_change_by_another_process_is_seen_by_the_next_read(world: tuple, chan
     if change == "revoke":
         other.revoke_key(key_id)
     elif change == "rotate":
-        other.rotate_key(key_id, credentials.generate().secret_hash)
+        other.rotate_key(key_id, credentials.generate(RANDOM).secret_hash)
     elif change == "expire":
-        other.update_key(key_id, expires=clock.shifted(-1))
+        other.update_key(key_id, expires=clock.shifted(other.clock.now(), -1))
     elif change == "scim off":
         other.set_scim_enabled("acme", False)
     else:

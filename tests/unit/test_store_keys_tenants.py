@@ -11,17 +11,26 @@ from pathlib import Path
 import pytest
 
 from scimdock.core import clock, credentials
+from scimdock.core.clock import ManualClock
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import USER
 from scimdock.store.base import CLI_ACTOR, OPERATOR_LOG, Actor, AuditEntry
 from scimdock.store.sqlite import SqliteStore
 
+RANDOM = credentials.SYSTEM_RANDOM
+
 ADMIN = Actor("admin-token", "sat_0123", "203.0.113.9")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "admin.db")
+def wall() -> ManualClock:
+    """The store's clock: it moves only when a test moves it."""
+    return ManualClock("2025-01-31T12:00:00Z")
+
+
+@pytest.fixture
+def store(tmp_path: Path, wall: ManualClock) -> Iterator[SqliteStore]:
+    s = SqliteStore(tmp_path / "admin.db", clock=wall)
     yield s
     s.close()
 
@@ -59,7 +68,7 @@ def test_tenant_create_enable_disable_are_audited_once(store: SqliteStore) -> No
 
 def test_key_expiry_is_normalised_and_updates_are_audited(store: SqliteStore) -> None:
     tenant = store.create_tenant("acme")
-    new = credentials.generate()
+    new = credentials.generate(RANDOM)
     key = store.add_key(tenant.id, new.key_id, new.secret_hash, "entra",
                         expires="2031-01-31T14:00:00+02:00", actor=ADMIN)
     assert key.expires == "2031-01-31T12:00:00.000000Z" and key.label == "entra"
@@ -82,42 +91,45 @@ def test_key_expiry_is_normalised_and_updates_are_audited(store: SqliteStore) ->
 
 def test_rotation_without_grace_forgets_the_old_secret(store: SqliteStore) -> None:
     tenant = store.create_tenant("acme")
-    old = credentials.generate()
+    old = credentials.generate(RANDOM)
     store.add_key(tenant.id, old.key_id, old.secret_hash, "")
-    fresh = credentials.generate()
+    fresh = credentials.generate(RANDOM)
     key = store.rotate_key(old.key_id, fresh.secret_hash)
     assert key.secret_hash == fresh.secret_hash
     assert key.previous_hash is None and key.previous_valid_until is None
     assert _ops(store, tenant.id)[-1] == ("rotate", "ApiKey", old.key_id, ("secret",))
 
 
-def test_rotation_with_grace_keeps_the_old_secret_until_then(store: SqliteStore) -> None:
+def test_rotation_with_grace_keeps_the_old_secret_until_then(store: SqliteStore,
+                                                              wall: ManualClock) -> None:
     tenant = store.create_tenant("acme")
-    old = credentials.generate()
+    old = credentials.generate(RANDOM)
     store.add_key(tenant.id, old.key_id, old.secret_hash, "")
-    fresh = credentials.generate()
-    until = clock.shifted(3600)
+    fresh = credentials.generate(RANDOM)
+    until = clock.shifted(wall.now(), 3600)
+    assert until == "2025-01-31T13:00:00.000000Z"
     key = store.rotate_key(old.key_id, fresh.secret_hash, until)
     assert key.secret_hash == fresh.secret_hash
     assert key.previous_hash == old.secret_hash and key.previous_valid_until == until
     assert _ops(store, tenant.id)[-1] == ("rotate", "ApiKey", old.key_id,
                                           ("previousValidUntil", "secret"))
-    # A grace already over keeps nothing.
-    third = credentials.generate()
-    key = store.rotate_key(old.key_id, third.secret_hash, clock.shifted(-1))
+    # A grace already over (by the store's clock) keeps nothing.
+    wall.advance(3600)
+    third = credentials.generate(RANDOM)
+    key = store.rotate_key(old.key_id, third.secret_hash, until)
     assert key.previous_hash is None and key.previous_valid_until is None
 
 
 def test_revocation_is_final_and_audited_once(store: SqliteStore) -> None:
     tenant = store.create_tenant("acme")
-    new = credentials.generate()
+    new = credentials.generate(RANDOM)
     store.add_key(tenant.id, new.key_id, new.secret_hash, "")
-    store.rotate_key(new.key_id, credentials.generate().secret_hash, clock.shifted(60))
+    store.rotate_key(new.key_id, credentials.generate(RANDOM).secret_hash, "2025-02-01")
     key = store.revoke_key(new.key_id, actor=ADMIN)
     assert key.revoked is not None and key.previous_hash is None
     assert store.revoke_key(new.key_id).revoked == key.revoked
     with pytest.raises(ValueError):
-        store.rotate_key(new.key_id, credentials.generate().secret_hash)
+        store.rotate_key(new.key_id, credentials.generate(RANDOM).secret_hash)
     with pytest.raises(KeyError):
         store.revoke_key("sk_nope")
     assert [op for op, *_ in _ops(store, tenant.id)] == ["create", "create", "rotate", "revoke"]
@@ -125,7 +137,7 @@ def test_revocation_is_final_and_audited_once(store: SqliteStore) -> None:
 
 def test_key_use_is_in_memory_until_flushed(store: SqliteStore, tmp_path: Path) -> None:
     tenant = store.create_tenant("acme")
-    new = credentials.generate()
+    new = credentials.generate(RANDOM)
     store.add_key(tenant.id, new.key_id, new.secret_hash, "")
     store.note_key_use(new.key_id, "198.51.100.7")
     seen = store.get_key(new.key_id)
@@ -146,7 +158,7 @@ def test_key_use_is_in_memory_until_flushed(store: SqliteStore, tmp_path: Path) 
 def test_close_flushes_pending_key_uses(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "close.db")
     tenant = store.create_tenant("acme")
-    new = credentials.generate()
+    new = credentials.generate(RANDOM)
     store.add_key(tenant.id, new.key_id, new.secret_hash, "")
     store.note_key_use(new.key_id, "::1")
     store.close()
@@ -157,8 +169,8 @@ def test_close_flushes_pending_key_uses(tmp_path: Path) -> None:
 def test_admin_tokens_are_hashed_listed_revoked_and_audited(store: SqliteStore) -> None:
     tenant = store.create_tenant("acme")
     other = store.create_tenant("other")
-    tadmin = credentials.generate_admin(tenant_admin=True)
-    op = credentials.generate_admin(tenant_admin=False)
+    tadmin = credentials.generate_admin(RANDOM, tenant_admin=True)
+    op = credentials.generate_admin(RANDOM, tenant_admin=False)
     store.add_admin_token(tadmin.key_id, tadmin.secret_hash, tenant.id, "helpdesk")
     store.add_admin_token(op.key_id, op.secret_hash, None, actor=ADMIN)
     got = store.get_admin_token(tadmin.key_id)
@@ -180,7 +192,7 @@ def test_admin_tokens_are_hashed_listed_revoked_and_audited(store: SqliteStore) 
 
 def test_delete_tenant_refuses_data_unless_forced(store: SqliteStore, tmp_path: Path) -> None:
     tenant = store.create_tenant("acme")
-    new = credentials.generate()
+    new = credentials.generate(RANDOM)
     store.add_key(tenant.id, new.key_id, new.secret_hash, "")
     user = store.create_user(tenant.id, normalize_resource({"userName": "a@x"}, USER))
     store.delete_user(tenant.id, user.id)  # a tombstone is data too
@@ -222,9 +234,10 @@ def test_audit_log_is_append_only_in_sqlite_itself(store: SqliteStore, tmp_path:
             raw.execute("DELETE FROM audit")
 
 
-def test_audit_log_pages_and_filters_by_time(store: SqliteStore) -> None:
+def test_audit_log_pages_and_filters_by_time(store: SqliteStore, wall: ManualClock) -> None:
     tenant = store.create_tenant("acme")
-    middle = clock.now()
+    wall.advance(1e-6)
+    middle = wall.now()
     for i in range(5):
         store.create_user(tenant.id, normalize_resource({"userName": f"u{i}"}, USER))
     total, page = store.audit_log(tenant.id, offset=1, count=2)

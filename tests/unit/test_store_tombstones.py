@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scimdock.core import clock
+from scimdock.core.clock import ManualClock
 from scimdock.core.errors import ScimError
 from scimdock.core.membership import Member, plan_patch
 from scimdock.core.patch import apply_patch
@@ -29,8 +29,14 @@ def db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(db)
+def wall() -> ManualClock:
+    """The store's clock: it moves only when a test moves it."""
+    return ManualClock("2025-01-31T12:00:00Z")
+
+
+@pytest.fixture
+def store(db: Path, wall: ManualClock) -> Iterator[SqliteStore]:
+    s = SqliteStore(db, clock=wall)
     yield s
     s.close()
 
@@ -130,10 +136,12 @@ def test_purge_removes_the_row_for_good(store: SqliteStore, tenant: int, db: Pat
 
 
 def test_purge_older_than_takes_only_old_tombstones(store: SqliteStore, tenant: int,
-                                                    db: Path) -> None:
+                                                    db: Path, wall: ManualClock) -> None:
     old = store.create_user(tenant, _user("old@x"))
     store.delete_user(tenant, old.id)
-    cut = clock.now()
+    assert store.list_tombstones(tenant)[0].deleted == "2025-01-31T12:00:00.000000Z"
+    wall.advance(86400)
+    cut = wall.now()  # deleted before this instant: purged; at or after it: kept
     recent = store.create_user(tenant, _user("recent@x"))
     store.delete_user(tenant, recent.id)
     store.create_user(tenant, _user("live@x"))
