@@ -32,7 +32,7 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 
 
-class ConfigError(ValueError):
+class ConfigError(Exception):
     """A bad setting: one line naming the variable (never a secret's value)."""
 
 
