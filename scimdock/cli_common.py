@@ -67,6 +67,8 @@ def run(command: Callable[[argparse.Namespace], int | None], args: argparse.Name
         return _fail(f"database {config.db_path(args.db)}: {exc}", 1)
     except OSError as exc:
         return _fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", 1)
+    except KeyboardInterrupt:  # Ctrl-C: the user knows; the shell's status for SIGINT
+        return 130
 
 
 def _fail(message: str, status: int) -> int:

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from scimdock import config
-from scimdock.cli_common import CliError, json_out, store_of
+from scimdock.cli_common import CliError, add_json, json_out, option, store_of
 from scimdock.cli_demo import demo_token
 from scimdock.store.sqlite import SqliteStore
 
@@ -125,10 +125,9 @@ def _flush_at_shutdown(app: Any, store: SqliteStore) -> Any:
 
 def add_commands(sub: Any) -> None:
     """Register ``serve`` on the main parser."""
-    from scimdock.cli_common import add_json, option
-
     sp = sub.add_parser("serve", help="run the SCIM server")
-    sp.add_argument("--host", help=f"listen address (env SCIMDOCK_HOST, default {config.DEFAULT_HOST})")
+    sp.add_argument("--host",
+                    help=f"listen address (env SCIMDOCK_HOST, default {config.DEFAULT_HOST})")
     sp.add_argument("--port", type=option(config.port),
                     help=f"listen port, 1-65535 (env SCIMDOCK_PORT, default {config.DEFAULT_PORT})")
     sp.add_argument("--demo", action="store_true",
