@@ -9,7 +9,16 @@ import argparse
 from typing import Any
 
 from scimdock.core import clock, credentials
-from scimdock.cli_common import CliError, json_out, store_of, tenant_of
+from scimdock.cli_common import CliError, add_json, json_out, store_of, tenant_of
+from scimdock.handlers.admin import views
+from scimdock.store.base import ApiKey
+
+
+def _with_secret(key: ApiKey, secret: str) -> dict[str, Any]:
+    """The admin API's answer to creating or rotating a key: the key, its
+    new secret and token (shown only now)."""
+    return {**views.key(key), "secret": secret,
+            "token": credentials.encode_token(key.key_id, secret)}
 
 
 def key_create(args: argparse.Namespace) -> None:
@@ -17,14 +26,14 @@ def key_create(args: argparse.Namespace) -> None:
     tenant = tenant_of(store, args.tenant)
     new = credentials.generate(credentials.SYSTEM_RANDOM)
     try:
-        expires = (None if args.expires is None
-                   else credentials.future_expiry(args.expires, store.clock.now()))
-        store.add_key(tenant.id, new.key_id, new.secret_hash, args.label or "",
-                      expires=expires)
+        expires = None if args.expires is None else credentials.future_expiry(
+            args.expires, store.clock.now())
+        key = store.add_key(tenant.id, new.key_id, new.secret_hash, args.label or "",
+                            expires=expires)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.json:
-        json_out({"key_id": new.key_id, "secret": new.secret, "token": new.token})
+        json_out(_with_secret(key, new.secret))
         return
     print(f"key id: {new.key_id}")
     print(f"secret: {new.secret}")
@@ -33,19 +42,15 @@ def key_create(args: argparse.Namespace) -> None:
 
 
 def key_list(args: argparse.Namespace) -> None:
-    store = store_of(args)
-    keys = store.list_keys(tenant_of(store, args.tenant).id)
+    store = store_of(args, read_only=True)
     now = store.clock.now()
-    rows = [{"key_id": k.key_id, "label": k.label, "created": k.created, "expires": k.expires,
-             "status": credentials.key_status(k.revoked, k.expires, now),
-             "last_used": k.last_used, "last_used_from": k.last_used_from}
-            for k in keys]
+    rows = [views.key(k, now) for k in store.list_keys(tenant_of(store, args.tenant).id)]
     if args.json:
         json_out(rows)
         return
     for r in rows:
-        print(f"{r['key_id']}\t{r['status']}\tcreated={r['created']}\texpires={r['expires'] or '-'}"
-              f"\tlast_used={r['last_used'] or '-'} from {r['last_used_from'] or '-'}"
+        print(f"{r['id']}\t{r['status']}\tcreated={r['created']}\texpires={r['expires'] or '-'}"
+              f"\tlast_used={r['lastUsed'] or '-'} from {r['lastUsedFrom'] or '-'}"
               f"\tlabel={r['label']}")
 
 
@@ -54,6 +59,9 @@ def key_revoke(args: argparse.Namespace) -> None:
         key = store_of(args).revoke_key(args.key_id)
     except KeyError:
         raise CliError(f"no key {args.key_id!r}") from None
+    if args.json:
+        json_out(views.key(key))
+        return
     print(f"revoked key {key.key_id} of tenant {key.tenant_name}")
 
 
@@ -72,6 +80,9 @@ def key_update(args: argparse.Namespace) -> None:
         raise CliError(f"no key {args.key_id!r}") from None
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    if args.json:
+        json_out(views.key(key))
+        return
     print(f"key {key.key_id}: label={key.label!r} expires={key.expires or 'never'}")
 
 
@@ -90,8 +101,7 @@ def key_rotate(args: argparse.Namespace) -> None:
         raise CliError(str(exc)) from None
     token = credentials.encode_token(key.key_id, new.secret)
     if args.json:
-        json_out({"key_id": key.key_id, "secret": new.secret, "token": token,
-                  "previous_valid_until": key.previous_valid_until})
+        json_out(_with_secret(key, new.secret))
         return
     print(f"key id: {key.key_id}\nsecret: {new.secret}\ntoken:  {token}")
     print(f"The old secret stays valid until {key.previous_valid_until}." if
@@ -105,25 +115,27 @@ def add_commands(sub: Any) -> None:
     sp.add_argument("--tenant", required=True)
     sp.add_argument("--label")
     sp.add_argument("--expires", metavar="ISO8601", help="a future time; refused from then on")
-    sp.add_argument("--json", action="store_true")
+    add_json(sp)
     sp.set_defaults(func=key_create)
     sp = key.add_parser("list", help="list a tenant's keys (never the secrets)")
     sp.add_argument("--tenant", required=True)
-    sp.add_argument("--json", action="store_true")
+    add_json(sp)
     sp.set_defaults(func=key_list)
     sp = key.add_parser("revoke", help="revoke a key: refused from the next request on")
     sp.add_argument("key_id")
+    add_json(sp)
     sp.set_defaults(func=key_revoke)
     sp = key.add_parser("update", help="change a key's label or expiry")
     sp.add_argument("key_id")
     sp.add_argument("--label", metavar="TEXT")
     sp.add_argument("--expires", metavar="ISO8601", help="a future time; refused from then on")
     sp.add_argument("--no-expiry", action="store_true", help="remove the expiry")
+    add_json(sp)
     sp.set_defaults(func=key_update)
     sp = key.add_parser("rotate", help="a new secret for the key (printed once)")
     sp.add_argument("key_id")
     sp.add_argument("--grace", type=float, metavar="SECONDS",
                     help="keep the old secret valid this long, at most 30 days"
                          " (default 0: refuse it from the next request on)")
-    sp.add_argument("--json", action="store_true")
+    add_json(sp)
     sp.set_defaults(func=key_rotate)

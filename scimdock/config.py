@@ -1,56 +1,173 @@
-"""Configuration from the environment (docs/configuration.md)."""
+"""Configuration from the environment (docs/configuration.md).
+
+Each setting has one parser (a function of the text that returns the value
+or raises :class:`ValueError` saying what is wrong). The command line uses
+the same parsers for its options (scimdock.cli); a bad ``SCIMDOCK_*`` value
+raises :class:`ConfigError`, whose message names the variable.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import urlsplit
 
 from scimdock.core import credentials
 from scimdock.handlers.runtime import Settings
 
+T = TypeVar("T")
+
 DEFAULT_DB = "./data/scimdock.db"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+#: uvicorn's default: trust ``X-Forwarded-*`` from a proxy on this machine only.
+DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"
+#: uvicorn's log levels (``uvicorn.config.LOG_LEVELS``), most severe first.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 #: The shortest SCIMDOCK_ADMIN_TOKEN accepted: it guards every tenant.
 ADMIN_TOKEN_MIN = 24
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 
 
+class ConfigError(Exception):
+    """A bad setting: one line naming the variable (never a secret's value)."""
+
+
+# --- parsers: text -> value, ValueError with a reason ---------------------
+def port(text: str) -> int:
+    """A TCP port to listen on (RFC 793 ports, 0 excluded: no random port)."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise ValueError(f"a port is a whole number from 1 to 65535, not {text!r}")
+    return value
+
+
+def log_level(text: str) -> str:
+    value = text.strip().lower()
+    if value not in LOG_LEVELS:
+        raise ValueError(f"a log level is one of {', '.join(LOG_LEVELS)}; not {text!r}")
+    return value
+
+
+def forwarded_allow_ips(text: str) -> str:
+    """``*`` or a comma-separated list of IP addresses and networks (CIDR).
+    Checked here: uvicorn takes anything else as a literal that never matches."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if items == ["*"]:
+        return "*"
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or network (or give '*')") from None
+    if not items:
+        raise ValueError("give IP addresses or networks, comma-separated, or '*'")
+    return ",".join(items)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"a whole number of 1 or more, not {text!r}")
+    return value
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise ValueError(f"one of {', '.join(_TRUE)} or {', '.join(v for v in _FALSE if v)}")
+    return value in _TRUE
+
+
+def _synchronous(text: str) -> str:
+    value = text.strip().upper()
+    if value not in ("FULL", "NORMAL"):
+        raise ValueError(f"FULL or NORMAL, not {text!r}")
+    return value
+
+
+def _public_url(text: str) -> str:
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"an http or https URL such as https://acme.example.com/scim/v1,"
+                         f" not {text!r}")
+    return text.strip().rstrip("/")
+
+
+def _env(name: str, parse: Callable[[str], T], default: T) -> T:
+    """``parse`` of the variable ``name``, or ``default`` when it is unset or empty."""
+    text = os.environ.get(name, "")
+    if not text.strip():
+        return default
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+# --- settings ----------------------------------------------------------------
 def db_path(cli_value: str | None) -> str:
     return cli_value or os.environ.get("SCIMDOCK_DB") or DEFAULT_DB
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+def host(cli_value: str | None) -> str:
+    return cli_value or os.environ.get("SCIMDOCK_HOST", "").strip() or DEFAULT_HOST
+
+
+def listen_port(cli_value: int | None) -> int:
+    return cli_value if cli_value is not None else _env("SCIMDOCK_PORT", port, DEFAULT_PORT)
+
+
+def server_log_level(cli_value: str | None) -> str:
+    return cli_value or _env("SCIMDOCK_LOG_LEVEL", log_level, "info")
+
+
+def trusted_proxies(cli_value: str | None) -> str:
+    return cli_value or _env("SCIMDOCK_FORWARDED_ALLOW_IPS", forwarded_allow_ips,
+                             DEFAULT_FORWARDED_ALLOW_IPS)
 
 
 def settings(*, strict: bool = False, domain: str | None = None) -> Settings:
     """Settings from ``SCIMDOCK_*`` variables; command-line values win."""
     return Settings(
-        domain=domain or os.environ.get("SCIMDOCK_DOMAIN", "localhost"),
-        max_results=int(os.environ.get("SCIMDOCK_MAX_RESULTS", "1000")),
-        lenient=not (strict or _flag("SCIMDOCK_STRICT")),
-        public_url=os.environ.get("SCIMDOCK_PUBLIC_URL") or None,
+        domain=domain or os.environ.get("SCIMDOCK_DOMAIN", "").strip() or "localhost",
+        max_results=_env("SCIMDOCK_MAX_RESULTS", _positive, 1000),
+        lenient=not (strict or _env("SCIMDOCK_STRICT", _flag, False)),
+        public_url=_env("SCIMDOCK_PUBLIC_URL", _public_url, None),
         admin_token_hash=admin_token_hash(),
     )
 
 
 def validate_responses() -> bool:
-    return _flag("SCIMDOCK_VALIDATE_RESPONSES")
+    return _env("SCIMDOCK_VALIDATE_RESPONSES", _flag, False)
 
 
 def synchronous() -> str:
     """``FULL`` (default: an acknowledged write survives power loss) or ``NORMAL``."""
-    return os.environ.get("SCIMDOCK_SYNCHRONOUS", "FULL").upper()
+    return _env("SCIMDOCK_SYNCHRONOUS", _synchronous, "FULL")
 
 
 def admin_token_hash() -> bytes | None:
     """SHA-256 of ``SCIMDOCK_ADMIN_TOKEN`` (an operator token given whole),
     or ``None`` when unset. Hashed once at start; the value itself is
-    never kept or logged. Compare with :func:`core.credentials.verify_verbatim`.
-    ``ValueError`` for a token shorter than :data:`ADMIN_TOKEN_MIN` characters
-    (generate one with ``scimdock admin-token create``, or
+    never kept, logged or repeated in an error. Compare with
+    :func:`core.credentials.verify_verbatim`. :class:`ConfigError` for a
+    token shorter than :data:`ADMIN_TOKEN_MIN` characters (generate one with
+    ``scimdock admin-token create``, or
     ``python -c 'import secrets; print(secrets.token_urlsafe(32))'``)."""
     token = os.environ.get("SCIMDOCK_ADMIN_TOKEN", "").strip()
     if not token:
         return None
     if len(token) < ADMIN_TOKEN_MIN:
-        raise ValueError(f"SCIMDOCK_ADMIN_TOKEN is too short: use at least {ADMIN_TOKEN_MIN}"
-                         " random characters")
+        raise ConfigError(f"SCIMDOCK_ADMIN_TOKEN is too short: use at least {ADMIN_TOKEN_MIN}"
+                          " random characters")
     return credentials.hash_secret(token)

@@ -9,12 +9,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from scimdock.core import access, credentials
-from scimdock.handlers.admin import auth
+from scimdock.core import credentials
+from scimdock.handlers.admin import auth, views
 from scimdock.handlers.admin.respond import body_of, ok
 from scimdock.handlers.runtime import current
 from scimdock.handlers.security import secret_matches
-from scimdock.store.base import Tenant, Tombstone, UserRecord
+from scimdock.store.base import Tenant
 
 _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
 
@@ -46,27 +46,11 @@ async def test_credentials(tenant: str, body: Any) -> Response:
     return ok(_credential_verdict(auth.tenant(tenant), body_of(body)["token"]))
 
 
-def _access(tenant: Tenant, found: UserRecord | Tombstone | None) -> dict[str, Any]:
-    """Deactivation keeps the account and its data; the user just cannot
-    sign in (the vendor page; the rule is :func:`core.access.decide`)."""
-    if found is None:
-        decision = access.decide(tenant_scim_enabled=tenant.scim_enabled, state="unknown")
-        who: dict[str, Any] = {"userId": None, "userName": None}
-    elif isinstance(found, Tombstone):
-        decision = access.decide(tenant_scim_enabled=tenant.scim_enabled, state="deleted")
-        who = {"userId": found.id, "userName": found.user_name}
-    else:
-        decision = access.decide(tenant_scim_enabled=tenant.scim_enabled, state="live",
-                                 active=found.doc.get("active"))
-        who = {"userId": found.id, "userName": found.doc.get("userName")}
-    return {"allowed": decision.allowed, "reason": decision.reason, **who}
-
-
 async def get_user_access(tenant: str, id: str) -> Response:
     found = auth.tenant(tenant)
-    return ok(_access(found, current().store.lookup_user(found.id, user_id=id)))
+    return ok(views.user_access(found, current().store.lookup_user(found.id, user_id=id)))
 
 
 async def get_user_access_by_user_name(tenant: str, userName: str) -> Response:
     found = auth.tenant(tenant)
-    return ok(_access(found, current().store.lookup_user(found.id, user_name=userName)))
+    return ok(views.user_access(found, current().store.lookup_user(found.id, user_name=userName)))

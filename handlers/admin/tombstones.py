@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from scimdock.core import clock, representation
+from scimdock.core import clock
 from scimdock.core.errors import not_found
 from scimdock.core.schema import USER
 from scimdock.handlers.admin import auth, views
@@ -40,12 +40,8 @@ async def restore_tombstone(tenant: str, id: str) -> Response:
     """Live again with the same id; 409 ``uniqueness`` if its userName was taken meanwhile."""
     found = auth.operator_tenant(tenant)
     record = current().store.restore_user(found.id, id, actor=auth.actor())
-    return ok({
-        "id": record.id, "userName": record.doc["userName"],
-        "active": record.doc.get("active") is not False,
-        "version": representation.etag(record.version),
-        "location": f"{base_url()}/{USER.endpoint.lstrip('/')}/{record.id}",
-    })
+    return ok({**views.restored(record),
+               "location": f"{base_url()}/{USER.endpoint.lstrip('/')}/{record.id}"})
 
 
 async def purge_tombstone(tenant: str, id: str) -> Response:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from scimdock.core import credentials
+from scimdock.core import access, credentials, representation
 from scimdock.handlers.runtime import current
-from scimdock.store.base import AdminToken, ApiKey, AuditEntry, Tenant, Tombstone
+from scimdock.store.base import (AdminToken, ApiKey, AuditEntry, Tenant, Tombstone,
+                                 UserRecord)
 
 
 def tenant(t: Tenant) -> dict[str, Any]:
@@ -51,3 +52,26 @@ def tombstone(t: Tombstone, *, data: bool = False) -> dict[str, Any]:
     if data:
         view["data"] = t.doc
     return view
+
+
+def user_access(tenant: Tenant, found: UserRecord | Tombstone | None) -> dict[str, Any]:
+    """May this user sign in, and if not why (the rule: :func:`core.access.decide`).
+    Deactivation keeps the account and its data; the user just cannot sign in."""
+    if found is None:
+        decision = access.decide(tenant_scim_enabled=tenant.scim_enabled, state="unknown")
+        who: dict[str, Any] = {"userId": None, "userName": None}
+    elif isinstance(found, Tombstone):
+        decision = access.decide(tenant_scim_enabled=tenant.scim_enabled, state="deleted")
+        who = {"userId": found.id, "userName": found.user_name}
+    else:
+        decision = access.decide(tenant_scim_enabled=tenant.scim_enabled, state="live",
+                                 active=found.doc.get("active"))
+        who = {"userId": found.id, "userName": found.doc.get("userName")}
+    return {"allowed": decision.allowed, "reason": decision.reason, **who}
+
+
+def restored(record: UserRecord) -> dict[str, Any]:
+    """A user restored from its tombstone (the API adds its ``location``)."""
+    return {"id": record.id, "userName": record.doc["userName"],
+            "active": record.doc.get("active") is not False,
+            "version": representation.etag(record.version)}

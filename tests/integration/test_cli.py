@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import re
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import httpx
-
-from conftest import ROOT, cli, free_port
+from conftest import ROOT, cli
 
 
 def test_tenant_lifecycle_and_errors(tmp_path: Path) -> None:
@@ -27,7 +26,7 @@ def test_tenant_lifecycle_and_errors(tmp_path: Path) -> None:
     assert cli(db, "tenant", "enable-scim", "nope").returncode != 0
     assert cli(db, "tenant", "enable-scim", "acme").returncode == 0
     listed = json.loads(cli(db, "tenant", "list", "--json").stdout)
-    assert listed[0]["name"] == "acme" and listed[0]["scim_enabled"] is True
+    assert listed[0]["name"] == "acme" and listed[0]["scimEnabled"] is True
     assert "acme" in cli(db, "tenant", "list").stdout
 
 
@@ -37,12 +36,14 @@ def test_key_create_json_is_exactly_one_object(tmp_path: Path) -> None:
     out = cli(db, "key", "create", "--tenant", "acme", "--label", "entra", "--json")
     assert out.returncode == 0
     key = json.loads(out.stdout)
-    assert set(key) == {"key_id", "secret", "token"}
+    assert out.stdout.count("\n") == 1
+    assert {"id", "tenant", "label", "status", "secret", "token"} <= set(key)
+    assert (key["tenant"], key["label"], key["status"]) == ("acme", "entra", "active")
     import base64
-    assert base64.b64decode(key["token"]).decode() == f"{key['key_id']}:{key['secret']}"
+    assert base64.b64decode(key["token"]).decode() == f"{key['id']}:{key['secret']}"
     assert len(key["secret"]) >= 32
     listed = cli(db, "key", "list", "--tenant", "acme")
-    assert key["key_id"] in listed.stdout and key["secret"] not in listed.stdout
+    assert key["id"] in listed.stdout and key["secret"] not in listed.stdout
     assert cli(db, "key", "create", "--tenant", "nope").returncode != 0
     assert cli(db, "key", "revoke", "sk_nope").returncode != 0
 
@@ -69,30 +70,59 @@ def test_db_from_environment_variable(tmp_path: Path) -> None:
     assert db.exists()
 
 
-def test_serve_demo_prints_base_url_and_a_working_token(tmp_path: Path) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scimdock", "--db", str(tmp_path / "demo.db"), "serve", "--demo",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(3)]
-        text = "".join(lines)
-        assert f"http://127.0.0.1:{port}/scim/v1" in text
-        token = re.search(r"token:\s+(\S+)", text)
-        assert token
-        url = f"http://127.0.0.1:{port}/scim/v1/Users?filter=userName%20eq%20%22x%22"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                r = httpx.get(url, headers={"Authorization": f"Bearer {token.group(1)}"})
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-        assert r.status_code == 200 and r.json()["totalResults"] == 0
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def _names(value: Any) -> set[str]:
+    """Every field name in a JSON document, nested ones included."""
+    if isinstance(value, dict):
+        return set(value) | {n for v in value.values() for n in _names(v)}
+    if isinstance(value, list):
+        return {n for v in value for n in _names(v)}
+    return set()
+
+
+def test_every_command_takes_json() -> None:
+    from scimdock.cli import _parser
+
+    def leaves(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            yield parser
+        for action in subs:
+            for child in action.choices.values():
+                yield from leaves(child)
+
+    commands = list(leaves(_parser()))
+    assert len(commands) >= 19
+    assert [c.prog for c in commands if "--json" not in c._option_string_actions] == []
+
+
+def test_json_output_uses_the_admin_api_names(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+
+    def out(*args: str) -> Any:
+        done = cli(db, *args, "--json")
+        assert done.returncode == 0 and done.stdout.count("\n") == 1, done
+        value = json.loads(done.stdout)
+        assert {n for n in _names(value) if "_" in n} == set(), value  # camelCase only
+        return value
+
+    assert out("tenant", "create", "acme") == {**out("tenant", "list")[0], "scimEnabled": False}
+    assert out("tenant", "enable-scim", "acme")["scimEnabled"] is True
+    key = out("key", "create", "--tenant", "acme", "--label", "idp")
+    [listed] = out("key", "list", "--tenant", "acme")
+    assert listed == {k: v for k, v in key.items() if k not in ("secret", "token")}
+    assert {"id", "lastUsed", "lastUsedFrom", "previousSecretValidUntil"} <= set(listed)
+    assert out("key", "update", key["id"], "--label", "entra")["label"] == "entra"
+    rotated = out("key", "rotate", key["id"], "--grace", "60")
+    assert rotated["id"] == key["id"] and rotated["previousSecretValidUntil"] is not None
+    assert out("key", "revoke", key["id"])["status"] == "revoked"
+    token = out("admin-token", "create", "--tenant", "acme")
+    assert (token["role"], token["tenant"], token["status"]) == ("tenantAdmin", "acme", "active")
+    assert out("admin-token", "list")[0]["id"] == token["id"]
+    assert out("admin-token", "revoke", token["id"])["status"] == "revoked"
+    assert out("user", "access", "--tenant", "acme", "--user-name", "nobody") == {
+        "allowed": False, "reason": "notFound", "userId": None, "userName": None}
+    assert out("user", "tombstones", "--tenant", "acme") == []
+    assert {e["resourceType"] for e in out("audit", "--tenant", "acme")} == {
+        "Tenant", "ApiKey", "AdminToken"}
+    assert out("tenant", "disable-scim", "acme")["scimEnabled"] is False
+    assert out("tenant", "delete", "acme") == {"name": "acme", "deleted": True, "force": False}

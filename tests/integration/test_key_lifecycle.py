@@ -93,7 +93,7 @@ def test_rotate_without_grace_refuses_the_old_secret_at_once(server: Server,
                                                              tenant_name: str) -> None:
     old = server.tenant(tenant_name)
     rotated = _rotate(server, _key_id(old))
-    assert rotated["key_id"] == _key_id(old) and rotated["previous_valid_until"] is None
+    assert rotated["id"] == _key_id(old) and rotated["previousSecretValidUntil"] is None
     _refused(_get(server, old), "Invalid credentials")
     assert _get(server, rotated["token"]).status_code == 200
 
@@ -103,7 +103,7 @@ def test_rotate_with_grace_accepts_both_secrets_until_the_grace_ends(
     server = clocked_server
     old = server.tenant(tenant_name)
     rotated = _rotate(server, _key_id(old), "--grace", "3600")
-    assert rotated["previous_valid_until"] is not None
+    assert rotated["previousSecretValidUntil"] is not None
     assert _get(server, old).status_code == 200
     assert _get(server, rotated["token"]).status_code == 200
     # A second rotation: only the latest previous secret has a grace.
@@ -143,13 +143,13 @@ def test_admin_tokens_are_refused_by_the_scim_api(server: Server, tenant_name: s
 def test_last_use_is_flushed_within_seconds_and_shows_time_and_address(
         server: Server, tenant_name: str) -> None:
     token = server.tenant(tenant_name)
-    assert _keys(server, tenant_name)[0]["last_used"] is None
+    assert _keys(server, tenant_name)[0]["lastUsed"] is None
     assert _get(server, token, **{"X-Forwarded-For": "203.0.113.77"}).status_code == 200
     deadline = time.monotonic() + 30  # flushed every few seconds: poll, do not time it
-    while (key := _keys(server, tenant_name)[0])["last_used"] is None:
+    while (key := _keys(server, tenant_name)[0])["lastUsed"] is None:
         assert time.monotonic() < deadline, "last use never reached the database"
         time.sleep(0.5)
-    assert key["last_used_from"] == "203.0.113.77"
+    assert key["lastUsedFrom"] == "203.0.113.77"
 
 
 def test_last_use_is_written_at_shutdown(tmp_path: Path) -> None:
@@ -160,4 +160,4 @@ def test_last_use_is_written_at_shutdown(tmp_path: Path) -> None:
     finally:
         stop_server(srv)
     [key] = _keys(srv, "flush")
-    assert key["last_used"] is not None and key["last_used_from"] == "127.0.0.1"
+    assert key["lastUsed"] is not None and key["lastUsedFrom"] == "127.0.0.1"
