@@ -14,10 +14,10 @@ from scimdock.handlers.admin import views
 from scimdock.store.base import ApiKey
 
 
-def _with_secret(key: ApiKey, secret: str) -> dict[str, Any]:
+def _with_secret(key: ApiKey, secret: str, now: str) -> dict[str, Any]:
     """The admin API's answer to creating or rotating a key: the key, its
     new secret and token (shown only now)."""
-    return {**views.key(key), "secret": secret,
+    return {**views.key(key, now), "secret": secret,
             "token": credentials.encode_token(key.key_id, secret)}
 
 
@@ -33,7 +33,7 @@ def key_create(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.json:
-        json_out(_with_secret(key, new.secret))
+        json_out(_with_secret(key, new.secret, store.clock.now()))
         return
     print(f"key id: {new.key_id}")
     print(f"secret: {new.secret}")
@@ -55,12 +55,13 @@ def key_list(args: argparse.Namespace) -> None:
 
 
 def key_revoke(args: argparse.Namespace) -> None:
+    store = store_of(args)
     try:
-        key = store_of(args).revoke_key(args.key_id)
+        key = store.revoke_key(args.key_id)
     except KeyError:
         raise CliError(f"no key {args.key_id!r}") from None
     if args.json:
-        json_out(views.key(key))
+        json_out(views.key(key, store.clock.now()))
         return
     print(f"revoked key {key.key_id} of tenant {key.tenant_name}")
 
@@ -81,7 +82,7 @@ def key_update(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.json:
-        json_out(views.key(key))
+        json_out(views.key(key, store.clock.now()))
         return
     print(f"key {key.key_id}: label={key.label!r} expires={key.expires or 'never'}")
 
@@ -101,7 +102,7 @@ def key_rotate(args: argparse.Namespace) -> None:
         raise CliError(str(exc)) from None
     token = credentials.encode_token(key.key_id, new.secret)
     if args.json:
-        json_out(_with_secret(key, new.secret))
+        json_out(_with_secret(key, new.secret, store.clock.now()))
         return
     print(f"key id: {key.key_id}\nsecret: {new.secret}\ntoken:  {token}")
     print(f"The old secret stays valid until {key.previous_valid_until}." if

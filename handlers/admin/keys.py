@@ -34,7 +34,7 @@ def _future(text: str) -> str:
 
 
 def _with_secret(key: ApiKey, secret: str) -> dict[str, Any]:
-    return {**views.key(key), "secret": secret,
+    return {**views.key(key, current().clock.now()), "secret": secret,
             "token": credentials.encode_token(key.key_id, secret)}
 
 
@@ -55,7 +55,7 @@ async def create_key(tenant: str, body: Any = None) -> Response:
 
 
 async def get_key(tenant: str, keyId: str) -> Response:
-    return ok(views.key(_key(auth.tenant(tenant), keyId)))
+    return ok(views.key(_key(auth.tenant(tenant), keyId), current().clock.now()))
 
 
 async def update_key(tenant: str, keyId: str, body: Any) -> Response:
@@ -65,7 +65,7 @@ async def update_key(tenant: str, keyId: str, body: Any) -> Response:
     expires = _future(body["expires"]) if body.get("expires") is not None else None
     updated = current().store.update_key(key.key_id, label=body.get("label"), expires=expires,
                                          clear_expiry=clear, actor=auth.actor())
-    return ok(views.key(updated))
+    return ok(views.key(updated, current().clock.now()))
 
 
 async def revoke_key(tenant: str, keyId: str) -> Response:
@@ -74,7 +74,7 @@ async def revoke_key(tenant: str, keyId: str) -> Response:
     key = _key(auth.tenant(tenant), keyId)
     if key.revoked is None:
         key = current().store.revoke_key(key.key_id, actor=auth.actor())
-    return ok(views.key(key))
+    return ok(views.key(key, current().clock.now()))
 
 
 async def rotate_key(tenant: str, keyId: str, body: Any = None) -> Response:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from scimdock.core import access, credentials, representation
-from scimdock.handlers.runtime import current
 from scimdock.store.base import (AdminToken, ApiKey, AuditEntry, Tenant, Tombstone,
                                  UserRecord)
 
@@ -18,14 +17,14 @@ def tenant(t: Tenant) -> dict[str, Any]:
     return {"name": t.name, "scimEnabled": t.scim_enabled, "created": t.created}
 
 
-def key(k: ApiKey, now: str | None = None) -> dict[str, Any]:
-    """``status`` as of ``now`` (core.clock form; by default the runtime's clock)."""
+def key(k: ApiKey, now: str) -> dict[str, Any]:
+    """``status`` as of ``now`` (core.clock form: the caller's clock)."""
     return {
         "id": k.key_id, "tenant": k.tenant_name, "label": k.label, "created": k.created,
         "expires": k.expires, "revoked": k.revoked, "lastUsed": k.last_used,
         "lastUsedFrom": k.last_used_from, "previousSecretValidUntil": k.previous_valid_until,
         "status": credentials.key_status(k.revoked, k.expires,
-                                         now or current().clock.now()),
+                                         now),
     }
 
 
