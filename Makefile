@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test unit integration contract bench clean
+.PHONY: run test unit integration contract contract-tests bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,13 @@ unit: $(VENV)/.installed-test
 integration: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests/integration
 
-contract: $(VENV)/.installed-test
+contract-tests: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q contract_tests
+
+## Rewrite the User and Group schemas of openapi/scim.yaml from core/schema.py
+## (scimdock/contract.py); commit the result (a unit test checks it is current).
+contract: $(VENV)/.installed
+	$(BIN)/python -m scimdock.contract
 
 $(VENV)/.installed-bench: $(VENV)/.installed-test
 	$(PIP) install scim2-server 2>&1 | grep -v "^WARNING: Location" || true
