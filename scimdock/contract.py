@@ -64,7 +64,7 @@ BOOLEAN: Schema = {
               {"type": "string", "enum": ["true", "false", "True", "False", "TRUE", "FALSE"]}],
 }
 NULLABLE_STRING: Schema = {"type": "string", "nullable": True}
-_STRINGS = {"decimal": "number", "integer": "integer", "boolean": "boolean"}
+_JSON_TYPES = {"decimal": "number", "integer": "integer", "boolean": "boolean"}
 
 
 def _ref(name: str) -> Schema:
@@ -99,8 +99,8 @@ class _Components:
     def scalar_in(self, attr: Attribute) -> Schema:
         if attr.type == "boolean":
             return self.add("Boolean", BOOLEAN)
-        if attr.type in _STRINGS:
-            return {"type": _STRINGS[attr.type], "nullable": True}
+        if attr.type in _JSON_TYPES:
+            return {"type": _JSON_TYPES[attr.type], "nullable": True}
         return self.add("NullableString", NULLABLE_STRING)
 
     def object_in(self, attr: Attribute, *, nullable: bool) -> Schema:
@@ -119,7 +119,7 @@ class _Components:
         """An attribute as a client may send it (the rules of the module)."""
         if attr.mutability == "readOnly":
             json_type = "array" if attr.multi_valued else (
-                "object" if attr.type == "complex" else _STRINGS.get(attr.type, "string"))
+                "object" if attr.type == "complex" else _JSON_TYPES.get(attr.type, "string"))
             loose: Schema = {"type": json_type, "nullable": True}
             if attr.multi_valued:
                 loose["items"] = {"type": "object"} if attr.type == "complex" else {}
@@ -176,7 +176,7 @@ class _Components:
             one = self.add("Meta" if attr is COMMON["meta"] else _shape(attr),
                            {"type": "object", "properties": subs})
         else:
-            one = {"type": _STRINGS.get(attr.type, "string")}
+            one = {"type": _JSON_TYPES.get(attr.type, "string")}
             if attr.type == "dateTime":
                 one["format"] = "date-time"
             if attr.canonical_values and attr.mutability in ("readOnly", "immutable"):
