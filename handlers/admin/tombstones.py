@@ -28,30 +28,30 @@ def _tombstone(tenant: Tenant, user_id: str) -> Tombstone:
 
 
 async def list_tombstones(tenant: str) -> Response:
-    found = auth.operator_tenant(tenant)
+    found = auth.tenant(tenant)
     return ok(listing([views.tombstone(t) for t in current().store.list_tombstones(found.id)]))
 
 
 async def get_tombstone(tenant: str, id: str) -> Response:
-    return ok(views.tombstone(_tombstone(auth.operator_tenant(tenant), id), data=True))
+    return ok(views.tombstone(_tombstone(auth.tenant(tenant), id), data=True))
 
 
 async def restore_tombstone(tenant: str, id: str) -> Response:
     """Live again with the same id; 409 ``uniqueness`` if its userName was taken meanwhile."""
-    found = auth.operator_tenant(tenant)
+    found = auth.tenant(tenant)
     record = current().store.restore_user(found.id, id, actor=auth.actor())
     return ok({**views.restored(record),
                "location": f"{base_url()}/{USER.endpoint.lstrip('/')}/{record.id}"})
 
 
 async def purge_tombstone(tenant: str, id: str) -> Response:
-    found = auth.operator_tenant(tenant)
+    found = auth.tenant(tenant)
     current().store.purge_user(found.id, id, actor=auth.actor())
     return no_content()
 
 
 async def purge_tombstones(tenant: str, body: Any) -> Response:
-    found = auth.operator_tenant(tenant)
+    found = auth.tenant(tenant)
     cutoff = clock.shifted(current().clock.now(), -86400 * int(body_of(body)["olderThanDays"]))
     purged = current().store.purge_tombstones(found.id, cutoff, actor=auth.actor())
     return ok({"totalPurged": len(purged), "purged": purged})
