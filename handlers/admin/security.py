@@ -46,7 +46,7 @@ def bearer_auth(token: str, request: Any) -> dict[str, Any]:
         key = runtime.store.get_key(token_id)
         if key is None:
             credentials.verify(secret, _DUMMY_HASH)
-        elif secret_matches(secret, key):
+        elif secret_matches(secret, key, runtime.clock):
             raise OAuthProblem(detail=_SCIM_KEY)
         raise OAuthProblem(detail=_INVALID)
     if not credentials.verify(secret, stored.secret_hash):

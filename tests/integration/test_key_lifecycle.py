@@ -110,7 +110,7 @@ def test_rotate_with_grace_accepts_both_secrets_until_the_grace_ends(
     short = _rotate(server, _key_id(old), "--grace", "60")
     assert _get(server, short["token"]).status_code == 200
     _refused(_get(server, old), "Invalid credentials")  # two rotations ago: gone
-    ends = short["previous_valid_until"]
+    ends = short["previousSecretValidUntil"]
     server.clock.set(clock.shifted(ends, -0.000001))  # the grace's last microsecond
     assert _get(server, rotated["token"]).status_code == 200
     server.clock.set(ends)  # the grace is over: refused from that instant on
