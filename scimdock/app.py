@@ -24,7 +24,7 @@ from scimdock.handlers.admin import resolver as admin_resolver  # noqa: E402
 from scimdock.handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
 from scimdock.handlers.http import BASE_PATH  # noqa: E402
 from scimdock.handlers.runtime import Runtime, Settings, install  # noqa: E402
-from scimdock import tuning  # noqa: E402
+from scimdock import config, tuning  # noqa: E402
 from scimdock.slashes import CollapseSlashes  # noqa: E402
 from scimdock.openapi import DIR as OPENAPI_DIR  # noqa: E402
 from scimdock.store.base import Store  # noqa: E402
@@ -42,9 +42,11 @@ def create_app(store: Store, settings: Settings | None = None, *,
     # Connexion warns on every request to an operation that accepts both
     # application/scim+json and application/json; that is by design here.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
-    # Same routing, auth and validation; fixed work done once (scimdock/tuning/).
+    # Same routing, auth and validation; fixed work done once (scimdock/tuning/),
+    # unless SCIMDOCK_TUNING=off: then every part is Connexion's own.
+    skip = () if config.tuned() else tuning.PARTS
     app = tuning.TunedAsyncApp("scimdock", specification_dir=str(OPENAPI_DIR),
-                               **tuning.options(validate_responses=validate_responses))
+                               **tuning.options(skip=skip, validate_responses=validate_responses))
     app.add_api(
         "scim.yaml",
         base_path=BASE_PATH,

@@ -101,7 +101,7 @@ def serve(args: argparse.Namespace) -> None:
         uvicorn.run(_flush_at_shutdown(app, store), host=args.host, port=args.port,
                     log_level=args.log_level, proxy_headers=True, server_header=False,
                     access_log=args.log_level in ("trace", "debug", "info"),
-                    http=CoalescingProtocol)
+                    http=CoalescingProtocol if config.tuned() else "auto")
     finally:
         store.close()
 

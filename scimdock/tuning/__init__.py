@@ -59,13 +59,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from connexion.middleware.main import ConnexionMiddleware
-from connexion.middleware.request_validation import RequestValidationMiddleware
-from connexion.middleware.response_validation import ResponseValidationMiddleware
-from connexion.middleware.security import SecurityMiddleware
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-
 from scimdock.tuning.app import TunedAsyncApp
+from scimdock.tuning.compat import (
+    ConnexionMiddleware,
+    RequestValidationMiddleware,
+    ResponseValidationMiddleware,
+    SecurityMiddleware,
+    SwaggerUIMiddleware,
+)
 from scimdock.tuning.documents import load
 from scimdock.tuning.middleware import (
     ScopeSecurityMiddleware,
