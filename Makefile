@@ -6,14 +6,14 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test unit integration contract bench clean
+.PHONY: run test test-untuned unit integration contract bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -e . 2>&1 | grep -v "^WARNING: Location" || true
-	@$(BIN)/python -c "import connexion, orjson" && touch $@
+	@$(BIN)/python -c "import scimdock.app" && touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
@@ -23,9 +23,16 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/scimdock serve --demo --host $(HOST) --port $(PORT)
 
-## Install everything and run every test: unit, integration over HTTP, contract.
+## Install everything and run every test: unit, integration over HTTP, contract;
+## then the integration tests again against servers without scimdock/tuning/.
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests contract_tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --tuning=off tests/integration
+
+## The integration tests against servers running Connexion and uvicorn as
+## shipped (SCIMDOCK_TUNING=off): the tuning must not change any answer.
+test-untuned: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --tuning=off tests/integration
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests/unit

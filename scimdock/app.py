@@ -8,8 +8,12 @@ import logging
 import warnings
 from typing import Any
 
-# Connexion imports Starlette's test client, which warns about httpx at import.
-warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
+# Upstream only: connexion/apps/abstract.py imports starlette.testclient at
+# import time (for AsyncApp.test_client, never used here), and Starlette's
+# testclient.py warns "Using `httpx` with `starlette.testclient` is
+# deprecated" when httpx2, its test client's transport, is not installed
+# (a production install has no reason to have it). Before Connexion loads.
+warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
 
 from connexion import AsyncApp  # noqa: E402
 from connexion.exceptions import ProblemException  # noqa: E402

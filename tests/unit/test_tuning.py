@@ -201,3 +201,30 @@ def test_response_validation_middleware_is_left_out_only_when_responses_are_not_
     assert ResponseValidationMiddleware not in tuning.middlewares(validate_responses=False)
     assert ResponseValidationMiddleware in tuning.middlewares({"validation"},
                                                              validate_responses=False)
+
+
+def test_scimdock_tuning_off_is_connexion_as_shipped(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from connexion.apps.asynchronous import AsyncASGIApp
+    from connexion.middleware.main import ConnexionMiddleware
+
+    from scimdock.app import create_app
+    from scimdock.store.sqlite import SqliteStore
+    from scimdock.tuning.handlers import OnceASGIApp
+    store = SqliteStore(tmp_path / "s.db")
+    try:
+        monkeypatch.setenv("SCIMDOCK_TUNING", "off")
+        app = create_app(store)
+        assert type(app.middleware.app) is AsyncASGIApp
+        assert set(ConnexionMiddleware.default_middlewares) <= set(app.middleware.middlewares)
+        assert not [m for m in app.middleware.middlewares if _tuned(m)]
+        monkeypatch.setenv("SCIMDOCK_TUNING", "on")
+        tuned = create_app(store)
+        assert isinstance(tuned.middleware.app, OnceASGIApp)
+        assert [m for m in tuned.middleware.middlewares if _tuned(m)]
+    finally:
+        store.close()
+
+
+def _tuned(middleware: object) -> bool:
+    return str(getattr(middleware, "__module__", "")).startswith("scimdock.tuning")
