@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -99,9 +98,13 @@ def _parameter_validators(param: dict[str, Any]) -> tuple[Any, Callable[[Any], b
     return Draft4Validator(schema, format_checker=draft4_format_checker), precheck(schema)
 
 
-#: A run of digits that may be an integer orjson reads as a float (beyond
-#: its 64-bit range) where the standard library reads an ``int``.
-_LONG_NUMBER = re.compile(r"[0-9]{19}")
+#: Digits as ``0``, every other byte as a space: a run of 19 digits, which
+#: may be an integer orjson reads as a float (beyond its 64-bit range)
+#: where the standard library reads an ``int``, is then ``_NINETEEN``
+#: (``bytes.translate`` scans a body in about a microsecond; a regular
+#: expression takes longer than parsing it).
+_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_NINETEEN = b"0" * 19
 
 
 def loads(text: str) -> Any:
@@ -111,7 +114,7 @@ def loads(text: str) -> Any:
     library's) and text with 19 digits or more in a row (integers beyond
     64 bits, which orjson makes floats) go to :func:`json.loads`. What a
     body may hold is then :func:`scimdock.core.body.check`'s, tuned or not."""
-    if _LONG_NUMBER.search(text) is None:
+    if _NINETEEN not in text.encode("utf-8", "surrogatepass").translate(_DIGITS):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:

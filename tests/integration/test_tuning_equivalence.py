@@ -124,6 +124,15 @@ def test_every_kind_of_answer_is_the_same_without_tuning(pair: tuple[Server, str
     same("POST", "/Users", headers={**auth, "Content-Type": "text/plain"}, content="x")
     same("POST", "/Users", headers={**auth, "Content-Type": "application/json"}, content="{")
     same("POST", "/Users", headers=auth, content=b"\xff\xfe")
+    # a charset parameter: both read the body the same way (a user of that
+    # name exists already, so a different reading would be a 201 on one side)
+    cafe = json.dumps({"schemas": [USER], "userName": "caf\u00e9@example.com"}, ensure_ascii=False)
+    assert httpx.post(f"{tuned.base}/Users", headers={**scim, "Host": "scim.test"},
+                      content=cafe.encode()).status_code == 201
+    for charset, encoding in (("latin-1", "latin-1"), ("latin-1", "utf-8"), ("utf-16", "utf-16"),
+                              ("no-such-charset", "utf-8")):
+        same("POST", "/Users", content=cafe.encode(encoding),
+             headers={**auth, "Content-Type": f"application/scim+json; charset={charset}"})
     same("PATCH", f"/Users/{uid}", headers=scim,
          content=json.dumps({"schemas": [PATCH_OP], "Operations": [{"op": "jump"}]}))
     deactivate = {"schemas": [PATCH_OP],
