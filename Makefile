@@ -10,7 +10,7 @@ SHELL  := /bin/bash
 # pip prints a warning for each configured package folder it cannot read.
 QUIET_PIP := { grep -v "^WARNING: Location" || true; }
 
-.PHONY: run test unit integration contract contract-tests lint typecheck bench lock clean
+.PHONY: run test test-untuned unit integration contract contract-tests lint typecheck bench lock clean
 
 # The interpreter the venv is made with: a venv made by another Python (or
 # whose Python is gone) is made again rather than failing until `make clean`.
@@ -27,21 +27,28 @@ $(VENV_STAMP):
 $(VENV)/.installed: pyproject.toml requirements/run.txt | $(VENV_STAMP)
 	$(PIP) install --require-hashes -r requirements/run.txt 2>&1 | $(QUIET_PIP)
 	$(PIP) install --no-deps -e . 2>&1 | $(QUIET_PIP)
-	@$(BIN)/python -c "import connexion, orjson, scimdock.app" && touch $@
+	@$(BIN)/python -c "import scimdock.app" && touch $@
 
 $(VENV)/.installed-test: pyproject.toml requirements/test.txt | $(VENV_STAMP)
 	$(PIP) install --require-hashes -r requirements/test.txt 2>&1 | $(QUIET_PIP)
 	$(PIP) install --no-deps -e . 2>&1 | $(QUIET_PIP)
-	@$(BIN)/python -c "import connexion, schemathesis, openapi_core, hypothesis, scimdock.app" \
+	@$(BIN)/python -c "import scimdock.app, schemathesis, openapi_core, hypothesis" \
 		&& touch $@ $(VENV)/.installed
 
 ## Start the server on SQLite with a ready demo tenant; prints base URL and token.
 run: $(VENV)/.installed
 	$(BIN)/scimdock serve --demo --host $(HOST) --port $(PORT)
 
-## Install everything and run every test: unit, integration over HTTP, contract.
+## Install everything and run every test: unit, integration over HTTP, contract;
+## then the integration tests again against servers without scimdock/tuning/.
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests contract_tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --tuning=off tests/integration
+
+## The integration tests against servers running Connexion and uvicorn as
+## shipped (SCIMDOCK_TUNING=off): the tuning must not change any answer.
+test-untuned: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --tuning=off tests/integration
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests/unit

@@ -93,11 +93,26 @@ class Server:
         return str(json.loads(out.stdout)["token"])
 
 
+#: ``--tuning=off``: every server started here runs Connexion and uvicorn as
+#: shipped (``SCIMDOCK_TUNING=off``, scimdock/tuning/ skipped).
+TUNING: dict[str, str] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--tuning", choices=("on", "off"), default=None,
+                     help="SCIMDOCK_TUNING of the servers the tests start (default: inherited)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("tuning"):
+        TUNING["SCIMDOCK_TUNING"] = config.getoption("tuning")
+
+
 def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
     db = tmp / "scimdock.db"
     port = free_port()
     environ = {**os.environ, "SCIMDOCK_VALIDATE_RESPONSES": "1",
-               "SCIMDOCK_ADMIN_TOKEN": secrets.token_urlsafe(32), **(env or {})}
+               "SCIMDOCK_ADMIN_TOKEN": secrets.token_urlsafe(32), **TUNING, **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "scimdock", "--db", str(db), "serve", "--port", str(port),
          "--log-level", "warning", *extra],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import traceback
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ from connexion.exceptions import BadRequestProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
+from scimdock.core.body import TOO_DEEP
 from scimdock.core.errors import ScimError
 
 log = logging.getLogger("scimdock")
@@ -117,9 +119,31 @@ def allowed_methods(path: str) -> list[str]:
 
 
 def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    """A bug: logged with its traceback, answered as a SCIM 500."""
+    """A bug: logged with its traceback, answered as a SCIM 500. Except
+    where Python's JSON parser gives up on a body (:func:`_unparsable`)."""
+    refused = _unparsable(exc)
+    if refused is not None:
+        return response(refused)
     log.error("unhandled error", exc_info=exc)
     return response(ScimError(500, "Internal server error"))
+
+
+def _unparsable(exc: Exception) -> ScimError | None:
+    """Python's JSON parser, Connexion's, stops at the interpreter's
+    recursion limit and at integers longer than ``sys.get_int_max_str_digits()``
+    with errors that are no ``JSONDecodeError`` (so Connexion lets them
+    through): a body it cannot read is a 400 ``invalidSyntax`` (RFC 7644
+    §3.12), not a server error. Only when raised inside the parser."""
+    if not isinstance(exc, (RecursionError, ValueError)) or isinstance(
+            exc, json.JSONDecodeError):
+        return None
+    if not any(frame.f_code.co_filename == json.decoder.__file__
+               for frame, _ in traceback.walk_tb(exc.__traceback__)):
+        return None
+    if isinstance(exc, RecursionError):
+        return ScimError(400, TOO_DEEP, "invalidSyntax")
+    return ScimError(400, "Request body is not valid JSON: a number has too many digits",
+                     "invalidSyntax")
 
 
 def _bad_request_type(exc: ProblemException, detail: str) -> str:

@@ -8,8 +8,12 @@ import logging
 import warnings
 from typing import Any
 
-# Connexion imports Starlette's test client, which warns about httpx at import.
-warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
+# Upstream only: connexion/apps/abstract.py imports starlette.testclient at
+# import time (for AsyncApp.test_client, never used here), and Starlette's
+# testclient.py warns "Using `httpx` with `starlette.testclient` is
+# deprecated" when httpx2, its test client's transport, is not installed
+# (a production install has no reason to have it). Before Connexion loads.
+warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
 
 from connexion import AsyncApp  # noqa: E402
 from connexion.exceptions import ProblemException  # noqa: E402
@@ -25,7 +29,7 @@ from scimdock.handlers.admin import resolver as admin_resolver  # noqa: E402
 from scimdock.handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
 from scimdock.handlers.http import BASE_PATH  # noqa: E402
 from scimdock.handlers.runtime import Runtime, Settings, install  # noqa: E402
-from scimdock import tuning  # noqa: E402
+from scimdock import config, tuning  # noqa: E402
 from scimdock.slashes import CollapseSlashes  # noqa: E402
 from scimdock.openapi import DIR as OPENAPI_DIR  # noqa: E402
 from scimdock.store.base import Store  # noqa: E402
@@ -46,9 +50,12 @@ def create_app(store: Store, settings: Settings | None = None, *,
     # Connexion warns on every request to an operation that accepts both
     # application/scim+json and application/json; that is by design here.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
-    # Same routing, auth and validation; fixed work done once (scimdock/tuning/).
-    app = tuning.TunedAsyncApp("scimdock", specification_dir=str(OPENAPI_DIR),
-                               **tuning.options(validate_responses=validate_responses))
+    # Same routing, auth and validation; fixed work done once (scimdock/tuning/),
+    # unless SCIMDOCK_TUNING=off: then every part is Connexion's own.
+    # (No ``skip`` when tuned: bench/ab.py sets its own through tuning.options.)
+    options = (tuning.options(validate_responses=validate_responses) if config.tuned()
+               else tuning.options(skip=tuning.PARTS, validate_responses=validate_responses))
+    app = tuning.TunedAsyncApp("scimdock", specification_dir=str(OPENAPI_DIR), **options)
     app.add_api(
         "scim.yaml",
         base_path=BASE_PATH,

@@ -52,7 +52,8 @@ def serve(args: argparse.Namespace) -> int:
         server = uvicorn.Server(uvicorn.Config(
             _flush_at_shutdown(app, store), host=host, port=port, log_level=log_level,
             proxy_headers=True, forwarded_allow_ips=proxies, server_header=False,
-            access_log=log_level in ("trace", "debug", "info"), http=CoalescingProtocol,
+            access_log=log_level in ("trace", "debug", "info"),
+            http=CoalescingProtocol if config.tuned() else "auto",
             backlog=BACKLOG))
         logging.getLogger("uvicorn.error").info("scimdock serving %s", base_url)
         try:

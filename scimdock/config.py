@@ -151,6 +151,14 @@ def validate_responses() -> bool:
     return _env("SCIMDOCK_VALIDATE_RESPONSES", _flag, False)
 
 
+def tuned() -> bool:
+    """``SCIMDOCK_TUNING=off`` runs Connexion and uvicorn exactly as shipped
+    (every part of scimdock/tuning/ skipped): the same answers, more CPU
+    per request. For checking that claim (``make test-untuned``) and for
+    ruling the tuning out when something looks wrong."""
+    return os.environ.get("SCIMDOCK_TUNING", "on").strip().lower() not in ("off", "0", "false", "no")
+
+
 def synchronous() -> str:
     """``FULL`` (default: an acknowledged write survives power loss) or ``NORMAL``."""
     return _env("SCIMDOCK_SYNCHRONOUS", _synchronous, "FULL")

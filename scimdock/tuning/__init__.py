@@ -46,12 +46,24 @@ Connexion's extension points: ``validator_map`` (:mod:`.validators`,
 (:mod:`.handlers`; ``AsyncApp`` has no argument for that, so the subclass
 sets the attribute its constructor sets) and which hands ``add_api``
 documents parsed with libyaml (:mod:`.documents`). The classes subclass
-Connexion's and keep its error messages. tests/unit/test_tuning*.py pin
-the Connexion code they mirror or rely on (they fail when Connexion
-changes: re-check, then re-pin) and check the pre-check against Connexion's
-validator; tests/integration/test_tuning_equivalence.py sends the same
-requests to a server with and without this package and requires the same
-answers. docs/performance.md has the measurements.
+Connexion's and keep its error messages.
+
+The tuning never decides an answer: every rule about what a request may
+hold lives in the core or the handlers (a body's content:
+:mod:`scimdock.core.body`), which run with or without it.
+``SCIMDOCK_TUNING=off`` leaves every part out (Connexion and uvicorn as
+shipped), and the whole integration suite passes that way too (``make
+test-untuned``, part of ``make test``);
+tests/integration/test_tuning_equivalence.py sends the same requests to a
+server with and without this package and requires the same answers.
+
+Every Connexion, Starlette and uvicorn name used here is imported from
+:mod:`.compat` only, which lists the upstream code the tuning mirrors or
+relies on with a digest of its source and the versions it was checked
+against; tests/unit/test_tuning.py fails when one changes (re-check
+compat.py against the new version, then re-pin), and
+tests/unit/test_tuning_precheck.py checks the pre-check against
+Connexion's validator. docs/performance.md has the measurements.
 """
 
 from __future__ import annotations
@@ -59,13 +71,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from connexion.middleware.main import ConnexionMiddleware
-from connexion.middleware.request_validation import RequestValidationMiddleware
-from connexion.middleware.response_validation import ResponseValidationMiddleware
-from connexion.middleware.security import SecurityMiddleware
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-
 from scimdock.tuning.app import TunedAsyncApp
+from scimdock.tuning.compat import (
+    ConnexionMiddleware,
+    RequestValidationMiddleware,
+    ResponseValidationMiddleware,
+    SecurityMiddleware,
+    SwaggerUIMiddleware,
+)
 from scimdock.tuning.documents import load
 from scimdock.tuning.middleware import (
     ScopeSecurityMiddleware,

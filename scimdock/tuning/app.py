@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from connexion.apps.asynchronous import AsyncApp
-
+from scimdock.tuning.compat import AsyncApp
 from scimdock.tuning.documents import document
 from scimdock.tuning.handlers import OnceASGIApp
 

@@ -23,27 +23,32 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
-from connexion.context import context, operation
-from connexion.context import receive as context_receive
-from connexion.context import scope as context_scope
-from connexion.decorators import StarletteDecorator
-from connexion.decorators.parameter import (
+from scimdock.handlers.http import scope_header
+from scimdock.tuning.compat import (
     CONTEXT_NAME,
+    FORM_CONTENT_TYPES,
+    AsyncApi,
+    AsyncASGIApp,
+    AsyncOperation,
     AsyncParameterDecorator,
+    StarletteDecorator,
+    Swagger2Operation,
     _get_body_argument,
     _get_path_arguments,
     _get_query_arguments,
+    context,
+    context_receive,
+    context_scope,
     get_arguments,
+    inspect_function_arguments,
+    is_json_mimetype,
+    is_null,
+    is_nullable,
+    operation,
+    parse_options_header,
     sanitized,
     unwrap_decorators,
 )
-from connexion.http_facts import FORM_CONTENT_TYPES
-from connexion.operations import Swagger2Operation
-from connexion.utils import inspect_function_arguments, is_json_mimetype, is_null, is_nullable
-from python_multipart.multipart import parse_options_header
-
-from scimdock.handlers.http import scope_header
 from scimdock.tuning.request import ScopeRequest, remembered
 
 log = logging.getLogger("connexion.decorators.parameter")

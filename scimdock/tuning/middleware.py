@@ -17,17 +17,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from connexion import utils
-from connexion.datastructures import MediaTypeDict
-from connexion.middleware.request_validation import (
+from scimdock.tuning.compat import (
+    ASGIApp,
+    MediaTypeDict,
+    Receive,
     RequestValidationAPI,
     RequestValidationMiddleware,
     RequestValidationOperation,
+    Scope,
+    SecurityAPI,
+    SecurityMiddleware,
+    SecurityOperation,
+    Send,
+    SwaggerUIMiddleware,
+    is_nullable,
+    split_content_type,
 )
-from connexion.middleware.security import SecurityAPI, SecurityMiddleware, SecurityOperation
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
-
 from scimdock.tuning.request import ScopeRequest
 
 log = logging.getLogger("connexion.middleware.validation")
@@ -62,7 +67,7 @@ class ValidationOperation(RequestValidationOperation):
         self._accepted: set[str] = set()  # media types validate_mime_type let through
 
     def extract_content_type(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
-        mime_type, encoding = utils.split_content_type(content_type(headers))
+        mime_type, encoding = split_content_type(content_type(headers))
         if mime_type is None:  # as Connexion: not required, take a best guess
             consumes = self._operation.consumes
             mime_type = consumes[0] if consumes else "application/octet-stream"
@@ -82,7 +87,7 @@ class ValidationOperation(RequestValidationOperation):
             op = self._operation
             found = (op.body_schema(mime_type), self._validator_map["body"].get(mime_type),
                      op.request_body.get("required", False),
-                     utils.is_nullable(op.body_definition(mime_type)))
+                     is_nullable(op.body_definition(mime_type)))
             if len(self._bodies) < 32:  # the header is the client's: bound the cache
                 self._bodies[mime_type] = found
         return found

@@ -18,12 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from connexion.exceptions import OAuthProblem
-from connexion.lifecycle import ConnexionRequest
-from starlette.requests import Request as StarletteRequest
-from starlette.types import Scope
-
 from scimdock.handlers.http import scope_header
+from scimdock.tuning.compat import ConnexionRequest, OAuthProblem, Scope, StarletteRequest
 
 
 def remembered(scope: Scope) -> dict[str, Any]:

@@ -11,9 +11,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from connexion.security import BasicSecurityHandler, BearerSecurityHandler
-from connexion.utils import inspect_function_arguments
-
+from scimdock.tuning.compat import (
+    BasicSecurityHandler,
+    BearerSecurityHandler,
+    inspect_function_arguments,
+)
 from scimdock.tuning.request import auth_header
 
 

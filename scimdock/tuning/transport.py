@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from scimdock.tuning.compat import HttpToolsProtocol
 
 
 class CoalescingTransport:

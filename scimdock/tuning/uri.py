@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connexion.uri_parsing import OpenAPIURIParser
+from scimdock.tuning.compat import OpenAPIURIParser
 
 
 class CachedURIParser(OpenAPIURIParser):

@@ -1,9 +1,12 @@
 """scimdock.tuning changes when Connexion's fixed work is done, never what
-a client gets: the same requests to a server with Connexion as shipped and
-to the production server, over HTTP, on the same database, must get the
-same status, headers and body — successes, every kind of validation error,
-authentication failures, routing errors, the served documents and the
-Swagger UI. Both servers validate their responses too."""
+a client gets: the same requests to a server with Connexion as shipped
+(``SCIMDOCK_TUNING=off``) and to the production server, over HTTP, on the
+same database, must get the same status, headers and body — successes,
+every kind of validation error, authentication failures, routing errors,
+the served documents and the Swagger UI, and bodies JSON's grammar admits
+but no SCIM message can hold (scimdock.core.body). Both servers validate
+their responses too. The whole integration suite also runs against
+untuned servers (``make test-untuned``)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,21 +29,18 @@ from conftest import ROOT, Server, free_port, start_server, stop_server
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
-# Runs scimdock with every part of scimdock.tuning skipped.
-STOCK = ("import sys, functools; sys.path.insert(0, sys.argv.pop(1)); "
-         "import scimdock.tuning as t; t.options = functools.partial(t.options, skip=t.PARTS); "
-         "from scimdock.cli import main; raise SystemExit(main(sys.argv[1:]))")
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     """The production server and the origin of a stock one on its database."""
-    tuned = start_server(tmp_path_factory.mktemp("tuned"))
+    tuned = start_server(tmp_path_factory.mktemp("tuned"), env={"SCIMDOCK_TUNING": "on"})
     port = free_port()
     log = tuned.db.parent / "stock.log"
-    env = {"SCIMDOCK_VALIDATE_RESPONSES": "1", "SCIMDOCK_ADMIN_TOKEN": tuned.operator_token}
+    env = {"SCIMDOCK_VALIDATE_RESPONSES": "1", "SCIMDOCK_ADMIN_TOKEN": tuned.operator_token,
+           "SCIMDOCK_TUNING": "off"}
     stock = subprocess.Popen(
-        [sys.executable, "-c", STOCK, str(ROOT), "--db", str(tuned.db), "serve",
+        [sys.executable, "-m", "scimdock", "--db", str(tuned.db), "serve",
          "--port", str(port), "--log-level", "warning"],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
     origin = f"http://127.0.0.1:{port}"
@@ -123,6 +124,15 @@ def test_every_kind_of_answer_is_the_same_without_tuning(pair: tuple[Server, str
     same("POST", "/Users", headers={**auth, "Content-Type": "text/plain"}, content="x")
     same("POST", "/Users", headers={**auth, "Content-Type": "application/json"}, content="{")
     same("POST", "/Users", headers=auth, content=b"\xff\xfe")
+    # a charset parameter: both read the body the same way (a user of that
+    # name exists already, so a different reading would be a 201 on one side)
+    cafe = json.dumps({"schemas": [USER], "userName": "caf\u00e9@example.com"}, ensure_ascii=False)
+    assert httpx.post(f"{tuned.base}/Users", headers={**scim, "Host": "scim.test"},
+                      content=cafe.encode()).status_code == 201
+    for charset, encoding in (("latin-1", "latin-1"), ("latin-1", "utf-8"), ("utf-16", "utf-16"),
+                              ("no-such-charset", "utf-8")):
+        same("POST", "/Users", content=cafe.encode(encoding),
+             headers={**auth, "Content-Type": f"application/scim+json; charset={charset}"})
     same("PATCH", f"/Users/{uid}", headers=scim,
          content=json.dumps({"schemas": [PATCH_OP], "Operations": [{"op": "jump"}]}))
     deactivate = {"schemas": [PATCH_OP],
@@ -161,3 +171,57 @@ def test_every_kind_of_answer_is_the_same_without_tuning(pair: tuple[Server, str
                     content=json.dumps(deactivate))
     assert r.status_code == 200, r.text
     assert same("GET", f"/Users/{uid}", headers=auth).json()["active"] is False
+
+
+#: Bodies JSON's grammar (or Python's parser) admits and a SCIM message
+#: cannot hold, and what each is (RFC 7644 §3.12; scimdock.core.body).
+UNKEEPABLE = [
+    ('{"schemas": ["%s"], "userName": "\\ud800"}' % USER, "invalidSyntax"),
+    ('{"schemas": ["\\udfff"], "userName": "lone@example.com"}', "invalidSyntax"),
+    ('{"schemas": ["%s"], "userName": "k@example.com", "\\ud800": 1}' % USER, "invalidSyntax"),
+    ('{"schemas": ["%s"], "userName": "n@example.com", "x": NaN}' % USER, "invalidSyntax"),
+    ('{"schemas": ["%s"], "userName": "i@example.com", "x": -Infinity}' % USER, "invalidSyntax"),
+    ('{"schemas": ["%s"], "userName": "b@example.com", "x": %d}' % (USER, 2**70), "invalidValue"),
+    ('{"schemas": ["%s"], "userName": "d@example.com", "x": %s}' % (USER, "9" * 5000),
+     "invalidSyntax"),
+    ('{"schemas": ["%s"], "userName": "e@example.com", "x": %s}' % (USER, "[" * 300 + "]" * 300),
+     "invalidSyntax"),
+    ('{"schemas": ["%s"], "userName": "f@example.com", "x": %s}' % (USER, "[" * 5000 + "]" * 5000),
+     "invalidSyntax"),
+]
+
+
+@pytest.mark.parametrize(("body", "scim_type"), UNKEEPABLE,
+                         ids=["surrogate", "surrogate-schemas", "surrogate-name", "nan",
+                              "infinity", "int-beyond-64-bits", "5000-digits", "depth-300",
+                              "depth-5000"])
+def test_a_body_no_scim_message_can_hold_is_the_same_400_without_tuning(
+        pair: tuple[Server, str], body: str, scim_type: str) -> None:
+    tuned, stock = pair
+    token = tuned.tenant(f"unkeepable-{uuid.uuid4().hex[:12]}")
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
+    for method, path in (("POST", "/Users"), ("POST", "/Groups"), ("POST", "/.search")):
+        payload = body if path != "/Groups" else body.replace('"userName"', '"displayName"')
+        answer = _same(tuned, stock, method, "/scim/v1" + path, headers=headers,
+                       content=payload.replace(USER, _schema(path)).encode("utf-8", "surrogatepass"))
+        assert answer.status_code == 400, answer.text
+        if path == "/Users":  # the others' schemas refuse an unknown member first
+            assert answer.json()["scimType"] == scim_type, answer.text
+
+
+def test_duplicate_member_names_keep_the_last_without_tuning(pair: tuple[Server, str]) -> None:
+    """RFC 8259 §4 leaves duplicate names to the parser: both keep the last."""
+    tuned, stock = pair
+    token = tuned.tenant("duplicates")
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
+    for server, name in ((tuned.origin, "tuned"), (stock, "stock")):
+        body = ('{"schemas": ["%s"], "userName": "first@example.com", "userName": "%s@example.com"}'
+                % (USER, name))
+        created = httpx.post(f"{server}/scim/v1/Users", headers=headers, content=body)
+        assert created.status_code == 201, created.text
+        assert created.json()["userName"] == f"{name}@example.com"
+
+
+def _schema(path: str) -> str:
+    return {"/Users": USER, "/Groups": "urn:ietf:params:scim:schemas:core:2.0:Group",
+            "/.search": SEARCH}[path]

@@ -1,0 +1,63 @@
+"""What a parsed request body may hold: values the service can keep and
+send back, whichever JSON parser read it.
+
+JSON's grammar admits values that no UTF-8 document can carry or that the
+store cannot write, and Python's parser admits more than the grammar:
+
+* a string (or member name) holding a lone surrogate escape such as
+  ``"\\ud800"``: RFC 8259 §8.2 leaves its meaning unpredictable, and it is
+  no Unicode text, so it can be neither stored as UTF-8 nor sent back;
+* ``NaN``, ``Infinity`` and ``-Infinity``: not JSON at all (RFC 8259 §6);
+* an integer beyond 64 bits (I-JSON, RFC 7493 §2.2, advises against any
+  beyond what a double holds exactly; the store writes 64-bit integers);
+* nesting deeper than the store's serializer writes (255 levels).
+
+Each is a 400 (RFC 7644 §3.12): ``invalidSyntax`` for what is not JSON
+text a SCIM message can be made of, ``invalidValue`` for a number out of
+range. The check is orjson's serializer, the store's, run on the body (it
+stops at exactly these values), plus a look for non-finite numbers,
+which it would write as ``null``, only when its output holds a ``null``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import orjson
+
+from scimdock.core.errors import ScimError
+
+#: Also the answer to a body too deep for Python's own parser (handlers.errors).
+TOO_DEEP = "Request body is nested too deeply"
+#: What each of the serializer's refusals means, by the words of its message.
+_REFUSALS = (
+    ("surrogates", "Request body is not valid JSON: a string holds a lone surrogate escape"
+                   " (\\ud800-\\udfff), which is not Unicode text", "invalidSyntax"),
+    ("64-bit", "Request body holds an integer beyond 64 bits", "invalidValue"),
+    ("Recursion", TOO_DEEP, "invalidSyntax"),
+)
+
+
+def check(body: Any) -> None:
+    """Raise :class:`ScimError` 400 when ``body`` holds a value above."""
+    try:
+        written = orjson.dumps(body)
+    except orjson.JSONEncodeError as exc:
+        for words, detail, scim_type in _REFUSALS:
+            if words in str(exc):
+                raise ScimError(400, detail, scim_type) from None
+        raise ScimError(400, f"Request body cannot be kept: {exc}", "invalidValue") from None
+    if b"null" in written and _not_finite(body):
+        raise ScimError(400, "Request body is not valid JSON: NaN and Infinity are not JSON"
+                             " numbers", "invalidSyntax")
+
+
+def _not_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_not_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_not_finite(v) for v in value)
+    return False
