@@ -7,7 +7,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from scimdock.handlers import discovery, groups, search, users
+from scimdock.handlers import discovery, groups, me, search, users
 
 
 def resolver_for(*modules: ModuleType) -> Callable[[str], Callable[..., Any]]:
@@ -23,4 +23,4 @@ def resolver_for(*modules: ModuleType) -> Callable[[str], Callable[..., Any]]:
 
 
 #: ``listUsers`` → :func:`handlers.users.list_users`.
-resolve = resolver_for(users, groups, search, discovery)
+resolve = resolver_for(users, groups, search, discovery, me)
