@@ -44,7 +44,7 @@ async def restore_tombstone(tenant: str, id: str) -> Response:
         "id": record.id, "userName": record.doc["userName"],
         "active": record.doc.get("active") is not False,
         "version": representation.etag(record.version),
-        "location": f"{base_url()}/{USER.endpoint.lstrip('/')}/{record.id}",
+        "location": f"{base_url(found.name)}/{USER.endpoint.lstrip('/')}/{record.id}",
     })
 
 
