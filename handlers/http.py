@@ -17,6 +17,7 @@ from connexion.context import _context, _scope
 from starlette.datastructures import URL
 from starlette.responses import Response
 
+from scimdock.core import tenants
 from scimdock.handlers.runtime import current
 from scimdock.store.base import Actor
 
@@ -46,9 +47,13 @@ def actor() -> Actor:
                  None if client is None else str(client[0]))
 
 
-def base_url() -> str:
+def base_url(tenant: str | None = None) -> str:
     """``https://host/scim/v1`` as the client addressed us, for ``meta.location``.
 
+    ``SCIMDOCK_PUBLIC_URL`` instead when set, its ``{tenant}`` the name of
+    ``tenant``, else of the authenticated key's tenant, else of the tenant
+    the host names (discovery needs no key); with ``{tenant}`` and no tenant
+    known, the URL the client addressed (core.tenants.public_url).
     Worked out once per request and kept in the request's context: a list
     renders it for every resource and every member.
     """
@@ -57,13 +62,22 @@ def base_url() -> str:
     if cached is None:
         settings = current().settings
         if settings.public_url:
-            cached = settings.public_url.rstrip("/")
-        else:
+            cached = tenants.public_url(settings.public_url, tenant or _tenant_name(context))
+        if cached is None:
             scope = _scope.get()
             host = header("host") or URL(scope=scope).netloc
             cached = f"{scope.get('scheme', 'http')}://{host}{BASE_PATH}"
         context["scimdock.base_url"] = cached
     return str(cached)
+
+
+def _tenant_name(context: dict[str, Any]) -> str | None:
+    """The authenticated SCIM key's tenant (handlers.security), else the
+    tenant the Host header names, if any."""
+    name = (context.get("token_info") or {}).get("tenant")
+    if name is not None:
+        return str(name)
+    return tenants.tenant_from_host(header("host"), current().settings.domain)
 
 
 def header(name: str) -> str | None:

@@ -25,7 +25,9 @@ class Settings:
     #: Accept the documented identity-provider deviations (docs/compatibility.md).
     lenient: bool = True
     #: Fixed public base URL (``https://acme.example.com/scim/v1``) for
-    #: ``meta.location``; by default it is built from the request.
+    #: ``meta.location``; ``{tenant}`` in it stands for the tenant's name
+    #: (``https://{tenant}.example.com/scim/v1``). By default the URL is
+    #: built from the request.
     public_url: str | None = None
     docs_url: str = "https://github.com/scimdock/scimdock/tree/main/docs"
     #: SHA-256 of ``SCIMDOCK_ADMIN_TOKEN`` (the operator's admin token), or

@@ -1,4 +1,5 @@
-"""``POST /.search`` (RFC 7644 §3.4.3): one query over every resource type.
+"""``POST /.search`` (RFC 7644 §3.4.3) and ``GET`` on the service root
+(§3.4.2): one query over every resource type.
 
 Each resource type whose schema knows the filter's attributes contributes
 its matches, in the order of :data:`LISTINGS`; a type that does not know
@@ -71,3 +72,17 @@ async def search_all(body: dict[str, Any]) -> Response:
         offset = max(0, offset - count)
         total += count
     return scim(representation.list_response(resources, total, page.start_index))
+
+
+async def query_all(filter: str | None = None, startIndex: int | None = None,
+                    count: int | None = None, sortBy: str | None = None,
+                    sortOrder: str | None = None, attributes: str | None = None,
+                    excludedAttributes: str | None = None) -> Response:
+    """``GET`` on the service root: "a query against a server root indicates
+    that all resources within the server SHALL be included, subject to
+    filtering" (RFC 7644 §3.4.2); the same answer as :func:`search_all`."""
+    return await search_all({
+        "filter": filter, "startIndex": startIndex, "count": count, "sortBy": sortBy,
+        "sortOrder": sortOrder, "attributes": attributes,
+        "excludedAttributes": excludedAttributes,
+    })

@@ -30,6 +30,7 @@ from connexion.exceptions import OAuthProblem
 
 from scimdock.core import credentials
 from scimdock.core.clock import Clock
+from scimdock.core.tenants import tenant_from_host
 from scimdock.handlers.http import scope_header
 from scimdock.handlers.runtime import current
 from scimdock.store.base import ApiKey, Store
@@ -146,16 +147,3 @@ async def _flush_durably(store: Store) -> None:
         await store.durable(store.flush_key_uses)
     except Exception:  # never fail a request over it
         _log.warning("could not record key use", exc_info=True)
-
-
-def tenant_from_host(host: str | None, domain: str) -> str | None:
-    """``acme`` for ``acme.<domain>[:port]``; ``None`` for any other host."""
-    if not host or not domain:
-        return None
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    name = name.lower().rstrip(".")
-    suffix = "." + domain.lower()
-    if name.endswith(suffix) and len(name) > len(suffix):
-        return name[: -len(suffix)]
-    return None
-

@@ -75,8 +75,10 @@ def create_app(store: Store, settings: Settings | None = None, *,
     )
     errors.install_routes(_paths("scim.yaml"), BASE_PATH)
     errors.install_routes(_paths("admin.yaml"), ADMIN_PATH)
-    # Before routing: a base URL pasted with a trailing slash still routes.
-    app.add_middleware(CollapseSlashes, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    # Before routing: a base URL pasted with a trailing slash, or without
+    # one, still routes (scimdock/slashes.py).
+    app.add_middleware(CollapseSlashes, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                       roots=(BASE_PATH, ADMIN_PATH))
     app.add_error_handler(ScimError, errors.scim_error)
     app.add_error_handler(UnicodeDecodeError, errors.undecodable)
     app.add_error_handler(ProblemException, errors.problem)

@@ -41,7 +41,7 @@ async def restore_tombstone(tenant: str, id: str) -> Response:
     found = auth.tenant(tenant)
     record = current().store.restore_user(found.id, id, actor=auth.actor())
     return ok({**views.restored(record),
-               "location": f"{base_url()}/{USER.endpoint.lstrip('/')}/{record.id}"})
+               "location": f"{base_url(found.name)}/{USER.endpoint.lstrip('/')}/{record.id}"})
 
 
 async def purge_tombstone(tenant: str, id: str) -> Response:

@@ -7,14 +7,13 @@ from typing import Any
 
 import pytest
 
-from conftest import Client
+from conftest import Client, Server
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
-@pytest.fixture
-def people(client: Client) -> dict[str, str]:
+def _people(client: Client) -> dict[str, str]:
     """Four users with varied attributes; name → id."""
     specs: list[dict[str, Any]] = [
         {"userName": "ann@contoso.com", "externalId": "e-1", "active": True,
@@ -37,6 +36,24 @@ def people(client: Client) -> dict[str, str]:
         assert r.status_code == 201, r.text
         ids[spec["userName"].split("@")[0].lower()] = r.json()["id"]
     return ids
+
+
+@pytest.fixture
+def people(client: Client) -> dict[str, str]:
+    """The four users in the test's own tenant, for tests that write."""
+    return _people(client)
+
+
+@pytest.fixture(scope="module")
+def reader(server: Server) -> Client:
+    """A tenant shared by the tests of this module that only read."""
+    return Client(server, server.tenant("query-reader"))
+
+
+@pytest.fixture(scope="module")
+def directory(reader: Client) -> dict[str, str]:
+    """The four users in :func:`reader`'s tenant, made once: nothing changes them."""
+    return _people(reader)
 
 
 def found(client: Client, flt: str, **params: Any) -> list[str]:
@@ -68,17 +85,18 @@ def found(client: Client, flt: str, **params: Any) -> list[str]:
     ('displayName eq "dée"', ["dee"]),
     ('USERNAME EQ "cy@contoso.com"', ["cy"]),
 ])
-def test_filter_grammar_over_http(client: Client, people: dict[str, str], flt: str,
+def test_filter_grammar_over_http(reader: Client, directory: dict[str, str], flt: str,
                                   expected: list[str]) -> None:
-    assert sorted(found(client, flt)) == sorted(people[n] for n in expected)
+    assert sorted(found(reader, flt)) == sorted(directory[n] for n in expected)
 
 
-def test_filter_on_meta_timestamps(client: Client, people: dict[str, str]) -> None:
-    ann = client.get(f"/Users/{people['ann']}").json()
+def test_filter_on_meta_timestamps(reader: Client, directory: dict[str, str]) -> None:
+    ann = reader.get(f"/Users/{directory['ann']}").json()
     created = ann["meta"]["created"]
-    later = found(client, f'meta.created gt "{created}"')
-    assert people["ann"] not in later and people["dee"] in later
-    assert found(client, f'meta.lastModified ge "{created}" and userName sw "ann"') == [people["ann"]]
+    later = found(reader, f'meta.created gt "{created}"')
+    assert directory["ann"] not in later and directory["dee"] in later
+    assert found(reader, f'meta.lastModified ge "{created}" and userName sw "ann"') == [
+        directory["ann"]]
 
 
 @pytest.mark.parametrize("flt", [
@@ -86,19 +104,19 @@ def test_filter_on_meta_timestamps(client: Client, people: dict[str, str]) -> No
     'emails[type eq "work"', "nosuch pr", 'name.nosuch eq "x"', 'userName eq x',
     "(" * 40 + 'userName eq "x"' + ")" * 40,
 ])
-def test_bad_filters_are_400_invalid_filter(client: Client, flt: str) -> None:
-    r = client.get("/Users", params={"filter": flt})
+def test_bad_filters_are_400_invalid_filter(reader: Client, flt: str) -> None:
+    r = reader.get("/Users", params={"filter": flt})
     assert r.status_code == 400, flt
     assert r.json()["scimType"] == "invalidFilter", (flt, r.json())
 
 
-def test_sort_by_any_attribute_and_order(client: Client, people: dict[str, str]) -> None:
-    asc = client.get("/Users", params={"sortBy": "name.familyName"}).json()["Resources"]
-    assert [u["id"] for u in asc][:3] == [people["ann"], people["bob"], people["cy"]]
-    desc = client.get("/Users", params={"sortBy": "userName", "sortOrder": "descending"})
+def test_sort_by_any_attribute_and_order(reader: Client, directory: dict[str, str]) -> None:
+    asc = reader.get("/Users", params={"sortBy": "name.familyName"}).json()["Resources"]
+    assert [u["id"] for u in asc][:3] == [directory["ann"], directory["bob"], directory["cy"]]
+    desc = reader.get("/Users", params={"sortBy": "userName", "sortOrder": "descending"})
     names = [u["userName"].casefold() for u in desc.json()["Resources"]]
     assert names == sorted(names, reverse=True)
-    bad = client.get("/Users", params={"sortBy": "nosuch"})
+    bad = reader.get("/Users", params={"sortBy": "nosuch"})
     assert bad.status_code == 400
 
 
@@ -133,19 +151,19 @@ def test_projection_on_get_list_and_write(client: Client, people: dict[str, str]
     assert set(patched.json()) == {"schemas", "id", "title"}
 
 
-def test_search_endpoints(client: Client, people: dict[str, str]) -> None:
+def test_search_endpoints(reader: Client, directory: dict[str, str]) -> None:
     body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
             "filter": 'userName co "contoso"', "sortBy": "userName", "startIndex": 2,
             "count": 1, "attributes": ["userName"]}
-    r = client.post("/Users/.search", json=body)
+    r = reader.post("/Users/.search", json=body)
     assert r.status_code == 200, r.text
     res = r.json()
     assert res["totalResults"] == 3 and res["startIndex"] == 2
-    assert [u["id"] for u in res["Resources"]] == [people["bob"]]
+    assert [u["id"] for u in res["Resources"]] == [directory["bob"]]
     assert set(res["Resources"][0]) == {"schemas", "id", "userName"}
-    root = client.post("/.search", json={"filter": 'userName eq "cy@contoso.com"'}).json()
-    assert [u["id"] for u in root["Resources"]] == [people["cy"]]
-    bad = client.post("/.search", json={"filter": "nosuch pr"})
+    root = reader.post("/.search", json={"filter": 'userName eq "cy@contoso.com"'}).json()
+    assert [u["id"] for u in root["Resources"]] == [directory["cy"]]
+    bad = reader.post("/.search", json={"filter": "nosuch pr"})
     assert bad.status_code == 400 and bad.json()["scimType"] == "invalidFilter"
 
 
