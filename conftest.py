@@ -202,7 +202,7 @@ def start_clocked_server(tmp: Path) -> tuple[ClockedServer, Callable[[], None]]:
         thread.join(30)
         store.close()
 
-    return ClockedServer(db, port, None, token, clock), stop  # type: ignore[arg-type]
+    return ClockedServer(db, port, None, token, clock=clock), stop  # type: ignore[arg-type]
 
 
 @pytest.fixture
