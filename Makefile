@@ -39,11 +39,10 @@ $(VENV)/.installed-test: pyproject.toml requirements/test.txt | $(VENV_STAMP)
 run: $(VENV)/.installed
 	$(BIN)/scimdock serve --demo --host $(HOST) --port $(PORT)
 
-## Install everything and run every test: unit, integration over HTTP, contract;
-## then the integration tests again against servers without scimdock/tuning/.
-test: $(VENV)/.installed-test
+## Install everything, check lint, format and types, and run every test:
+## unit, integration over HTTP, contract. CI also runs `make test-untuned`.
+test: lint typecheck
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests contract_tests
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --tuning=off tests/integration
 
 ## The integration tests against servers running Connexion and uvicorn as
 ## shipped (SCIMDOCK_TUNING=off): the tuning must not change any answer.

@@ -24,8 +24,8 @@ from openapi_core import Config, OpenAPI
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 from openapi_core.testing import MockRequest, MockResponse
 
-from scimdock.core.clock import ManualClock
 from scimdock.core import credentials
+from scimdock.core.clock import ManualClock
 from scimdock.core.tenants import check_name
 from scimdock.store.sqlite import SqliteStore
 
@@ -49,7 +49,10 @@ def cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the real ``scimdock`` CLI against ``db``."""
     return subprocess.run(
         [sys.executable, "-m", "scimdock", "--db", str(db), *args],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
 
 
@@ -125,8 +128,12 @@ TUNING: dict[str, str] = {}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--tuning", choices=("on", "off"), default=None,
-                     help="SCIMDOCK_TUNING of the servers the tests start (default: inherited)")
+    parser.addoption(
+        "--tuning",
+        choices=("on", "off"),
+        default=None,
+        help="SCIMDOCK_TUNING of the servers the tests start (default: inherited)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -137,20 +144,42 @@ def pytest_configure(config: pytest.Config) -> None:
 def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
     db = tmp / "scimdock.db"
     port = free_port()
-    environ = {**os.environ, "SCIMDOCK_VALIDATE_RESPONSES": "1",
-               "SCIMDOCK_ADMIN_TOKEN": secrets.token_urlsafe(32), **TUNING, **(env or {})}
+    environ = {
+        **os.environ,
+        "SCIMDOCK_VALIDATE_RESPONSES": "1",
+        "SCIMDOCK_ADMIN_TOKEN": secrets.token_urlsafe(32),
+        **TUNING,
+        **(env or {}),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "scimdock", "--db", str(db), "serve", "--port", str(port),
-         "--log-level", "warning", *extra],
+        [
+            sys.executable,
+            "-m",
+            "scimdock",
+            "--db",
+            str(db),
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *extra,
+        ],
         # Outside the checkout: the server imports only the installed package.
-        cwd=tmp, env=environ, stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "wb"),
+        cwd=tmp,
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "server.log", "wb"),
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError((tmp / "server.log").read_text())
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/scim/v1/ServiceProviderConfig").status_code == 200:
+            if (
+                httpx.get(f"http://127.0.0.1:{port}/scim/v1/ServiceProviderConfig").status_code
+                == 200
+            ):
                 return Server(db, port, process, environ["SCIMDOCK_ADMIN_TOKEN"])
         except httpx.TransportError:
             time.sleep(0.05)
@@ -183,11 +212,21 @@ def start_clocked_server(tmp: Path) -> tuple[ClockedServer, Callable[[], None]]:
     db, port, token = tmp / "scimdock.db", free_port(), secrets.token_urlsafe(32)
     clock = ManualClock(time.time())
     store = SqliteStore(db, clock=clock)
-    app = create_app(store, Settings(admin_token_hash=credentials.hash_secret(token)),
-                     validate_responses=True)
-    server = uvicorn.Server(uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=True,
-        server_header=False, access_log=False, http=CoalescingProtocol))
+    app = create_app(
+        store, Settings(admin_token_hash=credentials.hash_secret(token)), validate_responses=True
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            proxy_headers=True,
+            server_header=False,
+            access_log=False,
+            http=CoalescingProtocol,
+        )
+    )
     thread = threading.Thread(target=server.run, name="clocked-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -227,14 +266,16 @@ class Client:
     OpenAPI document of its API (status, headers, body schema). ``admin``:
     the admin API (``/admin/v1``, JSON bodies) instead of SCIM."""
 
-    def __init__(self, server: Server, token: str | None, *, validate: bool = True,
-                 admin: bool = False) -> None:
+    def __init__(
+        self, server: Server, token: str | None, *, validate: bool = True, admin: bool = False
+    ) -> None:
         self.server = server
         self.validate = validate
         self.media_type = "application/json" if admin else "application/scim+json"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.Client(base_url=server.admin if admin else server.base,
-                                 headers=headers, timeout=30)
+        self.http = httpx.Client(
+            base_url=server.admin if admin else server.base, headers=headers, timeout=30
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if "json" in kwargs and "content" not in kwargs:
@@ -272,12 +313,17 @@ def check_response(response: httpx.Response) -> None:
     base_path = next((b for b in APIS if path.startswith(b)), None)
     assert base_path is not None, path
     request = MockRequest(
-        f"{url.scheme}://{url.netloc.decode()}", req.method, path,
-        args=dict(url.params), headers=dict(req.headers),
-        data=req.content, content_type=req.headers.get("content-type", "application/json"),
+        f"{url.scheme}://{url.netloc.decode()}",
+        req.method,
+        path,
+        args=dict(url.params),
+        headers=dict(req.headers),
+        data=req.content,
+        content_type=req.headers.get("content-type", "application/json"),
     )
     mock = MockResponse(
-        response.content, status_code=response.status_code,
+        response.content,
+        status_code=response.status_code,
         headers=dict(response.headers),
         content_type=response.headers.get("content-type", "application/json"),
     )

@@ -31,10 +31,14 @@ from bench import settings as S  # noqa: E402
 from bench.measure import check_log, measure  # noqa: E402
 
 # Runs in the server process: argv[1] is the variant's code, the rest the CLI's.
-LAUNCH = ("import sys; sys.path.insert(0, {root!r}); code = sys.argv.pop(1); exec(code); "
-          "from scimdock.cli import main; raise SystemExit(main(sys.argv[1:]))")
-SKIP = ("import functools, scimdock.tuning as t; "
-        "t.options = functools.partial(t.options, skip={parts!r})")
+LAUNCH = (
+    "import sys; sys.path.insert(0, {root!r}); code = sys.argv.pop(1); exec(code); "
+    "from scimdock.cli import main; raise SystemExit(main(sys.argv[1:]))"
+)
+SKIP = (
+    "import functools, scimdock.tuning as t; "
+    "t.options = functools.partial(t.options, skip={parts!r})"
+)
 
 
 def variant_code(spec: str) -> tuple[str, str]:
@@ -58,10 +62,27 @@ def start(name: str, code: str, work: Path) -> tuple[servers.Server, list[str]]:
     token = servers.tenant_token(db, "ab")
     port = servers.free_port()
     server = servers._spawn(
-        name, [servers.PY, "-c", LAUNCH.format(root=str(servers.ROOT)), code, "--db", str(db),
-               "serve", "--port", str(port), "--log-level", "warning"],
+        name,
+        [
+            servers.PY,
+            "-c",
+            LAUNCH.format(root=str(servers.ROOT)),
+            code,
+            "--db",
+            str(db),
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         {"SCIMDOCK_VALIDATE_RESPONSES": "0", "SCIMDOCK_SYNCHRONOUS": "FULL"},
-        port, "/scim/v1", f"Bearer {token}", "/scim/v1" + servers.TEST_CONNECTION, work)
+        port,
+        "/scim/v1",
+        f"Bearer {token}",
+        "/scim/v1" + servers.TEST_CONNECTION,
+        work,
+    )
     return server, seed.post_users(server.port, server.base, server.auth, 1, S.SEED_USERS + 1)
 
 
@@ -86,13 +107,20 @@ def main() -> int:
                 running[name] = start(name, code, Path(tmp))
                 print(f"{name}: cold start {running[name][0].started:.2f} s", flush=True)
             for round_ in range(args.rounds):
-                order = specs[round_ % len(specs):] + specs[:round_ % len(specs)]
+                order = specs[round_ % len(specs) :] + specs[: round_ % len(specs)]
                 for w in workloads:
                     for name, _ in order:
                         server, ids = running[name]
-                        results[w][name].append(measure(
-                            server, w, {**common, "ids": ids}, seconds=args.seconds,
-                            connections=S.CONNECTIONS, warmup=1.0 if round_ == 0 else 0))
+                        results[w][name].append(
+                            measure(
+                                server,
+                                w,
+                                {**common, "ids": ids},
+                                seconds=args.seconds,
+                                connections=S.CONNECTIONS,
+                                warmup=1.0 if round_ == 0 else 0,
+                            )
+                        )
         finally:
             for server, _ in running.values():
                 server.stop()
@@ -106,9 +134,11 @@ def main() -> int:
             cpu = statistics.median(r["server_cpu_ms"] for r in runs)
             rps = statistics.median(r["rps"] for r in runs)
             foreign = max(r["foreign_cpu_pct"] for r in runs)
-            print(f"  {w:7} {name:24} CPU {cpu:6.3f} ms/req ({cpu / cpu0:5.2f}x)  "
-                  f"{rps:7.0f} req/s  max foreign CPU {foreign:4.1f}%"
-                  f"  all CPU {[r['server_cpu_ms'] for r in runs]}")
+            print(
+                f"  {w:7} {name:24} CPU {cpu:6.3f} ms/req ({cpu / cpu0:5.2f}x)  "
+                f"{rps:7.0f} req/s  max foreign CPU {foreign:4.1f}%"
+                f"  all CPU {[r['server_cpu_ms'] for r in runs]}"
+            )
     for problem in S.PROBLEMS:
         print(f"  PROBLEM: {problem}")
     return 0

@@ -15,8 +15,18 @@ def ensure_python_packages() -> None:
     """pip-install ``scim2-server`` into the running interpreter if missing."""
     if importlib.util.find_spec("scim2_server") is None:
         print("installing scim2-server into the venv ...", flush=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                        "--disable-pip-version-check", "scim2-server"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "scim2-server",
+            ],
+            check=True,
+        )
 
 
 def ensure_wrk() -> str | None:
@@ -37,4 +47,6 @@ def version(command: list[str]) -> str:
         out = subprocess.run(command, capture_output=True, text=True, timeout=10)
     except OSError:
         return "n/a"
-    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else "n/a"
+    return (
+        (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else "n/a"
+    )

@@ -50,8 +50,11 @@ class Client:
     def __init__(self, origin: str, base: str, auth: str, run: str) -> None:
         url = urlsplit(origin)
         self.host, self.port, self.base, self.run = url.hostname or "", url.port, base, run
-        self.headers = {"Authorization": auth, "Accept": "application/scim+json",
-                        "Content-Type": "application/scim+json; charset=utf-8"}
+        self.headers = {
+            "Authorization": auth,
+            "Accept": "application/scim+json",
+            "Content-Type": "application/scim+json; charset=utf-8",
+        }
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
         self.latencies: dict[str, list[float]] = {}
         self.errors, self.first_errors = 0, []
@@ -78,7 +81,9 @@ class Client:
             return None
         self.latencies.setdefault(kind, []).append(time.perf_counter() - start)
         if resp.status not in expect:
-            self.error(f"{kind}: {method} {path} -> {resp.status} {raw[:300].decode(errors='replace')}")
+            self.error(
+                f"{kind}: {method} {path} -> {resp.status} {raw[:300].decode(errors='replace')}"
+            )
             return None
         return orjson.loads(raw) if raw else {}
 
@@ -98,33 +103,51 @@ class Client:
         what, run = task[0], self.run
         if what == "user_create":
             i = task[1]
-            if self.match("GET /Users?filter userName (none)", E.user_filter(E.user_name(run, i)), None):
+            if self.match(
+                "GET /Users?filter userName (none)", E.user_filter(E.user_name(run, i)), None
+            ):
                 made = self.call("POST /Users", "POST", "/Users", E.create_user(run, i), (201,))
                 if made is not None:
                     self.results.append(("user", i, made["id"]))
         elif what == "group_create":
             g = task[1]
-            if self.match("GET /Groups?filter displayName (none)",
-                          E.group_filter(E.group_name(run, g)), None):
+            if self.match(
+                "GET /Groups?filter displayName (none)", E.group_filter(E.group_name(run, g)), None
+            ):
                 made = self.call("POST /Groups", "POST", "/Groups", E.create_group(run, g), (201,))
                 if made is not None:
                     self.results.append(("group", g, made["id"]))
         elif what == "members_add":
-            self.call("PATCH /Groups add members", "PATCH", f"/Groups/{task[1]}",
-                      E.members("Add", task[2]), (200, 204))
+            self.call(
+                "PATCH /Groups add members",
+                "PATCH",
+                f"/Groups/{task[1]}",
+                E.members("Add", task[2]),
+                (200, 204),
+            )
         elif what in ("user_update", "user_disable"):
             i, uid = task[1], task[2]
-            if self.match("GET /Users?filter userName (one)", E.user_filter(E.user_name(run, i)), uid):
-                kind, body = (("PATCH /Users replace attributes", E.update_user(run, i))
-                              if what == "user_update" else
-                              ("PATCH /Users active False", E.deactivate()))
+            if self.match(
+                "GET /Users?filter userName (one)", E.user_filter(E.user_name(run, i)), uid
+            ):
+                kind, body = (
+                    ("PATCH /Users replace attributes", E.update_user(run, i))
+                    if what == "user_update"
+                    else ("PATCH /Users active False", E.deactivate())
+                )
                 self.call(kind, "PATCH", f"/Users/{uid}", body, (200, 204))
         elif what == "members_remove":
             g, gid, uids = task[1], task[2], task[3]
-            if self.match("GET /Groups?filter displayName (one)",
-                          E.group_filter(E.group_name(run, g)), gid):
-                self.call("PATCH /Groups remove members", "PATCH", f"/Groups/{gid}",
-                          E.members("Remove", uids), (200, 204))
+            if self.match(
+                "GET /Groups?filter displayName (one)", E.group_filter(E.group_name(run, g)), gid
+            ):
+                self.call(
+                    "PATCH /Groups remove members",
+                    "PATCH",
+                    f"/Groups/{gid}",
+                    E.members("Remove", uids),
+                    (200, 204),
+                )
         else:
             raise ValueError(what)
 
@@ -145,8 +168,9 @@ def run_phase(origin: str, base: str, auth: str, run: str, shards: list[list[Tas
     out = ctx.Queue()
     cpu0 = _children_cpu()
     start = time.perf_counter()
-    procs = [ctx.Process(target=_worker, args=(origin, base, auth, run, shard, out))
-             for shard in shards]
+    procs = [
+        ctx.Process(target=_worker, args=(origin, base, auth, run, shard, out)) for shard in shards
+    ]
     for p in procs:
         p.start()
     parts = [out.get() for _ in procs]

@@ -69,10 +69,18 @@ UPDATE_PCT, DISABLE_PCT, REMOVE_PCT = 20, 5, 1
 
 
 def machine() -> str:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    return (f"{cpu} x{os.cpu_count()}, Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}")
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return (
+        f"{cpu} x{os.cpu_count()}, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}"
+    )
 
 
 def shard(tasks: list[Task], n: int) -> list[list[Task]]:
@@ -91,24 +99,33 @@ def plan(users: dict[int, str], groups: dict[int, str]) -> tuple[list[list[Task]
     for i, uid in sorted(users.items()):
         for g in groups_of(i):
             per_group[g].append(uid)
-    adds: list[Task] = [("members_add", groups[g], uids[k:k + MEMBERS_PER_PATCH])
-                        for g, uids in per_group.items()
-                        for k in range(0, len(uids), MEMBERS_PER_PATCH)]
+    adds: list[Task] = [
+        ("members_add", groups[g], uids[k : k + MEMBERS_PER_PATCH])
+        for g, uids in per_group.items()
+        for k in range(0, len(uids), MEMBERS_PER_PATCH)
+    ]
     size = -(-len(adds) // CLIENTS)  # group by group, in equal contiguous parts
-    member_shards = [adds[k:k + size] for k in range(0, len(adds), size)]
+    member_shards = [adds[k : k + size] for k in range(0, len(adds), size)]
     rng = random.Random(5)
     picked = rng.sample(sorted(users), (UPDATE_PCT + DISABLE_PCT + REMOVE_PCT) * len(users) // 100)
     n_upd, n_dis = UPDATE_PCT * len(users) // 100, DISABLE_PCT * len(users) // 100
     incremental: list[Task] = [("user_update", i, users[i]) for i in picked[:n_upd]]
-    incremental += [("user_disable", i, users[i]) for i in picked[n_upd:n_upd + n_dis]]
-    incremental += [("members_remove", groups_of(i)[0], groups[groups_of(i)[0]], [users[i]])
-                    for i in picked[n_upd + n_dis:]]
+    incremental += [("user_disable", i, users[i]) for i in picked[n_upd : n_upd + n_dis]]
+    incremental += [
+        ("members_remove", groups_of(i)[0], groups[groups_of(i)[0]], [users[i]])
+        for i in picked[n_upd + n_dis :]
+    ]
     rng.shuffle(incremental)
     return member_shards, incremental
 
 
-def verify(server: servers.Server, run: str, users: dict[int, str], groups: dict[int, str],
-           incremental: list[Task]) -> list[str]:
+def verify(
+    server: servers.Server,
+    run: str,
+    users: dict[int, str],
+    groups: dict[int, str],
+    incremental: list[Task],
+) -> list[str]:
     """The end state Entra expects: who is deactivated, who is in group 0."""
     c = Client(server.origin, server.base, server.auth, run)
     problems: list[str] = []
@@ -117,7 +134,9 @@ def verify(server: servers.Server, run: str, users: dict[int, str], groups: dict
     disabled = sum(1 for t in incremental if t[0] == "user_disable")
     found = c.call("check", "GET", "/Users?filter=active+eq+false&count=0", None, (200,))
     if found is None or found["totalResults"] != disabled:
-        problems.append(f"deactivated users: {found and found['totalResults']}, expected {disabled}")
+        problems.append(
+            f"deactivated users: {found and found['totalResults']}, expected {disabled}"
+        )
     removed = {t[3][0] for t in incremental if t[0] == "members_remove" and t[1] == 0}
     expected = {uid for i, uid in users.items() if 0 in groups_of(i)} - removed
     group = c.call("check", "GET", f"/Groups/{groups[0]}", None, (200,))
@@ -127,16 +146,24 @@ def verify(server: servers.Server, run: str, users: dict[int, str], groups: dict
     return problems + c.first_errors
 
 
-def measured(server: servers.Server, run: str, shards: list[list[Task]], name: str,
-             phases: dict[str, Any], runs: list[PhaseRun]) -> PhaseRun:
+def measured(
+    server: servers.Server,
+    run: str,
+    shards: list[list[Task]],
+    name: str,
+    phases: dict[str, Any],
+    runs: list[PhaseRun],
+) -> PhaseRun:
     probe = noise.Probe(server.process.pid)
     r = run_phase(server.origin, server.base, server.auth, run, shards)
     phases[name] = R.phase_figures(r, probe.server_seconds(), probe.foreign_pct())
     runs.append(r)
     p = phases[name]
-    log(f"  {name:12} {p['requests']:7,} requests {p['seconds']:6.1f} s {p['rps']:6.0f} req/s  "
+    log(
+        f"  {name:12} {p['requests']:7,} requests {p['seconds']:6.1f} s {p['rps']:6.0f} req/s  "
         f"p50 {p['p50_ms']:.2f} ms  p99 {p['p99_ms']:.2f} ms  errors {p['errors']}  "
-        f"foreign CPU {p['foreign_cpu_pct']}%")
+        f"foreign CPU {p['foreign_cpu_pct']}%"
+    )
     return r
 
 
@@ -146,11 +173,23 @@ def cycle(server: servers.Server, run: str) -> dict[str, Any]:
         assert status == 200 and b'"totalResults":0' in body.replace(b" ", b""), (status, body)
     phases: dict[str, Any] = {}
     runs: list[PhaseRun] = []
-    made = measured(server, run, shard([("user_create", i) for i in range(USERS)], CLIENTS),
-                    "users", phases, runs)
+    made = measured(
+        server,
+        run,
+        shard([("user_create", i) for i in range(USERS)], CLIENTS),
+        "users",
+        phases,
+        runs,
+    )
     users = {i: uid for kind, i, uid in made.results if kind == "user"}
-    made = measured(server, run, shard([("group_create", g) for g in range(GROUPS)], CLIENTS),
-                    "groups", phases, runs)
+    made = measured(
+        server,
+        run,
+        shard([("group_create", g) for g in range(GROUPS)], CLIENTS),
+        "groups",
+        phases,
+        runs,
+    )
     groups = {g: gid for kind, g, gid in made.results if kind == "group"}
     member_shards, incremental = plan(users, groups)
     measured(server, run, member_shards, "members", phases, runs)
@@ -180,11 +219,22 @@ def main() -> int:
         if not os.environ.get("BENCH_KEEP"):
             shutil.rmtree(work, ignore_errors=True)
     result = {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(),
-        "settings": {"users": USERS, "groups": GROUPS, "groups_per_user": GROUPS_PER_USER,
-                     "members_per_patch": MEMBERS_PER_PATCH, "clients": CLIENTS, "quick": S.QUICK,
-                     "update_pct": UPDATE_PCT, "disable_pct": DISABLE_PCT, "remove_pct": REMOVE_PCT},
-        **figures, "target_rps": R.TARGET_RPS, "wall_seconds": round(time.perf_counter() - started, 1),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": machine(),
+        "settings": {
+            "users": USERS,
+            "groups": GROUPS,
+            "groups_per_user": GROUPS_PER_USER,
+            "members_per_patch": MEMBERS_PER_PATCH,
+            "clients": CLIENTS,
+            "quick": S.QUICK,
+            "update_pct": UPDATE_PCT,
+            "disable_pct": DISABLE_PCT,
+            "remove_pct": REMOVE_PCT,
+        },
+        **figures,
+        "target_rps": R.TARGET_RPS,
+        "wall_seconds": round(time.perf_counter() - started, 1),
     }
     result["overall"]["errors"] += len(result["problems"])
     result["pass"] = R.verdict(result)[0]

@@ -67,8 +67,9 @@ def user_filter(name: str) -> str:
 
 def group_filter(name: str) -> str:
     """Get Group by displayName, members excluded."""
-    return "/Groups?" + urlencode({"excludedAttributes": "members",
-                                   "filter": f'displayName eq "{name}"'})
+    return "/Groups?" + urlencode(
+        {"excludedAttributes": "members", "filter": f'displayName eq "{name}"'}
+    )
 
 
 def create_user(run: str, i: int) -> dict[str, Any]:
@@ -79,50 +80,88 @@ def create_user(run: str, i: int) -> dict[str, Any]:
     return {
         "schemas": [CORE_USER, ENT],
         "externalId": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
-        "userName": name, "active": True, "displayName": f"{given} {family}",
-        "title": None, "nickName": None, "preferredLanguage": None,
+        "userName": name,
+        "active": True,
+        "displayName": f"{given} {family}",
+        "title": None,
+        "nickName": None,
+        "preferredLanguage": None,
         "emails": [{"primary": True, "type": "work", "value": name}],
         "meta": {"resourceType": "User"},
-        "name": {"formatted": f"{given} {family}", "familyName": family, "givenName": given,
-                 "middleName": None},
-        "phoneNumbers": [{"type": "work", "value": f"+1 425 555 {i % 10000:04d}"},
-                         {"type": "mobile", "value": f"+1 425 556 {i % 10000:04d}"}],
-        "addresses": [{"type": "work", "streetAddress": "1 Microsoft Way", "locality": "Redmond",
-                       "region": "WA", "postalCode": "98052", "country": "US",
-                       "formatted": None, "primary": "True"}],
+        "name": {
+            "formatted": f"{given} {family}",
+            "familyName": family,
+            "givenName": given,
+            "middleName": None,
+        },
+        "phoneNumbers": [
+            {"type": "work", "value": f"+1 425 555 {i % 10000:04d}"},
+            {"type": "mobile", "value": f"+1 425 556 {i % 10000:04d}"},
+        ],
+        "addresses": [
+            {
+                "type": "work",
+                "streetAddress": "1 Microsoft Way",
+                "locality": "Redmond",
+                "region": "WA",
+                "postalCode": "98052",
+                "country": "US",
+                "formatted": None,
+                "primary": "True",
+            }
+        ],
         "roles": [],
-        ENT: {"employeeNumber": str(100000 + i), "department": DEPARTMENTS[i % len(DEPARTMENTS)],
-              "costCenter": None},
+        ENT: {
+            "employeeNumber": str(100000 + i),
+            "department": DEPARTMENTS[i % len(DEPARTMENTS)],
+            "costCenter": None,
+        },
     }
 
 
 def create_group(run: str, g: int) -> dict[str, Any]:
-    return {"schemas": [CORE_GROUP, ADSCIM_GROUP],
-            "externalId": str(uuid.uuid5(uuid.NAMESPACE_URL, group_name(run, g))),
-            "displayName": group_name(run, g), "members": [], "meta": {"resourceType": "Group"}}
+    return {
+        "schemas": [CORE_GROUP, ADSCIM_GROUP],
+        "externalId": str(uuid.uuid5(uuid.NAMESPACE_URL, group_name(run, g))),
+        "displayName": group_name(run, g),
+        "members": [],
+        "meta": {"resourceType": "Group"},
+    }
 
 
 def members(op: str, user_ids: list[str]) -> dict[str, Any]:
     """Update Group [Add Members] / [Remove Members] (``op`` "Add"/"Remove")."""
-    return {"schemas": [PATCH_OP], "Operations": [
-        {"op": op, "path": "members", "value": [{"$ref": None, "value": u} for u in user_ids]}]}
+    return {
+        "schemas": [PATCH_OP],
+        "Operations": [
+            {"op": op, "path": "members", "value": [{"$ref": None, "value": u} for u in user_ids]}
+        ],
+    }
 
 
 def update_user(run: str, i: int) -> dict[str, Any]:
     """An incremental-cycle update: the attributes changed in the source,
     each as its own ``Replace`` operation."""
     given = f"Renamed{i}"
-    return {"schemas": [PATCH_OP], "Operations": [
-        {"op": "Replace", "path": "name.givenName", "value": given},
-        {"op": "Replace", "path": "name.formatted", "value": f"{given} Family{i}"},
-        {"op": "Replace", "path": "displayName", "value": f"{given} Family{i}"},
-        {"op": "Replace", "path": 'emails[type eq "work"].value',
-         "value": f"renamed{i}.{run}@contoso.example"},
-        {"op": "Replace", "path": f"{ENT}:department", "value": "Moved Department"},
-    ]}
+    return {
+        "schemas": [PATCH_OP],
+        "Operations": [
+            {"op": "Replace", "path": "name.givenName", "value": given},
+            {"op": "Replace", "path": "name.formatted", "value": f"{given} Family{i}"},
+            {"op": "Replace", "path": "displayName", "value": f"{given} Family{i}"},
+            {
+                "op": "Replace",
+                "path": 'emails[type eq "work"].value',
+                "value": f"renamed{i}.{run}@contoso.example",
+            },
+            {"op": "Replace", "path": f"{ENT}:department", "value": "Moved Department"},
+        ],
+    }
 
 
 def deactivate() -> dict[str, Any]:
     """Disable User as sent without the aadOptscim062020 flag."""
-    return {"schemas": [PATCH_OP], "Operations": [
-        {"op": "Replace", "path": "active", "value": "False"}]}
+    return {
+        "schemas": [PATCH_OP],
+        "Operations": [{"op": "Replace", "path": "active", "value": "False"}],
+    }

@@ -47,11 +47,18 @@ def load_scimdock(db: Path) -> tuple[str, list[str]]:
 
 def create_group(server: Server, auth: str, members: list[str]) -> str:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
-    body = {"schemas": [GROUP], "displayName": f"bench {len(members):,}",
-            "members": [{"value": m} for m in members]}
+    body = {
+        "schemas": [GROUP],
+        "displayName": f"bench {len(members):,}",
+        "members": [{"value": m} for m in members],
+    }
     try:
-        conn.request("POST", f"{server.base}/Groups", body=json.dumps(body),
-                     headers={"Authorization": auth, "Content-Type": "application/scim+json"})
+        conn.request(
+            "POST",
+            f"{server.base}/Groups",
+            body=json.dumps(body),
+            headers={"Authorization": auth, "Content-Type": "application/scim+json"},
+        )
         resp = conn.getresponse()
         data = resp.read()
     finally:
@@ -61,8 +68,9 @@ def create_group(server: Server, auth: str, members: list[str]) -> str:
     return str(json.loads(data)["id"])
 
 
-def prepare(running: dict[str, Server], scimdock_users: tuple[str, list[str]]
-            ) -> dict[str, dict[str, Any]]:
+def prepare(
+    running: dict[str, Server], scimdock_users: tuple[str, list[str]]
+) -> dict[str, dict[str, Any]]:
     """Per server: the Authorization to use, the group's id, and the slices
     of the pool (``slices[0]`` for the warm-up)."""
     out = {}
@@ -74,8 +82,11 @@ def prepare(running: dict[str, Server], scimdock_users: tuple[str, list[str]]
             auth = server.auth
             n = S.GROUP_MEMBERS + pool_sizes()[name] * (S.ROUNDS + 1)
             ids = seed.post_users(server.port, server.base, auth, 100_001, 100_001 + n)
-        members, pool = ids[:S.GROUP_MEMBERS], ids[S.GROUP_MEMBERS:]
+        members, pool = ids[: S.GROUP_MEMBERS], ids[S.GROUP_MEMBERS :]
         size = pool_sizes()[name]
-        out[name] = {"auth": auth, "group": create_group(server, auth, members),
-                     "slices": [pool[i * size:(i + 1) * size] for i in range(S.ROUNDS + 1)]}
+        out[name] = {
+            "auth": auth,
+            "group": create_group(server, auth, members),
+            "slices": [pool[i * size : (i + 1) * size] for i in range(S.ROUNDS + 1)],
+        }
     return out

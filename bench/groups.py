@@ -44,15 +44,29 @@ def seed(db: Path, spare: int) -> tuple[str, str, list[str]]:
     store = SqliteStore(db, synchronous="NORMAL")
     tenant = store.get_tenant("bench")
     assert tenant is not None
-    store.create_users(tenant.id, [{"userName": f"user{i}@example.com", "displayName": f"User {i}"}
-                                   for i in range(LARGE + spare)])
-    query, _ = build_query(USER, filter=None, sort_by=None, sort_order=None, start_index=None,
-                           count=LARGE + spare, max_results=LARGE + spare)
+    store.create_users(
+        tenant.id,
+        [
+            {"userName": f"user{i}@example.com", "displayName": f"User {i}"}
+            for i in range(LARGE + spare)
+        ],
+    )
+    query, _ = build_query(
+        USER,
+        filter=None,
+        sort_by=None,
+        sort_order=None,
+        start_index=None,
+        count=LARGE + spare,
+        max_results=LARGE + spare,
+    )
     ids = [r.id for r in store.list_users(tenant.id, query)[1]]
-    small = store.create_group(tenant.id, {"displayName": "small"},
-                               tuple(Member(u) for u in ids[:10]))
-    large = store.create_group(tenant.id, {"displayName": "large"},
-                               tuple(Member(u) for u in ids[:LARGE]))
+    small = store.create_group(
+        tenant.id, {"displayName": "small"}, tuple(Member(u) for u in ids[:10])
+    )
+    large = store.create_group(
+        tenant.id, {"displayName": "large"}, tuple(Member(u) for u in ids[:LARGE])
+    )
     store.close()
     return small.id, large.id, ids[LARGE:]
 
@@ -76,17 +90,29 @@ def main() -> int:
         token = tenant_token(db, "bench")
         t0 = time.perf_counter()
         small, large, spare_ids = seed(db, spare=ROUNDS + 10)
-        print(f"groups: seeded {LARGE + len(spare_ids):,} users and groups of 10 and {LARGE:,}"
-              f" members in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"groups: seeded {LARGE + len(spare_ids):,} users and groups of 10 and {LARGE:,}"
+            f" members in {time.perf_counter() - t0:.1f} s"
+        )
         server = scimdock(db, token, tmp)
         spare = iter(spare_ids)
         try:
-            http = httpx.Client(base_url=server.origin + server.base,
-                                headers={"Authorization": server.auth}, timeout=60)
+            http = httpx.Client(
+                base_url=server.origin + server.base,
+                headers={"Authorization": server.auth},
+                timeout=60,
+            )
 
             def add_one(gid: str) -> None:
-                r = http.patch(f"/Groups/{gid}", json={"schemas": [PATCH_OP], "Operations": [
-                    {"op": "Add", "path": "members", "value": [{"value": next(spare)}]}]})
+                r = http.patch(
+                    f"/Groups/{gid}",
+                    json={
+                        "schemas": [PATCH_OP],
+                        "Operations": [
+                            {"op": "Add", "path": "members", "value": [{"value": next(spare)}]}
+                        ],
+                    },
+                )
                 assert r.status_code == 204, r.text
 
             def get_lean(gid: str) -> None:
@@ -94,11 +120,15 @@ def main() -> int:
                 assert r.status_code == 200 and "members" not in r.json(), r.text
 
             print(f"{'workload':34s} {'10 members':>12s} {f'{LARGE:,} members':>16s} {'ratio':>7s}")
-            for name, fn in (("PATCH add one member", add_one),
-                             ("GET excludedAttributes=members", get_lean)):
+            for name, fn in (
+                ("PATCH add one member", add_one),
+                ("GET excludedAttributes=members", get_lean),
+            ):
                 ms_small, ms_large = median_ms(fn, small, large)
-                print(f"{name:34s} {ms_small:9.2f} ms {ms_large:13.2f} ms"
-                      f" {ms_large / ms_small:6.2f}×  (target ≤ 2)")
+                print(
+                    f"{name:34s} {ms_small:9.2f} ms {ms_large:13.2f} ms"
+                    f" {ms_large / ms_small:6.2f}×  (target ≤ 2)"
+                )
         finally:
             server.stop()
     finally:

@@ -60,23 +60,50 @@ def lua_value(value: Any) -> str:
 
 def script(workload: str, config: dict[str, Any]) -> str:
     """The full Lua script of ``workload`` with ``config``."""
-    return "\n".join((
-        f"CONFIG = {lua_value(config)}",
-        (LUA / "common.lua").read_text(),
-        (LUA / f"{workload}.lua").read_text(),
-    ))
+    return "\n".join(
+        (
+            f"CONFIG = {lua_value(config)}",
+            (LUA / "common.lua").read_text(),
+            (LUA / f"{workload}.lua").read_text(),
+        )
+    )
 
 
-def wrk(origin: str, workload: str, config: dict[str, Any], *, seconds: float,
-        connections: int, threads: int = 1, wrk_path: str = "wrk") -> Result:
+def wrk(
+    origin: str,
+    workload: str,
+    config: dict[str, Any],
+    *,
+    seconds: float,
+    connections: int,
+    threads: int = 1,
+    wrk_path: str = "wrk",
+) -> Result:
     """Run wrk against ``origin`` for ``seconds`` and return its figures."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script(workload, config))
     try:
         out = subprocess.run(
-            ["taskset", "-c", LOAD_CORE, wrk_path, "-t", str(threads), "-c", str(connections),
-             "-d", f"{max(1, round(seconds))}s", "--timeout", "10s", "-s", f.name, origin],
-            capture_output=True, text=True, timeout=seconds + 60,
+            [
+                "taskset",
+                "-c",
+                LOAD_CORE,
+                wrk_path,
+                "-t",
+                str(threads),
+                "-c",
+                str(connections),
+                "-d",
+                f"{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                f.name,
+                origin,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
         )
     finally:
         Path(f.name).unlink()
@@ -86,19 +113,33 @@ def wrk(origin: str, workload: str, config: dict[str, Any], *, seconds: float,
     raw = json.loads(line.removeprefix("BENCHJSON "))
     secs = raw["duration_us"] / 1e6
     return Result(
-        requests=raw["requests"], seconds=round(secs, 2), rps=round(raw["requests"] / secs, 1),
-        p50_ms=raw["p50_us"] / 1000, p90_ms=raw["p90_us"] / 1000, p99_ms=raw["p99_us"] / 1000,
-        max_ms=raw["max_us"] / 1000, non2xx=raw["non2xx"], socket_errors=raw["socket_errors"],
+        requests=raw["requests"],
+        seconds=round(secs, 2),
+        rps=round(raw["requests"] / secs, 1),
+        p50_ms=raw["p50_us"] / 1000,
+        p90_ms=raw["p90_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        max_ms=raw["max_us"] / 1000,
+        non2xx=raw["non2xx"],
+        socket_errors=raw["socket_errors"],
         first_error=raw["first_error"],
     )
 
 
-def run(origin: str, workload: str, config: dict[str, Any], *, seconds: float,
-        connections: int, wrk_path: str | None) -> Result:
+def run(
+    origin: str,
+    workload: str,
+    config: dict[str, Any],
+    *,
+    seconds: float,
+    connections: int,
+    wrk_path: str | None,
+) -> Result:
     """wrk when available, else the Python generator (see module docstring)."""
     if wrk_path:
-        return wrk(origin, workload, config, seconds=seconds, connections=connections,
-                   wrk_path=wrk_path)
+        return wrk(
+            origin, workload, config, seconds=seconds, connections=connections, wrk_path=wrk_path
+        )
     from bench import pyload
 
     return pyload.run(origin, workload, config, seconds=seconds, connections=connections)

@@ -43,7 +43,10 @@ _GROUP_COMMIT = r"_commit \(.*store/group_commit\.py"
 _GROUP_EXECUTE = r"_execute \(.*store/group_commit\.py"
 # (category, regex on "function (file:line)"), the first match wins.
 CATEGORIES = [
-    ("idle: waiting for requests", r"\(asyncio/(runners|base_events)\.py|\(uvicorn/(main|server)\.py"),
+    (
+        "idle: waiting for requests",
+        r"\(asyncio/(runners|base_events)\.py|\(uvicorn/(main|server)\.py",
+    ),
     ("SQLite COMMIT (fsync) on the loop", rf"_write \(.*store/sqlite\.py:{_line(COMMIT)}\)"),
     ("store: SQLite queries", r"\(store/"),
     ("auth: key lookup + hash", r"\(handlers/security\.py|\(core/credentials\.py"),
@@ -67,16 +70,39 @@ def record(workload: str, work: Path) -> Path:
     try:
         ids = seed.post_users(server.port, server.base, server.auth, 1, 1001)
         spy = subprocess.Popen(
-            [str(Path(sys.executable).parent / "py-spy"), "record", "--idle", "--nonblocking",
-             "-r", "250",
-             "-d", str(int(SECONDS)), "-f", "raw", "-o", str(out), "-p", str(server.process.pid)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        cfg = {"base": server.base, "auth": server.auth, "ids": ids, "names": 1000,
-               "name_fmt": seed.NAME_FMT, "prefix": "prof"}
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--idle",
+                "--nonblocking",
+                "-r",
+                "250",
+                "-d",
+                str(int(SECONDS)),
+                "-f",
+                "raw",
+                "-o",
+                str(out),
+                "-p",
+                str(server.process.pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        cfg = {
+            "base": server.base,
+            "auth": server.auth,
+            "ids": ids,
+            "names": 1000,
+            "name_fmt": seed.NAME_FMT,
+            "prefix": "prof",
+        }
         r = load.wrk(server.origin, workload, cfg, seconds=SECONDS, connections=4)
         spy.wait(SECONDS + 30)
-        print(f"\n== {workload}: {r.rps:.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms"
-              f" (under py-spy), {r.non2xx} non-2xx")
+        print(
+            f"\n== {workload}: {r.rps:.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms"
+            f" (under py-spy), {r.non2xx} non-2xx"
+        )
     finally:
         server.stop()
     return out
@@ -98,8 +124,10 @@ def summarize(path: Path, top: int = 15) -> None:
             committing += n if any(re.search(_GROUP_COMMIT, f) for f in frames) else 0
             executing += n if any(re.search(_GROUP_EXECUTE, f) for f in frames) else 0
             continue
-        layer = next((c for f in reversed(frames) for c, rx in CATEGORIES[:-1]
-                      if re.search(rx, f)), CATEGORIES[-1][0])
+        layer = next(
+            (c for f in reversed(frames) for c, rx in CATEGORIES[:-1] if re.search(rx, f)),
+            CATEGORIES[-1][0],
+        )
         if layer.startswith("idle"):
             idle += n
             continue
@@ -112,9 +140,11 @@ def summarize(path: Path, top: int = 15) -> None:
         files[file] += n
         functions[f"{function} ({file})"] += n
     pct = lambda n: f"{100 * n / max(busy, 1):5.1f}%"  # noqa: E731
-    print(f"   event loop thread: {busy + idle} samples, {idle} idle; shares of the {busy}"
-          f" busy samples. Commit thread (off the loop): {executing} samples running"
-          f" writes, {committing} in COMMIT")
+    print(
+        f"   event loop thread: {busy + idle} samples, {idle} idle; shares of the {busy}"
+        f" busy samples. Commit thread (off the loop): {executing} samples running"
+        f" writes, {committing} in COMMIT"
+    )
     print(f"   {'layer (leaf-first self time)':46} {'self':>6} {'incl.':>6}")
     for cat, n in layers.most_common():
         print(f"   {cat:46} {pct(n)} {pct(inclusive[cat])}")

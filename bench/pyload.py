@@ -25,17 +25,23 @@ from bench.load import Result
 
 Request = tuple[str, str, str | None]  # method, path, body
 
-_POST = ('{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",'
-         '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],'
-         '"userName":"{n}@example.com","externalId":"{n}","active":true,'
-         '"displayName":"Bench User {n}","name":{{"givenName":"Bench","familyName":"{n}"}},'
-         '"emails":[{{"value":"{n}@example.com","type":"work","primary":true}}],'
-         '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":'
-         '{{"employeeNumber":"{n}","department":"Engineering"}}}}')
-_PATCH = ('{{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
-          '"Operations":[{{"op":"Replace","path":"active","value":"{v}"}}]}}')
-_ADD = ('{{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
-        '"Operations":[{{"op":"Add","path":"members","value":[{{"value":"{id}"}}]}}]}}')
+_POST = (
+    '{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",'
+    '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],'
+    '"userName":"{n}@example.com","externalId":"{n}","active":true,'
+    '"displayName":"Bench User {n}","name":{{"givenName":"Bench","familyName":"{n}"}},'
+    '"emails":[{{"value":"{n}@example.com","type":"work","primary":true}}],'
+    '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":'
+    '{{"employeeNumber":"{n}","department":"Engineering"}}}}'
+)
+_PATCH = (
+    '{{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
+    '"Operations":[{{"op":"Replace","path":"active","value":"{v}"}}]}}'
+)
+_ADD = (
+    '{{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
+    '"Operations":[{{"op":"Add","path":"members","value":[{{"value":"{id}"}}]}}]}}'
+)
 
 
 def requests(workload: str, config: dict[str, Any], worker: int) -> Iterator[Request]:
@@ -63,13 +69,23 @@ def requests(workload: str, config: dict[str, Any], worker: int) -> Iterator[Req
         k += 1
 
 
-def _worker(origin: str, workload: str, config: dict[str, Any], worker: int,
-            deadline: float, limit: int | None, out: Any) -> None:
+def _worker(
+    origin: str,
+    workload: str,
+    config: dict[str, Any],
+    worker: int,
+    deadline: float,
+    limit: int | None,
+    out: Any,
+) -> None:
     os.sched_setaffinity(0, {1} if os.cpu_count() and os.cpu_count() > 1 else {0})
     url = urlsplit(origin)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    headers = {"Authorization": config["auth"], "Accept": "application/scim+json",
-               "Content-Type": "application/scim+json"}
+    headers = {
+        "Authorization": config["auth"],
+        "Accept": "application/scim+json",
+        "Content-Type": "application/scim+json",
+    }
     latencies: list[float] = []
     non2xx, first_error = 0, ""
     stream = requests(workload, config, worker)
@@ -86,17 +102,27 @@ def _worker(origin: str, workload: str, config: dict[str, Any], worker: int,
     out.put((latencies, non2xx, first_error))
 
 
-def run(origin: str, workload: str, config: dict[str, Any], *, seconds: float,
-        connections: int, limit_per_connection: int | None = None) -> Result:
+def run(
+    origin: str,
+    workload: str,
+    config: dict[str, Any],
+    *,
+    seconds: float,
+    connections: int,
+    limit_per_connection: int | None = None,
+) -> Result:
     """``connections`` processes for ``seconds`` (or until each has sent
     ``limit_per_connection`` requests); merged figures."""
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     deadline = time.monotonic() + seconds
     start = time.perf_counter()
-    procs = [ctx.Process(target=_worker, args=(origin, workload, config, i, deadline,
-                                               limit_per_connection, out))
-             for i in range(connections)]
+    procs = [
+        ctx.Process(
+            target=_worker, args=(origin, workload, config, i, deadline, limit_per_connection, out)
+        )
+        for i in range(connections)
+    ]
     for p in procs:
         p.start()
     parts = [out.get() for _ in procs]
@@ -106,9 +132,15 @@ def run(origin: str, workload: str, config: dict[str, Any], *, seconds: float,
     lat = sorted(x for part in parts for x in part[0])
     q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else lat * 99
     return Result(
-        requests=len(lat), seconds=round(elapsed, 2), rps=round(len(lat) / elapsed, 1),
-        p50_ms=round(q[49] * 1000, 3), p90_ms=round(q[89] * 1000, 3),
-        p99_ms=round(q[98] * 1000, 3), max_ms=round(lat[-1] * 1000, 3) if lat else 0.0,
-        non2xx=sum(part[1] for part in parts), socket_errors=0,
-        first_error=next((part[2] for part in parts if part[2]), ""), generator="python",
+        requests=len(lat),
+        seconds=round(elapsed, 2),
+        rps=round(len(lat) / elapsed, 1),
+        p50_ms=round(q[49] * 1000, 3),
+        p90_ms=round(q[89] * 1000, 3),
+        p99_ms=round(q[98] * 1000, 3),
+        max_ms=round(lat[-1] * 1000, 3) if lat else 0.0,
+        non2xx=sum(part[1] for part in parts),
+        socket_errors=0,
+        first_error=next((part[2] for part in parts if part[2]), ""),
+        generator="python",
     )

@@ -40,13 +40,25 @@ from bench.measure import log  # noqa: E402
 
 def machine() -> dict[str, Any]:
     """What ran the benchmark: cores, CPU model, versions."""
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
     from importlib.metadata import version
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "kernel": platform.release(),
-            "wrk": deps.version([S.WRK, "-v"]) if S.WRK else None,
-            **{pkg: version(pkg) for pkg in ("connexion", "uvicorn", "starlette", "scim2-server")}}
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "kernel": platform.release(),
+        "wrk": deps.version([S.WRK, "-v"]) if S.WRK else None,
+        **{pkg: version(pkg) for pkg in ("connexion", "uvicorn", "starlette", "scim2-server")},
+    }
 
 
 def main() -> int:
@@ -73,14 +85,26 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
     largest = sc["steps"][str(sc["largest"])]
     result = {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(),
-        "settings": {"seconds": S.SECONDS, "connections": S.CONNECTIONS, "quick": S.QUICK,
-                     "generator": "wrk" if S.WRK else "python", "seed_users": S.SEED_USERS,
-                     "rounds": S.ROUNDS, "quiet_wait": S.QUIET_WAIT,
-                     "group_members": S.GROUP_MEMBERS},
-        "workloads": loads, "scale": sc, "cold_start": cold, "create_via_post": created,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": machine(),
+        "settings": {
+            "seconds": S.SECONDS,
+            "connections": S.CONNECTIONS,
+            "quick": S.QUICK,
+            "generator": "wrk" if S.WRK else "python",
+            "seed_users": S.SEED_USERS,
+            "rounds": S.ROUNDS,
+            "quiet_wait": S.QUIET_WAIT,
+            "group_members": S.GROUP_MEMBERS,
+        },
+        "workloads": loads,
+        "scale": sc,
+        "cold_start": cold,
+        "create_via_post": created,
         "rss_mib": {**rss, "scimdock_largest": largest["rss_mib"]},
-        "db_bytes_per_user": largest["bytes_per_user"], "problems": S.PROBLEMS, "noisy": S.NOISY,
+        "db_bytes_per_user": largest["bytes_per_user"],
+        "problems": S.PROBLEMS,
+        "noisy": S.NOISY,
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     result["targets"] = targets.judge(result)

@@ -24,8 +24,11 @@ def body(i: int) -> dict[str, Any]:
     n = f"user{i}"
     return {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
-        "userName": f"{n}@example.com", "externalId": n, "active": True,
-        "displayName": f"Bench User {n}", "name": {"givenName": "Bench", "familyName": n},
+        "userName": f"{n}@example.com",
+        "externalId": n,
+        "active": True,
+        "displayName": f"Bench User {n}",
+        "name": {"givenName": "Bench", "familyName": n},
         "emails": [{"value": f"{n}@example.com", "type": "work", "primary": True}],
         ENTERPRISE: {"employeeNumber": n, "department": "Engineering"},
     }
@@ -75,7 +78,8 @@ def sample_ids(db: Path, tenant: str, n: int = 1000) -> list[str]:
         rows = conn.execute(
             "SELECT u.id FROM users u JOIN tenants t ON t.id = u.tenant_id"
             " WHERE t.name = ? AND u.deleted IS NULL ORDER BY random() LIMIT ?",
-            (tenant, n)).fetchall()
+            (tenant, n),
+        ).fetchall()
     return [r[0] for r in rows]
 
 

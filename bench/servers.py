@@ -67,8 +67,13 @@ def free_port() -> int:
 
 def cli(db: Path, *args: str) -> str:
     """Run the real ``scimdock`` CLI; return its stdout."""
-    out = subprocess.run([PY, "-m", "scimdock", "--db", str(db), *args],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [PY, "-m", "scimdock", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"scimdock {' '.join(args)}: {out.stderr}")
     return out.stdout
@@ -81,13 +86,25 @@ def tenant_token(db: Path, name: str) -> str:
     return str(json.loads(cli(db, "key", "create", "--tenant", name, "--json"))["token"])
 
 
-def _spawn(name: str, argv: list[str], env: dict[str, str], port: int, base: str, auth: str,
-           probe: str, logdir: Path) -> Server:
+def _spawn(
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    port: int,
+    base: str,
+    auth: str,
+    probe: str,
+    logdir: Path,
+) -> Server:
     log = logdir / f"{name}-{port}.log"
     t0 = time.perf_counter()
-    proc = subprocess.Popen(["taskset", "-c", SERVER_CORE, *argv], cwd=ROOT,
-                            env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                            stderr=open(log, "wb"))
+    proc = subprocess.Popen(
+        ["taskset", "-c", SERVER_CORE, *argv],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "wb"),
+    )
     server = Server(name, proc, port, base, auth, log)
     server.started = wait_ready(server, probe, t0)
     return server
@@ -126,24 +143,43 @@ def scimdock(db: Path, token: str, logdir: Path, env: dict[str, str] | None = No
     port = free_port()
     return _spawn(
         "scimdock",
-        [PY, "-m", "scimdock", "--db", str(db), "serve", "--port", str(port),
-         "--log-level", "warning"],
+        [
+            PY,
+            "-m",
+            "scimdock",
+            "--db",
+            str(db),
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         {"SCIMDOCK_VALIDATE_RESPONSES": "0", "SCIMDOCK_SYNCHRONOUS": "FULL", **(env or {})},
-        port, "/scim/v1", f"Bearer {token}", "/scim/v1" + TEST_CONNECTION, logdir,
+        port,
+        "/scim/v1",
+        f"Bearer {token}",
+        "/scim/v1" + TEST_CONNECTION,
+        logdir,
     )
 
 
 def _uvicorn(name: str, app: str, base: str, probe: str, logdir: Path) -> Server:
     port = free_port()
     return _spawn(
-        name, [PY, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning"],
-        {"BENCH_PEER_TOKEN": PEER_TOKEN}, port, base, f"Bearer {PEER_TOKEN}", probe, logdir,
+        name,
+        [PY, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning"],
+        {"BENCH_PEER_TOKEN": PEER_TOKEN},
+        port,
+        base,
+        f"Bearer {PEER_TOKEN}",
+        probe,
+        logdir,
     )
 
 
 def scim2_server(logdir: Path) -> Server:
-    return _uvicorn("scim2-server", "bench.peer_scim2:app", "/v2", "/v2" + TEST_CONNECTION,
-                    logdir)
+    return _uvicorn("scim2-server", "bench.peer_scim2:app", "/v2", "/v2" + TEST_CONNECTION, logdir)
 
 
 def bare(logdir: Path) -> Server:

@@ -39,5 +39,3 @@ WRK: str | None = None  # set by run.main(); None means bench/pyload.py
 PROBLEMS: list[str] = []  # non-2xx answers, socket errors, errors in server logs
 NOISY: list[str] = []  # runs during which other work took CPU
 RUN_IDS = itertools.count(1)
-
-

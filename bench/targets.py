@@ -28,8 +28,9 @@ def _rounds(entry: dict[str, Any], peer: str) -> str:
     return f", rounds {min(pairs):.2f}-{max(pairs):.2f}x" if pairs else ""
 
 
-def _rate(result: dict[str, Any], workload: str, key: str, peer: str, label: str,
-          floor: float) -> dict[str, Any] | None:
+def _rate(
+    result: dict[str, Any], workload: str, key: str, peer: str, label: str, floor: float
+) -> dict[str, Any] | None:
     entry = result["workloads"].get(workload)
     if entry is None or entry.get(key) is None:
         return None
@@ -42,17 +43,40 @@ def _rate(result: dict[str, Any], workload: str, key: str, peer: str, label: str
 def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per target the run measured: ``target``, ``figure``, ``met``."""
     rows = [
-        _rate(result, "get", "ratio_vs_scim2_server", "scim2-server",
-              "GET /Users/{id} vs scim2-server", 2.5),
-        _rate(result, "get", "ratio_vs_bare", "bare-connexion",
-              "GET /Users/{id} vs bare Connexion", 0.5),
-        _rate(result, "post", "ratio_vs_scim2_server", "scim2-server",
-              "POST /Users vs scim2-server", 2.0),
+        _rate(
+            result,
+            "get",
+            "ratio_vs_scim2_server",
+            "scim2-server",
+            "GET /Users/{id} vs scim2-server",
+            2.5,
+        ),
+        _rate(
+            result,
+            "get",
+            "ratio_vs_bare",
+            "bare-connexion",
+            "GET /Users/{id} vs bare Connexion",
+            0.5,
+        ),
+        _rate(
+            result,
+            "post",
+            "ratio_vs_scim2_server",
+            "scim2-server",
+            "POST /Users vs scim2-server",
+            2.0,
+        ),
     ]
     cold = result["cold_start"]["scimdock"]
     rows.append({"target": "cold start <= 1.5 s", "figure": f"{cold:.2f} s", "met": cold <= 1.5})
     if result["scale"]["largest"] >= 1_000_000:
         rss = result["rss_mib"]["scimdock_largest"]
-        rows.append({"target": "RSS with 1,000,000 users <= 200 MB",
-                     "figure": f"{rss / MIB_PER_MB:.0f} MB", "met": rss / MIB_PER_MB <= 200})
+        rows.append(
+            {
+                "target": "RSS with 1,000,000 users <= 200 MB",
+                "figure": f"{rss / MIB_PER_MB:.0f} MB",
+                "met": rss / MIB_PER_MB <= 200,
+            }
+        )
     return [row for row in rows if row is not None]

@@ -76,11 +76,30 @@ CONSTANTS: dict[str, Any] = {
     "ERROR": "urn:ietf:params:scim:api:messages:2.0:Error",
 }
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_STEP_KEYS = frozenset({
-    "name", "method", "path", "query", "headers", "auth", "body", "status", "expect",
-    "absent", "present", "length", "unordered", "header", "capture", "collect", "repeat", "as",
-    "check", "known_issue",
-})
+_STEP_KEYS = frozenset(
+    {
+        "name",
+        "method",
+        "path",
+        "query",
+        "headers",
+        "auth",
+        "body",
+        "status",
+        "expect",
+        "absent",
+        "present",
+        "length",
+        "unordered",
+        "header",
+        "capture",
+        "collect",
+        "repeat",
+        "as",
+        "check",
+        "known_issue",
+    }
+)
 _MISSING = object()
 
 
@@ -89,6 +108,7 @@ class ReplayError(AssertionError):
 
 
 # --- loading -------------------------------------------------------------------
+
 
 @dataclass
 class Flow:
@@ -120,8 +140,9 @@ def load_flow(file: Path) -> Flow:
     if isinstance(sources, dict):
         sources = [sources]
     if not sources or not all(isinstance(s, dict) and s.get("title") for s in sources):
-        raise ReplayError(f"{where}: 'source' must cite at least one document "
-                          "(title, section, url)")
+        raise ReplayError(
+            f"{where}: 'source' must cite at least one document (title, section, url)"
+        )
     steps = raw.get("steps")
     if not isinstance(steps, list) or not steps:
         raise ReplayError(f"{where}: 'steps' must be a non-empty list")
@@ -135,11 +156,18 @@ def load_flow(file: Path) -> Flow:
             raise ReplayError(f"{where}: step {n} needs 'method' and 'path' (or is a 'check')")
         if "check" not in step and "status" not in step:
             raise ReplayError(f"{where}: step {n} needs an expected 'status'")
-    return Flow(file, str(raw.get("name") or file.stem), str(raw.get("idp") or file.parent.name),
-                sources, steps, dict(raw.get("vars") or {}))
+    return Flow(
+        file,
+        str(raw.get("name") or file.stem),
+        str(raw.get("idp") or file.parent.name),
+        sources,
+        steps,
+        dict(raw.get("vars") or {}),
+    )
 
 
 # --- templates -----------------------------------------------------------------
+
 
 def render(value: Any, variables: dict[str, Any]) -> Any:
     """Substitute ``{{name}}`` in every string (and mapping key) of ``value``."""
@@ -185,6 +213,7 @@ def loop_values(spec: Any) -> list[Any]:
 
 # --- paths ---------------------------------------------------------------------
 
+
 def get_all(data: Any, path: str) -> list[Any]:
     """Every value at ``path`` (``[*]`` fans out); [] when there is none."""
     path = path.strip()
@@ -192,7 +221,7 @@ def get_all(data: Any, path: str) -> list[Any]:
         return [data]
     if path.startswith("["):
         end = path.index("]")
-        index, rest = path[1:end], path[end + 1:].lstrip(".")
+        index, rest = path[1:end], path[end + 1 :].lstrip(".")
         if not isinstance(data, list):
             return []
         if index == "*":
@@ -204,7 +233,7 @@ def get_all(data: Any, path: str) -> list[Any]:
     key = _longest_key(data, path)
     if key is None:
         return []
-    rest = path[len(key):].lstrip(".")
+    rest = path[len(key) :].lstrip(".")
     return get_all(data[key], rest)
 
 
@@ -230,8 +259,10 @@ def get_one(data: Any, path: str) -> Any:
 
 # --- matching ------------------------------------------------------------------
 
-def check_answer(step: dict[str, Any], status: int, body: Any, headers: dict[str, str],
-                 variables: dict[str, Any]) -> list[str]:
+
+def check_answer(
+    step: dict[str, Any], status: int, body: Any, headers: dict[str, str], variables: dict[str, Any]
+) -> list[str]:
     """Every mismatch between a response and the step's expectations."""
     problems: list[str] = []
     want = render(step["status"], variables)
@@ -259,8 +290,11 @@ def check_answer(step: dict[str, Any], status: int, body: Any, headers: dict[str
     for path, expected in (render(step.get("unordered") or {}, variables)).items():
         got = get_one(body, path)
         found = [] if got is _MISSING else got
-        if not isinstance(expected, list) or not isinstance(found, list) \
-                or not same_multiset(found, expected):
+        if (
+            not isinstance(expected, list)
+            or not isinstance(found, list)
+            or not same_multiset(found, expected)
+        ):
             problems.append(f"{path}: expected {expected!r} in any order, got {found!r}")
     lower = {k.lower(): v for k, v in headers.items()}
     for name, prefix in (render(step.get("header") or {}, variables)).items():
@@ -276,7 +310,7 @@ def same_json(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=False))
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
@@ -316,13 +350,17 @@ def run_check(check: dict[str, Any], variables: dict[str, Any]) -> list[str]:
     once), ``distinct`` (no duplicates), ``count`` (list lengths)."""
     problems = []
     for a, b in _pairs(check.get("same")):
-        left, right = Counter(map(_hashable, variables.get(a, []))), \
-            Counter(map(_hashable, variables.get(b, [])))
+        left, right = (
+            Counter(map(_hashable, variables.get(a, []))),
+            Counter(map(_hashable, variables.get(b, []))),
+        )
         if left != right:
             extra, missing = left - right, right - left
             dupes = [k for k, n in left.items() if n > 1]
-            problems.append(f"{a} and {b} differ: {len(extra)} extra, {len(missing)} missing, "
-                            f"duplicates in {a}: {dupes[:5]}")
+            problems.append(
+                f"{a} and {b} differ: {len(extra)} extra, {len(missing)} missing, "
+                f"duplicates in {a}: {dupes[:5]}"
+            )
     for name in check.get("distinct") or []:
         counts = Counter(map(_hashable, variables.get(name, [])))
         dupes = [k for k, n in counts.items() if n > 1]

@@ -44,8 +44,9 @@ def test_the_corpus_is_there_and_every_flow_cites_its_source() -> None:
     for file in FILES:
         flow = load_flow(file)
         for source in flow.sources:
-            assert source.get("section") or source.get("url"), \
+            assert source.get("section") or source.get("url"), (
                 f"{flow.label}: cite the section or the URL of {source['title']!r}"
+            )
 
 
 @pytest.mark.parametrize("file", FILES, ids=[f"{f.parent.name}/{f.stem}" for f in FILES])
@@ -67,12 +68,15 @@ def test_replay(file: Path, server: Server, tenant_name: str) -> None:
             _run_loop(chosen, flow, number, step, variables)
         except ReplayError as exc:
             pytest.xfail(f"known issue: {step['known_issue']}\n{exc}")
-        raise ReplayError(f"{flow.label}, step {number} {step.get('name', '')!r} passes now: "
-                          "remove its 'known_issue' marker")
+        raise ReplayError(
+            f"{flow.label}, step {number} {step.get('name', '')!r} passes now: "
+            "remove its 'known_issue' marker"
+        )
 
 
-def _run_loop(client: Client, flow: Flow, number: int, step: dict[str, Any],
-              variables: dict[str, Any]) -> None:
+def _run_loop(
+    client: Client, flow: Flow, number: int, step: dict[str, Any], variables: dict[str, Any]
+) -> None:
     as_name = str(step.get("as", "i"))
     for value in loop_values(step["repeat"]) if "repeat" in step else [None]:
         if value is not None:
@@ -80,8 +84,9 @@ def _run_loop(client: Client, flow: Flow, number: int, step: dict[str, Any],
         _run_step(client, flow, number, step, variables)
 
 
-def _run_step(client: Client, flow: Flow, number: int, step: dict[str, Any],
-              variables: dict[str, Any]) -> None:
+def _run_step(
+    client: Client, flow: Flow, number: int, step: dict[str, Any], variables: dict[str, Any]
+) -> None:
     method = str(step["method"]).upper()
     path = render(step["path"], variables)
     kwargs: dict[str, Any] = {}
@@ -120,14 +125,21 @@ def _json(response: httpx.Response) -> Any:
         return response.text
 
 
-def _fail_if(problems: list[str], flow: Flow, number: int, step: dict[str, Any],
-             request: str) -> None:
+def _fail_if(
+    problems: list[str], flow: Flow, number: int, step: dict[str, Any], request: str
+) -> None:
     if problems:
         _fail(flow, number, step, request, problems)
 
 
-def _fail(flow: Flow, number: int, step: dict[str, Any], request: str, problems: list[str],
-          response: httpx.Response | None = None) -> None:
+def _fail(
+    flow: Flow,
+    number: int,
+    step: dict[str, Any],
+    request: str,
+    problems: list[str],
+    response: httpx.Response | None = None,
+) -> None:
     lines = [f"{flow.label} ({flow.name}), step {number} {step.get('name', '')!r}: {request}"]
     lines += [f"  - {p}" for p in problems]
     if response is not None:
@@ -138,34 +150,55 @@ def _fail(flow: Flow, number: int, step: dict[str, Any], request: str, problems:
 
 # --- the replay language itself ------------------------------------------------
 
+
 def test_paths_templates_and_matchers_of_the_replay_language() -> None:
     ent = CONSTANTS["ENT"]
-    body = {"emails": [{"value": "a"}, {"value": "b"}], ent: {"manager": {"value": "m"}},
-            "totalResults": 2, "active": True}
+    body = {
+        "emails": [{"value": "a"}, {"value": "b"}],
+        ent: {"manager": {"value": "m"}},
+        "totalResults": 2,
+        "active": True,
+    }
     assert get_all(body, f"{ent}.manager.value") == ["m"]
     assert get_all(body, "emails[*].value") == ["a", "b"]
     assert get_all(body, "emails[1].value") == ["b"] and get_all(body, "emails[5].value") == []
     assert get_all(body, "urn:nothing.value") == []
     assert render("{{n}}", {"n": 101}) == 101  # a whole template keeps its type
-    assert render("/Users?startIndex={{n}}&x={{b}}", {"n": 101, "b": False}) == \
-        "/Users?startIndex=101&x=false"
+    assert (
+        render("/Users?startIndex={{n}}&x={{b}}", {"n": 101, "b": False})
+        == "/Users?startIndex=101&x=false"
+    )
     with pytest.raises(ReplayError, match="unknown variable"):
         render("{{nope}}", {})
-    step = {"status": 200, "expect": {"totalResults": "2", "active": 1},
-            "absent": ["emails"], "present": ["meta"], "length": {"emails": 3}}
+    step = {
+        "status": 200,
+        "expect": {"totalResults": "2", "active": 1},
+        "absent": ["emails"],
+        "present": ["meta"],
+        "length": {"emails": 3},
+    }
     problems = check_answer(step, 200, body, {}, {})
     assert len(problems) == 5, problems  # "2" is not 2, 1 is not true, and the other three
     assert check_answer({"status": 201}, 200, body, {}, {}) == ["status: expected 201, got 200"]
     assert same_json({"a": [1, {"p": True}]}, {"a": [1.0, {"p": True}]})
     assert not same_json({"p": 1}, {"p": True}) and not same_json(["1"], [1])
     members = {"members": [{"value": "a"}, {"value": "b"}]}
-    assert check_answer({"status": 200, "unordered": {"members[*].value": ["b", "a"]}},
-                        200, members, {}, {}) == []
+    assert (
+        check_answer(
+            {"status": 200, "unordered": {"members[*].value": ["b", "a"]}}, 200, members, {}, {}
+        )
+        == []
+    )
     for wrong in (["a"], ["a", "b", "b"], ["a", "c"], "a"):
-        assert check_answer({"status": 200, "unordered": {"members[*].value": wrong}},
-                            200, members, {}, {}) != [], wrong
-    assert check_answer({"status": 200, "unordered": {"members[*].value": []}},
-                        200, {}, {}, {}) == []  # SCIM omits an empty list
+        assert (
+            check_answer(
+                {"status": 200, "unordered": {"members[*].value": wrong}}, 200, members, {}, {}
+            )
+            != []
+        ), wrong
+    assert (
+        check_answer({"status": 200, "unordered": {"members[*].value": []}}, 200, {}, {}, {}) == []
+    )  # SCIM omits an empty list
     assert not same_multiset([True], [1]) and same_multiset([1, {"p": True}], [{"p": True}, 1])
     assert loop_values({"from": 1, "to": 150, "step": 100}) == [1, 101]
     assert run_check({"same": ["a", "b"]}, {"a": [1, 2, 2], "b": [1, 2]}) != []

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.fuzz import run_schemathesis
 from conftest import Server, start_server, stop_server
+from contract_tests.fuzz import run_schemathesis
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.fuzz import run_schemathesis
 from conftest import Client, Server, start_server, stop_server
+from contract_tests.fuzz import run_schemathesis
 
 
 @pytest.fixture(scope="module")
@@ -41,4 +41,11 @@ def test_schemathesis_admin_reports_no_failures(fuzz_server: Server, tmp_path: P
         if i % 2:
             scim.delete(f"/Users/{made.json()['id']}")
     examples = os.environ.get("SCHEMATHESIS_ADMIN_MAX_EXAMPLES", "40")
-    run_schemathesis(fuzz_server, fuzz_server.admin, "schemathesis_admin.toml", fuzz_server.operator_token, examples, tmp_path)
+    run_schemathesis(
+        fuzz_server,
+        fuzz_server.admin,
+        "schemathesis_admin.toml",
+        fuzz_server.operator_token,
+        examples,
+        tmp_path,
+    )

@@ -18,8 +18,9 @@ GOOD = {Status.SUCCESS, Status.COMPLIANT, Status.ACCEPTABLE}
 
 def test_scim2_tester_finds_nothing_wrong(server: Server, tenant_name: str) -> None:
     token = server.tenant(tenant_name)
-    http = httpx2.Client(base_url=server.base, headers={"Authorization": f"Bearer {token}"},
-                         timeout=30)
+    http = httpx2.Client(
+        base_url=server.base, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
     results = check_server(SyncSCIMClient(http))
     tested = {getattr(r, "resource_type", None) for r in results}
     assert {"User", "Group"} <= tested, tested

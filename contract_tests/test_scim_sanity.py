@@ -31,9 +31,23 @@ UNKNOWN_MEMBER_CHECKS: set[str] = {"PATCH /Groups/{id} add member"}
 def test_scim_sanity_probe_passes(server: Server, tenant_name: str) -> None:
     token = server.tenant(tenant_name)
     out = subprocess.run(
-        [sys.executable, "-m", "scim_sanity", "probe", server.base, "--token", token,
-         "--i-accept-side-effects", "--json-output", "--timeout", "30"],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "scim_sanity",
+            "probe",
+            server.base,
+            "--token",
+            token,
+            "--i-accept-side-effects",
+            "--json-output",
+            "--timeout",
+            "30",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
     )
     report = json.loads(out.stdout)
     results = report["results"]
@@ -45,8 +59,15 @@ def test_scim_sanity_probe_passes(server: Server, tenant_name: str) -> None:
     for name in UNKNOWN_MEMBER_CHECKS:
         assert misses[name]["message"] == "Expected 200, got 400", shown
     passed = {r["name"] for r in results if r["status"] == "pass"}
-    for must in ("POST /Users", "PATCH /Users/{id}", "GET /Users/{id} after DELETE (expect 404)",
-                 "GET /Users?filter (no match)", "POST /Users missing userName (expect 400)",
-                 "POST /Groups", "PUT /Groups/{id}", "GET /Groups/{id} after PATCH",
-                 "GET /Groups/{id} after DELETE (expect 404)"):
+    for must in (
+        "POST /Users",
+        "PATCH /Users/{id}",
+        "GET /Users/{id} after DELETE (expect 404)",
+        "GET /Users?filter (no match)",
+        "POST /Users missing userName (expect 400)",
+        "POST /Groups",
+        "PUT /Groups/{id}",
+        "GET /Groups/{id} after PATCH",
+        "GET /Groups/{id} after DELETE (expect 404)",
+    ):
         assert must in passed, (must, sorted(passed))

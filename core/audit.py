@@ -48,8 +48,9 @@ def with_members(names: Iterable[str], members_changed: bool) -> tuple[str, ...]
     return tuple(sorted(found))
 
 
-def _walk(before: Mapping[str, Any], after: Mapping[str, Any], prefix: str,
-          names: set[str], *, top: bool) -> None:
+def _walk(
+    before: Mapping[str, Any], after: Mapping[str, Any], prefix: str, names: set[str], *, top: bool
+) -> None:
     for key in set(before) | set(after):
         old, new = before.get(key), after.get(key)
         if _same(old, new):

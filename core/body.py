@@ -32,8 +32,12 @@ from scimdock.core.errors import ScimError
 TOO_DEEP = "Request body is nested too deeply"
 #: What each of the serializer's refusals means, by the words of its message.
 _REFUSALS = (
-    ("surrogates", "Request body is not valid JSON: a string holds a lone surrogate escape"
-                   " (\\ud800-\\udfff), which is not Unicode text", "invalidSyntax"),
+    (
+        "surrogates",
+        "Request body is not valid JSON: a string holds a lone surrogate escape"
+        " (\\ud800-\\udfff), which is not Unicode text",
+        "invalidSyntax",
+    ),
     ("64-bit", "Request body holds an integer beyond 64 bits", "invalidValue"),
     ("Recursion", TOO_DEEP, "invalidSyntax"),
 )
@@ -49,8 +53,11 @@ def check(body: Any) -> None:
                 raise ScimError(400, detail, scim_type) from None
         raise ScimError(400, f"Request body cannot be kept: {exc}", "invalidValue") from None
     if b"null" in written and _not_finite(body):
-        raise ScimError(400, "Request body is not valid JSON: NaN and Infinity are not JSON"
-                             " numbers", "invalidSyntax")
+        raise ScimError(
+            400,
+            "Request body is not valid JSON: NaN and Infinity are not JSON numbers",
+            "invalidSyntax",
+        )
 
 
 def _not_finite(value: Any) -> bool:

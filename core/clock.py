@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -48,7 +48,7 @@ class SystemClock:
         second = int(moment)
         known = self._second
         if known[0] != second:
-            known = self._second = (second, text(datetime.fromtimestamp(second, timezone.utc))[:19])
+            known = self._second = (second, text(datetime.fromtimestamp(second, UTC))[:19])
         return f"{known[1]}.{int((moment - second) * 1_000_000):06d}Z"
 
 
@@ -81,7 +81,7 @@ def text(moment: datetime) -> str:
     """``moment`` in :data:`FORMAT`, with a four-digit year whatever the
     platform's ``strftime``; a naive datetime is taken as UTC."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="microseconds") + "Z"
 
 
@@ -95,7 +95,7 @@ def from_epoch(seconds: float) -> str:
 
 def instant(stamp: str) -> datetime:
     """The aware UTC datetime of a text in the store's form."""
-    return datetime.fromisoformat(stamp).astimezone(timezone.utc)
+    return datetime.fromisoformat(stamp).astimezone(UTC)
 
 
 def parse(value: str) -> str:
@@ -108,8 +108,9 @@ def parse(value: str) -> str:
     try:
         return text(_aware(datetime.fromisoformat(value.strip())))
     except (TypeError, ValueError, AttributeError, OverflowError):
-        raise ValueError(f"not an ISO 8601 date-time: {value!r}"
-                         " (example: 2025-01-31T12:00:00Z)") from None
+        raise ValueError(
+            f"not an ISO 8601 date-time: {value!r} (example: 2025-01-31T12:00:00Z)"
+        ) from None
 
 
 def shifted(base: str, seconds: float) -> str:
@@ -122,12 +123,12 @@ def shifted(base: str, seconds: float) -> str:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _instant(moment: datetime | str | float) -> datetime:
     if isinstance(moment, datetime):
-        return _aware(moment).astimezone(timezone.utc)
+        return _aware(moment).astimezone(UTC)
     if isinstance(moment, str):
         return instant(parse(moment))
     return instant(from_epoch(moment))

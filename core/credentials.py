@@ -102,7 +102,7 @@ def verify(secret: str, secret_hash: bytes) -> bool:
 
 
 def encode_token(key_id: str, secret: str) -> str:
-    return base64.b64encode(f"{key_id}:{secret}".encode("utf-8")).decode("ascii")
+    return base64.b64encode(f"{key_id}:{secret}".encode()).decode("ascii")
 
 
 def decode_token(token: str) -> tuple[str, str] | None:

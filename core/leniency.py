@@ -50,7 +50,8 @@ all; strict mode treats it as a malformed operation (``invalidSyntax``).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from scimdock.core.errors import bad_request
 from scimdock.core.schema import Attribute

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from scimdock.core import leniency
 from scimdock.core.errors import ScimError, bad_request
@@ -111,7 +111,7 @@ class RewriteMembers:
         return _members(after.get("members"), self.where)
 
 
-Action = Union[AddMembers, RemoveMembers, ClearMembers, ReplaceMembers, RewriteMembers]
+Action = AddMembers | RemoveMembers | ClearMembers | ReplaceMembers | RewriteMembers
 
 
 @dataclass(frozen=True)
@@ -156,8 +156,9 @@ def plan_patch(doc: dict[str, Any], operations: Any, *, lenient: bool = True) ->
         try:
             other, planned = _split(raw, index, lenient)
         except ScimError as err:
-            raise ScimError(err.status, f"Operations[{index}]: {err.detail}",
-                            err.scim_type) from None
+            raise ScimError(
+                err.status, f"Operations[{index}]: {err.detail}", err.scim_type
+            ) from None
         if other is not None:
             rest.append((index, other))
         actions.extend(planned)
@@ -199,8 +200,9 @@ def _members_target(text: str, lenient: bool) -> PatchPath | None:
     return target if is_core and target.path.attr == MEMBERS.name else None
 
 
-def _on_members(op: str, text: str, target: PatchPath, value: Any, index: int,
-                lenient: bool) -> list[Action]:
+def _on_members(
+    op: str, text: str, target: PatchPath, value: Any, index: int, lenient: bool
+) -> list[Action]:
     where = f"Operations[{index}]"
     whole = target.filter is None and target.sub is None and target.path.sub is None
     if whole and op == "remove":
@@ -211,8 +213,9 @@ def _on_members(op: str, text: str, target: PatchPath, value: Any, index: int,
         if all(isinstance(e, dict) and "value" in e for e in listed):
             return [RemoveMembers(_unique(e["value"].casefold() for e in listed), where)]
     elif whole:
-        members = _members(normalize_value(value, MEMBERS, lenient=lenient, where="members"),
-                           "members")
+        members = _members(
+            normalize_value(value, MEMBERS, lenient=lenient, where="members"), "members"
+        )
         if op == "add":
             return [AddMembers(members, where)] if members else []
         return [ReplaceMembers(members, where)]
@@ -234,8 +237,12 @@ def _value_eq_ids(node: Filter) -> list[str] | None:
     if isinstance(node, Or):
         left, right = _value_eq_ids(node.left), _value_eq_ids(node.right)
         return None if left is None or right is None else left + right
-    if isinstance(node, Compare) and node.op == "eq" and isinstance(node.value, str) \
-            and node.path == AttrPath("value"):
+    if (
+        isinstance(node, Compare)
+        and node.op == "eq"
+        and isinstance(node.value, str)
+        and node.path == AttrPath("value")
+    ):
         return [node.value.casefold()]
     return None
 
@@ -249,18 +256,23 @@ def _members(elements: Any, where: str) -> tuple[Member, ...]:
     for element in elements or []:
         value = element.get("value") if isinstance(element, dict) else None
         if not isinstance(value, str) or not value:
-            raise bad_request("invalidValue", f"'{where}': each member needs a 'value', "
-                                              "the id of a User or Group")
+            raise bad_request(
+                "invalidValue", f"'{where}': each member needs a 'value', the id of a User or Group"
+            )
         kind = element.get("type")
         if kind is not None:
             canonical = next((t for t in MEMBER_TYPES if t.lower() == kind.lower()), None)
             if canonical is None:
-                raise bad_request("invalidValue", f"'{where}': member type must be 'User' or "
-                                                  f"'Group', got {kind!r}")
+                raise bad_request(
+                    "invalidValue",
+                    f"'{where}': member type must be 'User' or 'Group', got {kind!r}",
+                )
             kind = canonical
         display = element.get("display")
-        out.setdefault(value.casefold(), Member(value.casefold(), kind,
-                                                display if isinstance(display, str) else None))
+        out.setdefault(
+            value.casefold(),
+            Member(value.casefold(), kind, display if isinstance(display, str) else None),
+        )
     return tuple(out.values())
 
 

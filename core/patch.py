@@ -24,8 +24,9 @@ _PROVIDER_OWNED = frozenset({"id", "meta", "schemas"})
 NO_VALUE = object()
 
 
-def apply_patch(doc: dict[str, Any], operations: list[dict[str, Any]], rt: ResourceType, *,
-                lenient: bool = True) -> dict[str, Any]:
+def apply_patch(
+    doc: dict[str, Any], operations: list[dict[str, Any]], rt: ResourceType, *, lenient: bool = True
+) -> dict[str, Any]:
     """Apply ``operations`` in order to a copy of ``doc`` and return it.
 
     RFC 7644 §3.5.2: "each operation ... SHALL be applied sequentially"
@@ -39,8 +40,9 @@ def apply_patch(doc: dict[str, Any], operations: list[dict[str, Any]], rt: Resou
     return apply_operations(doc, list(enumerate(operations)), rt, lenient=lenient)
 
 
-def apply_operations(doc: dict[str, Any], numbered: list[tuple[int, Any]], rt: ResourceType, *,
-                     lenient: bool = True) -> dict[str, Any]:
+def apply_operations(
+    doc: dict[str, Any], numbered: list[tuple[int, Any]], rt: ResourceType, *, lenient: bool = True
+) -> dict[str, Any]:
     """:func:`apply_patch` for some of a request's operations, each with its
     index in the request (for error details); used when a caller (Group
     membership, :mod:`core.membership`) takes the other operations itself."""
@@ -49,8 +51,9 @@ def apply_operations(doc: dict[str, Any], numbered: list[tuple[int, Any]], rt: R
         try:
             _apply_one(work, raw, rt, lenient=lenient)
         except ScimError as err:
-            raise ScimError(err.status, f"Operations[{index}]: {err.detail}",
-                            err.scim_type) from None
+            raise ScimError(
+                err.status, f"Operations[{index}]: {err.detail}", err.scim_type
+            ) from None
     check_required(work, rt)
     return work
 
@@ -90,8 +93,9 @@ def _apply_one(work: dict[str, Any], raw: Any, rt: ResourceType, *, lenient: boo
     _apply_path(work, op, path, value, rt, lenient=lenient)
 
 
-def _apply_object(work: dict[str, Any], op: str, value: Any, rt: ResourceType, *,
-                  lenient: bool) -> None:
+def _apply_object(
+    work: dict[str, Any], op: str, value: Any, rt: ResourceType, *, lenient: bool
+) -> None:
     """No ``path`` (RFC 7644 §3.5.2.1, §3.5.2.3): ``value`` is an object whose
     keys are attribute paths — plain, dotted (``name.givenName``),
     URN-qualified, or an extension URN holding that extension's attributes
@@ -107,8 +111,9 @@ def _apply_object(work: dict[str, Any], op: str, value: Any, rt: ResourceType, *
         _apply_path(work, op, key.strip(), item, rt, lenient=lenient)
 
 
-def _apply_path(work: dict[str, Any], op: str, text: str, value: Any, rt: ResourceType, *,
-                lenient: bool) -> None:
+def _apply_path(
+    work: dict[str, Any], op: str, text: str, value: Any, rt: ResourceType, *, lenient: bool
+) -> None:
     ext = rt.schema_for(text)
     if ext is not None and ext.id != rt.schema.id:
         _apply_extension(work, op, ext, value, rt, lenient=lenient)
@@ -133,13 +138,17 @@ def _apply_path(work: dict[str, Any], op: str, text: str, value: Any, rt: Resour
     before = read(work, schema, attr, rt)
     if resolved.filter is not None:
         if not attr.multi_valued:
-            raise bad_request("invalidPath", f"'{text}': a value filter needs a multi-valued attribute")
-        after = filtered_op(op, attr, before, resolved.filter, sub, value, given,
-                            lenient=lenient, where=text)
+            raise bad_request(
+                "invalidPath", f"'{text}': a value filter needs a multi-valued attribute"
+            )
+        after = filtered_op(
+            op, attr, before, resolved.filter, sub, value, given, lenient=lenient, where=text
+        )
     elif sub is not None:
         if attr.multi_valued:
-            raise bad_request("invalidPath",
-                              f"'{text}': select the {attr.name} values with a filter")
+            raise bad_request(
+                "invalidPath", f"'{text}': select the {attr.name} values with a filter"
+            )
         after = sub_op(op, attr, before, sub, value, given, lenient=lenient, where=text)
     else:
         after = whole_op(op, attr, before, value, given, lenient=lenient, where=text)
@@ -147,16 +156,16 @@ def _apply_path(work: dict[str, Any], op: str, text: str, value: Any, rt: Resour
     write(work, schema, attr, rt, after)
 
 
-def _apply_extension(work: dict[str, Any], op: str, ext: Schema, value: Any,
-                     rt: ResourceType, *, lenient: bool) -> None:
+def _apply_extension(
+    work: dict[str, Any], op: str, ext: Schema, value: Any, rt: ResourceType, *, lenient: bool
+) -> None:
     """A path that is a whole extension URN: ``remove`` (or a ``null``
     value) clears every attribute of it; ``add``/``replace`` take an object
     of its attributes, each applied as its own path."""
     if op == "remove" or value is None:  # null: unassigned (RFC 7643 §2.5)
         for attr in ext.attributes:
             if attr.mutability != "readOnly":
-                _apply_path(work, "remove", f"{ext.id}:{attr.name}", NO_VALUE, rt,
-                            lenient=lenient)
+                _apply_path(work, "remove", f"{ext.id}:{attr.name}", NO_VALUE, rt, lenient=lenient)
         return
     if not isinstance(value, dict):
         raise bad_request("invalidValue", f"'{ext.id}' must be a JSON object")

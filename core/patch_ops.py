@@ -25,14 +25,16 @@ from scimdock.core.values import (
 )
 
 
-def whole_op(op: str, attr: Attribute, current: Any, value: Any, given: bool, *,
-             lenient: bool, where: str) -> Any:
+def whole_op(
+    op: str, attr: Attribute, current: Any, value: Any, given: bool, *, lenient: bool, where: str
+) -> Any:
     """A path naming a whole attribute (no filter, no sub-attribute)."""
     if op == "remove":
         if given and attr.multi_valued and isinstance(current, list):
             listed = normalize_value(value, attr, lenient=lenient, where=where) or []
-            kept = leniency.remove_listed(current, listed, lambda e, x: _same_element(e, x, attr),
-                                          lenient=lenient)
+            kept = leniency.remove_listed(
+                current, listed, lambda e, x: _same_element(e, x, attr), lenient=lenient
+            )
             return kept or None
         if given:
             leniency.ignore_remove_value(lenient=lenient)
@@ -66,8 +68,9 @@ def _append(items: list[Any], new: list[Any], attr: Attribute, where: str) -> li
     for element in new:
         key = _value_key(element, attr)
         if key:
-            index = next((i for i in by_value.get(key, [])
-                          if _compatible(items[i], element, attr)), None)
+            index = next(
+                (i for i in by_value.get(key, []) if _compatible(items[i], element, attr)), None
+            )
             if index is not None:
                 items[index] = {**element, **items[index]}
         else:
@@ -83,7 +86,8 @@ def _append(items: list[Any], new: list[Any], attr: Attribute, where: str) -> li
 def _compatible(existing: Any, element: dict[str, Any], attr: Attribute) -> bool:
     """No sub-attribute both have differs (per ``caseExact``)."""
     return isinstance(existing, dict) and all(
-        same_value(existing[k], v, attr.sub(k) or attr) for k, v in element.items() if k in existing)
+        same_value(existing[k], v, attr.sub(k) or attr) for k, v in element.items() if k in existing
+    )
 
 
 def _value_key(element: Any, attr: Attribute) -> str:
@@ -94,8 +98,17 @@ def _value_key(element: Any, attr: Attribute) -> str:
     return repr(canonical(element["value"], value_attr))
 
 
-def sub_op(op: str, attr: Attribute, current: Any, sub: Attribute, value: Any, given: bool, *,
-           lenient: bool, where: str) -> Any:
+def sub_op(
+    op: str,
+    attr: Attribute,
+    current: Any,
+    sub: Attribute,
+    value: Any,
+    given: bool,
+    *,
+    lenient: bool,
+    where: str,
+) -> Any:
     """``attr.sub`` of a single-valued complex attribute (``name.givenName``,
     ``…:User:manager.value``); an emptied complex value is unassigned."""
     if op == "remove":
@@ -107,8 +120,18 @@ def sub_op(op: str, attr: Attribute, current: Any, sub: Attribute, value: Any, g
     return _merge(current, {sub.name: new}, attr)
 
 
-def filtered_op(op: str, attr: Attribute, current: Any, flt: Filter, sub: Attribute | None,
-                value: Any, given: bool, *, lenient: bool, where: str) -> Any:
+def filtered_op(
+    op: str,
+    attr: Attribute,
+    current: Any,
+    flt: Filter,
+    sub: Attribute | None,
+    value: Any,
+    given: bool,
+    *,
+    lenient: bool,
+    where: str,
+) -> Any:
     """``attr[filter]`` or ``attr[filter].sub`` (RFC 7644 §3.5.2).
 
     remove: the matching elements (or their ``sub``) go; no match is not
@@ -147,16 +170,26 @@ def filtered_op(op: str, attr: Attribute, current: Any, flt: Filter, sub: Attrib
     return _one_primary([items[i] for i in kept], touched, where) or None
 
 
-def _create(items: list[Any], attr: Attribute, flt: Filter, part: dict[str, Any], *,
-            lenient: bool, where: str) -> Any:
+def _create(
+    items: list[Any],
+    attr: Attribute,
+    flt: Filter,
+    part: dict[str, Any],
+    *,
+    lenient: bool,
+    where: str,
+) -> Any:
     """The element a filter with no match describes: ``emails[type eq
     "work"].value`` = "a@b" → ``{"type": "work", "value": "a@b"}``."""
     if all(v is None for v in part.values()):
         return items or None  # nothing to set, so nothing to create
     seed = _seed(flt, attr)
     if seed is None:
-        raise bad_request("noTarget", f"no value matches '{where}', and the filter does not "
-                                      "describe one to create (only 'eq' joined by 'and' can)")
+        raise bad_request(
+            "noTarget",
+            f"no value matches '{where}', and the filter does not "
+            "describe one to create (only 'eq' joined by 'and' can)",
+        )
     raw = {**seed, **{k: v for k, v in part.items() if v is not None}}
     element = normalize_single(raw, attr, lenient=lenient, where=where)
     if element is None:
@@ -181,7 +214,9 @@ def _seed(flt: Filter, attr: Attribute) -> dict[str, Any] | None:
     return None
 
 
-def _merge(current: Any, part: dict[str, Any], attr: Attribute | None = None) -> dict[str, Any] | None:
+def _merge(
+    current: Any, part: dict[str, Any], attr: Attribute | None = None
+) -> dict[str, Any] | None:
     """Sub-attributes of ``part`` replace those of ``current`` (``None``
     clears one); the rest are left unchanged (§3.5.2.3). Empty → None.
 
@@ -189,8 +224,12 @@ def _merge(current: Any, part: dict[str, Any], attr: Attribute | None = None) ->
     (``manager``), clearing ``value`` clears the whole attribute: Entra ID
     unassigns a manager with ``{"value": ""}``, and a ``$ref`` without its
     ``value`` would be meaningless."""
-    if attr is not None and attr.sub("value") is not None and "value" in part \
-            and part["value"] is None:
+    if (
+        attr is not None
+        and attr.sub("value") is not None
+        and "value" in part
+        and part["value"] is None
+    ):
         return None
     merged = dict(current) if isinstance(current, dict) else {}
     for name, v in part.items():
@@ -216,9 +255,12 @@ def _one_primary(items: list[Any], touched: set[int], where: str) -> list[Any]:
     if len(primary) > 1:
         raise bad_request("invalidValue", f"more than one '{where}' value is primary")
     if primary:
-        cleared = (e if i == primary[0] or not isinstance(e, dict) or e.get("primary") is not True
-                   else {k: v for k, v in e.items() if k != "primary"}
-                   for i, e in enumerate(items))
+        cleared = (
+            e
+            if i == primary[0] or not isinstance(e, dict) or e.get("primary") is not True
+            else {k: v for k, v in e.items() if k != "primary"}
+            for i, e in enumerate(items)
+        )
         items = [e for e in cleared if e]
     check_primary(items, where)
     return items
@@ -238,8 +280,11 @@ def immutable_check(attr: Attribute, before: Any, after: Any, *, where: str) -> 
     """RFC 7644 §3.5.2 / RFC 7643 §2.2: an immutable attribute (or immutable
     sub-attribute of a single-valued complex one) that has a value cannot
     be changed or removed → 400 mutability. Setting the same value is fine."""
-    if attr.mutability == "immutable" and before is not None and \
-            (after is None or not same_value(before, after, attr)):
+    if (
+        attr.mutability == "immutable"
+        and before is not None
+        and (after is None or not same_value(before, after, attr))
+    ):
         raise bad_request("mutability", f"'{where}': '{attr.name}' is immutable")
     if attr.type == "complex" and not attr.multi_valued and isinstance(before, dict):
         for sub in attr.sub_attributes:

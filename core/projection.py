@@ -7,8 +7,9 @@ attributes top-level, extension attributes under their URN).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from scimdock.core.errors import ScimError
 from scimdock.core.filter import parse_attr_path, resolve_attr_path
@@ -35,8 +36,12 @@ def parse_attribute_list(param: str | None) -> list[str] | None:
     return names or None
 
 
-def project(resource: dict[str, Any], rt: ResourceType, attributes: list[str] | None,
-            excluded: list[str] | None) -> dict[str, Any]:
+def project(
+    resource: dict[str, Any],
+    rt: ResourceType,
+    attributes: list[str] | None,
+    excluded: list[str] | None,
+) -> dict[str, Any]:
     """The representation a client receives.
 
     - ``returned: never`` (``password``) is never present, ``always``
@@ -57,8 +62,12 @@ def project(resource: dict[str, Any], rt: ResourceType, attributes: list[str] | 
     return _general(resource, rt, attributes, excluded)
 
 
-def _general(resource: dict[str, Any], rt: ResourceType, attributes: list[str] | None,
-             excluded: list[str] | None) -> dict[str, Any]:
+def _general(
+    resource: dict[str, Any],
+    rt: ResourceType,
+    attributes: list[str] | None,
+    excluded: list[str] | None,
+) -> dict[str, Any]:
     """:func:`project` for any lists: the rules walked attribute by attribute."""
     wanted = _parse(attributes, rt) if attributes else None
     dropped = _parse(excluded, rt) if excluded and wanted is None else _Names()
@@ -80,7 +89,9 @@ def _general(resource: dict[str, Any], rt: ResourceType, attributes: list[str] |
                 out[key] = part
             continue
         found = rt.attribute(key)
-        kept = _attr(core_id, found[1], value, wanted, dropped) if found else _unknown(value, wanted)
+        kept = (
+            _attr(core_id, found[1], value, wanted, dropped) if found else _unknown(value, wanted)
+        )
         if kept is not _DROP:
             out[key] = kept
     return _drop_empty_extensions(out, rt)
@@ -90,9 +101,11 @@ def _drop_empty_extensions(out: dict[str, Any], rt: ResourceType) -> dict[str, A
     """``schemas`` without the extensions that no longer have a value."""
     if isinstance(out.get("schemas"), list):
         extensions = {s.id.lower(): s.id for s in rt.extensions}
-        out["schemas"] = [s for s in out["schemas"]
-                          if not isinstance(s, str) or s.lower() not in extensions
-                          or extensions[s.lower()] in out]
+        out["schemas"] = [
+            s
+            for s in out["schemas"]
+            if not isinstance(s, str) or s.lower() not in extensions or extensions[s.lower()] in out
+        ]
     return out
 
 
@@ -125,8 +138,11 @@ def _plan(rt: ResourceType) -> _Plan:
     """``(core rules by lower-case name, extension rules by lower-case URN)``."""
     core = {name: _rule(attr) for name, attr in COMMON.items()}
     core.update({a.name.lower(): _rule(a) for a in rt.schema.attributes})
-    extensions = {ext.id.lower(): {a.name.lower(): _rule(a) for a in ext.attributes}
-                  for ext in rt.extensions if ext.id != rt.schema.id}
+    extensions = {
+        ext.id.lower(): {a.name.lower(): _rule(a) for a in ext.attributes}
+        for ext in rt.extensions
+        if ext.id != rt.schema.id
+    }
     return core, extensions
 
 
@@ -172,8 +188,9 @@ def _trim(value: Any, gone: frozenset[str]) -> Any:
     return out or _DROP
 
 
-def returns_attribute(rt: ResourceType, attributes: list[str] | None,
-                      excluded: list[str] | None, name: str) -> bool:
+def returns_attribute(
+    rt: ResourceType, attributes: list[str] | None, excluded: list[str] | None, name: str
+) -> bool:
     """Whether :func:`project` with these lists can keep any part of the
     core attribute ``name`` (by the same rules), so that a caller may skip
     fetching a costly attribute it would drop: Group ``members`` with
@@ -224,8 +241,7 @@ def _parse(names: list[str], rt: ResourceType) -> _Names:
     return parsed
 
 
-def _attr(urn: str, attr: Attribute, value: Any, wanted: _Names | None,
-          dropped: _Names) -> Any:
+def _attr(urn: str, attr: Attribute, value: Any, wanted: _Names | None, dropped: _Names) -> Any:
     """One top-level attribute's projected value, or ``_DROP``."""
     key = (urn, attr.name)
     if attr.returned == "never":
@@ -242,8 +258,11 @@ def _attr(urn: str, attr: Attribute, value: Any, wanted: _Names | None,
     if attr.returned == "request" or urn in dropped.schemas or key in dropped.attrs:
         return _DROP
     gone = dropped.subs.get(key, set())
-    return _subs(attr, value, lambda s: s.returned == "always" or
-                 (s.returned != "request" and s.name not in gone))
+    return _subs(
+        attr,
+        value,
+        lambda s: s.returned == "always" or (s.returned != "request" and s.name not in gone),
+    )
 
 
 def _subs(attr: Attribute, value: Any, keep: Callable[[Attribute], bool]) -> Any:

@@ -76,27 +76,33 @@ def list_response(resources: list[dict[str, Any]], total: int, start_index: int)
     }
 
 
-
-def member_refs(base_url: str, endpoints: dict[str, str],
-                members: list[tuple[str, str, str | None]]) -> list[dict[str, Any]]:
+def member_refs(
+    base_url: str, endpoints: dict[str, str], members: list[tuple[str, str, str | None]]
+) -> list[dict[str, Any]]:
     """A Group's ``members`` (RFC 7643 §4.2) from ``(id, "User"|"Group",
     display)``: ``value``, ``$ref`` (the member's URI; ``endpoints`` maps a
     resource type to its endpoint), ``display`` when known, ``type``."""
-    return [_reference(base_url, endpoints[kind], value, display, kind)
-            for value, kind, display in members]
+    return [
+        _reference(base_url, endpoints[kind], value, display, kind)
+        for value, kind, display in members
+    ]
 
 
-def group_refs(base_url: str, endpoint: str,
-               groups: list[tuple[str, str | None, bool]]) -> list[dict[str, Any]]:
+def group_refs(
+    base_url: str, endpoint: str, groups: list[tuple[str, str | None, bool]]
+) -> list[dict[str, Any]]:
     """A User's read-only ``groups`` (RFC 7643 §4.1.2) from ``(id, display,
     direct)``: ``type`` is "direct" for a group the user is a member of,
     "indirect" for one it is in through nested groups."""
-    return [_reference(base_url, endpoint, value, display, "direct" if direct else "indirect")
-            for value, display, direct in groups]
+    return [
+        _reference(base_url, endpoint, value, display, "direct" if direct else "indirect")
+        for value, display, direct in groups
+    ]
 
 
-def _reference(base_url: str, endpoint: str, value: str, display: str | None,
-               type: str) -> dict[str, Any]:
+def _reference(
+    base_url: str, endpoint: str, value: str, display: str | None, type: str
+) -> dict[str, Any]:
     out: dict[str, Any] = {"value": value, "$ref": f"{base_url}{endpoint}/{value}"}
     if display:
         out["display"] = display

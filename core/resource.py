@@ -27,8 +27,9 @@ from scimdock.core.values import (
 _IGNORED = frozenset({"id", "meta", "schemas"})
 
 
-def normalize_resource(body: dict[str, Any], rt: ResourceType, *,
-                       lenient: bool = True) -> dict[str, Any]:
+def normalize_resource(
+    body: dict[str, Any], rt: ResourceType, *, lenient: bool = True
+) -> dict[str, Any]:
     """Validate a POST/PUT body and return its doc.
 
     - names are case-insensitive (RFC 7643 §2.1) and come back canonical;
@@ -87,8 +88,9 @@ def _schema_key(key: str, rt: ResourceType, *, lenient: bool) -> None:
     leniency.foreign_schema_key(key, lenient=lenient)
 
 
-def _put_extension(doc: dict[str, Any], ext: Schema, value: Any, rt: ResourceType, *,
-                   lenient: bool) -> None:
+def _put_extension(
+    doc: dict[str, Any], ext: Schema, value: Any, rt: ResourceType, *, lenient: bool
+) -> None:
     """An extension's attributes, nested under its URN (RFC 7643 §3.3)."""
     if value is None:
         return
@@ -106,8 +108,16 @@ def _put_extension(doc: dict[str, Any], ext: Schema, value: Any, rt: ResourceTyp
         _put(doc, ext, attr, raw, rt, lenient=lenient, where=f"{ext.id}:{attr.name}")
 
 
-def _put(doc: dict[str, Any], schema: Schema, attr: Attribute, value: Any,
-         rt: ResourceType, *, lenient: bool, where: str) -> None:
+def _put(
+    doc: dict[str, Any],
+    schema: Schema,
+    attr: Attribute,
+    value: Any,
+    rt: ResourceType,
+    *,
+    lenient: bool,
+    where: str,
+) -> None:
     if attr.mutability in ("readOnly", "writeOnly"):
         return  # RFC 7643 §2.2: readOnly values are ignored; password discarded
     if read(doc, schema, attr, rt) is not None:
@@ -115,8 +125,9 @@ def _put(doc: dict[str, Any], schema: Schema, attr: Attribute, value: Any,
     write(doc, schema, attr, rt, normalize_value(value, attr, lenient=lenient, where=where))
 
 
-def replace_resource(old: dict[str, Any], body: dict[str, Any], rt: ResourceType, *,
-                     lenient: bool = True) -> dict[str, Any]:
+def replace_resource(
+    old: dict[str, Any], body: dict[str, Any], rt: ResourceType, *, lenient: bool = True
+) -> dict[str, Any]:
     """PUT (RFC 7644 §3.5.1): the body replaces the resource.
 
     Attributes not sent are cleared. An immutable attribute (or immutable

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")  # fullmatch: "$" also matches before "\n"
+_LABEL = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)  # fullmatch: "$" also matches before "\n"
 
 
 def check_name(name: str) -> str:

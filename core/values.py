@@ -18,9 +18,7 @@ from scimdock.core import leniency
 from scimdock.core.errors import bad_request
 from scimdock.core.schema import Attribute, ResourceType, Schema
 
-_DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _STRINGS = ("string", "reference", "binary")
 
 
@@ -36,8 +34,9 @@ def _invalid(where: str, expected: str, value: Any) -> Exception:
     return bad_request("invalidValue", f"'{where}' must be {expected}, got {shown}")
 
 
-def normalize_value(value: Any, attr: Attribute, *, lenient: bool, where: str,
-                    partial: bool = False) -> Any:
+def normalize_value(
+    value: Any, attr: Attribute, *, lenient: bool, where: str, partial: bool = False
+) -> Any:
     """The normalised value of ``attr``, or ``None`` when unassigned.
 
     Multi-valued attributes become lists (RFC 7643 §2.4) without empty
@@ -53,14 +52,18 @@ def normalize_value(value: Any, attr: Attribute, *, lenient: bool, where: str,
     items = leniency.wrap_multi(value, lenient=lenient)
     if not isinstance(items, list):
         raise _invalid(where, "a JSON array (the attribute is multi-valued)", value)
-    out = [v for v in (normalize_single(i, attr, lenient=lenient, where=where) for i in items)
-           if v is not None]
+    out = [
+        v
+        for v in (normalize_single(i, attr, lenient=lenient, where=where) for i in items)
+        if v is not None
+    ]
     check_primary(out, where)
     return out or None
 
 
-def normalize_single(value: Any, attr: Attribute, *, lenient: bool, where: str,
-                     partial: bool = False) -> Any:
+def normalize_single(
+    value: Any, attr: Attribute, *, lenient: bool, where: str, partial: bool = False
+) -> Any:
     """One value of ``attr`` (one element when it is multi-valued), or
     ``None`` when unassigned. Types per RFC 7643 §2.3."""
     if is_unassigned(value):
@@ -70,8 +73,9 @@ def normalize_single(value: Any, attr: Attribute, *, lenient: bool, where: str,
     return _simple(value, attr, lenient=lenient, where=where)
 
 
-def _complex(value: Any, attr: Attribute, *, lenient: bool, where: str,
-             partial: bool) -> dict[str, Any] | None:
+def _complex(
+    value: Any, attr: Attribute, *, lenient: bool, where: str, partial: bool
+) -> dict[str, Any] | None:
     """RFC 7643 §2.3.8: a JSON object of sub-attributes; names are
     case-insensitive (§2.1); readOnly sub-attributes are ignored (§2.2)."""
     value = leniency.unwrap_complex(value, attr, lenient=lenient)
@@ -111,8 +115,7 @@ def _simple(value: Any, attr: Attribute, *, lenient: bool, where: str) -> Any:
             return value
         raise _invalid(where, "an integer", value)
     if kind == "decimal":
-        if isinstance(value, (int, float)) and not isinstance(value, bool) \
-                and math.isfinite(value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return value
         raise _invalid(where, "a number", value)
     if kind == "dateTime":
@@ -162,21 +165,23 @@ def _sort_key(value: Any) -> str:
 
 
 def _element(attr: Attribute) -> Attribute:
-    return Attribute(attr.name, attr.type, case_exact=attr.case_exact,
-                     sub_attributes=attr.sub_attributes)
+    return Attribute(
+        attr.name, attr.type, case_exact=attr.case_exact, sub_attributes=attr.sub_attributes
+    )
 
 
 def same_value(a: Any, b: Any, attr: Attribute) -> bool:
     """Equality of two values of ``attr`` per its ``caseExact``."""
-    return canonical(a, attr) == canonical(b, attr)
+    return bool(canonical(a, attr) == canonical(b, attr))
 
 
 def contains(element: Any, part: Any, attr: Attribute) -> bool:
     """Whether ``element`` already carries every sub-attribute value of
     ``part`` (RFC 7644 §3.5.2.1: adding a value already present is a no-op)."""
     if isinstance(element, dict) and isinstance(part, dict):
-        return all(k in element and same_value(element[k], v, attr.sub(k) or attr)
-                   for k, v in part.items())
+        return all(
+            k in element and same_value(element[k], v, attr.sub(k) or attr) for k, v in part.items()
+        )
     return same_value(element, part, attr)
 
 
@@ -187,8 +192,9 @@ def read(doc: dict[str, Any], schema: Schema, attr: Attribute, rt: ResourceType)
     return (doc.get(schema.id) or {}).get(attr.name)
 
 
-def write(doc: dict[str, Any], schema: Schema, attr: Attribute, rt: ResourceType,
-          value: Any) -> None:
+def write(
+    doc: dict[str, Any], schema: Schema, attr: Attribute, rt: ResourceType, value: Any
+) -> None:
     """Set (or, for ``None``, unset) a top-level attribute in place; an
     extension object left empty is removed."""
     if schema.id == rt.schema.id:
@@ -236,8 +242,9 @@ def _required_plan(rt: ResourceType) -> _Plan:
         for attr in schema.attributes:
             if attr.mutability == "readOnly":
                 continue
-            subs = tuple(sub for sub in attr.sub_attributes
-                         if sub.required and sub.mutability != "readOnly")
+            subs = tuple(
+                sub for sub in attr.sub_attributes if sub.required and sub.mutability != "readOnly"
+            )
             if attr.required or subs:
                 checks.append((attr, subs))
         plan.append((schema, tuple(checks)))

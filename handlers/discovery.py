@@ -14,8 +14,11 @@ from scimdock.handlers.runtime import current
 
 async def get_service_provider_config() -> Response:
     settings = current().settings
-    return scim(discovery.service_provider_config(
-        base_url(), max_results=settings.max_results, docs_url=settings.docs_url))
+    return scim(
+        discovery.service_provider_config(
+            base_url(), max_results=settings.max_results, docs_url=settings.docs_url
+        )
+    )
 
 
 async def list_resource_types() -> Response:

@@ -33,8 +33,9 @@ WWW_AUTHENTICATE = 'Bearer realm="scimdock", Basic realm="scimdock", charset="UT
 ADMIN_WWW_AUTHENTICATE = 'Bearer realm="scimdock-admin"'
 
 
-def response(error: ScimError, headers: dict[str, str] | None = None, *,
-             challenge: str = WWW_AUTHENTICATE) -> ConnexionResponse:
+def response(
+    error: ScimError, headers: dict[str, str] | None = None, *, challenge: str = WWW_AUTHENTICATE
+) -> ConnexionResponse:
     hdrs = dict(headers or {})
     if error.status == 401:
         hdrs["WWW-Authenticate"] = challenge
@@ -65,8 +66,9 @@ def problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         scim_type = _bad_request_type(exc, detail)
         if isinstance(exc.__context__, json.JSONDecodeError):
             detail = f"Request body is not valid JSON: {detail}"
-    return response(ScimError(exc.status, detail, scim_type), _headers(exc),
-                    challenge=_challenge(request))
+    return response(
+        ScimError(exc.status, detail, scim_type), _headers(exc), challenge=_challenge(request)
+    )
 
 
 def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -113,8 +115,12 @@ def install_routes(paths: dict[str, Any], base_path: str) -> None:
 def allowed_methods(path: str) -> list[str]:
     """The methods of the documented path ``path`` is; the most literal one
     when several match (``/a/purge`` is ``/a/purge``, not ``/a/{id}``)."""
-    found = [(params, methods) for routes in _ROUTES.values()
-             for pattern, params, methods in routes if pattern.match(path)]
+    found = [
+        (params, methods)
+        for routes in _ROUTES.values()
+        for pattern, params, methods in routes
+        if pattern.match(path)
+    ]
     return min(found, key=lambda f: f[0])[1] if found else []
 
 
@@ -134,16 +140,18 @@ def _unparsable(exc: Exception) -> ScimError | None:
     with errors that are no ``JSONDecodeError`` (so Connexion lets them
     through): a body it cannot read is a 400 ``invalidSyntax`` (RFC 7644
     §3.12), not a server error. Only when raised inside the parser."""
-    if not isinstance(exc, (RecursionError, ValueError)) or isinstance(
-            exc, json.JSONDecodeError):
+    if not isinstance(exc, (RecursionError, ValueError)) or isinstance(exc, json.JSONDecodeError):
         return None
-    if not any(frame.f_code.co_filename == json.decoder.__file__
-               for frame, _ in traceback.walk_tb(exc.__traceback__)):
+    if not any(
+        frame.f_code.co_filename == json.decoder.__file__
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    ):
         return None
     if isinstance(exc, RecursionError):
         return ScimError(400, TOO_DEEP, "invalidSyntax")
-    return ScimError(400, "Request body is not valid JSON: a number has too many digits",
-                     "invalidSyntax")
+    return ScimError(
+        400, "Request body is not valid JSON: a number has too many digits", "invalidSyntax"
+    )
 
 
 def _bad_request_type(exc: ProblemException, detail: str) -> str:
@@ -151,8 +159,9 @@ def _bad_request_type(exc: ProblemException, detail: str) -> str:
     §3.12: "The request body message structure was invalid"), else
     ``invalidValue`` (the body or a parameter breaks the schema)."""
     if isinstance(exc.__context__, json.JSONDecodeError) or (
-        isinstance(exc, BadRequestProblem) and detail.lower().startswith(
-            ("request body must not be empty", "requestbody is required"))):
+        isinstance(exc, BadRequestProblem)
+        and detail.lower().startswith(("request body must not be empty", "requestbody is required"))
+    ):
         return "invalidSyntax"
     return "invalidValue"
 

@@ -24,35 +24,52 @@ _ENDPOINTS = {name: rt.endpoint for name, rt in RESOURCE_TYPES.items()}
 
 def wants_members(attributes: str | None, excluded: str | None) -> bool:
     """Whether the response shows ``members`` (else they are never read)."""
-    return returns_attribute(GROUP, parse_attribute_list(attributes),
-                             parse_attribute_list(excluded), "members")
+    return returns_attribute(
+        GROUP, parse_attribute_list(attributes), parse_attribute_list(excluded), "members"
+    )
 
 
-def render(record: GroupRecord, attributes: str | None = None,
-           excluded: str | None = None) -> dict[str, Any]:
+def render(
+    record: GroupRecord, attributes: str | None = None, excluded: str | None = None
+) -> dict[str, Any]:
     """The representation of a stored group, projected (RFC 7644 §3.4.2.5)."""
     doc = record.doc
     if record.members:
         base = base_url()
-        doc = {**doc, "members": representation.member_refs(
-            base, _ENDPOINTS, [(m.id, m.type, m.display) for m in record.members])}
+        doc = {
+            **doc,
+            "members": representation.member_refs(
+                base, _ENDPOINTS, [(m.id, m.type, m.display) for m in record.members]
+            ),
+        }
     full = representation.resource(
-        GROUP, doc, id=record.id, created=record.created,
-        last_modified=record.last_modified, version=record.version, base_url=base_url(),
+        GROUP,
+        doc,
+        id=record.id,
+        created=record.created,
+        last_modified=record.last_modified,
+        version=record.version,
+        base_url=base_url(),
     )
     return project(full, GROUP, parse_attribute_list(attributes), parse_attribute_list(excluded))
 
 
-def list_page(tenant: int, query: ListQuery, attributes: str | None,
-              excluded: str | None) -> tuple[int, list[dict[str, Any]]]:
+def list_page(
+    tenant: int, query: ListQuery, attributes: str | None, excluded: str | None
+) -> tuple[int, list[dict[str, Any]]]:
     """``(totalResults, rendered page)``; members of the page in one read."""
     total, records = current().store.list_groups(
-        tenant, query, with_members=wants_members(attributes, excluded))
+        tenant, query, with_members=wants_members(attributes, excluded)
+    )
     return total, [render(r, attributes, excluded) for r in records]
 
 
-def _one(record: GroupRecord, status: int = 200, attributes: str | None = None,
-         excluded: str | None = None) -> Response:
+def _one(
+    record: GroupRecord,
+    status: int = 200,
+    attributes: str | None = None,
+    excluded: str | None = None,
+) -> Response:
     body = render(record, attributes, excluded)
     headers = {"ETag": representation.etag(record.version)}
     if status == 201:  # RFC 7644 §3.3, whatever the projection
@@ -60,34 +77,49 @@ def _one(record: GroupRecord, status: int = 200, attributes: str | None = None,
     return scim(body, status, headers)
 
 
-async def create_group(body: dict[str, Any], attributes: str | None = None,
-                       excludedAttributes: str | None = None) -> Response:
+async def create_group(
+    body: dict[str, Any], attributes: str | None = None, excludedAttributes: str | None = None
+) -> Response:
     runtime = current()
     doc, members = plan_create(body, lenient=runtime.settings.lenient)
     store, tenant, who = runtime.store, tenant_id(), actor()
     with_members = wants_members(attributes, excludedAttributes)
-    record = await store.durable(lambda: store.create_group(
-        tenant, doc, members, with_members=with_members, actor=who))
+    record = await store.durable(
+        lambda: store.create_group(tenant, doc, members, with_members=with_members, actor=who)
+    )
     return _one(record, 201, attributes, excludedAttributes)
 
 
-async def get_group(id: str, attributes: str | None = None,
-                    excludedAttributes: str | None = None) -> Response:
+async def get_group(
+    id: str, attributes: str | None = None, excludedAttributes: str | None = None
+) -> Response:
     record = current().store.get_group(
-        tenant_id(), id, with_members=wants_members(attributes, excludedAttributes))
+        tenant_id(), id, with_members=wants_members(attributes, excludedAttributes)
+    )
     if representation.etag_matches(header("If-None-Match"), record.version):
         return empty(304, {"ETag": representation.etag(record.version)})
     return _one(record, 200, attributes, excludedAttributes)
 
 
-async def list_groups(filter: str | None = None, startIndex: int | None = None,
-                      count: int | None = None, sortBy: str | None = None,
-                      sortOrder: str | None = None, attributes: str | None = None,
-                      excludedAttributes: str | None = None) -> Response:
+async def list_groups(
+    filter: str | None = None,
+    startIndex: int | None = None,
+    count: int | None = None,
+    sortBy: str | None = None,
+    sortOrder: str | None = None,
+    attributes: str | None = None,
+    excludedAttributes: str | None = None,
+) -> Response:
     runtime = current()
     query, page = build_query(
-        GROUP, filter=filter, sort_by=sortBy, sort_order=sortOrder, start_index=startIndex,
-        count=count, max_results=runtime.settings.max_results, lenient=runtime.settings.lenient,
+        GROUP,
+        filter=filter,
+        sort_by=sortBy,
+        sort_order=sortOrder,
+        start_index=startIndex,
+        count=count,
+        max_results=runtime.settings.max_results,
+        lenient=runtime.settings.lenient,
     )
     total, resources = list_page(tenant_id(), query, attributes, excludedAttributes)
     return scim(representation.list_response(resources, total, page.start_index))
@@ -98,21 +130,36 @@ async def search_groups(body: dict[str, Any]) -> Response:
     return await list_groups(**search_params(body))
 
 
-async def replace_group(id: str, body: dict[str, Any], attributes: str | None = None,
-                        excludedAttributes: str | None = None) -> Response:
+async def replace_group(
+    id: str,
+    body: dict[str, Any],
+    attributes: str | None = None,
+    excludedAttributes: str | None = None,
+) -> Response:
     runtime = current()
     lenient = runtime.settings.lenient
     store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
     with_members = wants_members(attributes, excludedAttributes)
-    record = await store.durable(lambda: store.update_group(
-        tenant, id, lambda cur: plan_replace(cur.doc, body, lenient=lenient),
-        if_match=if_match, with_members=with_members, operation="replace", actor=who,
-    ))
+    record = await store.durable(
+        lambda: store.update_group(
+            tenant,
+            id,
+            lambda cur: plan_replace(cur.doc, body, lenient=lenient),
+            if_match=if_match,
+            with_members=with_members,
+            operation="replace",
+            actor=who,
+        )
+    )
     return _one(record, 200, attributes, excludedAttributes)
 
 
-async def patch_group(id: str, body: dict[str, Any], attributes: str | None = None,
-                      excludedAttributes: str | None = None) -> Response:
+async def patch_group(
+    id: str,
+    body: dict[str, Any],
+    attributes: str | None = None,
+    excludedAttributes: str | None = None,
+) -> Response:
     """204 No Content, or 200 with the group when the request names
     ``attributes``/``excludedAttributes`` (RFC 7644 §3.5.2 allows both)."""
     runtime = current()
@@ -121,10 +168,17 @@ async def patch_group(id: str, body: dict[str, Any], attributes: str | None = No
     projected = attributes is not None or excludedAttributes is not None
     store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
     with_members = projected and wants_members(attributes, excludedAttributes)
-    record = await store.durable(lambda: store.update_group(
-        tenant, id, lambda cur: plan_patch(cur.doc, operations, lenient=lenient),
-        if_match=if_match, with_members=with_members, operation="patch", actor=who,
-    ))
+    record = await store.durable(
+        lambda: store.update_group(
+            tenant,
+            id,
+            lambda cur: plan_patch(cur.doc, operations, lenient=lenient),
+            if_match=if_match,
+            with_members=with_members,
+            operation="patch",
+            actor=who,
+        )
+    )
     if not projected:
         return empty(204, {"ETag": representation.etag(record.version)})
     return _one(record, 200, attributes, excludedAttributes)

@@ -43,8 +43,11 @@ def actor() -> Actor:
     """Who is asking, for the audit log: the SCIM key of this request
     (handlers.security) and the client's address. Never the secret."""
     client = _scope.get().get("client")
-    return Actor("scim-key", str(_context.get()["token_info"]["sub"]),
-                 None if client is None else str(client[0]))
+    return Actor(
+        "scim-key",
+        str(_context.get()["token_info"]["sub"]),
+        None if client is None else str(client[0]),
+    )
 
 
 def base_url(tenant: str | None = None) -> str:
@@ -107,8 +110,11 @@ def search_params(body: dict[str, Any]) -> dict[str, Any]:
     """A SearchRequest body (RFC 7644 §3.4.3) as the keyword arguments of
     the matching list operation (its query parameters, §3.4.2)."""
     return {
-        "filter": body.get("filter"), "startIndex": body.get("startIndex"),
-        "count": body.get("count"), "sortBy": body.get("sortBy"),
-        "sortOrder": body.get("sortOrder"), "attributes": joined(body.get("attributes")),
+        "filter": body.get("filter"),
+        "startIndex": body.get("startIndex"),
+        "count": body.get("count"),
+        "sortBy": body.get("sortBy"),
+        "sortOrder": body.get("sortOrder"),
+        "attributes": joined(body.get("attributes")),
         "excludedAttributes": joined(body.get("excludedAttributes")),
     }

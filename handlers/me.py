@@ -15,8 +15,10 @@ from starlette.responses import Response
 
 from scimdock.core.errors import ScimError
 
-DETAIL = ("/Me is not supported: a scimdock key belongs to a tenant, not to a User"
-          " (RFC 7644 §3.11); use /Users")
+DETAIL = (
+    "/Me is not supported: a scimdock key belongs to a tenant, not to a User"
+    " (RFC 7644 §3.11); use /Users"
+)
 
 
 async def get_me(**_: Any) -> Response:

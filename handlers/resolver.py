@@ -16,6 +16,7 @@ from scimdock.handlers import discovery, groups, me, search, users
 def resolver_for(*modules: ModuleType) -> Callable[[str], Callable[..., Any]]:
     """A resolver looking ``listUsers`` up as ``list_users`` in ``modules``;
     a handler taking a ``body`` gets it checked first (:func:`checked`)."""
+
     def resolve(operation_id: str) -> Callable[..., Any]:
         name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", operation_id).lower()
         for module in modules:
@@ -23,6 +24,7 @@ def resolver_for(*modules: ModuleType) -> Callable[[str], Callable[..., Any]]:
             if callable(func):
                 return checked(func) if "body" in inspect.signature(func).parameters else func
         raise LookupError(f"no handler for operationId {operation_id!r}")
+
     return resolve
 
 
@@ -32,12 +34,14 @@ def checked(func: Callable[..., Any]) -> Callable[..., Any]:
     beyond 64 bits, deep nesting) with a 400 (RFC 7644 §3.12), after
     Connexion's schema validation and whichever parser it used. Connexion
     reads the signature through ``__wrapped__``."""
+
     @functools.wraps(func)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         body = kwargs.get("body")
         if isinstance(body, (dict, list)):
             request_body.check(body)
         return await func(*args, **kwargs)
+
     return wrapper
 
 

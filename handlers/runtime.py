@@ -44,7 +44,7 @@ class Runtime:
 
     @property
     def clock(self) -> Clock:
-        """"Now" for the handlers: the store's own clock, so an expiry the
+        """ "Now" for the handlers: the store's own clock, so an expiry the
         handlers check and the timestamps the store writes agree."""
         return self.store.clock
 

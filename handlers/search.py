@@ -48,10 +48,15 @@ async def search_all(body: dict[str, Any]) -> Response:
     for listing in LISTINGS:
         try:
             query, page = build_query(
-                listing.rt, filter=body.get("filter"), sort_by=body.get("sortBy"),
-                sort_order=body.get("sortOrder"), start_index=body.get("startIndex"),
-                count=body.get("count"), max_results=settings.max_results,
-                lenient=settings.lenient)
+                listing.rt,
+                filter=body.get("filter"),
+                sort_by=body.get("sortBy"),
+                sort_order=body.get("sortOrder"),
+                start_index=body.get("startIndex"),
+                count=body.get("count"),
+                max_results=settings.max_results,
+                lenient=settings.lenient,
+            )
         except ScimError as exc:
             errors.append(exc)
             continue
@@ -66,7 +71,8 @@ async def search_all(body: dict[str, Any]) -> Response:
         # One call per type: it counts the type's matches and returns the
         # slice of this page that falls in it (empty once offset passes it).
         count, page_part = listing.page(
-            tenant, replace(query, offset=offset, count=remaining), attributes, excluded)
+            tenant, replace(query, offset=offset, count=remaining), attributes, excluded
+        )
         resources += page_part
         remaining -= len(page_part)
         offset = max(0, offset - count)
@@ -74,15 +80,26 @@ async def search_all(body: dict[str, Any]) -> Response:
     return scim(representation.list_response(resources, total, page.start_index))
 
 
-async def query_all(filter: str | None = None, startIndex: int | None = None,
-                    count: int | None = None, sortBy: str | None = None,
-                    sortOrder: str | None = None, attributes: str | None = None,
-                    excludedAttributes: str | None = None) -> Response:
+async def query_all(
+    filter: str | None = None,
+    startIndex: int | None = None,
+    count: int | None = None,
+    sortBy: str | None = None,
+    sortOrder: str | None = None,
+    attributes: str | None = None,
+    excludedAttributes: str | None = None,
+) -> Response:
     """``GET`` on the service root: "a query against a server root indicates
     that all resources within the server SHALL be included, subject to
     filtering" (RFC 7644 §3.4.2); the same answer as :func:`search_all`."""
-    return await search_all({
-        "filter": filter, "startIndex": startIndex, "count": count, "sortBy": sortBy,
-        "sortOrder": sortOrder, "attributes": attributes,
-        "excludedAttributes": excludedAttributes,
-    })
+    return await search_all(
+        {
+            "filter": filter,
+            "startIndex": startIndex,
+            "count": count,
+            "sortBy": sortBy,
+            "sortOrder": sortOrder,
+            "attributes": attributes,
+            "excludedAttributes": excludedAttributes,
+        }
+    )

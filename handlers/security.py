@@ -69,8 +69,9 @@ def client_address(scope: Any) -> str | None:
     return None if client is None else str(client[0])
 
 
-def authenticate(key_id: str, secret: str, host: str | None,
-                 address: str | None = None) -> dict[str, Any]:
+def authenticate(
+    key_id: str, secret: str, host: str | None, address: str | None = None
+) -> dict[str, Any]:
     """The token info of a valid credential, or :class:`OAuthProblem` (401)."""
     runtime = current()
     key = runtime.store.get_key(key_id, last_use=False)

@@ -19,48 +19,75 @@ from scimdock.handlers.runtime import current
 from scimdock.store.base import Membership, UserRecord
 
 
-def render(record: UserRecord, attributes: str | None = None, excluded: str | None = None,
-           groups: list[Membership] | None = None) -> dict[str, Any]:
+def render(
+    record: UserRecord,
+    attributes: str | None = None,
+    excluded: str | None = None,
+    groups: list[Membership] | None = None,
+) -> dict[str, Any]:
     """The representation of a stored user, projected (RFC 7644 §3.4.2.5)."""
-    return project(_full(record, groups), USER, parse_attribute_list(attributes),
-                   parse_attribute_list(excluded))
+    return project(
+        _full(record, groups),
+        USER,
+        parse_attribute_list(attributes),
+        parse_attribute_list(excluded),
+    )
 
 
 def _full(record: UserRecord, groups: list[Membership] | None) -> dict[str, Any]:
     """Before projection, with the derived ``groups`` (RFC 7643 §4.1.2)."""
     doc = record.doc
     if groups:
-        doc = {**doc, "groups": representation.group_refs(
-            base_url(), GROUP.endpoint, [(g.id, g.display, g.direct) for g in groups])}
+        doc = {
+            **doc,
+            "groups": representation.group_refs(
+                base_url(), GROUP.endpoint, [(g.id, g.display, g.direct) for g in groups]
+            ),
+        }
     return representation.resource(
-        USER, doc, id=record.id, created=record.created,
-        last_modified=record.last_modified, version=record.version, base_url=base_url(),
+        USER,
+        doc,
+        id=record.id,
+        created=record.created,
+        last_modified=record.last_modified,
+        version=record.version,
+        base_url=base_url(),
     )
 
 
-def _groups(tenant: int, records: list[UserRecord], attributes: str | None,
-            excluded: str | None) -> dict[str, list[Membership]]:
+def _groups(
+    tenant: int, records: list[UserRecord], attributes: str | None, excluded: str | None
+) -> dict[str, list[Membership]]:
     """The ``groups`` of a page of users in one read, and only when the
     projection keeps them."""
-    if not records or not returns_attribute(USER, parse_attribute_list(attributes),
-                                            parse_attribute_list(excluded), "groups"):
+    if not records or not returns_attribute(
+        USER, parse_attribute_list(attributes), parse_attribute_list(excluded), "groups"
+    ):
         return {}
     return current().store.user_groups(tenant, [r.id for r in records])
 
 
-def list_page(tenant: int, query: ListQuery, attributes: str | None,
-              excluded: str | None) -> tuple[int, list[dict[str, Any]]]:
+def list_page(
+    tenant: int, query: ListQuery, attributes: str | None, excluded: str | None
+) -> tuple[int, list[dict[str, Any]]]:
     """``(totalResults, rendered page)`` of a list or search."""
     total, records = current().store.list_users(tenant, query)
     groups = _groups(tenant, records, attributes, excluded)
     return total, [render(r, attributes, excluded, groups.get(r.id)) for r in records]
 
 
-def _one(record: UserRecord, status: int = 200, attributes: str | None = None,
-         excluded: str | None = None) -> Response:
+def _one(
+    record: UserRecord,
+    status: int = 200,
+    attributes: str | None = None,
+    excluded: str | None = None,
+) -> Response:
     # A user just created (201) is in no group yet: nothing to read.
-    groups = None if status == 201 else \
-        _groups(tenant_id(), [record], attributes, excluded).get(record.id)
+    groups = (
+        None
+        if status == 201
+        else _groups(tenant_id(), [record], attributes, excluded).get(record.id)
+    )
     full = _full(record, groups)
     body = project(full, USER, parse_attribute_list(attributes), parse_attribute_list(excluded))
     headers = {"ETag": representation.etag(record.version)}
@@ -69,8 +96,9 @@ def _one(record: UserRecord, status: int = 200, attributes: str | None = None,
     return scim(body, status, headers)
 
 
-async def create_user(body: dict[str, Any], attributes: str | None = None,
-                      excludedAttributes: str | None = None) -> Response:
+async def create_user(
+    body: dict[str, Any], attributes: str | None = None, excludedAttributes: str | None = None
+) -> Response:
     runtime = current()
     doc = normalize_resource(body, USER, lenient=runtime.settings.lenient)
     store, tenant, who = runtime.store, tenant_id(), actor()
@@ -78,22 +106,34 @@ async def create_user(body: dict[str, Any], attributes: str | None = None,
     return _one(record, 201, attributes, excludedAttributes)
 
 
-async def get_user(id: str, attributes: str | None = None,
-                   excludedAttributes: str | None = None) -> Response:
+async def get_user(
+    id: str, attributes: str | None = None, excludedAttributes: str | None = None
+) -> Response:
     record = current().store.get_user(tenant_id(), id)
     if representation.etag_matches(header("If-None-Match"), record.version):
         return empty(304, {"ETag": representation.etag(record.version)})
     return _one(record, 200, attributes, excludedAttributes)
 
 
-async def list_users(filter: str | None = None, startIndex: int | None = None,
-                     count: int | None = None, sortBy: str | None = None,
-                     sortOrder: str | None = None, attributes: str | None = None,
-                     excludedAttributes: str | None = None) -> Response:
+async def list_users(
+    filter: str | None = None,
+    startIndex: int | None = None,
+    count: int | None = None,
+    sortBy: str | None = None,
+    sortOrder: str | None = None,
+    attributes: str | None = None,
+    excludedAttributes: str | None = None,
+) -> Response:
     runtime = current()
     query, page = build_query(
-        USER, filter=filter, sort_by=sortBy, sort_order=sortOrder, start_index=startIndex,
-        count=count, max_results=runtime.settings.max_results, lenient=runtime.settings.lenient,
+        USER,
+        filter=filter,
+        sort_by=sortBy,
+        sort_order=sortOrder,
+        start_index=startIndex,
+        count=count,
+        max_results=runtime.settings.max_results,
+        lenient=runtime.settings.lenient,
     )
     total, resources = list_page(tenant_id(), query, attributes, excludedAttributes)
     return scim(representation.list_response(resources, total, page.start_index))
@@ -104,28 +144,48 @@ async def search_users(body: dict[str, Any]) -> Response:
     return await list_users(**search_params(body))
 
 
-async def replace_user(id: str, body: dict[str, Any], attributes: str | None = None,
-                       excludedAttributes: str | None = None) -> Response:
+async def replace_user(
+    id: str,
+    body: dict[str, Any],
+    attributes: str | None = None,
+    excludedAttributes: str | None = None,
+) -> Response:
     runtime = current()
     lenient = runtime.settings.lenient
     store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
-    record = await store.durable(lambda: store.update_user(
-        tenant, id, lambda cur: replace_resource(cur.doc, body, USER, lenient=lenient),
-        if_match=if_match, operation="replace", actor=who,
-    ))
+    record = await store.durable(
+        lambda: store.update_user(
+            tenant,
+            id,
+            lambda cur: replace_resource(cur.doc, body, USER, lenient=lenient),
+            if_match=if_match,
+            operation="replace",
+            actor=who,
+        )
+    )
     return _one(record, 200, attributes, excludedAttributes)
 
 
-async def patch_user(id: str, body: dict[str, Any], attributes: str | None = None,
-                     excludedAttributes: str | None = None) -> Response:
+async def patch_user(
+    id: str,
+    body: dict[str, Any],
+    attributes: str | None = None,
+    excludedAttributes: str | None = None,
+) -> Response:
     runtime = current()
     lenient = runtime.settings.lenient
     operations = body["Operations"]
     store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
-    record = await store.durable(lambda: store.update_user(
-        tenant, id, lambda cur: apply_patch(cur.doc, operations, USER, lenient=lenient),
-        if_match=if_match, operation="patch", actor=who,
-    ))
+    record = await store.durable(
+        lambda: store.update_user(
+            tenant,
+            id,
+            lambda cur: apply_patch(cur.doc, operations, USER, lenient=lenient),
+            if_match=if_match,
+            operation="patch",
+            actor=who,
+        )
+    )
     return _one(record, 200, attributes, excludedAttributes)
 
 
@@ -133,4 +193,3 @@ async def delete_user(id: str) -> Response:
     store, tenant, who, if_match = current().store, tenant_id(), actor(), header("If-Match")
     await store.durable(lambda: store.delete_user(tenant, id, if_match=if_match, actor=who))
     return empty(204)
-

@@ -22,6 +22,7 @@ from connexion.options import SwaggerUIOptions  # noqa: E402
 from connexion.resolver import Resolver  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
 
+from scimdock import config, tuning  # noqa: E402
 from scimdock.core.credentials import SYSTEM_RANDOM, TokenBytes  # noqa: E402
 from scimdock.core.errors import ScimError  # noqa: E402
 from scimdock.handlers import errors, resolver  # noqa: E402
@@ -29,16 +30,18 @@ from scimdock.handlers.admin import resolver as admin_resolver  # noqa: E402
 from scimdock.handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
 from scimdock.handlers.http import BASE_PATH  # noqa: E402
 from scimdock.handlers.runtime import Runtime, Settings, install  # noqa: E402
-from scimdock import config, tuning  # noqa: E402
-from scimdock.slashes import CollapseSlashes  # noqa: E402
 from scimdock.openapi import DIR as OPENAPI_DIR  # noqa: E402
+from scimdock.slashes import CollapseSlashes  # noqa: E402
 from scimdock.store.base import Store  # noqa: E402
 
 
-
-def create_app(store: Store, settings: Settings | None = None, *,
-               validate_responses: bool = False,
-               random: TokenBytes = SYSTEM_RANDOM) -> AsyncApp:
+def create_app(
+    store: Store,
+    settings: Settings | None = None,
+    *,
+    validate_responses: bool = False,
+    random: TokenBytes = SYSTEM_RANDOM,
+) -> AsyncApp:
     """Build the application around ``store``.
 
     ``validate_responses`` checks every response against the document too:
@@ -53,8 +56,11 @@ def create_app(store: Store, settings: Settings | None = None, *,
     # Same routing, auth and validation; fixed work done once (scimdock/tuning/),
     # unless SCIMDOCK_TUNING=off: then every part is Connexion's own.
     # (No ``skip`` when tuned: bench/ab.py sets its own through tuning.options.)
-    options = (tuning.options(validate_responses=validate_responses) if config.tuned()
-               else tuning.options(skip=tuning.PARTS, validate_responses=validate_responses))
+    options = (
+        tuning.options(validate_responses=validate_responses)
+        if config.tuned()
+        else tuning.options(skip=tuning.PARTS, validate_responses=validate_responses)
+    )
     app = tuning.TunedAsyncApp("scimdock", specification_dir=str(OPENAPI_DIR), **options)
     app.add_api(
         "scim.yaml",
@@ -77,8 +83,9 @@ def create_app(store: Store, settings: Settings | None = None, *,
     errors.install_routes(_paths("admin.yaml"), ADMIN_PATH)
     # Before routing: a base URL pasted with a trailing slash, or without
     # one, still routes (scimdock/slashes.py).
-    app.add_middleware(CollapseSlashes, position=MiddlewarePosition.BEFORE_EXCEPTION,
-                       roots=(BASE_PATH, ADMIN_PATH))
+    app.add_middleware(
+        CollapseSlashes, position=MiddlewarePosition.BEFORE_EXCEPTION, roots=(BASE_PATH, ADMIN_PATH)
+    )
     app.add_error_handler(ScimError, errors.scim_error)
     app.add_error_handler(UnicodeDecodeError, errors.undecodable)
     app.add_error_handler(ProblemException, errors.problem)

@@ -34,7 +34,9 @@ def tenant_create(args: argparse.Namespace) -> None:
     if args.json:
         json_out(views.tenant(tenant))
         return
-    print(f"created tenant {tenant.name} (SCIM disabled: run 'scimdock tenant enable-scim {tenant.name}')")
+    print(
+        f"created tenant {tenant.name} (SCIM disabled: run 'scimdock tenant enable-scim {tenant.name}')"
+    )
 
 
 def tenant_enable(args: argparse.Namespace) -> None:
@@ -93,18 +95,22 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     tenant = sub.add_parser("tenant", help="create and switch on tenants").add_subparsers(
-        dest="action", required=True)
-    for name, func, text in (("create", tenant_create, "create a tenant (SCIM off)"),
-                             ("enable-scim", tenant_enable, "switch SCIM access on"),
-                             ("disable-scim", tenant_disable, "switch SCIM access off")):
+        dest="action", required=True
+    )
+    for name, func, text in (
+        ("create", tenant_create, "create a tenant (SCIM off)"),
+        ("enable-scim", tenant_enable, "switch SCIM access on"),
+        ("disable-scim", tenant_disable, "switch SCIM access off"),
+    ):
         sp = tenant.add_parser(name, help=text)
         sp.add_argument("name")
         add_json(sp)
         sp.set_defaults(func=func)
     sp = tenant.add_parser("delete", help="delete a tenant and its keys (operator)")
     sp.add_argument("name")
-    sp.add_argument("--force", action="store_true",
-                    help="also delete its users, groups and audit log, for good")
+    sp.add_argument(
+        "--force", action="store_true", help="also delete its users, groups and audit log, for good"
+    )
     add_json(sp)
     sp.set_defaults(func=tenant_delete)
     sp = tenant.add_parser("list", help="list tenants")

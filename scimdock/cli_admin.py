@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from scimdock.cli_common import CliError, add_json, json_out, store_of, tenant_of
 from scimdock.core import clock, credentials
 from scimdock.core.errors import ScimError
-from scimdock.cli_common import CliError, add_json, json_out, store_of, tenant_of
 from scimdock.handlers.admin import views
 from scimdock.store.base import AuditEntry
 
@@ -29,8 +29,9 @@ def user_access(args: argparse.Namespace) -> None:
         json_out(result)
         return
     verdict = "may sign in" if result["allowed"] else "may not sign in"
-    print(f"{verdict}: {result['reason']}"
-          + (f" (id {result['userId']})" if result["userId"] else ""))
+    print(
+        f"{verdict}: {result['reason']}" + (f" (id {result['userId']})" if result["userId"] else "")
+    )
 
 
 def user_tombstones(args: argparse.Namespace) -> None:
@@ -91,8 +92,9 @@ def audit(args: argparse.Namespace) -> None:
     entries: list[AuditEntry] = []
     try:
         while True:
-            total, page = store.audit_log(tenant_id, since=args.since, until=args.until,
-                                          offset=len(entries), count=_PAGE)
+            total, page = store.audit_log(
+                tenant_id, since=args.since, until=args.until, offset=len(entries), count=_PAGE
+            )
             entries.extend(page)
             if not page or len(entries) >= total:
                 break
@@ -102,8 +104,10 @@ def audit(args: argparse.Namespace) -> None:
         json_out([views.audit_entry(e) for e in entries])
         return
     for e in entries:
-        print(f"{e.at}\t{e.actor_kind}:{e.actor_id}\t{e.address or '-'}\t{e.operation}"
-              f"\t{e.resource_type}/{e.resource_id}\t{','.join(e.attributes)}")
+        print(
+            f"{e.at}\t{e.actor_kind}:{e.actor_id}\t{e.address or '-'}\t{e.operation}"
+            f"\t{e.resource_type}/{e.resource_id}\t{','.join(e.attributes)}"
+        )
 
 
 # --- admin tokens ---------------------------------------------------------
@@ -111,11 +115,16 @@ def admin_token_create(args: argparse.Namespace) -> None:
     store = store_of(args)
     tenant = None if args.tenant is None else tenant_of(store, args.tenant)
     new = credentials.generate_admin(credentials.SYSTEM_RANDOM, tenant_admin=tenant is not None)
-    stored = store.add_admin_token(new.key_id, new.secret_hash,
-                                   None if tenant is None else tenant.id, args.label or "")
+    stored = store.add_admin_token(
+        new.key_id, new.secret_hash, None if tenant is None else tenant.id, args.label or ""
+    )
     if args.json:  # as the admin API answers: the token, shown only now
-        json_out({**views.admin_token(stored, None if tenant is None else tenant.name),
-                  "token": new.token})
+        json_out(
+            {
+                **views.admin_token(stored, None if tenant is None else tenant.name),
+                "token": new.token,
+            }
+        )
         return
     scope = f"tenant admin of {tenant.name}" if tenant else "operator"
     print(f"token id: {new.key_id} ({scope})\ntoken:    {new.token}")
@@ -127,8 +136,7 @@ def admin_token_list(args: argparse.Namespace) -> None:
     tenant = None if args.tenant is None else tenant_of(store, args.tenant)
     tokens = store.list_admin_tokens(None if tenant is None else tenant.id)
     names = {t.id: t.name for t in store.list_tenants()}
-    rows = [views.admin_token(t, names.get(t.tenant_id) if t.tenant_id else None)
-            for t in tokens]
+    rows = [views.admin_token(t, names.get(t.tenant_id) if t.tenant_id else None) for t in tokens]
     if args.json:
         json_out(rows)
         return
@@ -151,8 +159,9 @@ def admin_token_revoke(args: argparse.Namespace) -> None:
 
 def add_commands(sub: Any) -> None:
     """Register ``user``, ``audit`` and ``admin-token`` on the main parser."""
-    user = sub.add_parser("user", help="sign-in check, tombstones, restore, purge"
-                          ).add_subparsers(dest="action", required=True)
+    user = sub.add_parser("user", help="sign-in check, tombstones, restore, purge").add_subparsers(
+        dest="action", required=True
+    )
     sp = user.add_parser("access", help="may this user sign in, and if not why")
     sp.add_argument("--tenant", required=True)
     sp.add_argument("id", nargs="?")
@@ -171,8 +180,12 @@ def add_commands(sub: Any) -> None:
     sp = user.add_parser("purge", help="delete tombstoned users for good (irreversible)")
     sp.add_argument("--tenant", required=True)
     sp.add_argument("id", nargs="?")
-    sp.add_argument("--older-than", type=float, metavar="DAYS",
-                    help="every tombstone deleted more than DAYS days ago")
+    sp.add_argument(
+        "--older-than",
+        type=float,
+        metavar="DAYS",
+        help="every tombstone deleted more than DAYS days ago",
+    )
     add_json(sp)
     sp.set_defaults(func=user_purge)
 
@@ -183,8 +196,9 @@ def add_commands(sub: Any) -> None:
     add_json(sp)
     sp.set_defaults(func=audit)
 
-    token = sub.add_parser("admin-token", help="credentials of the admin API"
-                           ).add_subparsers(dest="action", required=True)
+    token = sub.add_parser("admin-token", help="credentials of the admin API").add_subparsers(
+        dest="action", required=True
+    )
     sp = token.add_parser("create", help="an operator token, or with --tenant a tenant admin's")
     sp.add_argument("--tenant")
     sp.add_argument("--label")

@@ -44,11 +44,13 @@ class Parser(argparse.ArgumentParser):
 
 def option(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     """A :mod:`scimdock.config` parser as an argparse ``type``: its reason verbatim."""
+
     def checked(text: str) -> Any:
         try:
             return parse(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
+
     checked.__name__ = parse.__name__
     return checked
 
@@ -94,8 +96,9 @@ def _must_exist(path: str) -> None:
     if path == ":memory:":
         return
     if not Path(path).exists():
-        raise CliError(f"no database at {path} (a command that writes, or 'scimdock serve',"
-                       " creates it)")
+        raise CliError(
+            f"no database at {path} (a command that writes, or 'scimdock serve', creates it)"
+        )
     try:
         uri = Path(path).resolve().as_uri() + "?mode=ro"
         with closing(sqlite3.connect(uri, uri=True)) as conn:
@@ -125,5 +128,6 @@ def json_out(value: Any) -> None:
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true",
-                        help="print one JSON document (the admin API's field names)")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document (the admin API's field names)"
+    )

@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from scimdock.core import credentials
 from scimdock.cli_common import CliError
+from scimdock.core import credentials
 from scimdock.store.base import ApiKey, Tenant
 from scimdock.store.sqlite import SqliteStore
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from scimdock.core import clock, credentials
 from scimdock.cli_common import CliError, add_json, json_out, store_of, tenant_of
+from scimdock.core import clock, credentials
 from scimdock.handlers.admin import views
 from scimdock.store.base import ApiKey
 
@@ -17,8 +17,11 @@ from scimdock.store.base import ApiKey
 def _with_secret(key: ApiKey, secret: str, now: str) -> dict[str, Any]:
     """The admin API's answer to creating or rotating a key: the key, its
     new secret and token (shown only now)."""
-    return {**views.key(key, now), "secret": secret,
-            "token": credentials.encode_token(key.key_id, secret)}
+    return {
+        **views.key(key, now),
+        "secret": secret,
+        "token": credentials.encode_token(key.key_id, secret),
+    }
 
 
 def key_create(args: argparse.Namespace) -> None:
@@ -26,10 +29,14 @@ def key_create(args: argparse.Namespace) -> None:
     tenant = tenant_of(store, args.tenant)
     new = credentials.generate(credentials.SYSTEM_RANDOM)
     try:
-        expires = None if args.expires is None else credentials.future_expiry(
-            args.expires, store.clock.now())
-        key = store.add_key(tenant.id, new.key_id, new.secret_hash, args.label or "",
-                            expires=expires)
+        expires = (
+            None
+            if args.expires is None
+            else credentials.future_expiry(args.expires, store.clock.now())
+        )
+        key = store.add_key(
+            tenant.id, new.key_id, new.secret_hash, args.label or "", expires=expires
+        )
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.json:
@@ -49,9 +56,11 @@ def key_list(args: argparse.Namespace) -> None:
         json_out(rows)
         return
     for r in rows:
-        print(f"{r['id']}\t{r['status']}\tcreated={r['created']}\texpires={r['expires'] or '-'}"
-              f"\tlast_used={r['lastUsed'] or '-'} from {r['lastUsedFrom'] or '-'}"
-              f"\tlabel={r['label']}")
+        print(
+            f"{r['id']}\t{r['status']}\tcreated={r['created']}\texpires={r['expires'] or '-'}"
+            f"\tlast_used={r['lastUsed'] or '-'} from {r['lastUsedFrom'] or '-'}"
+            f"\tlabel={r['label']}"
+        )
 
 
 def key_revoke(args: argparse.Namespace) -> None:
@@ -73,10 +82,14 @@ def key_update(args: argparse.Namespace) -> None:
         raise CliError("give --expires or --no-expiry, not both")
     store = store_of(args)
     try:
-        expires = (None if args.expires is None
-                   else credentials.future_expiry(args.expires, store.clock.now()))
-        key = store.update_key(args.key_id, label=args.label, expires=expires,
-                               clear_expiry=args.no_expiry)
+        expires = (
+            None
+            if args.expires is None
+            else credentials.future_expiry(args.expires, store.clock.now())
+        )
+        key = store.update_key(
+            args.key_id, label=args.label, expires=expires, clear_expiry=args.no_expiry
+        )
     except KeyError:
         raise CliError(f"no key {args.key_id!r}") from None
     except ValueError as exc:
@@ -105,13 +118,18 @@ def key_rotate(args: argparse.Namespace) -> None:
         json_out(_with_secret(key, new.secret, store.clock.now()))
         return
     print(f"key id: {key.key_id}\nsecret: {new.secret}\ntoken:  {token}")
-    print(f"The old secret stays valid until {key.previous_valid_until}." if
-          key.previous_valid_until else "The old secret is refused from now on.")
+    print(
+        f"The old secret stays valid until {key.previous_valid_until}."
+        if key.previous_valid_until
+        else "The old secret is refused from now on."
+    )
 
 
 def add_commands(sub: Any) -> None:
     """Register ``key`` on the main parser."""
-    key = sub.add_parser("key", help="SCIM credentials").add_subparsers(dest="action", required=True)
+    key = sub.add_parser("key", help="SCIM credentials").add_subparsers(
+        dest="action", required=True
+    )
     sp = key.add_parser("create", help="generate a key id, secret and token")
     sp.add_argument("--tenant", required=True)
     sp.add_argument("--label")
@@ -135,8 +153,12 @@ def add_commands(sub: Any) -> None:
     sp.set_defaults(func=key_update)
     sp = key.add_parser("rotate", help="a new secret for the key (printed once)")
     sp.add_argument("key_id")
-    sp.add_argument("--grace", type=float, metavar="SECONDS",
-                    help="keep the old secret valid this long, at most 30 days"
-                         " (default 0: refuse it from the next request on)")
+    sp.add_argument(
+        "--grace",
+        type=float,
+        metavar="SECONDS",
+        help="keep the old secret valid this long, at most 30 days"
+        " (default 0: refuse it from the next request on)",
+    )
     add_json(sp)
     sp.set_defaults(func=key_rotate)

@@ -49,12 +49,20 @@ def serve(args: argparse.Namespace) -> int:
         app = create_app(store, settings, validate_responses=validate)
         # Access lines are logged at info: below that level uvicorn would
         # still format each one before dropping it (docs/performance.md).
-        server = uvicorn.Server(uvicorn.Config(
-            _flush_at_shutdown(app, store), host=host, port=port, log_level=log_level,
-            proxy_headers=True, forwarded_allow_ips=proxies, server_header=False,
-            access_log=log_level in ("trace", "debug", "info"),
-            http=CoalescingProtocol if config.tuned() else "auto",
-            backlog=BACKLOG))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                _flush_at_shutdown(app, store),
+                host=host,
+                port=port,
+                log_level=log_level,
+                proxy_headers=True,
+                forwarded_allow_ips=proxies,
+                server_header=False,
+                access_log=log_level in ("trace", "debug", "info"),
+                http=CoalescingProtocol if config.tuned() else "auto",
+                backlog=BACKLOG,
+            )
+        )
         logging.getLogger("uvicorn.error").info("scimdock serving %s", base_url)
         try:
             server.run(sockets=[sock])
@@ -72,7 +80,8 @@ def _bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port`` (what uvicorn's own bind does)."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
         sock = socket.socket(family, kind, proto)
     except OSError as exc:
         raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
@@ -97,9 +106,12 @@ def _announce(base_url: str, token: str | None, *, as_json: bool) -> None:
     if as_json:
         json_out({"baseUrl": base_url, **({"token": token} if token else {})})
     elif token:
-        print(f"scimdock demo tenant ready\n  base URL: {base_url}\n  token:    {token}"
-              f"\n  try:      curl -H 'Authorization: Bearer {token}'"
-              f" '{base_url}/Users?filter=userName%20eq%20%22x%22'", flush=True)
+        print(
+            f"scimdock demo tenant ready\n  base URL: {base_url}\n  token:    {token}"
+            f"\n  try:      curl -H 'Authorization: Bearer {token}'"
+            f" '{base_url}/Users?filter=userName%20eq%20%22x%22'",
+            flush=True,
+        )
 
 
 def _flush_at_shutdown(app: Any, store: SqliteStore) -> Any:
@@ -107,6 +119,7 @@ def _flush_at_shutdown(app: Any, store: SqliteStore) -> Any:
     when the server shuts down (the ASGI ``lifespan.shutdown`` message):
     uvicorn ends the process on SIGTERM right after its shutdown, before
     any ``finally`` here runs."""
+
     async def wrapped(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan":
             return await app(scope, receive, send)
@@ -117,32 +130,48 @@ def _flush_at_shutdown(app: Any, store: SqliteStore) -> Any:
                 try:
                     store.flush_key_uses()
                 except Exception as exc:  # never block the shutdown; say what was lost
-                    print(f"scimdock: could not record the last key uses: {exc}",
-                          file=sys.stderr)
+                    print(f"scimdock: could not record the last key uses: {exc}", file=sys.stderr)
             return message
+
         return await app(scope, receive_and_flush, send)
+
     return wrapped
 
 
 def add_commands(sub: Any) -> None:
     """Register ``serve`` on the main parser."""
     sp = sub.add_parser("serve", help="run the SCIM server")
-    sp.add_argument("--host",
-                    help=f"listen address (env SCIMDOCK_HOST, default {config.DEFAULT_HOST})")
-    sp.add_argument("--port", type=option(config.port),
-                    help=f"listen port, 1-65535 (env SCIMDOCK_PORT, default {config.DEFAULT_PORT})")
-    sp.add_argument("--demo", action="store_true",
-                    help="ensure tenant 'demo' with SCIM on and print its token (reused across"
-                         " starts: kept beside the database, docs/configuration.md)")
-    sp.add_argument("--strict", action="store_true",
-                    help="RFC-only: turn off identity-provider leniencies")
+    sp.add_argument(
+        "--host", help=f"listen address (env SCIMDOCK_HOST, default {config.DEFAULT_HOST})"
+    )
+    sp.add_argument(
+        "--port",
+        type=option(config.port),
+        help=f"listen port, 1-65535 (env SCIMDOCK_PORT, default {config.DEFAULT_PORT})",
+    )
+    sp.add_argument(
+        "--demo",
+        action="store_true",
+        help="ensure tenant 'demo' with SCIM on and print its token (reused across"
+        " starts: kept beside the database, docs/configuration.md)",
+    )
+    sp.add_argument(
+        "--strict", action="store_true", help="RFC-only: turn off identity-provider leniencies"
+    )
     sp.add_argument("--domain", help="host suffix whose first label names the tenant")
-    sp.add_argument("--log-level", type=option(config.log_level), metavar="LEVEL",
-                    help=f"one of {', '.join(config.LOG_LEVELS)} (env SCIMDOCK_LOG_LEVEL,"
-                         " default info)")
-    sp.add_argument("--forwarded-allow-ips", type=option(config.forwarded_allow_ips),
-                    metavar="IPS", help="proxies trusted for X-Forwarded-For/-Proto: IPs or"
-                    " networks, comma-separated, or '*' (env SCIMDOCK_FORWARDED_ALLOW_IPS,"
-                    f" default {config.DEFAULT_FORWARDED_ALLOW_IPS})")
+    sp.add_argument(
+        "--log-level",
+        type=option(config.log_level),
+        metavar="LEVEL",
+        help=f"one of {', '.join(config.LOG_LEVELS)} (env SCIMDOCK_LOG_LEVEL, default info)",
+    )
+    sp.add_argument(
+        "--forwarded-allow-ips",
+        type=option(config.forwarded_allow_ips),
+        metavar="IPS",
+        help="proxies trusted for X-Forwarded-For/-Proto: IPs or"
+        " networks, comma-separated, or '*' (env SCIMDOCK_FORWARDED_ALLOW_IPS,"
+        f" default {config.DEFAULT_FORWARDED_ALLOW_IPS})",
+    )
     add_json(sp)
     sp.set_defaults(func=serve)

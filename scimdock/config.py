@@ -98,8 +98,9 @@ def _synchronous(text: str) -> str:
 def _public_url(text: str) -> str:
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"an http or https URL such as https://acme.example.com/scim/v1,"
-                         f" not {text!r}")
+        raise ValueError(
+            f"an http or https URL such as https://acme.example.com/scim/v1, not {text!r}"
+        )
     return text.strip().rstrip("/")
 
 
@@ -132,8 +133,9 @@ def server_log_level(cli_value: str | None) -> str:
 
 
 def trusted_proxies(cli_value: str | None) -> str:
-    return cli_value or _env("SCIMDOCK_FORWARDED_ALLOW_IPS", forwarded_allow_ips,
-                             DEFAULT_FORWARDED_ALLOW_IPS)
+    return cli_value or _env(
+        "SCIMDOCK_FORWARDED_ALLOW_IPS", forwarded_allow_ips, DEFAULT_FORWARDED_ALLOW_IPS
+    )
 
 
 def settings(*, strict: bool = False, domain: str | None = None) -> Settings:
@@ -156,7 +158,12 @@ def tuned() -> bool:
     (every part of scimdock/tuning/ skipped): the same answers, more CPU
     per request. For checking that claim (``make test-untuned``) and for
     ruling the tuning out when something looks wrong."""
-    return os.environ.get("SCIMDOCK_TUNING", "on").strip().lower() not in ("off", "0", "false", "no")
+    return os.environ.get("SCIMDOCK_TUNING", "on").strip().lower() not in (
+        "off",
+        "0",
+        "false",
+        "no",
+    )
 
 
 def synchronous() -> str:
@@ -176,6 +183,7 @@ def admin_token_hash() -> bytes | None:
     if not token:
         return None
     if len(token) < ADMIN_TOKEN_MIN:
-        raise ConfigError(f"SCIMDOCK_ADMIN_TOKEN is too short: use at least {ADMIN_TOKEN_MIN}"
-                          " random characters")
+        raise ConfigError(
+            f"SCIMDOCK_ADMIN_TOKEN is too short: use at least {ADMIN_TOKEN_MIN} random characters"
+        )
     return credentials.hash_secret(token)

@@ -42,26 +42,36 @@ import yaml
 from scimdock.core.schema import COMMON, RESOURCE_TYPES, Attribute, ResourceType
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "openapi" / "scim.yaml"
-BEGIN = ("    # --- generated from scimdock/core/schema.py by `make contract`"
-         " (scimdock/contract.py): do not edit by hand ---")
+BEGIN = (
+    "    # --- generated from scimdock/core/schema.py by `make contract`"
+    " (scimdock/contract.py): do not edit by hand ---"
+)
 END = "    # --- end of generated schemas ---"
 
 Schema = dict[str, Any]
 
-_MANY = ("An array of values (RFC 7643 §2.4); a single value is taken as a one-element"
-         " array (strict mode: 400).")
-_LENIENT_COMPLEX = ("RFC 7643 §2.3.8 wants an object; a bare `value` string or a one-element"
-                    " array is normalised by the server (strict mode: 400).")
-_OPEN = ("`$ref` may be sent too (not listed here: a property named `$ref` cannot be"
-         " described to the tooling, so the object stays open); read-only sub-attributes"
-         " are ignored.")
+_MANY = (
+    "An array of values (RFC 7643 §2.4); a single value is taken as a one-element"
+    " array (strict mode: 400)."
+)
+_LENIENT_COMPLEX = (
+    "RFC 7643 §2.3.8 wants an object; a bare `value` string or a one-element"
+    " array is normalised by the server (strict mode: 400)."
+)
+_OPEN = (
+    "`$ref` may be sent too (not listed here: a property named `$ref` cannot be"
+    " described to the tooling, so the object stays open); read-only sub-attributes"
+    " are ignored."
+)
 
 #: Identity providers send booleans as strings ("True", "False"): accepted
 #: and normalised by the server (docs/compatibility.md).
 BOOLEAN: Schema = {
     "description": 'A boolean; "true"/"false" as strings are accepted too (strict mode: 400).',
-    "anyOf": [{"type": "boolean", "nullable": True},
-              {"type": "string", "enum": ["true", "false", "True", "False", "TRUE", "FALSE"]}],
+    "anyOf": [
+        {"type": "boolean", "nullable": True},
+        {"type": "string", "enum": ["true", "false", "True", "False", "TRUE", "FALSE"]},
+    ],
 }
 NULLABLE_STRING: Schema = {"type": "string", "nullable": True}
 _JSON_TYPES = {"decimal": "number", "integer": "integer", "boolean": "boolean"}
@@ -111,15 +121,19 @@ class _Components:
             schema["nullable"] = True
         if attr.sub("$ref") is None:
             schema["additionalProperties"] = False
-        schema["properties"] = {s.name: self.scalar_in(s) for s in attr.sub_attributes
-                                if s.name != "$ref"}
+        schema["properties"] = {
+            s.name: self.scalar_in(s) for s in attr.sub_attributes if s.name != "$ref"
+        }
         return self.add(f"{_shape(attr)}Input", schema)
 
     def attribute_in(self, attr: Attribute) -> Schema:
         """An attribute as a client may send it (the rules of the module)."""
         if attr.mutability == "readOnly":
-            json_type = "array" if attr.multi_valued else (
-                "object" if attr.type == "complex" else _JSON_TYPES.get(attr.type, "string"))
+            json_type = (
+                "array"
+                if attr.multi_valued
+                else ("object" if attr.type == "complex" else _JSON_TYPES.get(attr.type, "string"))
+            )
             loose: Schema = {"type": json_type, "nullable": True}
             if attr.multi_valued:
                 loose["items"] = {"type": "object"} if attr.type == "complex" else {}
@@ -131,18 +145,30 @@ class _Components:
             return out
         if attr.type != "complex":
             one = self.scalar_in(attr)
-            return {"description": _MANY,
-                    "anyOf": [{"type": "array", "nullable": True, "items": one}, one]} \
-                if attr.multi_valued else one
+            return (
+                {
+                    "description": _MANY,
+                    "anyOf": [{"type": "array", "nullable": True, "items": one}, one],
+                }
+                if attr.multi_valued
+                else one
+            )
         if attr.multi_valued:
             item = self.object_in(attr, nullable=True)
-            return {"description": _MANY,
-                    "anyOf": [{"type": "array", "nullable": True, "items": item}, item]}
+            return {
+                "description": _MANY,
+                "anyOf": [{"type": "array", "nullable": True, "items": item}, item],
+            }
         if attr.sub("value") is not None:
             item = self.object_in(attr, nullable=False)
-            return {"description": _LENIENT_COMPLEX,
-                    "anyOf": [item, {"type": "string", "nullable": True},
-                              {"type": "array", "maxItems": 1, "items": item}]}
+            return {
+                "description": _LENIENT_COMPLEX,
+                "anyOf": [
+                    item,
+                    {"type": "string", "nullable": True},
+                    {"type": "array", "maxItems": 1, "items": item},
+                ],
+            }
         return self.object_in(attr, nullable=True)
 
     def resource_in(self, rt: ResourceType) -> Schema:
@@ -150,14 +176,24 @@ class _Components:
         props: Schema = {"schemas": {"type": "array", "items": {"type": "string"}}}
         props.update({a.name: self.attribute_in(a) for a in attrs})
         for ext in rt.extensions:
-            ext_props: Schema = {"schemas": {
-                "description": "Sent by some clients inside the extension; ignored"
-                               " (strict mode: 400).",
-                "type": "array", "items": {"type": "string"}}}
+            ext_props: Schema = {
+                "schemas": {
+                    "description": "Sent by some clients inside the extension; ignored"
+                    " (strict mode: 400).",
+                    "type": "array",
+                    "items": {"type": "string"},
+                }
+            }
             ext_props.update({a.name: self.attribute_in(a) for a in ext.attributes})
-            props[ext.id] = self.add(f"{ext.name}Input", {
-                "type": "object", "nullable": True, "additionalProperties": False,
-                "properties": ext_props})
+            props[ext.id] = self.add(
+                f"{ext.name}Input",
+                {
+                    "type": "object",
+                    "nullable": True,
+                    "additionalProperties": False,
+                    "properties": ext_props,
+                },
+            )
         return {
             "description": _input_prose(rt),
             "type": "object",
@@ -171,10 +207,13 @@ class _Components:
         """An attribute as the server returns it: never ``null`` (an
         unassigned attribute is left out, RFC 7643 §2.5)."""
         if attr.type == "complex":
-            subs: Schema = {s.name: self.attribute_out(s) for s in attr.sub_attributes
-                            if s.name != "$ref"}
-            one = self.add("Meta" if attr is COMMON["meta"] else _shape(attr),
-                           {"type": "object", "properties": subs})
+            subs: Schema = {
+                s.name: self.attribute_out(s) for s in attr.sub_attributes if s.name != "$ref"
+            }
+            one = self.add(
+                "Meta" if attr is COMMON["meta"] else _shape(attr),
+                {"type": "object", "properties": subs},
+            )
         else:
             one = {"type": _JSON_TYPES.get(attr.type, "string")}
             if attr.type == "dateTime":
@@ -184,18 +223,26 @@ class _Components:
         return {"type": "array", "items": one} if attr.multi_valued else one
 
     def resource_out(self, rt: ResourceType) -> Schema:
-        props: Schema = {"schemas": {"type": "array", "minItems": 1,
-                                     "items": {"type": "string"}}}
-        props.update({a.name: self.attribute_out(a)
-                      for a in (*COMMON.values(), *rt.schema.attributes)
-                      if a.returned != "never"})
+        props: Schema = {"schemas": {"type": "array", "minItems": 1, "items": {"type": "string"}}}
+        props.update(
+            {
+                a.name: self.attribute_out(a)
+                for a in (*COMMON.values(), *rt.schema.attributes)
+                if a.returned != "never"
+            }
+        )
         for ext in rt.extensions:
-            props[ext.id] = self.add(ext.name, {"type": "object", "properties": {
-                a.name: self.attribute_out(a) for a in ext.attributes}})
+            props[ext.id] = self.add(
+                ext.name,
+                {
+                    "type": "object",
+                    "properties": {a.name: self.attribute_out(a) for a in ext.attributes},
+                },
+            )
         return {
             "description": f"A {rt.id} as the server returns it. `schemas` and `id` are always"
-                           " present; other attributes may be left out by"
-                           " `attributes`/`excludedAttributes` (RFC 7644 §3.4.2.5).",
+            " present; other attributes may be left out by"
+            " `attributes`/`excludedAttributes` (RFC 7644 §3.4.2.5).",
             "type": "object",
             "required": ["schemas", "id"],
             "properties": props,
@@ -205,17 +252,21 @@ class _Components:
 def _input_prose(rt: ResourceType) -> str:
     attrs = [*COMMON.values(), *rt.schema.attributes]
     ignored = ", ".join(f"`{a.name}`" for a in attrs if a.mutability == "readOnly")
-    text = (f"A {rt.id} as a client sends it ({rt.schema.description}; RFC 7643 §4). "
-            f"{ignored} are read-only and ignored; `null` means unassigned; `schemas` may"
-            " list more URIs than the resource's own (Entra ID adds its own).")
+    text = (
+        f"A {rt.id} as a client sends it ({rt.schema.description}; RFC 7643 §4). "
+        f"{ignored} are read-only and ignored; `null` means unassigned; `schemas` may"
+        " list more URIs than the resource's own (Entra ID adds its own)."
+    )
     for a in attrs:
         if a.mutability == "writeOnly":
             text += f" `{a.name}`: {a.description}"
     if rt.extensions:
-        text += (" Attribute names are case-insensitive (RFC 7643 §2.1); keys not listed"
-                 " here are checked by the server against `/Schemas`: an unknown attribute"
-                 " is a 400 `invalidValue`, a key naming another vendor's extension schema"
-                 " is ignored (strict mode: 400).")
+        text += (
+            " Attribute names are case-insensitive (RFC 7643 §2.1); keys not listed"
+            " here are checked by the server against `/Schemas`: an unknown attribute"
+            " is a 400 `invalidValue`, a key naming another vendor's extension schema"
+            " is ignored (strict mode: 400)."
+        )
     return text
 
 
@@ -239,8 +290,15 @@ class _Dumper(yaml.SafeDumper):
 
 def render() -> str:
     """The generated block, markers included, as YAML under ``schemas:``."""
-    body = yaml.dump(components(), Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=96, indent=2)
+    body = yaml.dump(
+        components(),
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=96,
+        indent=2,
+    )
     lines = ["    " + line if line else line for line in body.splitlines()]
     return "\n".join([BEGIN, *lines, END]) + "\n"
 
@@ -251,7 +309,7 @@ def apply(document: str) -> str:
     end = document.find(END + "\n", start)
     if start < 0 or end < 0:
         raise ValueError("the markers of the generated schemas are missing from the document")
-    return document[:start] + render() + document[end + len(END) + 1:]
+    return document[:start] + render() + document[end + len(END) + 1 :]
 
 
 def main(argv: list[str]) -> int:

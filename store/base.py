@@ -192,13 +192,20 @@ class Store(ABC):
     def list_tenants(self) -> list[Tenant]: ...
 
     @abstractmethod
-    def set_scim_enabled(self, name: str, enabled: bool, *,
-                         actor: Actor = CLI_ACTOR) -> Tenant: ...
+    def set_scim_enabled(self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR) -> Tenant: ...
 
     # --- credentials --------------------------------------------------
     @abstractmethod
-    def add_key(self, tenant_id: int, key_id: str, secret_hash: bytes, label: str, *,
-                expires: str | None = None, actor: Actor = CLI_ACTOR) -> ApiKey: ...
+    def add_key(
+        self,
+        tenant_id: int,
+        key_id: str,
+        secret_hash: bytes,
+        label: str,
+        *,
+        expires: str | None = None,
+        actor: Actor = CLI_ACTOR,
+    ) -> ApiKey: ...
 
     @abstractmethod
     def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
@@ -213,14 +220,26 @@ class Store(ABC):
     def revoke_key(self, key_id: str, *, actor: Actor = CLI_ACTOR) -> ApiKey: ...
 
     @abstractmethod
-    def update_key(self, key_id: str, *, label: str | None = None,
-                   expires: str | None = None, clear_expiry: bool = False,
-                   actor: Actor = CLI_ACTOR) -> ApiKey:
+    def update_key(
+        self,
+        key_id: str,
+        *,
+        label: str | None = None,
+        expires: str | None = None,
+        clear_expiry: bool = False,
+        actor: Actor = CLI_ACTOR,
+    ) -> ApiKey:
         """Change a key's label and/or expiry (ISO 8601 UTC); ``KeyError`` if unknown."""
 
     @abstractmethod
-    def rotate_key(self, key_id: str, secret_hash: bytes, grace_until: str | None = None, *,
-                   actor: Actor = CLI_ACTOR) -> ApiKey:
+    def rotate_key(
+        self,
+        key_id: str,
+        secret_hash: bytes,
+        grace_until: str | None = None,
+        *,
+        actor: Actor = CLI_ACTOR,
+    ) -> ApiKey:
         """Give the key a new secret. With ``grace_until`` the old secret stays
         valid until then; without, it is refused from the next request on."""
 
@@ -240,8 +259,15 @@ class Store(ABC):
 
     # --- admin tokens -------------------------------------------------
     @abstractmethod
-    def add_admin_token(self, token_id: str, secret_hash: bytes, tenant_id: int | None,
-                        label: str = "", *, actor: Actor = CLI_ACTOR) -> AdminToken: ...
+    def add_admin_token(
+        self,
+        token_id: str,
+        secret_hash: bytes,
+        tenant_id: int | None,
+        label: str = "",
+        *,
+        actor: Actor = CLI_ACTOR,
+    ) -> AdminToken: ...
 
     @abstractmethod
     def get_admin_token(self, token_id: str) -> AdminToken | None: ...
@@ -281,29 +307,39 @@ class Store(ABC):
         """Delete a tombstoned user's rows for good; 404 if not a tombstone."""
 
     @abstractmethod
-    def purge_tombstones(self, tenant_id: int, older_than: str, *,
-                         actor: Actor = CLI_ACTOR) -> list[str]:
+    def purge_tombstones(
+        self, tenant_id: int, older_than: str, *, actor: Actor = CLI_ACTOR
+    ) -> list[str]:
         """Purge every tombstone deleted before ``older_than``; the purged ids."""
 
     @abstractmethod
-    def lookup_user(self, tenant_id: int, *, user_id: str | None = None,
-                    user_name: str | None = None) -> UserRecord | Tombstone | None:
+    def lookup_user(
+        self, tenant_id: int, *, user_id: str | None = None, user_name: str | None = None
+    ) -> UserRecord | Tombstone | None:
         """A user by id or by ``userName`` (case-insensitive), tombstones
         included: the live user, else its tombstone (by name: the most
         recently deleted), else ``None``. For the sign-in check."""
 
     # --- audit log ----------------------------------------------------
     @abstractmethod
-    def audit_log(self, tenant_id: int, *, since: str | None = None, until: str | None = None,
-                  offset: int = 0, count: int = 100) -> tuple[int, list[AuditEntry]]:
+    def audit_log(
+        self,
+        tenant_id: int,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        offset: int = 0,
+        count: int = 100,
+    ) -> tuple[int, list[AuditEntry]]:
         """``(total, page)`` of the tenant's audit entries, oldest first;
         ``since`` inclusive, ``until`` exclusive (ISO 8601, ``ValueError``
         if unreadable). :data:`OPERATOR_LOG` reads the operator log."""
 
     # --- users --------------------------------------------------------
     @abstractmethod
-    def create_user(self, tenant_id: int, doc: dict[str, Any], *,
-                    actor: Actor = CLI_ACTOR) -> UserRecord: ...
+    def create_user(
+        self, tenant_id: int, doc: dict[str, Any], *, actor: Actor = CLI_ACTOR
+    ) -> UserRecord: ...
 
     @abstractmethod
     def get_user(self, tenant_id: int, user_id: str) -> UserRecord: ...
@@ -327,8 +363,9 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def delete_user(self, tenant_id: int, user_id: str, if_match: str | None = None, *,
-                    actor: Actor = CLI_ACTOR) -> None:
+    def delete_user(
+        self, tenant_id: int, user_id: str, if_match: str | None = None, *, actor: Actor = CLI_ACTOR
+    ) -> None:
         """Hide the user from SCIM (404 from now on) but keep its row."""
 
     @abstractmethod
@@ -336,8 +373,9 @@ class Store(ABC):
         """``(totalResults, page)`` for a query."""
 
     @abstractmethod
-    def create_users(self, tenant_id: int, docs: list[dict[str, Any]], *,
-                     actor: Actor = CLI_ACTOR) -> int:
+    def create_users(
+        self, tenant_id: int, docs: list[dict[str, Any]], *, actor: Actor = CLI_ACTOR
+    ) -> int:
         """Create many users at once (seeding, benchmarks); return how many.
 
         Each document is what :meth:`create_user` takes (already normalised
@@ -352,19 +390,27 @@ class Store(ABC):
     # live user or group of the same tenant, else 400 invalidValue and
     # nothing is written. Deleting a user or a group removes its memberships.
     @abstractmethod
-    def create_group(self, tenant_id: int, doc: dict[str, Any],
-                     members: tuple[Member, ...] = (), *,
-                     with_members: bool = False, actor: Actor = CLI_ACTOR) -> GroupRecord:
+    def create_group(
+        self,
+        tenant_id: int,
+        doc: dict[str, Any],
+        members: tuple[Member, ...] = (),
+        *,
+        with_members: bool = False,
+        actor: Actor = CLI_ACTOR,
+    ) -> GroupRecord:
         """A new group with these members; ``displayName`` taken → 409."""
 
     @abstractmethod
-    def get_group(self, tenant_id: int, group_id: str, *,
-                  with_members: bool = False) -> GroupRecord:
+    def get_group(
+        self, tenant_id: int, group_id: str, *, with_members: bool = False
+    ) -> GroupRecord:
         """The group; its members are read only ``with_members``."""
 
     @abstractmethod
-    def list_groups(self, tenant_id: int, query: ListQuery, *,
-                    with_members: bool = False) -> tuple[int, list[GroupRecord]]:
+    def list_groups(
+        self, tenant_id: int, query: ListQuery, *, with_members: bool = False
+    ) -> tuple[int, list[GroupRecord]]:
         """``(totalResults, page)``; members of the whole page in one read."""
 
     @abstractmethod
@@ -387,8 +433,14 @@ class Store(ABC):
         version and writes nothing."""
 
     @abstractmethod
-    def delete_group(self, tenant_id: int, group_id: str, if_match: str | None = None, *,
-                     actor: Actor = CLI_ACTOR) -> None:
+    def delete_group(
+        self,
+        tenant_id: int,
+        group_id: str,
+        if_match: str | None = None,
+        *,
+        actor: Actor = CLI_ACTOR,
+    ) -> None:
         """Hide the group (404 from now on), keep its row, drop its
         memberships both ways."""
 

@@ -74,8 +74,9 @@ class GroupCommit:
     transaction is already open on this thread (it then takes a savepoint).
     """
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.Lock,
-                 local: threading.local) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, lock: threading.Lock, local: threading.local
+    ) -> None:
         self._conn = conn
         self._lock = lock
         self._local = local
@@ -90,14 +91,16 @@ class GroupCommit:
         """``call()`` inside a transaction; its result once committed. It runs
         in a copy of the caller's context (context variables)."""
         loop = asyncio.get_running_loop()
-        write = _Write(functools.partial(contextvars.copy_context().run, call),
-                       loop.create_future())
+        write = _Write(
+            functools.partial(contextvars.copy_context().run, call), loop.create_future()
+        )
         with self._start:
             if self._closed:
                 raise RuntimeError("the store is closed")
             if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name="scimdock-commit",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._work, name="scimdock-commit", daemon=True
+                )
                 self._thread.start()
             self._queue.put(write)
         return await write.future
@@ -158,7 +161,7 @@ class GroupCommit:
                     # one that had its own: an earlier write may have caused it).
                     self._local.broken = False
                     lost = write.error or sqlite3.OperationalError("transaction rolled back")
-                    for earlier in batch[:index + 1]:
+                    for earlier in batch[: index + 1]:
                         earlier.error = lost
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")

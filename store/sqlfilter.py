@@ -48,7 +48,18 @@ import sqlite3
 from dataclasses import dataclass
 
 from scimdock.core.errors import bad_request
-from scimdock.core.filter.ast import And, AttrPath, Compare, Filter, Literal, Not, Or, Present, ValuePath, flatten
+from scimdock.core.filter.ast import (
+    And,
+    AttrPath,
+    Compare,
+    Filter,
+    Literal,
+    Not,
+    Or,
+    Present,
+    ValuePath,
+    flatten,
+)
 from scimdock.core.filter.evaluate import leaf_matches
 from scimdock.core.filter.resolve import attribute_of
 from scimdock.core.schema import Attribute, ResourceType
@@ -72,8 +83,9 @@ def _fold(value: str | bytes | int | float | None) -> str | bytes | int | float 
     return value.casefold() if isinstance(value, str) else value  # NULL, numbers pass through
 
 
-def compile_filter(node: Filter, rt: ResourceType, *,
-                   tenant_id: int | None = None) -> tuple[str, list[object]]:
+def compile_filter(
+    node: Filter, rt: ResourceType, *, tenant_id: int | None = None
+) -> tuple[str, list[object]]:
     """A SQL boolean expression over the resource type's table with ``?``
     placeholders, and its parameters, for a resolved filter (RFC 7644
     §3.4.2.2). ``tenant_id`` (the caller's, as the query is scoped anyway)
@@ -146,19 +158,29 @@ class _Compiler:
             alias = self.alias()
             elem = _Elem("", (), attr, None, relation, alias)
             inner, params, depth = self.node(node.filter, False, elem)
-            sql, params = relation.match(alias, (inner, params), seeds_of(node.filter), self.tenant_id)
+            sql, params = relation.match(
+                alias, (inner, params), seeds_of(node.filter), self.tenant_id
+            )
             return sql, params, depth + 3
         prefix = () if urn == self.rt.schema.id else (urn,)
         path = json_path((*prefix, attr.name))
         if attr.multi_valued:
             alias = self.alias()
             inner, params, depth = self.node(node.filter, False, _Elem(f"{alias}.value", (), attr))
-            return (f"EXISTS (SELECT 1 FROM json_each(doc, '{path}') AS {alias} "
-                    f"WHERE {alias}.type = 'object' AND {inner})"), params, depth + 3
+            return (
+                (
+                    f"EXISTS (SELECT 1 FROM json_each(doc, '{path}') AS {alias} "
+                    f"WHERE {alias}.type = 'object' AND {inner})"
+                ),
+                params,
+                depth + 3,
+            )
         if not prefix and attr.name == "meta":
             inner, params, depth = self.node(node.filter, False, _Elem("", (), attr, node.path))
             return inner, params, depth
-        inner, params, depth = self.node(node.filter, False, _Elem("doc", (*prefix, attr.name), attr))
+        inner, params, depth = self.node(
+            node.filter, False, _Elem("doc", (*prefix, attr.name), attr)
+        )
         return f"(json_type(doc, '{path}') = 'object' AND {inner})", params, depth + 1
 
     def atom(self, path: AttrPath, op: str, literal: Literal, elem: _Elem | None) -> Sql:
@@ -167,8 +189,10 @@ class _Compiler:
         if elem is not None and elem.top is None:
             leaf = elem.parent.sub(path.attr)
             if leaf is None:
-                raise bad_request("invalidFilter", f"Invalid filter: unknown sub-attribute {path.attr!r} "
-                                  f"of {elem.parent.name!r}")
+                raise bad_request(
+                    "invalidFilter",
+                    f"Invalid filter: unknown sub-attribute {path.attr!r} of {elem.parent.name!r}",
+                )
             if elem.relation is not None:
                 return _element_leaf(elem.relation, elem.alias, elem.parent, leaf, op, literal)
             return self.walk(elem.base, elem.prefix, [leaf], op, literal)
@@ -190,12 +214,20 @@ class _Compiler:
         prefix = () if urn == self.rt.schema.id else (urn,)
         return self.walk("doc", prefix, [attr] if sub is None else [attr, sub], op, literal)
 
-    def column(self, attr: Attribute, sub: Attribute | None, op: str, literal: Literal) -> Sql | None:
+    def column(
+        self, attr: Attribute, sub: Attribute | None, op: str, literal: Literal
+    ) -> Sql | None:
         """Atoms on the indexed columns and on ``meta``; None otherwise."""
         name = attr.name if sub is None else f"{attr.name}.{sub.name}"
         if name in self.table.columns:
-            return _leaf(sub or attr, self.table.columns[name], None, op, literal,
-                         prefolded=name in self.table.folded)
+            return _leaf(
+                sub or attr,
+                self.table.columns[name],
+                None,
+                op,
+                literal,
+                prefolded=name in self.table.folded,
+            )
         if name in _NOT_STORED:
             raise bad_request("invalidFilter", f"Invalid filter: {name!r} is not filterable")
         if name == "meta.resourceType" and sub is not None:
@@ -205,8 +237,9 @@ class _Compiler:
             return "1", []  # always present; only 'pr' reaches a complex attribute
         return None
 
-    def walk(self, base: str, prefix: tuple[str, ...], chain: list[Attribute], op: str,
-             literal: Literal) -> Sql:
+    def walk(
+        self, base: str, prefix: tuple[str, ...], chain: list[Attribute], op: str, literal: Literal
+    ) -> Sql:
         """Descend ``chain`` (attribute, then sub-attribute) from JSON
         ``base``, opening a ``json_each`` for each multi-valued level."""
         attr, rest = chain[0], chain[1:]
@@ -227,13 +260,15 @@ class _Compiler:
         return f"EXISTS (SELECT 1 FROM json_each({base}, '{path}') AS {alias} WHERE {sql})", params
 
 
-def _element_leaf(relation: Relation, alias: str, parent: Attribute, leaf: Attribute, op: str,
-                  literal: Literal) -> Sql:
+def _element_leaf(
+    relation: Relation, alias: str, parent: Attribute, leaf: Attribute, op: str, literal: Literal
+) -> Sql:
     """An atom on sub-attribute ``leaf`` of a relation's element row."""
     column = relation.column(leaf.name, alias)
     if column is None:
-        raise bad_request("invalidFilter",
-                          f"Invalid filter: {parent.name}.{leaf.name!r} is not filterable")
+        raise bad_request(
+            "invalidFilter", f"Invalid filter: {parent.name}.{leaf.name!r} is not filterable"
+        )
     return _leaf(leaf, column, None, op, literal, prefolded=leaf.name in relation.folded)
 
 
@@ -244,8 +279,15 @@ def _lookup(path: AttrPath, rt: ResourceType) -> tuple[str, Attribute, Attribute
         raise bad_request("invalidFilter", f"Invalid filter: {exc}") from None
 
 
-def _leaf(attr: Attribute, value: str, jtype: str | None, op: str, literal: Literal, *,
-          prefolded: bool = False) -> Sql:
+def _leaf(
+    attr: Attribute,
+    value: str,
+    jtype: str | None,
+    op: str,
+    literal: Literal,
+    *,
+    prefolded: bool = False,
+) -> Sql:
     """Predicate on one value expression; ``jtype`` is its ``json_type``
     expression (None for a plain column). ``prefolded``: the column already
     holds case-folded text."""
@@ -253,7 +295,9 @@ def _leaf(attr: Attribute, value: str, jtype: str | None, op: str, literal: Lite
         if attr.type == "complex":
             return f"({jtype} = 'object' AND {value} <> '{{}}')", []
         if attr.type == "boolean":
-            return (f"{value} IS NOT NULL" if jtype is None else f"{jtype} IN ('true', 'false')"), []
+            return (
+                f"{value} IS NOT NULL" if jtype is None else f"{jtype} IN ('true', 'false')"
+            ), []
         if attr.type in ("integer", "decimal"):
             return f"{jtype} IN ('integer', 'real')", []
         return f"{value} <> ''", []

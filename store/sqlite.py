@@ -19,25 +19,25 @@ from typing import Any, TypeVar, cast
 
 import orjson
 
+from scimdock.core.audit import changed
 from scimdock.core.clock import Clock, SystemClock
 from scimdock.core.errors import ScimError, conflict, not_found
+from scimdock.core.query import ListQuery
 from scimdock.core.representation import etag_matches
 from scimdock.core.schema import USER
-from scimdock.core.query import ListQuery
-from scimdock.core.audit import changed
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, ApiKey, Store, UserRecord
 from scimdock.store.group_commit import GroupCommit
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import migrate
 from scimdock.store.sqlfilter import compile_filter, register_functions
-from scimdock.store.sqlsort import order_clause
 from scimdock.store.sqlite_admin import USER as USER_TYPE
 from scimdock.store.sqlite_admin import AdminTables
 from scimdock.store.sqlite_groups import GroupTables
 from scimdock.store.sqlite_keys import KeyTables
 from scimdock.store.sqlite_members import drop_resource
 from scimdock.store.sqlite_tenants import TenantTables
+from scimdock.store.sqlsort import order_clause
 
 _USER_COLUMNS = "id, doc, created, last_modified, version"
 _HELD = nullcontext()
@@ -71,8 +71,9 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
     methods directly, one transaction and one commit per call.
     """
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL",
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, path: str | Path, *, synchronous: str = "FULL", clock: Clock | None = None
+    ) -> None:
         self.path = str(path)
         self.clock: Clock = SystemClock() if clock is None else clock
         if self.path != ":memory:":
@@ -178,8 +179,9 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
                 local.depth = 0
 
     # --- users --------------------------------------------------------
-    def create_user(self, tenant_id: int, doc: dict[str, Any], *,
-                    actor: Actor = CLI_ACTOR) -> UserRecord:
+    def create_user(
+        self, tenant_id: int, doc: dict[str, Any], *, actor: Actor = CLI_ACTOR
+    ) -> UserRecord:
         user_id = str(uuid.uuid4())
         now = self.clock.now()
         with self._write() as conn:
@@ -194,14 +196,14 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
                 if "user_name_fold" not in str(exc):
                     raise  # not the userName index: a bug, not a client's conflict
                 raise _user_name_taken(doc) from None
-            audit.record(conn, tenant_id, actor, "create", USER_TYPE, user_id,
-                         changed(None, doc), at=now)
+            audit.record(
+                conn, tenant_id, actor, "create", USER_TYPE, user_id, changed(None, doc), at=now
+            )
         return UserRecord(user_id, doc, now, now, 1)
 
     def get_user(self, tenant_id: int, user_id: str) -> UserRecord:
         row = self._conn.execute(
-            f"SELECT {_USER_COLUMNS} FROM users"
-            " WHERE tenant_id = ? AND id = ? AND deleted IS NULL",
+            f"SELECT {_USER_COLUMNS} FROM users WHERE tenant_id = ? AND id = ? AND deleted IS NULL",
             (tenant_id, user_id),
         ).fetchone()
         if row is None:
@@ -239,12 +241,21 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
                 if "user_name_fold" not in str(exc):
                     raise  # not the userName index: a bug, not a client's conflict
                 raise _user_name_taken(doc) from None
-            audit.record(conn, tenant_id, actor, operation, USER_TYPE, user_id,
-                         changed(current.doc, doc), at=now)
+            audit.record(
+                conn,
+                tenant_id,
+                actor,
+                operation,
+                USER_TYPE,
+                user_id,
+                changed(current.doc, doc),
+                at=now,
+            )
         return UserRecord(user_id, doc, current.created, now, version)
 
-    def delete_user(self, tenant_id: int, user_id: str, if_match: str | None = None, *,
-                    actor: Actor = CLI_ACTOR) -> None:
+    def delete_user(
+        self, tenant_id: int, user_id: str, if_match: str | None = None, *, actor: Actor = CLI_ACTOR
+    ) -> None:
         with self._write() as conn:
             current = self.get_user(tenant_id, user_id)
             _check_precondition(if_match, current.version)
@@ -275,8 +286,9 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
         ).fetchall()
         return total, [_user(r) for r in rows]
 
-    def create_users(self, tenant_id: int, docs: list[dict[str, Any]], *,
-                     actor: Actor = CLI_ACTOR) -> int:
+    def create_users(
+        self, tenant_id: int, docs: list[dict[str, Any]], *, actor: Actor = CLI_ACTOR
+    ) -> int:
         """One ``BEGIN IMMEDIATE`` transaction and one ``executemany``: the
         same rows :meth:`create_user` writes (audit lines included), one
         commit (one fsync) for all."""
@@ -297,8 +309,15 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     rows,
                 )
-                audit.record_many(conn, tenant_id, actor, "create", USER_TYPE, [
-                    (row[1], changed(None, doc)) for row, doc in zip(rows, docs)], at=now)
+                audit.record_many(
+                    conn,
+                    tenant_id,
+                    actor,
+                    "create",
+                    USER_TYPE,
+                    [(row[1], changed(None, doc)) for row, doc in zip(rows, docs, strict=False)],
+                    at=now,
+                )
         except sqlite3.IntegrityError:
             taken = self._first_taken(tenant_id, docs)
             if taken is None:
@@ -310,26 +329,32 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
         """The first document whose ``userName`` a live user already has
         (after the failed batch was rolled back)."""
         for start in range(0, len(docs), 500):
-            chunk = docs[start:start + 500]
+            chunk = docs[start : start + 500]
             folds = [doc["userName"].casefold() for doc in chunk]
             marks = ", ".join("?" * len(folds))
-            found = {row[0] for row in self._conn.execute(
-                "SELECT user_name_fold FROM users WHERE tenant_id = ? AND deleted IS NULL"
-                f" AND user_name_fold IN ({marks})", [tenant_id, *folds])}
-            for doc, fold in zip(chunk, folds):
+            found = {
+                row[0]
+                for row in self._conn.execute(
+                    "SELECT user_name_fold FROM users WHERE tenant_id = ? AND deleted IS NULL"
+                    f" AND user_name_fold IN ({marks})",
+                    [tenant_id, *folds],
+                )
+            }
+            for doc, fold in zip(chunk, folds, strict=False):
                 if fold in found:
                     return doc
         return None
 
 
-def _columns(doc: dict[str, Any]) -> tuple[object, ...]:
+def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, int | None, str]:
     """The indexed columns derived from a user document, then the document."""
-    user_name = doc["userName"]
+    user_name = str(doc["userName"])
     active = doc.get("active")
+    external_id = doc.get("externalId")
     return (
         user_name,
         user_name.casefold(),
-        doc.get("externalId"),
+        None if external_id is None else str(external_id),
         None if active is None else int(active),
         orjson.dumps(doc).decode(),
     )

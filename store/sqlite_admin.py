@@ -14,7 +14,6 @@ its audit line in its own transaction.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -26,17 +25,16 @@ from scimdock.core.clock import Clock
 from scimdock.core.errors import conflict, not_found
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
+from scimdock.store.sqlite_host import SqliteHost
 
 USER = "User"
 _LIVE = "SELECT id, doc, created, last_modified, version FROM users"
 _DEAD = "SELECT id, user_name, deleted, doc FROM users"
 
 
-class AdminTables:
+class AdminTables(SqliteHost):
     """The host class provides the connection, its lock and :meth:`_write`."""
 
-    _conn: sqlite3.Connection
-    _lock: threading.RLock
     _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
     _checkpoint: Callable[[], None]
     clock: Clock
@@ -45,28 +43,34 @@ class AdminTables:
         with self._lock:
             rows = self._conn.execute(
                 f"{_DEAD} WHERE tenant_id = ? AND deleted IS NOT NULL ORDER BY deleted, seq",
-                (tenant_id,)).fetchall()
+                (tenant_id,),
+            ).fetchall()
         return [_tombstone(r) for r in rows]
 
-    def restore_user(self, tenant_id: int, user_id: str, *,
-                     actor: Actor = CLI_ACTOR) -> UserRecord:
+    def restore_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> UserRecord:
         """Group memberships ended at delete time and are not restored."""
         with self._write() as conn:
             row = conn.execute(
                 f"{_LIVE} WHERE tenant_id = ? AND id = ? AND deleted IS NOT NULL",
-                (tenant_id, user_id)).fetchone()
+                (tenant_id, user_id),
+            ).fetchone()
             if row is None:
                 raise not_found(f"No deleted User {user_id} in this tenant")
             now, version = self.clock.now(), int(row[4]) + 1
             try:
-                conn.execute("UPDATE users SET deleted = NULL, last_modified = ?, version = ?"
-                             " WHERE tenant_id = ? AND id = ?", (now, version, tenant_id, user_id))
+                conn.execute(
+                    "UPDATE users SET deleted = NULL, last_modified = ?, version = ?"
+                    " WHERE tenant_id = ? AND id = ?",
+                    (now, version, tenant_id, user_id),
+                )
             except sqlite3.IntegrityError as exc:
                 if "user_name_fold" not in str(exc):
                     raise  # not the userName index: a bug, not a conflict
                 doc = orjson.loads(row[1])
-                raise conflict(f"userName {doc['userName']!r} has been taken by another user"
-                               " since this one was deleted") from None
+                raise conflict(
+                    f"userName {doc['userName']!r} has been taken by another user"
+                    " since this one was deleted"
+                ) from None
             audit.record(conn, tenant_id, actor, "restore", USER, user_id, at=now)
         return UserRecord(row[0], orjson.loads(row[1]), row[2], now, version)
 
@@ -74,14 +78,20 @@ class AdminTables:
         if not self._purge(tenant_id, [user_id], actor):
             raise not_found(f"No deleted User {user_id} in this tenant")
 
-    def purge_tombstones(self, tenant_id: int, older_than: str, *,
-                         actor: Actor = CLI_ACTOR) -> list[str]:
+    def purge_tombstones(
+        self, tenant_id: int, older_than: str, *, actor: Actor = CLI_ACTOR
+    ) -> list[str]:
         """``older_than``: ISO 8601, ``ValueError`` if unreadable."""
         before = clock.parse(older_than)
         with self._lock:
-            ids = [r[0] for r in self._conn.execute(
-                "SELECT id FROM users WHERE tenant_id = ? AND deleted IS NOT NULL"
-                " AND deleted < ? ORDER BY deleted, seq", (tenant_id, before))]
+            ids = [
+                r[0]
+                for r in self._conn.execute(
+                    "SELECT id FROM users WHERE tenant_id = ? AND deleted IS NOT NULL"
+                    " AND deleted < ? ORDER BY deleted, seq",
+                    (tenant_id, before),
+                )
+            ]
         return self._purge(tenant_id, ids, actor)
 
     def _purge(self, tenant_id: int, ids: list[str], actor: Actor) -> list[str]:
@@ -94,8 +104,10 @@ class AdminTables:
             conn.execute("PRAGMA secure_delete = ON")
             try:
                 for user_id in ids:
-                    cur = conn.execute("DELETE FROM users WHERE tenant_id = ? AND id = ?"
-                                       " AND deleted IS NOT NULL", (tenant_id, user_id))
+                    cur = conn.execute(
+                        "DELETE FROM users WHERE tenant_id = ? AND id = ? AND deleted IS NOT NULL",
+                        (tenant_id, user_id),
+                    )
                     if cur.rowcount:
                         purged.append(user_id)
                         audit.record(conn, tenant_id, actor, "purge", USER, user_id, at=now)
@@ -106,25 +118,37 @@ class AdminTables:
             self._checkpoint()
         return purged
 
-    def lookup_user(self, tenant_id: int, *, user_id: str | None = None,
-                    user_name: str | None = None) -> UserRecord | Tombstone | None:
+    def lookup_user(
+        self, tenant_id: int, *, user_id: str | None = None, user_name: str | None = None
+    ) -> UserRecord | Tombstone | None:
         if (user_id is None) == (user_name is None):
             raise TypeError("lookup_user needs exactly one of user_id and user_name")
-        column, value = ("id", user_id) if user_name is None else \
-            ("user_name_fold", str(user_name).casefold())
+        column, value = (
+            ("id", user_id) if user_name is None else ("user_name_fold", str(user_name).casefold())
+        )
         with self._lock:
             live = self._conn.execute(
                 f"{_LIVE} WHERE tenant_id = ? AND {column} = ? AND deleted IS NULL",
-                (tenant_id, value)).fetchone()
+                (tenant_id, value),
+            ).fetchone()
             if live is not None:
                 return UserRecord(live[0], orjson.loads(live[1]), live[2], live[3], live[4])
             dead = self._conn.execute(
                 f"{_DEAD} WHERE tenant_id = ? AND deleted IS NOT NULL AND {column} = ?"
-                " ORDER BY deleted DESC, seq DESC LIMIT 1", (tenant_id, value)).fetchone()
+                " ORDER BY deleted DESC, seq DESC LIMIT 1",
+                (tenant_id, value),
+            ).fetchone()
         return _tombstone(dead) if dead else None
 
-    def audit_log(self, tenant_id: int, *, since: str | None = None, until: str | None = None,
-                  offset: int = 0, count: int = 100) -> tuple[int, list[AuditEntry]]:
+    def audit_log(
+        self,
+        tenant_id: int,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        offset: int = 0,
+        count: int = 100,
+    ) -> tuple[int, list[AuditEntry]]:
         start = None if since is None else clock.parse(since)
         end = None if until is None else clock.parse(until)
         with self._lock:

@@ -12,7 +12,6 @@ when the caller asks, for a whole page at once.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -20,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from scimdock.core.clock import Clock
 from scimdock.core import audit as names
+from scimdock.core.clock import Clock
 from scimdock.core.errors import ScimError, conflict, not_found
 from scimdock.core.membership import GroupChange, Member
 from scimdock.core.query import ListQuery
@@ -31,25 +30,30 @@ from scimdock.store import sqlite_audit as audit
 from scimdock.store import sqlite_members as rows_of
 from scimdock.store.base import CLI_ACTOR, Actor, GroupRecord, Membership
 from scimdock.store.sqlfilter import compile_filter
+from scimdock.store.sqlite_host import SqliteHost
 from scimdock.store.sqlsort import order_clause
 
 _SELECT = "SELECT seq, id, doc, created, last_modified, version FROM groups"
 GROUP_TYPE = "Group"
 
 
-class GroupTables:
+class GroupTables(SqliteHost):
     """Group methods of the SQLite store; the host class provides the
     connection, its lock and :meth:`_write` (a ``BEGIN IMMEDIATE``
     transaction that rolls back on any error)."""
 
-    _conn: sqlite3.Connection
-    _lock: threading.RLock
     _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
     clock: Clock
 
-    def create_group(self, tenant_id: int, doc: dict[str, Any],
-                     members: tuple[Member, ...] = (), *,
-                     with_members: bool = False, actor: Actor = CLI_ACTOR) -> GroupRecord:
+    def create_group(
+        self,
+        tenant_id: int,
+        doc: dict[str, Any],
+        members: tuple[Member, ...] = (),
+        *,
+        with_members: bool = False,
+        actor: Actor = CLI_ACTOR,
+    ) -> GroupRecord:
         group_id = str(uuid.uuid4())
         now = self.clock.now()
         with self._write() as conn:
@@ -66,19 +70,29 @@ class GroupTables:
                 raise _name_taken(doc) from None
             seq = int(cur.lastrowid or 0)
             rows_of.add(conn, tenant_id, seq, group_id, members)
-            audit.record(conn, tenant_id, actor, "create", GROUP_TYPE, group_id,
-                         names.with_members(names.changed(None, doc), bool(members)), at=now)
+            audit.record(
+                conn,
+                tenant_id,
+                actor,
+                "create",
+                GROUP_TYPE,
+                group_id,
+                names.with_members(names.changed(None, doc), bool(members)),
+                at=now,
+            )
             record = GroupRecord(group_id, doc, now, now, 1)
             return self._with_members(tenant_id, [(seq, record)], with_members)[0]
 
-    def get_group(self, tenant_id: int, group_id: str, *,
-                  with_members: bool = False) -> GroupRecord:
+    def get_group(
+        self, tenant_id: int, group_id: str, *, with_members: bool = False
+    ) -> GroupRecord:
         with self._lock:
             seq, record = self._row(tenant_id, group_id)
             return self._with_members(tenant_id, [(seq, record)], with_members)[0]
 
-    def list_groups(self, tenant_id: int, query: ListQuery, *,
-                    with_members: bool = False) -> tuple[int, list[GroupRecord]]:
+    def list_groups(
+        self, tenant_id: int, query: ListQuery, *, with_members: bool = False
+    ) -> tuple[int, list[GroupRecord]]:
         where = "tenant_id = ? AND deleted IS NULL"
         params: list[object] = [tenant_id]
         if query.filter is not None:
@@ -87,13 +101,15 @@ class GroupTables:
             params.extend(args)
         with self._lock:
             (total,) = self._conn.execute(
-                f"SELECT count(*) FROM groups WHERE {where}", params).fetchone()
+                f"SELECT count(*) FROM groups WHERE {where}", params
+            ).fetchone()
             if query.count <= 0 or query.offset >= total:
                 return total, []
             order = order_clause(query.sort_by, GROUP, descending=query.descending)
             page = self._conn.execute(
                 f"{_SELECT} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*params, query.count, query.offset]).fetchall()
+                [*params, query.count, query.offset],
+            ).fetchall()
             return total, self._with_members(tenant_id, [_record(r) for r in page], with_members)
 
     def update_group(
@@ -131,14 +147,27 @@ class GroupTables:
                 if "display_name_fold" not in str(exc):
                     raise  # not the displayName index: a bug, not a client's conflict
                 raise _name_taken(planned.doc) from None
-            audit.record(conn, tenant_id, actor, operation, GROUP_TYPE, group_id,
-                         names.with_members(names.changed(current.doc, planned.doc),
-                                            members_changed), at=now)
+            audit.record(
+                conn,
+                tenant_id,
+                actor,
+                operation,
+                GROUP_TYPE,
+                group_id,
+                names.with_members(names.changed(current.doc, planned.doc), members_changed),
+                at=now,
+            )
             record = GroupRecord(group_id, planned.doc, current.created, now, version)
             return self._with_members(tenant_id, [(seq, record)], with_members)[0]
 
-    def delete_group(self, tenant_id: int, group_id: str, if_match: str | None = None, *,
-                     actor: Actor = CLI_ACTOR) -> None:
+    def delete_group(
+        self,
+        tenant_id: int,
+        group_id: str,
+        if_match: str | None = None,
+        *,
+        actor: Actor = CLI_ACTOR,
+    ) -> None:
         with self._write() as conn:
             seq, current = self._row(tenant_id, group_id)
             _check_precondition(if_match, current.version)
@@ -154,19 +183,22 @@ class GroupTables:
 
     def _row(self, tenant_id: int, group_id: str) -> tuple[int, GroupRecord]:
         row = self._conn.execute(
-            f"{_SELECT} WHERE tenant_id = ? AND id = ? AND deleted IS NULL",
-            (tenant_id, group_id)).fetchone()
+            f"{_SELECT} WHERE tenant_id = ? AND id = ? AND deleted IS NULL", (tenant_id, group_id)
+        ).fetchone()
         if row is None:
             raise not_found(f"Group {group_id} not found")
         return _record(row)
 
-    def _with_members(self, tenant_id: int, rows: list[tuple[int, GroupRecord]],
-                      wanted: bool) -> list[GroupRecord]:
+    def _with_members(
+        self, tenant_id: int, rows: list[tuple[int, GroupRecord]], wanted: bool
+    ) -> list[GroupRecord]:
         if not wanted:
             return [record for _seq, record in rows]
         found = rows_of.read(self._conn, tenant_id, [seq for seq, _record in rows])
-        return [GroupRecord(r.id, r.doc, r.created, r.last_modified, r.version,
-                            tuple(found[seq])) for seq, r in rows]
+        return [
+            GroupRecord(r.id, r.doc, r.created, r.last_modified, r.version, tuple(found[seq]))
+            for seq, r in rows
+        ]
 
 
 def _columns(doc: dict[str, Any]) -> tuple[object, ...]:
@@ -187,4 +219,3 @@ def _check_precondition(if_match: str | None, version: int) -> None:
     """RFC 7644 §3.14: a stale If-Match fails with 412 and changes nothing."""
     if if_match is not None and not etag_matches(if_match, version):
         raise ScimError(412, "The resource has changed: its version no longer matches If-Match")
-

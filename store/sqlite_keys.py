@@ -18,7 +18,6 @@ and reads a key's row again only when that number has moved.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -28,6 +27,7 @@ from scimdock.core.clock import Clock
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, ApiKey
 from scimdock.store.key_use import KeyUses
+from scimdock.store.sqlite_host import SqliteHost
 
 _SELECT = """
     SELECT k.key_id, k.tenant_id, t.name, t.scim_enabled, k.secret_hash, k.label,
@@ -40,12 +40,10 @@ KEY = "ApiKey"
 CACHED_KEYS = 1024
 
 
-class KeyTables:
+class KeyTables(SqliteHost):
     """Key methods of the SQLite store; the host class provides the
     connection, its lock, :meth:`_write` and the pending uses ``_uses``."""
 
-    _conn: sqlite3.Connection
-    _lock: threading.RLock
     _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
     _uses: KeyUses
     _key_cache: dict[str, ApiKey]
@@ -53,8 +51,16 @@ class KeyTables:
     _reads_committed: Callable[[sqlite3.Connection], bool]
     clock: Clock
 
-    def add_key(self, tenant_id: int, key_id: str, secret_hash: bytes, label: str, *,
-                expires: str | None = None, actor: Actor = CLI_ACTOR) -> ApiKey:
+    def add_key(
+        self,
+        tenant_id: int,
+        key_id: str,
+        secret_hash: bytes,
+        label: str,
+        *,
+        expires: str | None = None,
+        actor: Actor = CLI_ACTOR,
+    ) -> ApiKey:
         until = None if expires is None else clock.parse(expires)
         with self._write() as conn:
             now = self.clock.now()
@@ -113,32 +119,54 @@ class KeyTables:
             key = self._existing(key_id)
             if key.revoked is None:
                 now = self.clock.now()
-                conn.execute("UPDATE api_keys SET revoked = ?, previous_hash = NULL,"
-                             " previous_valid_until = NULL WHERE key_id = ?", (now, key_id))
-                audit.record(conn, key.tenant_id, actor, "revoke", KEY, key_id, ["revoked"],
-                             at=now)
+                conn.execute(
+                    "UPDATE api_keys SET revoked = ?, previous_hash = NULL,"
+                    " previous_valid_until = NULL WHERE key_id = ?",
+                    (now, key_id),
+                )
+                audit.record(conn, key.tenant_id, actor, "revoke", KEY, key_id, ["revoked"], at=now)
         return self._must(key_id)
 
-    def update_key(self, key_id: str, *, label: str | None = None,
-                   expires: str | None = None, clear_expiry: bool = False,
-                   actor: Actor = CLI_ACTOR) -> ApiKey:
+    def update_key(
+        self,
+        key_id: str,
+        *,
+        label: str | None = None,
+        expires: str | None = None,
+        clear_expiry: bool = False,
+        actor: Actor = CLI_ACTOR,
+    ) -> ApiKey:
         until = None if expires is None else clock.parse(expires)
         with self._write() as conn:
             key = self._existing(key_id)
             new_label = key.label if label is None else label
             new_expires = None if clear_expiry else (key.expires if until is None else until)
-            named = [name for name, old, new in (("label", key.label, new_label),
-                                                 ("expires", key.expires, new_expires))
-                     if old != new]
+            named = [
+                name
+                for name, old, new in (
+                    ("label", key.label, new_label),
+                    ("expires", key.expires, new_expires),
+                )
+                if old != new
+            ]
             if named:
-                conn.execute("UPDATE api_keys SET label = ?, expires = ? WHERE key_id = ?",
-                             (new_label, new_expires, key_id))
-                audit.record(conn, key.tenant_id, actor, "update", KEY, key_id, named,
-                             at=self.clock.now())
+                conn.execute(
+                    "UPDATE api_keys SET label = ?, expires = ? WHERE key_id = ?",
+                    (new_label, new_expires, key_id),
+                )
+                audit.record(
+                    conn, key.tenant_id, actor, "update", KEY, key_id, named, at=self.clock.now()
+                )
         return self._must(key_id)
 
-    def rotate_key(self, key_id: str, secret_hash: bytes, grace_until: str | None = None, *,
-                   actor: Actor = CLI_ACTOR) -> ApiKey:
+    def rotate_key(
+        self,
+        key_id: str,
+        secret_hash: bytes,
+        grace_until: str | None = None,
+        *,
+        actor: Actor = CLI_ACTOR,
+    ) -> ApiKey:
         """``ValueError`` for a revoked key: a revocation is final."""
         until = None if grace_until is None else clock.parse(grace_until)
         with self._write() as conn:
@@ -150,7 +178,8 @@ class KeyTables:
             conn.execute(
                 "UPDATE api_keys SET secret_hash = ?, previous_hash = ?,"
                 " previous_valid_until = ? WHERE key_id = ?",
-                (secret_hash, previous, until if previous is not None else None, key_id))
+                (secret_hash, previous, until if previous is not None else None, key_id),
+            )
             named = ["secret", *(["previousValidUntil"] if previous is not None else [])]
             audit.record(conn, key.tenant_id, actor, "rotate", KEY, key_id, named, at=now)
         return self._must(key_id)
@@ -164,7 +193,8 @@ class KeyTables:
             conn.executemany(
                 "UPDATE api_keys SET last_used = ?, last_used_from = ?"
                 " WHERE key_id = ? AND (last_used IS NULL OR last_used < ?)",
-                [(at, address, key_id, at) for key_id, (at, address) in uses.items()])
+                [(at, address, key_id, at) for key_id, (at, address) in uses.items()],
+            )
 
     def note_key_use(self, key_id: str, address: str | None) -> None:
         self._uses.note(key_id, self.clock.now(), address)
@@ -190,5 +220,18 @@ class KeyTables:
 
 
 def _key(row: tuple[Any, ...]) -> ApiKey:
-    return ApiKey(row[0], row[1], row[2], bool(row[3]), bytes(row[4]), row[5], row[6], row[7],
-                  row[8], row[9], row[10], None if row[11] is None else bytes(row[11]), row[12])
+    return ApiKey(
+        row[0],
+        row[1],
+        row[2],
+        bool(row[3]),
+        bytes(row[4]),
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        None if row[11] is None else bytes(row[11]),
+        row[12],
+    )

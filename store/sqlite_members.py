@@ -70,21 +70,24 @@ _DIRECT_GROUPS = """
 #: Whether the tenant has a group inside a group: one probe of the partial
 #: index. Named, because SQLite's planner would otherwise walk every
 #: membership of the tenant in ``members_member`` looking for a group.
-_NESTS = ("SELECT 1 FROM members INDEXED BY members_nested"
-          " WHERE tenant_id = ? AND member_type = 'Group' LIMIT 1")
+_NESTS = (
+    "SELECT 1 FROM members INDEXED BY members_nested"
+    " WHERE tenant_id = ? AND member_type = 'Group' LIMIT 1"
+)
 
 
 def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+        yield items[start : start + CHUNK]
 
 
 def marks(n: int) -> str:
     return ", ".join("?" * n)
 
 
-def read(conn: sqlite3.Connection, tenant_id: int,
-         seqs: Sequence[int]) -> dict[int, list[MemberRecord]]:
+def read(
+    conn: sqlite3.Connection, tenant_id: int, seqs: Sequence[int]
+) -> dict[int, list[MemberRecord]]:
     """The members of these groups, for a whole page in one query per
     :data:`CHUNK` groups (no query per group)."""
     out: dict[int, list[MemberRecord]] = {seq: [] for seq in seqs}
@@ -95,14 +98,23 @@ def read(conn: sqlite3.Connection, tenant_id: int,
     return out
 
 
-def apply(conn: sqlite3.Connection, tenant_id: int, group_seq: int, group_id: str,
-          actions: Iterable[Action]) -> None:
+def apply(
+    conn: sqlite3.Connection,
+    tenant_id: int,
+    group_seq: int,
+    group_id: str,
+    actions: Iterable[Action],
+) -> None:
     """Apply membership actions in order (core.membership); a bad member
     raises 400 and the caller's transaction rolls everything back."""
     for action in actions:
         if isinstance(action, AddMembers):
-            _insert(conn, tenant_id, group_seq, _resolve(conn, tenant_id, group_id,
-                                                         action.members, action.where))
+            _insert(
+                conn,
+                tenant_id,
+                group_seq,
+                _resolve(conn, tenant_id, group_id, action.members, action.where),
+            )
         elif isinstance(action, RemoveMembers):
             _delete(conn, tenant_id, group_seq, action.ids)
         elif isinstance(action, ClearMembers):
@@ -115,31 +127,44 @@ def apply(conn: sqlite3.Connection, tenant_id: int, group_seq: int, group_id: st
             raise TypeError(f"not a membership action: {action!r}")
 
 
-def add(conn: sqlite3.Connection, tenant_id: int, group_seq: int, group_id: str,
-        members: Sequence[Member], where: str = "members") -> None:
+def add(
+    conn: sqlite3.Connection,
+    tenant_id: int,
+    group_seq: int,
+    group_id: str,
+    members: Sequence[Member],
+    where: str = "members",
+) -> None:
     """Add members of a new group (POST): checked like a PATCH ``add``."""
     _insert(conn, tenant_id, group_seq, _resolve(conn, tenant_id, group_id, members, where))
 
 
 def clear(conn: sqlite3.Connection, tenant_id: int, group_seq: int) -> None:
-    conn.execute("DELETE FROM members WHERE tenant_id = ? AND group_seq = ?",
-                 (tenant_id, group_seq))
+    conn.execute(
+        "DELETE FROM members WHERE tenant_id = ? AND group_seq = ?", (tenant_id, group_seq)
+    )
 
 
-def drop_resource(conn: sqlite3.Connection, tenant_id: int, member_id: str, member_type: str,
-                  now: str) -> None:
+def drop_resource(
+    conn: sqlite3.Connection, tenant_id: int, member_id: str, member_type: str, now: str
+) -> None:
     """A deleted user or group leaves every group it was in; those groups
     change (new ``meta.version`` and ``lastModified``, RFC 7644 §3.14)."""
     conn.execute(
         "UPDATE groups SET version = version + 1, last_modified = ? WHERE tenant_id = ? AND seq IN"
         " (SELECT group_seq FROM members WHERE tenant_id = ? AND member_id = ?"
-        " AND member_type = ?)", (now, tenant_id, tenant_id, member_id, member_type))
-    conn.execute("DELETE FROM members WHERE tenant_id = ? AND member_id = ? AND member_type = ?",
-                 (tenant_id, member_id, member_type))
+        " AND member_type = ?)",
+        (now, tenant_id, tenant_id, member_id, member_type),
+    )
+    conn.execute(
+        "DELETE FROM members WHERE tenant_id = ? AND member_id = ? AND member_type = ?",
+        (tenant_id, member_id, member_type),
+    )
 
 
-def user_groups(conn: sqlite3.Connection, tenant_id: int,
-                user_ids: Sequence[str]) -> dict[str, list[Membership]]:
+def user_groups(
+    conn: sqlite3.Connection, tenant_id: int, user_ids: Sequence[str]
+) -> dict[str, list[Membership]]:
     """Direct and indirect groups of a page of users (RFC 7643 §4.1.2); a
     group that is both is direct. Per :data:`CHUNK` users, one join for the
     direct groups; the recursive query runs only for users with a group
@@ -164,55 +189,79 @@ def user_groups(conn: sqlite3.Connection, tenant_id: int,
     return out
 
 
-def _resolve(conn: sqlite3.Connection, tenant_id: int, group_id: str, members: Sequence[Member],
-             where: str) -> list[tuple[str, str, str | None]]:
+def _resolve(
+    conn: sqlite3.Connection, tenant_id: int, group_id: str, members: Sequence[Member], where: str
+) -> list[tuple[str, str, str | None]]:
     """``(id, type, display)`` of each member: a live user or group of this tenant
     (RFC 7643 §4.2), else 400 invalidValue naming the first bad one. Only
     the ids named are looked up."""
     found: dict[str, str] = {}
     for part in chunks([m.value for m in members]):
-        sql = ("SELECT id, 'User' FROM users WHERE tenant_id = ? AND deleted IS NULL"
-               f" AND id IN ({marks(len(part))}) UNION ALL"
-               " SELECT id, 'Group' FROM groups WHERE tenant_id = ? AND deleted IS NULL"
-               f" AND id IN ({marks(len(part))})")
+        sql = (
+            "SELECT id, 'User' FROM users WHERE tenant_id = ? AND deleted IS NULL"
+            f" AND id IN ({marks(len(part))}) UNION ALL"
+            " SELECT id, 'Group' FROM groups WHERE tenant_id = ? AND deleted IS NULL"
+            f" AND id IN ({marks(len(part))})"
+        )
         found.update(conn.execute(sql, [tenant_id, *part, tenant_id, *part]).fetchall())
     rows = []
     for member in members:
         kind = found.get(member.value)
         if kind is None:
-            raise bad_request("invalidValue", f"{where}: no User or Group with id "
-                                              f"{member.value!r} in this tenant")
+            raise bad_request(
+                "invalidValue", f"{where}: no User or Group with id {member.value!r} in this tenant"
+            )
         if member.type is not None and member.type != kind:
-            raise bad_request("invalidValue", f"{where}: {member.value!r} is a {kind}, "
-                                              f"not a {member.type}")
+            raise bad_request(
+                "invalidValue", f"{where}: {member.value!r} is a {kind}, not a {member.type}"
+            )
         if kind == "Group" and member.value == group_id:
             raise bad_request("invalidValue", f"{where}: a group cannot be a member of itself")
         rows.append((member.value, kind, member.display))
     return rows
 
 
-def _insert(conn: sqlite3.Connection, tenant_id: int, group_seq: int,
-            rows: Sequence[tuple[str, str, str | None]]) -> None:
+def _insert(
+    conn: sqlite3.Connection,
+    tenant_id: int,
+    group_seq: int,
+    rows: Sequence[tuple[str, str, str | None]],
+) -> None:
     """Present members stay as they are (RFC 7644 §3.5.2.1: no change)."""
     conn.executemany(
         "INSERT OR IGNORE INTO members(tenant_id, group_seq, member_id, member_type, display)"
-        " VALUES (?, ?, ?, ?, ?)", [(tenant_id, group_seq, *row) for row in rows])
+        " VALUES (?, ?, ?, ?, ?)",
+        [(tenant_id, group_seq, *row) for row in rows],
+    )
 
 
 def _delete(conn: sqlite3.Connection, tenant_id: int, group_seq: int, ids: Sequence[str]) -> None:
     for part in chunks(list(ids)):
-        conn.execute(f"DELETE FROM members WHERE tenant_id = ? AND group_seq = ?"
-                     f" AND member_id IN ({marks(len(part))})", [tenant_id, group_seq, *part])
+        conn.execute(
+            f"DELETE FROM members WHERE tenant_id = ? AND group_seq = ?"
+            f" AND member_id IN ({marks(len(part))})",
+            [tenant_id, group_seq, *part],
+        )
 
 
-def _replace(conn: sqlite3.Connection, tenant_id: int, group_seq: int, group_id: str,
-             members: Sequence[Member], where: str) -> None:
+def _replace(
+    conn: sqlite3.Connection,
+    tenant_id: int,
+    group_seq: int,
+    group_id: str,
+    members: Sequence[Member],
+    where: str,
+) -> None:
     """The members become exactly ``members``: only the difference is
     written (a replace with the same list changes nothing), and only the
     ids not yet members are looked up."""
-    current = {mid: (kind, display) for mid, kind, display in conn.execute(
-        "SELECT member_id, member_type, display FROM members WHERE tenant_id = ? AND group_seq = ?",
-        (tenant_id, group_seq))}
+    current = {
+        mid: (kind, display)
+        for mid, kind, display in conn.execute(
+            "SELECT member_id, member_type, display FROM members WHERE tenant_id = ? AND group_seq = ?",
+            (tenant_id, group_seq),
+        )
+    }
     wanted = {m.value for m in members}
     _delete(conn, tenant_id, group_seq, [mid for mid in current if mid not in wanted])
     for member in members:
@@ -220,22 +269,29 @@ def _replace(conn: sqlite3.Connection, tenant_id: int, group_seq: int, group_id:
             continue
         kind, display = current[member.value]
         if member.type is not None and member.type != kind:
-            raise bad_request("invalidValue", f"{where}: {member.value!r} is a {kind}, "
-                                              f"not a {member.type}")
+            raise bad_request(
+                "invalidValue", f"{where}: {member.value!r} is a {kind}, not a {member.type}"
+            )
         if member.display != display:
-            conn.execute("UPDATE members SET display = ? WHERE tenant_id = ? AND group_seq = ?"
-                         " AND member_id = ?", (member.display, tenant_id, group_seq, member.value))
+            conn.execute(
+                "UPDATE members SET display = ? WHERE tenant_id = ? AND group_seq = ?"
+                " AND member_id = ?",
+                (member.display, tenant_id, group_seq, member.value),
+            )
     added = [m for m in members if m.value not in current]
     _insert(conn, tenant_id, group_seq, _resolve(conn, tenant_id, group_id, added, where))
 
 
-def _rewrite(conn: sqlite3.Connection, tenant_id: int, group_seq: int, group_id: str,
-             action: RewriteMembers) -> None:
+def _rewrite(
+    conn: sqlite3.Connection, tenant_id: int, group_seq: int, group_id: str, action: RewriteMembers
+) -> None:
     """The slow path: read every member, run the operation through the
     PATCH engine, write the difference."""
     current = read(conn, tenant_id, [group_seq])[group_seq]
-    elements = [{"value": m.id, "type": m.type, **({"display": m.display} if m.display else {})}
-                for m in current]
+    elements = [
+        {"value": m.id, "type": m.type, **({"display": m.display} if m.display else {})}
+        for m in current
+    ]
     after = action.apply(elements)
     before = {m.id for m in current}
     kept = {m.value for m in after}

@@ -10,7 +10,6 @@ the deleted tenant's log (a forced deletion leaves no row behind at all).
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from scimdock.core.clock import Clock
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, AdminToken, Tenant
+from scimdock.store.sqlite_host import SqliteHost
 
 TENANT, TOKEN = "Tenant", "AdminToken"
 _TENANT = "SELECT id, name, scim_enabled, created FROM tenants"
@@ -26,12 +26,10 @@ _TOKEN = "SELECT token_id, tenant_id, secret_hash, label, created, revoked FROM 
 _TENANT_ROWS = ("members", "groups", "users")
 
 
-class TenantTables:
+class TenantTables(SqliteHost):
     """Tenant and admin-token methods; the host class provides the
     connection, its lock and :meth:`_write`."""
 
-    _conn: sqlite3.Connection
-    _lock: threading.RLock
     _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
     clock: Clock
 
@@ -52,8 +50,9 @@ class TenantTables:
                 )
             except sqlite3.IntegrityError:
                 raise ValueError(f"tenant {name!r} already exists") from None
-            audit.record(conn, int(cur.lastrowid or 0), actor, "create", TENANT, name,
-                         ["name"], at=now)
+            audit.record(
+                conn, int(cur.lastrowid or 0), actor, "create", TENANT, name, ["name"], at=now
+            )
         return self._tenant(name)
 
     def get_tenant(self, name: str) -> Tenant | None:
@@ -71,24 +70,35 @@ class TenantTables:
             rows = self._conn.execute(f"{_TENANT} ORDER BY name").fetchall()
         return [_tenant(r) for r in rows]
 
-    def set_scim_enabled(self, name: str, enabled: bool, *,
-                         actor: Actor = CLI_ACTOR) -> Tenant:
+    def set_scim_enabled(self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR) -> Tenant:
         with self._write() as conn:
             tenant = self.get_tenant(name)
             if tenant is None:
                 raise KeyError(f"no tenant named {name!r}")
             if tenant.scim_enabled != enabled:
-                conn.execute("UPDATE tenants SET scim_enabled = ? WHERE id = ?",
-                             (int(enabled), tenant.id))
-                audit.record(conn, tenant.id, actor, "enable-scim" if enabled else "disable-scim",
-                             TENANT, name, ["scimEnabled"], at=self.clock.now())
+                conn.execute(
+                    "UPDATE tenants SET scim_enabled = ? WHERE id = ?", (int(enabled), tenant.id)
+                )
+                audit.record(
+                    conn,
+                    tenant.id,
+                    actor,
+                    "enable-scim" if enabled else "disable-scim",
+                    TENANT,
+                    name,
+                    ["scimEnabled"],
+                    at=self.clock.now(),
+                )
         return self._tenant(name)
 
     def tenant_holds_data(self, tenant_id: int) -> bool:
         with self._lock:
-            return any(self._conn.execute(
-                f"SELECT 1 FROM {table} WHERE tenant_id = ? LIMIT 1", (tenant_id,)).fetchone()
-                for table in ("users", "groups"))
+            return any(
+                self._conn.execute(
+                    f"SELECT 1 FROM {table} WHERE tenant_id = ? LIMIT 1", (tenant_id,)
+                ).fetchone()
+                for table in ("users", "groups")
+            )
 
     def delete_tenant(self, name: str, *, force: bool = False, actor: Actor = CLI_ACTOR) -> None:
         """The operator log records the deletion. Without ``force`` the
@@ -99,8 +109,10 @@ class TenantTables:
             if tenant is None:
                 raise KeyError(f"no tenant named {name!r}")
             if not force and self.tenant_holds_data(tenant.id):
-                raise ValueError(f"tenant {name!r} still holds users or groups:"
-                                 " delete them first, or force the deletion")
+                raise ValueError(
+                    f"tenant {name!r} still holds users or groups:"
+                    " delete them first, or force the deletion"
+                )
             now = self.clock.now()
             audit.record(conn, None, actor, "purge" if force else "delete", TENANT, name, at=now)
             if not force:
@@ -117,15 +129,32 @@ class TenantTables:
         return tenant
 
     # --- admin tokens -------------------------------------------------
-    def add_admin_token(self, token_id: str, secret_hash: bytes, tenant_id: int | None,
-                        label: str = "", *, actor: Actor = CLI_ACTOR) -> AdminToken:
+    def add_admin_token(
+        self,
+        token_id: str,
+        secret_hash: bytes,
+        tenant_id: int | None,
+        label: str = "",
+        *,
+        actor: Actor = CLI_ACTOR,
+    ) -> AdminToken:
         with self._write() as conn:
             now = self.clock.now()
             conn.execute(
                 "INSERT INTO admin_tokens(token_id, tenant_id, secret_hash, label, created)"
-                " VALUES (?, ?, ?, ?, ?)", (token_id, tenant_id, secret_hash, label, now))
-            audit.record(conn, tenant_id, actor, "create", TOKEN, token_id,
-                         ["secret", *(["label"] if label else [])], at=now)
+                " VALUES (?, ?, ?, ?, ?)",
+                (token_id, tenant_id, secret_hash, label, now),
+            )
+            audit.record(
+                conn,
+                tenant_id,
+                actor,
+                "create",
+                TOKEN,
+                token_id,
+                ["secret", *(["label"] if label else [])],
+                at=now,
+            )
         return self._token(token_id)
 
     def get_admin_token(self, token_id: str) -> AdminToken | None:
@@ -137,8 +166,9 @@ class TenantTables:
         """Every token (``None``), or one tenant's tenant-admin tokens."""
         where, params = ("", ()) if tenant_id is None else (" WHERE tenant_id = ?", (tenant_id,))
         with self._lock:
-            rows = self._conn.execute(f"{_TOKEN}{where} ORDER BY created, token_id",
-                                      params).fetchall()
+            rows = self._conn.execute(
+                f"{_TOKEN}{where} ORDER BY created, token_id", params
+            ).fetchall()
         return [_token(r) for r in rows]
 
     def revoke_admin_token(self, token_id: str, *, actor: Actor = CLI_ACTOR) -> AdminToken:
@@ -148,10 +178,12 @@ class TenantTables:
                 raise KeyError(f"no admin token {token_id!r}")
             if token.revoked is None:
                 now = self.clock.now()
-                conn.execute("UPDATE admin_tokens SET revoked = ? WHERE token_id = ?",
-                             (now, token_id))
-                audit.record(conn, token.tenant_id, actor, "revoke", TOKEN, token_id,
-                             ["revoked"], at=now)
+                conn.execute(
+                    "UPDATE admin_tokens SET revoked = ? WHERE token_id = ?", (now, token_id)
+                )
+                audit.record(
+                    conn, token.tenant_id, actor, "revoke", TOKEN, token_id, ["revoked"], at=now
+                )
         return self._token(token_id)
 
     def _token(self, token_id: str) -> AdminToken:

@@ -29,8 +29,9 @@ def compile_sort(path: AttrPath, rt: ResourceType) -> str:
     if core and name in table.columns:
         return table.columns[name]
     if core and attr.name in table.relations:
-        raise bad_request("invalidValue", f"Cannot sort by {path_string(path)!r}: "
-                                          "memberships are not sort keys")
+        raise bad_request(
+            "invalidValue", f"Cannot sort by {path_string(path)!r}: memberships are not sort keys"
+        )
     if attr.type == "complex" and attr.multi_valued and sub is None:
         sub = attr.sub("value")
     leaf = sub or attr
@@ -42,12 +43,16 @@ def compile_sort(path: AttrPath, rt: ResourceType) -> str:
         return _sort_fold(leaf, f"json_extract(doc, '{json_path(names)}')")
     list_path = json_path((*prefix, attr.name))
     if sub is None:
-        return (f"(SELECT {_sort_fold(leaf, 's.value')} FROM json_each(doc, '{list_path}') AS s "
-                "ORDER BY s.key LIMIT 1)")
+        return (
+            f"(SELECT {_sort_fold(leaf, 's.value')} FROM json_each(doc, '{list_path}') AS s "
+            "ORDER BY s.key LIMIT 1)"
+        )
     value = _sort_fold(leaf, f"json_extract(s.value, '{json_path((sub.name,))}')")
     primary = "json_type(s.value, '$.\"primary\"') = 'true' DESC, " if attr.sub("primary") else ""
-    return (f"(SELECT {value} FROM json_each(doc, '{list_path}') AS s WHERE s.type = 'object' "
-            f"ORDER BY {primary}s.key LIMIT 1)")
+    return (
+        f"(SELECT {value} FROM json_each(doc, '{list_path}') AS s WHERE s.type = 'object' "
+        f"ORDER BY {primary}s.key LIMIT 1)"
+    )
 
 
 def compile_order_by(path: AttrPath, rt: ResourceType, *, descending: bool = False) -> str:

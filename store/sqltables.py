@@ -61,8 +61,10 @@ class GroupMembers(Relation):
     the primary key (tenant, group, member)."""
 
     def match(self, alias: str, test: Sql, seeds: Seeds | None, tenant_id: int | None) -> Sql:
-        return (f"EXISTS (SELECT 1 FROM members {alias} WHERE {alias}.tenant_id = groups.tenant_id"
-                f" AND {alias}.group_seq = groups.seq AND {test[0]})"), test[1]
+        return (
+            f"EXISTS (SELECT 1 FROM members {alias} WHERE {alias}.tenant_id = groups.tenant_id"
+            f" AND {alias}.group_seq = groups.seq AND {test[0]})"
+        ), test[1]
 
 
 class UserGroups(Relation):
@@ -90,17 +92,19 @@ class UserGroups(Relation):
         if f"{alias}.type" in test[0]:  # only "type" needs one row per (user, group)
             kind = ", CASE WHEN min(n.depth) = 0 THEN 'direct' ELSE 'indirect' END AS type"
             grouped = " GROUP BY um.member_id, n.root"
-        sql = (f"users.id IN (WITH RECURSIVE {nest}(root, seq, depth) AS ("
-               f"SELECT seq, seq, 0 FROM groups WHERE tenant_id = {t} AND deleted IS NULL{seed}"
-               f" UNION SELECT n.root, ng.seq, 1 FROM {nest} n"
-               f" CROSS JOIN members nm INDEXED BY members_nested ON nm.tenant_id = {t}"
-               f" AND nm.group_seq = n.seq AND nm.member_type = 'Group'"
-               f" CROSS JOIN groups ng ON ng.tenant_id = nm.tenant_id AND ng.id = nm.member_id)"
-               f" SELECT {alias}.member_id FROM (SELECT um.member_id, g.id AS value,"
-               f" g.display_name AS display{kind}"
-               f" FROM {nest} n CROSS JOIN members um ON um.tenant_id = {t}"
-               f" AND um.group_seq = n.seq AND um.member_type = 'User'"
-               f" CROSS JOIN groups g ON g.seq = n.root{grouped}) AS {alias} WHERE {test[0]})")
+        sql = (
+            f"users.id IN (WITH RECURSIVE {nest}(root, seq, depth) AS ("
+            f"SELECT seq, seq, 0 FROM groups WHERE tenant_id = {t} AND deleted IS NULL{seed}"
+            f" UNION SELECT n.root, ng.seq, 1 FROM {nest} n"
+            f" CROSS JOIN members nm INDEXED BY members_nested ON nm.tenant_id = {t}"
+            f" AND nm.group_seq = n.seq AND nm.member_type = 'Group'"
+            f" CROSS JOIN groups ng ON ng.tenant_id = nm.tenant_id AND ng.id = nm.member_id)"
+            f" SELECT {alias}.member_id FROM (SELECT um.member_id, g.id AS value,"
+            f" g.display_name AS display{kind}"
+            f" FROM {nest} n CROSS JOIN members um ON um.tenant_id = {t}"
+            f" AND um.group_seq = n.seq AND um.member_type = 'User'"
+            f" CROSS JOIN groups g ON g.seq = n.root{grouped}) AS {alias} WHERE {test[0]})"
+        )
         return sql, [*tp, *sp, *tp, *tp, *test[1]]
 
 
@@ -116,8 +120,12 @@ class Table:
     relations: dict[str, Relation] = field(default_factory=dict)
 
 
-_COMMON = {"externalId": "external_id", "id": "id", "meta.created": "created",
-           "meta.lastModified": "last_modified"}
+_COMMON = {
+    "externalId": "external_id",
+    "id": "id",
+    "meta.created": "created",
+    "meta.lastModified": "last_modified",
+}
 
 GROUP_MEMBERS = GroupMembers(
     {"value": "{a}.member_id", "type": "{a}.member_type", "display": MEMBER_DISPLAY},
@@ -128,10 +136,18 @@ USER_GROUPS = UserGroups(
     frozenset({"value"}),
 )
 
-USERS = Table("users", {**_COMMON, "userName": "user_name_fold", "active": "active"},
-              frozenset({"userName"}), {"groups": USER_GROUPS})
-GROUPS = Table("groups", {**_COMMON, "displayName": "display_name_fold"},
-               frozenset({"displayName"}), {"members": GROUP_MEMBERS})
+USERS = Table(
+    "users",
+    {**_COMMON, "userName": "user_name_fold", "active": "active"},
+    frozenset({"userName"}),
+    {"groups": USER_GROUPS},
+)
+GROUPS = Table(
+    "groups",
+    {**_COMMON, "displayName": "display_name_fold"},
+    frozenset({"displayName"}),
+    {"members": GROUP_MEMBERS},
+)
 #: By resource type id. Other types (tests' made-up ones) read the users
 #: table layout through :data:`DEFAULT`: common columns, the rest in ``doc``.
 TABLES: dict[str, Table] = {"User": USERS, "Group": GROUPS}
@@ -154,8 +170,13 @@ def seeds_of(node: Filter) -> Seeds | None:
     """What an element filter says the element's group must be: ``value eq``
     or ``display eq`` literals (joined by ``or``, or one side of an ``and``),
     folded; None when it does not say."""
-    if isinstance(node, Compare) and node.op == "eq" and isinstance(node.value, str) \
-            and node.path.attr in ("value", "display") and node.path.sub is None:
+    if (
+        isinstance(node, Compare)
+        and node.op == "eq"
+        and isinstance(node.value, str)
+        and node.path.attr in ("value", "display")
+        and node.path.sub is None
+    ):
         return node.path.attr, [node.value.casefold()]
     if isinstance(node, Or):
         left, right = seeds_of(node.left), seeds_of(node.right)

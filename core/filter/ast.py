@@ -8,12 +8,11 @@ The parser produces these nodes with attribute names exactly as written;
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 #: Comparison operators of RFC 7644 §3.4.2.2, lower-case.
 COMPARE_OPS = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le")
 
-Literal = Union[str, int, float, bool, None]
+Literal = str | int | float | bool | None
 
 
 @dataclass(frozen=True)
@@ -47,19 +46,19 @@ class Present:
 
 @dataclass(frozen=True)
 class And:
-    left: "Filter"
-    right: "Filter"
+    left: Filter
+    right: Filter
 
 
 @dataclass(frozen=True)
 class Or:
-    left: "Filter"
-    right: "Filter"
+    left: Filter
+    right: Filter
 
 
 @dataclass(frozen=True)
 class Not:
-    expr: "Filter"
+    expr: Filter
 
 
 @dataclass(frozen=True)
@@ -69,10 +68,10 @@ class ValuePath:
     element (``type``, ``value``)."""
 
     path: AttrPath
-    filter: "Filter"
+    filter: Filter
 
 
-Filter = Union[Compare, Present, And, Or, Not, ValuePath]
+Filter = Compare | Present | And | Or | Not | ValuePath
 
 
 @dataclass(frozen=True)

@@ -40,12 +40,27 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from scimdock.core.filter.ast import And, AttrPath, Compare, Filter, Literal, Not, Or, Present, ValuePath, flatten
+from scimdock.core.filter.ast import (
+    And,
+    AttrPath,
+    Compare,
+    Filter,
+    Literal,
+    Not,
+    Or,
+    Present,
+    ValuePath,
+    flatten,
+)
 from scimdock.core.filter.resolve import attribute_of, normalize_datetime
 from scimdock.core.schema import Attribute, ResourceType
 
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le,
+    "eq": operator.eq,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
 }
 #: Path -> (leaf attribute, whole values): how a context finds values.
 ValuesOf = Callable[[AttrPath], "tuple[Attribute, list[Any]]"]
@@ -59,14 +74,18 @@ _TEXT: dict[str, Callable[[str, str], bool]] = {
 
 def matches(node: Filter, resource: dict[str, Any], rt: ResourceType) -> bool:
     """Whether ``resource`` satisfies the resolved filter ``node``."""
-    return _test(node, lambda path: _top_values(resource, path, rt),
-                 lambda value_path: _value_path(value_path, resource, rt))
+    return _test(
+        node,
+        lambda path: _top_values(resource, path, rt),
+        lambda value_path: _value_path(value_path, resource, rt),
+    )
 
 
 def matches_element(node: Filter, element: dict[str, Any], parent: Attribute) -> bool:
     """Whether one element (an object) of complex attribute ``parent``
     satisfies the resolved value filter ``node``, whose paths are relative
     sub-attribute names (RFC 7644 §3.5.2 ``emails[type eq "work"]``)."""
+
     def values(path: AttrPath) -> tuple[Attribute, list[Any]]:
         sub = parent.sub(path.attr)
         if sub is None or path.sub is not None or path.urn is not None:
@@ -96,8 +115,9 @@ def _test(node: Filter, values: ValuesOf, value_path: Callable[[ValuePath], bool
     raise TypeError(f"not a filter node: {node!r}")
 
 
-def _top_values(resource: dict[str, Any], path: AttrPath,
-                rt: ResourceType) -> tuple[Attribute, list[Any]]:
+def _top_values(
+    resource: dict[str, Any], path: AttrPath, rt: ResourceType
+) -> tuple[Attribute, list[Any]]:
     """Leaf attribute and whole values of a resolved top-level path."""
     urn, attr, sub = attribute_of(path, rt)
     container = resource if urn == rt.schema.id else resource.get(urn)

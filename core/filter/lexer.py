@@ -26,11 +26,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from scimdock.core.errors import ScimError, bad_request
 
-TokenValue = Union[str, int, float, None]
+TokenValue = str | int | float | None
 
 _WS = frozenset(" \t\r\n")
 _ALPHA = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -157,7 +156,7 @@ def _string(text: str, start: int, syntax: Syntax) -> tuple[str, int]:
 
 def _hex4(text: str, i: int, syntax: Syntax) -> int:
     """The four hex digits of a ``\\uXXXX`` escape starting at ``i``."""
-    digits = text[i + 2:i + 6]
+    digits = text[i + 2 : i + 6]
     if len(digits) != 4 or not all(c in _HEX for c in digits):
         raise syntax.error("invalid \\u escape in string", i)
     return int(digits, 16)
@@ -169,7 +168,7 @@ def _unicode_escape(text: str, i: int, syntax: Syntax) -> tuple[str, int]:
     if 0xDC00 <= code <= 0xDFFF:
         raise syntax.error("unpaired surrogate escape in string", i)
     if 0xD800 <= code <= 0xDBFF:
-        if text[i + 6:i + 8] != "\\u":
+        if text[i + 6 : i + 8] != "\\u":
             raise syntax.error("unpaired surrogate escape in string", i)
         low = _hex4(text, i + 6, syntax)
         if not 0xDC00 <= low <= 0xDFFF:

@@ -104,8 +104,10 @@ class _Parser:
         if not isinstance(text, str):
             raise bad_request(syntax.scim_type, f"Invalid {syntax.what}: must be a string")
         if len(text) > MAX_FILTER_LENGTH:
-            raise bad_request(syntax.scim_type, f"Invalid {syntax.what}: longer than "
-                              f"{MAX_FILTER_LENGTH} characters")
+            raise bad_request(
+                syntax.scim_type,
+                f"Invalid {syntax.what}: longer than {MAX_FILTER_LENGTH} characters",
+            )
         self.tokens = tokenize(text, syntax)
         if self.tokens[0].kind == "end":
             raise bad_request(syntax.scim_type, f"Invalid {syntax.what}: empty")
@@ -175,11 +177,15 @@ class _Parser:
             if after.kind == "(":
                 self.next()
                 return Not(self.group(in_brackets, tok))
-            used_as_name = after.kind == "[" or (after.kind == "word" and after.text.lower() in _OPERATORS)
+            used_as_name = after.kind == "[" or (
+                after.kind == "word" and after.text.lower() in _OPERATORS
+            )
             if not used_as_name:
                 raise self.error(f"expected '(' after 'not' but found {describe(after)}", after)
         if tok.kind != "word":
-            raise self.error(f"expected an attribute path, '(' or 'not' but found {describe(tok)}", tok)
+            raise self.error(
+                f"expected an attribute path, '(' or 'not' but found {describe(tok)}", tok
+            )
         return self.attr_expr(in_brackets)
 
     def group(self, in_brackets: bool, opener: Token | None = None) -> Filter:
@@ -227,8 +233,11 @@ class _Parser:
         tok = self.next()
         op = tok.text.lower() if tok.kind == "word" else ""
         if op not in _OPERATORS:
-            raise self.error(f"expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) "
-                             f"after {path_tok.text!r} but found {describe(tok)}", tok)
+            raise self.error(
+                f"expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) "
+                f"after {path_tok.text!r} but found {describe(tok)}",
+                tok,
+            )
         if op == "pr":
             return Present(path)
         return Compare(path, op, self.value(tok))
@@ -240,8 +249,11 @@ class _Parser:
             return tok.value
         if tok.kind == "word" and tok.text.lower() in _KEYWORD_VALUES:
             return _KEYWORD_VALUES[tok.text.lower()]
-        raise self.error(f"expected a value (a quoted string, number, true, false or null) "
-                         f"after {op_tok.text!r} but found {describe(tok)}", tok)
+        raise self.error(
+            f"expected a value (a quoted string, number, true, false or null) "
+            f"after {op_tok.text!r} but found {describe(tok)}",
+            tok,
+        )
 
     def attr_path(self, tok: Token) -> AttrPath:
         """Split a word into ``[URI ":"] ATTRNAME ["." subAttr]``: the URI
@@ -251,7 +263,7 @@ class _Parser:
         urn: str | None = None
         cut = text.rfind(":") + 1
         if cut:
-            urn = text[:cut - 1]
+            urn = text[: cut - 1]
             if not urn.lower().startswith("urn:") or len(urn) <= 4:
                 raise self.syntax.error(f"invalid schema URI {urn!r} in {text!r}", pos)
         parts = text[cut:].split(".")

@@ -30,7 +30,7 @@ Typing rules of :func:`resolve_filter` (RFC 7644 §3.4.2.2):
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from scimdock.core.errors import ScimError, bad_request
 from scimdock.core.filter.ast import (
@@ -62,7 +62,8 @@ _ALLOWED: dict[str, frozenset[str]] = {
 }
 _DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,32}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))?",
-    re.ASCII)
+    re.ASCII,
+)
 
 
 def normalize_datetime(text: str) -> str:
@@ -81,13 +82,23 @@ def normalize_datetime(text: str) -> str:
             raise ValueError(f"invalid UTC offset in {text!r}")
         offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (-1 if sign == "-" else 1)
     try:
-        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                         int((frac or "").ljust(6, "0")[:6]), tzinfo=timezone(offset))
-        utc = local.astimezone(timezone.utc)
+        local = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            int((frac or "").ljust(6, "0")[:6]),
+            tzinfo=timezone(offset),
+        )
+        utc = local.astimezone(UTC)
     except (ValueError, OverflowError) as exc:
         raise ValueError(f"invalid date-time {text!r}: {exc}") from None
-    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
-            f"{utc.second:02d}.{utc.microsecond:06d}Z")
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond:06d}Z"
+    )
 
 
 def attribute_of(path: AttrPath, rt: ResourceType) -> tuple[str, Attribute, Attribute | None]:
@@ -128,8 +139,10 @@ def resolve_path(path: PatchPath, rt: ResourceType, *, lenient: bool = True) -> 
     if path.filter is None and path.sub is None:
         return PatchPath(target)
     if target.sub is not None or attr.type != "complex":
-        raise resolver.error(f"{resolver.name(target)} is not a complex attribute, so it cannot "
-                             "have a value filter or sub-attribute")
+        raise resolver.error(
+            f"{resolver.name(target)} is not a complex attribute, so it cannot "
+            "have a value filter or sub-attribute"
+        )
     inner = resolver.filter(path.filter, attr) if path.filter is not None else None
     sub = None
     if path.sub is not None:
@@ -177,8 +190,10 @@ class _Resolver:
     def relative(self, path: AttrPath, parent: Attribute) -> tuple[AttrPath, Attribute]:
         """A path inside ``parent[...]``: one sub-attribute name."""
         if path.urn is not None or path.sub is not None:
-            raise self.error(f"inside {parent.name}[...] use a sub-attribute name of "
-                             f"{parent.name!r}, not {path_string(path)!r}")
+            raise self.error(
+                f"inside {parent.name}[...] use a sub-attribute name of "
+                f"{parent.name!r}, not {path_string(path)!r}"
+            )
         sub = parent.sub(path.attr)
         if sub is None:
             raise self.error(f"unknown sub-attribute {path.attr!r} of {parent.name!r}")
@@ -201,8 +216,10 @@ class _Resolver:
                 raise self.error("value filters cannot be nested")
             path, attr = self.top(node.path)
             if path.sub is not None or attr.type != "complex":
-                raise self.error(f"{self.name(path)} is not a complex attribute, so it "
-                                 "cannot have a value filter")
+                raise self.error(
+                    f"{self.name(path)} is not a complex attribute, so it "
+                    "cannot have a value filter"
+                )
             return ValuePath(path, self.filter(node.filter, attr))
         if not isinstance(node, (Present, Compare)):
             raise self.error(f"not a filter node: {type(node).__name__}")
@@ -222,12 +239,14 @@ class _Resolver:
         if attr.type == "complex":
             value_sub = attr.sub("value") if attr.multi_valued else None
             if value_sub is None:
-                raise self.error(f"{self.name(path)} is complex: compare one of its "
-                                 "sub-attributes or use 'pr'")
+                raise self.error(
+                    f"{self.name(path)} is complex: compare one of its sub-attributes or use 'pr'"
+                )
             path, attr = AttrPath(path.attr, value_sub.name, path.urn), value_sub
         if op not in _ALLOWED.get(attr.type, frozenset()):
-            raise self.error(f"operator {op!r} is not allowed on {attr.type} attribute "
-                             f"{self.name(path)}")
+            raise self.error(
+                f"operator {op!r} is not allowed on {attr.type} attribute {self.name(path)}"
+            )
         return Compare(path, op, self.literal(path, attr, value))
 
     def literal(self, path: AttrPath, attr: Attribute, value: Literal) -> Literal:
@@ -240,7 +259,11 @@ class _Resolver:
                 return value
             raise self.error(f"{name} is boolean: expected true or false, not {value!r}")
         if attr.type in ("integer", "decimal"):
-            if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and not -(2**63) <= value < 2**63
+            ):
                 raise self.error(f"{name}: integer {value} is out of the 64-bit range")
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return value
@@ -251,6 +274,7 @@ class _Resolver:
             try:
                 return normalize_datetime(value)
             except ValueError:
-                raise self.error(f"{name} is a dateTime: {value!r} is not an RFC 3339 "
-                                 "date-time") from None
+                raise self.error(
+                    f"{name} is a dateTime: {value!r} is not an RFC 3339 date-time"
+                ) from None
         return value

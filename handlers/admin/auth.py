@@ -65,8 +65,11 @@ def require_role(roles: tuple[str, ...]) -> Caller:
     ``x-scimdock-roles``)."""
     who = caller()
     if who.role not in roles:
-        raise ScimError(403, "This operation needs an operator token; a tenant-admin token"
-                             " reaches only its own tenant's self-service operations")
+        raise ScimError(
+            403,
+            "This operation needs an operator token; a tenant-admin token"
+            " reaches only its own tenant's self-service operations",
+        )
     return who
 
 

@@ -34,8 +34,11 @@ def _future(text: str) -> str:
 
 
 def _with_secret(key: ApiKey, secret: str) -> dict[str, Any]:
-    return {**views.key(key, current().clock.now()), "secret": secret,
-            "token": credentials.encode_token(key.key_id, secret)}
+    return {
+        **views.key(key, current().clock.now()),
+        "secret": secret,
+        "token": credentials.encode_token(key.key_id, secret),
+    }
 
 
 async def list_keys(tenant: str) -> Response:
@@ -49,8 +52,14 @@ async def create_key(tenant: str, body: Any = None) -> Response:
     body = body_of(body)
     expires = _future(body["expires"]) if body.get("expires") is not None else None
     new = credentials.generate(current().random)
-    key = current().store.add_key(found.id, new.key_id, new.secret_hash, body.get("label", ""),
-                                  expires=expires, actor=auth.actor())
+    key = current().store.add_key(
+        found.id,
+        new.key_id,
+        new.secret_hash,
+        body.get("label", ""),
+        expires=expires,
+        actor=auth.actor(),
+    )
     return created(_with_secret(key, new.secret), f"/tenants/{found.name}/keys/{key.key_id}")
 
 
@@ -63,8 +72,9 @@ async def update_key(tenant: str, keyId: str, body: Any) -> Response:
     body = body_of(body)
     clear = "expires" in body and body["expires"] is None
     expires = _future(body["expires"]) if body.get("expires") is not None else None
-    updated = current().store.update_key(key.key_id, label=body.get("label"), expires=expires,
-                                         clear_expiry=clear, actor=auth.actor())
+    updated = current().store.update_key(
+        key.key_id, label=body.get("label"), expires=expires, clear_expiry=clear, actor=auth.actor()
+    )
     return ok(views.key(updated, current().clock.now()))
 
 
@@ -86,8 +96,9 @@ async def rotate_key(tenant: str, keyId: str, body: Any = None) -> Response:
     grace_until = clock.shifted(runtime.clock.now(), grace) if grace > 0 else None
     new = credentials.generate(runtime.random)
     try:
-        rotated = current().store.rotate_key(key.key_id, new.secret_hash, grace_until,
-                                             actor=auth.actor())
+        rotated = current().store.rotate_key(
+            key.key_id, new.secret_hash, grace_until, actor=auth.actor()
+        )
     except ValueError:  # revoked: a revocation is final
         raise ScimError(409, f"Key {keyId!r} is revoked; generate a new key instead") from None
     return ok(_with_secret(rotated, new.secret))

@@ -43,7 +43,8 @@ def roles_of(document: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
             if not roles or not isinstance(roles, list) or set(roles) - set(auth.ROLES):
                 raise MissingRolesError(
                     f"admin operation {name!r} must list its roles in x-scimdock-roles"
-                    f" (a non-empty list of {', '.join(auth.ROLES)}); got {roles!r}")
+                    f" (a non-empty list of {', '.join(auth.ROLES)}); got {roles!r}"
+                )
             found[name] = tuple(roles)
     return found
 
@@ -51,10 +52,12 @@ def roles_of(document: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
 def _guard(handler: Callable[..., Any], roles: tuple[str, ...]) -> Callable[..., Any]:
     """``handler`` behind the role check; ``functools.wraps`` keeps the
     signature Connexion reads to pass the parameters."""
+
     @functools.wraps(handler)
     async def guarded(*args: Any, **kwargs: Any) -> Any:
         auth.require_role(roles)
         return await handler(*args, **kwargs)
+
     return guarded
 
 
@@ -68,4 +71,5 @@ def enforcing(document: Mapping[str, Any]) -> Callable[[str], Callable[..., Any]
         if operation_id not in roles:
             raise MissingRolesError(f"admin operation {operation_id!r} is not in the document")
         return _guard(resolve(operation_id), roles[operation_id])
+
     return resolve_guarded

@@ -55,5 +55,9 @@ def bearer_auth(token: str, request: Any) -> dict[str, Any]:
         raise OAuthProblem(detail="This admin token has been revoked")
     if stored.tenant_id is not None and runtime.store.get_tenant_by_id(stored.tenant_id) is None:
         raise OAuthProblem(detail="This admin token's tenant no longer exists")
-    return {"sub": stored.token_id, "kind": ADMIN_TOKEN, "tenant_id": stored.tenant_id,
-            "address": address}
+    return {
+        "sub": stored.token_id,
+        "kind": ADMIN_TOKEN,
+        "tenant_id": stored.tenant_id,
+        "address": address,
+    }

@@ -42,8 +42,9 @@ async def update_tenant(tenant: str, body: Any) -> Response:
     request on and deletes nothing (the product rule: activation is an
     operator action)."""
     found = auth.tenant(tenant)
-    updated = current().store.set_scim_enabled(found.name, bool(body_of(body)["scimEnabled"]),
-                                               actor=auth.actor())
+    updated = current().store.set_scim_enabled(
+        found.name, bool(body_of(body)["scimEnabled"]), actor=auth.actor()
+    )
     return ok(views.tenant(updated))
 
 
@@ -54,6 +55,9 @@ async def delete_tenant(tenant: str, force: bool = False) -> Response:
     except KeyError:
         raise not_found(f"No tenant named {tenant!r}") from None
     except ValueError:
-        raise ScimError(409, f"Tenant {tenant!r} still holds users or groups (live or deleted);"
-                             " repeat with force=true to delete them all, permanently") from None
+        raise ScimError(
+            409,
+            f"Tenant {tenant!r} still holds users or groups (live or deleted);"
+            " repeat with force=true to delete them all, permanently",
+        ) from None
     return no_content()

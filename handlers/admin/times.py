@@ -52,10 +52,14 @@ def parse(text: str, name: str) -> str:
 
 def format_time(value: datetime) -> str:
     """``core.clock.FORMAT`` for any year (``strftime("%Y")`` drops leading zeros)."""
-    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
-            f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}Z")
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
+        f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}Z"
+    )
 
 
 def _invalid(name: str, text: str) -> Exception:
     return bad_request(
-        "invalidValue", f"{name} must be an RFC 3339 time such as 2026-01-31T12:00:00Z, got {text!r}")
+        "invalidValue",
+        f"{name} must be an RFC 3339 time such as 2026-01-31T12:00:00Z, got {text!r}",
+    )

@@ -46,8 +46,9 @@ async def create_admin_token(body: Any) -> Response:
     body = body_of(body)
     tenant_id = auth.tenant(body["tenant"]).id if body.get("tenant") is not None else None
     new = credentials.generate_admin(current().random, tenant_admin=tenant_id is not None)
-    stored = current().store.add_admin_token(new.key_id, new.secret_hash, tenant_id,
-                                             body.get("label", ""), actor=actor)
+    stored = current().store.add_admin_token(
+        new.key_id, new.secret_hash, tenant_id, body.get("label", ""), actor=actor
+    )
     return created({**_view(stored), "token": new.token}, f"/admin-tokens/{stored.token_id}")
 
 

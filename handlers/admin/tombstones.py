@@ -40,8 +40,12 @@ async def restore_tombstone(tenant: str, id: str) -> Response:
     """Live again with the same id; 409 ``uniqueness`` if its userName was taken meanwhile."""
     found = auth.tenant(tenant)
     record = current().store.restore_user(found.id, id, actor=auth.actor())
-    return ok({**views.restored(record),
-               "location": f"{base_url(found.name)}/{USER.endpoint.lstrip('/')}/{record.id}"})
+    return ok(
+        {
+            **views.restored(record),
+            "location": f"{base_url(found.name)}/{USER.endpoint.lstrip('/')}/{record.id}",
+        }
+    )
 
 
 async def purge_tombstone(tenant: str, id: str) -> Response:

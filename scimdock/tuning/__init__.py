@@ -92,8 +92,16 @@ from scimdock.tuning.validators import validator_map
 __all__ = ["PARTS", "TunedAsyncApp", "load", "middlewares", "options"]
 
 #: What :func:`options` can ``skip`` (bench/ab.py measures each).
-PARTS = ("validators", "precheck", "security", "validation", "swagger", "handlers", "uri",
-         "documents")
+PARTS = (
+    "validators",
+    "precheck",
+    "security",
+    "validation",
+    "swagger",
+    "handlers",
+    "uri",
+    "documents",
+)
 
 
 def middlewares(skip: Collection[str] = (), *, validate_responses: bool = True) -> list[Any]:
@@ -117,9 +125,11 @@ def options(*, skip: Collection[str] = (), validate_responses: bool = True) -> d
     """Keyword arguments for :class:`TunedAsyncApp`; ``skip`` leaves parts
     of :data:`PARTS` as Connexion ships them (A/B measurements only).
     ``validate_responses`` must match what the app's ``add_api`` calls say."""
-    out: dict[str, Any] = {"middlewares": middlewares(skip, validate_responses=validate_responses),
-                           "handlers": "handlers" not in skip,
-                           "documents": "documents" not in skip}
+    out: dict[str, Any] = {
+        "middlewares": middlewares(skip, validate_responses=validate_responses),
+        "handlers": "handlers" not in skip,
+        "documents": "documents" not in skip,
+    }
     if "validators" not in skip:
         out["validator_map"] = validator_map(prechecked="precheck" not in skip)
     if "security" not in skip:

@@ -17,8 +17,9 @@ class TunedAsyncApp(AsyncApp):
     measurements). ``AsyncApp`` takes no argument for its inner application,
     so this sets the attribute its constructor sets (pinned by a test)."""
 
-    def __init__(self, import_name: str, *, handlers: bool = True, documents: bool = True,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, import_name: str, *, handlers: bool = True, documents: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(import_name, **kwargs)
         self._documents = documents
         if handlers:
@@ -26,8 +27,11 @@ class TunedAsyncApp(AsyncApp):
             self.middleware.app = self._middleware_app
 
     def add_api(self, specification: Any, **kwargs: Any) -> Any:
-        if (self._documents and isinstance(specification, (str, Path))
-                and not kwargs.get("arguments")
-                and not str(specification).startswith(("http://", "https://"))):
+        if (
+            self._documents
+            and isinstance(specification, (str, Path))
+            and not kwargs.get("arguments")
+            and not str(specification).startswith(("http://", "https://"))
+        ):
             specification = document(Path(self.middleware.specification_dir) / specification)
         return super().add_api(specification, **kwargs)

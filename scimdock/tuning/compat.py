@@ -91,99 +91,184 @@ CHECKED = {"connexion": "3.3.0", "starlette": "1.10.0", "uvicorn": "0.55.0"}
 #: source, first 16 hex digits). By the module that relies on it.
 PINNED: dict[str, tuple[Any, str]] = {
     # .middleware.ValidationOperation
-    "RequestValidationOperation.__call__": (RequestValidationOperation.__call__,
-                                            "af472716211911b9"),
+    "RequestValidationOperation.__call__": (
+        RequestValidationOperation.__call__,
+        "af472716211911b9",
+    ),
     "RequestValidationOperation.extract_content_type": (
-        RequestValidationOperation.extract_content_type, "b08fa016a712fc41"),
+        RequestValidationOperation.extract_content_type,
+        "b08fa016a712fc41",
+    ),
     "RequestValidationOperation.validate_mime_type": (
-        RequestValidationOperation.validate_mime_type, "cdb95c7df215a7dd"),
+        RequestValidationOperation.validate_mime_type,
+        "cdb95c7df215a7dd",
+    ),
     "utils.extract_content_type": (extract_content_type, "cf05b8c47077bb9b"),
     "OpenAPIOperation.__init__ (path parameters appended)": (
-        OpenAPIOperation.__init__, "d7d032ac83543ec8"),
+        OpenAPIOperation.__init__,
+        "d7d032ac83543ec8",
+    ),
     # .validators
-    "ParameterValidator.validate_parameter": (ParameterValidator.validate_parameter,
-                                              "2d9293659a1c1ea5"),
+    "ParameterValidator.validate_parameter": (
+        ParameterValidator.validate_parameter,
+        "2d9293659a1c1ea5",
+    ),
     "JSONRequestBodyValidator._parse": (JSONRequestBodyValidator._parse, "653b0d4025a2592e"),
-    "JSONRequestBodyValidator._validator": (JSONRequestBodyValidator._validator.fget,  # type: ignore[attr-defined]
-                                            "3b8e1028fc2da830"),
-    "JSONResponseBodyValidator.validator": (JSONResponseBodyValidator.validator.fget,  # type: ignore[attr-defined]
-                                            "27ff813d631a179b"),
+    "JSONRequestBodyValidator._validator": (
+        JSONRequestBodyValidator._validator.fget,  # type: ignore[attr-defined]
+        "3b8e1028fc2da830",
+    ),
+    "JSONResponseBodyValidator.validator": (
+        JSONResponseBodyValidator.validator.fget,  # type: ignore[attr-defined]
+        "27ff813d631a179b",
+    ),
     # .precheck: Connexion's nullable extension, as rewritten there
     "json_schema.allow_nullable": (allow_nullable, "4f8d52a1f8a69db9"),
     # .security
-    "AbstractSecurityHandler._accepts_kwarg": (AbstractSecurityHandler._accepts_kwarg,
-                                               "f04f41d0fb5eea37"),
+    "AbstractSecurityHandler._accepts_kwarg": (
+        AbstractSecurityHandler._accepts_kwarg,
+        "f04f41d0fb5eea37",
+    ),
     # .handlers
     "AsyncParameterDecorator.__call__": (AsyncParameterDecorator.__call__, "c3223e31eb92742e"),
-    "BaseParameterDecorator._maybe_get_body": (BaseParameterDecorator._maybe_get_body,
-                                               "18183067248151ee"),
+    "BaseParameterDecorator._maybe_get_body": (
+        BaseParameterDecorator._maybe_get_body,
+        "18183067248151ee",
+    ),
     "prep_kwargs": (prep_kwargs, "46eb57dd9685e1c4"),
     "get_arguments (arguments_of mirrors it)": (get_arguments, "b2912a96f0107039"),
     "_get_file_arguments (no files: {})": (_get_file_arguments, "4db36f2ce7488666"),
     "_get_body_argument (body_argument mirrors it)": (_get_body_argument, "ad0202326b99a5b7"),
     "_get_body_argument_json": (_get_body_argument_json, "848df9bf9c63aa3e"),
-    "ConnexionRequest.content_type": (ConnexionRequest.content_type.fget,  # type: ignore[attr-defined]
-                                      "0a7350e4021d824f"),
-    "ConnexionRequest.mimetype": (ConnexionRequest.mimetype.fget,  # type: ignore[attr-defined]
-                                  "1298e55a4040cadf"),
+    "ConnexionRequest.content_type": (
+        ConnexionRequest.content_type.fget,  # type: ignore[attr-defined]
+        "0a7350e4021d824f",
+    ),
+    "ConnexionRequest.mimetype": (
+        ConnexionRequest.mimetype.fget,  # type: ignore[attr-defined]
+        "1298e55a4040cadf",
+    ),
     "ASGIDecorator.__call__": (ASGIDecorator.__call__, "7397ac94437e4d7e"),
     "AsyncOperation.fn": (AsyncOperation.fn.fget, "9cad70e32840c9ec"),  # type: ignore[attr-defined]
     "AsyncOperation.from_operation": (AsyncOperation.from_operation, "899345123cb08ba0"),
     "AsyncApi.make_operation": (AsyncApi.make_operation, "555eaf3ca12397b1"),
     "AsyncApp.__init__": (AsyncApp.__init__, "624f5070177b0d80"),
     "starlette Request._get_form (forms for two media types only)": (
-        StarletteRequest._get_form, "7d96613dccd7737b"),
+        StarletteRequest._get_form,
+        "7d96613dccd7737b",
+    ),
     # .uri
-    "OpenAPIURIParser.param_schemas": (OpenAPIURIParser.param_schemas.fget,  # type: ignore[attr-defined]
-                                       "b43ee13bdcd96987"),
+    "OpenAPIURIParser.param_schemas": (
+        OpenAPIURIParser.param_schemas.fget,  # type: ignore[attr-defined]
+        "b43ee13bdcd96987",
+    ),
     "AbstractURIParser.__init__": (AbstractURIParser.__init__, "1df20ff67036c6cb"),
     # .middleware.SwaggerUIPassMiddleware
     "SwaggerUIMiddleware.__call__": (SwaggerUIMiddleware.__call__, "63d1a07033fd923d"),
     # .request: an empty query string resolves to {}
-    "ConnexionRequest.query_params": (ConnexionRequest.query_params.fget,  # type: ignore[attr-defined]
-                                      "f01f735c6643fe68"),
+    "ConnexionRequest.query_params": (
+        ConnexionRequest.query_params.fget,  # type: ignore[attr-defined]
+        "f01f735c6643fe68",
+    ),
     "OpenAPIURIParser.resolve_query": (OpenAPIURIParser.resolve_query, "446701f944d63e58"),
     "AbstractSecurityHandler.get_auth_header_value": (
-        AbstractSecurityHandler.get_auth_header_value, "f2808eab920f17d8"),
+        AbstractSecurityHandler.get_auth_header_value,
+        "f2808eab920f17d8",
+    ),
     "ParameterValidator.validate": (ParameterValidator.validate, "e5615916d947428b"),
     # .request + .handlers: parameters resolved and a JSON body parsed once
     # per request (the validator replays the body unchanged)
-    "ConnexionRequest.path_params": (ConnexionRequest.path_params.fget,  # type: ignore[attr-defined]
-                                     "546382a52e95ac2f"),
+    "ConnexionRequest.path_params": (
+        ConnexionRequest.path_params.fget,  # type: ignore[attr-defined]
+        "546382a52e95ac2f",
+    ),
     "ConnexionRequest.get_body": (ConnexionRequest.get_body, "28f6a96f0cbc7948"),
-    "ConnexionRequest.__init__ (ScopeRequest.__init__ mirrors it)": (ConnexionRequest.__init__,
-                                                                    "c89c0c9d46911920"),
+    "ConnexionRequest.__init__ (ScopeRequest.__init__ mirrors it)": (
+        ConnexionRequest.__init__,
+        "c89c0c9d46911920",
+    ),
     "ParameterValidator.validate_header_parameter": (
-        ParameterValidator.validate_header_parameter, "b99bd3b5f592e6da"),
+        ParameterValidator.validate_header_parameter,
+        "b99bd3b5f592e6da",
+    ),
     # .middleware.ScopeSecurityMiddleware
     "SecurityOperation.__call__": (SecurityOperation.__call__, "64eb38b0d5982445"),
     "SecurityAPI.make_operation": (SecurityAPI.make_operation, "8051a99c0921b5fd"),
-    "AbstractRequestBodyValidator.wrap_receive": (AbstractRequestBodyValidator.wrap_receive,
-                                                  "44c469448a6e46fb"),
+    "AbstractRequestBodyValidator.wrap_receive": (
+        AbstractRequestBodyValidator.wrap_receive,
+        "44c469448a6e46fb",
+    ),
     "starlette framework get_request": (StarletteFramework.get_request, "0e2625a06664e504"),
     # tuning.middlewares: without response validation, a pass-through
-    "ResponseValidationAPI.make_operation": (ResponseValidationAPI.make_operation,
-                                             "770d433c2951acf6"),
+    "ResponseValidationAPI.make_operation": (
+        ResponseValidationAPI.make_operation,
+        "770d433c2951acf6",
+    ),
     # .transport: uvicorn's protocol takes its transport in connection_made,
     # and a response's writes go through it
-    "uvicorn HttpToolsProtocol.connection_made": (HttpToolsProtocol.connection_made,
-                                                  "6efb565ff3d36b91"),
+    "uvicorn HttpToolsProtocol.connection_made": (
+        HttpToolsProtocol.connection_made,
+        "6efb565ff3d36b91",
+    ),
     "uvicorn RequestResponseCycle.send": (RequestResponseCycle.send, "abdd8601b326a8da"),
 }
 
 __all__ = [
-    "ASGIApp", "AbstractSecurityHandler", "AsyncASGIApp", "AsyncApi", "AsyncApp",
-    "AsyncOperation", "AsyncParameterDecorator", "BadRequestProblem", "BasicSecurityHandler",
-    "BearerSecurityHandler", "CHECKED", "CONTEXT_NAME", "ConnexionMiddleware",
-    "ConnexionRequest", "FORM_CONTENT_TYPES", "HttpToolsProtocol", "JSONRequestBodyValidator",
-    "JSONResponseBodyValidator", "MediaTypeDict", "OAuthProblem", "OpenAPIURIParser",
-    "PINNED", "ParameterValidator", "Receive", "RequestValidationAPI",
-    "RequestValidationMiddleware", "RequestValidationOperation",
-    "ResponseValidationMiddleware", "Scope", "SecurityAPI", "SecurityMiddleware",
-    "SecurityOperation", "Send", "StarletteDecorator", "StarletteRequest", "Swagger2Operation",
-    "SwaggerUIMiddleware", "TextResponseBodyValidator", "VALIDATOR_MAP", "_get_body_argument",
-    "_get_path_arguments", "_get_query_arguments", "context", "context_receive",
-    "context_scope", "draft4_format_checker", "extract_content_type", "get_arguments",
-    "inspect_function_arguments", "is_json_mimetype", "is_null", "is_nullable", "operation",
-    "parse_options_header", "sanitized", "split_content_type", "unwrap_decorators",
+    "ASGIApp",
+    "AbstractSecurityHandler",
+    "AsyncASGIApp",
+    "AsyncApi",
+    "AsyncApp",
+    "AsyncOperation",
+    "AsyncParameterDecorator",
+    "BadRequestProblem",
+    "BasicSecurityHandler",
+    "BearerSecurityHandler",
+    "CHECKED",
+    "CONTEXT_NAME",
+    "ConnexionMiddleware",
+    "ConnexionRequest",
+    "FORM_CONTENT_TYPES",
+    "HttpToolsProtocol",
+    "JSONRequestBodyValidator",
+    "JSONResponseBodyValidator",
+    "MediaTypeDict",
+    "OAuthProblem",
+    "OpenAPIURIParser",
+    "PINNED",
+    "ParameterValidator",
+    "Receive",
+    "RequestValidationAPI",
+    "RequestValidationMiddleware",
+    "RequestValidationOperation",
+    "ResponseValidationMiddleware",
+    "Scope",
+    "SecurityAPI",
+    "SecurityMiddleware",
+    "SecurityOperation",
+    "Send",
+    "StarletteDecorator",
+    "StarletteRequest",
+    "Swagger2Operation",
+    "SwaggerUIMiddleware",
+    "TextResponseBodyValidator",
+    "VALIDATOR_MAP",
+    "_get_body_argument",
+    "_get_path_arguments",
+    "_get_query_arguments",
+    "context",
+    "context_receive",
+    "context_scope",
+    "draft4_format_checker",
+    "extract_content_type",
+    "get_arguments",
+    "inspect_function_arguments",
+    "is_json_mimetype",
+    "is_null",
+    "is_nullable",
+    "operation",
+    "parse_options_header",
+    "sanitized",
+    "split_content_type",
+    "unwrap_decorators",
 ]

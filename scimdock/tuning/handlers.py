@@ -68,43 +68,88 @@ def mimetype_of(content_type: str) -> str:
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def arguments_of(op: Any, *, path_params: dict[str, Any], query_params: dict[str, Any],
-                 body: Any, files: dict[str, Any], arguments: list[str], has_kwargs: bool,
-                 sanitize: Callable[[str], str], content_type: str,
-                 defaults: dict[int, tuple[Any, ...]]) -> dict[str, Any]:
+def arguments_of(
+    op: Any,
+    *,
+    path_params: dict[str, Any],
+    query_params: dict[str, Any],
+    body: Any,
+    files: dict[str, Any],
+    arguments: list[str],
+    has_kwargs: bool,
+    sanitize: Callable[[str], str],
+    content_type: str,
+    defaults: dict[int, tuple[Any, ...]],
+) -> dict[str, Any]:
     """:func:`get_arguments` for a request without a query string or files
     (nearly all of them), with the query arguments that are then only the
     operation's defaults worked out once per operation (``defaults``: per
     operation, ``(operation, query arguments, body schema per media type)``);
     anything else goes to :func:`get_arguments` itself."""
     if query_params or files or op.method.upper() == "TRACE":
-        return get_arguments(op, path_params=path_params, query_params=query_params, body=body,
-                             files=files, arguments=arguments, has_kwargs=has_kwargs,
-                             sanitize=sanitize, content_type=content_type)
+        return get_arguments(
+            op,
+            path_params=path_params,
+            query_params=query_params,
+            body=body,
+            files=files,
+            arguments=arguments,
+            has_kwargs=has_kwargs,
+            sanitize=sanitize,
+            content_type=content_type,
+        )
     ret = _get_path_arguments(path_params, operation=op, sanitize=sanitize)
     known = defaults.get(id(op))
     if known is None or known[0] is not op:
-        known = defaults[id(op)] = (op, _get_query_arguments(
-            {}, operation=op, arguments=arguments, has_kwargs=has_kwargs, sanitize=sanitize), {})
+        known = defaults[id(op)] = (
+            op,
+            _get_query_arguments(
+                {}, operation=op, arguments=arguments, has_kwargs=has_kwargs, sanitize=sanitize
+            ),
+            {},
+        )
     query = known[1]
-    ret.update(query if all(isinstance(v, _SCALARS) for v in query.values())
-               else copy.deepcopy(query))
-    ret.update(body_argument(op, body, arguments=arguments, has_kwargs=has_kwargs,
-                             sanitize=sanitize, content_type=content_type, known=known))
+    ret.update(
+        query if all(isinstance(v, _SCALARS) for v in query.values()) else copy.deepcopy(query)
+    )
+    ret.update(
+        body_argument(
+            op,
+            body,
+            arguments=arguments,
+            has_kwargs=has_kwargs,
+            sanitize=sanitize,
+            content_type=content_type,
+            known=known,
+        )
+    )
     return ret  # no files: get_arguments' file arguments would be {}
 
 
-def body_argument(op: Any, body: Any, *, arguments: list[str], has_kwargs: bool,
-                  sanitize: Callable[[str], str], content_type: str,
-                  known: tuple[Any, ...]) -> dict[str, Any]:
+def body_argument(
+    op: Any,
+    body: Any,
+    *,
+    arguments: list[str],
+    has_kwargs: bool,
+    sanitize: Callable[[str], str],
+    content_type: str,
+    known: tuple[Any, ...],
+) -> dict[str, Any]:
     """Connexion's ``_get_body_argument`` and ``_get_body_argument_json``
     (for a body that is not a form), with the operation's body schema for
     the media type looked up once (in ``known``, the operation's entry of
     :func:`arguments_of`) instead of twice per request through a media
     type dict that matches with ``fnmatch``."""
     if content_type in FORM_CONTENT_TYPES:
-        return _get_body_argument(body, operation=op, arguments=arguments, has_kwargs=has_kwargs,
-                                  sanitize=sanitize, content_type=content_type)
+        return _get_body_argument(
+            body,
+            operation=op,
+            arguments=arguments,
+            has_kwargs=has_kwargs,
+            sanitize=sanitize,
+            content_type=content_type,
+        )
     if len(arguments) <= 0 and not has_kwargs:
         return {}
     if not op.is_request_body_defined:
@@ -145,12 +190,12 @@ class OnceParameterDecorator(AsyncParameterDecorator):
         @functools.wraps(function)
         async def wrapper(request: Any) -> Any:
             op = operation._get_current_object()
-            content_type = (scope_header(request.scope, "content-type")
-                            or "application/octet-stream")
+            content_type = scope_header(request.scope, "content-type") or "application/octet-stream"
             mimetype = mimetype_of(content_type)
             body = None
             if (sanitize(op.body_name(content_type)) in arguments or has_kwargs) or (
-                    mimetype in FORM_CONTENT_TYPES and isinstance(op, Swagger2Operation)):
+                mimetype in FORM_CONTENT_TYPES and isinstance(op, Swagger2Operation)
+            ):
                 known = remembered(request.scope)
                 if "body" in known and is_json_mimetype(content_type):
                     body = known["body"]  # parsed by the validator (.validators)
@@ -161,9 +206,17 @@ class OnceParameterDecorator(AsyncParameterDecorator):
             # Starlette parses a form only for these two media types.
             files = await request.files() if "form" in content_type.lower() else {}
             kwargs = arguments_of(
-                op, path_params=request.path_params, query_params=request.query_params,
-                body=body, files=files, arguments=arguments, has_kwargs=has_kwargs,
-                sanitize=sanitize, content_type=mimetype, defaults=defaults)
+                op,
+                path_params=request.path_params,
+                query_params=request.query_params,
+                body=body,
+                files=files,
+                arguments=arguments,
+                has_kwargs=has_kwargs,
+                sanitize=sanitize,
+                content_type=mimetype,
+                defaults=defaults,
+            )
             kwargs = {sanitize(k): v for k, v in kwargs.items()}
             for key, value in context._get_current_object().items():
                 if has_kwargs or key in arguments:
@@ -196,8 +249,11 @@ class OnceDecorator(StarletteDecorator):
         @functools.wraps(function)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             # What Starlette's framework.get_request builds, as a ScopeRequest.
-            request = ScopeRequest(context_scope._get_current_object(),
-                                   context_receive._get_current_object(), uri_parser=parser)
+            request = ScopeRequest(
+                context_scope._get_current_object(),
+                context_receive._get_current_object(),
+                uri_parser=parser,
+            )
             return await decorated(request)
 
         return wrapper
@@ -206,8 +262,9 @@ class OnceDecorator(StarletteDecorator):
 class OnceOperation(AsyncOperation):
     def __init__(self, fn: Callable[..., Any], *, uri_parser: Any, **kwargs: Any) -> None:
         super().__init__(fn, **kwargs)
-        self._decorated = OnceDecorator(uri_parser=uri_parser, pythonic_params=self.pythonic_params,
-                                        jsonifier=self.jsonifier)(self._fn)
+        self._decorated = OnceDecorator(
+            uri_parser=uri_parser, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
+        )(self._fn)
 
     @property
     def fn(self) -> Callable[..., Any]:
@@ -217,11 +274,14 @@ class OnceOperation(AsyncOperation):
 class OnceApi(AsyncApi):
     def make_operation(self, operation: Any) -> AsyncOperation:
         parser = operation.uri_parser_class(operation.parameters, operation.body_definition())
-        return OnceOperation(operation.function, jsonifier=self.jsonifier, uri_parser=parser,
-                             operation_id=operation.operation_id,
-                             pythonic_params=self.pythonic_params)
+        return OnceOperation(
+            operation.function,
+            jsonifier=self.jsonifier,
+            uri_parser=parser,
+            operation_id=operation.operation_id,
+            pythonic_params=self.pythonic_params,
+        )
 
 
 class OnceASGIApp(AsyncASGIApp):
     api_cls = OnceApi
-

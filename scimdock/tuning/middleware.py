@@ -60,8 +60,11 @@ class ValidationOperation(RequestValidationOperation):
         parameters = list({id(p): p for p in op.parameters}.values())
         self._uri_parser = op._uri_parser_class(parameters, op.body_definition())
         self._parameters = self._validator_map["parameter"](
-            parameters, uri_parser=self._uri_parser, strict_validation=self.strict_validation,
-            security_query_params=self.security_query_params)
+            parameters,
+            uri_parser=self._uri_parser,
+            strict_validation=self.strict_validation,
+            security_query_params=self.security_query_params,
+        )
         self._consumes = MediaTypeDict([(c.lower(), None) for c in op.consumes])
         self._bodies: dict[str, _Body] = {}
         self._accepted: set[str] = set()  # media types validate_mime_type let through
@@ -85,9 +88,12 @@ class ValidationOperation(RequestValidationOperation):
         found = self._bodies.get(mime_type)
         if found is None:
             op = self._operation
-            found = (op.body_schema(mime_type), self._validator_map["body"].get(mime_type),
-                     op.request_body.get("required", False),
-                     is_nullable(op.body_definition(mime_type)))
+            found = (
+                op.body_schema(mime_type),
+                self._validator_map["body"].get(mime_type),
+                op.request_body.get("required", False),
+                is_nullable(op.body_definition(mime_type)),
+            )
             if len(self._bodies) < 32:  # the header is the client's: bound the cache
                 self._bodies[mime_type] = found
         return found
@@ -99,21 +105,30 @@ class ValidationOperation(RequestValidationOperation):
         schema, body_validator, required, nullable = self._body(mime_type)
         if schema:
             if body_validator is None:
-                log.info(f"Skipping validation. No validator registered for content type: "
-                         f"{mime_type}.")
+                log.info(
+                    f"Skipping validation. No validator registered for content type: {mime_type}."
+                )
             else:
                 validator = body_validator(
-                    schema=schema, required=required, nullable=nullable, encoding=encoding,
-                    strict_validation=self.strict_validation, uri_parser=self._uri_parser)
+                    schema=schema,
+                    required=required,
+                    nullable=nullable,
+                    encoding=encoding,
+                    strict_validation=self.strict_validation,
+                    uri_parser=self._uri_parser,
+                )
                 receive, scope = await validator.wrap_receive(receive, scope=scope)
         await self.next_app(scope, receive, send)
 
 
 class ValidationAPI(RequestValidationAPI):
     def make_operation(self, operation: Any) -> RequestValidationOperation:
-        return ValidationOperation(self.next_app, operation=operation,
-                                   strict_validation=self.strict_validation,
-                                   validator_map=self.validator_map)
+        return ValidationOperation(
+            self.next_app,
+            operation=operation,
+            strict_validation=self.strict_validation,
+            validator_map=self.validator_map,
+        )
 
 
 class ValidationMiddleware(RequestValidationMiddleware):
@@ -149,8 +164,10 @@ class ScopeSecurityOperation(SecurityOperation):
 class ScopeSecurityAPI(SecurityAPI):
     def make_operation(self, operation: Any) -> SecurityOperation:
         return ScopeSecurityOperation.from_operation(
-            operation, next_app=self.next_app,
-            security_handler_factory=self.security_handler_factory)
+            operation,
+            next_app=self.next_app,
+            security_handler_factory=self.security_handler_factory,
+        )
 
 
 class ScopeSecurityMiddleware(SecurityMiddleware):

@@ -78,8 +78,7 @@ def precheck(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
     rewritten = _walk({k: v for k, v in schema.items() if k != "components"})
     formats = {name: _format(name) for name in Draft4Validator.FORMAT_CHECKER.checkers}
     try:
-        validator = jsonschema_rs.Draft4Validator(rewritten, validate_formats=True,
-                                                  formats=formats)
+        validator = jsonschema_rs.Draft4Validator(rewritten, validate_formats=True, formats=formats)
     except Exception:  # a schema it cannot compile: Connexion's path only
         return None
 

@@ -73,7 +73,8 @@ class ScopeRequest(ConnexionRequest):
                 if "query" not in known:
                     args = request.query_params
                     known["query"] = self.uri_parser.resolve_query(
-                        {k: args.getlist(k) for k in args})
+                        {k: args.getlist(k) for k in args}
+                    )
                 self._query_params = known["query"]
         return self._query_params  # type: ignore[no-any-return]
 
@@ -88,5 +89,5 @@ def auth_header(request: Any) -> tuple[str | None, str | None]:
     try:
         auth_type, value = authorization.split(maxsplit=1)
     except ValueError:
-        raise OAuthProblem(detail="Invalid authorization header")
+        raise OAuthProblem(detail="Invalid authorization header") from None
     return auth_type.lower(), value

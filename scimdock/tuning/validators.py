@@ -74,8 +74,9 @@ class CachedParameterValidator(ParameterValidator):
         return self.validate_parameter("header", value, param)
 
     @staticmethod
-    def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any],
-                           param_name: str | None = None) -> str | None:
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
         if is_nullable(param) and is_null(value):
             return None
         if value is not None:
@@ -135,7 +136,7 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):
         try:
             value = loads(body)
         except json.decoder.JSONDecodeError as e:
-            raise BadRequestProblem(detail=str(e))
+            raise BadRequestProblem(detail=str(e)) from None
         # What the handler's body argument will be (scimdock.tuning.handlers):
         # json.loads of the same text, which this validator does not change.
         remembered(scope)["body"] = value

@@ -48,9 +48,12 @@ def test_tenant_lifecycle(server: Server, tenant_name: str) -> None:
     on = op.patch(f"/tenants/{tenant_name}", json={"scimEnabled": True}, headers=FORWARDED)
     assert on.status_code == 200 and on.json()["scimEnabled"] is True
     entries = audit(server, tenant_name)
-    assert [(e["operation"], e["resourceType"], e["resourceId"], e["attributes"])
-            for e in entries] == [("create", "Tenant", tenant_name, ["name"]),
-                                  ("enable-scim", "Tenant", tenant_name, ["scimEnabled"])]
+    assert [
+        (e["operation"], e["resourceType"], e["resourceId"], e["attributes"]) for e in entries
+    ] == [
+        ("create", "Tenant", tenant_name, ["name"]),
+        ("enable-scim", "Tenant", tenant_name, ["scimEnabled"]),
+    ]
     for e in entries:
         assert e["actor"] == {"kind": "operator", "id": "env", "address": "198.51.100.23"}
     # Switching to the state it is in changes nothing and records nothing.
@@ -65,8 +68,9 @@ def test_delete_tenant_holding_data_needs_force(server: Server, tenant_name: str
     op = operator(server)
     op.post("/tenants", json={"name": tenant_name, "scimEnabled": True})
     key = op.post(f"/tenants/{tenant_name}/keys", json={}).json()
-    tadmin = Client(server, op.post("/admin-tokens", json={"tenant": tenant_name}).json()["token"],
-                    admin=True)
+    tadmin = Client(
+        server, op.post("/admin-tokens", json={"tenant": tenant_name}).json()["token"], admin=True
+    )
     scim = Client(server, key["token"])
     assert scim.post("/Users", json={"userName": "kept"}).status_code == 201
     refused = op.delete(f"/tenants/{tenant_name}")
@@ -77,15 +81,17 @@ def test_delete_tenant_holding_data_needs_force(server: Server, tenant_name: str
     assert scim.get("/Users").status_code == 401  # its key went with it
     assert tadmin.get(f"/tenants/{tenant_name}").status_code == 401  # and its admin's token
     with sqlite3.connect(server.db) as conn:
-        assert conn.execute("SELECT count(*) FROM tenants WHERE name = ?",
-                            (tenant_name,)).fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM tenants WHERE name = ?", (tenant_name,)
+        ).fetchone() == (0,)
 
 
 def test_admin_tokens_operator_and_tenant_admin(server: Server, tenant_name: str) -> None:
     op = operator(server)
     op.post("/tenants", json={"name": tenant_name})
-    made = op.post("/admin-tokens", json={"tenant": tenant_name, "label": "it team"},
-                   headers=FORWARDED)
+    made = op.post(
+        "/admin-tokens", json={"tenant": tenant_name, "label": "it team"}, headers=FORWARDED
+    )
     assert made.status_code == 201, made.text
     body = made.json()
     assert body["role"] == "tenantAdmin" and body["tenant"] == tenant_name
@@ -126,9 +132,13 @@ def test_admin_tokens_operator_and_tenant_admin(server: Server, tenant_name: str
 
 def test_bad_and_missing_admin_credentials_are_401(server: Server) -> None:
     url = f"{server.admin}/tenants"
-    for headers in ({}, {"Authorization": "Bearer"}, {"Authorization": "Bearer nope"},
-                    {"Authorization": f"Basic {server.operator_token}"},
-                    {"Authorization": f"Bearer {server.operator_token}x"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": f"Basic {server.operator_token}"},
+        {"Authorization": f"Bearer {server.operator_token}x"},
+    ):
         r = httpx.get(url, headers=headers)
         assert r.status_code == 401, (headers, r.text)
         assert r.headers["content-type"].startswith("application/scim+json")
@@ -154,8 +164,11 @@ def test_audit_log_paging_and_time_filters(server: Server, tenant_name: str) -> 
     key = op.post(f"/tenants/{tenant_name}/keys", json={"label": "idp"}).json()
     scim = Client(server, key["token"])
     for i in range(5):
-        scim.post("/Users", json={"userName": f"user{i}", "password": "hunter2-secret"},
-                  headers={"X-Forwarded-For": "203.0.113.9"})
+        scim.post(
+            "/Users",
+            json={"userName": f"user{i}", "password": "hunter2-secret"},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
     entries = audit(server, tenant_name)
     users = [e for e in entries if e["resourceType"] == "User"]
     assert len(users) == 5
@@ -176,8 +189,9 @@ def test_audit_log_paging_and_time_filters(server: Server, tenant_name: str) -> 
     assert with_offset == since
     bad = op.get(f"/tenants/{tenant_name}/audit", params={"since": "yesterday"})
     assert bad.status_code == 400 and bad.json()["scimType"] == "invalidValue"
-    backwards = op.get(f"/tenants/{tenant_name}/audit",
-                       params={"since": cut, "until": "2000-01-01T00:00:00Z"})
+    backwards = op.get(
+        f"/tenants/{tenant_name}/audit", params={"since": cut, "until": "2000-01-01T00:00:00Z"}
+    )
     assert backwards.status_code == 200 and backwards.json()["totalResults"] == 0
     with sqlite3.connect(server.db) as conn:
         dump = "\n".join(conn.iterdump())

@@ -26,11 +26,18 @@ from conftest import ADMIN_SPEC, SPEC, Client, Server
 METHODS = ("get", "put", "post", "delete", "patch")
 #: A valid body per SCIM request schema (scim.yaml gives no examples).
 SCIM_BODIES: dict[str, dict[str, Any]] = {
-    "UserInput": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "intruder"},
-    "GroupInput": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                   "displayName": "intruders"},
-    "PatchOp": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                "Operations": [{"op": "replace", "path": "active", "value": False}]},
+    "UserInput": {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "intruder",
+    },
+    "GroupInput": {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "intruders",
+    },
+    "PatchOp": {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": False}],
+    },
     "SearchRequest": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]},
 }
 
@@ -60,8 +67,11 @@ def operations(document: Any) -> list[Operation]:
         for method in METHODS:
             if method in item:
                 params = [*item.get("parameters", []), *item[method].get("parameters", [])]
-                found.append(Operation(document.name, method, path, item[method],
-                                       [_deref(doc, p) for p in params]))
+                found.append(
+                    Operation(
+                        document.name, method, path, item[method], [_deref(doc, p) for p in params]
+                    )
+                )
     return found
 
 
@@ -100,12 +110,22 @@ def make_side(server: Server, name: str) -> Side:
     admin = op.post("/admin-tokens", json={"tenant": name, "label": "isolation"}).json()
     scim = Client(server, key["token"])
     user = scim.post("/Users", json={"userName": f"alive@{name}"}).json()
-    group = scim.post("/Groups", json={"displayName": "staff",
-                                       "members": [{"value": user["id"]}]}).json()
+    group = scim.post(
+        "/Groups", json={"displayName": "staff", "members": [{"value": user["id"]}]}
+    ).json()
     dead = scim.post("/Users", json={"userName": f"dead@{name}"}).json()
     assert scim.delete(f"/Users/{dead['id']}").status_code == 204
-    return Side(name, key["token"], key["id"], admin["token"], admin["id"], user["id"],
-                user["userName"], group["id"], dead["id"])
+    return Side(
+        name,
+        key["token"],
+        key["id"],
+        admin["token"],
+        admin["id"],
+        user["id"],
+        user["userName"],
+        group["id"],
+        dead["id"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +146,9 @@ def path_for(op: Operation, side: Side, *, key_id: str | None = None) -> str:
     path = op.path
     for param in op.parameters:
         if param["in"] == "path":
-            assert param["name"] in values, f"{op.id}: no test value for path parameter {param['name']}"
+            assert param["name"] in values, (
+                f"{op.id}: no test value for path parameter {param['name']}"
+            )
             path = path.replace("{" + param["name"] + "}", values[param["name"]])
     return path
 
@@ -136,7 +158,9 @@ def query_for(op: Operation) -> dict[str, str]:
     query = {}
     for param in op.parameters:
         if param["in"] == "query" and param.get("required"):
-            assert "example" in param, f"{op.id}: give required parameter {param['name']} an example"
+            assert "example" in param, (
+                f"{op.id}: give required parameter {param['name']} an example"
+            )
             query[param["name"]] = str(param["example"])
     return query
 
@@ -148,8 +172,9 @@ def body_for(op: Operation) -> dict[str, Any] | None:
     content = request["content"]
     if op.document == "admin.yaml":
         example = content["application/json"].get("example")
-        assert example is not None or not request.get("required"), \
+        assert example is not None or not request.get("required"), (
             f"{op.id}: give the request body an example"
+        )
         return example
     schema = content["application/scim+json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert schema in SCIM_BODIES, f"{op.id}: add a valid {schema} to SCIM_BODIES"
@@ -168,13 +193,15 @@ def test_every_admin_operation_is_listed_with_its_roles() -> None:
     for op in ADMIN_OPS:
         assert op.roles in (["operator"], ["operator", "tenantAdmin"]), op.id
         if op.roles == ["operator", "tenantAdmin"]:
-            assert any(p["name"] == "tenant" and p["in"] == "path" for p in op.parameters), \
+            assert any(p["name"] == "tenant" and p["in"] == "path" for p in op.parameters), (
                 f"{op.id}: a tenant-admin operation must name its tenant in the path"
+            )
 
 
 @pytest.mark.parametrize("op", ADMIN_OPS, ids=lambda op: op.id)
 def test_admin_operation_refuses_everyone_but_b_on_b(
-        server: Server, sides: tuple[Side, Side], op: Operation) -> None:
+    server: Server, sides: tuple[Side, Side], op: Operation
+) -> None:
     a, b = sides
     path = path_for(op, b)
     anonymous = Client(server, None, admin=True)
@@ -195,7 +222,8 @@ def test_admin_operation_refuses_everyone_but_b_on_b(
 
 @pytest.mark.parametrize("op", ADMIN_OPS, ids=lambda op: op.id)
 def test_admin_operation_positive_control_on_own_tenant(
-        server: Server, sides: tuple[Side, Side], op: Operation) -> None:
+    server: Server, sides: tuple[Side, Side], op: Operation
+) -> None:
     """A's tenant-admin token on A: the roles of the document, exactly."""
     a, _b = sides
     own = Client(server, a.admin_token, admin=True)
@@ -210,7 +238,8 @@ def test_admin_operation_positive_control_on_own_tenant(
 
 @pytest.mark.parametrize("op", SCIM_OPS, ids=lambda op: op.id)
 def test_scim_operation_refuses_admin_tokens_and_other_tenants(
-        server: Server, sides: tuple[Side, Side], op: Operation) -> None:
+    server: Server, sides: tuple[Side, Side], op: Operation
+) -> None:
     a, b = sides
     path = path_for(op, b)
     for token in (a.admin_token, b.admin_token, server.operator_token):
@@ -233,16 +262,21 @@ def assert_untouched(server: Server, a: Side, b: Side) -> None:
     assert user.json().get("active", True) is True
     group = scim.get(f"/Groups/{b.group_id}").json()
     assert group["displayName"] == "staff" and [m["value"] for m in group["members"]] == [b.user_id]
-    assert scim.get("/Users", params={"filter": 'userName eq "intruder"'}).json()["totalResults"] == 0
-    assert scim.get("/Groups", params={"filter": 'displayName eq "intruders"'}).json()[
-        "totalResults"] == 0
+    assert (
+        scim.get("/Users", params={"filter": 'userName eq "intruder"'}).json()["totalResults"] == 0
+    )
+    assert (
+        scim.get("/Groups", params={"filter": 'displayName eq "intruders"'}).json()["totalResults"]
+        == 0
+    )
     own = Client(server, b.admin_token, admin=True)
     keys = own.get(f"/tenants/{b.name}/keys").json()["Resources"]
     assert [(k["id"], k["status"], k["label"]) for k in keys] == [(b.key_id, "active", "isolation")]
     op = Client(server, server.operator_token, admin=True)
     assert op.get(f"/tenants/{b.name}").json()["scimEnabled"] is True
     assert [t["id"] for t in op.get(f"/tenants/{b.name}/tombstones").json()["Resources"]] == [
-        b.tombstone_id]
+        b.tombstone_id
+    ]
     token = op.get(f"/admin-tokens/{b.admin_token_id}").json()
     assert token["status"] == "active"
     # Nothing in B's audit log was done by A's credentials.

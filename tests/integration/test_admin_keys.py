@@ -11,7 +11,7 @@ import sqlite3
 
 import httpx
 
-from conftest import ClockedServer, Client, Server
+from conftest import Client, ClockedServer, Server
 from scimdock.core import clock
 
 FROM = {"X-Forwarded-For": "192.0.2.44"}  # uvicorn trusts it from 127.0.0.1
@@ -26,7 +26,9 @@ def setup(server: Server, name: str) -> tuple[Client, dict[str, str]]:
 
 
 def scim_status(server: Server, token: str) -> int:
-    return httpx.get(f"{server.base}/Users", headers={"Authorization": f"Bearer {token}"}).status_code
+    return httpx.get(
+        f"{server.base}/Users", headers={"Authorization": f"Bearer {token}"}
+    ).status_code
 
 
 def audit(admin: Client, tenant: str) -> list[dict[str, object]]:
@@ -50,21 +52,27 @@ def test_generate_list_modify(server: Server, tenant_name: str) -> None:
     assert "secret" not in row and "token" not in row
     assert row["id"] == key["id"]
     # Last use, and from where, as recorded by the SCIM API.
-    httpx.get(f"{server.base}/Users", headers={"Authorization": f"Bearer {key['token']}",
-                                               "X-Forwarded-For": "203.0.113.80"})
+    httpx.get(
+        f"{server.base}/Users",
+        headers={"Authorization": f"Bearer {key['token']}", "X-Forwarded-For": "203.0.113.80"},
+    )
     seen = admin.get(f"/tenants/{tenant_name}/keys/{key['id']}").json()
     assert seen["lastUsed"] is not None and seen["lastUsedFrom"] == "203.0.113.80"
 
     later = "2031-05-01T10:00:00+02:00"
-    changed = admin.patch(f"/tenants/{tenant_name}/keys/{key['id']}",
-                          json={"label": "Entra (prod)", "expires": later}, headers=FROM)
+    changed = admin.patch(
+        f"/tenants/{tenant_name}/keys/{key['id']}",
+        json={"label": "Entra (prod)", "expires": later},
+        headers=FROM,
+    )
     assert changed.status_code == 200, changed.text
     assert changed.json()["label"] == "Entra (prod)"
     assert changed.json()["expires"] == "2031-05-01T08:00:00.000000Z"
     cleared = admin.patch(f"/tenants/{tenant_name}/keys/{key['id']}", json={"expires": None})
     assert cleared.json()["expires"] is None and cleared.json()["label"] == "Entra (prod)"
-    past = admin.patch(f"/tenants/{tenant_name}/keys/{key['id']}",
-                       json={"expires": "2001-01-01T00:00:00Z"})
+    past = admin.patch(
+        f"/tenants/{tenant_name}/keys/{key['id']}", json={"expires": "2001-01-01T00:00:00Z"}
+    )
     assert past.status_code == 400 and past.json()["scimType"] == "invalidValue"
     bad = admin.post(f"/tenants/{tenant_name}/keys", json={"expires": "next tuesday"})
     assert bad.status_code == 400
@@ -72,11 +80,16 @@ def test_generate_list_modify(server: Server, tenant_name: str) -> None:
 
     entries = [e for e in audit(admin, tenant_name) if e["resourceType"] == "ApiKey"]
     assert [(e["operation"], e["attributes"]) for e in entries] == [
-        ("create", ["label", "secret"]), ("update", ["expires", "label"]),
-        ("update", ["expires"])]
+        ("create", ["label", "secret"]),
+        ("update", ["expires", "label"]),
+        ("update", ["expires"]),
+    ]
     for e in entries[:2]:
-        assert e["actor"] == {"kind": "admin-token", "id": admin_token["id"],
-                              "address": "192.0.2.44"}
+        assert e["actor"] == {
+            "kind": "admin-token",
+            "id": admin_token["id"],
+            "address": "192.0.2.44",
+        }
         assert e["resourceId"] == key["id"]
     with sqlite3.connect(server.db) as conn:
         dump = "\n".join(conn.iterdump())
@@ -99,8 +112,11 @@ def test_revoke_then_use(server: Server, tenant_name: str) -> None:
     assert refused.status_code == 409
     revokes = [e for e in audit(admin, tenant_name) if e["operation"] == "revoke"]
     assert len(revokes) == 1 and revokes[0]["resourceId"] == key["id"]
-    assert revokes[0]["actor"] == {"kind": "admin-token", "id": admin_token["id"],
-                                   "address": "192.0.2.44"}
+    assert revokes[0]["actor"] == {
+        "kind": "admin-token",
+        "id": admin_token["id"],
+        "address": "192.0.2.44",
+    }
 
 
 def test_rotate_without_grace(server: Server, tenant_name: str) -> None:
@@ -121,16 +137,18 @@ def test_rotate_with_grace(clocked_server: ClockedServer, tenant_name: str) -> N
     server = clocked_server
     admin, _ = setup(server, tenant_name)
     key = admin.post(f"/tenants/{tenant_name}/keys", json={}).json()
-    long = admin.post(f"/tenants/{tenant_name}/keys/{key['id']}/rotate",
-                      json={"graceSeconds": 3600}).json()
+    long = admin.post(
+        f"/tenants/{tenant_name}/keys/{key['id']}/rotate", json={"graceSeconds": 3600}
+    ).json()
     assert long["previousSecretValidUntil"] is not None
     assert scim_status(server, key["token"]) == 200  # the old secret, within its grace
     assert scim_status(server, long["token"]) == 200
     # A second rotation with a one-second grace: the first token is gone at
     # once (only the latest previous secret has a grace), the second lasts
     # until its grace ends.
-    short = admin.post(f"/tenants/{tenant_name}/keys/{key['id']}/rotate",
-                       json={"graceSeconds": 1}).json()
+    short = admin.post(
+        f"/tenants/{tenant_name}/keys/{key['id']}/rotate", json={"graceSeconds": 1}
+    ).json()
     assert short["previousSecretValidUntil"] == clock.shifted(server.clock.now(), 1)
     assert scim_status(server, key["token"]) == 401
     assert scim_status(server, short["token"]) == 200
@@ -139,8 +157,9 @@ def test_rotate_with_grace(clocked_server: ClockedServer, tenant_name: str) -> N
     server.clock.advance(0.000001)
     assert scim_status(server, long["token"]) == 401
     assert scim_status(server, short["token"]) == 200
-    too_long = admin.post(f"/tenants/{tenant_name}/keys/{key['id']}/rotate",
-                          json={"graceSeconds": 31 * 86400})
+    too_long = admin.post(
+        f"/tenants/{tenant_name}/keys/{key['id']}/rotate", json={"graceSeconds": 31 * 86400}
+    )
     assert too_long.status_code == 400
 
 
@@ -173,24 +192,36 @@ def test_credential_test_has_no_side_effects(server: Server, tenant_name: str) -
         assert r.status_code == 200, r.text
         return dict(r.json())
 
-    assert verdict(key["token"]) == {"valid": True, "reason": "ok", "scimEnabled": True,
-                                     "keyId": key["id"]}
+    assert verdict(key["token"]) == {
+        "valid": True,
+        "reason": "ok",
+        "scimEnabled": True,
+        "keyId": key["id"],
+    }
     assert verdict("not base64!")["reason"] == "malformed"
     wrong = base64.b64encode(f"{key['id']}:wrong".encode()).decode()
-    assert verdict(wrong) == {"valid": False, "reason": "invalid", "scimEnabled": True,
-                              "keyId": None}
+    assert verdict(wrong) == {
+        "valid": False,
+        "reason": "invalid",
+        "scimEnabled": True,
+        "keyId": None,
+    }
     # Another tenant's good key is just "invalid" here.
     other = op.post("/tenants", json={"name": tenant_name + "-o", "scimEnabled": True})
     assert other.status_code == 201
     foreign = op.post(f"/tenants/{tenant_name}-o/keys", json={}).json()
     assert verdict(foreign["token"])["reason"] == "invalid"
     op.patch(f"/tenants/{tenant_name}", json={"scimEnabled": False})
-    assert verdict(key["token"]) == {"valid": False, "reason": "scimDisabled",
-                                     "scimEnabled": False, "keyId": key["id"]}
+    assert verdict(key["token"]) == {
+        "valid": False,
+        "reason": "scimDisabled",
+        "scimEnabled": False,
+        "keyId": key["id"],
+    }
     op.patch(f"/tenants/{tenant_name}", json={"scimEnabled": True})
     # Nothing recorded: no last use, no audit line of its own.
     assert admin.get(f"/tenants/{tenant_name}/keys/{key['id']}").json()["lastUsed"] is None
     after = audit(admin, tenant_name)
-    assert [e["operation"] for e in after[len(before):]] == ["disable-scim", "enable-scim"]
+    assert [e["operation"] for e in after[len(before) :]] == ["disable-scim", "enable-scim"]
     admin.post(f"/tenants/{tenant_name}/keys/{key['id']}/revoke")
     assert verdict(key["token"])["reason"] == "revoked"

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from conftest import ClockedServer, Client, Server
+from conftest import Client, ClockedServer, Server
 
 FROM = {"X-Forwarded-For": "192.0.2.71"}  # uvicorn trusts it from 127.0.0.1
 
@@ -24,8 +24,11 @@ def setup(server: Server, name: str) -> tuple[Client, Client, dict[str, Any]]:
 
 
 def user(user_name: str, **extra: Any) -> dict[str, Any]:
-    return {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name,
-            **extra}
+    return {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        **extra,
+    }
 
 
 def audit(op: Client, tenant: str) -> list[dict[str, Any]]:
@@ -37,7 +40,9 @@ def rows(server: Server, tenant: str, user_id: str) -> int:
     with sqlite3.connect(server.db) as conn:
         (n,) = conn.execute(
             "SELECT count(*) FROM users u JOIN tenants t ON t.id = u.tenant_id"
-            " WHERE t.name = ? AND u.id = ?", (tenant, user_id)).fetchone()
+            " WHERE t.name = ? AND u.id = ?",
+            (tenant, user_id),
+        ).fetchone()
     return int(n)
 
 
@@ -51,18 +56,27 @@ def test_disable_then_use_then_enable(server: Server, tenant_name: str) -> None:
     # Nothing deleted: switching on again brings back the same key and data.
     assert op.patch(f"/tenants/{tenant_name}", json={"scimEnabled": True}).status_code == 200
     assert scim.get(f"/Users/{uid}").json()["userName"] == "stays@example.com"
-    ops = [(e["operation"], e["actor"]["kind"], e["actor"]["address"])
-           for e in audit(op, tenant_name) if e["resourceType"] == "Tenant"]
-    assert ops[-2:] == [("disable-scim", "operator", "192.0.2.71"),
-                        ("enable-scim", "operator", "127.0.0.1")]
+    ops = [
+        (e["operation"], e["actor"]["kind"], e["actor"]["address"])
+        for e in audit(op, tenant_name)
+        if e["resourceType"] == "Tenant"
+    ]
+    assert ops[-2:] == [
+        ("disable-scim", "operator", "192.0.2.71"),
+        ("enable-scim", "operator", "127.0.0.1"),
+    ]
 
 
 def test_sign_in_check_follows_deactivation_deletion_and_the_tenant(
-        server: Server, tenant_name: str) -> None:
+    server: Server, tenant_name: str
+) -> None:
     op, scim, _key = setup(server, tenant_name)
-    full = user("Bjensen@Example.com", displayName="Babs", emails=[
-        {"value": "bjensen@example.com", "type": "work", "primary": True}],
-        name={"givenName": "Barbara", "familyName": "Jensen"})
+    full = user(
+        "Bjensen@Example.com",
+        displayName="Babs",
+        emails=[{"value": "bjensen@example.com", "type": "work", "primary": True}],
+        name={"givenName": "Barbara", "familyName": "Jensen"},
+    )
     created = scim.post("/Users", json=full).json()
     uid = created["id"]
     by_id = f"/tenants/{tenant_name}/users/{uid}/access"
@@ -73,18 +87,26 @@ def test_sign_in_check_follows_deactivation_deletion_and_the_tenant(
         assert r.status_code == 200, r.text
         return dict(r.json())
 
-    allowed = {"allowed": True, "reason": "active", "userId": uid, "userName": "Bjensen@Example.com"}
+    allowed = {
+        "allowed": True,
+        "reason": "active",
+        "userId": uid,
+        "userName": "Bjensen@Example.com",
+    }
     assert check(by_id) == allowed
     assert check(by_name, userName="bjensen@example.com") == allowed  # case-insensitive
-    patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-             "Operations": [{"op": "replace", "path": "active", "value": False}]}
+    patch = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": False}],
+    }
     assert scim.patch(f"/Users/{uid}", json=patch).status_code in (200, 204)
     assert check(by_id)["reason"] == "inactive" and check(by_id)["allowed"] is False
     # Deactivated: every piece of data kept.
     kept = scim.get(f"/Users/{uid}").json()
     assert kept["active"] is False
-    assert {k: v for k, v in kept.items() if k not in ("active", "meta")} == \
-        {k: v for k, v in created.items() if k not in ("active", "meta")}
+    assert {k: v for k, v in kept.items() if k not in ("active", "meta")} == {
+        k: v for k, v in created.items() if k not in ("active", "meta")
+    }
     op.patch(f"/tenants/{tenant_name}", json={"scimEnabled": False})
     assert check(by_id)["reason"] == "tenantDisabled"
     op.patch(f"/tenants/{tenant_name}", json={"scimEnabled": True})
@@ -95,8 +117,9 @@ def test_sign_in_check_follows_deactivation_deletion_and_the_tenant(
     assert unknown == {"allowed": False, "reason": "notFound", "userId": None, "userName": None}
     assert check(by_name, userName="nobody")["reason"] == "notFound"
     # A tenant admin may ask too, for its own tenant only.
-    tadmin = Client(server, op.post("/admin-tokens", json={"tenant": tenant_name}).json()["token"],
-                    admin=True)
+    tadmin = Client(
+        server, op.post("/admin-tokens", json={"tenant": tenant_name}).json()["token"], admin=True
+    )
     assert tadmin.get(by_id).json()["reason"] == "deleted"
 
 
@@ -120,10 +143,16 @@ def test_tombstone_restore_without_conflict(server: Server, tenant_name: str) ->
     assert back.headers["etag"] == body["version"] != made["meta"]["version"]
     assert op.get(f"/tenants/{tenant_name}/tombstones").json()["totalResults"] == 0
     assert op.post(f"/tenants/{tenant_name}/tombstones/{uid}/restore").status_code == 404
-    trail = [(e["operation"], e["actor"]["kind"], e["actor"]["id"])
-             for e in audit(op, tenant_name) if e["resourceId"] == uid]
-    assert trail == [("create", "scim-key", key["id"]), ("delete", "scim-key", key["id"]),
-                     ("restore", "operator", "env")]
+    trail = [
+        (e["operation"], e["actor"]["kind"], e["actor"]["id"])
+        for e in audit(op, tenant_name)
+        if e["resourceId"] == uid
+    ]
+    assert trail == [
+        ("create", "scim-key", key["id"]),
+        ("delete", "scim-key", key["id"]),
+        ("restore", "operator", "env"),
+    ]
 
 
 def test_tombstone_restore_with_username_conflict(server: Server, tenant_name: str) -> None:
@@ -136,8 +165,9 @@ def test_tombstone_restore_with_username_conflict(server: Server, tenant_name: s
     # Nothing changed: the tombstone stays, the live user keeps the name.
     assert scim.get(f"/Users/{old}").status_code == 404
     assert scim.get(f"/Users/{new}").json()["userName"] == "TAKEN@example.com"
-    assert [t["id"] for t in op.get(f"/tenants/{tenant_name}/tombstones").json()["Resources"]] \
-        == [old]
+    assert [t["id"] for t in op.get(f"/tenants/{tenant_name}/tombstones").json()["Resources"]] == [
+        old
+    ]
     assert not [e for e in audit(op, tenant_name) if e["operation"] == "restore"]
     # Free the name, and the restore goes through with the same id.
     scim.delete(f"/Users/{new}")
@@ -148,7 +178,9 @@ def test_tombstone_restore_with_username_conflict(server: Server, tenant_name: s
 def test_purge_one_removes_the_rows(server: Server, tenant_name: str) -> None:
     op, scim, _key = setup(server, tenant_name)
     live = scim.post("/Users", json=user("live@example.com")).json()["id"]
-    gone = scim.post("/Users", json=user("gone@example.com", displayName="Secret Name")).json()["id"]
+    gone = scim.post("/Users", json=user("gone@example.com", displayName="Secret Name")).json()[
+        "id"
+    ]
     scim.delete(f"/Users/{gone}")
     assert rows(server, tenant_name, gone) == 1  # a tombstone is still a row
     # Only a tombstone can be purged.
@@ -200,18 +232,22 @@ def test_purge_older_than_days(clocked_server: ClockedServer, tenant_name: str) 
     assert sorted(purges) == sorted(ids)
     bad = op.post(url, json={"olderThanDays": -1})
     assert bad.status_code == 400
-    tadmin = Client(server, op.post("/admin-tokens", json={"tenant": tenant_name}).json()["token"],
-                    admin=True)
+    tadmin = Client(
+        server, op.post("/admin-tokens", json={"tenant": tenant_name}).json()["token"], admin=True
+    )
     assert tadmin.post(url, json={"olderThanDays": 0}).status_code == 403
 
 
 def test_operator_log_records_tenant_deletion(server: Server, tenant_name: str) -> None:
     op, scim, _key = setup(server, tenant_name)
     scim.post("/Users", json=user("x@example.com"))
-    assert op.delete(f"/tenants/{tenant_name}", params={"force": "true"},
-                     headers=FROM).status_code == 204
+    assert (
+        op.delete(f"/tenants/{tenant_name}", params={"force": "true"}, headers=FROM).status_code
+        == 204
+    )
     log = op.get("/audit", params={"count": 1000}).json()
     mine = [e for e in log["Resources"] if e["resourceId"] == tenant_name]
     assert [(e["operation"], e["resourceType"], e["actor"]["address"]) for e in mine] == [
-        ("purge", "Tenant", "192.0.2.71")]
+        ("purge", "Tenant", "192.0.2.71")
+    ]
     assert httpx.get(f"{server.admin}/audit").status_code == 401

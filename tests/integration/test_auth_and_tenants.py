@@ -23,7 +23,9 @@ def _assert_401(r: httpx.Response) -> None:
     assert body["status"] == "401"
 
 
-def test_missing_malformed_and_unknown_credentials_are_401(server: Server, tenant_name: str) -> None:
+def test_missing_malformed_and_unknown_credentials_are_401(
+    server: Server, tenant_name: str
+) -> None:
     token = server.tenant(tenant_name)
     url = f"{server.base}/Users"
     _assert_401(httpx.get(url))
@@ -74,15 +76,24 @@ def test_revoked_key_is_refused_from_the_next_request_on(server: Server, tenant_
 def test_host_subdomain_must_match_the_credentials_tenant(server: Server, tenant_name: str) -> None:
     token = server.tenant(tenant_name)
     auth = {"Authorization": f"Bearer {token}"}
-    ok = httpx.get(f"{server.base}/Users",
-                   headers={**auth, "Host": f"{tenant_name}.localhost:{server.port}"})
+    ok = httpx.get(
+        f"{server.base}/Users", headers={**auth, "Host": f"{tenant_name}.localhost:{server.port}"}
+    )
     assert ok.status_code == 200
-    assert httpx.get(f"{server.base}/Users",
-                     headers={**auth, "Host": f"other.localhost:{server.port}"}).status_code == 401
-    created = httpx.post(f"{server.base}/Users", json=_user("hosted"),
-                         headers={**auth, "Host": f"{tenant_name}.localhost:{server.port}"})
+    assert (
+        httpx.get(
+            f"{server.base}/Users", headers={**auth, "Host": f"other.localhost:{server.port}"}
+        ).status_code
+        == 401
+    )
+    created = httpx.post(
+        f"{server.base}/Users",
+        json=_user("hosted"),
+        headers={**auth, "Host": f"{tenant_name}.localhost:{server.port}"},
+    )
     assert created.json()["meta"]["location"].startswith(
-        f"http://{tenant_name}.localhost:{server.port}/scim/v1/Users/")
+        f"http://{tenant_name}.localhost:{server.port}/scim/v1/Users/"
+    )
 
 
 def test_tenants_cannot_see_or_touch_each_other(server: Server, tenant_name: str) -> None:

@@ -40,6 +40,7 @@ def test_key_create_json_is_exactly_one_object(tmp_path: Path) -> None:
     assert {"id", "tenant", "label", "status", "secret", "token"} <= set(key)
     assert (key["tenant"], key["label"], key["status"]) == ("acme", "entra", "active")
     import base64
+
     assert base64.b64decode(key["token"]).decode() == f"{key['id']}:{key['secret']}"
     assert len(key["secret"]) >= 32
     listed = cli(db, "key", "list", "--tenant", "acme")
@@ -50,11 +51,13 @@ def test_key_create_json_is_exactly_one_object(tmp_path: Path) -> None:
 
 def test_secret_is_stored_only_as_a_hash(tmp_path: Path) -> None:
     import sqlite3
+
     db = tmp_path / "cli.db"
     cli(db, "tenant", "create", "acme")
     key = json.loads(cli(db, "key", "create", "--tenant", "acme", "--json").stdout)
-    raw = db.read_bytes() + (Path(str(db) + "-wal").read_bytes()
-                             if Path(str(db) + "-wal").exists() else b"")
+    raw = db.read_bytes() + (
+        Path(str(db) + "-wal").read_bytes() if Path(str(db) + "-wal").exists() else b""
+    )
     assert key["secret"].encode() not in raw
     with sqlite3.connect(db) as conn:
         (stored,) = conn.execute("SELECT secret_hash FROM api_keys").fetchone()
@@ -64,8 +67,13 @@ def test_secret_is_stored_only_as_a_hash(tmp_path: Path) -> None:
 def test_db_from_environment_variable(tmp_path: Path) -> None:
     db = tmp_path / "env.db"
     env = {**os.environ, "SCIMDOCK_DB": str(db)}
-    out = subprocess.run([sys.executable, "-m", "scimdock", "tenant", "create", "envt"],
-                         capture_output=True, text=True, env=env, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-m", "scimdock", "tenant", "create", "envt"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     assert out.returncode == 0, out.stderr
     assert db.exists()
 
@@ -120,9 +128,16 @@ def test_json_output_uses_the_admin_api_names(tmp_path: Path) -> None:
     assert out("admin-token", "list")[0]["id"] == token["id"]
     assert out("admin-token", "revoke", token["id"])["status"] == "revoked"
     assert out("user", "access", "--tenant", "acme", "--user-name", "nobody") == {
-        "allowed": False, "reason": "notFound", "userId": None, "userName": None}
+        "allowed": False,
+        "reason": "notFound",
+        "userId": None,
+        "userName": None,
+    }
     assert out("user", "tombstones", "--tenant", "acme") == []
     assert {e["resourceType"] for e in out("audit", "--tenant", "acme")} == {
-        "Tenant", "ApiKey", "AdminToken"}
+        "Tenant",
+        "ApiKey",
+        "AdminToken",
+    }
     assert out("tenant", "disable-scim", "acme")["scimEnabled"] is False
     assert out("tenant", "delete", "acme") == {"name": "acme", "deleted": True, "force": False}

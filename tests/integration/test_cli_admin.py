@@ -17,8 +17,11 @@ ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
 def _user(user_name: str, **extra: Any) -> dict[str, Any]:
-    return {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name,
-            **extra}
+    return {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        **extra,
+    }
 
 
 def _ok(db: Path, *args: str) -> str:
@@ -48,16 +51,25 @@ def _rows(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
 
 
 def test_user_access_follows_deactivation_deletion_and_the_tenant(
-        server: Server, tenant_name: str) -> None:
+    server: Server, tenant_name: str
+) -> None:
     client = Client(server, server.tenant(tenant_name))
     uid = client.post("/Users", json=_user("ann@example.com", active=True)).json()["id"]
     db = server.db
-    assert _access(db, tenant_name, uid) == {"allowed": True, "reason": "active", "userId": uid,
-                                             "userName": "ann@example.com"}
+    assert _access(db, tenant_name, uid) == {
+        "allowed": True,
+        "reason": "active",
+        "userId": uid,
+        "userName": "ann@example.com",
+    }
     off = {"Operations": [{"op": "replace", "path": "active", "value": False}]}
     assert client.patch(f"/Users/{uid}", json=off).status_code == 200
     assert _access(db, tenant_name, "--user-name", "ANN@example.com") == {
-        "allowed": False, "reason": "inactive", "userId": uid, "userName": "ann@example.com"}
+        "allowed": False,
+        "reason": "inactive",
+        "userId": uid,
+        "userName": "ann@example.com",
+    }
     # Deactivated: every piece of data is kept and still served.
     assert client.get(f"/Users/{uid}").json()["userName"] == "ann@example.com"
     assert "may not sign in: inactive" in _ok(db, "user", "access", "--tenant", tenant_name, uid)
@@ -68,8 +80,12 @@ def test_user_access_follows_deactivation_deletion_and_the_tenant(
     assert client.patch(f"/Users/{uid}", json=on).status_code == 200
     assert _access(db, tenant_name, uid)["allowed"] is True
     assert client.delete(f"/Users/{uid}").status_code == 204
-    assert _access(db, tenant_name, uid) == {"allowed": False, "reason": "deleted", "userId": uid,
-                                             "userName": "ann@example.com"}
+    assert _access(db, tenant_name, uid) == {
+        "allowed": False,
+        "reason": "deleted",
+        "userId": uid,
+        "userName": "ann@example.com",
+    }
     assert _access(db, tenant_name, "nobody-id")["reason"] == "notFound"
     assert "either" in _fails(db, "user", "access", "--tenant", tenant_name)
     assert "no tenant" in _fails(db, "user", "access", "--tenant", "nope", uid)
@@ -94,22 +110,32 @@ def test_tombstones_restore_and_restore_conflict(server: Server, tenant_name: st
     back = client.get(f"/Users/{uid}")
     assert back.status_code == 200 and back.json()["displayName"] == "Bob"
     assert back.json()["meta"]["version"] != created["meta"]["version"]
-    assert restored == {"id": uid, "userName": "bob@example.com", "active": True,
-                        "version": back.json()["meta"]["version"]}
+    assert restored == {
+        "id": uid,
+        "userName": "bob@example.com",
+        "active": True,
+        "version": back.json()["meta"]["version"],
+    }
     assert [t["id"] for t in _json(db, "user", "tombstones", "--tenant", tenant_name)] == [taker]
     assert "No deleted User" in _fails(db, "user", "restore", "--tenant", tenant_name, uid)
-    log = [(e["operation"], e["resourceId"]) for e in _json(db, "audit", "--tenant", tenant_name)
-           if e["resourceType"] == "User"]
-    assert log == [("create", uid), ("delete", uid), ("create", taker), ("delete", taker),
-                   ("restore", uid)]
+    log = [
+        (e["operation"], e["resourceId"])
+        for e in _json(db, "audit", "--tenant", tenant_name)
+        if e["resourceType"] == "User"
+    ]
+    assert log == [
+        ("create", uid),
+        ("delete", uid),
+        ("create", taker),
+        ("delete", taker),
+        ("restore", uid),
+    ]
 
 
-def test_purge_one_and_purge_older_than_remove_the_rows(server: Server,
-                                                        tenant_name: str) -> None:
+def test_purge_one_and_purge_older_than_remove_the_rows(server: Server, tenant_name: str) -> None:
     client = Client(server, server.tenant(tenant_name))
     db = server.db
-    ids = [client.post("/Users", json=_user(f"p{i}@example.com")).json()["id"]
-           for i in range(3)]
+    ids = [client.post("/Users", json=_user(f"p{i}@example.com")).json()["id"] for i in range(3)]
     for uid in ids[:2]:
         assert client.delete(f"/Users/{uid}").status_code == 204
     assert "No deleted User" in _fails(db, "user", "purge", "--tenant", tenant_name, ids[2])
@@ -119,36 +145,54 @@ def test_purge_one_and_purge_older_than_remove_the_rows(server: Server,
     assert "0 user(s)" in _ok(db, "user", "purge", "--tenant", tenant_name, "--older-than", "1")
     assert len(_rows(db, "SELECT * FROM users WHERE id = ?", ids[1])) == 1
     assert _json(db, "user", "purge", "--tenant", tenant_name, "--older-than", "0") == {
-        "totalPurged": 1, "purged": [ids[1]]}
+        "totalPurged": 1,
+        "purged": [ids[1]],
+    }
     assert _rows(db, "SELECT * FROM users WHERE id = ?", ids[1]) == []
     assert len(_rows(db, "SELECT * FROM users WHERE id = ?", ids[2])) == 1  # live: untouched
     assert client.get(f"/Users/{ids[2]}").status_code == 200
     assert "either" in _fails(db, "user", "purge", "--tenant", tenant_name)
-    assert "either" in _fails(db, "user", "purge", "--tenant", tenant_name, ids[2],
-                              "--older-than", "3")
+    assert "either" in _fails(
+        db, "user", "purge", "--tenant", tenant_name, ids[2], "--older-than", "3"
+    )
     log = _json(db, "audit", "--tenant", tenant_name)
     assert [(e["operation"], e["resourceId"]) for e in log if e["operation"] == "purge"] == [
-        ("purge", ids[0]), ("purge", ids[1])]
+        ("purge", ids[0]),
+        ("purge", ids[1]),
+    ]
 
 
 def test_scim_writes_are_audited_with_key_id_address_and_attribute_names(
-        server: Server, tenant_name: str) -> None:
+    server: Server, tenant_name: str
+) -> None:
     token = server.tenant(tenant_name)
     key_id = base64.b64decode(token).decode().split(":", 1)[0]
     client = Client(server, token)
     proxied = {"X-Forwarded-For": "198.51.100.23"}  # uvicorn trusts 127.0.0.1 as a proxy
-    uid = client.post("/Users", json=_user("cy@example.com", name={"givenName": "Cy"},
-                                           password="Sup3r-secret!"),
-                      headers=proxied).json()["id"]
-    patch = {"Operations": [{"op": "replace", "path": "name.givenName", "value": "Cyril"},
-                            {"op": "add", "path": f"{ENT}:department", "value": "R&D"}]}
+    uid = client.post(
+        "/Users",
+        json=_user("cy@example.com", name={"givenName": "Cy"}, password="Sup3r-secret!"),
+        headers=proxied,
+    ).json()["id"]
+    patch = {
+        "Operations": [
+            {"op": "replace", "path": "name.givenName", "value": "Cyril"},
+            {"op": "add", "path": f"{ENT}:department", "value": "R&D"},
+        ]
+    }
     assert client.patch(f"/Users/{uid}", json=patch).status_code == 200
     assert client.patch(f"/Users/{uid}", json=patch).status_code == 200  # no change: no line
     assert client.put(f"/Users/{uid}", json=_user("cy@example.com")).status_code == 200
-    gid = client.post("/Groups", json={"displayName": "ops", "members": [{"value": uid}]}
-                      ).json()["id"]
-    assert client.patch(f"/Groups/{gid}", json={"Operations": [
-        {"op": "remove", "path": f'members[value eq "{uid}"]'}]}).status_code == 204
+    gid = client.post("/Groups", json={"displayName": "ops", "members": [{"value": uid}]}).json()[
+        "id"
+    ]
+    assert (
+        client.patch(
+            f"/Groups/{gid}",
+            json={"Operations": [{"op": "remove", "path": f'members[value eq "{uid}"]'}]},
+        ).status_code
+        == 204
+    )
     assert client.delete(f"/Groups/{gid}").status_code == 204
     assert client.delete(f"/Users/{uid}").status_code == 204
     log = _json(db := server.db, "audit", "--tenant", tenant_name)
@@ -172,8 +216,9 @@ def test_scim_writes_are_audited_with_key_id_address_and_attribute_names(
     assert b"Sup3r-secret" not in raw  # the password is never stored, audit included
     # --since filters by time; the other tenant's log is not mixed in.
     since = scim[3]["at"]
-    assert [e["operation"] for e in _json(db, "audit", "--tenant", tenant_name, "--since",
-                                          since)] == ["create", "patch", "delete", "delete"]
+    assert [
+        e["operation"] for e in _json(db, "audit", "--tenant", tenant_name, "--since", since)
+    ] == ["create", "patch", "delete", "delete"]
     assert "ISO 8601" in _fails(db, "audit", "--tenant", tenant_name, "--since", "last week")
 
 
@@ -183,19 +228,22 @@ def test_audit_logs_are_per_tenant(server: Server, tenant_name: str) -> None:
     a.post("/Users", json=_user("only-in-a@example.com"))
     log_b = _json(server.db, "audit", "--tenant", tenant_name + "b")
     assert all(e["resourceType"] != "User" for e in log_b)
-    assert {e["resourceId"] for e in log_b if e["resourceType"] == "Tenant"} == {
-        tenant_name + "b"}
+    assert {e["resourceId"] for e in log_b if e["resourceType"] == "Tenant"} == {tenant_name + "b"}
 
 
 def test_key_update_rotate_and_their_errors(server: Server, tenant_name: str) -> None:
     db = server.db
     token = server.tenant(tenant_name)
     key_id = base64.b64decode(token).decode().split(":", 1)[0]
-    assert "label='entra'" in _ok(db, "key", "update", key_id, "--label", "entra",
-                                  "--expires", "2030-06-01T12:00:00+02:00")
+    assert "label='entra'" in _ok(
+        db, "key", "update", key_id, "--label", "entra", "--expires", "2030-06-01T12:00:00+02:00"
+    )
     [key] = _json(db, "key", "list", "--tenant", tenant_name)
     assert (key["label"], key["expires"], key["status"]) == (
-        "entra", "2030-06-01T10:00:00.000000Z", "active")
+        "entra",
+        "2030-06-01T10:00:00.000000Z",
+        "active",
+    )
     assert "secret" not in key and "token" not in key
     assert "ISO 8601" in _fails(db, "key", "update", key_id, "--expires", "soon")
     assert "nothing to change" in _fails(db, "key", "update", key_id)
@@ -207,20 +255,29 @@ def test_key_update_rotate_and_their_errors(server: Server, tenant_name: str) ->
     assert "30 days" in _fails(db, "key", "rotate", key_id, "--grace", "-5")
     assert "30 days" in _fails(db, "key", "rotate", key_id, "--grace", str(31 * 86400))
     assert "future" in _fails(db, "key", "update", key_id, "--expires", "2001-01-01")
-    assert "not both" in _fails(db, "key", "update", key_id, "--expires", "2099-01-01",
-                                "--no-expiry")
+    assert "not both" in _fails(
+        db, "key", "update", key_id, "--expires", "2099-01-01", "--no-expiry"
+    )
     assert "no key" in _fails(db, "key", "rotate", "sk_nope")
     _ok(db, "key", "revoke", key_id)
     assert "revoked" in _fails(db, "key", "rotate", key_id)
-    ops = [(e["operation"], e["attributes"]) for e in _json(db, "audit", "--tenant", tenant_name)
-           if e["resourceType"] == "ApiKey"]
-    assert ops == [("create", ["secret"]), ("update", ["expires", "label"]),
-                   ("rotate", ["secret"]), ("rotate", ["previousValidUntil", "secret"]),
-                   ("revoke", ["revoked"])]
+    ops = [
+        (e["operation"], e["attributes"])
+        for e in _json(db, "audit", "--tenant", tenant_name)
+        if e["resourceType"] == "ApiKey"
+    ]
+    assert ops == [
+        ("create", ["secret"]),
+        ("update", ["expires", "label"]),
+        ("rotate", ["secret"]),
+        ("rotate", ["previousValidUntil", "secret"]),
+        ("revoke", ["revoked"]),
+    ]
 
 
 def test_admin_tokens_are_created_listed_revoked_and_stored_hashed(
-        server: Server, tenant_name: str) -> None:
+    server: Server, tenant_name: str
+) -> None:
     db = server.db
     server.tenant(tenant_name)
     tadmin = _json(db, "admin-token", "create", "--tenant", tenant_name)
@@ -231,8 +288,9 @@ def test_admin_tokens_are_created_listed_revoked_and_stored_hashed(
     for made in (tadmin, operator):
         made_id, secret = base64.b64decode(made["token"]).decode().split(":", 1)
         assert made_id == made["id"] and "secret" not in made  # the admin API's shape
-        [(stored,)] = _rows(db, "SELECT secret_hash FROM admin_tokens WHERE token_id = ?",
-                            made["id"])
+        [(stored,)] = _rows(
+            db, "SELECT secret_hash FROM admin_tokens WHERE token_id = ?", made["id"]
+        )
         assert len(stored) == 32 and secret.encode() not in stored
     listed = _json(db, "admin-token", "list", "--tenant", tenant_name)
     assert [(t["id"], t["status"]) for t in listed] == [(tadmin["id"], "active")]
@@ -241,8 +299,11 @@ def test_admin_tokens_are_created_listed_revoked_and_stored_hashed(
     assert [t["status"] for t in listed] == ["revoked"]
     assert "no admin token" in _fails(db, "admin-token", "revoke", "sat_nope")
     assert "no tenant" in _fails(db, "admin-token", "create", "--tenant", "nope")
-    log = [(e["operation"], e["resourceId"]) for e in _json(db, "audit", "--tenant", tenant_name)
-           if e["resourceType"] == "AdminToken"]
+    log = [
+        (e["operation"], e["resourceId"])
+        for e in _json(db, "audit", "--tenant", tenant_name)
+        if e["resourceType"] == "AdminToken"
+    ]
     assert log == [("create", tadmin["id"]), ("revoke", tadmin["id"])]
 
 

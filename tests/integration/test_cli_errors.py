@@ -22,31 +22,57 @@ CASES = {
     "bad log level": ({}, ("serve", "--log-level", "loud"), 2, "argument --log-level"),
     "port out of range": ({}, ("serve", "--port", "99999"), 2, "1 to 65535"),
     "port zero": ({}, ("serve", "--port", "0"), 2, "1 to 65535"),
-    "bad trusted proxy": ({}, ("serve", "--forwarded-allow-ips", "proxy.local"), 2,
-                          "'proxy.local' is not an IP address"),
+    "bad trusted proxy": (
+        {},
+        ("serve", "--forwarded-allow-ips", "proxy.local"),
+        2,
+        "'proxy.local' is not an IP address",
+    ),
     "unknown command": ({}, ("tenant", "rename", "a"), 2, "invalid choice"),
     "missing argument": ({}, ("key", "create"), 2, "--tenant"),
     "max results": ({"SCIMDOCK_MAX_RESULTS": "abc"}, ("serve",), 2, "SCIMDOCK_MAX_RESULTS"),
     "env port": ({"SCIMDOCK_PORT": "99999"}, ("serve",), 2, "SCIMDOCK_PORT"),
     "env log level": ({"SCIMDOCK_LOG_LEVEL": "loud"}, ("serve",), 2, "SCIMDOCK_LOG_LEVEL"),
-    "env proxies": ({"SCIMDOCK_FORWARDED_ALLOW_IPS": "10.0.0.0/33"}, ("serve",), 2,
-                    "SCIMDOCK_FORWARDED_ALLOW_IPS"),
+    "env proxies": (
+        {"SCIMDOCK_FORWARDED_ALLOW_IPS": "10.0.0.0/33"},
+        ("serve",),
+        2,
+        "SCIMDOCK_FORWARDED_ALLOW_IPS",
+    ),
     "env strict": ({"SCIMDOCK_STRICT": "maybe"}, ("serve",), 2, "SCIMDOCK_STRICT"),
-    "env public url": ({"SCIMDOCK_PUBLIC_URL": "acme.example.com"}, ("serve",), 2,
-                       "SCIMDOCK_PUBLIC_URL"),
-    "env synchronous": ({"SCIMDOCK_SYNCHRONOUS": "sometimes"}, ("tenant", "create", "acme"), 2,
-                        "SCIMDOCK_SYNCHRONOUS"),
-    "short admin token": ({"SCIMDOCK_ADMIN_TOKEN": "too-short"}, ("serve",), 2,
-                          "SCIMDOCK_ADMIN_TOKEN is too short"),
+    "env public url": (
+        {"SCIMDOCK_PUBLIC_URL": "acme.example.com"},
+        ("serve",),
+        2,
+        "SCIMDOCK_PUBLIC_URL",
+    ),
+    "env synchronous": (
+        {"SCIMDOCK_SYNCHRONOUS": "sometimes"},
+        ("tenant", "create", "acme"),
+        2,
+        "SCIMDOCK_SYNCHRONOUS",
+    ),
+    "short admin token": (
+        {"SCIMDOCK_ADMIN_TOKEN": "too-short"},
+        ("serve",),
+        2,
+        "SCIMDOCK_ADMIN_TOKEN is too short",
+    ),
 }
 
 
-def scimdock(db: str | Path, *args: str, env: dict[str, str] | None = None
-             ) -> subprocess.CompletedProcess[str]:
+def scimdock(
+    db: str | Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("SCIMDOCK_")}
-    return subprocess.run([sys.executable, "-m", "scimdock", "--db", str(db), *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60,
-                          env={**environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "scimdock", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env={**environ, **(env or {})},
+    )
 
 
 def one_line(out: subprocess.CompletedProcess[str], status: int) -> str:
@@ -60,8 +86,11 @@ def one_line(out: subprocess.CompletedProcess[str], status: int) -> str:
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_a_mistake_is_one_line_and_creates_nothing(case: str, tmp_path: Path) -> None:
     env, args, status, text = CASES[case]
-    db = {"not a database": "/etc/passwd", "not a database, writing": "/etc/passwd",
-          "db under a regular file": "/etc/passwd/x.db"}.get(case, tmp_path / "d" / "s.db")
+    db = {
+        "not a database": "/etc/passwd",
+        "not a database, writing": "/etc/passwd",
+        "db under a regular file": "/etc/passwd/x.db",
+    }.get(case, tmp_path / "d" / "s.db")
     line = one_line(scimdock(db, *args, env=env), status)
     assert text in line
     assert "too-short" not in line  # a secret is never repeated
@@ -97,6 +126,12 @@ def test_serve_on_a_port_in_use_fails_fast(tmp_path: Path) -> None:
 
 def test_version_is_the_installed_distribution() -> None:
     from importlib.metadata import version
-    out = subprocess.run([sys.executable, "-m", "scimdock", "--version"], capture_output=True,
-                         text=True, cwd=ROOT, timeout=60)
+
+    out = subprocess.run(
+        [sys.executable, "-m", "scimdock", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert out.returncode == 0 and out.stdout == f"scimdock {version('scimdock')}\n"

@@ -29,9 +29,11 @@ def own_server(tmp_path: Path) -> Iterator[Server]:
 
 
 def _http(server: Server, token: str) -> httpx.Client:
-    return httpx.Client(base_url=server.base, timeout=30,
-                        headers={"Authorization": f"Bearer {token}",
-                                 "Content-Type": "application/scim+json"})
+    return httpx.Client(
+        base_url=server.base,
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"},
+    )
 
 
 def test_concurrent_creates_patches_and_deletes_all_land(own_server: Server) -> None:
@@ -61,8 +63,13 @@ def test_concurrent_creates_patches_and_deletes_all_land(own_server: Server) -> 
 
     def patch(i: int) -> httpx.Response:
         with _http(own_server, token) as http:
-            return http.patch(f"/Users/{target}", json={"schemas": [PATCH], "Operations": [
-                {"op": "replace", "path": "displayName", "value": f"name {i}"}]})
+            return http.patch(
+                f"/Users/{target}",
+                json={
+                    "schemas": [PATCH],
+                    "Operations": [{"op": "replace", "path": "displayName", "value": f"name {i}"}],
+                },
+            )
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         patched = list(pool.map(patch, range(40)))
@@ -92,8 +99,10 @@ def test_concurrent_creates_patches_and_deletes_all_land(own_server: Server) -> 
         live = {r[0] for r in db.execute("SELECT id FROM users WHERE deleted IS NULL")}
         dead = {r[0] for r in db.execute("SELECT id FROM users WHERE deleted IS NOT NULL")}
         (version,) = db.execute("SELECT version FROM users WHERE id = ?", (target,)).fetchone()
-        audited = db.execute("SELECT count(*) FROM audit WHERE resource_type = 'User'"
-                             " AND operation IN ('create', 'patch', 'delete')").fetchone()[0]
+        audited = db.execute(
+            "SELECT count(*) FROM audit WHERE resource_type = 'User'"
+            " AND operation IN ('create', 'patch', 'delete')"
+        ).fetchone()[0]
     finally:
         db.close()
     assert live == {target, *kept} and dead == set(doomed)

@@ -28,12 +28,15 @@ def test_resource_types_and_schemas_come_from_the_schema_definition(client: Clie
     user_rt = client.get("/ResourceTypes/User").json()
     assert user_rt["schema"] == "urn:ietf:params:scim:schemas:core:2.0:User"
     assert user_rt["schemaExtensions"] == [
-        {"schema": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "required": False}]
+        {"schema": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "required": False}
+    ]
     schemas = client.get("/Schemas").json()
     ids = {s["id"] for s in schemas["Resources"]}
-    assert ids == {"urn:ietf:params:scim:schemas:core:2.0:User",
-                   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-                   "urn:ietf:params:scim:schemas:core:2.0:Group"}
+    assert ids == {
+        "urn:ietf:params:scim:schemas:core:2.0:User",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        "urn:ietf:params:scim:schemas:core:2.0:Group",
+    }
     group = client.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group").json()
     group_attrs = {a["name"]: a for a in group["attributes"]}
     assert group_attrs["displayName"]["required"] is True
@@ -80,11 +83,20 @@ def test_a_base_url_pasted_with_a_trailing_slash_still_works(server: Server) -> 
     slashes are one (scimdock/slashes.py), so the setup works first time."""
     token = server.tenant("slashes")
     headers = {"Authorization": f"Bearer {token}"}
-    made = httpx.post(f"{server.base}//Users", headers=headers, json={
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "slash@example.com"})
+    made = httpx.post(
+        f"{server.base}//Users",
+        headers=headers,
+        json={
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "slash@example.com",
+        },
+    )
     assert made.status_code == 201, made.text
-    found = httpx.get(f"{server.base}//Users", headers=headers,
-                      params={"filter": 'userName eq "slash@example.com"'})
+    found = httpx.get(
+        f"{server.base}//Users",
+        headers=headers,
+        params={"filter": 'userName eq "slash@example.com"'},
+    )
     assert found.status_code == 200 and found.json()["totalResults"] == 1
     one = httpx.get(f"{server.base}///Users//{made.json()['id']}", headers=headers)
     assert one.status_code == 200 and one.json()["userName"] == "slash@example.com"

@@ -8,16 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from test_groups import make_group, make_user, member_ids
 
 from conftest import Client
-from test_groups import make_group, make_user, member_ids
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
 def patch(client: Client, gid: str, *ops: dict[str, Any], **params: str) -> Any:
-    return client.patch(f"/Groups/{gid}", json={"schemas": [PATCH_OP], "Operations": list(ops)},
-                        params=params)
+    return client.patch(
+        f"/Groups/{gid}", json={"schemas": [PATCH_OP], "Operations": list(ops)}, params=params
+    )
 
 
 @pytest.fixture
@@ -27,34 +28,57 @@ def people(client: Client) -> list[str]:
 
 def test_entra_add_with_value_array_ignores_duplicates(client: Client, people: list[str]) -> None:
     gid = make_group(client, "Add", people[:1])["id"]
-    r = patch(client, gid, {"op": "Add", "path": "members",
-                            "value": [{"value": people[1]}, {"value": people[0]},
-                                      {"value": people[2]}, {"value": people[1]}]})
+    r = patch(
+        client,
+        gid,
+        {
+            "op": "Add",
+            "path": "members",
+            "value": [
+                {"value": people[1]},
+                {"value": people[0]},
+                {"value": people[2]},
+                {"value": people[1]},
+            ],
+        },
+    )
     assert r.status_code == 204, r.text
     assert r.content == b"" and r.headers["etag"] == 'W/"2"'
     assert member_ids(client, gid) == set(people[:3])
     # Entra ID re-sends the same membership every cycle: no change, same version.
-    again = patch(client, gid, {"op": "Add", "path": "members", "value": [{"value": people[2]}]},
-                  {"op": "remove", "path": f'members[value eq "{people[4]}"]'})
+    again = patch(
+        client,
+        gid,
+        {"op": "Add", "path": "members", "value": [{"value": people[2]}]},
+        {"op": "remove", "path": f'members[value eq "{people[4]}"]'},
+    )
     assert again.status_code == 204 and again.headers["etag"] == 'W/"2"'
-    r = client.put(f"/Groups/{gid}", json={"displayName": "Add", "members": [
-        {"value": p} for p in reversed(people[:3])]})
+    r = client.put(
+        f"/Groups/{gid}",
+        json={"displayName": "Add", "members": [{"value": p} for p in reversed(people[:3])]},
+    )
     assert r.status_code == 200 and r.json()["meta"]["version"] == 'W/"2"'
 
 
-def test_entra_remove_with_value_array_removes_only_those_listed(client: Client,
-                                                                people: list[str]) -> None:
+def test_entra_remove_with_value_array_removes_only_those_listed(
+    client: Client, people: list[str]
+) -> None:
     gid = make_group(client, "Entra remove", people)["id"]
-    r = patch(client, gid, {"op": "Remove", "path": "members",
-                            "value": [{"value": people[1]}, {"value": people[3]}]})
+    r = patch(
+        client,
+        gid,
+        {"op": "Remove", "path": "members", "value": [{"value": people[1]}, {"value": people[3]}]},
+    )
     assert r.status_code == 204, r.text
     assert member_ids(client, gid) == {people[0], people[2], people[4]}
 
 
 def test_remove_with_value_filter_and_ored_filter(client: Client, people: list[str]) -> None:
     gid = make_group(client, "Filter remove", people)["id"]
-    assert patch(client, gid, {"op": "remove",
-                               "path": f'members[value eq "{people[0]}"]'}).status_code == 204
+    assert (
+        patch(client, gid, {"op": "remove", "path": f'members[value eq "{people[0]}"]'}).status_code
+        == 204
+    )
     assert member_ids(client, gid) == set(people[1:])
     flt = f'members[value eq "{people[1]}" or value eq "{people[2].upper()}"]'
     assert patch(client, gid, {"op": "remove", "path": flt}).status_code == 204
@@ -71,15 +95,24 @@ def test_remove_members_without_value_clears_all(client: Client, people: list[st
     assert client.get(f"/Groups/{gid}").json()["displayName"] == "Clear"
 
 
-def test_okta_remove_then_add_in_one_request_applies_in_order(client: Client,
-                                                             people: list[str]) -> None:
+def test_okta_remove_then_add_in_one_request_applies_in_order(
+    client: Client, people: list[str]
+) -> None:
     gid = make_group(client, "Okta", people[:2])["id"]
-    r = patch(client, gid,
-              {"op": "remove", "path": f'members[value eq "{people[0]}"]'},
-              {"op": "add", "path": "members",
-               "value": [{"value": people[2], "display": "Member Two"},
-                         {"value": people[0], "display": "member0@contoso.com"}]},
-              {"op": "remove", "path": f'members[value eq "{people[1]}"]'})
+    r = patch(
+        client,
+        gid,
+        {"op": "remove", "path": f'members[value eq "{people[0]}"]'},
+        {
+            "op": "add",
+            "path": "members",
+            "value": [
+                {"value": people[2], "display": "Member Two"},
+                {"value": people[0], "display": "member0@contoso.com"},
+            ],
+        },
+        {"op": "remove", "path": f'members[value eq "{people[1]}"]'},
+    )
     assert r.status_code == 204, r.text
     assert member_ids(client, gid) == {people[0], people[2]}  # removed, then added back
     members = {m["value"]: m for m in client.get(f"/Groups/{gid}").json()["members"]}
@@ -88,20 +121,29 @@ def test_okta_remove_then_add_in_one_request_applies_in_order(client: Client,
 
 def test_replace_sets_exactly_the_list(client: Client, people: list[str]) -> None:
     gid = make_group(client, "Replace", people[:3])["id"]
-    r = patch(client, gid, {"op": "replace", "path": "members",
-                            "value": [{"value": people[2]}, {"value": people[4]}]})
+    r = patch(
+        client,
+        gid,
+        {"op": "replace", "path": "members", "value": [{"value": people[2]}, {"value": people[4]}]},
+    )
     assert r.status_code == 204
     assert member_ids(client, gid) == {people[2], people[4]}
-    r = patch(client, gid, {"op": "replace", "value": {"displayName": "Renamed",
-                                                       "members": [{"value": people[0]}]}})
+    r = patch(
+        client,
+        gid,
+        {"op": "replace", "value": {"displayName": "Renamed", "members": [{"value": people[0]}]}},
+    )
     assert r.status_code == 204
     group = client.get(f"/Groups/{gid}").json()
-    assert group["displayName"] == "Renamed" and [m["value"] for m in group["members"]] == [people[0]]
+    assert group["displayName"] == "Renamed" and [m["value"] for m in group["members"]] == [
+        people[0]
+    ]
 
 
 @pytest.mark.parametrize("bad", ["unknown", "other-tenant", "deleted", "wrong-type", "no-value"])
-def test_bad_member_is_400_and_nothing_is_applied(client: Client, people: list[str],
-                                                 server: Any, tenant_name: str, bad: str) -> None:
+def test_bad_member_is_400_and_nothing_is_applied(
+    client: Client, people: list[str], server: Any, tenant_name: str, bad: str
+) -> None:
     group = make_group(client, "Atomic", people[:2])
     gid = group["id"]
     value: dict[str, Any] = {"value": "7f0e5a2c-0000-4000-8000-000000000000"}
@@ -116,10 +158,13 @@ def test_bad_member_is_400_and_nothing_is_applied(client: Client, people: list[s
         value = {"value": people[3], "type": "Group"}
     elif bad == "no-value":
         value = {"type": "User"}  # a member needs its id
-    r = patch(client, gid,
-              {"op": "replace", "path": "displayName", "value": "Changed"},
-              {"op": "remove", "path": f'members[value eq "{people[0]}"]'},
-              {"op": "add", "path": "members", "value": [{"value": people[4]}, value]})
+    r = patch(
+        client,
+        gid,
+        {"op": "replace", "path": "displayName", "value": "Changed"},
+        {"op": "remove", "path": f'members[value eq "{people[0]}"]'},
+        {"op": "add", "path": "members", "value": [{"value": people[4]}, value]},
+    )
     assert r.status_code == 400, r.text
     assert r.json()["scimType"] == "invalidValue" and "Operations[2]" in r.json()["detail"]
     after = client.get(f"/Groups/{gid}").json()
@@ -134,18 +179,26 @@ def test_patch_answers_200_with_the_projection_asked_for(client: Client, people:
     assert r.headers["etag"] == r.json().get("meta", {}).get("version", r.headers["etag"])
     assert [m["value"] for m in r.json()["members"]] == [people[0]]
     assert "displayName" not in r.json()
-    r = patch(client, gid, {"op": "replace", "path": "displayName", "value": "New"},
-              excludedAttributes="members")
+    r = patch(
+        client,
+        gid,
+        {"op": "replace", "path": "displayName", "value": "New"},
+        excludedAttributes="members",
+    )
     assert r.status_code == 200 and r.json()["displayName"] == "New" and "members" not in r.json()
     assert r.json()["meta"]["version"] == r.headers["etag"] == 'W/"3"'
 
 
-def test_nested_groups_give_users_direct_and_indirect_groups(client: Client,
-                                                           people: list[str]) -> None:
+def test_nested_groups_give_users_direct_and_indirect_groups(
+    client: Client, people: list[str]
+) -> None:
     inner = make_group(client, "Inner", people[:2])
     outer = make_group(client, "Outer", [people[2]])
-    r = patch(client, outer["id"], {"op": "add", "path": "members",
-                                    "value": [{"value": inner["id"], "type": "Group"}]})
+    r = patch(
+        client,
+        outer["id"],
+        {"op": "add", "path": "members", "value": [{"value": inner["id"], "type": "Group"}]},
+    )
     assert r.status_code == 204, r.text
     members = {m["value"]: m for m in client.get(f"/Groups/{outer['id']}").json()["members"]}
     assert members[inner["id"]]["type"] == "Group" and members[inner["id"]]["display"] == "Inner"
@@ -186,8 +239,9 @@ def test_groups_sent_on_users_stay_ignored(client: Client) -> None:
     assert member_ids(client, gid) == set()
 
 
-def test_deleting_users_and_groups_removes_their_memberships(client: Client,
-                                                             people: list[str]) -> None:
+def test_deleting_users_and_groups_removes_their_memberships(
+    client: Client, people: list[str]
+) -> None:
     inner = make_group(client, "Inner", people[:2])
     outer = make_group(client, "Outer", [inner["id"], people[2]])
     before = client.get(f"/Groups/{inner['id']}").json()["meta"]["version"]
@@ -209,18 +263,27 @@ def test_a_group_cannot_contain_itself(client: Client) -> None:
     assert r.status_code == 400 and r.json()["scimType"] == "invalidValue"
 
 
-def test_other_member_filters_take_the_slow_path_with_the_same_rules(client: Client,
-                                                                   people: list[str]) -> None:
+def test_other_member_filters_take_the_slow_path_with_the_same_rules(
+    client: Client, people: list[str]
+) -> None:
     inner = make_group(client, "Sub")
     gid = make_group(client, "Mixed", [*people[:2], inner["id"]])["id"]
-    assert patch(client, gid, {"op": "remove", "path": 'members[type eq "User"]'}).status_code == 204
+    assert (
+        patch(client, gid, {"op": "remove", "path": 'members[type eq "User"]'}).status_code == 204
+    )
     assert member_ids(client, gid) == {inner["id"]}
-    r = patch(client, gid, {"op": "replace", "path": f'members[value eq "{inner["id"]}"].type',
-                            "value": "User"})
+    r = patch(
+        client,
+        gid,
+        {"op": "replace", "path": f'members[value eq "{inner["id"]}"].type', "value": "User"},
+    )
     assert r.status_code == 400 and r.json()["scimType"] == "mutability"
     r = patch(client, gid, {"op": "add", "path": "members.value", "value": people[3]})
     assert r.status_code == 400 and r.json()["scimType"] == "invalidPath"
-    r = patch(client, gid, {"op": "add", "path": f'members[value eq "{people[3]}"]',
-                            "value": {"type": "User"}})
+    r = patch(
+        client,
+        gid,
+        {"op": "add", "path": f'members[value eq "{people[3]}"]', "value": {"type": "User"}},
+    )
     assert r.status_code == 204, r.text
     assert member_ids(client, gid) == {inner["id"], people[3]}

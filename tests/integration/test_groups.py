@@ -20,8 +20,9 @@ def make_user(client: Client, name: str, **extra: Any) -> str:
     return str(r.json()["id"])
 
 
-def make_group(client: Client, name: str, members: list[str] | None = None,
-               **extra: Any) -> dict[str, Any]:
+def make_group(
+    client: Client, name: str, members: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {"schemas": [GROUP], "displayName": name, **extra}
     if members is not None:
         body["members"] = [{"value": m} for m in members]
@@ -40,9 +41,14 @@ def test_entra_create_with_extra_schema_uri_and_read_back(client: Client) -> Non
     """Entra ID's POST /Groups (docs/idp-entra.md): the ADSCIM schema URI is tolerated."""
     alice = make_user(client, "alice@contoso.com", displayName="Alice A")
     bob = make_user(client, "bob@contoso.com")
-    body = {"schemas": [GROUP, ADSCIM], "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
-            "displayName": "Sales", "meta": {"resourceType": "Group"}, "id": "client-chosen",
-            "members": [{"value": alice}, {"value": bob, "type": "User"}]}
+    body = {
+        "schemas": [GROUP, ADSCIM],
+        "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
+        "displayName": "Sales",
+        "meta": {"resourceType": "Group"},
+        "id": "client-chosen",
+        "members": [{"value": alice}, {"value": bob, "type": "User"}],
+    }
     r = client.post("/Groups", json=body)
     assert r.status_code == 201, r.text
     group = r.json()
@@ -54,8 +60,12 @@ def test_entra_create_with_extra_schema_uri_and_read_back(client: Client) -> Non
     assert r.headers["etag"] == group["meta"]["version"]
     by_id = {m["value"]: m for m in group["members"]}
     base = group["meta"]["location"].rsplit("/Groups/", 1)[0]
-    assert by_id[alice] == {"value": alice, "$ref": f"{base}/Users/{alice}",
-                            "display": "Alice A", "type": "User"}
+    assert by_id[alice] == {
+        "value": alice,
+        "$ref": f"{base}/Users/{alice}",
+        "display": "Alice A",
+        "type": "User",
+    }
     assert by_id[bob]["display"] == "bob@contoso.com"  # no displayName: the userName
     assert client.get(f"/Groups/{group['id']}").json() == group
 
@@ -67,9 +77,10 @@ def test_display_name_is_unique_case_insensitively_and_free_after_delete(client:
     other = make_group(client, "Other")
     r = client.put(f"/Groups/{other['id']}", json={"displayName": "engineering"})
     assert r.status_code == 409 and r.json()["scimType"] == "uniqueness"
-    r = client.patch(f"/Groups/{other['id']}",
-                     json={"Operations": [{"op": "replace", "path": "displayName",
-                                           "value": "EngineerinG"}]})
+    r = client.patch(
+        f"/Groups/{other['id']}",
+        json={"Operations": [{"op": "replace", "path": "displayName", "value": "EngineerinG"}]},
+    )
     assert r.status_code == 409
     assert client.get(f"/Groups/{other['id']}").json()["displayName"] == "Other"
     assert client.delete(f"/Groups/{first['id']}").status_code == 204
@@ -99,7 +110,7 @@ def test_filters_entra_and_okta_send(client: Client) -> None:
     assert found(f'id eq "{sales["id"]}" and displayName co "ale"') == ["Sales"]
     r = client.get("/Groups", params={"filter": 'displayName eq "Sales"', "attributes": "id"})
     assert r.json()["Resources"] == [{"schemas": [GROUP], "id": sales["id"]}]
-    for bad in ('displayName eq', 'userName eq "x"', 'members.$ref eq "x"'):
+    for bad in ("displayName eq", 'userName eq "x"', 'members.$ref eq "x"'):
         r = client.get("/Groups", params={"filter": bad})
         assert r.status_code == 400 and r.json()["scimType"] == "invalidFilter", bad
 
@@ -112,7 +123,12 @@ def test_sorting_and_paging(client: Client) -> None:
     assert body["totalResults"] == 4 and body["startIndex"] == 2 and body["itemsPerPage"] == 2
     assert [g["displayName"] for g in body["Resources"]] == ["Bravo", "charlie"]
     r = client.get("/Groups", params={"sortBy": "displayName", "sortOrder": "descending"})
-    assert [g["displayName"] for g in r.json()["Resources"]] == ["delta", "charlie", "Bravo", "Alpha"]
+    assert [g["displayName"] for g in r.json()["Resources"]] == [
+        "delta",
+        "charlie",
+        "Bravo",
+        "Alpha",
+    ]
     r = client.get("/Groups", params={"sortBy": "members.value"})
     assert r.status_code == 400 and r.json()["scimType"] == "invalidValue"
 
@@ -120,8 +136,13 @@ def test_sorting_and_paging(client: Client) -> None:
 def test_put_replaces_attributes_and_members(client: Client) -> None:
     a, b, c = (make_user(client, n) for n in ("a", "b", "c"))
     group = make_group(client, "Team", [a, b], externalId="x")
-    replacement = {"schemas": [GROUP], "id": group["id"], "meta": group["meta"],
-                   "displayName": "Team 2", "members": [{"value": b}, {"value": c}]}
+    replacement = {
+        "schemas": [GROUP],
+        "id": group["id"],
+        "meta": group["meta"],
+        "displayName": "Team 2",
+        "members": [{"value": b}, {"value": c}],
+    }
     r = client.put(f"/Groups/{group['id']}", json=replacement)
     assert r.status_code == 200, r.text
     got = r.json()
@@ -138,16 +159,24 @@ def test_etags_if_none_match_and_if_match(client: Client) -> None:
     gid, tag = group["id"], group["meta"]["version"]
     r = client.get(f"/Groups/{gid}", headers={"If-None-Match": tag})
     assert r.status_code == 304 and r.headers["etag"] == tag
-    r = client.patch(f"/Groups/{gid}", headers={"If-Match": 'W/"999"'},
-                     json={"Operations": [{"op": "replace", "path": "displayName", "value": "X"}]})
+    r = client.patch(
+        f"/Groups/{gid}",
+        headers={"If-Match": 'W/"999"'},
+        json={"Operations": [{"op": "replace", "path": "displayName", "value": "X"}]},
+    )
     assert r.status_code == 412
     r = client.delete(f"/Groups/{gid}", headers={"If-Match": 'W/"999"'})
     assert r.status_code == 412
-    r = client.patch(f"/Groups/{gid}", headers={"If-Match": tag},
-                     json={"Operations": [{"op": "replace", "path": "displayName", "value": "X"}]})
+    r = client.patch(
+        f"/Groups/{gid}",
+        headers={"If-Match": tag},
+        json={"Operations": [{"op": "replace", "path": "displayName", "value": "X"}]},
+    )
     assert r.status_code == 204 and r.headers["etag"] != tag
     assert client.get(f"/Groups/{gid}", headers={"If-None-Match": tag}).status_code == 200
-    assert client.delete(f"/Groups/{gid}", headers={"If-Match": r.headers["etag"]}).status_code == 204
+    assert (
+        client.delete(f"/Groups/{gid}", headers={"If-Match": r.headers["etag"]}).status_code == 204
+    )
 
 
 def test_delete_then_every_method_is_404(client: Client) -> None:
@@ -158,7 +187,10 @@ def test_delete_then_every_method_is_404(client: Client) -> None:
     patch = {"Operations": [{"op": "replace", "path": "displayName", "value": "Back"}]}
     assert client.patch(f"/Groups/{gid}", json=patch).status_code == 404
     assert client.delete(f"/Groups/{gid}").status_code == 404
-    assert client.get("/Groups", params={"filter": 'displayName eq "Gone"'}).json()["totalResults"] == 0
+    assert (
+        client.get("/Groups", params={"filter": 'displayName eq "Gone"'}).json()["totalResults"]
+        == 0
+    )
 
 
 def test_excluded_members_and_attribute_projection(client: Client) -> None:
@@ -169,13 +201,17 @@ def test_excluded_members_and_attribute_projection(client: Client) -> None:
     assert "members" not in lean and lean["displayName"] == "Projected" and lean["id"] == gid
     assert lean == {k: v for k, v in group.items() if k != "members"}
     only = client.get(f"/Groups/{gid}", params={"attributes": "members.value"}).json()
-    assert only == {"schemas": [GROUP], "id": gid,
-                    "members": [{"value": u} for u in sorted(users)]}
+    assert only == {"schemas": [GROUP], "id": gid, "members": [{"value": u} for u in sorted(users)]}
     listed = client.get("/Groups", params={"attributes": "displayName"}).json()["Resources"]
     assert listed == [{"schemas": [GROUP], "id": gid, "displayName": "Projected"}]
-    searched = client.post("/Groups/.search", json={
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-        "filter": 'displayName eq "projected"', "excludedAttributes": ["members"]}).json()
+    searched = client.post(
+        "/Groups/.search",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": 'displayName eq "projected"',
+            "excludedAttributes": ["members"],
+        },
+    ).json()
     assert searched["totalResults"] == 1 and "members" not in searched["Resources"][0]
 
 
@@ -191,8 +227,9 @@ def test_search_all_covers_users_and_groups(client: Client) -> None:
     assert [x["id"] for x in r.json()["Resources"]] == [uid]  # Groups have no userName
 
 
-def test_tenants_cannot_see_or_touch_each_others_groups(server: Server, client: Client,
-                                                        tenant_name: str) -> None:
+def test_tenants_cannot_see_or_touch_each_others_groups(
+    server: Server, client: Client, tenant_name: str
+) -> None:
     other = Client(server, server.tenant(tenant_name + "b"))
     mine_user = make_user(client, "mine")
     theirs_user = make_user(other, "theirs")
@@ -205,7 +242,7 @@ def test_tenants_cannot_see_or_touch_each_others_groups(server: Server, client: 
     # A member must be of the same tenant: 400 invalidValue, nothing applied.
     r = client.patch(f"/Groups/{mine['id']}", json=patch)
     assert r.status_code == 400 and r.json()["scimType"] == "invalidValue"
-    r = client.post("/Groups", json={"displayName": "Mixed", "members": [{"value": theirs['id']}]})
+    r = client.post("/Groups", json={"displayName": "Mixed", "members": [{"value": theirs["id"]}]})
     assert r.status_code == 400 and r.json()["scimType"] == "invalidValue"
     assert member_ids(client, mine["id"]) == {mine_user}
     listed = other.get("/Groups").json()
@@ -220,8 +257,12 @@ def test_okta_rename_repeats_the_id_in_the_value(client: Client) -> None:
     """Okta's group rename: {"op":"replace","value":{"id":..,"displayName":..}}
     (Okta SCIM 2.0 Protocol Reference, "Update a specific group name")."""
     gid = make_group(client, "Old Name")["id"]
-    r = client.patch(f"/Groups/{gid}", json={
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "value": {"id": gid, "displayName": "New Name"}}]})
+    r = client.patch(
+        f"/Groups/{gid}",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "value": {"id": gid, "displayName": "New Name"}}],
+        },
+    )
     assert r.status_code == 204, r.text
     assert client.get(f"/Groups/{gid}").json()["displayName"] == "New Name"

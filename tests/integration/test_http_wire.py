@@ -36,8 +36,7 @@ class Reader:
             self._fill()
         head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
         status_line, *lines = head.decode("latin-1").split("\r\n")
-        headers = {k.strip().lower(): v.strip()
-                   for k, v in (line.split(":", 1) for line in lines)}
+        headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}
         length = int(headers.get("content-length", "0"))
         while len(self.buffer) < length:
             self._fill()
@@ -45,10 +44,10 @@ class Reader:
         return int(status_line.split()[1]), headers, body
 
 
-def _request(method: str, path: str, auth: str, body: bytes = b"",
-             extra: str = "") -> bytes:
-    head = (f"{method} /scim/v1{path} HTTP/1.1\r\nHost: localhost\r\n"
-            f"Authorization: {auth}\r\n{extra}")
+def _request(method: str, path: str, auth: str, body: bytes = b"", extra: str = "") -> bytes:
+    head = (
+        f"{method} /scim/v1{path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {auth}\r\n{extra}"
+    )
     if body or method in ("POST", "PUT", "PATCH"):
         head += f"Content-Type: application/scim+json\r\nContent-Length: {len(body)}\r\n"
     return (head + "\r\n").encode() + body
@@ -64,7 +63,7 @@ def test_expect_100_continue_is_answered_before_the_body_is_sent(client: Client)
     with _connect(client) as sock:
         reader = Reader(sock)
         head = _request("POST", "/Users", auth, body, "Expect: 100-continue\r\n")
-        sock.sendall(head[:-len(body)])  # the headers only: the client waits
+        sock.sendall(head[: -len(body)])  # the headers only: the client waits
         status, _, _ = reader.response()  # within the socket's timeout, not never
         assert status == 100
         sock.sendall(body)
@@ -84,7 +83,7 @@ def test_pipelined_requests_get_whole_answers_in_order(client: Client) -> None:
         _request("GET", f"/Users/{user_id}", auth, extra=f"If-None-Match: {version}\r\n"),
         _request("GET", "/Users/no-such-id", auth),
         _request("POST", "/Users", auth, _user("pipe2@example.com")),
-        _request("GET", '/Users?filter=userName%20eq%20%22pipe2@example.com%22', auth),
+        _request("GET", "/Users?filter=userName%20eq%20%22pipe2@example.com%22", auth),
     ]
     with _connect(client) as sock:
         sock.sendall(b"".join(requests))  # all at once, before any answer

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,9 @@ from scimdock.core import clock
 
 
 def _get(server: Server, token: str, **headers: str) -> httpx.Response:
-    return httpx.get(f"{server.base}/Users",
-                     headers={"Authorization": f"Bearer {token}", **headers})
+    return httpx.get(
+        f"{server.base}/Users", headers={"Authorization": f"Bearer {token}", **headers}
+    )
 
 
 def _key_id(token: str) -> str:
@@ -47,8 +48,7 @@ def _keys(server: Server, tenant: str) -> list[dict[str, Any]]:
     return list(json.loads(out.stdout))
 
 
-def test_revoke_then_use_is_401_on_the_very_next_request(server: Server,
-                                                         tenant_name: str) -> None:
+def test_revoke_then_use_is_401_on_the_very_next_request(server: Server, tenant_name: str) -> None:
     token = server.tenant(tenant_name)
     other = server.key(tenant_name)
     assert _get(server, token).status_code == 200
@@ -59,20 +59,23 @@ def test_revoke_then_use_is_401_on_the_very_next_request(server: Server,
 
 def _status(server: Server, tenant: str, key_id: str) -> str:
     """The key's status as the server sees it (its clock), from the admin API."""
-    r = httpx.get(f"{server.admin}/tenants/{tenant}/keys/{key_id}",
-                  headers={"Authorization": f"Bearer {server.operator_token}"})
+    r = httpx.get(
+        f"{server.admin}/tenants/{tenant}/keys/{key_id}",
+        headers={"Authorization": f"Bearer {server.operator_token}"},
+    )
     assert r.status_code == 200, r.text
     return str(r.json()["status"])
 
 
-def test_expired_key_is_401_from_the_next_request_on(clocked_server: ClockedServer,
-                                                     tenant_name: str) -> None:
+def test_expired_key_is_401_from_the_next_request_on(
+    clocked_server: ClockedServer, tenant_name: str
+) -> None:
     server = clocked_server
     token = server.tenant(tenant_name)
     key_id = _key_id(token)
     assert cli(server.db, "key", "update", key_id, "--expires", "2099-01-01").returncode == 0
     assert _get(server, token).status_code == 200
-    soon = datetime.now(timezone.utc) + timedelta(hours=1)
+    soon = datetime.now(UTC) + timedelta(hours=1)
     assert cli(server.db, "key", "update", key_id, "--expires", soon.isoformat()).returncode == 0
     [key] = _keys(server, tenant_name)
     assert key["expires"] == clock.text(soon)
@@ -89,8 +92,9 @@ def test_expired_key_is_401_from_the_next_request_on(clocked_server: ClockedServ
     assert past.returncode != 0 and "future" in past.stderr
 
 
-def test_rotate_without_grace_refuses_the_old_secret_at_once(server: Server,
-                                                             tenant_name: str) -> None:
+def test_rotate_without_grace_refuses_the_old_secret_at_once(
+    server: Server, tenant_name: str
+) -> None:
     old = server.tenant(tenant_name)
     rotated = _rotate(server, _key_id(old))
     assert rotated["id"] == _key_id(old) and rotated["previousSecretValidUntil"] is None
@@ -99,7 +103,8 @@ def test_rotate_without_grace_refuses_the_old_secret_at_once(server: Server,
 
 
 def test_rotate_with_grace_accepts_both_secrets_until_the_grace_ends(
-        clocked_server: ClockedServer, tenant_name: str) -> None:
+    clocked_server: ClockedServer, tenant_name: str
+) -> None:
     server = clocked_server
     old = server.tenant(tenant_name)
     rotated = _rotate(server, _key_id(old), "--grace", "3600")
@@ -141,7 +146,8 @@ def test_admin_tokens_are_refused_by_the_scim_api(server: Server, tenant_name: s
 
 
 def test_last_use_is_flushed_within_seconds_and_shows_time_and_address(
-        server: Server, tenant_name: str) -> None:
+    server: Server, tenant_name: str
+) -> None:
     token = server.tenant(tenant_name)
     assert _keys(server, tenant_name)[0]["lastUsed"] is None
     assert _get(server, token, **{"X-Forwarded-For": "203.0.113.77"}).status_code == 200

@@ -19,10 +19,14 @@ PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
 def test_every_method_on_me_is_501_not_implemented(client: Client, method: str) -> None:
-    bodies = {"POST": {"schemas": [USER], "userName": "me@example.com"},
-              "PUT": {"schemas": [USER], "userName": "me@example.com"},
-              "PATCH": {"schemas": [PATCH_OP], "Operations": [
-                  {"op": "replace", "path": "userName", "value": "me@example.com"}]}}
+    bodies = {
+        "POST": {"schemas": [USER], "userName": "me@example.com"},
+        "PUT": {"schemas": [USER], "userName": "me@example.com"},
+        "PATCH": {
+            "schemas": [PATCH_OP],
+            "Operations": [{"op": "replace", "path": "userName", "value": "me@example.com"}],
+        },
+    }
     r = client.request(method, "/Me", **({"json": bodies[method]} if method in bodies else {}))
     assert r.status_code == 501, r.text
     assert r.headers["content-type"].startswith("application/scim+json")

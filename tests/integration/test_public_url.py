@@ -34,8 +34,14 @@ def test_each_tenant_locations_are_on_its_own_host(public_server: Server, tenant
     assert made.status_code == 201, made.text
     location = f"{_base(tenant)}/Users/{made.json()['id']}"
     assert made.headers["location"] == made.json()["meta"]["location"] == location
-    group = client.post("/Groups", json={"schemas": [GROUP], "displayName": "staff",
-                                         "members": [{"value": made.json()["id"]}]})
+    group = client.post(
+        "/Groups",
+        json={
+            "schemas": [GROUP],
+            "displayName": "staff",
+            "members": [{"value": made.json()["id"]}],
+        },
+    )
     assert group.status_code == 201, group.text
     assert group.json()["meta"]["location"].startswith(f"{_base(tenant)}/Groups/")
     assert group.json()["members"][0]["$ref"] == location

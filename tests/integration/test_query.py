@@ -16,18 +16,34 @@ ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 def _people(client: Client) -> dict[str, str]:
     """Four users with varied attributes; name → id."""
     specs: list[dict[str, Any]] = [
-        {"userName": "ann@contoso.com", "externalId": "e-1", "active": True,
-         "name": {"familyName": "Archer", "givenName": "Ann"}, "title": "Engineer",
-         "emails": [{"value": "ann@contoso.com", "type": "work", "primary": True},
-                    {"value": "ann@home.example", "type": "home"}],
-         ENT: {"department": "R&D", "employeeNumber": "100"}},
-        {"userName": "Bob@Contoso.com", "externalId": "e-2", "active": False,
-         "name": {"familyName": "Baker", "givenName": "Bob"},
-         "emails": [{"value": "bob@fabrikam.example", "type": "work"}],
-         ENT: {"department": "Sales"}},
-        {"userName": "cy@contoso.com", "externalId": "E-3", "active": True,
-         "name": {"familyName": "Cole"}, "nickName": "Cy",
-         ENT: {"department": "sales"}},
+        {
+            "userName": "ann@contoso.com",
+            "externalId": "e-1",
+            "active": True,
+            "name": {"familyName": "Archer", "givenName": "Ann"},
+            "title": "Engineer",
+            "emails": [
+                {"value": "ann@contoso.com", "type": "work", "primary": True},
+                {"value": "ann@home.example", "type": "home"},
+            ],
+            ENT: {"department": "R&D", "employeeNumber": "100"},
+        },
+        {
+            "userName": "Bob@Contoso.com",
+            "externalId": "e-2",
+            "active": False,
+            "name": {"familyName": "Baker", "givenName": "Bob"},
+            "emails": [{"value": "bob@fabrikam.example", "type": "work"}],
+            ENT: {"department": "Sales"},
+        },
+        {
+            "userName": "cy@contoso.com",
+            "externalId": "E-3",
+            "active": True,
+            "name": {"familyName": "Cole"},
+            "nickName": "Cy",
+            ENT: {"department": "sales"},
+        },
         {"userName": "dee@fabrikam.example", "active": True, "displayName": "Dée"},
     ]
     ids = {}
@@ -62,31 +78,35 @@ def found(client: Client, flt: str, **params: Any) -> list[str]:
     return [u["id"] for u in r.json()["Resources"]]
 
 
-@pytest.mark.parametrize("flt,expected", [
-    ('userName eq "BOB@contoso.COM"', ["bob"]),
-    ('userName ne "bob@contoso.com"', ["ann", "cy", "dee"]),
-    ('userName co "CONTOSO"', ["ann", "bob", "cy"]),
-    ('userName sw "b"', ["bob"]),
-    ('userName ew ".example"', ["dee"]),
-    ("nickName pr", ["cy"]),
-    ("not (nickName pr)", ["ann", "bob", "dee"]),
-    ('name.familyName gt "B"', ["bob", "cy"]),
-    ('name.familyName le "Baker"', ["ann", "bob"]),
-    ('externalId eq "e-3"', []),
-    ('externalId eq "E-3"', ["cy"]),
-    ("active eq false", ["bob"]),
-    ('active eq true and (title eq "Engineer" or nickName eq "cy")', ["ann", "cy"]),
-    ('userName sw "a" or userName sw "c" and active eq false', ["ann"]),
-    (f'{ENT}:department eq "sales"', ["bob", "cy"]),
-    ('emails[type eq "work" and value co "@fabrikam"]', ["bob"]),
-    ('emails[type eq "home"].value eq "ann@home.example"', ["ann"]),
-    ('emails.value ew "example"', ["ann", "bob"]),
-    ('emails co "fabrikam"', ["bob"]),
-    ('displayName eq "dée"', ["dee"]),
-    ('USERNAME EQ "cy@contoso.com"', ["cy"]),
-])
-def test_filter_grammar_over_http(reader: Client, directory: dict[str, str], flt: str,
-                                  expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    "flt,expected",
+    [
+        ('userName eq "BOB@contoso.COM"', ["bob"]),
+        ('userName ne "bob@contoso.com"', ["ann", "cy", "dee"]),
+        ('userName co "CONTOSO"', ["ann", "bob", "cy"]),
+        ('userName sw "b"', ["bob"]),
+        ('userName ew ".example"', ["dee"]),
+        ("nickName pr", ["cy"]),
+        ("not (nickName pr)", ["ann", "bob", "dee"]),
+        ('name.familyName gt "B"', ["bob", "cy"]),
+        ('name.familyName le "Baker"', ["ann", "bob"]),
+        ('externalId eq "e-3"', []),
+        ('externalId eq "E-3"', ["cy"]),
+        ("active eq false", ["bob"]),
+        ('active eq true and (title eq "Engineer" or nickName eq "cy")', ["ann", "cy"]),
+        ('userName sw "a" or userName sw "c" and active eq false', ["ann"]),
+        (f'{ENT}:department eq "sales"', ["bob", "cy"]),
+        ('emails[type eq "work" and value co "@fabrikam"]', ["bob"]),
+        ('emails[type eq "home"].value eq "ann@home.example"', ["ann"]),
+        ('emails.value ew "example"', ["ann", "bob"]),
+        ('emails co "fabrikam"', ["bob"]),
+        ('displayName eq "dée"', ["dee"]),
+        ('USERNAME EQ "cy@contoso.com"', ["cy"]),
+    ],
+)
+def test_filter_grammar_over_http(
+    reader: Client, directory: dict[str, str], flt: str, expected: list[str]
+) -> None:
     assert sorted(found(reader, flt)) == sorted(directory[n] for n in expected)
 
 
@@ -96,14 +116,24 @@ def test_filter_on_meta_timestamps(reader: Client, directory: dict[str, str]) ->
     later = found(reader, f'meta.created gt "{created}"')
     assert directory["ann"] not in later and directory["dee"] in later
     assert found(reader, f'meta.lastModified ge "{created}" and userName sw "ann"') == [
-        directory["ann"]]
+        directory["ann"]
+    ]
 
 
-@pytest.mark.parametrize("flt", [
-    "active gt true", 'userName eq', '(userName eq "x"', 'userName eq "x" and',
-    'emails[type eq "work"', "nosuch pr", 'name.nosuch eq "x"', 'userName eq x',
-    "(" * 40 + 'userName eq "x"' + ")" * 40,
-])
+@pytest.mark.parametrize(
+    "flt",
+    [
+        "active gt true",
+        "userName eq",
+        '(userName eq "x"',
+        'userName eq "x" and',
+        'emails[type eq "work"',
+        "nosuch pr",
+        'name.nosuch eq "x"',
+        "userName eq x",
+        "(" * 40 + 'userName eq "x"' + ")" * 40,
+    ],
+)
 def test_bad_filters_are_400_invalid_filter(reader: Client, flt: str) -> None:
     r = reader.get("/Users", params={"filter": flt})
     assert r.status_code == 400, flt
@@ -125,8 +155,9 @@ def test_paging_through_an_unchanging_directory_sees_each_row_once(client: Clien
     seen: list[str] = []
     start = 1
     while True:
-        page = client.get("/Users", params={"startIndex": start, "count": 5,
-                                            "sortBy": "userName"}).json()
+        page = client.get(
+            "/Users", params={"startIndex": start, "count": 5, "sortBy": "userName"}
+        ).json()
         seen += [u["id"] for u in page["Resources"]]
         if not page["Resources"]:
             break
@@ -146,15 +177,23 @@ def test_projection_on_get_list_and_write(client: Client, people: dict[str, str]
     assert ent[ENT] == {"department": "R&D"}
     listed = client.get("/Users", params={"attributes": "userName", "filter": 'userName sw "a"'})
     assert [set(u) for u in listed.json()["Resources"]] == [{"schemas", "id", "userName"}]
-    patched = client.patch(f"/Users/{uid}", params={"attributes": "title"},
-                           json={"Operations": [{"op": "replace", "path": "title", "value": "CTO"}]})
+    patched = client.patch(
+        f"/Users/{uid}",
+        params={"attributes": "title"},
+        json={"Operations": [{"op": "replace", "path": "title", "value": "CTO"}]},
+    )
     assert set(patched.json()) == {"schemas", "id", "title"}
 
 
 def test_search_endpoints(reader: Client, directory: dict[str, str]) -> None:
-    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-            "filter": 'userName co "contoso"', "sortBy": "userName", "startIndex": 2,
-            "count": 1, "attributes": ["userName"]}
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'userName co "contoso"',
+        "sortBy": "userName",
+        "startIndex": 2,
+        "count": 1,
+        "attributes": ["userName"],
+    }
     r = reader.post("/Users/.search", json=body)
     assert r.status_code == 200, r.text
     res = r.json()
@@ -179,8 +218,12 @@ def test_etags_if_match_and_if_none_match(client: Client) -> None:
     assert client.get(f"/Users/{uid}", headers={"If-None-Match": v1}).status_code == 200
     stale = client.patch(f"/Users/{uid}", json=patch, headers={"If-Match": v1})
     assert stale.status_code == 412
-    assert client.put(f"/Users/{uid}", json={"userName": "etag@example.com"},
-                      headers={"If-Match": v1}).status_code == 412
+    assert (
+        client.put(
+            f"/Users/{uid}", json={"userName": "etag@example.com"}, headers={"If-Match": v1}
+        ).status_code
+        == 412
+    )
     assert client.delete(f"/Users/{uid}", headers={"If-Match": v1}).status_code == 412
     assert client.get(f"/Users/{uid}").headers["etag"] == v2
     assert client.delete(f"/Users/{uid}", headers={"If-Match": v2}).status_code == 204
@@ -188,25 +231,31 @@ def test_etags_if_match_and_if_none_match(client: Client) -> None:
 
 def test_patch_is_all_or_nothing(client: Client) -> None:
     user = client.post("/Users", json={"userName": "atomic@example.com", "title": "A"}).json()
-    ops = [{"op": "replace", "path": "title", "value": "B"},
-           {"op": "replace", "path": "active", "value": "not-a-boolean"}]
+    ops = [
+        {"op": "replace", "path": "title", "value": "B"},
+        {"op": "replace", "path": "active", "value": "not-a-boolean"},
+    ]
     r = client.patch(f"/Users/{user['id']}", json={"Operations": ops})
     assert r.status_code == 400 and r.json()["scimType"] == "invalidValue"
     assert client.get(f"/Users/{user['id']}").json() == user
 
 
-@pytest.mark.parametrize("op,scim_type", [
-    ({"op": "remove"}, "noTarget"),
-    ({"op": "replace", "path": "id", "value": "x"}, "mutability"),
-    ({"op": "replace", "path": "meta.created", "value": "2020-01-01T00:00:00Z"}, "mutability"),
-    ({"op": "add", "path": "groups", "value": [{"value": "g"}]}, "mutability"),
-    ({"op": "add", "path": "nosuch", "value": "x"}, "invalidPath"),
-    ({"op": "add", "path": "emails[type eq", "value": "x"}, "invalidPath"),
-    ({"op": "replace", "path": "name", "value": "not an object"}, "invalidValue"),
-    ({"op": "replace", "path": "userName", "value": 42}, "invalidValue"),
-])
-def test_patch_errors_carry_the_rfc_scim_type(client: Client, op: dict[str, Any],
-                                              scim_type: str) -> None:
+@pytest.mark.parametrize(
+    "op,scim_type",
+    [
+        ({"op": "remove"}, "noTarget"),
+        ({"op": "replace", "path": "id", "value": "x"}, "mutability"),
+        ({"op": "replace", "path": "meta.created", "value": "2020-01-01T00:00:00Z"}, "mutability"),
+        ({"op": "add", "path": "groups", "value": [{"value": "g"}]}, "mutability"),
+        ({"op": "add", "path": "nosuch", "value": "x"}, "invalidPath"),
+        ({"op": "add", "path": "emails[type eq", "value": "x"}, "invalidPath"),
+        ({"op": "replace", "path": "name", "value": "not an object"}, "invalidValue"),
+        ({"op": "replace", "path": "userName", "value": 42}, "invalidValue"),
+    ],
+)
+def test_patch_errors_carry_the_rfc_scim_type(
+    client: Client, op: dict[str, Any], scim_type: str
+) -> None:
     uid = client.post("/Users", json={"userName": f"err-{scim_type}-{len(str(op))}"}).json()["id"]
     r = client.patch(f"/Users/{uid}", json={"Operations": [op]})
     assert r.status_code == 400, r.text
@@ -216,8 +265,10 @@ def test_patch_errors_carry_the_rfc_scim_type(client: Client, op: dict[str, Any]
 def test_patch_user_name_to_a_taken_name_is_409(client: Client) -> None:
     client.post("/Users", json={"userName": "taken@example.com"})
     uid = client.post("/Users", json={"userName": "free@example.com"}).json()["id"]
-    r = client.patch(f"/Users/{uid}", json={"Operations": [
-        {"op": "replace", "path": "userName", "value": "TAKEN@example.com"}]})
+    r = client.patch(
+        f"/Users/{uid}",
+        json={"Operations": [{"op": "replace", "path": "userName", "value": "TAKEN@example.com"}]},
+    )
     assert r.status_code == 409 and r.json()["scimType"] == "uniqueness"
     assert client.get(f"/Users/{uid}").json()["userName"] == "free@example.com"
 

@@ -18,20 +18,35 @@ SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 
 def _send(server: Server, token: str, method: str, path: str, raw: str) -> httpx.Response:
-    return httpx.request(method, f"{server.base}{path}", content=raw.encode(), headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"})
+    return httpx.request(
+        method,
+        f"{server.base}{path}",
+        content=raw.encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"},
+    )
 
 
-@pytest.mark.parametrize(("method", "path", "raw"), [
-    ("POST", "/Users", '{"schemas":["%s"],"userName":"bad\\ud800name"}' % CORE),
-    ("POST", "/Users", '{"schemas":["%s"],"userName":"ok@x","displayName":"\\udfff"}' % CORE),
-    ("POST", "/Groups", '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],'
-                        '"displayName":"g\\ud800"}'),
-    ("POST", "/Users/.search", '{"schemas":["%s"],"filter":"userName eq \\"\\ud800\\""}' % SEARCH),
-    ("POST", "/Users/.search", '{"schemas":["%s"],"filter":"userName eq \\"\\ud800"}' % SEARCH),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "raw"),
+    [
+        ("POST", "/Users", '{"schemas":["%s"],"userName":"bad\\ud800name"}' % CORE),
+        ("POST", "/Users", '{"schemas":["%s"],"userName":"ok@x","displayName":"\\udfff"}' % CORE),
+        (
+            "POST",
+            "/Groups",
+            '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g\\ud800"}',
+        ),
+        (
+            "POST",
+            "/Users/.search",
+            '{"schemas":["%s"],"filter":"userName eq \\"\\ud800\\""}' % SEARCH,
+        ),
+        ("POST", "/Users/.search", '{"schemas":["%s"],"filter":"userName eq \\"\\ud800"}' % SEARCH),
+    ],
+)
 def test_a_lone_surrogate_is_a_400_and_nothing_is_written(
-        server: Server, method: str, path: str, raw: str) -> None:
+    server: Server, method: str, path: str, raw: str
+) -> None:
     token = server.tenant(f"surrogates-{uuid.uuid4().hex[:8]}")
     r = _send(server, token, method, path, raw)
     assert r.status_code == 400, r.text
@@ -46,10 +61,15 @@ def test_a_lone_surrogate_is_a_400_and_nothing_is_written(
 def test_a_lone_surrogate_in_a_patch_changes_nothing(server: Server) -> None:
     token = server.tenant("surrogate-patch")
     auth = {"Authorization": f"Bearer {token}"}
-    made = httpx.post(f"{server.base}/Users", headers=auth,
-                      json={"schemas": [CORE], "userName": "keep@example.com"}).json()
-    raw = ('{"schemas":["%s"],"Operations":[{"op":"replace","path":"displayName",'
-           '"value":"\\ud800"}]}' % PATCHOP)
+    made = httpx.post(
+        f"{server.base}/Users",
+        headers=auth,
+        json={"schemas": [CORE], "userName": "keep@example.com"},
+    ).json()
+    raw = (
+        '{"schemas":["%s"],"Operations":[{"op":"replace","path":"displayName",'
+        '"value":"\\ud800"}]}' % PATCHOP
+    )
     r = _send(server, token, "PATCH", f"/Users/{made['id']}", raw)
     assert r.status_code == 400 and r.json()["schemas"] == [ERROR], r.text
     after = httpx.get(f"{server.base}/Users/{made['id']}", headers=auth).json()

@@ -72,7 +72,9 @@ def test_duplicate_user_name_is_409_uniqueness_case_insensitively(client: Client
 
 def test_filter_no_match_is_empty_list_response(client: Client) -> None:
     """Entra's Test Connection: a random userName answers 200 and an empty list."""
-    r = client.get("/Users", params={"filter": 'userName eq "9a7c1f6e-2b1c-4a53-9f7d-0f1e2d3c4b5a"'})
+    r = client.get(
+        "/Users", params={"filter": 'userName eq "9a7c1f6e-2b1c-4a53-9f7d-0f1e2d3c4b5a"'}
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["totalResults"] == 0
@@ -82,10 +84,21 @@ def test_filter_no_match_is_empty_list_response(client: Client) -> None:
 
 
 def test_filters_on_user_name_external_id_email_and_active(client: Client) -> None:
-    a = client.post("/Users", json=user_body("alice", externalId="ext-A", emails=[
-        {"value": "alice@work.example", "type": "work"}])).json()
-    b = client.post("/Users", json=user_body("bob", externalId="ext-B", active=False, emails=[
-        {"value": "bob@work.example", "type": "work"}])).json()
+    a = client.post(
+        "/Users",
+        json=user_body(
+            "alice", externalId="ext-A", emails=[{"value": "alice@work.example", "type": "work"}]
+        ),
+    ).json()
+    b = client.post(
+        "/Users",
+        json=user_body(
+            "bob",
+            externalId="ext-B",
+            active=False,
+            emails=[{"value": "bob@work.example", "type": "work"}],
+        ),
+    ).json()
 
     def ids(flt: str) -> set[str]:
         r = client.get("/Users", params={"filter": flt})
@@ -102,7 +115,7 @@ def test_filters_on_user_name_external_id_email_and_active(client: Client) -> No
 
 
 def test_malformed_filter_is_400_invalid_filter(client: Client) -> None:
-    for bad in ('userName eq', 'userName zz "x"', '(userName eq "x"', 'nosuchattr eq "x"'):
+    for bad in ("userName eq", 'userName zz "x"', '(userName eq "x"', 'nosuchattr eq "x"'):
         r = client.get("/Users", params={"filter": bad})
         assert r.status_code == 400, bad
         assert r.json()["scimType"] == "invalidFilter", bad
@@ -125,8 +138,14 @@ def test_paging_follows_rfc7644_3_4_2_4(client: Client) -> None:
 
 def test_put_replaces_the_resource(client: Client) -> None:
     user = client.post("/Users", json=entra_body("put@example.com")).json()
-    replacement = {"schemas": [CORE], "id": user["id"], "meta": user["meta"],
-                   "userName": "put@example.com", "active": True, "displayName": "Renamed"}
+    replacement = {
+        "schemas": [CORE],
+        "id": user["id"],
+        "meta": user["meta"],
+        "userName": "put@example.com",
+        "active": True,
+        "displayName": "Renamed",
+    }
     r = client.put(f"/Users/{user['id']}", json=replacement)
     assert r.status_code == 200, r.text
     got = r.json()
@@ -140,8 +159,10 @@ def test_put_replaces_the_resource(client: Client) -> None:
 def test_patch_deactivates_and_reactivates_keeping_data(client: Client) -> None:
     user = client.post("/Users", json=entra_body("leaver@example.com")).json()
     uid = user["id"]
-    ops = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-           "Operations": [{"op": "Replace", "path": "active", "value": False}]}
+    ops = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "Replace", "path": "active", "value": False}],
+    }
     r = client.patch(f"/Users/{uid}", json=ops)
     assert r.status_code == 200, r.text
     off = r.json()
@@ -185,8 +206,9 @@ def test_delete_then_every_method_is_404_and_name_is_free_again(client: Client) 
 
 
 def test_application_json_is_accepted_and_other_types_are_415(client: Client) -> None:
-    r = client.post("/Users", content=b'{"userName": "plainjson"}',
-                    headers={"Content-Type": "application/json"})
+    r = client.post(
+        "/Users", content=b'{"userName": "plainjson"}', headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 201
     r = client.post("/Users", content=b"userName=x", headers={"Content-Type": "text/plain"})
     assert r.status_code == 415
@@ -194,7 +216,9 @@ def test_application_json_is_accepted_and_other_types_are_415(client: Client) ->
 
 
 def test_malformed_json_is_400_invalid_syntax(client: Client) -> None:
-    r = client.post("/Users", content=b'{"userName": ', headers={"Content-Type": "application/scim+json"})
+    r = client.post(
+        "/Users", content=b'{"userName": ', headers={"Content-Type": "application/scim+json"}
+    )
     assert r.status_code == 400
     assert r.json()["scimType"] == "invalidSyntax"
 

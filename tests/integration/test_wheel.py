@@ -26,10 +26,10 @@ import pytest
 from conftest import ROOT, free_port
 
 
-
 def _run(*args: str | Path, cwd: Path) -> str:
-    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -57,9 +57,14 @@ def test_the_wheel_adds_one_import_package_and_carries_the_contract(wheel: Path)
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/", 1)[0] for n in names}
     assert {t for t in top if not t.endswith(".dist-info")} == {"scimdock"}, top
-    for needed in ("scimdock/openapi/scim.yaml", "scimdock/openapi/admin.yaml",
-                   "scimdock/core/schema.py", "scimdock/handlers/users.py",
-                   "scimdock/store/base.py", "scimdock/py.typed"):
+    for needed in (
+        "scimdock/openapi/scim.yaml",
+        "scimdock/openapi/admin.yaml",
+        "scimdock/core/schema.py",
+        "scimdock/handlers/users.py",
+        "scimdock/store/base.py",
+        "scimdock/py.typed",
+    ):
         assert needed in names
 
 
@@ -71,9 +76,20 @@ def installed_server(venv: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SCIMDOCK_DB")}
     log = tmp_path / "server.log"
     process = subprocess.Popen(
-        [str(venv / "bin" / "scimdock"), "--db", str(tmp_path / "demo.db"), "serve", "--demo",
-         "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+        [
+            str(venv / "bin" / "scimdock"),
+            "--db",
+            str(tmp_path / "demo.db"),
+            "serve",
+            "--demo",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         token = ""
@@ -96,10 +112,14 @@ def installed_server(venv: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 def test_the_installed_wheel_serves_entra_test_connection(
-        installed_server: tuple[str, str]) -> None:
+    installed_server: tuple[str, str],
+) -> None:
     base, token = installed_server
-    response = httpx.get(f"{base}/Users", params={"filter": f'userName eq "{uuid.uuid4()}"'},
-                         headers={"Authorization": f"Bearer {token}"})
+    response = httpx.get(
+        f"{base}/Users",
+        params={"filter": f'userName eq "{uuid.uuid4()}"'},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["totalResults"] == 0 and body["Resources"] == []
@@ -109,10 +129,12 @@ def test_the_installed_wheel_serves_entra_test_connection(
 def test_the_installed_wheel_imports_no_checkout_module(venv: Path, tmp_path: Path) -> None:
     """From outside the checkout, ``scimdock`` and its parts come from
     site-packages, and no top-level ``core``/``handlers``/``store`` exists."""
-    code = ("import importlib.util, scimdock.app, scimdock.openapi as o; "
-            "print(o.DIR); "
-            "print([n for n in ('core', 'handlers', 'store', 'openapi') "
-            "if importlib.util.find_spec(n)])")
+    code = (
+        "import importlib.util, scimdock.app, scimdock.openapi as o; "
+        "print(o.DIR); "
+        "print([n for n in ('core', 'handlers', 'store', 'openapi') "
+        "if importlib.util.find_spec(n)])"
+    )
     out = _run(venv / "bin" / "python", "-c", code, cwd=tmp_path).splitlines()
     assert "site-packages" in out[0]
     assert out[1] == "[]"

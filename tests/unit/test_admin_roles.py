@@ -38,7 +38,8 @@ def _documents(tmp_path: Path, operation_id: str, roles: object) -> Path:
 
 @pytest.mark.parametrize("roles", [None, [], ["operator", "auditor"]])
 def test_an_operation_without_valid_roles_is_refused_at_start_up(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, roles: object) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, roles: object
+) -> None:
     docs = _documents(tmp_path, "listKeys", roles)
     monkeypatch.setattr(scimdock.app, "OPENAPI_DIR", docs)
     store = SqliteStore(tmp_path / "roles.db")

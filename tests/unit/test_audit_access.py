@@ -31,11 +31,20 @@ def test_nothing_changed_names_nothing() -> None:
 
 
 def test_create_names_every_attribute_set_once() -> None:
-    doc = _doc(name={"givenName": "Ann", "familyName": "Lee"}, active=True,
-               emails=[{"value": "a@x"}], **{ENT: {"department": "R&D",
-                                                   "manager": {"value": "m1"}}})
-    assert changed(None, doc) == ("active", "emails", "name", f"{ENT}:department",
-                                  f"{ENT}:manager", "userName")
+    doc = _doc(
+        name={"givenName": "Ann", "familyName": "Lee"},
+        active=True,
+        emails=[{"value": "a@x"}],
+        **{ENT: {"department": "R&D", "manager": {"value": "m1"}}},
+    )
+    assert changed(None, doc) == (
+        "active",
+        "emails",
+        "name",
+        f"{ENT}:department",
+        f"{ENT}:manager",
+        "userName",
+    )
 
 
 def test_sub_attributes_of_a_complex_attribute_are_named_with_a_dot() -> None:
@@ -84,20 +93,23 @@ def test_names_only_never_values() -> None:
 def test_password_is_never_in_a_document_so_never_in_a_diff() -> None:
     # RFC 7643 §4.1.1: password is writeOnly; core.resource and core.patch discard it.
     before = _doc()
-    after = replace_resource(before, {"userName": "ann@example.com", "password": "Pw-1!x"},
-                             USER)
+    after = replace_resource(before, {"userName": "ann@example.com", "password": "Pw-1!x"}, USER)
     assert changed(before, after) == ()
-    patched = apply_patch(before, [{"op": "replace", "path": "password", "value": "Pw-2!"}],
-                          USER)
+    patched = apply_patch(before, [{"op": "replace", "path": "password", "value": "Pw-2!"}], USER)
     assert changed(before, patched) == ()
 
 
 def test_patch_results_name_what_the_operations_touched() -> None:
     before = _doc(name={"givenName": "Ann"}, active=True)
-    ops = [{"op": "replace", "value": {"active": False, "name.givenName": "Anne"}},
-           {"op": "add", "path": f"{ENT}:employeeNumber", "value": "42"}]
+    ops = [
+        {"op": "replace", "value": {"active": False, "name.givenName": "Anne"}},
+        {"op": "add", "path": f"{ENT}:employeeNumber", "value": "42"},
+    ]
     assert changed(before, apply_patch(before, ops, USER)) == (
-        "active", "name.givenName", f"{ENT}:employeeNumber")
+        "active",
+        "name.givenName",
+        f"{ENT}:employeeNumber",
+    )
 
 
 def test_with_members_adds_members_only_when_they_changed() -> None:
@@ -108,12 +120,15 @@ def test_with_members_adds_members_only_when_they_changed() -> None:
 
 _values = st.recursive(
     st.booleans() | st.integers(-2, 2) | st.text(max_size=3),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["a", "b", "value"]), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "b", "value"]), inner, max_size=3)
+    ),
     max_leaves=8,
 )
-_docs = st.dictionaries(st.sampled_from(["userName", "name", "emails", "active", ENT]),
-                        _values, max_size=5)
+_docs = st.dictionaries(
+    st.sampled_from(["userName", "name", "emails", "active", ENT]), _values, max_size=5
+)
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a busy CI machine
@@ -134,17 +149,20 @@ def test_diff_properties(a: dict[str, Any], b: dict[str, Any]) -> None:
 
 
 # --- core.access ----------------------------------------------------------
-@pytest.mark.parametrize(("enabled", "state", "active", "expected"), [
-    (True, "live", True, Decision(True, "active")),
-    (True, "live", None, Decision(True, "active")),
-    (True, "live", False, Decision(False, "inactive")),
-    (False, "live", True, Decision(False, "tenantDisabled")),
-    (False, "live", False, Decision(False, "tenantDisabled")),
-    (True, "deleted", True, Decision(False, "deleted")),
-    (False, "deleted", None, Decision(False, "deleted")),
-    (True, "unknown", None, Decision(False, "notFound")),
-    (False, "unknown", None, Decision(False, "notFound")),
-])
+@pytest.mark.parametrize(
+    ("enabled", "state", "active", "expected"),
+    [
+        (True, "live", True, Decision(True, "active")),
+        (True, "live", None, Decision(True, "active")),
+        (True, "live", False, Decision(False, "inactive")),
+        (False, "live", True, Decision(False, "tenantDisabled")),
+        (False, "live", False, Decision(False, "tenantDisabled")),
+        (True, "deleted", True, Decision(False, "deleted")),
+        (False, "deleted", None, Decision(False, "deleted")),
+        (True, "unknown", None, Decision(False, "notFound")),
+        (False, "unknown", None, Decision(False, "notFound")),
+    ],
+)
 def test_access_decision(enabled: bool, state: Any, active: object, expected: Decision) -> None:
     assert decide(tenant_scim_enabled=enabled, state=state, active=active) == expected
 

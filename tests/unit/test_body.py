@@ -21,16 +21,19 @@ def _nested(depth: int) -> Any:
     return value
 
 
-@pytest.mark.parametrize(("body", "scim_type", "words"), [
-    ({"userName": "\ud800"}, "invalidSyntax", "lone surrogate"),
-    ({"\udfff": 1}, "invalidSyntax", "lone surrogate"),
-    ([{"a": ["x\ud83d"]}], "invalidSyntax", "lone surrogate"),
-    ({"x": float("nan")}, "invalidSyntax", "NaN"),
-    ({"x": [1, {"y": float("-inf")}]}, "invalidSyntax", "NaN"),
-    ({"x": 2**64}, "invalidValue", "64 bits"),
-    ({"x": -(2**63) - 1}, "invalidValue", "64 bits"),
-    ({"x": _nested(300)}, "invalidSyntax", "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    ("body", "scim_type", "words"),
+    [
+        ({"userName": "\ud800"}, "invalidSyntax", "lone surrogate"),
+        ({"\udfff": 1}, "invalidSyntax", "lone surrogate"),
+        ([{"a": ["x\ud83d"]}], "invalidSyntax", "lone surrogate"),
+        ({"x": float("nan")}, "invalidSyntax", "NaN"),
+        ({"x": [1, {"y": float("-inf")}]}, "invalidSyntax", "NaN"),
+        ({"x": 2**64}, "invalidValue", "64 bits"),
+        ({"x": -(2**63) - 1}, "invalidValue", "64 bits"),
+        ({"x": _nested(300)}, "invalidSyntax", "nested too deeply"),
+    ],
+)
 def test_what_no_scim_message_can_hold_is_a_400(body: Any, scim_type: str, words: str) -> None:
     with pytest.raises(ScimError) as raised:
         check(body)
@@ -38,10 +41,16 @@ def test_what_no_scim_message_can_hold_is_a_400(body: Any, scim_type: str, words
     assert words in raised.value.detail
 
 
-@pytest.mark.parametrize("body", [
-    {"userName": "caf\u00e9 \U0001f600", "active": True, "x": None, "n": [0, -0.0, 1.5e300]},
-    {"x": 2**64 - 1, "y": -(2**63)}, {"x": _nested(200)}, [], {},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"userName": "caf\u00e9 \U0001f600", "active": True, "x": None, "n": [0, -0.0, 1.5e300]},
+        {"x": 2**64 - 1, "y": -(2**63)},
+        {"x": _nested(200)},
+        [],
+        {},
+    ],
+)
 def test_what_json_and_the_store_can_carry_passes(body: Any) -> None:
     check(body)
 
@@ -57,7 +66,10 @@ def _error_of(text: str) -> BaseException:
 def test_where_pythons_parser_gives_up_is_a_400_and_only_there() -> None:
     deep = _unparsable(_error_of("[" * 100_000 + "]" * 100_000))  # type: ignore[arg-type]
     assert deep is not None and (deep.status, deep.scim_type, deep.detail) == (
-        400, "invalidSyntax", TOO_DEEP)
+        400,
+        "invalidSyntax",
+        TOO_DEEP,
+    )
     digits = _unparsable(_error_of("9" * 5000))  # type: ignore[arg-type]
     assert digits is not None and (digits.status, digits.scim_type) == (400, "invalidSyntax")
     assert _unparsable(_error_of("{")) is None  # Connexion's 400 already

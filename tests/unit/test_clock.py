@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -18,9 +18,9 @@ FORM = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 def test_the_system_clock_is_the_stores_form_and_the_current_utc_time() -> None:
     system: Clock = SystemClock()
-    before = datetime.now(timezone.utc).strftime(clock.FORMAT)
+    before = datetime.now(UTC).strftime(clock.FORMAT)
     now = system.now()
-    after = datetime.now(timezone.utc).strftime(clock.FORMAT)
+    after = datetime.now(UTC).strftime(clock.FORMAT)
     assert FORM.fullmatch(now) and before <= now <= after
     assert clock.parse(now) == now
 
@@ -33,9 +33,9 @@ def test_the_system_clock_gives_each_thread_its_own_seconds_text() -> None:
 
     def read() -> None:
         for _ in range(2000):
-            before = datetime.now(timezone.utc).strftime(clock.FORMAT)
+            before = datetime.now(UTC).strftime(clock.FORMAT)
             now = system.now()
-            after = datetime.now(timezone.utc).strftime(clock.FORMAT)
+            after = datetime.now(UTC).strftime(clock.FORMAT)
             if not (FORM.fullmatch(now) and before <= now <= after):
                 bad.append(now)
 
@@ -59,7 +59,7 @@ def test_a_manual_clock_moves_only_when_told() -> None:
     assert manual.now() == "2025-01-30T12:00:01.500001Z"
     manual.set(datetime(2030, 6, 1, 8, tzinfo=timezone(timedelta(hours=2))))
     assert manual.now() == "2030-06-01T06:00:00.000000Z"
-    assert manual.at == datetime(2030, 6, 1, 6, tzinfo=timezone.utc)
+    assert manual.at == datetime(2030, 6, 1, 6, tzinfo=UTC)
     manual.set(0)
     assert manual.now() == "1970-01-01T00:00:00.000000Z"
     manual.set(datetime(2025, 1, 1))  # naive: UTC
@@ -68,8 +68,10 @@ def test_a_manual_clock_moves_only_when_told() -> None:
 
 def test_text_is_fixed_width_for_any_year_and_offset() -> None:
     assert clock.text(datetime(1, 1, 1)) == "0001-01-01T00:00:00.000000Z"
-    assert clock.text(datetime(2025, 1, 31, 12, tzinfo=timezone(timedelta(hours=-5)))) == \
-        "2025-01-31T17:00:00.000000Z"
+    assert (
+        clock.text(datetime(2025, 1, 31, 12, tzinfo=timezone(timedelta(hours=-5))))
+        == "2025-01-31T17:00:00.000000Z"
+    )
     assert clock.text(datetime(2025, 1, 31, 12, 0, 0, 7)) == "2025-01-31T12:00:00.000007Z"
 
 
@@ -80,7 +82,7 @@ def test_from_epoch_truncates_microseconds_on_both_sides_of_the_epoch() -> None:
 
 
 def test_instant_reads_back_what_text_writes() -> None:
-    moment = datetime(2025, 1, 31, 12, 0, 0, 123456, tzinfo=timezone.utc)
+    moment = datetime(2025, 1, 31, 12, 0, 0, 123456, tzinfo=UTC)
     assert clock.instant(clock.text(moment)) == moment
 
 

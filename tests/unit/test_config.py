@@ -32,19 +32,23 @@ def test_ports_and_proxies_accepted() -> None:
             config.forwarded_allow_ips(bad)
 
 
-@pytest.mark.parametrize(("name", "value", "read"), [
-    ("SCIMDOCK_MAX_RESULTS", "abc", config.settings),
-    ("SCIMDOCK_MAX_RESULTS", "0", config.settings),
-    ("SCIMDOCK_STRICT", "maybe", config.settings),
-    ("SCIMDOCK_PUBLIC_URL", "acme.example.com", config.settings),
-    ("SCIMDOCK_VALIDATE_RESPONSES", "2", config.validate_responses),
-    ("SCIMDOCK_SYNCHRONOUS", "OFF", config.synchronous),
-    ("SCIMDOCK_PORT", "http", lambda: config.listen_port(None)),
-    ("SCIMDOCK_LOG_LEVEL", "loud", lambda: config.server_log_level(None)),
-    ("SCIMDOCK_FORWARDED_ALLOW_IPS", "x", lambda: config.trusted_proxies(None)),
-])
-def test_a_bad_variable_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
-                                 read: Callable[[], object]) -> None:
+@pytest.mark.parametrize(
+    ("name", "value", "read"),
+    [
+        ("SCIMDOCK_MAX_RESULTS", "abc", config.settings),
+        ("SCIMDOCK_MAX_RESULTS", "0", config.settings),
+        ("SCIMDOCK_STRICT", "maybe", config.settings),
+        ("SCIMDOCK_PUBLIC_URL", "acme.example.com", config.settings),
+        ("SCIMDOCK_VALIDATE_RESPONSES", "2", config.validate_responses),
+        ("SCIMDOCK_SYNCHRONOUS", "OFF", config.synchronous),
+        ("SCIMDOCK_PORT", "http", lambda: config.listen_port(None)),
+        ("SCIMDOCK_LOG_LEVEL", "loud", lambda: config.server_log_level(None)),
+        ("SCIMDOCK_FORWARDED_ALLOW_IPS", "x", lambda: config.trusted_proxies(None)),
+    ],
+)
+def test_a_bad_variable_is_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, read: Callable[[], object]
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(config.ConfigError, match=f"^{name}: "):
         read()

@@ -28,12 +28,14 @@ def test_every_attribute_of_the_schema_is_in_the_document() -> None:
         for ext in rt.extensions:
             assert ext.id in sent and ext.id in returned
         assert schemas[f"{rt.id}Input"]["required"] == [
-            a.name for a in rt.schema.attributes if a.required]
+            a.name for a in rt.schema.attributes if a.required
+        ]
 
 
 def test_a_changed_document_is_detected_and_rewritten(tmp_path: Path) -> None:
     stale = contract.DOCUMENT.read_text(encoding="utf-8").replace(
-        "maxLength: 512", "maxLength: 511", 1)
+        "maxLength: 512", "maxLength: 511", 1
+    )
     path = tmp_path / "scim.yaml"
     path.write_text(stale, encoding="utf-8")
     assert contract.main(["--check", str(path)]) == 1

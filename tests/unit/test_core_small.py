@@ -46,10 +46,13 @@ def test_credentials_are_drawn_from_the_randomness_they_are_given() -> None:
 
 def test_future_expiry_is_judged_against_the_instant_given() -> None:
     now = "2025-01-31T12:00:00.000000Z"
-    assert credentials.future_expiry("2025-01-31T12:00:00.000001Z", now) == \
-        "2025-01-31T12:00:00.000001Z"
-    assert credentials.future_expiry("2025-01-31T14:00:01+02:00", now) == \
-        "2025-01-31T12:00:01.000000Z"
+    assert (
+        credentials.future_expiry("2025-01-31T12:00:00.000001Z", now)
+        == "2025-01-31T12:00:00.000001Z"
+    )
+    assert (
+        credentials.future_expiry("2025-01-31T14:00:01+02:00", now) == "2025-01-31T12:00:01.000000Z"
+    )
     for past in ("2025-01-31T12:00:00Z", "2001-01-01"):
         with pytest.raises(ValueError, match="future"):
             credentials.future_expiry(past, now)
@@ -72,9 +75,18 @@ def test_decode_token_tolerates_missing_padding_and_urlsafe_alphabet() -> None:
     assert credentials.decode_token(base64.urlsafe_b64encode(raw).decode()) == ("sk_1", "s3cr>t?")
 
 
-@pytest.mark.parametrize("token", ["", "   ", "!!!", base64.b64encode(b"nocolon").decode(),
-                                   base64.b64encode(b":secret").decode(),
-                                   base64.b64encode(b"key:").decode(), "a" * 2000])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "   ",
+        "!!!",
+        base64.b64encode(b"nocolon").decode(),
+        base64.b64encode(b":secret").decode(),
+        base64.b64encode(b"key:").decode(),
+        "a" * 2000,
+    ],
+)
 def test_decode_token_rejects_malformed(token: str) -> None:
     assert credentials.decode_token(token) is None
 
@@ -84,12 +96,20 @@ def test_decode_token_never_raises(token: str) -> None:
     credentials.decode_token(token)
 
 
-@pytest.mark.parametrize("start,count,expected", [
-    (None, None, (1, 1000)), (0, 10, (1, 10)), (-5, 10, (1, 10)), (3, -1, (3, 0)),
-    (2, 0, (2, 0)), (1, 5000, (1, 1000)),
-])
-def test_paging_rules_of_rfc7644(start: int | None, count: int | None,
-                                 expected: tuple[int, int]) -> None:
+@pytest.mark.parametrize(
+    "start,count,expected",
+    [
+        (None, None, (1, 1000)),
+        (0, 10, (1, 10)),
+        (-5, 10, (1, 10)),
+        (3, -1, (3, 0)),
+        (2, 0, (2, 0)),
+        (1, 5000, (1, 1000)),
+    ],
+)
+def test_paging_rules_of_rfc7644(
+    start: int | None, count: int | None, expected: tuple[int, int]
+) -> None:
     p = page(start, count, 1000)
     assert (p.start_index, p.count) == expected
     assert p.offset == p.start_index - 1

@@ -46,8 +46,10 @@ def _hold_commits(store: SqliteStore) -> tuple[threading.Event, threading.Event]
 def _names(store: SqliteStore, tenant: int) -> set[str]:
     reader = sqlite3.connect(store.path)  # another connection: only what is committed
     try:
-        return {r[0] for r in reader.execute(
-            "SELECT user_name FROM users WHERE tenant_id = ?", (tenant,))}
+        return {
+            r[0]
+            for r in reader.execute("SELECT user_name FROM users WHERE tenant_id = ?", (tenant,))
+        }
     finally:
         reader.close()
 
@@ -72,8 +74,10 @@ def test_concurrent_writes_share_commits_and_fail_alone(tmp_path: Path) -> None:
     assert 1 <= len(commits) < 40
     # Each write left exactly its audit line, the failed ones none.
     lines = store.audit_log(tenant, count=100)[1]
-    assert sorted(e.resource_type for e in lines if e.operation == "create") == \
-        ["Tenant"] + ["User"] * 40
+    assert (
+        sorted(e.resource_type for e in lines if e.operation == "create")
+        == ["Tenant"] + ["User"] * 40
+    )
     store.close()
 
 
@@ -84,8 +88,11 @@ def test_a_failed_commit_acknowledges_no_write_of_its_batch(tmp_path: Path) -> N
         # A foreign key checked at COMMIT time: the whole transaction fails there.
         conn = store._wconn
         conn.execute("PRAGMA defer_foreign_keys = ON")
-        conn.execute("INSERT INTO members(tenant_id, group_seq, member_id, member_type)"
-                      " VALUES (?, 424242, 'nobody', 'User')", (tenant,))
+        conn.execute(
+            "INSERT INTO members(tenant_id, group_seq, member_id, member_type)"
+            " VALUES (?, 424242, 'nobody', 'User')",
+            (tenant,),
+        )
 
     async def run() -> list[Any]:
         loop = asyncio.get_running_loop()
@@ -99,13 +106,19 @@ def test_a_failed_commit_acknowledges_no_write_of_its_batch(tmp_path: Path) -> N
 
         store._commits._commit = held_commit  # type: ignore[method-assign]
         first = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "u0"})))
+            store.durable(lambda: store.create_user(tenant, {"userName": "u0"}))
+        )
         await asyncio.sleep(0.05)  # u0's transaction is committing, held
-        rest = [asyncio.ensure_future(store.durable(
-            lambda i=i: store.create_user(tenant, {"userName": f"u{i}"}))) for i in range(1, 5)]
+        rest = [
+            asyncio.ensure_future(
+                store.durable(lambda i=i: store.create_user(tenant, {"userName": f"u{i}"}))
+            )
+            for i in range(1, 5)
+        ]
         dangle = asyncio.ensure_future(store.durable(dangling))
         clash = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "U1"})))
+            store.durable(lambda: store.create_user(tenant, {"userName": "U1"}))
+        )
         await asyncio.sleep(0.05)  # all queued behind it: the next transaction
         release.set()
         return await asyncio.gather(first, *rest, dangle, clash, return_exceptions=True)
@@ -140,7 +153,8 @@ def test_reads_do_not_wait_for_a_commit_in_flight(tmp_path: Path) -> None:
 
         store._commits._commit = slow_commit  # type: ignore[method-assign]
         write = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "pending"})))
+            store.durable(lambda: store.create_user(tenant, {"userName": "pending"}))
+        )
         await asyncio.sleep(0.05)
         during = [u.doc["userName"] for u in store.list_users(tenant, _all())[1]]
         assert not write.done()
@@ -158,8 +172,16 @@ def _all() -> Any:
     from scimdock.core.query import build_query
     from scimdock.core.schema import USER
 
-    return build_query(USER, filter=None, sort_by=None, sort_order=None, start_index=None,
-                       count=None, max_results=100, lenient=True)[0]
+    return build_query(
+        USER,
+        filter=None,
+        sort_by=None,
+        sort_order=None,
+        start_index=None,
+        count=None,
+        max_results=100,
+        lenient=True,
+    )[0]
 
 
 def test_synchronous_writes_still_commit_one_by_one(tmp_path: Path) -> None:
@@ -190,12 +212,15 @@ def test_a_write_whose_request_is_gone_before_its_turn_is_not_made(tmp_path: Pat
 
     async def run() -> None:
         first = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "first"})))
+            store.durable(lambda: store.create_user(tenant, {"userName": "first"}))
+        )
         await asyncio.sleep(0)  # the first write runs; its commit is in flight
         gone = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "gone"})))
+            store.durable(lambda: store.create_user(tenant, {"userName": "gone"}))
+        )
         kept = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "kept"})))
+            store.durable(lambda: store.create_user(tenant, {"userName": "kept"}))
+        )
         await asyncio.sleep(0)  # both queued behind the commit
         gone.cancel()
         await first
@@ -215,8 +240,9 @@ def test_a_write_runs_in_the_context_of_its_own_request(tmp_path: Path) -> None:
 
     async def one(name: str) -> str:
         request.set(name)
-        return await store.durable(lambda: store.create_user(
-            tenant, {"userName": request.get()}).doc["userName"])
+        return await store.durable(
+            lambda: store.create_user(tenant, {"userName": request.get()}).doc["userName"]
+        )
 
     async def run() -> list[str]:
         return await asyncio.gather(*(one(f"r{i}") for i in range(6)))
@@ -240,22 +266,23 @@ def test_the_commit_thread_does_not_preempt_the_loop_on_wakeup(tmp_path: Path) -
     store.close()
 
 
-def test_a_loop_that_ends_with_a_commit_in_flight_does_not_block_the_next(
-        tmp_path: Path) -> None:
+def test_a_loop_that_ends_with_a_commit_in_flight_does_not_block_the_next(tmp_path: Path) -> None:
     store, tenant = _store(tmp_path)
     entered, release = _hold_commits(store)
 
     async def leave_early() -> None:
         asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "early"})))
+            store.durable(lambda: store.create_user(tenant, {"userName": "early"}))
+        )
         while not entered.is_set():
             await asyncio.sleep(0.001)
         # its commit is in flight when this loop ends
 
     asyncio.run(leave_early())
     release.set()  # the COMMIT returns with no loop left to answer
-    asyncio.run(asyncio.wait_for(
-        store.durable(lambda: store.create_user(tenant, {"userName": "next"})), 10))
+    asyncio.run(
+        asyncio.wait_for(store.durable(lambda: store.create_user(tenant, {"userName": "next"})), 10)
+    )
     assert _names(store, tenant) == {"early", "next"}
     store.close()
 
@@ -268,13 +295,21 @@ def test_an_in_memory_store_writes_on_the_loop() -> None:
     tenant = store.create_tenant("acme").id
 
     async def run() -> list[Any]:
-        return await asyncio.gather(*(
-            store.durable(lambda n=n: store.create_user(tenant, {"userName": n}))
-            for n in ("a", "b", "A", "c")), return_exceptions=True)
+        return await asyncio.gather(
+            *(
+                store.durable(lambda n=n: store.create_user(tenant, {"userName": n}))
+                for n in ("a", "b", "A", "c")
+            ),
+            return_exceptions=True,
+        )
 
     results = asyncio.run(run())
-    assert [isinstance(r, ScimError) and r.status == 409 for r in results] == \
-        [False, False, True, False]
+    assert [isinstance(r, ScimError) and r.status == 409 for r in results] == [
+        False,
+        False,
+        True,
+        False,
+    ]
     assert {u.doc["userName"] for u in store.list_users(tenant, _all())[1]} == {"a", "b", "c"}
     assert store._commits._thread is None  # no commit thread was started
     store.close()
@@ -286,11 +321,16 @@ def test_close_makes_the_writes_queued_before_it_then_stops(tmp_path: Path) -> N
 
     async def run() -> None:
         first = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "a"})))
+            store.durable(lambda: store.create_user(tenant, {"userName": "a"}))
+        )
         while not entered.is_set():
             await asyncio.sleep(0.001)
-        rest = [asyncio.ensure_future(store.durable(
-            lambda n=n: store.create_user(tenant, {"userName": n}))) for n in ("b", "c")]
+        rest = [
+            asyncio.ensure_future(
+                store.durable(lambda n=n: store.create_user(tenant, {"userName": n}))
+            )
+            for n in ("b", "c")
+        ]
         await asyncio.sleep(0.01)  # queued behind the held COMMIT
         closer = threading.Thread(target=store._commits.close)
         closer.start()

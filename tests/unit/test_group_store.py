@@ -51,21 +51,29 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tenant = store.create_tenant("acme").id
     docs = [normalize_resource({"userName": f"u{i}@example.com"}, USER) for i in range(LARGE + 20)]
     store.create_users(tenant, docs)
-    query, _ = build_query(USER, filter=None, sort_by=None, sort_order=None, start_index=None,
-                           count=LARGE + 20, max_results=LARGE + 20)
+    query, _ = build_query(
+        USER,
+        filter=None,
+        sort_by=None,
+        sort_order=None,
+        start_index=None,
+        count=LARGE + 20,
+        max_results=LARGE + 20,
+    )
     users = [r.id for r in store.list_users(tenant, query)[1]]
-    small = store.create_group(tenant, {"displayName": "small"},
-                               tuple(Member(u) for u in users[:SMALL]))
-    large = store.create_group(tenant, {"displayName": "large"},
-                               tuple(Member(u) for u in users[:LARGE]))
+    small = store.create_group(
+        tenant, {"displayName": "small"}, tuple(Member(u) for u in users[:SMALL])
+    )
+    large = store.create_group(
+        tenant, {"displayName": "large"}, tuple(Member(u) for u in users[:LARGE])
+    )
     yield {"store": store, "tenant": tenant, "users": users, "small": small.id, "large": large.id}
     store.close()
 
 
 def patch(world: dict[str, Any], group: str, *ops: dict[str, Any]) -> Callable[[], Any]:
     store, tenant = world["store"], world["tenant"]
-    return lambda: store.update_group(tenant, group,
-                                      lambda cur: plan_patch(cur.doc, list(ops)))
+    return lambda: store.update_group(tenant, group, lambda cur: plan_patch(cur.doc, list(ops)))
 
 
 def same_cost(world: dict[str, Any], make: Callable[[str], Callable[[], Any]]) -> tuple[int, int]:
@@ -91,9 +99,17 @@ def test_get_and_list_without_members_never_read_them(world: dict[str, Any]) -> 
 
     def listing(gid: str) -> Callable[[], Any]:
         name = "small" if gid == world["small"] else "large"
-        query, _ = build_query(GROUP, filter=f'displayName eq "{name}"', sort_by=None,
-                               sort_order=None, start_index=None, count=10, max_results=10)
+        query, _ = build_query(
+            GROUP,
+            filter=f'displayName eq "{name}"',
+            sort_by=None,
+            sort_order=None,
+            start_index=None,
+            count=10,
+            max_results=10,
+        )
         return lambda: store.list_groups(tenant, query)
+
     same_cost(world, listing)
 
 
@@ -105,8 +121,11 @@ def test_patch_costs_do_not_grow_with_the_group(world: dict[str, Any]) -> None:
     remove = {"op": "remove", "path": f'members[value eq "{newcomer}"]'}
     same_cost(world, lambda gid: patch(world, gid, remove))
     entra_add = {"op": "Add", "path": "members", "value": [{"value": newcomer}, {"value": other}]}
-    entra_remove = {"op": "Remove", "path": "members",
-                    "value": [{"value": newcomer}, {"value": other}]}
+    entra_remove = {
+        "op": "Remove",
+        "path": "members",
+        "value": [{"value": newcomer}, {"value": other}],
+    }
     same_cost(world, lambda gid: patch(world, gid, entra_add, entra_remove))
     rename = {"op": "replace", "path": "externalId", "value": "x"}
     same_cost(world, lambda gid: patch(world, gid, rename))
@@ -136,8 +155,9 @@ def test_a_users_groups_cost_the_same_in_a_tenant_of_any_size(world: dict[str, A
     store.create_group(tenant, {"displayName": "one"}, (Member(member),))
     tiny = store.create_tenant("tiny").id
     store.create_users(tiny, [normalize_resource({"userName": "t@example.com"}, USER)])
-    query, _ = build_query(USER, filter=None, sort_by=None, sort_order=None, start_index=None,
-                           count=1, max_results=1)
+    query, _ = build_query(
+        USER, filter=None, sort_by=None, sort_order=None, start_index=None, count=1, max_results=1
+    )
     lone = store.list_users(tiny, query)[1][0].id
     store.create_group(tiny, {"displayName": "one"}, (Member(lone),))
     small = steps(store, lambda: store.user_groups(tiny, [lone]))
@@ -148,9 +168,11 @@ def test_a_users_groups_cost_the_same_in_a_tenant_of_any_size(world: dict[str, A
 def test_a_bad_member_fails_the_whole_patch(world: dict[str, Any]) -> None:
     store, tenant, users = world["store"], world["tenant"], world["users"]
     before = store.get_group(tenant, world["small"], with_members=True)
-    ops = [{"op": "replace", "path": "displayName", "value": "renamed"},
-           {"op": "remove", "path": "members"},
-           {"op": "add", "path": "members", "value": [{"value": users[-3]}, {"value": "nobody"}]}]
+    ops = [
+        {"op": "replace", "path": "displayName", "value": "renamed"},
+        {"op": "remove", "path": "members"},
+        {"op": "add", "path": "members", "value": [{"value": users[-3]}, {"value": "nobody"}]},
+    ]
     with pytest.raises(ScimError) as info:
         store.update_group(tenant, world["small"], lambda cur: plan_patch(cur.doc, ops))
     assert info.value.scim_type == "invalidValue" and "Operations[2]" in info.value.detail
@@ -164,10 +186,18 @@ def test_deleting_a_member_costs_its_memberships_not_the_groups(tmp_path: Path) 
 
     def tenant_with_group(name: str, size: int) -> tuple[int, list[str], str]:
         tenant = store.create_tenant(name).id
-        store.create_users(tenant, [normalize_resource({"userName": f"{name}{i}"}, USER)
-                                    for i in range(size)])
-        query, _ = build_query(USER, filter=None, sort_by=None, sort_order=None,
-                               start_index=None, count=size, max_results=size)
+        store.create_users(
+            tenant, [normalize_resource({"userName": f"{name}{i}"}, USER) for i in range(size)]
+        )
+        query, _ = build_query(
+            USER,
+            filter=None,
+            sort_by=None,
+            sort_order=None,
+            start_index=None,
+            count=size,
+            max_results=size,
+        )
         users = [r.id for r in store.list_users(tenant, query)[1]]
         group = store.create_group(tenant, {"displayName": name}, tuple(Member(u) for u in users))
         return tenant, users, group.id

@@ -61,9 +61,16 @@ def test_the_row_is_read_once_across_the_servers_own_writes(world: tuple) -> Non
         assert key_reads(server, lambda: auth_row(server, key_id)) == 0
 
 
-@pytest.mark.parametrize("change", [
-    "revoke", "rotate", "expire", "scim off", "delete tenant",
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "revoke",
+        "rotate",
+        "expire",
+        "scim off",
+        "delete tenant",
+    ],
+)
 def test_a_change_by_another_process_is_seen_by_the_next_read(world: tuple, change: str) -> None:
     server, other, tenant, key_id = world
     before = auth_row(server, key_id)
@@ -85,7 +92,10 @@ def test_a_change_by_another_process_is_seen_by_the_next_read(world: tuple, chan
     assert after is not None and after != before
     assert (after.revoked, after.secret_hash, after.expires, after.tenant_scim_enabled) == (
         (other_row := other.get_key(key_id, last_use=False)).revoked,  # type: ignore[union-attr]
-        other_row.secret_hash, other_row.expires, other_row.tenant_scim_enabled)
+        other_row.secret_hash,
+        other_row.expires,
+        other_row.tenant_scim_enabled,
+    )
 
 
 def test_a_change_by_the_server_itself_is_seen_by_the_next_read(world: tuple) -> None:

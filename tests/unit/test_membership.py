@@ -42,8 +42,13 @@ def error(*ops: dict[str, Any], lenient: bool = True) -> ScimError:
 
 
 def test_entra_add_with_value_array_folds_and_drops_duplicates() -> None:
-    change = plan({"op": "Add", "path": "members",
-                   "value": [{"value": "A1"}, {"value": "b2", "type": "user"}, {"value": "a1"}]})
+    change = plan(
+        {
+            "op": "Add",
+            "path": "members",
+            "value": [{"value": "A1"}, {"value": "b2", "type": "user"}, {"value": "a1"}],
+        }
+    )
     assert change.doc == DOC
     assert change.actions == (AddMembers((Member("a1"), Member("b2", "User")), "Operations[0]"),)
 
@@ -51,15 +56,20 @@ def test_entra_add_with_value_array_folds_and_drops_duplicates() -> None:
 def test_okta_display_is_kept_and_single_object_is_wrapped_when_lenient() -> None:
     change = plan({"op": "add", "path": "members", "value": {"value": "x", "display": "X Y"}})
     assert change.actions == (AddMembers((Member("x", None, "X Y"),), "Operations[0]"),)
-    assert error({"op": "add", "path": "members", "value": {"value": "x"}},
-                 lenient=False).scim_type == "invalidValue"
+    assert (
+        error({"op": "add", "path": "members", "value": {"value": "x"}}, lenient=False).scim_type
+        == "invalidValue"
+    )
 
 
 def test_remove_by_value_filter_and_ored_value_filters() -> None:
     assert plan({"op": "remove", "path": 'members[value eq "U1"]'}).actions == (
-        RemoveMembers(("u1",), "Operations[0]"),)
+        RemoveMembers(("u1",), "Operations[0]"),
+    )
     flt = 'members[value eq "a" or (value eq "b" or value eq "a")]'
-    assert plan({"op": "remove", "path": flt}).actions == (RemoveMembers(("a", "b"), "Operations[0]"),)
+    assert plan({"op": "remove", "path": flt}).actions == (
+        RemoveMembers(("a", "b"), "Operations[0]"),
+    )
 
 
 def test_entra_remove_with_value_array_removes_only_those_listed() -> None:
@@ -72,44 +82,61 @@ def test_entra_remove_with_value_array_removes_only_those_listed() -> None:
 def test_remove_without_value_clears_and_replace_sets_exactly() -> None:
     assert plan({"op": "remove", "path": "members"}).actions == (ClearMembers("Operations[0]"),)
     assert plan({"op": "remove", "path": "members", "value": None}).actions == (
-        ClearMembers("Operations[0]"),)
+        ClearMembers("Operations[0]"),
+    )
     assert plan({"op": "replace", "path": "members", "value": [{"value": "z"}]}).actions == (
-        ReplaceMembers((Member("z"),), "Operations[0]"),)
+        ReplaceMembers((Member("z"),), "Operations[0]"),
+    )
     assert plan({"op": "replace", "path": "members", "value": []}).actions == (
-        ReplaceMembers((), "Operations[0]"),)
+        ReplaceMembers((), "Operations[0]"),
+    )
 
 
 def test_no_path_value_object_splits_members_from_the_document() -> None:
-    change = plan({"op": "replace", "value": {"displayName": "New", "members": [{"value": "m"}]}},
-                  {"op": "add", "value": {"Members": [{"value": "n"}]}})
+    change = plan(
+        {"op": "replace", "value": {"displayName": "New", "members": [{"value": "m"}]}},
+        {"op": "add", "value": {"Members": [{"value": "n"}]}},
+    )
     assert change.doc == {"displayName": "New"}
-    assert change.actions == (ReplaceMembers((Member("m"),), "Operations[0]"),
-                              AddMembers((Member("n"),), "Operations[1]"))
+    assert change.actions == (
+        ReplaceMembers((Member("m"),), "Operations[0]"),
+        AddMembers((Member("n"),), "Operations[1]"),
+    )
     urn = "urn:ietf:params:scim:schemas:core:2.0:Group:members"
     assert plan({"op": "add", "value": {urn: [{"value": "q"}]}}).actions == (
-        AddMembers((Member("q"),), "Operations[0]"),)
+        AddMembers((Member("q"),), "Operations[0]"),
+    )
 
 
 def test_okta_remove_then_add_keeps_request_order_and_doc_ops_keep_their_index() -> None:
-    change = plan({"op": "remove", "path": 'members[value eq "a"]'},
-                  {"op": "replace", "path": "externalId", "value": "e"},
-                  {"op": "add", "path": "members", "value": [{"value": "a"}]})
+    change = plan(
+        {"op": "remove", "path": 'members[value eq "a"]'},
+        {"op": "replace", "path": "externalId", "value": "e"},
+        {"op": "add", "path": "members", "value": [{"value": "a"}]},
+    )
     assert change.doc == {"displayName": "Team", "externalId": "e"}
     assert [type(a) for a in change.actions] == [RemoveMembers, AddMembers]
-    bad = error({"op": "add", "path": "members", "value": [{"value": "a"}]},
-                {"op": "replace", "path": "displayName", "value": 5})
+    bad = error(
+        {"op": "add", "path": "members", "value": [{"value": "a"}]},
+        {"op": "replace", "path": "displayName", "value": 5},
+    )
     assert bad.scim_type == "invalidValue" and bad.detail.startswith("Operations[1]:")
 
 
-@pytest.mark.parametrize("value, scim_type", [
-    ([{"type": "User"}], "invalidValue"),             # a member needs its id
-    ([{"value": "a", "type": "Robot"}], "invalidValue"),
-    ([{"value": 7}], "invalidValue"),
-    ([{"value": "a", "bogus": 1}], "invalidValue"),
-])
+@pytest.mark.parametrize(
+    "value, scim_type",
+    [
+        ([{"type": "User"}], "invalidValue"),  # a member needs its id
+        ([{"value": "a", "type": "Robot"}], "invalidValue"),
+        ([{"value": 7}], "invalidValue"),
+        ([{"value": "a", "bogus": 1}], "invalidValue"),
+    ],
+)
 def test_malformed_members_are_400_naming_the_operation(value: Any, scim_type: str) -> None:
-    bad = error({"op": "replace", "path": "displayName", "value": "ok"},
-                {"op": "add", "path": "members", "value": value})
+    bad = error(
+        {"op": "replace", "path": "displayName", "value": "ok"},
+        {"op": "add", "path": "members", "value": value},
+    )
     assert bad.scim_type == scim_type and bad.detail.startswith("Operations[1]:"), bad
 
 
@@ -122,16 +149,19 @@ def test_other_targets_take_the_slow_path_with_the_engine_rules() -> None:
     with pytest.raises(ScimError) as info:
         action.apply(current)
     assert info.value.scim_type == "invalidPath" and info.value.detail.startswith("Operations[0]")
-    (action,) = plan({"op": "replace", "path": 'members[value eq "g"].type',
-                      "value": "User"}).actions
+    (action,) = plan(
+        {"op": "replace", "path": 'members[value eq "g"].type', "value": "User"}
+    ).actions
     with pytest.raises(ScimError) as info:
         action.apply(current)
     assert info.value.scim_type == "mutability"
 
 
 def test_plain_attribute_operations_never_become_actions() -> None:
-    change = plan({"op": "replace", "path": "displayName", "value": "X"},
-                  {"op": "remove", "path": "externalId"})
+    change = plan(
+        {"op": "replace", "path": "displayName", "value": "X"},
+        {"op": "remove", "path": "externalId"},
+    )
     assert change == GroupChange({"displayName": "X"}, ())
     assert DOC == {"displayName": "Team"}  # the input is never modified
     assert error({"op": "remove", "path": "displayName"}).scim_type == "invalidValue"  # required
@@ -139,8 +169,13 @@ def test_plain_attribute_operations_never_become_actions() -> None:
 
 
 def test_post_and_put_bodies() -> None:
-    doc, members = plan_create({"schemas": [GROUP.schema.id], "displayName": "G",
-                                "members": [{"value": "A", "$ref": "ignored"}, {"value": "a"}]})
+    doc, members = plan_create(
+        {
+            "schemas": [GROUP.schema.id],
+            "displayName": "G",
+            "members": [{"value": "A", "$ref": "ignored"}, {"value": "a"}],
+        }
+    )
     assert doc == {"displayName": "G"} and members == (Member("a"),)
     change = plan_replace({"displayName": "G", "externalId": "x"}, {"displayName": "H"})
     assert change == GroupChange({"displayName": "H"}, (ReplaceMembers((), "members"),))
@@ -151,7 +186,8 @@ def test_post_and_put_bodies() -> None:
 IDS = ["a", "b", "c", "d"]
 ELEMENTS = st.lists(st.sampled_from(IDS).map(lambda i: {"value": i}), max_size=4)
 FILTERS = st.lists(st.sampled_from(IDS), min_size=1, max_size=3).map(
-    lambda ids: "members[" + " or ".join(f'value eq "{i}"' for i in ids) + "]")
+    lambda ids: "members[" + " or ".join(f'value eq "{i}"' for i in ids) + "]"
+)
 OPS = st.one_of(
     st.builds(lambda v: {"op": "add", "path": "members", "value": v}, ELEMENTS),
     st.builds(lambda v: {"op": "replace", "path": "members", "value": v}, ELEMENTS),

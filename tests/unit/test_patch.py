@@ -12,32 +12,59 @@ from hypothesis import strategies as st
 from scimdock.core.errors import ScimError
 from scimdock.core.patch import apply_patch
 from scimdock.core.resource import normalize_resource
-from scimdock.core.schema import ENTERPRISE_USER, GROUP_SCHEMA, USER, Attribute, ResourceType, Schema
+from scimdock.core.schema import (
+    ENTERPRISE_USER,
+    GROUP_SCHEMA,
+    USER,
+    Attribute,
+    ResourceType,
+    Schema,
+)
 
 E = ENTERPRISE_USER
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = ResourceType("Group", "/Groups", GROUP_SCHEMA)
-THING = ResourceType("Thing", "/Things", Schema("urn:test:Thing", "Thing", "test", (
-    Attribute("label", required=True),
-    Attribute("code", mutability="immutable"),
-    Attribute("badge", "complex", sub_attributes=(
-        Attribute("serial", mutability="immutable"), Attribute("colour"))),
-    Attribute("tags", multi_valued=True),
-)))
+THING = ResourceType(
+    "Thing",
+    "/Things",
+    Schema(
+        "urn:test:Thing",
+        "Thing",
+        "test",
+        (
+            Attribute("label", required=True),
+            Attribute("code", mutability="immutable"),
+            Attribute(
+                "badge",
+                "complex",
+                sub_attributes=(Attribute("serial", mutability="immutable"), Attribute("colour")),
+            ),
+            Attribute("tags", multi_valued=True),
+        ),
+    ),
+)
 
 BASE: dict[str, Any] = {
-    "userName": "bjensen", "active": True, "displayName": "Babs",
+    "userName": "bjensen",
+    "active": True,
+    "displayName": "Babs",
     "name": {"givenName": "Barbara", "familyName": "Jensen"},
-    "emails": [{"value": "b@work", "type": "work", "primary": True},
-               {"value": "b@home", "type": "home"}],
+    "emails": [
+        {"value": "b@work", "type": "work", "primary": True},
+        {"value": "b@home", "type": "home"},
+    ],
     "phoneNumbers": [{"value": "555-1", "type": "mobile"}],
     "addresses": [{"type": "work", "streetAddress": "1 Main St", "locality": "Here"}],
     E: {"department": "Sales", "manager": {"value": "m1"}},
 }
 
 
-def patch(*ops: dict[str, Any], doc: dict[str, Any] | None = None, rt: ResourceType = USER,
-          lenient: bool = True) -> dict[str, Any]:
+def patch(
+    *ops: dict[str, Any],
+    doc: dict[str, Any] | None = None,
+    rt: ResourceType = USER,
+    lenient: bool = True,
+) -> dict[str, Any]:
     source = copy.deepcopy(BASE if doc is None else doc)
     snapshot = copy.deepcopy(source)
     out = apply_patch(source, list(ops), rt, lenient=lenient)
@@ -45,8 +72,12 @@ def patch(*ops: dict[str, Any], doc: dict[str, Any] | None = None, rt: ResourceT
     return out
 
 
-def fails(*ops: dict[str, Any], doc: dict[str, Any] | None = None, rt: ResourceType = USER,
-          lenient: bool = True) -> ScimError:
+def fails(
+    *ops: dict[str, Any],
+    doc: dict[str, Any] | None = None,
+    rt: ResourceType = USER,
+    lenient: bool = True,
+) -> ScimError:
     source = copy.deepcopy(BASE if doc is None else doc)
     snapshot = copy.deepcopy(source)
     with pytest.raises(ScimError) as info:
@@ -57,6 +88,7 @@ def fails(*ops: dict[str, Any], doc: dict[str, Any] | None = None, rt: ResourceT
 
 
 # --- op and operations ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("op", ["replace", "Replace", "REPLACE"])
 def test_op_is_case_insensitive(op: str) -> None:
@@ -85,29 +117,42 @@ def test_operation_member_names_are_case_insensitive() -> None:
 
 
 def test_operations_apply_in_order_and_the_error_names_the_operation() -> None:
-    out = patch({"op": "replace", "path": "title", "value": "A"},
-                {"op": "replace", "path": "title", "value": "B"})
+    out = patch(
+        {"op": "replace", "path": "title", "value": "A"},
+        {"op": "replace", "path": "title", "value": "B"},
+    )
     assert out["title"] == "B"
-    e = fails({"op": "replace", "path": "title", "value": "A"},
-              {"op": "replace", "path": "active", "value": "maybe"})
+    e = fails(
+        {"op": "replace", "path": "title", "value": "A"},
+        {"op": "replace", "path": "active", "value": "maybe"},
+    )
     assert e.scim_type == "invalidValue" and e.detail.startswith("Operations[1]")
 
 
 def test_atomic_failure_in_the_middle_leaves_input_untouched() -> None:
-    fails({"op": "replace", "path": "displayName", "value": "X"},
-          {"op": "remove", "path": "emails"},
-          {"op": "add", "path": "noSuchAttr", "value": 1},
-          {"op": "replace", "path": "title", "value": "Y"})
+    fails(
+        {"op": "replace", "path": "displayName", "value": "X"},
+        {"op": "remove", "path": "emails"},
+        {"op": "add", "path": "noSuchAttr", "value": 1},
+        {"op": "replace", "path": "title", "value": "Y"},
+    )
 
 
 # --- simple, sub-attribute and extension paths --------------------------------
 
+
 def test_entra_string_booleans() -> None:
     assert patch({"op": "Replace", "path": "active", "value": "False"})["active"] is False
-    assert patch({"op": "Replace", "path": "active", "value": "True"}, doc={
-        **BASE, "active": False})["active"] is True
-    assert fails({"op": "Replace", "path": "active", "value": "False"},
-                 lenient=False).scim_type == "invalidValue"
+    assert (
+        patch({"op": "Replace", "path": "active", "value": "True"}, doc={**BASE, "active": False})[
+            "active"
+        ]
+        is True
+    )
+    assert (
+        fails({"op": "Replace", "path": "active", "value": "False"}, lenient=False).scim_type
+        == "invalidValue"
+    )
 
 
 def test_sub_attribute_path() -> None:
@@ -115,7 +160,9 @@ def test_sub_attribute_path() -> None:
     assert out["name"] == {"givenName": "Babs", "familyName": "Jensen"}
     out = patch({"op": "add", "path": "NAME.middleName", "value": "J"})
     assert out["name"]["middleName"] == "J"
-    out = patch({"op": "remove", "path": "name.givenName"}, {"op": "remove", "path": "name.familyName"})
+    out = patch(
+        {"op": "remove", "path": "name.givenName"}, {"op": "remove", "path": "name.familyName"}
+    )
     assert "name" not in out
 
 
@@ -127,13 +174,19 @@ def test_complex_replace_merges_sub_attributes() -> None:
 
 
 def test_urn_qualified_core_and_extension_paths() -> None:
-    out = patch({"op": "replace", "path": f"{CORE}:userName", "value": "bj"},
-                {"op": "replace", "path": f"{E}:department", "value": "R&D"},
-                {"op": "add", "path": f"{E}:employeeNumber", "value": "7"},
-                {"op": "replace", "path": f"{E.upper()}:costCenter", "value": "C"})
+    out = patch(
+        {"op": "replace", "path": f"{CORE}:userName", "value": "bj"},
+        {"op": "replace", "path": f"{E}:department", "value": "R&D"},
+        {"op": "add", "path": f"{E}:employeeNumber", "value": "7"},
+        {"op": "replace", "path": f"{E.upper()}:costCenter", "value": "C"},
+    )
     assert out["userName"] == "bj"
-    assert out[E] == {"department": "R&D", "manager": {"value": "m1"}, "employeeNumber": "7",
-                      "costCenter": "C"}
+    assert out[E] == {
+        "department": "R&D",
+        "manager": {"value": "m1"},
+        "employeeNumber": "7",
+        "costCenter": "C",
+    }
 
 
 def test_extension_created_and_removed_as_a_whole() -> None:
@@ -150,18 +203,24 @@ def test_extension_created_and_removed_as_a_whole() -> None:
 def test_entra_manager_forms() -> None:
     out = patch({"op": "Replace", "path": f"{E}:manager", "value": {"value": "m2"}})
     assert out[E]["manager"] == {"value": "m2"}
-    out = patch({"op": "Add", "path": f"{E}:manager", "value": {"value": "m2"}}, doc={"userName": "u"})
+    out = patch(
+        {"op": "Add", "path": f"{E}:manager", "value": {"value": "m2"}}, doc={"userName": "u"}
+    )
     assert out[E] == {"manager": {"value": "m2"}}
     out = patch({"op": "replace", "path": f"{E}:manager.value", "value": "m3"})
     assert out[E]["manager"] == {"value": "m3"}
-    for op in ({"op": "Remove", "path": f"{E}:manager"},
-               {"op": "Replace", "path": f"{E}:manager", "value": {"value": ""}},
-               {"op": "Replace", "path": f"{E}:manager", "value": None},
-               {"op": "replace", "path": f"{E}:manager.value", "value": ""},
-               {"op": "remove", "path": f"{E}:manager.value"}):
+    for op in (
+        {"op": "Remove", "path": f"{E}:manager"},
+        {"op": "Replace", "path": f"{E}:manager", "value": {"value": ""}},
+        {"op": "Replace", "path": f"{E}:manager", "value": None},
+        {"op": "replace", "path": f"{E}:manager.value", "value": ""},
+        {"op": "remove", "path": f"{E}:manager.value"},
+    ):
         assert patch(op)[E] == {"department": "Sales"}, op
-    cleared = patch({"op": "Replace", "path": f"{E}:manager", "value": {"value": ""}},
-                    doc={"userName": "u", E: {"manager": {"value": "m", "$ref": "../Users/m"}}})
+    cleared = patch(
+        {"op": "Replace", "path": f"{E}:manager", "value": {"value": ""}},
+        doc={"userName": "u", E: {"manager": {"value": "m", "$ref": "../Users/m"}}},
+    )
     assert E not in cleared
 
 
@@ -174,27 +233,45 @@ def test_manager_bare_string_lenient_only() -> None:
 def test_manager_display_name_is_read_only() -> None:
     e = fails({"op": "replace", "path": f"{E}:manager.displayName", "value": "Boss"})
     assert e.scim_type == "mutability"
-    out = patch({"op": "replace", "path": f"{E}:manager", "value": {"value": "m2",
-                                                                      "displayName": "Boss"}})
+    out = patch(
+        {"op": "replace", "path": f"{E}:manager", "value": {"value": "m2", "displayName": "Boss"}}
+    )
     assert out[E]["manager"] == {"value": "m2"}
 
 
 # --- no path -------------------------------------------------------------------
+
 
 def test_okta_deactivate_without_path() -> None:
     assert patch({"op": "replace", "value": {"active": False}})["active"] is False
 
 
 def test_entra_no_path_with_dotted_and_urn_keys() -> None:
-    out = patch({"op": "replace", "value": {"name.givenName": "A", f"{E}:employeeNumber": "7",
-                                            "displayName": "D", f"{CORE}:title": "T"}})
+    out = patch(
+        {
+            "op": "replace",
+            "value": {
+                "name.givenName": "A",
+                f"{E}:employeeNumber": "7",
+                "displayName": "D",
+                f"{CORE}:title": "T",
+            },
+        }
+    )
     assert out["name"]["givenName"] == "A" and out["name"]["familyName"] == "Jensen"
     assert out[E]["employeeNumber"] == "7" and out["displayName"] == "D" and out["title"] == "T"
 
 
 def test_no_path_with_extension_object() -> None:
-    out = patch({"op": "add", "value": {E: {"department": "Ops", "manager": {"value": "m5"}},
-                                        "emails": [{"value": "n@x", "type": "other"}]}})
+    out = patch(
+        {
+            "op": "add",
+            "value": {
+                E: {"department": "Ops", "manager": {"value": "m5"}},
+                "emails": [{"value": "n@x", "type": "other"}],
+            },
+        }
+    )
     assert out[E] == {"department": "Ops", "manager": {"value": "m5"}}
     assert len(out["emails"]) == 3
 
@@ -211,9 +288,15 @@ def test_remove_without_path_is_no_target() -> None:
 
 # --- multi-valued --------------------------------------------------------------
 
+
 def test_add_appends_and_skips_present_values() -> None:
-    out = patch({"op": "add", "path": "emails", "value": [{"value": "c@x", "type": "other"},
-                                                          {"value": "B@HOME", "type": "home"}]})
+    out = patch(
+        {
+            "op": "add",
+            "path": "emails",
+            "value": [{"value": "c@x", "type": "other"}, {"value": "B@HOME", "type": "home"}],
+        }
+    )
     assert [e["value"] for e in out["emails"]] == ["b@work", "b@home", "c@x"]
     out = patch({"op": "add", "path": "emails", "value": {"value": "d@x"}})
     assert out["emails"][-1] == {"value": "d@x"}
@@ -235,10 +318,15 @@ def test_remove_whole_multi_valued() -> None:
 def test_new_primary_takes_it_from_the_others() -> None:
     out = patch({"op": "add", "path": "emails", "value": [{"value": "c@x", "primary": "True"}]})
     assert [e.get("primary") for e in out["emails"]] == [None, None, True]
-    out = patch({"op": "replace", "path": "emails[type eq \"home\"].primary", "value": True})
+    out = patch({"op": "replace", "path": 'emails[type eq "home"].primary', "value": True})
     assert [e.get("primary") for e in out["emails"]] == [None, True]
-    e = fails({"op": "add", "path": "emails", "value": [{"value": "c@x", "primary": True},
-                                                         {"value": "d@x", "primary": True}]})
+    e = fails(
+        {
+            "op": "add",
+            "path": "emails",
+            "value": [{"value": "c@x", "primary": True}, {"value": "d@x", "primary": True}],
+        }
+    )
     assert e.scim_type == "invalidValue"
     e = fails({"op": "replace", "path": "emails[value pr].primary", "value": True})
     assert e.scim_type == "invalidValue"
@@ -246,55 +334,67 @@ def test_new_primary_takes_it_from_the_others() -> None:
 
 # --- value filters -------------------------------------------------------------
 
+
 def test_filter_with_sub_attribute_replaces_in_matches() -> None:
-    out = patch({"op": "replace", "path": "emails[type eq \"work\"].value", "value": "new@work"})
+    out = patch({"op": "replace", "path": 'emails[type eq "work"].value', "value": "new@work"})
     assert out["emails"][0] == {"value": "new@work", "type": "work", "primary": True}
-    out = patch({"op": "Replace", "path": "addresses[type eq \"work\"].streetAddress",
-                 "value": "2 Side St"})
+    out = patch(
+        {"op": "Replace", "path": 'addresses[type eq "work"].streetAddress', "value": "2 Side St"}
+    )
     assert out["addresses"] == [{"type": "work", "streetAddress": "2 Side St", "locality": "Here"}]
-    out = patch({"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "555-2"})
+    out = patch({"op": "Add", "path": 'phoneNumbers[type eq "mobile"].value', "value": "555-2"})
     assert out["phoneNumbers"] == [{"value": "555-2", "type": "mobile"}]
 
 
 @pytest.mark.parametrize("op", ["Add", "Replace"])
 def test_entra_filter_without_match_creates_the_element(op: str) -> None:
-    out = patch({"op": op, "path": "phoneNumbers[type eq \"work\"].value", "value": "555-9"})
+    out = patch({"op": op, "path": 'phoneNumbers[type eq "work"].value', "value": "555-9"})
     assert out["phoneNumbers"][-1] == {"type": "work", "value": "555-9"}
-    out = patch({"op": op, "path": "emails[type eq \"work\"].value", "value": "a@b"},
-                doc={"userName": "u"})
+    out = patch(
+        {"op": op, "path": 'emails[type eq "work"].value', "value": "a@b"}, doc={"userName": "u"}
+    )
     assert out["emails"] == [{"type": "work", "value": "a@b"}]
-    out = patch({"op": op, "path": "addresses[type eq \"home\"].locality", "value": "There"})
+    out = patch({"op": op, "path": 'addresses[type eq "home"].locality', "value": "There"})
     assert out["addresses"][-1] == {"type": "home", "locality": "There"}
 
 
 def test_strict_replace_without_match_is_no_target_but_add_creates() -> None:
-    op = {"op": "replace", "path": "phoneNumbers[type eq \"work\"].value", "value": "555-9"}
+    op = {"op": "replace", "path": 'phoneNumbers[type eq "work"].value', "value": "555-9"}
     assert fails(op, lenient=False).scim_type == "noTarget"
     out = patch({**op, "op": "add"}, lenient=False)
     assert out["phoneNumbers"][-1] == {"type": "work", "value": "555-9"}
 
 
 def test_filter_that_cannot_describe_an_element_is_no_target() -> None:
-    e = fails({"op": "add", "path": "emails[type ne \"work\" or value pr].display", "value": "x"},
-              doc={"userName": "u"})
+    e = fails(
+        {"op": "add", "path": 'emails[type ne "work" or value pr].display', "value": "x"},
+        doc={"userName": "u"},
+    )
     assert e.scim_type == "noTarget"
 
 
 def test_filter_without_sub_merges_into_matches() -> None:
-    out = patch({"op": "replace", "path": "emails[type eq \"home\"]",
-                 "value": {"value": "h@x", "display": "Home"}})
+    out = patch(
+        {
+            "op": "replace",
+            "path": 'emails[type eq "home"]',
+            "value": {"value": "h@x", "display": "Home"},
+        }
+    )
     assert out["emails"][1] == {"value": "h@x", "type": "home", "display": "Home"}
 
 
 def test_remove_through_filter() -> None:
-    out = patch({"op": "remove", "path": "emails[type eq \"home\"]"})
+    out = patch({"op": "remove", "path": 'emails[type eq "home"]'})
     assert out["emails"] == [BASE["emails"][0]]
-    out = patch({"op": "remove", "path": "emails[type eq \"fax\"]"})
+    out = patch({"op": "remove", "path": 'emails[type eq "fax"]'})
     assert out["emails"] == BASE["emails"]
-    out = patch({"op": "remove", "path": "emails[type eq \"work\"].primary"})
+    out = patch({"op": "remove", "path": 'emails[type eq "work"].primary'})
     assert out["emails"][0] == {"value": "b@work", "type": "work"}
-    out = patch({"op": "remove", "path": "phoneNumbers[type eq \"mobile\"].value"},
-                {"op": "remove", "path": "phoneNumbers[type eq \"mobile\"].type"})
+    out = patch(
+        {"op": "remove", "path": 'phoneNumbers[type eq "mobile"].value'},
+        {"op": "remove", "path": 'phoneNumbers[type eq "mobile"].type'},
+    )
     assert "phoneNumbers" not in out
 
 
@@ -308,8 +408,11 @@ GDOC = {"displayName": "G", "members": [{"value": "u1"}, {"value": "u2"}, {"valu
 
 
 def test_entra_add_members() -> None:
-    out = patch({"op": "Add", "path": "members", "value": [{"value": "u4"}, {"value": "u1"}]},
-                doc=GDOC, rt=GROUP)
+    out = patch(
+        {"op": "Add", "path": "members", "value": [{"value": "u4"}, {"value": "u1"}]},
+        doc=GDOC,
+        rt=GROUP,
+    )
     assert [m["value"] for m in out["members"]] == ["u1", "u2", "u3", "u4"]
 
 
@@ -322,35 +425,44 @@ def test_entra_remove_members_with_value_removes_only_those() -> None:
 
 
 def test_okta_membership_remove_then_add_in_order() -> None:
-    out = patch({"op": "remove", "path": "members[value eq \"u1\"]"},
-                {"op": "add", "path": "members", "value": [{"value": "u9", "display": "Nine"}]},
-                doc=GDOC, rt=GROUP, lenient=False)
+    out = patch(
+        {"op": "remove", "path": 'members[value eq "u1"]'},
+        {"op": "add", "path": "members", "value": [{"value": "u9", "display": "Nine"}]},
+        doc=GDOC,
+        rt=GROUP,
+        lenient=False,
+    )
     # display is kept as given (immutable, RFC 7643 §2.4), as Okta sends it
     assert out["members"] == [{"value": "u2"}, {"value": "u3"}, {"value": "u9", "display": "Nine"}]
 
 
 def test_okta_replace_members_sets_exactly_that_list() -> None:
-    out = patch({"op": "replace", "path": "members", "value": [{"value": "u7"}]},
-                doc=GDOC, rt=GROUP)
+    out = patch(
+        {"op": "replace", "path": "members", "value": [{"value": "u7"}]}, doc=GDOC, rt=GROUP
+    )
     assert out["members"] == [{"value": "u7"}]
 
 
 def test_member_value_is_immutable_through_a_filter() -> None:
-    e = fails({"op": "replace", "path": "members[value eq \"u1\"].value", "value": "u8"},
-              doc=GDOC, rt=GROUP)
+    e = fails(
+        {"op": "replace", "path": 'members[value eq "u1"].value', "value": "u8"}, doc=GDOC, rt=GROUP
+    )
     assert e.scim_type == "mutability"
 
 
 def test_remove_all_members_and_null_value_on_remove() -> None:
     assert "members" not in patch({"op": "remove", "path": "members"}, doc=GDOC, rt=GROUP)
-    assert "members" not in patch({"op": "remove", "path": "members", "value": None},
-                                  doc=GDOC, rt=GROUP, lenient=False)
+    assert "members" not in patch(
+        {"op": "remove", "path": "members", "value": None}, doc=GDOC, rt=GROUP, lenient=False
+    )
 
 
 # --- errors --------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["id", "meta", "schemas", "groups", "meta.created",
-                                  f"{CORE}:id", "ID"])
+
+@pytest.mark.parametrize(
+    "path", ["id", "meta", "schemas", "groups", "meta.created", f"{CORE}:id", "ID"]
+)
 def test_provider_owned_and_read_only_targets_are_mutability(path: str) -> None:
     for op in ({"op": "replace", "path": path, "value": "x"}, {"op": "remove", "path": path}):
         assert fails(op).scim_type == "mutability"
@@ -362,8 +474,10 @@ def test_provider_owned_and_read_only_targets_are_mutability(path: str) -> None:
         assert fails(no_path).scim_type == "mutability"
 
 
-@pytest.mark.parametrize("path", ["bogus", "name.bogus", f"{E}:bogus", "emails[type eq",
-                                  "emails[bogus eq \"x\"].value", ""])
+@pytest.mark.parametrize(
+    "path",
+    ["bogus", "name.bogus", f"{E}:bogus", "emails[type eq", 'emails[bogus eq "x"].value', ""],
+)
 def test_bad_paths_are_invalid_path(path: str) -> None:
     assert fails({"op": "replace", "path": path, "value": "x"}).scim_type == "invalidPath"
 
@@ -372,12 +486,15 @@ def test_non_string_path_is_invalid_path() -> None:
     assert fails({"op": "replace", "path": 3, "value": "x"}).scim_type == "invalidPath"
 
 
-@pytest.mark.parametrize("op", [
-    {"op": "replace", "path": "displayName", "value": 5},
-    {"op": "replace", "path": "name", "value": "Babs"},
-    {"op": "add", "path": "emails", "value": [{"value": "x", "bogus": 1}]},
-    {"op": "replace", "path": "emails[type eq \"work\"].primary", "value": "sure"},
-])
+@pytest.mark.parametrize(
+    "op",
+    [
+        {"op": "replace", "path": "displayName", "value": 5},
+        {"op": "replace", "path": "name", "value": "Babs"},
+        {"op": "add", "path": "emails", "value": [{"value": "x", "bogus": 1}]},
+        {"op": "replace", "path": 'emails[type eq "work"].primary', "value": "sure"},
+    ],
+)
 def test_wrong_values_are_invalid_value(op: dict[str, Any]) -> None:
     assert fails(op).scim_type == "invalidValue"
 
@@ -386,21 +503,29 @@ def test_removing_user_name_is_invalid_value_after_all_ops() -> None:
     e = fails({"op": "remove", "path": "userName"})
     assert e.scim_type == "invalidValue" and "userName" in e.detail
     assert fails({"op": "replace", "path": "userName", "value": ""}).scim_type == "invalidValue"
-    out = patch({"op": "remove", "path": "userName"}, {"op": "add", "path": "userName", "value": "n"})
+    out = patch(
+        {"op": "remove", "path": "userName"}, {"op": "add", "path": "userName", "value": "n"}
+    )
     assert out["userName"] == "n"
 
 
 def test_immutable_attribute() -> None:
     doc = {"label": "l", "code": "C", "badge": {"serial": "S"}}
     assert patch({"op": "replace", "path": "code", "value": "C"}, doc=doc, rt=THING) == doc
-    for op in ({"op": "replace", "path": "code", "value": "D"}, {"op": "remove", "path": "code"},
-               {"op": "replace", "path": "badge.serial", "value": "T"},
-               {"op": "replace", "path": "badge", "value": {"serial": "T"}},
-               {"op": "remove", "path": "badge"}):
+    for op in (
+        {"op": "replace", "path": "code", "value": "D"},
+        {"op": "remove", "path": "code"},
+        {"op": "replace", "path": "badge.serial", "value": "T"},
+        {"op": "replace", "path": "badge", "value": {"serial": "T"}},
+        {"op": "remove", "path": "badge"},
+    ):
         assert fails(op, doc=doc, rt=THING).scim_type == "mutability", op
-    out = patch({"op": "add", "path": "code", "value": "C"}, {"op": "add", "path": "badge.colour",
-                                                                 "value": "red"},
-                doc={"label": "l"}, rt=THING)
+    out = patch(
+        {"op": "add", "path": "code", "value": "C"},
+        {"op": "add", "path": "badge.colour", "value": "red"},
+        doc={"label": "l"},
+        rt=THING,
+    )
     assert out == {"label": "l", "code": "C", "badge": {"colour": "red"}}
 
 
@@ -409,31 +534,42 @@ def test_password_is_accepted_and_discarded() -> None:
 
 
 def test_simple_multi_valued_attribute() -> None:
-    out = patch({"op": "add", "path": "tags", "value": ["a", "b"]},
-                {"op": "add", "path": "tags", "value": ["b", "c"]}, doc={"label": "l"}, rt=THING)
+    out = patch(
+        {"op": "add", "path": "tags", "value": ["a", "b"]},
+        {"op": "add", "path": "tags", "value": ["b", "c"]},
+        doc={"label": "l"},
+        rt=THING,
+    )
     assert out["tags"] == ["a", "b", "c"]
 
+
 def test_adding_a_present_member_with_more_detail_does_not_duplicate_it() -> None:
-    out = patch({"op": "add", "path": "members", "value": [{"value": "U1", "type": "User"}]},
-                doc=GDOC, rt=GROUP)
+    out = patch(
+        {"op": "add", "path": "members", "value": [{"value": "U1", "type": "User"}]},
+        doc=GDOC,
+        rt=GROUP,
+    )
     assert out["members"] == [{"value": "u1", "type": "User"}, {"value": "u2"}, {"value": "u3"}]
     out = patch({"op": "add", "path": "emails", "value": [{"value": "b@home", "type": "work"}]})
     assert len(out["emails"]) == 3  # same address, different type: a new value
     out = patch({"op": "add", "path": "emails", "value": [{"value": "b@home", "primary": True}]})
-    assert out["emails"] == [{"value": "b@work", "type": "work"},
-                             {"value": "b@home", "type": "home", "primary": True}]
+    assert out["emails"] == [
+        {"value": "b@work", "type": "work"},
+        {"value": "b@home", "type": "home", "primary": True},
+    ]
 
 
 def test_primary_moves_even_from_an_element_that_only_had_primary() -> None:
     doc = {"userName": "u", "emails": [{"primary": True}, {"value": "a@x", "primary": False}]}
-    out = patch({"op": "replace", "path": "emails[value eq \"a@x\"].primary", "value": "true"},
-                doc=doc)
+    out = patch(
+        {"op": "replace", "path": 'emails[value eq "a@x"].primary', "value": "true"}, doc=doc
+    )
     assert out["emails"] == [{"value": "a@x", "primary": True}]
 
 
 def test_setting_nothing_through_an_unmatched_filter_creates_nothing() -> None:
     for value in ("", None):
-        out = patch({"op": "add", "path": "phoneNumbers[type eq \"fax\"].value", "value": value})
+        out = patch({"op": "add", "path": 'phoneNumbers[type eq "fax"].value', "value": value})
         assert out["phoneNumbers"] == BASE["phoneNumbers"]
 
 
@@ -444,30 +580,87 @@ def test_whole_extension_set_to_null_clears_it() -> None:
 
 # --- properties ----------------------------------------------------------------
 
-_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-                    st.text(max_size=6), st.sampled_from(["True", "False", "", "work", "u1"]))
-_json = st.recursive(_scalar, lambda inner: st.one_of(
-    st.lists(inner, max_size=3),
-    st.dictionaries(st.sampled_from(["value", "type", "primary", "display", "givenName",
-                                     "active", "department", f"{E}:manager", "name.givenName",
-                                     E, "bogus", "Value"]), inner, max_size=3)),
-    max_leaves=8)
-_paths = st.one_of(st.none(), st.integers(), st.text(max_size=12), st.sampled_from([
-    "displayName", "active", "name", "name.givenName", "emails", "emails[type eq \"work\"]",
-    "emails[type eq \"work\"].value", "emails[value co \"@\"].primary", "phoneNumbers",
-    f"{E}:manager", f"{E}:manager.value", f"{E}:department", E, f"{CORE}:userName",
-    "members", "members[value eq \"u1\"]", "groups", "id", "emails[", "addresses[type eq 1]",
-    "emails[type eq \"work\" and primary eq true].display", "userName", "x509Certificates",
-]))
-_ops = st.lists(st.fixed_dictionaries(
-    {"op": st.sampled_from(["add", "Add", "replace", "REPLACE", "remove", "nope", 3])},
-    optional={"path": _paths, "value": _json}), max_size=4)
+_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=6),
+    st.sampled_from(["True", "False", "", "work", "u1"]),
+)
+_json = st.recursive(
+    _scalar,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "value",
+                    "type",
+                    "primary",
+                    "display",
+                    "givenName",
+                    "active",
+                    "department",
+                    f"{E}:manager",
+                    "name.givenName",
+                    E,
+                    "bogus",
+                    "Value",
+                ]
+            ),
+            inner,
+            max_size=3,
+        ),
+    ),
+    max_leaves=8,
+)
+_paths = st.one_of(
+    st.none(),
+    st.integers(),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "displayName",
+            "active",
+            "name",
+            "name.givenName",
+            "emails",
+            'emails[type eq "work"]',
+            'emails[type eq "work"].value',
+            'emails[value co "@"].primary',
+            "phoneNumbers",
+            f"{E}:manager",
+            f"{E}:manager.value",
+            f"{E}:department",
+            E,
+            f"{CORE}:userName",
+            "members",
+            'members[value eq "u1"]',
+            "groups",
+            "id",
+            "emails[",
+            "addresses[type eq 1]",
+            'emails[type eq "work" and primary eq true].display',
+            "userName",
+            "x509Certificates",
+        ]
+    ),
+)
+_ops = st.lists(
+    st.fixed_dictionaries(
+        {"op": st.sampled_from(["add", "Add", "replace", "REPLACE", "remove", "nope", 3])},
+        optional={"path": _paths, "value": _json},
+    ),
+    max_size=4,
+)
 
 
 @settings(max_examples=400, deadline=None)
 @given(_ops, st.booleans(), st.sampled_from([USER, GROUP]))
-def test_arbitrary_operations_raise_only_scim_error(ops: list[dict[str, Any]], lenient: bool,
-                                                    rt: ResourceType) -> None:
+def test_arbitrary_operations_raise_only_scim_error(
+    ops: list[dict[str, Any]], lenient: bool, rt: ResourceType
+) -> None:
     doc = copy.deepcopy(BASE if rt is USER else GDOC)
     snapshot = copy.deepcopy(doc)
     try:
@@ -483,10 +676,23 @@ _text = st.text(min_size=1, max_size=8).filter(lambda s: s.strip() == s and s)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from(["displayName", "title", "name.givenName", f"{E}:department",
-                        f"{CORE}:userName", f"{E}:manager.value",
-                        "emails[type eq \"work\"].value", "addresses[type eq \"home\"].region"]),
-       _text, st.sampled_from(["add", "replace"]), st.booleans())
+@given(
+    st.sampled_from(
+        [
+            "displayName",
+            "title",
+            "name.givenName",
+            f"{E}:department",
+            f"{CORE}:userName",
+            f"{E}:manager.value",
+            'emails[type eq "work"].value',
+            'addresses[type eq "home"].region',
+        ]
+    ),
+    _text,
+    st.sampled_from(["add", "replace"]),
+    st.booleans(),
+)
 def test_replace_then_read_gives_the_value(path: str, value: str, op: str, lenient: bool) -> None:
     operation = {"op": op, "path": path, "value": value}
     if "home" in path and op == "replace" and not lenient:  # no home address to replace in
@@ -495,9 +701,9 @@ def test_replace_then_read_gives_the_value(path: str, value: str, op: str, lenie
     out = apply_patch(BASE, [operation], USER, lenient=lenient)
     if path.startswith(E):
         target: Any = out[E]
-        path = path[len(E) + 1:]
+        path = path[len(E) + 1 :]
     elif path.startswith(CORE):
-        target, path = out, path[len(CORE) + 1:]
+        target, path = out, path[len(CORE) + 1 :]
     else:
         target = out
     if "[" in path:
@@ -518,8 +724,13 @@ def test_schemas_inside_an_extension_value_is_ignored_only_when_lenient() -> Non
     from scimdock.core.schema import ENTERPRISE_USER, USER
 
     doc = {"userName": "u"}
-    ops = [{"op": "add", "path": ENTERPRISE_USER,
-            "value": {"schemas": [ENTERPRISE_USER], "department": "D"}}]
+    ops = [
+        {
+            "op": "add",
+            "path": ENTERPRISE_USER,
+            "value": {"schemas": [ENTERPRISE_USER], "department": "D"},
+        }
+    ]
     assert apply_patch(doc, ops, USER)[ENTERPRISE_USER] == {"department": "D"}
     try:
         apply_patch(doc, ops, USER, lenient=False)
@@ -548,12 +759,15 @@ def test_provider_owned_keys_in_a_value_object_are_ignored_only_when_lenient() -
 CUSTOM = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
 
 
-@pytest.mark.parametrize("op", [
-    {"op": "Replace", "path": f"{CUSTOM}:tag", "value": "701984"},
-    {"op": "Add", "path": CUSTOM, "value": {"tag": "701984"}},
-    {"op": "Remove", "path": f"{CUSTOM}:tag"},
-    {"op": "replace", "value": {f"{CUSTOM}:tag": "701984", "displayName": "Barb"}},
-])
+@pytest.mark.parametrize(
+    "op",
+    [
+        {"op": "Replace", "path": f"{CUSTOM}:tag", "value": "701984"},
+        {"op": "Add", "path": CUSTOM, "value": {"tag": "701984"}},
+        {"op": "Remove", "path": f"{CUSTOM}:tag"},
+        {"op": "replace", "value": {f"{CUSTOM}:tag": "701984", "displayName": "Barb"}},
+    ],
+)
 def test_a_custom_extension_path_is_skipped_when_lenient(op: dict[str, Any]) -> None:
     """An Entra custom extension attribute is ignored in POST bodies
     (leniency 5), so its PATCHes are skipped too: the rest still applies."""

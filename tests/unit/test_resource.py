@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scimdock.core.errors import ScimError
-from scimdock.core.resource import changed_attributes, normalize_resource, replace_resource, schemas_for
+from scimdock.core.resource import (
+    changed_attributes,
+    normalize_resource,
+    replace_resource,
+    schemas_for,
+)
 from scimdock.core.schema import (
     CORE_USER,
     ENTERPRISE_USER,
@@ -23,19 +28,32 @@ from scimdock.core.schema import (
 GROUP = ResourceType("Group", "/Groups", GROUP_SCHEMA)
 THING_EXT = "urn:test:schemas:extension:Thing"
 THING = ResourceType(
-    "Thing", "/Things",
-    Schema("urn:test:schemas:Thing", "Thing", "test", (
-        Attribute("label", required=True),
-        Attribute("count", "integer"),
-        Attribute("ratio", "decimal"),
-        Attribute("when", "dateTime"),
-        Attribute("code", case_exact=True, mutability="immutable"),
-        Attribute("badge", "complex", sub_attributes=(
-            Attribute("serial", mutability="immutable"), Attribute("colour"))),
-        Attribute("parts", "complex", multi_valued=True, sub_attributes=(
-            Attribute("value", required=True), Attribute("note"))),
-        Attribute("secret", mutability="writeOnly", returned="never"),
-    )),
+    "Thing",
+    "/Things",
+    Schema(
+        "urn:test:schemas:Thing",
+        "Thing",
+        "test",
+        (
+            Attribute("label", required=True),
+            Attribute("count", "integer"),
+            Attribute("ratio", "decimal"),
+            Attribute("when", "dateTime"),
+            Attribute("code", case_exact=True, mutability="immutable"),
+            Attribute(
+                "badge",
+                "complex",
+                sub_attributes=(Attribute("serial", mutability="immutable"), Attribute("colour")),
+            ),
+            Attribute(
+                "parts",
+                "complex",
+                multi_valued=True,
+                sub_attributes=(Attribute("value", required=True), Attribute("note")),
+            ),
+            Attribute("secret", mutability="writeOnly", returned="never"),
+        ),
+    ),
     (Schema(THING_EXT, "ThingExt", "test", (Attribute("level", "integer"),)),),
 )
 
@@ -53,20 +71,32 @@ def norm(body: dict[str, Any], **kw: Any) -> dict[str, Any]:
 
 # --- names and structure (RFC 7643 §2.1, §3) ---------------------------------
 
+
 def test_names_are_case_insensitive_and_come_back_canonical() -> None:
     doc = norm({"USERNAME": "a", "Name": {"GIVENNAME": "A"}, "EMAILS": [{"VALUE": "a@x"}]})
     assert doc == {"userName": "a", "name": {"givenName": "A"}, "emails": [{"value": "a@x"}]}
 
 
 def test_extension_key_case_insensitive_and_nested() -> None:
-    doc = norm({"userName": "a", ENTERPRISE_USER.upper(): {"Department": "R&D",
-                                                           "MANAGER": {"value": "m1"}}})
+    doc = norm(
+        {
+            "userName": "a",
+            ENTERPRISE_USER.upper(): {"Department": "R&D", "MANAGER": {"value": "m1"}},
+        }
+    )
     assert doc[ENTERPRISE_USER] == {"department": "R&D", "manager": {"value": "m1"}}
 
 
 def test_id_meta_schemas_ignored_and_external_id_kept() -> None:
-    doc = norm({"id": "x", "meta": {"resourceType": "User"}, "schemas": [CORE_USER],
-                "userName": "a", "externalId": "e1"})
+    doc = norm(
+        {
+            "id": "x",
+            "meta": {"resourceType": "User"},
+            "schemas": [CORE_USER],
+            "userName": "a",
+            "externalId": "e1",
+        }
+    )
     assert doc == {"userName": "a", "externalId": "e1"}
 
 
@@ -82,8 +112,10 @@ def test_unknown_sub_attribute_is_invalid_value() -> None:
 
 def test_same_attribute_twice_in_different_case_is_rejected() -> None:
     assert err(norm, {"userName": "a", "username": "b"}).scim_type == "invalidValue"
-    assert err(norm, {"userName": "a", "name": {"givenName": "x", "GivenName": "y"}}
-               ).scim_type == "invalidValue"
+    assert (
+        err(norm, {"userName": "a", "name": {"givenName": "x", "GivenName": "y"}}).scim_type
+        == "invalidValue"
+    )
 
 
 def test_body_must_be_an_object() -> None:
@@ -117,21 +149,38 @@ def test_unknown_extension_attribute_is_invalid_value() -> None:
 
 # --- unassigned, readOnly, writeOnly (RFC 7643 §2.2, §2.5) -------------------
 
+
 def test_null_and_empty_values_are_unassigned() -> None:
-    doc = norm({"userName": "a", "displayName": None, "title": "", "emails": [],
-                "name": {}, "phoneNumbers": None, "addresses": [{"type": None}]})
+    doc = norm(
+        {
+            "userName": "a",
+            "displayName": None,
+            "title": "",
+            "emails": [],
+            "name": {},
+            "phoneNumbers": None,
+            "addresses": [{"type": None}],
+        }
+    )
     assert doc == {"userName": "a"}
 
 
 def test_null_sub_attributes_and_empty_elements_dropped() -> None:
-    doc = norm({"userName": "a", "emails": [{"value": "a@x", "type": None}, {"display": None},
-                                            None, {}]})
+    doc = norm(
+        {"userName": "a", "emails": [{"value": "a@x", "type": None}, {"display": None}, None, {}]}
+    )
     assert doc["emails"] == [{"value": "a@x"}]
 
 
 def test_read_only_values_are_ignored() -> None:
-    doc = norm({"userName": "a", "groups": [{"value": "g1"}], "meta": {"created": "x"},
-                ENTERPRISE_USER: {"manager": {"value": "m", "displayName": "Boss"}}})
+    doc = norm(
+        {
+            "userName": "a",
+            "groups": [{"value": "g1"}],
+            "meta": {"created": "x"},
+            ENTERPRISE_USER: {"manager": {"value": "m", "displayName": "Boss"}},
+        }
+    )
     assert doc == {"userName": "a", ENTERPRISE_USER: {"manager": {"value": "m"}}}
 
 
@@ -158,35 +207,73 @@ def test_required_sub_attribute_of_an_element() -> None:
 
 # --- types (RFC 7643 §2.3) ----------------------------------------------------
 
-@pytest.mark.parametrize("body", [
-    {"userName": 5}, {"userName": "a", "displayName": True}, {"userName": "a", "name": "x"},
-    {"userName": "a", "active": 1}, {"userName": "a", "active": "yes"},
-    {"userName": "a", "emails": [{"value": 5}]}, {"userName": "a", "emails": ["a@x"]},
-    {"userName": "a", "profileUrl": 3}, {"userName": "a", "x509Certificates": [{"value": 1}]},
-    {"userName": "a", "name": ["x", "y"]},
-])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"userName": 5},
+        {"userName": "a", "displayName": True},
+        {"userName": "a", "name": "x"},
+        {"userName": "a", "active": 1},
+        {"userName": "a", "active": "yes"},
+        {"userName": "a", "emails": [{"value": 5}]},
+        {"userName": "a", "emails": ["a@x"]},
+        {"userName": "a", "profileUrl": 3},
+        {"userName": "a", "x509Certificates": [{"value": 1}]},
+        {"userName": "a", "name": ["x", "y"]},
+    ],
+)
 def test_wrong_types_are_invalid_value(body: dict[str, Any]) -> None:
     for lenient in (True, False):
         assert err(norm, body, lenient=lenient).scim_type == "invalidValue"
 
 
 def test_integer_decimal_datetime() -> None:
-    doc = normalize_resource({"label": "l", "count": 3, "ratio": 0.5, "when": "2008-01-23T04:56:22Z",
-                              THING_EXT: {"level": 2}}, THING)
-    assert doc == {"label": "l", "count": 3, "ratio": 0.5, "when": "2008-01-23T04:56:22Z",
-                   THING_EXT: {"level": 2}}
-    assert normalize_resource({"label": "l", "ratio": 2, "when": "2008-01-23T04:56:22.5+02:00"},
-                              THING)["ratio"] == 2
-    for bad in ({"count": True}, {"count": 1.5}, {"count": "3"}, {"ratio": False},
-                {"ratio": "0.5"}, {"when": "2008-01-23"}, {"when": "2008-13-01T00:00:00Z"},
-                {"when": "yesterday"}, {"when": 1200000000}, {THING_EXT: {"level": "2"}}):
+    doc = normalize_resource(
+        {
+            "label": "l",
+            "count": 3,
+            "ratio": 0.5,
+            "when": "2008-01-23T04:56:22Z",
+            THING_EXT: {"level": 2},
+        },
+        THING,
+    )
+    assert doc == {
+        "label": "l",
+        "count": 3,
+        "ratio": 0.5,
+        "when": "2008-01-23T04:56:22Z",
+        THING_EXT: {"level": 2},
+    }
+    assert (
+        normalize_resource(
+            {"label": "l", "ratio": 2, "when": "2008-01-23T04:56:22.5+02:00"}, THING
+        )["ratio"]
+        == 2
+    )
+    for bad in (
+        {"count": True},
+        {"count": 1.5},
+        {"count": "3"},
+        {"ratio": False},
+        {"ratio": "0.5"},
+        {"when": "2008-01-23"},
+        {"when": "2008-13-01T00:00:00Z"},
+        {"when": "yesterday"},
+        {"when": 1200000000},
+        {THING_EXT: {"level": "2"}},
+    ):
         e = err(normalize_resource, {"label": "l", **bad}, THING)
         assert e.scim_type == "invalidValue"
 
 
 def test_string_booleans_lenient_only() -> None:
-    body = {"userName": "a", "active": "False",
-            "emails": [{"value": "a@x", "primary": "True"}, {"value": "b@x", "primary": "false"}]}
+    body = {
+        "userName": "a",
+        "active": "False",
+        "emails": [{"value": "a@x", "primary": "True"}, {"value": "b@x", "primary": "false"}],
+    }
     doc = norm(body)
     assert doc["active"] is False
     assert doc["emails"] == [{"value": "a@x", "primary": True}, {"value": "b@x", "primary": False}]
@@ -213,51 +300,86 @@ def test_canonical_values_are_not_enforced() -> None:
 
 
 def test_at_most_one_primary() -> None:
-    body = {"userName": "a", "emails": [{"value": "a@x", "primary": True},
-                                        {"value": "b@x", "primary": "true"}]}
+    body = {
+        "userName": "a",
+        "emails": [{"value": "a@x", "primary": True}, {"value": "b@x", "primary": "true"}],
+    }
     e = err(norm, body)
     assert e.scim_type == "invalidValue" and "primary" in e.detail
 
 
 # --- what the identity providers send ----------------------------------------
 
+
 def test_entra_create_user() -> None:
     body = {
-        "schemas": [CORE_USER, ENTERPRISE_USER], "externalId": "0a21f0f2", "userName": "Test_User",
-        "active": True, "displayName": None, "nickName": None,
+        "schemas": [CORE_USER, ENTERPRISE_USER],
+        "externalId": "0a21f0f2",
+        "userName": "Test_User",
+        "active": True,
+        "displayName": None,
+        "nickName": None,
         "emails": [{"primary": True, "type": "work", "value": "t@contoso.com"}],
         "meta": {"resourceType": "User"},
-        "name": {"formatted": "givenName familyName", "familyName": "familyName",
-                 "givenName": "givenName"},
-        "roles": [], "title": None,
-        ENTERPRISE_USER: {"department": "Sales", "manager": {"value": "mgr-id"},
-                          "employeeNumber": None},
+        "name": {
+            "formatted": "givenName familyName",
+            "familyName": "familyName",
+            "givenName": "givenName",
+        },
+        "roles": [],
+        "title": None,
+        ENTERPRISE_USER: {
+            "department": "Sales",
+            "manager": {"value": "mgr-id"},
+            "employeeNumber": None,
+        },
     }
     assert norm(body, lenient=False) == {
-        "externalId": "0a21f0f2", "userName": "Test_User", "active": True,
+        "externalId": "0a21f0f2",
+        "userName": "Test_User",
+        "active": True,
         "emails": [{"primary": True, "type": "work", "value": "t@contoso.com"}],
-        "name": {"formatted": "givenName familyName", "familyName": "familyName",
-                 "givenName": "givenName"},
+        "name": {
+            "formatted": "givenName familyName",
+            "familyName": "familyName",
+            "givenName": "givenName",
+        },
         ENTERPRISE_USER: {"department": "Sales", "manager": {"value": "mgr-id"}},
     }
 
 
 def test_okta_create_user_with_password_groups_locale() -> None:
-    body = {"schemas": [CORE_USER], "userName": "a@example.com",
-            "name": {"givenName": "A", "familyName": "B"},
-            "emails": [{"primary": True, "value": "a@example.com", "type": "work"}],
-            "displayName": "A B", "locale": "en-US", "externalId": "00u1",
-            "groups": [], "password": "1mz050nq", "active": True}
+    body = {
+        "schemas": [CORE_USER],
+        "userName": "a@example.com",
+        "name": {"givenName": "A", "familyName": "B"},
+        "emails": [{"primary": True, "value": "a@example.com", "type": "work"}],
+        "displayName": "A B",
+        "locale": "en-US",
+        "externalId": "00u1",
+        "groups": [],
+        "password": "1mz050nq",
+        "active": True,
+    }
     doc = norm(body, lenient=False)
     assert "password" not in doc and "groups" not in doc and doc["locale"] == "en-US"
 
 
 def test_entra_group_with_extra_schema_uri() -> None:
-    body = {"schemas": [GROUP.schema.id, "http://schemas.microsoft.com/2006/11/"
-                                         "ResourceManagement/ADSCIM/2.0/Group"],
-            "externalId": "8aa1", "displayName": "Group1", "members": [{"value": "u1"}]}
+    body = {
+        "schemas": [
+            GROUP.schema.id,
+            "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group",
+        ],
+        "externalId": "8aa1",
+        "displayName": "Group1",
+        "members": [{"value": "u1"}],
+    }
     assert normalize_resource(body, GROUP, lenient=False) == {
-        "externalId": "8aa1", "displayName": "Group1", "members": [{"value": "u1"}]}
+        "externalId": "8aa1",
+        "displayName": "Group1",
+        "members": [{"value": "u1"}],
+    }
 
 
 def test_input_is_not_mutated() -> None:
@@ -268,6 +390,7 @@ def test_input_is_not_mutated() -> None:
 
 
 # --- PUT (RFC 7644 §3.5.1) ----------------------------------------------------
+
 
 def test_put_replaces_and_clears_unsent() -> None:
     old = {"userName": "a", "title": "Boss", ENTERPRISE_USER: {"department": "X"}}
@@ -294,45 +417,89 @@ def test_put_may_change_members_whose_value_is_immutable() -> None:
 
 def test_put_ignores_read_only_and_validates() -> None:
     old = {"userName": "a"}
-    assert replace_resource(old, {"userName": "b", "groups": [{"value": "g"}]}, USER) == \
-        {"userName": "b"}
+    assert replace_resource(old, {"userName": "b", "groups": [{"value": "g"}]}, USER) == {
+        "userName": "b"
+    }
     assert err(replace_resource, old, {"displayName": "x"}, USER).scim_type == "invalidValue"
 
 
 # --- helpers ------------------------------------------------------------------
 
+
 def test_changed_attributes() -> None:
-    old = {"userName": "a", "name": {"givenName": "A"}, ENTERPRISE_USER: {"department": "X",
-                                                                          "division": "D"}}
-    new = {"userName": "a", "name": {"givenName": "B"}, "title": "T",
-           ENTERPRISE_USER: {"department": "Y", "division": "D"}}
+    old = {
+        "userName": "a",
+        "name": {"givenName": "A"},
+        ENTERPRISE_USER: {"department": "X", "division": "D"},
+    }
+    new = {
+        "userName": "a",
+        "name": {"givenName": "B"},
+        "title": "T",
+        ENTERPRISE_USER: {"department": "Y", "division": "D"},
+    }
     assert changed_attributes(old, new) == ["name", "title", f"{ENTERPRISE_USER}:department"]
     assert changed_attributes(old, old) == []
-    assert changed_attributes({"userName": "a"}, {"userName": "a", ENTERPRISE_USER: {
-        "costCenter": "1"}}) == [f"{ENTERPRISE_USER}:costCenter"]
+    assert changed_attributes(
+        {"userName": "a"}, {"userName": "a", ENTERPRISE_USER: {"costCenter": "1"}}
+    ) == [f"{ENTERPRISE_USER}:costCenter"]
 
 
 def test_schemas_for() -> None:
     assert schemas_for({"userName": "a"}, USER) == [CORE_USER]
-    assert schemas_for({"userName": "a", ENTERPRISE_USER: {"department": "X"}}, USER) == \
-        [CORE_USER, ENTERPRISE_USER]
+    assert schemas_for({"userName": "a", ENTERPRISE_USER: {"department": "X"}}, USER) == [
+        CORE_USER,
+        ENTERPRISE_USER,
+    ]
 
 
 # --- properties ---------------------------------------------------------------
 
-json_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-                        st.text(max_size=5), st.sampled_from(["True", "false", ""]))
-json_value = st.recursive(json_scalar, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
-    max_leaves=8)
-user_keys = st.sampled_from(["userName", "USERNAME", "name", "emails", "active", "title",
-                             "groups", "password", "id", "meta", ENTERPRISE_USER, "urn:x:y",
-                             "bogus", "phoneNumbers", "addresses", "x509Certificates"])
-sub_dict = st.dictionaries(st.sampled_from(["value", "type", "primary", "givenName", "display",
-                                            "department", "manager", "formatted"]),
-                           json_value, max_size=3)
-bodies = st.dictionaries(user_keys, st.one_of(json_value, sub_dict, st.lists(sub_dict, max_size=3)),
-                         max_size=6)
+json_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+    st.sampled_from(["True", "false", ""]),
+)
+json_value = st.recursive(
+    json_scalar,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+user_keys = st.sampled_from(
+    [
+        "userName",
+        "USERNAME",
+        "name",
+        "emails",
+        "active",
+        "title",
+        "groups",
+        "password",
+        "id",
+        "meta",
+        ENTERPRISE_USER,
+        "urn:x:y",
+        "bogus",
+        "phoneNumbers",
+        "addresses",
+        "x509Certificates",
+    ]
+)
+sub_dict = st.dictionaries(
+    st.sampled_from(
+        ["value", "type", "primary", "givenName", "display", "department", "manager", "formatted"]
+    ),
+    json_value,
+    max_size=3,
+)
+bodies = st.dictionaries(
+    user_keys, st.one_of(json_value, sub_dict, st.lists(sub_dict, max_size=3)), max_size=6
+)
 
 
 def _no_empty(value: Any) -> bool:
@@ -345,8 +512,9 @@ def _no_empty(value: Any) -> bool:
 
 @settings(max_examples=300, deadline=None)
 @given(bodies, st.booleans())
-def test_normalize_returns_a_clean_doc_or_raises_scim_error(body: dict[str, Any],
-                                                            lenient: bool) -> None:
+def test_normalize_returns_a_clean_doc_or_raises_scim_error(
+    body: dict[str, Any], lenient: bool
+) -> None:
     try:
         doc = norm(body, lenient=lenient)
     except ScimError as e:

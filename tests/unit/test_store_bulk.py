@@ -25,8 +25,15 @@ def _doc(name: str, **extra: Any) -> dict[str, Any]:
 
 
 def _find(store: SqliteStore, tenant_id: int, scim_filter: str | None) -> tuple[int, list[str]]:
-    query, _page = build_query(USER, filter=scim_filter, sort_by=None, sort_order=None,
-                               start_index=None, count=1000, max_results=1000)
+    query, _page = build_query(
+        USER,
+        filter=scim_filter,
+        sort_by=None,
+        sort_order=None,
+        start_index=None,
+        count=1000,
+        max_results=1000,
+    )
     total, records = store.list_users(tenant_id, query)
     return total, [r.doc["userName"] for r in records]
 
@@ -41,8 +48,9 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 def test_bulk_rows_are_filterable(store: SqliteStore) -> None:
     tenant = store.create_tenant("acme")
     other = store.create_tenant("other")
-    docs = [_doc(f"User{i}@Example.com", externalId=f"ext{i}", active=i % 2 == 0)
-            for i in range(50)]
+    docs = [
+        _doc(f"User{i}@Example.com", externalId=f"ext{i}", active=i % 2 == 0) for i in range(50)
+    ]
     assert store.create_users(tenant.id, docs) == 50
     assert store.create_users(other.id, [_doc("user7@example.com")]) == 1
 
@@ -52,8 +60,15 @@ def test_bulk_rows_are_filterable(store: SqliteStore) -> None:
     total, names = _find(store, tenant.id, None)
     assert total == 50 and names == [d["userName"] for d in docs]  # insertion order
 
-    query, _ = build_query(USER, filter='userName eq "user3@example.com"', sort_by=None,
-                           sort_order=None, start_index=None, count=1, max_results=10)
+    query, _ = build_query(
+        USER,
+        filter='userName eq "user3@example.com"',
+        sort_by=None,
+        sort_order=None,
+        start_index=None,
+        count=1,
+        max_results=10,
+    )
     (record,) = store.list_users(tenant.id, query)[1]
     assert record.version == 1 and record.created == record.last_modified
     assert store.get_user(tenant.id, record.id).doc == docs[3]

@@ -42,8 +42,9 @@ def _log(store: SqliteStore, tenant_id: int) -> list[AuditEntry]:
 
 
 def _ops(store: SqliteStore, tenant_id: int) -> list[tuple[str, str, str, tuple[str, ...]]]:
-    return [(e.operation, e.resource_type, e.resource_id, e.attributes)
-            for e in _log(store, tenant_id)]
+    return [
+        (e.operation, e.resource_type, e.resource_id, e.attributes) for e in _log(store, tenant_id)
+    ]
 
 
 def test_tenant_create_enable_disable_are_audited_once(store: SqliteStore) -> None:
@@ -57,8 +58,11 @@ def test_tenant_create_enable_disable_are_audited_once(store: SqliteStore) -> No
         ("disable-scim", "Tenant", "acme", ("scimEnabled",)),
     ]
     first, *_rest, last = _log(store, tenant.id)
-    assert (first.actor_kind, first.actor_id, first.address) == ("admin-token", "sat_0123",
-                                                                   "203.0.113.9")
+    assert (first.actor_kind, first.actor_id, first.address) == (
+        "admin-token",
+        "sat_0123",
+        "203.0.113.9",
+    )
     assert (last.actor_kind, last.actor_id, last.address) == ("cli", "cli", None)
     assert store.get_tenant_by_id(tenant.id) == store.get_tenant("acme")
     assert store.get_tenant_by_id(tenant.id + 100) is None
@@ -69,8 +73,14 @@ def test_tenant_create_enable_disable_are_audited_once(store: SqliteStore) -> No
 def test_key_expiry_is_normalised_and_updates_are_audited(store: SqliteStore) -> None:
     tenant = store.create_tenant("acme")
     new = credentials.generate(RANDOM)
-    key = store.add_key(tenant.id, new.key_id, new.secret_hash, "entra",
-                        expires="2031-01-31T14:00:00+02:00", actor=ADMIN)
+    key = store.add_key(
+        tenant.id,
+        new.key_id,
+        new.secret_hash,
+        "entra",
+        expires="2031-01-31T14:00:00+02:00",
+        actor=ADMIN,
+    )
     assert key.expires == "2031-01-31T12:00:00.000000Z" and key.label == "entra"
     assert store.update_key(key.key_id, label="okta").label == "okta"
     assert store.update_key(key.key_id, label="okta").label == "okta"  # no change
@@ -100,8 +110,9 @@ def test_rotation_without_grace_forgets_the_old_secret(store: SqliteStore) -> No
     assert _ops(store, tenant.id)[-1] == ("rotate", "ApiKey", old.key_id, ("secret",))
 
 
-def test_rotation_with_grace_keeps_the_old_secret_until_then(store: SqliteStore,
-                                                              wall: ManualClock) -> None:
+def test_rotation_with_grace_keeps_the_old_secret_until_then(
+    store: SqliteStore, wall: ManualClock
+) -> None:
     tenant = store.create_tenant("acme")
     old = credentials.generate(RANDOM)
     store.add_key(tenant.id, old.key_id, old.secret_hash, "")
@@ -111,8 +122,12 @@ def test_rotation_with_grace_keeps_the_old_secret_until_then(store: SqliteStore,
     key = store.rotate_key(old.key_id, fresh.secret_hash, until)
     assert key.secret_hash == fresh.secret_hash
     assert key.previous_hash == old.secret_hash and key.previous_valid_until == until
-    assert _ops(store, tenant.id)[-1] == ("rotate", "ApiKey", old.key_id,
-                                          ("previousValidUntil", "secret"))
+    assert _ops(store, tenant.id)[-1] == (
+        "rotate",
+        "ApiKey",
+        old.key_id,
+        ("previousValidUntil", "secret"),
+    )
     # A grace already over (by the store's clock) keeps nothing.
     wall.advance(3600)
     third = credentials.generate(RANDOM)
@@ -148,7 +163,9 @@ def test_key_use_is_in_memory_until_flushed(store: SqliteStore, tmp_path: Path) 
     store.flush_key_uses()
     with sqlite3.connect(tmp_path / "admin.db") as raw:
         assert raw.execute("SELECT last_used, last_used_from FROM api_keys").fetchone() == (
-            seen.last_used, "198.51.100.7")
+            seen.last_used,
+            "198.51.100.7",
+        )
     # An older use never overwrites a newer one; uses are not audited.
     store.record_key_use({new.key_id: ("2000-01-01T00:00:00.000000Z", "192.0.2.1")})
     assert store.get_key(new.key_id).last_used == seen.last_used  # type: ignore[union-attr]
@@ -206,8 +223,9 @@ def test_delete_tenant_refuses_data_unless_forced(store: SqliteStore, tmp_path: 
     assert store.get_tenant("acme") is None and store.get_key(new.key_id) is None
     with sqlite3.connect(tmp_path / "admin.db") as raw:
         for table in ("users", "api_keys", "audit"):
-            assert raw.execute(f"SELECT count(*) FROM {table} WHERE tenant_id = ?",
-                               (tenant.id,)).fetchone() == (0,), table
+            assert raw.execute(
+                f"SELECT count(*) FROM {table} WHERE tenant_id = ?", (tenant.id,)
+            ).fetchone() == (0,), table
     assert _ops(store, OPERATOR_LOG) == [("purge", "Tenant", "acme", ())]
     # Nothing of it is left: a new tenant of the same name starts afresh.
     again = store.create_tenant("acme")
@@ -256,15 +274,20 @@ def test_audit_log_pages_and_filters_by_time(store: SqliteStore, wall: ManualClo
 
 def test_a_version_3_database_migrates_with_its_keys_intact(tmp_path: Path) -> None:
     from scimdock.store.migrations import MIGRATIONS, _statements
+
     db = tmp_path / "v3.db"
     with sqlite3.connect(db) as raw:
         for script in MIGRATIONS[:3]:
             for statement in _statements(script):
                 raw.execute(statement)
         raw.execute("PRAGMA user_version = 3")
-        raw.execute("INSERT INTO tenants(id, name, scim_enabled, created) VALUES (1, 'old', 1, 'x')")
-        raw.execute("INSERT INTO api_keys(key_id, tenant_id, secret_hash, created)"
-                    " VALUES ('sk_old', 1, x'00', 'x')")
+        raw.execute(
+            "INSERT INTO tenants(id, name, scim_enabled, created) VALUES (1, 'old', 1, 'x')"
+        )
+        raw.execute(
+            "INSERT INTO api_keys(key_id, tenant_id, secret_hash, created)"
+            " VALUES ('sk_old', 1, x'00', 'x')"
+        )
     store = SqliteStore(db)
     try:
         key = store.get_key("sk_old")

@@ -51,8 +51,9 @@ def _user(user_name: str, **extra: Any) -> dict[str, Any]:
 
 
 def _lines(store: SqliteStore, tenant: int) -> list[tuple[str, str, tuple[str, ...]]]:
-    return [(e.operation, e.resource_type, e.attributes)
-            for e in store.audit_log(tenant, count=1000)[1]][1:]  # after the tenant's create
+    return [
+        (e.operation, e.resource_type, e.attributes) for e in store.audit_log(tenant, count=1000)[1]
+    ][1:]  # after the tenant's create
 
 
 def _raw(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
@@ -60,8 +61,9 @@ def _raw(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
         return conn.execute(sql, params).fetchall()
 
 
-def test_delete_keeps_the_row_and_lists_a_tombstone(store: SqliteStore, tenant: int,
-                                                    db: Path) -> None:
+def test_delete_keeps_the_row_and_lists_a_tombstone(
+    store: SqliteStore, tenant: int, db: Path
+) -> None:
     user = store.create_user(tenant, _user("ann@x", active=True, displayName="Ann"))
     store.delete_user(tenant, user.id, actor=KEY)
     with pytest.raises(ScimError) as err:
@@ -73,8 +75,9 @@ def test_delete_keeps_the_row_and_lists_a_tombstone(store: SqliteStore, tenant: 
     assert store.list_tombstones(store.create_tenant("other").id) == []
 
 
-def test_restore_brings_back_the_same_id_with_a_new_version(store: SqliteStore,
-                                                            tenant: int) -> None:
+def test_restore_brings_back_the_same_id_with_a_new_version(
+    store: SqliteStore, tenant: int
+) -> None:
     user = store.create_user(tenant, _user("ann@x", displayName="Ann"))
     store.delete_user(tenant, user.id)
     restored = store.restore_user(tenant, user.id, actor=KEY)
@@ -85,12 +88,16 @@ def test_restore_brings_back_the_same_id_with_a_new_version(store: SqliteStore,
     with pytest.raises(ScimError) as err:
         store.restore_user(tenant, user.id)  # live now: not a tombstone
     assert err.value.status == 404
-    assert _lines(store, tenant) == [("create", "User", ("displayName", "userName")),
-                                     ("delete", "User", ()), ("restore", "User", ())]
+    assert _lines(store, tenant) == [
+        ("create", "User", ("displayName", "userName")),
+        ("delete", "User", ()),
+        ("restore", "User", ()),
+    ]
 
 
-def test_restore_is_409_when_the_user_name_was_taken_meanwhile(store: SqliteStore,
-                                                               tenant: int) -> None:
+def test_restore_is_409_when_the_user_name_was_taken_meanwhile(
+    store: SqliteStore, tenant: int
+) -> None:
     user = store.create_user(tenant, _user("ann@x"))
     store.delete_user(tenant, user.id)
     taker = store.create_user(tenant, _user("ANN@x"))  # case-insensitive (RFC 7643 §4.1.1)
@@ -107,8 +114,10 @@ def test_restore_in_another_tenant_is_404(store: SqliteStore, tenant: int) -> No
     user = store.create_user(tenant, _user("ann@x"))
     store.delete_user(tenant, user.id)
     other = store.create_tenant("other").id
-    for call in (lambda: store.restore_user(other, user.id),
-                 lambda: store.purge_user(other, user.id)):
+    for call in (
+        lambda: store.restore_user(other, user.id),
+        lambda: store.purge_user(other, user.id),
+    ):
         with pytest.raises(ScimError) as err:
             call()
         assert err.value.status == 404
@@ -135,8 +144,9 @@ def test_purge_removes_the_row_for_good(store: SqliteStore, tenant: int, db: Pat
     assert store.audit_log(tenant)[1][-1].resource_id == user.id
 
 
-def test_purge_older_than_takes_only_old_tombstones(store: SqliteStore, tenant: int,
-                                                    db: Path, wall: ManualClock) -> None:
+def test_purge_older_than_takes_only_old_tombstones(
+    store: SqliteStore, tenant: int, db: Path, wall: ManualClock
+) -> None:
     old = store.create_user(tenant, _user("old@x"))
     store.delete_user(tenant, old.id)
     assert store.list_tombstones(tenant)[0].deleted == "2025-01-31T12:00:00.000000Z"
@@ -147,8 +157,7 @@ def test_purge_older_than_takes_only_old_tombstones(store: SqliteStore, tenant: 
     store.create_user(tenant, _user("live@x"))
     assert store.purge_tombstones(tenant, cut, actor=KEY) == [old.id]
     assert [t.id for t in store.list_tombstones(tenant)] == [recent.id]
-    assert sorted(r[0] for r in _raw(db, "SELECT user_name FROM users")) == ["live@x",
-                                                                           "recent@x"]
+    assert sorted(r[0] for r in _raw(db, "SELECT user_name FROM users")) == ["live@x", "recent@x"]
     assert store.purge_tombstones(tenant, cut) == []
     with pytest.raises(ValueError):
         store.purge_tombstones(tenant, "a week ago")
@@ -171,19 +180,21 @@ def test_lookup_user_finds_live_then_tombstoned(store: SqliteStore, tenant: int)
         store.lookup_user(tenant)
 
 
-def test_user_writes_record_changed_attribute_names_only(store: SqliteStore,
-                                                         tenant: int) -> None:
+def test_user_writes_record_changed_attribute_names_only(store: SqliteStore, tenant: int) -> None:
     user = store.create_user(tenant, _user("ann@x", name={"givenName": "Ann"}), actor=KEY)
-    ops = [{"op": "replace", "path": "name.givenName", "value": "Anne"},
-           {"op": "add", "path": "active", "value": False},
-           {"op": "add", "path": f"{ENTERPRISE}:manager", "value": {"value": "boss"}}]
-    store.update_user(tenant, user.id, lambda cur: apply_patch(cur.doc, ops, USER),
-                      operation="patch", actor=KEY)
+    ops = [
+        {"op": "replace", "path": "name.givenName", "value": "Anne"},
+        {"op": "add", "path": "active", "value": False},
+        {"op": "add", "path": f"{ENTERPRISE}:manager", "value": {"value": "boss"}},
+    ]
+    store.update_user(
+        tenant, user.id, lambda cur: apply_patch(cur.doc, ops, USER), operation="patch", actor=KEY
+    )
     # The same PATCH again changes nothing: no line.
-    store.update_user(tenant, user.id, lambda cur: apply_patch(cur.doc, ops, USER),
-                      operation="patch", actor=KEY)
-    store.update_user(tenant, user.id, lambda cur: _user("ann@x", password="s3cret-Pw!"),
-                      actor=KEY)
+    store.update_user(
+        tenant, user.id, lambda cur: apply_patch(cur.doc, ops, USER), operation="patch", actor=KEY
+    )
+    store.update_user(tenant, user.id, lambda cur: _user("ann@x", password="s3cret-Pw!"), actor=KEY)
     assert _lines(store, tenant) == [
         ("create", "User", ("name", "userName")),
         ("patch", "User", ("active", "name.givenName", f"{ENTERPRISE}:manager")),
@@ -191,9 +202,11 @@ def test_user_writes_record_changed_attribute_names_only(store: SqliteStore,
     ]
     entries = store.audit_log(tenant, count=1000)[1]
     assert {(e.actor_kind, e.actor_id, e.address) for e in entries[1:]} == {
-        ("scim-key", "sk_abc", "192.0.2.10")}
-    assert all("Anne" not in str(e) and "boss" not in str(e) and "s3cret" not in str(e)
-               for e in entries)
+        ("scim-key", "sk_abc", "192.0.2.10")
+    }
+    assert all(
+        "Anne" not in str(e) and "boss" not in str(e) and "s3cret" not in str(e) for e in entries
+    )
 
 
 def test_group_writes_record_members_and_attributes(store: SqliteStore, tenant: int) -> None:
@@ -202,11 +215,13 @@ def test_group_writes_record_members_and_attributes(store: SqliteStore, tenant: 
     group = store.create_group(tenant, {"displayName": "eng"}, (Member(a.id),), actor=KEY)
     add_b = [{"op": "add", "path": "members", "value": [{"value": b.id}]}]
     for _ in range(2):  # the second add changes nothing: no line
-        store.update_group(tenant, group.id, lambda cur: plan_patch(cur.doc, add_b),
-                           operation="patch", actor=KEY)
+        store.update_group(
+            tenant, group.id, lambda cur: plan_patch(cur.doc, add_b), operation="patch", actor=KEY
+        )
     rename = [{"op": "replace", "path": "displayName", "value": "engineering"}]
-    store.update_group(tenant, group.id, lambda cur: plan_patch(cur.doc, rename),
-                       operation="patch", actor=KEY)
+    store.update_group(
+        tenant, group.id, lambda cur: plan_patch(cur.doc, rename), operation="patch", actor=KEY
+    )
     store.delete_group(tenant, group.id, actor=KEY)
     assert _lines(store, tenant)[2:] == [
         ("create", "Group", ("displayName", "members")),

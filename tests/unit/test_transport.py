@@ -47,11 +47,13 @@ Script = Callable[[CoalescingTransport, Recording], Awaitable[None]]
 def _through(script: Script) -> list[object]:
     """What reaches the real transport when ``script`` drives a coalescing
     one on a running loop, once the loop's turns after it are done."""
+
     async def main() -> list[object]:
         real = Recording()
         await script(CoalescingTransport(real, asyncio.get_running_loop()), real)
         await _next_turn()
         return real.calls
+
     return asyncio.run(main())
 
 
@@ -61,12 +63,14 @@ def test_headers_and_body_written_in_one_step_leave_in_one_call() -> None:
         assert real.calls == []  # held for the body
         t.write(b'{"a":1}')
         assert real.calls == [b'HTTP/1.1 200 OK\r\n\r\n{"a":1}']  # at once, not at the turn's end
+
     assert _through(script) == [b'HTTP/1.1 200 OK\r\n\r\n{"a":1}']
 
 
 def test_a_lone_write_leaves_at_the_end_of_the_turn() -> None:
     async def script(t: CoalescingTransport, real: Recording) -> None:
         t.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # nothing follows until the client sends
+
     assert _through(script) == [b"HTTP/1.1 100 Continue\r\n\r\n"]
 
 
@@ -77,6 +81,7 @@ def test_a_stream_keeps_its_order() -> None:
         await _next_turn()
         t.write(b"d")
         t.writelines([b"e", b"f"])
+
     assert _through(script) == [b"ab", b"c", b"def"]
 
 
@@ -84,6 +89,7 @@ def test_close_sends_what_is_held_first() -> None:
     async def script(t: CoalescingTransport, real: Recording) -> None:
         t.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
         t.close()
+
     assert _through(script) == [b"HTTP/1.1 400 Bad Request\r\n\r\n", "close"]
 
 
@@ -91,6 +97,7 @@ def test_abort_drops_what_is_held() -> None:
     async def script(t: CoalescingTransport, real: Recording) -> None:
         t.write(b"HTTP/1.1 200 OK\r\n\r\n")
         t.abort()
+
     assert _through(script) == ["abort"]
 
 
@@ -98,6 +105,7 @@ def test_nothing_is_written_to_a_transport_closed_meanwhile() -> None:
     async def script(t: CoalescingTransport, real: Recording) -> None:
         t.write(b"HTTP/1.1 200 OK\r\n\r\n")
         real.closing = True  # the peer went away
+
     assert _through(script) == []
 
 
@@ -107,4 +115,5 @@ def test_other_calls_reach_the_real_transport() -> None:
         assert t.is_closing() is False
         real.closing = True
         assert t.is_closing() is True
+
     assert _through(script) == []

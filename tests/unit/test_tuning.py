@@ -23,15 +23,15 @@ from pathlib import Path
 import pytest
 from connexion import json_schema
 from connexion.apps.asynchronous import AsyncApp, AsyncASGIApp
+from connexion.decorators.parameter import sanitized
 from connexion.lifecycle import ConnexionRequest
+from connexion.middleware.swagger_ui import SwaggerUIAPI
 from connexion.operations.openapi import OpenAPIOperation
 from connexion.options import SwaggerUIOptions
-from connexion.middleware.swagger_ui import SwaggerUIAPI
 from connexion.spec import Specification
 from connexion.uri_parsing import OpenAPIURIParser
 from connexion.utils import extract_content_type
 from connexion.validators.json import JSONRequestBodyValidator
-from connexion.decorators.parameter import sanitized
 
 from scimdock import tuning
 from scimdock.tuning import compat
@@ -50,7 +50,8 @@ def test_upstream_code_the_tuning_mirrors_is_unchanged(name: str) -> None:
     digest = hashlib.sha256(inspect.getsource(func).encode()).hexdigest()[:16]
     assert digest == expected, (
         f"{name} changed upstream: re-check scimdock/tuning/compat.py against the new version "
-        f"(read the new code, carry any change into scimdock/tuning/), then re-pin {digest}")
+        f"(read the new code, carry any change into scimdock/tuning/), then re-pin {digest}"
+    )
 
 
 @pytest.mark.parametrize("project", compat.CHECKED)
@@ -58,7 +59,8 @@ def test_installed_versions_are_the_ones_the_tuning_was_checked_against(project:
     installed = importlib.metadata.version(project)
     assert installed == compat.CHECKED[project], (
         f"{project} {installed} is installed, scimdock/tuning/compat.py was checked against "
-        f"{compat.CHECKED[project]}: re-check scimdock/tuning/compat.py against the new version")
+        f"{compat.CHECKED[project]}: re-check scimdock/tuning/compat.py against the new version"
+    )
 
 
 def test_only_the_compat_module_imports_upstream_names() -> None:
@@ -68,16 +70,25 @@ def test_only_the_compat_module_imports_upstream_names() -> None:
         if path.name == "compat.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not [n for n in names if n.split(".")[0] in upstream], (path.name, names)
 
 
 def test_connexion_extends_draft4_for_requests_with_nullable_type_and_enum_only() -> None:
     """What scimdock.tuning.precheck rewrites into the schema."""
     from jsonschema import Draft4Validator
-    changed = {k for k, v in json_schema.Draft4RequestValidator.VALIDATORS.items()
-               if Draft4Validator.VALIDATORS.get(k) is not v}
+
+    changed = {
+        k
+        for k, v in json_schema.Draft4RequestValidator.VALIDATORS.items()
+        if Draft4Validator.VALIDATORS.get(k) is not v
+    }
     assert changed == {"type", "enum"}
 
 
@@ -94,9 +105,13 @@ def test_every_swagger_ui_route_carries_a_marker_the_pass_through_checks() -> No
     """A path without a marker must be one the Swagger UI router cannot
     serve (nor redirect to): list the routes Connexion registers."""
     options = SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui")
-    for document in sorted(OPENAPI.glob("*.yaml")):
-        api = SwaggerUIAPI(Specification.load(document), base_path="/scim/v1",
-                           default=lambda *a: None, swagger_ui_options=options)
+    for path in sorted(OPENAPI.glob("*.yaml")):
+        api = SwaggerUIAPI(
+            Specification.load(path),
+            base_path="/scim/v1",
+            default=lambda *a: None,
+            swagger_ui_options=options,
+        )
         for route in api.router.routes:
             assert any(m in route.path for m in SwaggerUIPassMiddleware.MARKERS), route.path
 
@@ -106,17 +121,26 @@ def test_path_parameters_pile_up_in_connexion_and_are_validated_once() -> None:
     from connexion.resolver import Resolver
 
     from scimdock.handlers import resolver
-    ops = [OpenAPIOperation.from_spec(spec, path="/Users/{id}", method="get",
-                                      resolver=Resolver(function_resolver=resolver.resolve))
-           for _ in range(3)]
+
+    ops = [
+        OpenAPIOperation.from_spec(
+            spec,
+            path="/Users/{id}",
+            method="get",
+            resolver=Resolver(function_resolver=resolver.resolve),
+        )
+        for _ in range(3)
+    ]
     assert [p["name"] for p in ops[-1].parameters].count("id") == 3  # Connexion's behaviour
     from scimdock.tuning.middleware import ValidationOperation
+
     op = ValidationOperation(lambda *a: None, operation=ops[-1])
     assert [p["name"] for p in op._parameters.parameters["path"]] == ["id"]
 
 
 def test_cached_parameter_schemas_are_connexions() -> None:
     from scimdock.tuning.uri import CachedURIParser
+
     spec = Specification.load(OPENAPI / "scim.yaml")
     params = spec["paths"]["/Users"]["get"]["parameters"]
     assert CachedURIParser(params, {}).param_schemas == OpenAPIURIParser(params, {}).param_schemas
@@ -138,8 +162,12 @@ def test_documents_parse_as_connexion_parses_them(tmp_path: Path) -> None:
 
 
 def test_content_type_is_connexions() -> None:
-    for headers in ([], [(b"content-type", b"application/scim+json; charset=utf-8")],
-                    [(b"Content-Type", b"a/b"), (b"content-type", b"c/d")], [(b"x", b"y")]):
+    for headers in (
+        [],
+        [(b"content-type", b"application/scim+json; charset=utf-8")],
+        [(b"Content-Type", b"a/b"), (b"content-type", b"c/d")],
+        [(b"x", b"y")],
+    ):
         assert content_type(headers) == extract_content_type(headers)
 
 
@@ -151,10 +179,20 @@ def test_sanitised_names_are_connexions() -> None:
 def test_bodies_parse_as_the_standard_library_parses_them() -> None:
     """The tuned parse is :func:`json.loads`'s, value for value (what a body
     may hold is scimdock.core.body's, with or without the tuning)."""
-    for text in ('{"a": 1, "a": 2}', "[1.5e3, -0.0, true, null]", '"\\ud83d\\ude00"',
-                 str(2**70), str(-(2**63) - 1), str(2**64), "[1e400, 1e-400, -0]",
-                 '{"x": "caf\\u00e9"}', '"\\ud800"', '{"a": ["x\\udfff"]}',
-                 '{"n": "1234567890123456789012"}', "[" * 500 + "]" * 500):
+    for text in (
+        '{"a": 1, "a": 2}',
+        "[1.5e3, -0.0, true, null]",
+        '"\\ud83d\\ude00"',
+        str(2**70),
+        str(-(2**63) - 1),
+        str(2**64),
+        "[1e400, 1e-400, -0]",
+        '{"x": "caf\\u00e9"}',
+        '"\\ud800"',
+        '{"a": ["x\\udfff"]}',
+        '{"n": "1234567890123456789012"}',
+        "[" * 500 + "]" * 500,
+    ):
         assert loads(text) == json.loads(text)
         assert type(loads(text)) is type(json.loads(text))
     assert type(loads(str(2**70))) is int and type(loads(str(2**64))) is int
@@ -171,6 +209,7 @@ def test_the_body_validator_replays_the_body_it_was_sent() -> None:
     """The handler's body is the validator's parse (scimdock.tuning.handlers):
     right only while the validator Connexion uses for JSON changes nothing."""
     from scimdock.tuning.validators import validator_map
+
     for prechecked in (True, False):
         body = validator_map(prechecked=prechecked)["body"]["application/scim+json"]
         assert issubclass(body, JSONRequestBodyValidator) and body.MUTABLE_VALIDATION is False
@@ -182,35 +221,49 @@ def test_an_empty_query_string_resolves_to_nothing_as_connexion_does() -> None:
     from connexion.uri_parsing import OpenAPIURIParser as Parser
 
     from scimdock.tuning.request import ScopeRequest
-    params = [{"name": "count", "in": "query", "schema": {"type": "integer"}},
-              {"name": "attributes", "in": "query", "schema": {"type": "string"},
-               "style": "form", "explode": False}]
+
+    params = [
+        {"name": "count", "in": "query", "schema": {"type": "integer"}},
+        {
+            "name": "attributes",
+            "in": "query",
+            "schema": {"type": "string"},
+            "style": "form",
+            "explode": False,
+        },
+    ]
     parser = Parser(params, {})
     scope = {"type": "http", "query_string": b"", "headers": [], "path_params": {}}
     assert ConnexionRequest(scope, uri_parser=parser).query_params == {}
     assert ScopeRequest(scope, uri_parser=parser).query_params == {}
     full = {**scope, "query_string": b"count=5&attributes=a,b"}
-    assert ScopeRequest(full, uri_parser=parser).query_params == \
-        ConnexionRequest(full, uri_parser=parser).query_params == {"count": 5, "attributes": "a,b"}
+    assert (
+        ScopeRequest(full, uri_parser=parser).query_params
+        == ConnexionRequest(full, uri_parser=parser).query_params
+        == {"count": 5, "attributes": "a,b"}
+    )
 
 
-def test_response_validation_middleware_is_left_out_only_when_responses_are_not_validated(
-) -> None:
+def test_response_validation_middleware_is_left_out_only_when_responses_are_not_validated() -> None:
     from connexion.middleware.response_validation import ResponseValidationMiddleware
+
     assert ResponseValidationMiddleware in tuning.middlewares()
     assert ResponseValidationMiddleware not in tuning.middlewares(validate_responses=False)
-    assert ResponseValidationMiddleware in tuning.middlewares({"validation"},
-                                                             validate_responses=False)
+    assert ResponseValidationMiddleware in tuning.middlewares(
+        {"validation"}, validate_responses=False
+    )
 
 
-def test_scimdock_tuning_off_is_connexion_as_shipped(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scimdock_tuning_off_is_connexion_as_shipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from connexion.apps.asynchronous import AsyncASGIApp
     from connexion.middleware.main import ConnexionMiddleware
 
     from scimdock.app import create_app
     from scimdock.store.sqlite import SqliteStore
     from scimdock.tuning.handlers import OnceASGIApp
+
     store = SqliteStore(tmp_path / "s.db")
     try:
         monkeypatch.setenv("SCIMDOCK_TUNING", "off")

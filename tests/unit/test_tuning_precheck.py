@@ -31,25 +31,46 @@ PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 # What identity providers send (Entra's nulls and string booleans, Okta's shapes).
 BODIES: list[Any] = [
-    {"schemas": [USER, ENT], "userName": "a@example.com", "externalId": "a", "active": True,
-     "displayName": "A", "name": {"givenName": "A", "familyName": "B", "formatted": "A B"},
-     "emails": [{"value": "a@example.com", "type": "work", "primary": True}],
-     ENT: {"employeeNumber": "1", "department": "Sales", "manager": None},
-     "phoneNumbers": [{"type": "work", "value": "+1 555", "primary": "True"}],
-     "addresses": [{"type": "work", "formatted": None, "primary": "True"}], "roles": [],
-     "title": None, "meta": {"resourceType": "User"}, "password": None, "id": None},
+    {
+        "schemas": [USER, ENT],
+        "userName": "a@example.com",
+        "externalId": "a",
+        "active": True,
+        "displayName": "A",
+        "name": {"givenName": "A", "familyName": "B", "formatted": "A B"},
+        "emails": [{"value": "a@example.com", "type": "work", "primary": True}],
+        ENT: {"employeeNumber": "1", "department": "Sales", "manager": None},
+        "phoneNumbers": [{"type": "work", "value": "+1 555", "primary": "True"}],
+        "addresses": [{"type": "work", "formatted": None, "primary": "True"}],
+        "roles": [],
+        "title": None,
+        "meta": {"resourceType": "User"},
+        "password": None,
+        "id": None,
+    },
     {"schemas": [USER], "userName": "b", "name": {"givenName": None}, "locale": "en-US"},
     {"schemas": [GROUP], "displayName": "g", "members": []},
     {"schemas": [GROUP], "displayName": "g", "members": [{"value": "x", "$ref": None}]},
     {"schemas": [PATCH], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]},
-    {"schemas": [PATCH], "Operations": [{"op": "add", "path": "members",
-                                         "value": [{"value": "u1"}]}]},
-    {"schemas": [PATCH], "Operations": [{"op": "Remove", "path": "members[value eq \"u\"]"}]},
-    {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"displayName": "x",
-                                                                    "active": False}}]},
-    {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-     "filter": "userName eq \"a\"", "startIndex": 1, "count": 10, "attributes": ["userName"]},
-    {"name": "acme", "label": "x"}, {"scim_enabled": True}, {},
+    {
+        "schemas": [PATCH],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": "u1"}]}],
+    },
+    {"schemas": [PATCH], "Operations": [{"op": "Remove", "path": 'members[value eq "u"]'}]},
+    {
+        "schemas": [PATCH],
+        "Operations": [{"op": "replace", "value": {"displayName": "x", "active": False}}],
+    },
+    {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'userName eq "a"',
+        "startIndex": 1,
+        "count": 10,
+        "attributes": ["userName"],
+    },
+    {"name": "acme", "label": "x"},
+    {"scim_enabled": True},
+    {},
 ]
 
 
@@ -71,18 +92,50 @@ def _schemas() -> list[tuple[str, dict[str, Any]]]:
 
 
 SCHEMAS = _schemas()
-CHECKS = [(name, precheck(schema),
-           Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER))
-          for name, schema in SCHEMAS]
+CHECKS = [
+    (
+        name,
+        precheck(schema),
+        Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER),
+    )
+    for name, schema in SCHEMAS
+]
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
-                    st.floats(allow_nan=True, allow_infinity=False), st.just(1.0),
-                    st.text(max_size=8), st.sampled_from(["True", "false", "add", "Remove\n",
-                                                          "2024-01-01T00:00:00Z", "x@y", ""]))
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(
-        ["value", "op", "path", "type", "primary", "displayName", "userName", "schemas",
-         "members", "Operations", "x"]), inner, max_size=3)), max_leaves=8)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=False),
+    st.just(1.0),
+    st.text(max_size=8),
+    st.sampled_from(["True", "false", "add", "Remove\n", "2024-01-01T00:00:00Z", "x@y", ""]),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "value",
+                    "op",
+                    "path",
+                    "type",
+                    "primary",
+                    "displayName",
+                    "userName",
+                    "schemas",
+                    "members",
+                    "Operations",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=3,
+        ),
+    ),
+    max_leaves=8,
+)
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -125,7 +178,8 @@ def _agree(body: Any) -> None:
 
 def test_every_request_schema_gets_a_precheck() -> None:
     assert SCHEMAS and all(check is not None for _, check, _ in CHECKS), [
-        name for name, check, _ in CHECKS if check is None]
+        name for name, check, _ in CHECKS if check is None
+    ]
 
 
 @pytest.mark.parametrize("body", BODIES)
@@ -143,9 +197,30 @@ def test_the_precheck_never_accepts_what_connexion_refuses(body: Any) -> None:
     _agree(body)
 
 
-EDGES: list[Any] = [None, True, False, 0, 1, 1.0, -1, 2**70, math.nan, -0.0, "", "x", "True",
-                    "add\n", "\ud800", "2024-13-01T00:00:00Z", [], [None], ["x"], {},
-                    {"value": None}, {"value": "x", "x": 1}]
+EDGES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    1.0,
+    -1,
+    2**70,
+    math.nan,
+    -0.0,
+    "",
+    "x",
+    "True",
+    "add\n",
+    "\ud800",
+    "2024-13-01T00:00:00Z",
+    [],
+    [None],
+    ["x"],
+    {},
+    {"value": None},
+    {"value": "x", "x": 1},
+]
 
 
 def _replaced(node: Any, path: tuple[Any, ...], value: Any) -> Any:
