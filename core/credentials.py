@@ -1,7 +1,7 @@
 """SCIM client credentials: key ID + secret pairs, sent as one Base64 token.
 
-The vendor contract (``shared/seeds``): the client pastes one Base64 token,
-the Base64 of ``<key id>:<secret>``. Secrets carry 256 bits from the
+An identity provider's admin pastes one secret token (Entra ID's "Secret
+Token" field): the Base64 of ``<key id>:<secret>``. Secrets carry 256 bits from the
 randomness source the caller passes (:data:`SYSTEM_RANDOM`, the operating
 system's CSPRNG through :mod:`secrets`, in production), so one SHA-256 is
 the right hash: no dictionary attack
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from scimdock.core import clock
 
 KEY_ID_PREFIX = "sk_"
-#: Admin tokens (issue 6) have ids of their own kind, so neither API can
+#: Admin tokens (docs/admin.md) have ids of their own kind, so neither API can
 #: mistake one credential for the other: ``sop_`` an operator token,
 #: ``sat_`` a tenant-admin token. The token is Base64 of ``<id>:<secret>``
 #: like a SCIM key's.

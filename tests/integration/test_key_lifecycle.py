@@ -1,4 +1,4 @@
-"""SCIM credentials over HTTP (issue 6): revocation, expiry, rotation with
+"""SCIM credentials over HTTP (docs/admin.md): revocation, expiry, rotation with
 and without grace and a tenant switched off all refuse the very next
 request; admin tokens are not SCIM credentials; last use is recorded
 without a write per request. Expiry and grace run on the server's clock,

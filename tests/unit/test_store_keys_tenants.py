@@ -1,4 +1,4 @@
-"""Keys, admin tokens and tenants on a real SQLite file (issue 6): expiry,
+"""Keys, admin tokens and tenants on a real SQLite file (docs/admin.md): expiry,
 rotation with and without grace, revocation, tenant deletion, and the
 audit line each change leaves (and that no-op changes do not)."""
 

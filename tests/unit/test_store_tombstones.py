@@ -1,5 +1,5 @@
 """Tombstones, restore, purge and the audit lines of user and group writes,
-on a real SQLite file (issue 6). Purge is checked in SQLite itself."""
+on a real SQLite file (docs/admin.md). Purge is checked in SQLite itself."""
 
 from __future__ import annotations
 
