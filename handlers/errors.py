@@ -23,6 +23,14 @@ from starlette.exceptions import HTTPException
 
 from scimdock.core.body import TOO_DEEP
 from scimdock.core.errors import ScimError
+from scimdock.store.errors import (
+    Conflict,
+    InvalidReference,
+    NotFound,
+    OverBudget,
+    PreconditionFailed,
+    StoreError,
+)
 
 log = logging.getLogger("scimdock")
 
@@ -51,6 +59,26 @@ def response(
 def scim_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, ScimError)
     return response(exc, challenge=_challenge(request))
+
+
+#: What each refusal of the store is in the protocol (RFC 7644 §3.12):
+#: status and ``scimType``.
+STORE_ERRORS: tuple[tuple[type[StoreError], int, str | None], ...] = (
+    (NotFound, 404, None),
+    (Conflict, 409, "uniqueness"),
+    (PreconditionFailed, 412, None),
+    (InvalidReference, 400, "invalidValue"),
+    (OverBudget, 400, "tooMany"),
+)
+
+
+def store_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """A store's domain error as the SCIM Error it means."""
+    assert isinstance(exc, StoreError)
+    for kind, status, scim_type in STORE_ERRORS:
+        if isinstance(exc, kind):
+            return response(ScimError(status, exc.detail, scim_type), challenge=_challenge(request))
+    return unexpected(request, exc)
 
 
 def _challenge(request: ConnexionRequest) -> str:

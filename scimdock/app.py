@@ -33,6 +33,7 @@ from scimdock.handlers.runtime import Runtime, Settings, install  # noqa: E402
 from scimdock.openapi import DIR as OPENAPI_DIR  # noqa: E402
 from scimdock.slashes import CollapseSlashes  # noqa: E402
 from scimdock.store.base import Store  # noqa: E402
+from scimdock.store.errors import StoreError  # noqa: E402
 
 
 def create_app(
@@ -87,6 +88,7 @@ def create_app(
         CollapseSlashes, position=MiddlewarePosition.BEFORE_EXCEPTION, roots=(BASE_PATH, ADMIN_PATH)
     )
     app.add_error_handler(ScimError, errors.scim_error)
+    app.add_error_handler(StoreError, errors.store_error)
     app.add_error_handler(UnicodeDecodeError, errors.undecodable)
     app.add_error_handler(ProblemException, errors.problem)
     app.add_error_handler(HTTPException, errors.http_error)

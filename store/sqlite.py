@@ -21,12 +21,11 @@ import orjson
 
 from scimdock.core.audit import changed
 from scimdock.core.clock import Clock, SystemClock
-from scimdock.core.errors import ScimError, conflict, not_found
 from scimdock.core.query import ListQuery
-from scimdock.core.representation import etag_matches
 from scimdock.core.schema import USER
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, ApiKey, Store, UserRecord
+from scimdock.store.errors import Conflict, NotFound, check_version
 from scimdock.store.group_commit import GroupCommit
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import migrate
@@ -207,7 +206,7 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
             (tenant_id, user_id),
         ).fetchone()
         if row is None:
-            raise not_found(f"User {user_id} not found")
+            raise NotFound(f"User {user_id} not found")
         return _user(row)
 
     def update_user(
@@ -222,7 +221,7 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
     ) -> UserRecord:
         with self._write() as conn:
             current = self.get_user(tenant_id, user_id)
-            _check_precondition(if_match, current.version)
+            check_version(if_match, current.version)
             doc = change(current)
             if doc == current.doc:
                 # Nothing changed: no write, same version (RFC 7644 §3.14;
@@ -258,7 +257,7 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
     ) -> None:
         with self._write() as conn:
             current = self.get_user(tenant_id, user_id)
-            _check_precondition(if_match, current.version)
+            check_version(if_match, current.version)
             now = self.clock.now()
             conn.execute(
                 "UPDATE users SET deleted = ? WHERE tenant_id = ? AND id = ?",
@@ -364,11 +363,5 @@ def _user(row: tuple[Any, ...]) -> UserRecord:
     return UserRecord(row[0], orjson.loads(row[1]), row[2], row[3], row[4])
 
 
-def _user_name_taken(doc: dict[str, Any]) -> ScimError:
-    return conflict(f"userName {doc['userName']!r} is already taken in this tenant")
-
-
-def _check_precondition(if_match: str | None, version: int) -> None:
-    """RFC 7644 §3.14: a stale If-Match fails with 412 and changes nothing."""
-    if if_match is not None and not etag_matches(if_match, version):
-        raise ScimError(412, "The resource has changed: its version no longer matches If-Match")
+def _user_name_taken(doc: dict[str, Any]) -> Conflict:
+    return Conflict(f"userName {doc['userName']!r} is already taken in this tenant")

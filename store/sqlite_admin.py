@@ -22,9 +22,9 @@ import orjson
 
 from scimdock.core import clock
 from scimdock.core.clock import Clock
-from scimdock.core.errors import conflict, not_found
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
+from scimdock.store.errors import Conflict, NotFound
 from scimdock.store.sqlite_host import SqliteHost
 
 USER = "User"
@@ -55,7 +55,7 @@ class AdminTables(SqliteHost):
                 (tenant_id, user_id),
             ).fetchone()
             if row is None:
-                raise not_found(f"No deleted User {user_id} in this tenant")
+                raise NotFound(f"No deleted User {user_id} in this tenant")
             now, version = self.clock.now(), int(row[4]) + 1
             try:
                 conn.execute(
@@ -67,7 +67,7 @@ class AdminTables(SqliteHost):
                 if "user_name_fold" not in str(exc):
                     raise  # not the userName index: a bug, not a conflict
                 doc = orjson.loads(row[1])
-                raise conflict(
+                raise Conflict(
                     f"userName {doc['userName']!r} has been taken by another user"
                     " since this one was deleted"
                 ) from None
@@ -76,7 +76,7 @@ class AdminTables(SqliteHost):
 
     def purge_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> None:
         if not self._purge(tenant_id, [user_id], actor):
-            raise not_found(f"No deleted User {user_id} in this tenant")
+            raise NotFound(f"No deleted User {user_id} in this tenant")
 
     def purge_tombstones(
         self, tenant_id: int, older_than: str, *, actor: Actor = CLI_ACTOR

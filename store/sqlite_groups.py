@@ -21,14 +21,13 @@ import orjson
 
 from scimdock.core import audit as names
 from scimdock.core.clock import Clock
-from scimdock.core.errors import ScimError, conflict, not_found
 from scimdock.core.membership import GroupChange, Member
 from scimdock.core.query import ListQuery
-from scimdock.core.representation import etag_matches
 from scimdock.core.schema import GROUP
 from scimdock.store import sqlite_audit as audit
 from scimdock.store import sqlite_members as rows_of
 from scimdock.store.base import CLI_ACTOR, Actor, GroupRecord, Membership
+from scimdock.store.errors import Conflict, NotFound, check_version
 from scimdock.store.sqlfilter import compile_filter
 from scimdock.store.sqlite_host import SqliteHost
 from scimdock.store.sqlsort import order_clause
@@ -125,7 +124,7 @@ class GroupTables(SqliteHost):
     ) -> GroupRecord:
         with self._write() as conn:
             seq, current = self._row(tenant_id, group_id)
-            _check_precondition(if_match, current.version)
+            check_version(if_match, current.version)
             planned = change(current)
             before = conn.total_changes
             rows_of.apply(conn, tenant_id, seq, group_id, planned.actions)
@@ -170,7 +169,7 @@ class GroupTables(SqliteHost):
     ) -> None:
         with self._write() as conn:
             seq, current = self._row(tenant_id, group_id)
-            _check_precondition(if_match, current.version)
+            check_version(if_match, current.version)
             now = self.clock.now()
             conn.execute("UPDATE groups SET deleted = ? WHERE seq = ?", (now, seq))
             rows_of.clear(conn, tenant_id, seq)
@@ -186,7 +185,7 @@ class GroupTables(SqliteHost):
             f"{_SELECT} WHERE tenant_id = ? AND id = ? AND deleted IS NULL", (tenant_id, group_id)
         ).fetchone()
         if row is None:
-            raise not_found(f"Group {group_id} not found")
+            raise NotFound(f"Group {group_id} not found")
         return _record(row)
 
     def _with_members(
@@ -211,11 +210,5 @@ def _record(row: tuple[Any, ...]) -> tuple[int, GroupRecord]:
     return row[0], GroupRecord(row[1], orjson.loads(row[2]), row[3], row[4], row[5])
 
 
-def _name_taken(doc: dict[str, Any]) -> ScimError:
-    return conflict(f"displayName {doc['displayName']!r} is already taken in this tenant")
-
-
-def _check_precondition(if_match: str | None, version: int) -> None:
-    """RFC 7644 §3.14: a stale If-Match fails with 412 and changes nothing."""
-    if if_match is not None and not etag_matches(if_match, version):
-        raise ScimError(412, "The resource has changed: its version no longer matches If-Match")
+def _name_taken(doc: dict[str, Any]) -> Conflict:
+    return Conflict(f"displayName {doc['displayName']!r} is already taken in this tenant")

@@ -26,6 +26,7 @@ from scimdock.core import clock
 from scimdock.core.clock import Clock
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, ApiKey
+from scimdock.store.errors import Conflict, NotFound
 from scimdock.store.key_use import KeyUses
 from scimdock.store.sqlite_host import SqliteHost
 
@@ -172,7 +173,7 @@ class KeyTables(SqliteHost):
         with self._write() as conn:
             key = self._existing(key_id)
             if key.revoked is not None:
-                raise ValueError(f"key {key_id!r} is revoked: create a new key instead")
+                raise Conflict(f"key {key_id!r} is revoked: create a new key instead")
             now = self.clock.now()
             previous = key.secret_hash if until is not None and until > now else None
             conn.execute(
@@ -210,7 +211,7 @@ class KeyTables(SqliteHost):
     def _existing(self, key_id: str) -> ApiKey:
         row = self._conn.execute(_SELECT + " WHERE k.key_id = ?", (key_id,)).fetchone()
         if row is None:
-            raise KeyError(f"no key {key_id!r}")
+            raise NotFound(f"no key {key_id!r}")
         return _key(row)
 
     def _must(self, key_id: str) -> ApiKey:

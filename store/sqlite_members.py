@@ -14,7 +14,6 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
-from scimdock.core.errors import bad_request
 from scimdock.core.membership import (
     Action,
     AddMembers,
@@ -25,6 +24,7 @@ from scimdock.core.membership import (
     RewriteMembers,
 )
 from scimdock.store.base import MemberRecord, Membership
+from scimdock.store.errors import InvalidReference
 
 T = TypeVar("T")
 #: Ids per ``IN (...)`` list: well under SQLite's variable limit.
@@ -208,15 +208,13 @@ def _resolve(
     for member in members:
         kind = found.get(member.value)
         if kind is None:
-            raise bad_request(
-                "invalidValue", f"{where}: no User or Group with id {member.value!r} in this tenant"
+            raise InvalidReference(
+                f"{where}: no User or Group with id {member.value!r} in this tenant"
             )
         if member.type is not None and member.type != kind:
-            raise bad_request(
-                "invalidValue", f"{where}: {member.value!r} is a {kind}, not a {member.type}"
-            )
+            raise InvalidReference(f"{where}: {member.value!r} is a {kind}, not a {member.type}")
         if kind == "Group" and member.value == group_id:
-            raise bad_request("invalidValue", f"{where}: a group cannot be a member of itself")
+            raise InvalidReference(f"{where}: a group cannot be a member of itself")
         rows.append((member.value, kind, member.display))
     return rows
 
@@ -269,9 +267,7 @@ def _replace(
             continue
         kind, display = current[member.value]
         if member.type is not None and member.type != kind:
-            raise bad_request(
-                "invalidValue", f"{where}: {member.value!r} is a {kind}, not a {member.type}"
-            )
+            raise InvalidReference(f"{where}: {member.value!r} is a {kind}, not a {member.type}")
         if member.display != display:
             conn.execute(
                 "UPDATE members SET display = ? WHERE tenant_id = ? AND group_seq = ?"

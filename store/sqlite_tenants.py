@@ -17,6 +17,7 @@ from typing import Any
 from scimdock.core.clock import Clock
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, AdminToken, Tenant
+from scimdock.store.errors import Conflict, NotFound
 from scimdock.store.sqlite_host import SqliteHost
 
 TENANT, TOKEN = "Tenant", "AdminToken"
@@ -49,7 +50,7 @@ class TenantTables(SqliteHost):
                     (new_id, name, now),
                 )
             except sqlite3.IntegrityError:
-                raise ValueError(f"tenant {name!r} already exists") from None
+                raise Conflict(f"tenant {name!r} already exists") from None
             audit.record(
                 conn, int(cur.lastrowid or 0), actor, "create", TENANT, name, ["name"], at=now
             )
@@ -74,7 +75,7 @@ class TenantTables(SqliteHost):
         with self._write() as conn:
             tenant = self.get_tenant(name)
             if tenant is None:
-                raise KeyError(f"no tenant named {name!r}")
+                raise NotFound(f"no tenant named {name!r}")
             if tenant.scim_enabled != enabled:
                 conn.execute(
                     "UPDATE tenants SET scim_enabled = ? WHERE id = ?", (int(enabled), tenant.id)
@@ -107,9 +108,9 @@ class TenantTables(SqliteHost):
         with self._write() as conn:
             tenant = self.get_tenant(name)
             if tenant is None:
-                raise KeyError(f"no tenant named {name!r}")
+                raise NotFound(f"no tenant named {name!r}")
             if not force and self.tenant_holds_data(tenant.id):
-                raise ValueError(
+                raise Conflict(
                     f"tenant {name!r} still holds users or groups:"
                     " delete them first, or force the deletion"
                 )
@@ -175,7 +176,7 @@ class TenantTables(SqliteHost):
         with self._write() as conn:
             token = self.get_admin_token(token_id)
             if token is None:
-                raise KeyError(f"no admin token {token_id!r}")
+                raise NotFound(f"no admin token {token_id!r}")
             if token.revoked is None:
                 now = self.clock.now()
                 conn.execute(

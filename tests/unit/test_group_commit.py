@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from scimdock.core.errors import ScimError
+from scimdock.store.errors import Conflict
 from scimdock.store.sqlite import SqliteStore
 
 
@@ -68,7 +68,7 @@ def test_concurrent_writes_share_commits_and_fail_alone(tmp_path: Path) -> None:
     results = asyncio.run(run())
     failed = [r for r in results if isinstance(r, BaseException)]
     assert len(failed) == 2
-    assert all(isinstance(r, ScimError) and r.status == 409 for r in failed)
+    assert all(isinstance(r, Conflict) for r in failed)
     assert _names(store, tenant) == {f"user{i}" for i in range(40)}
     # 40 created users and two conflicts in fewer transactions than writes.
     assert 1 <= len(commits) < 40
@@ -189,7 +189,7 @@ def test_synchronous_writes_still_commit_one_by_one(tmp_path: Path) -> None:
     store, tenant = _store(tmp_path)
     commits = _commits(store)
     store.create_user(tenant, {"userName": "a"})
-    with pytest.raises(ScimError):
+    with pytest.raises(Conflict):
         store.create_user(tenant, {"userName": "A"})
     store.create_user(tenant, {"userName": "b"})
     assert len(commits) == 2 and _names(store, tenant) == {"a", "b"}
@@ -304,7 +304,7 @@ def test_an_in_memory_store_writes_on_the_loop() -> None:
         )
 
     results = asyncio.run(run())
-    assert [isinstance(r, ScimError) and r.status == 409 for r in results] == [
+    assert [isinstance(r, Conflict) for r in results] == [
         False,
         False,
         True,

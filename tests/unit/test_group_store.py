@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from scimdock.core.errors import ScimError
 from scimdock.core.membership import Member, plan_patch
 from scimdock.core.query import build_query
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import GROUP, USER
+from scimdock.store.errors import InvalidReference
 from scimdock.store.sqlite import SqliteStore
 
 SMALL, LARGE = 10, 5000
@@ -173,9 +173,9 @@ def test_a_bad_member_fails_the_whole_patch(world: dict[str, Any]) -> None:
         {"op": "remove", "path": "members"},
         {"op": "add", "path": "members", "value": [{"value": users[-3]}, {"value": "nobody"}]},
     ]
-    with pytest.raises(ScimError) as info:
+    with pytest.raises(InvalidReference) as info:
         store.update_group(tenant, world["small"], lambda cur: plan_patch(cur.doc, ops))
-    assert info.value.scim_type == "invalidValue" and "Operations[2]" in info.value.detail
+    assert "Operations[2]" in info.value.detail
     assert store.get_group(tenant, world["small"], with_members=True) == before
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from scimdock.core.errors import ScimError
 from scimdock.core.query import build_query
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import USER
+from scimdock.store.errors import Conflict
 from scimdock.store.sqlite import SqliteStore
 
 
@@ -80,12 +80,12 @@ def test_bulk_rows_are_filterable(store: SqliteStore) -> None:
 def test_duplicate_in_batch_is_409_and_writes_nothing(store: SqliteStore) -> None:
     tenant = store.create_tenant("acme")
     docs = [_doc("a@example.com"), _doc("b@example.com"), _doc("A@EXAMPLE.COM")]
-    with pytest.raises(ScimError) as bulk:
+    with pytest.raises(Conflict) as bulk:
         store.create_users(tenant.id, docs)
     store.create_user(tenant.id, _doc("a@example.com"))
-    with pytest.raises(ScimError) as single:
+    with pytest.raises(Conflict) as single:
         store.create_user(tenant.id, _doc("A@EXAMPLE.COM"))
-    assert (bulk.value.status, bulk.value.scim_type) == (409, "uniqueness")
+    assert isinstance(bulk.value, Conflict)
     assert bulk.value == single.value
     assert _find(store, tenant.id, None) == (1, ["a@example.com"])
 
@@ -94,11 +94,11 @@ def test_name_taken_by_existing_user_is_409_and_writes_nothing(store: SqliteStor
     tenant = store.create_tenant("acme")
     store.create_user(tenant.id, _doc("taken@example.com"))
     docs = [_doc("new1@example.com"), _doc("TAKEN@example.com"), _doc("new2@example.com")]
-    with pytest.raises(ScimError) as bulk:
+    with pytest.raises(Conflict) as bulk:
         store.create_users(tenant.id, docs)
-    with pytest.raises(ScimError) as single:
+    with pytest.raises(Conflict) as single:
         store.create_user(tenant.id, _doc("TAKEN@example.com"))
-    assert bulk.value.status == 409
+    assert isinstance(bulk.value, Conflict)
     assert bulk.value == single.value
     assert _find(store, tenant.id, None) == (1, ["taken@example.com"])
 

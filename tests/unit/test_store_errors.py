@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scimdock.core.errors import ScimError
+from scimdock.store.errors import Conflict
 from scimdock.store.sqlite import SqliteStore
 
 
@@ -16,9 +16,9 @@ def test_user_name_clash_is_409_but_a_missing_tenant_is_not(tmp_path: Path) -> N
     store = SqliteStore(tmp_path / "s.db", synchronous="NORMAL")
     tenant = store.create_tenant("acme").id
     store.create_user(tenant, {"userName": "Ann"})
-    with pytest.raises(ScimError) as clash:
+    with pytest.raises(Conflict) as clash:
         store.create_user(tenant, {"userName": "ANN"})
-    assert clash.value.status == 409 and clash.value.scim_type == "uniqueness"
+    assert isinstance(clash.value, Conflict)
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
         store.create_user(tenant + 99, {"userName": "Bob"})
 
@@ -27,8 +27,8 @@ def test_group_name_clash_is_409_but_a_missing_tenant_is_not(tmp_path: Path) -> 
     store = SqliteStore(tmp_path / "s.db", synchronous="NORMAL")
     tenant = store.create_tenant("acme").id
     store.create_group(tenant, {"displayName": "Sales"}, ())
-    with pytest.raises(ScimError) as clash:
+    with pytest.raises(Conflict) as clash:
         store.create_group(tenant, {"displayName": "sales"}, ())
-    assert clash.value.status == 409 and clash.value.scim_type == "uniqueness"
+    assert isinstance(clash.value, Conflict)
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
         store.create_group(tenant + 99, {"displayName": "Ops"}, ())

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from scimdock.core.clock import ManualClock
-from scimdock.core.errors import ScimError
 from scimdock.core.membership import Member, plan_patch
 from scimdock.core.patch import apply_patch
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import USER
 from scimdock.store.base import Actor, Tombstone, UserRecord
+from scimdock.store.errors import Conflict, NotFound, PreconditionFailed
 from scimdock.store.sqlite import SqliteStore
 
 KEY = Actor("scim-key", "sk_abc", "192.0.2.10")
@@ -66,9 +66,9 @@ def test_delete_keeps_the_row_and_lists_a_tombstone(
 ) -> None:
     user = store.create_user(tenant, _user("ann@x", active=True, displayName="Ann"))
     store.delete_user(tenant, user.id, actor=KEY)
-    with pytest.raises(ScimError) as err:
+    with pytest.raises(NotFound) as err:
         store.get_user(tenant, user.id)
-    assert err.value.status == 404
+    assert isinstance(err.value, NotFound)
     [tomb] = store.list_tombstones(tenant)
     assert (tomb.id, tomb.user_name, tomb.doc["displayName"]) == (user.id, "ann@x", "Ann")
     assert _raw(db, "SELECT count(*) FROM users WHERE id = ?", user.id) == [(1,)]
@@ -85,9 +85,9 @@ def test_restore_brings_back_the_same_id_with_a_new_version(
     assert restored.doc == user.doc
     assert store.get_user(tenant, user.id).version == restored.version
     assert store.list_tombstones(tenant) == []
-    with pytest.raises(ScimError) as err:
+    with pytest.raises(NotFound) as err:
         store.restore_user(tenant, user.id)  # live now: not a tombstone
-    assert err.value.status == 404
+    assert isinstance(err.value, NotFound)
     assert _lines(store, tenant) == [
         ("create", "User", ("displayName", "userName")),
         ("delete", "User", ()),
@@ -101,9 +101,9 @@ def test_restore_is_409_when_the_user_name_was_taken_meanwhile(
     user = store.create_user(tenant, _user("ann@x"))
     store.delete_user(tenant, user.id)
     taker = store.create_user(tenant, _user("ANN@x"))  # case-insensitive (RFC 7643 §4.1.1)
-    with pytest.raises(ScimError) as err:
+    with pytest.raises(Conflict) as err:
         store.restore_user(tenant, user.id)
-    assert err.value.status == 409 and err.value.scim_type == "uniqueness"
+    assert isinstance(err.value, Conflict)
     assert [t.id for t in store.list_tombstones(tenant)] == [user.id]  # nothing changed
     assert [op for op, *_ in _lines(store, tenant)] == ["create", "delete", "create"]
     store.delete_user(tenant, taker.id)
@@ -118,25 +118,25 @@ def test_restore_in_another_tenant_is_404(store: SqliteStore, tenant: int) -> No
         lambda: store.restore_user(other, user.id),
         lambda: store.purge_user(other, user.id),
     ):
-        with pytest.raises(ScimError) as err:
+        with pytest.raises(NotFound) as err:
             call()
-        assert err.value.status == 404
+        assert isinstance(err.value, NotFound)
     assert [t.id for t in store.list_tombstones(tenant)] == [user.id]
 
 
 def test_purge_removes_the_row_for_good(store: SqliteStore, tenant: int, db: Path) -> None:
     user = store.create_user(tenant, _user("purge-marker-7f3a@example.com"))
     live = store.create_user(tenant, _user("bob@x"))
-    with pytest.raises(ScimError):
+    with pytest.raises(NotFound):
         store.purge_user(tenant, user.id)  # live users are not purged
     store.delete_user(tenant, user.id)
     store.purge_user(tenant, user.id, actor=KEY)
     assert _raw(db, "SELECT * FROM users WHERE id = ?", user.id) == []
     assert _raw(db, "SELECT count(*) FROM users WHERE id = ?", live.id) == [(1,)]
     assert store.list_tombstones(tenant) == []
-    with pytest.raises(ScimError) as err:
+    with pytest.raises(NotFound) as err:
         store.purge_user(tenant, user.id)
-    assert err.value.status == 404
+    assert isinstance(err.value, NotFound)
     # Not even the bytes remain (secure_delete and a WAL checkpoint).
     on_disk = b"".join(p.read_bytes() for p in db.parent.glob("tomb.db*"))
     assert b"purge-marker-7f3a" not in on_disk
@@ -233,12 +233,12 @@ def test_group_writes_record_members_and_attributes(store: SqliteStore, tenant: 
 
 def test_a_failed_write_leaves_no_audit_line(store: SqliteStore, tenant: int) -> None:
     store.create_user(tenant, _user("ann@x"))
-    with pytest.raises(ScimError):
+    with pytest.raises(Conflict):
         store.create_user(tenant, _user("ann@x"))  # 409
     bob = store.create_user(tenant, _user("bob@x"))
-    with pytest.raises(ScimError):
+    with pytest.raises(Conflict):
         store.update_user(tenant, bob.id, lambda cur: _user("ANN@x"))  # 409
-    with pytest.raises(ScimError):
+    with pytest.raises(PreconditionFailed):
         store.delete_user(tenant, bob.id, if_match='W/"999"')  # 412
     assert [op for op, *_ in _lines(store, tenant)] == ["create", "create"]
 

@@ -1,0 +1,56 @@
+"""What a store refuses, named after the protocol's meaning, never an HTTP
+status: the handlers turn each into a SCIM Error (handlers/errors.py).
+
+:class:`NotFound` is also a :class:`KeyError` and :class:`Conflict` a
+:class:`ValueError`, as the command line catches them.
+"""
+
+from __future__ import annotations
+
+from scimdock.core.representation import etag_matches
+
+
+class StoreError(Exception):
+    """A refusal the client can act on; ``detail`` says what and why."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def __str__(self) -> str:  # KeyError's own str() would quote the text
+        return self.detail
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and str(other) == self.detail
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.detail))
+
+
+class NotFound(StoreError, KeyError):
+    """No such resource, tenant, key or tombstone in this tenant (RFC 7644 §3.12: 404)."""
+
+
+class Conflict(StoreError, ValueError):
+    """A value that must be unique is taken (RFC 7644 §3.3, §3.12 ``uniqueness``),
+    or the resource is in a state that refuses the change."""
+
+
+class PreconditionFailed(StoreError):
+    """``If-Match`` names a version that is no longer current (RFC 7644 §3.14)."""
+
+
+class InvalidReference(StoreError):
+    """A value refers to no live resource of the tenant, such as a member id
+    (RFC 7644 §3.5.2, ``invalidValue``)."""
+
+
+class OverBudget(StoreError):
+    """A query would run past the store's time budget: the server will not
+    compute that many results (RFC 7644 §3.12 ``tooMany``)."""
+
+
+def check_version(if_match: str | None, version: int) -> None:
+    """RFC 7644 §3.14: a stale ``If-Match`` fails and changes nothing."""
+    if if_match is not None and not etag_matches(if_match, version):
+        raise PreconditionFailed("The resource has changed: its version no longer matches If-Match")
