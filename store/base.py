@@ -1,8 +1,14 @@
 """The storage interface the HTTP layer and the CLI program against.
 
-Every resource method takes the tenant id first: there is no call that can
-reach another tenant's rows. Errors the client caused come out as
-:class:`core.errors.ScimError` (404, 409 uniqueness, 412).
+Every method that reads or writes the database is awaited: a backend keeps
+the event loop free while it works (SQLite on reader threads and one commit
+thread, PostgreSQL on its own connections), and no tenant's query holds up
+another's. Every resource method takes the tenant id first: there is no
+call that can reach another tenant's rows. What the client caused comes out
+as a domain error of :mod:`scimdock.store.errors` (not found, conflict,
+precondition failed, invalid reference, over budget); the HTTP edge turns
+each into its SCIM Error. An acknowledged write is durable: a method that
+changes something returns only once the change is committed to disk.
 """
 
 from __future__ import annotations
@@ -171,32 +177,22 @@ class Store(ABC):
     #: Where this store's "now" comes from (core.clock).
     clock: Clock
 
-    async def durable(self, write: Callable[[], T]) -> T:
-        """``write()`` (a call of one of this store's write methods), once it
-        is on disk. Handlers on the event loop write through this, so a
-        store may keep the loop free while the disk syncs and commit writes
-        that arrive meanwhile together (store.group_commit). ``write`` may
-        then run on another thread, in a copy of the caller's context: it
-        calls the store with values already read from the request. By
-        default the call simply runs here."""
-        return write()
-
     # --- tenants ------------------------------------------------------
     @abstractmethod
-    def create_tenant(self, name: str, *, actor: Actor = CLI_ACTOR) -> Tenant: ...
+    async def create_tenant(self, name: str, *, actor: Actor = CLI_ACTOR) -> Tenant: ...
 
     @abstractmethod
-    def get_tenant(self, name: str) -> Tenant | None: ...
+    async def get_tenant(self, name: str) -> Tenant | None: ...
 
     @abstractmethod
-    def list_tenants(self) -> list[Tenant]: ...
+    async def list_tenants(self) -> list[Tenant]: ...
 
     @abstractmethod
-    def set_scim_enabled(self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR) -> Tenant: ...
+    async def set_scim_enabled(self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR) -> Tenant: ...
 
     # --- credentials --------------------------------------------------
     @abstractmethod
-    def add_key(
+    async def add_key(
         self,
         tenant_id: int,
         key_id: str,
@@ -208,19 +204,19 @@ class Store(ABC):
     ) -> ApiKey: ...
 
     @abstractmethod
-    def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
+    async def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
         """The key, with its last use noted in memory. ``last_use=False``
         (authentication, which never reads the last use): a row that may
         be remembered between requests, whose last use may be behind."""
 
     @abstractmethod
-    def list_keys(self, tenant_id: int) -> list[ApiKey]: ...
+    async def list_keys(self, tenant_id: int) -> list[ApiKey]: ...
 
     @abstractmethod
-    def revoke_key(self, key_id: str, *, actor: Actor = CLI_ACTOR) -> ApiKey: ...
+    async def revoke_key(self, key_id: str, *, actor: Actor = CLI_ACTOR) -> ApiKey: ...
 
     @abstractmethod
-    def update_key(
+    async def update_key(
         self,
         key_id: str,
         *,
@@ -232,7 +228,7 @@ class Store(ABC):
         """Change a key's label and/or expiry (ISO 8601 UTC); ``KeyError`` if unknown."""
 
     @abstractmethod
-    def rotate_key(
+    async def rotate_key(
         self,
         key_id: str,
         secret_hash: bytes,
@@ -244,7 +240,7 @@ class Store(ABC):
         valid until then; without, it is refused from the next request on."""
 
     @abstractmethod
-    def record_key_use(self, uses: dict[str, tuple[str, str | None]]) -> None:
+    async def record_key_use(self, uses: dict[str, tuple[str, str | None]]) -> None:
         """Persist ``key id -> (last used at, from address)`` (batched by the caller)."""
 
     @abstractmethod
@@ -254,12 +250,12 @@ class Store(ABC):
         database at the next :meth:`flush_key_uses` (and at :meth:`close`)."""
 
     @abstractmethod
-    def flush_key_uses(self) -> None:
+    async def flush_key_uses(self) -> None:
         """Persist the uses noted since the last flush, in one write."""
 
     # --- admin tokens -------------------------------------------------
     @abstractmethod
-    def add_admin_token(
+    async def add_admin_token(
         self,
         token_id: str,
         secret_hash: bytes,
@@ -270,50 +266,50 @@ class Store(ABC):
     ) -> AdminToken: ...
 
     @abstractmethod
-    def get_admin_token(self, token_id: str) -> AdminToken | None: ...
+    async def get_admin_token(self, token_id: str) -> AdminToken | None: ...
 
     @abstractmethod
-    def list_admin_tokens(self, tenant_id: int | None = None) -> list[AdminToken]: ...
+    async def list_admin_tokens(self, tenant_id: int | None = None) -> list[AdminToken]: ...
 
     @abstractmethod
-    def revoke_admin_token(self, token_id: str, *, actor: Actor = CLI_ACTOR) -> AdminToken: ...
+    async def revoke_admin_token(self, token_id: str, *, actor: Actor = CLI_ACTOR) -> AdminToken: ...
 
     # --- tenants (operator) -------------------------------------------
     @abstractmethod
-    def get_tenant_by_id(self, tenant_id: int) -> Tenant | None: ...
+    async def get_tenant_by_id(self, tenant_id: int) -> Tenant | None: ...
 
     @abstractmethod
-    def tenant_holds_data(self, tenant_id: int) -> bool:
+    async def tenant_holds_data(self, tenant_id: int) -> bool:
         """Whether any user or group row (live or tombstoned) belongs to it."""
 
     @abstractmethod
-    def delete_tenant(self, name: str, *, force: bool = False, actor: Actor = CLI_ACTOR) -> None:
+    async def delete_tenant(self, name: str, *, force: bool = False, actor: Actor = CLI_ACTOR) -> None:
         """Remove a tenant and its keys; with ``force`` also all its users,
         groups and audit log. Without ``force`` a tenant holding data raises
         ``ValueError``. ``KeyError`` if unknown."""
 
     # --- tombstones and purge (operator) ------------------------------
     @abstractmethod
-    def list_tombstones(self, tenant_id: int) -> list[Tombstone]: ...
+    async def list_tombstones(self, tenant_id: int) -> list[Tombstone]: ...
 
     @abstractmethod
-    def restore_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> UserRecord:
+    async def restore_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> UserRecord:
         """Bring a tombstoned user back with the same id (a new version);
         404 if there is no such tombstone, 409 uniqueness if a live user
         took its ``userName`` meanwhile."""
 
     @abstractmethod
-    def purge_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> None:
+    async def purge_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> None:
         """Delete a tombstoned user's rows for good; 404 if not a tombstone."""
 
     @abstractmethod
-    def purge_tombstones(
+    async def purge_tombstones(
         self, tenant_id: int, older_than: str, *, actor: Actor = CLI_ACTOR
     ) -> list[str]:
         """Purge every tombstone deleted before ``older_than``; the purged ids."""
 
     @abstractmethod
-    def lookup_user(
+    async def lookup_user(
         self, tenant_id: int, *, user_id: str | None = None, user_name: str | None = None
     ) -> UserRecord | Tombstone | None:
         """A user by id or by ``userName`` (case-insensitive), tombstones
@@ -322,7 +318,7 @@ class Store(ABC):
 
     # --- audit log ----------------------------------------------------
     @abstractmethod
-    def audit_log(
+    async def audit_log(
         self,
         tenant_id: int,
         *,
@@ -337,15 +333,15 @@ class Store(ABC):
 
     # --- users --------------------------------------------------------
     @abstractmethod
-    def create_user(
+    async def create_user(
         self, tenant_id: int, doc: dict[str, Any], *, actor: Actor = CLI_ACTOR
     ) -> UserRecord: ...
 
     @abstractmethod
-    def get_user(self, tenant_id: int, user_id: str) -> UserRecord: ...
+    async def get_user(self, tenant_id: int, user_id: str) -> UserRecord: ...
 
     @abstractmethod
-    def update_user(
+    async def update_user(
         self,
         tenant_id: int,
         user_id: str,
@@ -363,17 +359,17 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def delete_user(
+    async def delete_user(
         self, tenant_id: int, user_id: str, if_match: str | None = None, *, actor: Actor = CLI_ACTOR
     ) -> None:
         """Hide the user from SCIM (404 from now on) but keep its row."""
 
     @abstractmethod
-    def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
+    async def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
         """``(totalResults, page)`` for a query."""
 
     @abstractmethod
-    def create_users(
+    async def create_users(
         self, tenant_id: int, docs: list[dict[str, Any]], *, actor: Actor = CLI_ACTOR
     ) -> int:
         """Create many users at once (seeding, benchmarks); return how many.
@@ -390,7 +386,7 @@ class Store(ABC):
     # live user or group of the same tenant, else 400 invalidValue and
     # nothing is written. Deleting a user or a group removes its memberships.
     @abstractmethod
-    def create_group(
+    async def create_group(
         self,
         tenant_id: int,
         doc: dict[str, Any],
@@ -402,19 +398,19 @@ class Store(ABC):
         """A new group with these members; ``displayName`` taken → 409."""
 
     @abstractmethod
-    def get_group(
+    async def get_group(
         self, tenant_id: int, group_id: str, *, with_members: bool = False
     ) -> GroupRecord:
         """The group; its members are read only ``with_members``."""
 
     @abstractmethod
-    def list_groups(
+    async def list_groups(
         self, tenant_id: int, query: ListQuery, *, with_members: bool = False
     ) -> tuple[int, list[GroupRecord]]:
         """``(totalResults, page)``; members of the whole page in one read."""
 
     @abstractmethod
-    def update_group(
+    async def update_group(
         self,
         tenant_id: int,
         group_id: str,
@@ -433,7 +429,7 @@ class Store(ABC):
         version and writes nothing."""
 
     @abstractmethod
-    def delete_group(
+    async def delete_group(
         self,
         tenant_id: int,
         group_id: str,
@@ -445,9 +441,9 @@ class Store(ABC):
         memberships both ways."""
 
     @abstractmethod
-    def user_groups(self, tenant_id: int, user_ids: list[str]) -> dict[str, list[Membership]]:
+    async def user_groups(self, tenant_id: int, user_ids: list[str]) -> dict[str, list[Membership]]:
         """The groups each user is in, directly or through nested groups,
         for a page of users at once (RFC 7643 §4.1.2)."""
 
     @abstractmethod
-    def close(self) -> None: ...
+    async def close(self) -> None: ...

@@ -1,215 +1,279 @@
-"""The embedded SQLite store (stdlib :mod:`sqlite3`).
+"""The embedded SQLite store: :class:`scimdock.store.base.Store` over the
+synchronous engine (:mod:`scimdock.store.sqlite_engine`).
 
-Durability: WAL journal with ``synchronous=FULL``, so a write is on disk
-before the request that made it is acknowledged. Uniqueness of ``userName``
-is a partial unique index over the case-folded name of live rows, not a
-read-then-write check. Filters and sorts compile to parameterised SQL
-(:mod:`store.sqlfilter`) and run in the database.
+Where each call runs, so that no tenant's work holds up another's:
+
+* **point reads** (a key, a tenant, one user or group by id) run on the
+  event loop: an indexed lookup of one row, cheaper than a hop to a thread;
+* **lists, searches and member reads** run on a pool of reader threads,
+  each with its own connection (WAL readers never wait for each other or
+  for a write), within the store's time budget (:class:`OverBudget` past
+  it); ``sqlite3`` releases the GIL while SQLite works, so the loop keeps
+  serving meanwhile;
+* **SCIM writes** go to the one commit thread, which commits every write
+  queued meanwhile together, with one fsync (store.group_commit);
+* **administrative writes** (tenants, keys, tombstones) run on the pool, a
+  transaction each.
+
+A ``:memory:`` database has one connection: everything runs on the loop.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-import orjson
-
-from scimdock.core.audit import changed
-from scimdock.core.clock import Clock, SystemClock
+from scimdock.core.clock import Clock
+from scimdock.core.membership import GroupChange, Member
 from scimdock.core.query import ListQuery
-from scimdock.core.schema import USER
-from scimdock.store import sqlite_audit as audit
-from scimdock.store.base import CLI_ACTOR, Actor, ApiKey, Store, UserRecord
-from scimdock.store.errors import Conflict, NotFound, check_version
-from scimdock.store.group_commit import GroupCommit
-from scimdock.store.key_use import KeyUses
-from scimdock.store.migrations import migrate
-from scimdock.store.sqlfilter import compile_filter, register_functions
-from scimdock.store.sqlite_admin import USER as USER_TYPE
-from scimdock.store.sqlite_admin import AdminTables
-from scimdock.store.sqlite_groups import GroupTables
-from scimdock.store.sqlite_keys import KeyTables
-from scimdock.store.sqlite_members import drop_resource
-from scimdock.store.sqlite_tenants import TenantTables
-from scimdock.store.sqlsort import order_clause
+from scimdock.store.base import (
+    CLI_ACTOR,
+    Actor,
+    AdminToken,
+    ApiKey,
+    AuditEntry,
+    GroupRecord,
+    Membership,
+    Store,
+    Tenant,
+    Tombstone,
+    UserRecord,
+)
+from scimdock.store.sqlite_engine import SqliteEngine
 
-_USER_COLUMNS = "id, doc, created, last_modified, version"
-_HELD = nullcontext()
 T = TypeVar("T")
 
-
-def _connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=10000")
-    register_functions(conn)
-    return conn
+#: Reader threads: reads of this many requests run at once.
+READERS = 4
+#: The longest a list or search may run, in seconds (``SCIMDOCK_QUERY_BUDGET``).
+QUERY_BUDGET = 10.0
 
 
-class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
-    """Two connections per process: a writer and a reader.
-
-    Groups and memberships: :class:`store.sqlite_groups.GroupTables`;
-    tenants and admin tokens: :class:`store.sqlite_tenants.TenantTables`;
-    SCIM keys: :class:`store.sqlite_keys.KeyTables`; tombstones, purge and
-    the audit log: :class:`store.sqlite_admin.AdminTables`. Every write
-    appends its audit line in its own transaction (store.sqlite_audit).
-
-    Every write runs in a transaction of the writer connection (``BEGIN
-    IMMEDIATE``, so concurrent processes on the same file serialise
-    cleanly), under the writer lock. Reads outside a write use the reader
-    connection (``query_only``), which in WAL mode sees every committed
-    write and never waits for one in flight; reads inside a write use the
-    writer, so they see the write's own changes. Handlers write through
-    :meth:`durable` (store.group_commit); the CLI and tests call the write
-    methods directly, one transaction and one commit per call.
-    """
+class SqliteStore(Store):
+    """The store on one SQLite file (WAL, ``synchronous=FULL``)."""
 
     def __init__(
-        self, path: str | Path, *, synchronous: str = "FULL", clock: Clock | None = None
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        clock: Clock | None = None,
+        readers: int = READERS,
+        query_budget: float | None = QUERY_BUDGET,
     ) -> None:
-        self.path = str(path)
-        self.clock: Clock = SystemClock() if clock is None else clock
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._uses = KeyUses()
-        self._local = threading.local()
-        self._wlock = threading.Lock()
-        self._rlock = threading.RLock()
-        writer = self._wconn = _connect(self.path)
-        writer.execute("PRAGMA journal_mode=WAL")
-        writer.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
-        # Deleted content is zeroed where that costs no extra I/O; a purge
-        # turns it fully on (store.sqlite_admin).
-        writer.execute("PRAGMA secure_delete=FAST")
-        migrate(writer)
-        if self.path == ":memory:":  # a second connection would be another database
-            self._rconn = writer
-        else:
-            self._rconn = _connect(self.path)
-            self._rconn.execute("PRAGMA query_only=ON")
-        self._commits = GroupCommit(writer, self._wlock, self._local)
-        self._key_cache: dict[str, ApiKey] = {}
-        self._key_cache_epoch = -1
+        self._engine = SqliteEngine(path, synchronous=synchronous, clock=clock)
+        self.clock = self._engine.clock
+        self.path = self._engine.path
+        self.query_budget = query_budget
+        self._pool = ThreadPoolExecutor(readers, thread_name_prefix="scimdock-reader")
 
     @property
-    def _conn(self) -> sqlite3.Connection:
-        """The writer inside a write on this thread, else the reader."""
-        return self._wconn if getattr(self._local, "depth", 0) else self._rconn
+    def engine(self) -> SqliteEngine:
+        """The synchronous engine (for tests that count SQLite's work)."""
+        return self._engine
 
-    def _reads_committed(self, conn: sqlite3.Connection) -> bool:
-        """Whether ``conn`` sees only committed data: the reader, if it is
-        not the writer too (store.sqlite_keys)."""
-        return conn is self._rconn and conn is not self._wconn
+    async def _inline(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return call(*args, **kwargs)
 
-    @property
-    def _lock(self) -> AbstractContextManager[Any]:
-        """What guards :attr:`_conn` on this thread: nothing more inside a
-        write (the writer lock is held), else the reader's lock."""
-        return _HELD if getattr(self._local, "depth", 0) else self._rlock
+    async def _read(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self._engine.in_memory:
+            return call(*args, **kwargs)
+        bounded = partial(
+            self._engine.read_within, self.query_budget, partial(call, *args, **kwargs)
+        )
+        return await asyncio.get_running_loop().run_in_executor(self._pool, bounded)
 
-    async def durable(self, write: Callable[[], T]) -> T:
-        if self._rconn is self._wconn:
-            # ``:memory:``: one connection, nothing to sync. Writing here, on
-            # the loop, keeps reads from ever meeting a batch in flight.
-            return write()
-        return cast(T, await self._commits.run(write))
+    async def _offload(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self._engine.in_memory:
+            return call(*args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, partial(call, *args, **kwargs)
+        )
 
-    def close(self) -> None:
-        """Let the commit in flight finish, write the key uses still in
-        memory, then close."""
-        self._commits.close()
-        try:
-            self.flush_key_uses()
-        finally:
-            if self._rconn is not self._wconn:
-                self._rconn.close()
-            self._wconn.close()
+    async def _commit(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await self._engine.durable(partial(call, *args, **kwargs))
 
-    def _checkpoint(self) -> None:
-        """Copy the WAL into the database file and truncate it (not inside
-        a write: the checkpoint needs the writer free)."""
-        if not getattr(self._local, "depth", 0):
-            with self._wlock:
-                self._wconn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    def note_key_use(self, key_id: str, address: str | None) -> None:
+        self._engine.note_key_use(key_id, address)
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A transaction on the writer, or a savepoint inside the one this
-        thread already has open (a batch of store.group_commit, or an outer
-        write); rolled back on any error."""
-        local = self._local
-        conn = self._wconn
-        depth = getattr(local, "depth", 0)
-        if depth:
-            local.depth = depth + 1
-            conn.execute("SAVEPOINT w")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    try:
-                        conn.execute("ROLLBACK TO w")
-                        conn.execute("RELEASE w")
-                    except BaseException:
-                        local.broken = True  # the enclosing transaction must go
-                        raise
-                raise
-            finally:
-                local.depth = depth
-            conn.execute("RELEASE w")
-            return
-        with self._wlock:
-            conn.execute("BEGIN IMMEDIATE")
-            local.depth = 1
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            finally:
-                local.depth = 0
+    async def close(self) -> None:
+        """Let the reads and the commit in flight finish, write the key uses
+        still in memory, then close."""
+        await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown)
+        self._engine.close()
 
-    # --- users --------------------------------------------------------
-    def create_user(
+    def close_now(self) -> None:
+        """:meth:`close` from outside an event loop (at process exit)."""
+        self._pool.shutdown()
+        self._engine.close()
+
+    async def create_tenant(self, name: str, *, actor: Actor = CLI_ACTOR) -> Tenant:
+        return await self._offload(self._engine.create_tenant, name, actor=actor)
+
+    async def get_tenant(self, name: str) -> Tenant | None:
+        return await self._inline(self._engine.get_tenant, name)
+
+    async def list_tenants(self) -> list[Tenant]:
+        return await self._read(
+            self._engine.list_tenants,
+        )
+
+    async def set_scim_enabled(
+        self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR
+    ) -> Tenant:
+        return await self._offload(self._engine.set_scim_enabled, name, enabled, actor=actor)
+
+    async def add_key(
+        self,
+        tenant_id: int,
+        key_id: str,
+        secret_hash: bytes,
+        label: str,
+        *,
+        expires: str | None = None,
+        actor: Actor = CLI_ACTOR,
+    ) -> ApiKey:
+        return await self._offload(
+            self._engine.add_key,
+            tenant_id,
+            key_id,
+            secret_hash,
+            label,
+            expires=expires,
+            actor=actor,
+        )
+
+    async def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
+        return await self._inline(self._engine.get_key, key_id, last_use=last_use)
+
+    async def list_keys(self, tenant_id: int) -> list[ApiKey]:
+        return await self._read(self._engine.list_keys, tenant_id)
+
+    async def revoke_key(self, key_id: str, *, actor: Actor = CLI_ACTOR) -> ApiKey:
+        return await self._offload(self._engine.revoke_key, key_id, actor=actor)
+
+    async def update_key(
+        self,
+        key_id: str,
+        *,
+        label: str | None = None,
+        expires: str | None = None,
+        clear_expiry: bool = False,
+        actor: Actor = CLI_ACTOR,
+    ) -> ApiKey:
+        return await self._offload(
+            self._engine.update_key,
+            key_id,
+            label=label,
+            expires=expires,
+            clear_expiry=clear_expiry,
+            actor=actor,
+        )
+
+    async def rotate_key(
+        self,
+        key_id: str,
+        secret_hash: bytes,
+        grace_until: str | None = None,
+        *,
+        actor: Actor = CLI_ACTOR,
+    ) -> ApiKey:
+        return await self._offload(
+            self._engine.rotate_key, key_id, secret_hash, grace_until, actor=actor
+        )
+
+    async def record_key_use(self, uses: dict[str, tuple[str, str | None]]) -> None:
+        return await self._offload(self._engine.record_key_use, uses)
+
+    async def flush_key_uses(self) -> None:
+        return await self._commit(
+            self._engine.flush_key_uses,
+        )
+
+    async def add_admin_token(
+        self,
+        token_id: str,
+        secret_hash: bytes,
+        tenant_id: int | None,
+        label: str = "",
+        *,
+        actor: Actor = CLI_ACTOR,
+    ) -> AdminToken:
+        return await self._offload(
+            self._engine.add_admin_token, token_id, secret_hash, tenant_id, label, actor=actor
+        )
+
+    async def get_admin_token(self, token_id: str) -> AdminToken | None:
+        return await self._inline(self._engine.get_admin_token, token_id)
+
+    async def list_admin_tokens(self, tenant_id: int | None = None) -> list[AdminToken]:
+        return await self._read(self._engine.list_admin_tokens, tenant_id)
+
+    async def revoke_admin_token(self, token_id: str, *, actor: Actor = CLI_ACTOR) -> AdminToken:
+        return await self._offload(self._engine.revoke_admin_token, token_id, actor=actor)
+
+    async def get_tenant_by_id(self, tenant_id: int) -> Tenant | None:
+        return await self._inline(self._engine.get_tenant_by_id, tenant_id)
+
+    async def tenant_holds_data(self, tenant_id: int) -> bool:
+        return await self._inline(self._engine.tenant_holds_data, tenant_id)
+
+    async def delete_tenant(
+        self, name: str, *, force: bool = False, actor: Actor = CLI_ACTOR
+    ) -> None:
+        return await self._offload(self._engine.delete_tenant, name, force=force, actor=actor)
+
+    async def list_tombstones(self, tenant_id: int) -> list[Tombstone]:
+        return await self._read(self._engine.list_tombstones, tenant_id)
+
+    async def restore_user(
+        self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR
+    ) -> UserRecord:
+        return await self._offload(self._engine.restore_user, tenant_id, user_id, actor=actor)
+
+    async def purge_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> None:
+        return await self._offload(self._engine.purge_user, tenant_id, user_id, actor=actor)
+
+    async def purge_tombstones(
+        self, tenant_id: int, older_than: str, *, actor: Actor = CLI_ACTOR
+    ) -> list[str]:
+        return await self._offload(
+            self._engine.purge_tombstones, tenant_id, older_than, actor=actor
+        )
+
+    async def lookup_user(
+        self, tenant_id: int, *, user_id: str | None = None, user_name: str | None = None
+    ) -> UserRecord | Tombstone | None:
+        return await self._inline(
+            self._engine.lookup_user, tenant_id, user_id=user_id, user_name=user_name
+        )
+
+    async def audit_log(
+        self,
+        tenant_id: int,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        offset: int = 0,
+        count: int = 100,
+    ) -> tuple[int, list[AuditEntry]]:
+        return await self._read(
+            self._engine.audit_log, tenant_id, since=since, until=until, offset=offset, count=count
+        )
+
+    async def create_user(
         self, tenant_id: int, doc: dict[str, Any], *, actor: Actor = CLI_ACTOR
     ) -> UserRecord:
-        user_id = str(uuid.uuid4())
-        now = self.clock.now()
-        with self._write() as conn:
-            try:
-                conn.execute(
-                    "INSERT INTO users(tenant_id, id, user_name, user_name_fold, external_id,"
-                    " active, doc, created, last_modified, version)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                    (tenant_id, user_id, *_columns(doc), now, now),
-                )
-            except sqlite3.IntegrityError as exc:
-                if "user_name_fold" not in str(exc):
-                    raise  # not the userName index: a bug, not a client's conflict
-                raise _user_name_taken(doc) from None
-            audit.record(
-                conn, tenant_id, actor, "create", USER_TYPE, user_id, changed(None, doc), at=now
-            )
-        return UserRecord(user_id, doc, now, now, 1)
+        return await self._commit(self._engine.create_user, tenant_id, doc, actor=actor)
 
-    def get_user(self, tenant_id: int, user_id: str) -> UserRecord:
-        row = self._conn.execute(
-            f"SELECT {_USER_COLUMNS} FROM users WHERE tenant_id = ? AND id = ? AND deleted IS NULL",
-            (tenant_id, user_id),
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"User {user_id} not found")
-        return _user(row)
+    async def get_user(self, tenant_id: int, user_id: str) -> UserRecord:
+        return await self._inline(self._engine.get_user, tenant_id, user_id)
 
-    def update_user(
+    async def update_user(
         self,
         tenant_id: int,
         user_id: str,
@@ -219,149 +283,100 @@ class SqliteStore(AdminTables, TenantTables, KeyTables, GroupTables, Store):
         operation: str = "replace",
         actor: Actor = CLI_ACTOR,
     ) -> UserRecord:
-        with self._write() as conn:
-            current = self.get_user(tenant_id, user_id)
-            check_version(if_match, current.version)
-            doc = change(current)
-            if doc == current.doc:
-                # Nothing changed: no write, same version (RFC 7644 §3.14;
-                # Entra re-sends unchanged PATCHes every cycle).
-                return current
-            now = self.clock.now()
-            version = current.version + 1
-            try:
-                conn.execute(
-                    "UPDATE users SET user_name = ?, user_name_fold = ?, external_id = ?,"
-                    " active = ?, doc = ?, last_modified = ?, version = ?"
-                    " WHERE tenant_id = ? AND id = ?",
-                    (*_columns(doc), now, version, tenant_id, user_id),
-                )
-            except sqlite3.IntegrityError as exc:
-                if "user_name_fold" not in str(exc):
-                    raise  # not the userName index: a bug, not a client's conflict
-                raise _user_name_taken(doc) from None
-            audit.record(
-                conn,
-                tenant_id,
-                actor,
-                operation,
-                USER_TYPE,
-                user_id,
-                changed(current.doc, doc),
-                at=now,
-            )
-        return UserRecord(user_id, doc, current.created, now, version)
+        return await self._commit(
+            self._engine.update_user,
+            tenant_id,
+            user_id,
+            change,
+            if_match,
+            operation=operation,
+            actor=actor,
+        )
 
-    def delete_user(
+    async def delete_user(
         self, tenant_id: int, user_id: str, if_match: str | None = None, *, actor: Actor = CLI_ACTOR
     ) -> None:
-        with self._write() as conn:
-            current = self.get_user(tenant_id, user_id)
-            check_version(if_match, current.version)
-            now = self.clock.now()
-            conn.execute(
-                "UPDATE users SET deleted = ? WHERE tenant_id = ? AND id = ?",
-                (now, tenant_id, user_id),
-            )
-            drop_resource(conn, tenant_id, user_id, "User", now)
-            audit.record(conn, tenant_id, actor, "delete", USER_TYPE, user_id, at=now)
+        return await self._commit(
+            self._engine.delete_user, tenant_id, user_id, if_match, actor=actor
+        )
 
-    def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
-        where = "tenant_id = ? AND deleted IS NULL"
-        params: list[object] = [tenant_id]
-        if query.filter is not None:
-            sql, args = compile_filter(query.filter, USER, tenant_id=tenant_id)
-            where += f" AND ({sql})"
-            params.extend(args)
-        (total,) = self._conn.execute(
-            f"SELECT count(*) FROM users WHERE {where}", params
-        ).fetchone()
-        if query.count <= 0 or query.offset >= total:
-            return total, []
-        order = order_clause(query.sort_by, USER, descending=query.descending)
-        rows = self._conn.execute(
-            f"SELECT {_USER_COLUMNS} FROM users WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-            [*params, query.count, query.offset],
-        ).fetchall()
-        return total, [_user(r) for r in rows]
+    async def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
+        return await self._read(self._engine.list_users, tenant_id, query)
 
-    def create_users(
+    async def create_users(
         self, tenant_id: int, docs: list[dict[str, Any]], *, actor: Actor = CLI_ACTOR
     ) -> int:
-        """One ``BEGIN IMMEDIATE`` transaction and one ``executemany``: the
-        same rows :meth:`create_user` writes (audit lines included), one
-        commit (one fsync) for all."""
-        now = self.clock.now()
-        seen: set[str] = set()
-        rows = []
-        for doc in docs:
-            columns = _columns(doc)
-            if columns[1] in seen:  # the folded userName, repeated in the batch
-                raise _user_name_taken(doc)
-            seen.add(columns[1])
-            rows.append((tenant_id, str(uuid.uuid4()), *columns, now, now))
-        try:
-            with self._write() as conn:
-                conn.executemany(
-                    "INSERT INTO users(tenant_id, id, user_name, user_name_fold, external_id,"
-                    " active, doc, created, last_modified, version)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                    rows,
-                )
-                audit.record_many(
-                    conn,
-                    tenant_id,
-                    actor,
-                    "create",
-                    USER_TYPE,
-                    [(row[1], changed(None, doc)) for row, doc in zip(rows, docs, strict=False)],
-                    at=now,
-                )
-        except sqlite3.IntegrityError:
-            taken = self._first_taken(tenant_id, docs)
-            if taken is None:
-                raise
-            raise _user_name_taken(taken) from None
-        return len(rows)
+        return await self._offload(self._engine.create_users, tenant_id, docs, actor=actor)
 
-    def _first_taken(self, tenant_id: int, docs: list[dict[str, Any]]) -> dict[str, Any] | None:
-        """The first document whose ``userName`` a live user already has
-        (after the failed batch was rolled back)."""
-        for start in range(0, len(docs), 500):
-            chunk = docs[start : start + 500]
-            folds = [doc["userName"].casefold() for doc in chunk]
-            marks = ", ".join("?" * len(folds))
-            found = {
-                row[0]
-                for row in self._conn.execute(
-                    "SELECT user_name_fold FROM users WHERE tenant_id = ? AND deleted IS NULL"
-                    f" AND user_name_fold IN ({marks})",
-                    [tenant_id, *folds],
-                )
-            }
-            for doc, fold in zip(chunk, folds, strict=False):
-                if fold in found:
-                    return doc
-        return None
+    async def create_group(
+        self,
+        tenant_id: int,
+        doc: dict[str, Any],
+        members: tuple[Member, ...] = (),
+        *,
+        with_members: bool = False,
+        actor: Actor = CLI_ACTOR,
+    ) -> GroupRecord:
+        return await self._commit(
+            self._engine.create_group,
+            tenant_id,
+            doc,
+            members,
+            with_members=with_members,
+            actor=actor,
+        )
 
+    async def get_group(
+        self, tenant_id: int, group_id: str, *, with_members: bool = False
+    ) -> GroupRecord:
+        if with_members:
+            return await self._read(
+                self._engine.get_group, tenant_id, group_id, with_members=with_members
+            )
+        return await self._inline(
+            self._engine.get_group, tenant_id, group_id, with_members=with_members
+        )
 
-def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, int | None, str]:
-    """The indexed columns derived from a user document, then the document."""
-    user_name = str(doc["userName"])
-    active = doc.get("active")
-    external_id = doc.get("externalId")
-    return (
-        user_name,
-        user_name.casefold(),
-        None if external_id is None else str(external_id),
-        None if active is None else int(active),
-        orjson.dumps(doc).decode(),
-    )
+    async def list_groups(
+        self, tenant_id: int, query: ListQuery, *, with_members: bool = False
+    ) -> tuple[int, list[GroupRecord]]:
+        return await self._read(
+            self._engine.list_groups, tenant_id, query, with_members=with_members
+        )
 
+    async def update_group(
+        self,
+        tenant_id: int,
+        group_id: str,
+        change: Callable[[GroupRecord], GroupChange],
+        if_match: str | None = None,
+        *,
+        with_members: bool = False,
+        operation: str = "replace",
+        actor: Actor = CLI_ACTOR,
+    ) -> GroupRecord:
+        return await self._commit(
+            self._engine.update_group,
+            tenant_id,
+            group_id,
+            change,
+            if_match,
+            with_members=with_members,
+            operation=operation,
+            actor=actor,
+        )
 
-def _user(row: tuple[Any, ...]) -> UserRecord:
-    return UserRecord(row[0], orjson.loads(row[1]), row[2], row[3], row[4])
+    async def delete_group(
+        self,
+        tenant_id: int,
+        group_id: str,
+        if_match: str | None = None,
+        *,
+        actor: Actor = CLI_ACTOR,
+    ) -> None:
+        return await self._commit(
+            self._engine.delete_group, tenant_id, group_id, if_match, actor=actor
+        )
 
-
-def _user_name_taken(doc: dict[str, Any]) -> Conflict:
-    return Conflict(f"userName {doc['userName']!r} is already taken in this tenant")
+    async def user_groups(self, tenant_id: int, user_ids: list[str]) -> dict[str, list[Membership]]:
+        return await self._read(self._engine.user_groups, tenant_id, user_ids)
