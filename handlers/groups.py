@@ -54,11 +54,11 @@ def render(
     return project(full, GROUP, parse_attribute_list(attributes), parse_attribute_list(excluded))
 
 
-def list_page(
+async def list_page(
     tenant: int, query: ListQuery, attributes: str | None, excluded: str | None
 ) -> tuple[int, list[dict[str, Any]]]:
     """``(totalResults, rendered page)``; members of the page in one read."""
-    total, records = current().store.list_groups(
+    total, records = await current().store.list_groups(
         tenant, query, with_members=wants_members(attributes, excluded)
     )
     return total, [render(r, attributes, excluded) for r in records]
@@ -84,16 +84,14 @@ async def create_group(
     doc, members = plan_create(body, lenient=runtime.settings.lenient)
     store, tenant, who = runtime.store, tenant_id(), actor()
     with_members = wants_members(attributes, excludedAttributes)
-    record = await store.durable(
-        lambda: store.create_group(tenant, doc, members, with_members=with_members, actor=who)
-    )
+    record = await store.create_group(tenant, doc, members, with_members=with_members, actor=who)
     return _one(record, 201, attributes, excludedAttributes)
 
 
 async def get_group(
     id: str, attributes: str | None = None, excludedAttributes: str | None = None
 ) -> Response:
-    record = current().store.get_group(
+    record = await current().store.get_group(
         tenant_id(), id, with_members=wants_members(attributes, excludedAttributes)
     )
     if representation.etag_matches(header("If-None-Match"), record.version):
@@ -121,7 +119,7 @@ async def list_groups(
         max_results=runtime.settings.max_results,
         lenient=runtime.settings.lenient,
     )
-    total, resources = list_page(tenant_id(), query, attributes, excludedAttributes)
+    total, resources = await list_page(tenant_id(), query, attributes, excludedAttributes)
     return scim(representation.list_response(resources, total, page.start_index))
 
 
@@ -140,16 +138,14 @@ async def replace_group(
     lenient = runtime.settings.lenient
     store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
     with_members = wants_members(attributes, excludedAttributes)
-    record = await store.durable(
-        lambda: store.update_group(
-            tenant,
-            id,
-            lambda cur: plan_replace(cur.doc, body, lenient=lenient),
-            if_match=if_match,
-            with_members=with_members,
-            operation="replace",
-            actor=who,
-        )
+    record = await store.update_group(
+        tenant,
+        id,
+        lambda cur: plan_replace(cur.doc, body, lenient=lenient),
+        if_match=if_match,
+        with_members=with_members,
+        operation="replace",
+        actor=who,
     )
     return _one(record, 200, attributes, excludedAttributes)
 
@@ -168,16 +164,14 @@ async def patch_group(
     projected = attributes is not None or excludedAttributes is not None
     store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
     with_members = projected and wants_members(attributes, excludedAttributes)
-    record = await store.durable(
-        lambda: store.update_group(
-            tenant,
-            id,
-            lambda cur: plan_patch(cur.doc, operations, lenient=lenient),
-            if_match=if_match,
-            with_members=with_members,
-            operation="patch",
-            actor=who,
-        )
+    record = await store.update_group(
+        tenant,
+        id,
+        lambda cur: plan_patch(cur.doc, operations, lenient=lenient),
+        if_match=if_match,
+        with_members=with_members,
+        operation="patch",
+        actor=who,
     )
     if not projected:
         return empty(204, {"ETag": representation.etag(record.version)})
@@ -186,5 +180,5 @@ async def patch_group(
 
 async def delete_group(id: str) -> Response:
     store, tenant, who, if_match = current().store, tenant_id(), actor(), header("If-Match")
-    await store.durable(lambda: store.delete_group(tenant, id, if_match=if_match, actor=who))
+    await store.delete_group(tenant, id, if_match=if_match, actor=who)
     return empty(204)

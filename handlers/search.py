@@ -9,7 +9,7 @@ over the concatenation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,7 +30,9 @@ class Listing:
     excludedAttributes)`` → ``(totalResults, rendered page)``."""
 
     rt: ResourceType
-    page: Callable[[int, ListQuery, str | None, str | None], tuple[int, list[dict[str, Any]]]]
+    page: Callable[
+        [int, ListQuery, str | None, str | None], Awaitable[tuple[int, list[dict[str, Any]]]]
+    ]
 
 
 LISTINGS: tuple[Listing, ...] = (
@@ -70,7 +72,7 @@ async def search_all(body: dict[str, Any]) -> Response:
     for listing, query in planned:
         # One call per type: it counts the type's matches and returns the
         # slice of this page that falls in it (empty once offset passes it).
-        count, page_part = listing.page(
+        count, page_part = await listing.page(
             tenant, replace(query, offset=offset, count=remaining), attributes, excluded
         )
         resources += page_part

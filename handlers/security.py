@@ -49,17 +49,19 @@ _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
 _INVALID = "Invalid credentials: check the key id and secret (the Base64 token)"
 
 
-def bearer_auth(token: str, request: Any) -> dict[str, Any]:
+async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
     pair = credentials.decode_token(token)
     if pair is None:
         raise OAuthProblem(detail="Malformed bearer token: expected Base64 of '<key id>:<secret>'")
     scope = request.scope
-    return authenticate(pair[0], pair[1], scope_header(scope, "host"), client_address(scope))
+    return await authenticate(pair[0], pair[1], scope_header(scope, "host"), client_address(scope))
 
 
-def basic_auth(username: str, password: str, request: Any) -> dict[str, Any]:
+async def basic_auth(username: str, password: str, request: Any) -> dict[str, Any]:
     scope = request.scope
-    return authenticate(username, password, scope_header(scope, "host"), client_address(scope))
+    return await authenticate(
+        username, password, scope_header(scope, "host"), client_address(scope)
+    )
 
 
 def client_address(scope: Any) -> str | None:
@@ -69,12 +71,12 @@ def client_address(scope: Any) -> str | None:
     return None if client is None else str(client[0])
 
 
-def authenticate(
+async def authenticate(
     key_id: str, secret: str, host: str | None, address: str | None = None
 ) -> dict[str, Any]:
     """The token info of a valid credential, or :class:`OAuthProblem` (401)."""
     runtime = current()
-    key = runtime.store.get_key(key_id, last_use=False)
+    key = await runtime.store.get_key(key_id, last_use=False)
     if key is None:
         credentials.verify(secret, _DUMMY_HASH)
         raise OAuthProblem(detail=_INVALID)
@@ -116,21 +118,9 @@ def _note_use(store: Store, key_id: str, address: str | None) -> None:
     now = time.monotonic()
     if _flush_due is not None and now < _flush_due + FLUSH_SECONDS:
         return
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # not under the server's event loop (a script): write now
-        _flush_due = None
-        _flush_now(store)
-        return
+    loop = asyncio.get_running_loop()
     _flush_due = now + FLUSH_SECONDS
     loop.call_later(FLUSH_SECONDS, _flush_soon, store, loop)
-
-
-def _flush_now(store: Store) -> None:
-    try:
-        store.flush_key_uses()
-    except Exception:  # the uses stay pending for the next flush; never fail a request
-        _log.warning("could not record key use; will retry", exc_info=True)
 
 
 def _flush_soon(store: Store, loop: asyncio.AbstractEventLoop) -> None:
@@ -145,6 +135,6 @@ def _flush_soon(store: Store, loop: asyncio.AbstractEventLoop) -> None:
 
 async def _flush_durably(store: Store) -> None:
     try:
-        await store.durable(store.flush_key_uses)
+        await store.flush_key_uses()
     except Exception:  # never fail a request over it
         _log.warning("could not record key use", exc_info=True)

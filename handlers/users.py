@@ -55,7 +55,7 @@ def _full(record: UserRecord, groups: list[Membership] | None) -> dict[str, Any]
     )
 
 
-def _groups(
+async def _groups(
     tenant: int, records: list[UserRecord], attributes: str | None, excluded: str | None
 ) -> dict[str, list[Membership]]:
     """The ``groups`` of a page of users in one read, and only when the
@@ -64,19 +64,19 @@ def _groups(
         USER, parse_attribute_list(attributes), parse_attribute_list(excluded), "groups"
     ):
         return {}
-    return current().store.user_groups(tenant, [r.id for r in records])
+    return await current().store.user_groups(tenant, [r.id for r in records])
 
 
-def list_page(
+async def list_page(
     tenant: int, query: ListQuery, attributes: str | None, excluded: str | None
 ) -> tuple[int, list[dict[str, Any]]]:
     """``(totalResults, rendered page)`` of a list or search."""
-    total, records = current().store.list_users(tenant, query)
-    groups = _groups(tenant, records, attributes, excluded)
+    total, records = await current().store.list_users(tenant, query)
+    groups = await _groups(tenant, records, attributes, excluded)
     return total, [render(r, attributes, excluded, groups.get(r.id)) for r in records]
 
 
-def _one(
+async def _one(
     record: UserRecord,
     status: int = 200,
     attributes: str | None = None,
@@ -86,7 +86,7 @@ def _one(
     groups = (
         None
         if status == 201
-        else _groups(tenant_id(), [record], attributes, excluded).get(record.id)
+        else (await _groups(tenant_id(), [record], attributes, excluded)).get(record.id)
     )
     full = _full(record, groups)
     body = project(full, USER, parse_attribute_list(attributes), parse_attribute_list(excluded))
@@ -102,17 +102,17 @@ async def create_user(
     runtime = current()
     doc = normalize_resource(body, USER, lenient=runtime.settings.lenient)
     store, tenant, who = runtime.store, tenant_id(), actor()
-    record = await store.durable(lambda: store.create_user(tenant, doc, actor=who))
-    return _one(record, 201, attributes, excludedAttributes)
+    record = await store.create_user(tenant, doc, actor=who)
+    return await _one(record, 201, attributes, excludedAttributes)
 
 
 async def get_user(
     id: str, attributes: str | None = None, excludedAttributes: str | None = None
 ) -> Response:
-    record = current().store.get_user(tenant_id(), id)
+    record = await current().store.get_user(tenant_id(), id)
     if representation.etag_matches(header("If-None-Match"), record.version):
         return empty(304, {"ETag": representation.etag(record.version)})
-    return _one(record, 200, attributes, excludedAttributes)
+    return await _one(record, 200, attributes, excludedAttributes)
 
 
 async def list_users(
@@ -135,7 +135,7 @@ async def list_users(
         max_results=runtime.settings.max_results,
         lenient=runtime.settings.lenient,
     )
-    total, resources = list_page(tenant_id(), query, attributes, excludedAttributes)
+    total, resources = await list_page(tenant_id(), query, attributes, excludedAttributes)
     return scim(representation.list_response(resources, total, page.start_index))
 
 
@@ -153,17 +153,15 @@ async def replace_user(
     runtime = current()
     lenient = runtime.settings.lenient
     store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
-    record = await store.durable(
-        lambda: store.update_user(
-            tenant,
-            id,
-            lambda cur: replace_resource(cur.doc, body, USER, lenient=lenient),
-            if_match=if_match,
-            operation="replace",
-            actor=who,
-        )
+    record = await store.update_user(
+        tenant,
+        id,
+        lambda cur: replace_resource(cur.doc, body, USER, lenient=lenient),
+        if_match=if_match,
+        operation="replace",
+        actor=who,
     )
-    return _one(record, 200, attributes, excludedAttributes)
+    return await _one(record, 200, attributes, excludedAttributes)
 
 
 async def patch_user(
@@ -176,20 +174,18 @@ async def patch_user(
     lenient = runtime.settings.lenient
     operations = body["Operations"]
     store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
-    record = await store.durable(
-        lambda: store.update_user(
-            tenant,
-            id,
-            lambda cur: apply_patch(cur.doc, operations, USER, lenient=lenient),
-            if_match=if_match,
-            operation="patch",
-            actor=who,
-        )
+    record = await store.update_user(
+        tenant,
+        id,
+        lambda cur: apply_patch(cur.doc, operations, USER, lenient=lenient),
+        if_match=if_match,
+        operation="patch",
+        actor=who,
     )
-    return _one(record, 200, attributes, excludedAttributes)
+    return await _one(record, 200, attributes, excludedAttributes)
 
 
 async def delete_user(id: str) -> Response:
     store, tenant, who, if_match = current().store, tenant_id(), actor(), header("If-Match")
-    await store.durable(lambda: store.delete_user(tenant, id, if_match=if_match, actor=who))
+    await store.delete_user(tenant, id, if_match=if_match, actor=who)
     return empty(204)

@@ -95,6 +95,16 @@ def _synchronous(text: str) -> str:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise ValueError(f"a number of seconds above 0 and at most 3600, not {text!r}")
+    return value
+
+
 def _public_url(text: str) -> str:
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -164,6 +174,16 @@ def tuned() -> bool:
         "false",
         "no",
     )
+
+
+def query_budget() -> float:
+    """The longest a list or search may run, in seconds (store.sqlite)."""
+    return _env("SCIMDOCK_QUERY_BUDGET", _seconds, 10.0)
+
+
+def readers() -> int:
+    """How many reads of lists and searches run at once (store.sqlite)."""
+    return _env("SCIMDOCK_READERS", _positive, 4)
 
 
 def synchronous() -> str:
