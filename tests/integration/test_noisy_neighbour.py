@@ -1,0 +1,97 @@
+"""No tenant waits on another: one tenant's most expensive query neither
+holds up another tenant's requests nor runs past the store's time budget.
+
+Tenant B stores a few users with large attributes and asks for an ``or``
+of many ``co`` (substring) comparisons over them, the costliest filter the
+API takes. While that query runs, tenant A's reads must be answered: they
+are sent after B's query and must come back before it. B's query itself
+must end with a SCIM Error (400 ``tooMany``, RFC 7644 §3.12) once it is
+past ``SCIMDOCK_QUERY_BUDGET``, never hang.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import Client, Server, start_server, stop_server
+
+CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
+BUDGET = 1.0
+
+
+@pytest.fixture(scope="module")
+def budget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("noisy"), env={"SCIMDOCK_QUERY_BUDGET": str(BUDGET)})
+    yield srv
+    stop_server(srv)
+
+
+def _expensive_filter(terms: int = 60) -> str:
+    return " or ".join(f'emails[value co "needle{i}-absent"]' for i in range(terms))
+
+
+def _heavy_tenant(server: Server, name: str) -> Client:
+    """A tenant whose users' e-mail values are long, so that every ``co``
+    scans megabytes."""
+    client = Client(server, server.tenant(name))
+    filler = "x" * 400_000
+    for n in range(6):
+        emails = [{"value": f"{filler}{n}{k}@example.com", "type": "work"} for k in range(4)]
+        r = client.post("/Users", json={"schemas": [CORE], "userName": f"h{n}", "emails": emails})
+        assert r.status_code == 201, r.text
+    return client
+
+
+def test_an_expensive_query_ends_with_too_many_and_never_hangs(budget_server: Server) -> None:
+    b = _heavy_tenant(budget_server, "noisyb")
+    started = time.monotonic()
+    r = b.get("/Users", params={"filter": _expensive_filter(), "count": 1})
+    took = time.monotonic() - started
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert body["scimType"] == "tooMany" and body["status"] == "400"
+    assert "budget" in body["detail"]
+    assert took < 30, took  # ended by the budget, not by a client timeout
+
+
+def test_another_tenant_is_answered_while_the_expensive_query_runs(
+    budget_server: Server,
+) -> None:
+    b = _heavy_tenant(budget_server, "noisyb2")
+    a = Client(budget_server, budget_server.tenant("quieta"))
+    ann = a.post("/Users", json={"schemas": [CORE], "userName": "ann@example.com"}).json()
+
+    finished: dict[str, float] = {}
+    outcome: list[httpx.Response] = []
+
+    def noisy() -> None:
+        with httpx.Client(base_url=budget_server.base, headers=b.http.headers, timeout=60) as c:
+            outcome.append(c.get("/Users", params={"filter": _expensive_filter(), "count": 1}))
+        finished["b"] = time.monotonic()
+
+    thread = threading.Thread(target=noisy)
+    thread.start()
+    time.sleep(0.2)  # B's request is in the server before A's
+    answered = []
+    for _ in range(5):
+        r = a.get(f"/Users/{ann['id']}")
+        assert r.status_code == 200
+        answered.append(time.monotonic())
+    thread.join(60)
+    assert "b" in finished
+    # B's query ran its whole budget (so it was running while A read) ...
+    assert outcome[0].status_code == 400 and outcome[0].json()["scimType"] == "tooMany"
+    # Every one of A's reads came back before B's query did: none waited on it.
+    assert max(answered) < finished["b"], (answered, finished)
+
+
+def test_the_budget_is_the_store_setting(tmp_path: Path) -> None:
+    """A bad SCIMDOCK_QUERY_BUDGET is refused at start, naming the variable."""
+    with pytest.raises(RuntimeError, match="SCIMDOCK_QUERY_BUDGET"):
+        start_server(tmp_path, env={"SCIMDOCK_QUERY_BUDGET": "soon"})
