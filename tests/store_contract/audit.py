@@ -38,7 +38,14 @@ class AuditContract(ContractBase):
             for e in entries
         ] == [
             (START, tenant, "create", "Tenant", "acme", ("name",)),
-            ("2025-01-31T12:00:01.000000Z", tenant, "create", "User", ann.id, ("name", "nickName", "userName")),
+            (
+                "2025-01-31T12:00:01.000000Z",
+                tenant,
+                "create",
+                "User",
+                ann.id,
+                ("name", "nickName", "userName"),
+            ),
             (
                 "2025-01-31T12:00:02.000000Z",
                 tenant,
@@ -49,7 +56,11 @@ class AuditContract(ContractBase):
             ),
             ("2025-01-31T12:00:03.000000Z", tenant, "delete", "User", ann.id, ()),
         ]
-        assert (entries[1].actor_kind, entries[1].actor_id, entries[1].address) == ("cli", "cli", None)
+        assert (entries[1].actor_kind, entries[1].actor_id, entries[1].address) == (
+            "cli",
+            "cli",
+            None,
+        )
         assert (entries[2].actor_kind, entries[2].actor_id, entries[2].address) == (
             "scim-key",
             "sk_contract",
@@ -72,7 +83,9 @@ class AuditContract(ContractBase):
             ("create", "Group")
         ]
 
-    async def test_paging_and_time_window(self, store: Store, tenant: int, clock: ManualClock) -> None:
+    async def test_paging_and_time_window(
+        self, store: Store, tenant: int, clock: ManualClock
+    ) -> None:
         for n in range(5):
             clock.advance(60)
             await store.create_user(tenant, user(f"u{n}@x"))

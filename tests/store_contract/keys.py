@@ -49,7 +49,12 @@ class KeyContract(ContractBase):
         assert (await store.get_key("k1")) == revoked
         with pytest.raises(NotFound):
             await store.revoke_key("nope")
-        assert [op for op, *_ in await lines(store, tenant)] == ["create", "create", "rotate", "revoke"]
+        assert [op for op, *_ in await lines(store, tenant)] == [
+            "create",
+            "create",
+            "rotate",
+            "revoke",
+        ]
 
     async def test_update_label_and_expiry(self, store: Store, tenant: int) -> None:
         await store.add_key(tenant, "k1", OLD, "ci")
@@ -120,7 +125,10 @@ class KeyContract(ContractBase):
         await store.add_key(tenant, "k1", OLD, "ci")
         await store.add_key(tenant, "k2", NEW, "ci")
         await store.record_key_use(
-            {"k1": ("2025-02-01T00:00:00.000000Z", "192.0.2.1"), "k2": ("2025-02-02T00:00:00.000000Z", None)}
+            {
+                "k1": ("2025-02-01T00:00:00.000000Z", "192.0.2.1"),
+                "k2": ("2025-02-02T00:00:00.000000Z", None),
+            }
         )
         await store.record_key_use({"k1": ("2025-01-31T00:00:00.000000Z", "192.0.2.99")})
         await store.record_key_use({})

@@ -26,7 +26,11 @@ class TenantContract(ContractBase):
         assert await store.get_tenant_by_id(beta.id + 1000) is None
         assert {t.name for t in await store.list_tenants()} == {"acme", "beta"}
         [line] = await log(store, acme.id)
-        assert (line.operation, line.resource_type, line.resource_id) == ("create", "Tenant", "acme")
+        assert (line.operation, line.resource_type, line.resource_id) == (
+            "create",
+            "Tenant",
+            "acme",
+        )
         assert (line.actor_kind, line.actor_id, line.address) == (
             "admin-token",
             "sat_contract",
@@ -87,7 +91,9 @@ class TenantContract(ContractBase):
         with pytest.raises(NotFound):
             await store.delete_tenant("acme")
 
-    async def test_a_tenant_holding_data_needs_force(self, store: Store, clock: ManualClock) -> None:
+    async def test_a_tenant_holding_data_needs_force(
+        self, store: Store, clock: ManualClock
+    ) -> None:
         acme = await store.create_tenant("acme")
         ann = await store.create_user(acme.id, user("ann@x"))
         await store.create_group(acme.id, {"displayName": "g"})

@@ -62,7 +62,9 @@ class UserContract(ContractBase):
         clock.advance(30)
         updated = await store.update_user(tenant, ann.id, change, 'W/"1"', operation="patch")
         assert seen == [ann]
-        assert updated == UserRecord(ann.id, {**ann.doc, "displayName": "Ann"}, START, clock.now(), 2)
+        assert updated == UserRecord(
+            ann.id, {**ann.doc, "displayName": "Ann"}, START, clock.now(), 2
+        )
         assert await store.get_user(tenant, ann.id) == updated
         with pytest.raises(NotFound):
             await store.update_user(tenant, MISSING, set_doc(displayName="x"))
