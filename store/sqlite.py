@@ -15,7 +15,8 @@ Where each call runs, so that no tenant's work holds up another's:
 * **administrative writes** (tenants, keys, tombstones) run on the pool, a
   transaction each.
 
-A ``:memory:`` database has one connection: everything runs on the loop.
+A ``:memory:`` database has one connection: everything runs on the loop,
+lists and searches within the same time budget.
 """
 
 from __future__ import annotations
@@ -80,11 +81,11 @@ class SqliteStore(Store):
         return call(*args, **kwargs)
 
     async def _read(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        if self._engine.in_memory:
-            return call(*args, **kwargs)
         bounded = partial(
             self._engine.read_within, self.query_budget, partial(call, *args, **kwargs)
         )
+        if self._engine.in_memory:
+            return bounded()  # on the loop, but within the budget all the same
         return await asyncio.get_running_loop().run_in_executor(self._pool, bounded)
 
     async def _offload(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:

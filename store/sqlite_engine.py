@@ -100,6 +100,10 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
         migrate(writer)
         #: ``:memory:`` has one connection: a second would be another database.
         self.in_memory = self.path == ":memory:"
+        if self.in_memory:
+            # Its one connection serves the reads too: bound them as a
+            # reader's (:meth:`read_within`; writes set no deadline).
+            writer.set_progress_handler(self._interrupt, PROGRESS_STEPS)
         self._commits = GroupCommit(writer, self._wlock, self._local)
         self._key_cache: dict[str, ApiKey] = {}
         self._key_cache_epoch = -1
