@@ -188,7 +188,9 @@ class Store(ABC):
     async def list_tenants(self) -> list[Tenant]: ...
 
     @abstractmethod
-    async def set_scim_enabled(self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR) -> Tenant: ...
+    async def set_scim_enabled(
+        self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR
+    ) -> Tenant: ...
 
     # --- credentials --------------------------------------------------
     @abstractmethod
@@ -225,7 +227,7 @@ class Store(ABC):
         clear_expiry: bool = False,
         actor: Actor = CLI_ACTOR,
     ) -> ApiKey:
-        """Change a key's label and/or expiry (ISO 8601 UTC); ``KeyError`` if unknown."""
+        """Change a key's label and/or expiry (ISO 8601 UTC); :class:`NotFound` if unknown."""
 
     @abstractmethod
     async def rotate_key(
@@ -272,7 +274,9 @@ class Store(ABC):
     async def list_admin_tokens(self, tenant_id: int | None = None) -> list[AdminToken]: ...
 
     @abstractmethod
-    async def revoke_admin_token(self, token_id: str, *, actor: Actor = CLI_ACTOR) -> AdminToken: ...
+    async def revoke_admin_token(
+        self, token_id: str, *, actor: Actor = CLI_ACTOR
+    ) -> AdminToken: ...
 
     # --- tenants (operator) -------------------------------------------
     @abstractmethod
@@ -283,24 +287,28 @@ class Store(ABC):
         """Whether any user or group row (live or tombstoned) belongs to it."""
 
     @abstractmethod
-    async def delete_tenant(self, name: str, *, force: bool = False, actor: Actor = CLI_ACTOR) -> None:
+    async def delete_tenant(
+        self, name: str, *, force: bool = False, actor: Actor = CLI_ACTOR
+    ) -> None:
         """Remove a tenant and its keys; with ``force`` also all its users,
         groups and audit log. Without ``force`` a tenant holding data raises
-        ``ValueError``. ``KeyError`` if unknown."""
+        :class:`Conflict`. :class:`NotFound` if unknown."""
 
     # --- tombstones and purge (operator) ------------------------------
     @abstractmethod
     async def list_tombstones(self, tenant_id: int) -> list[Tombstone]: ...
 
     @abstractmethod
-    async def restore_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> UserRecord:
+    async def restore_user(
+        self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR
+    ) -> UserRecord:
         """Bring a tombstoned user back with the same id (a new version);
-        404 if there is no such tombstone, 409 uniqueness if a live user
+        :class:`NotFound` if there is no such tombstone, :class:`Conflict` if a live user
         took its ``userName`` meanwhile."""
 
     @abstractmethod
     async def purge_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> None:
-        """Delete a tombstoned user's rows for good; 404 if not a tombstone."""
+        """Delete a tombstoned user's rows for good; :class:`NotFound` if not a tombstone."""
 
     @abstractmethod
     async def purge_tombstones(
@@ -354,15 +362,15 @@ class Store(ABC):
         """Read, ``change`` and write back in one transaction (PUT and PATCH).
 
         ``change`` gets the current record and returns the new document, or
-        raises :class:`ScimError` to abort with nothing written. ``if_match``
-        is the request's If-Match header (RFC 7644 §3.14): stale → 412.
+        raises (a :class:`~scimdock.core.errors.ScimError` of the core) to abort with nothing written. ``if_match``
+        is the request's If-Match header (RFC 7644 §3.14): stale → :class:`PreconditionFailed`.
         """
 
     @abstractmethod
     async def delete_user(
         self, tenant_id: int, user_id: str, if_match: str | None = None, *, actor: Actor = CLI_ACTOR
     ) -> None:
-        """Hide the user from SCIM (404 from now on) but keep its row."""
+        """Hide the user from SCIM (:class:`NotFound` from now on) but keep its row."""
 
     @abstractmethod
     async def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
@@ -377,13 +385,13 @@ class Store(ABC):
         Each document is what :meth:`create_user` takes (already normalised
         by :func:`core.resource.normalize_resource`). All or nothing: a
         ``userName`` taken in the tenant or repeated in the batch raises the
-        same 409 :class:`ScimError` as :meth:`create_user` and writes nothing.
+        same :class:`Conflict` as :meth:`create_user` and writes nothing.
         """
 
     # --- groups -------------------------------------------------------
     # Members are rows beside the group, never part of ``doc``. Member ids
     # are matched case-folded (core.membership); every member must be a
-    # live user or group of the same tenant, else 400 invalidValue and
+    # live user or group of the same tenant, else :class:`InvalidReference` and
     # nothing is written. Deleting a user or a group removes its memberships.
     @abstractmethod
     async def create_group(
@@ -395,7 +403,7 @@ class Store(ABC):
         with_members: bool = False,
         actor: Actor = CLI_ACTOR,
     ) -> GroupRecord:
-        """A new group with these members; ``displayName`` taken → 409."""
+        """A new group with these members; ``displayName`` taken → :class:`Conflict`."""
 
     @abstractmethod
     async def get_group(
@@ -424,7 +432,7 @@ class Store(ABC):
         """PUT and PATCH in one transaction: ``change`` gets the current
         record (without members) and returns the new document and the
         membership actions (add, remove, clear, replace, rewrite), applied
-        in order; any error writes nothing. Stale ``if_match`` → 412. A
+        in order; any error writes nothing. Stale ``if_match`` → :class:`PreconditionFailed`. A
         change that changes nothing (members already there) keeps the
         version and writes nothing."""
 
@@ -437,7 +445,7 @@ class Store(ABC):
         *,
         actor: Actor = CLI_ACTOR,
     ) -> None:
-        """Hide the group (404 from now on), keep its row, drop its
+        """Hide the group (:class:`NotFound` from now on), keep its row, drop its
         memberships both ways."""
 
     @abstractmethod
