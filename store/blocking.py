@@ -41,7 +41,13 @@ class BlockingStore:
     def _blocking(self, method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
         def run(*args: Any, **kwargs: Any) -> Any:
-            return self._loop.run_until_complete(method(*args, **kwargs))
+            if self._loop.is_closed():
+                raise RuntimeError(f"{method.__name__}: this store is closed")
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:  # no loop running here: the one case we serve
+                return self._loop.run_until_complete(method(*args, **kwargs))
+            raise RuntimeError(f"{method.__name__}: inside an event loop, await the store itself")
 
         return run
 
