@@ -27,7 +27,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from scimdock.core import credentials
 from scimdock.core.clock import ManualClock
 from scimdock.core.tenants import check_name
-from scimdock.store.sqlite import SqliteStore
+from scimdock.store.sqlite_engine import SqliteEngine
 
 ROOT = Path(__file__).resolve().parent
 SPEC = ROOT / "openapi" / "scim.yaml"
@@ -71,7 +71,7 @@ class Server:
     process: subprocess.Popen[bytes]
     #: SCIMDOCK_ADMIN_TOKEN of the process: the admin API's operator token.
     operator_token: str = ""
-    _store: SqliteStore | None = field(default=None, repr=False)
+    _store: SqliteEngine | None = field(default=None, repr=False)
 
     @property
     def origin(self) -> str:
@@ -86,12 +86,13 @@ class Server:
         return f"{self.origin}/admin/v1"
 
     @property
-    def store(self) -> SqliteStore:
-        """The server's database, opened in this process as the CLI opens it
-        (scimdock.cli_common.store_of): migrated, every write one committed
-        transaction with its audit line (actor ``cli``)."""
+    def store(self) -> SqliteEngine:
+        """The server's database, opened in this process by the engine the
+        CLI's store runs on (scimdock.cli_common.store_of), called
+        synchronously: migrated, every write one committed transaction with
+        its audit line (actor ``cli``)."""
         if self._store is None:
-            self._store = SqliteStore(self.db)
+            self._store = SqliteEngine(self.db)
         return self._store
 
     def tenant(self, name: str, *, enabled: bool = True) -> str:
@@ -232,14 +233,14 @@ def start_clocked_server(tmp: Path) -> tuple[ClockedServer, Callable[[], None]]:
     deadline = time.monotonic() + 30
     while not server.started:  # a polling loop: waits for the server, not for the clock
         if not thread.is_alive() or time.monotonic() > deadline:
-            store.close()
+            store.close_now()
             raise RuntimeError("the in-process server did not start")
         time.sleep(0.01)
 
     def stop() -> None:
         server.should_exit = True
         thread.join(30)
-        store.close()
+        store.close_now()  # the server's loop has ended
 
     return ClockedServer(db, port, None, token, clock=clock), stop  # type: ignore[arg-type]
 

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _line(text: str) -> int:
-    """The line of store/sqlite.py holding ``text`` (py-spy names frames by line)."""
-    lines = (ROOT / "store" / "sqlite.py").read_text().splitlines()
+    """The line of store/sqlite_engine.py holding ``text`` (py-spy names frames by line)."""
+    lines = (ROOT / "store" / "sqlite_engine.py").read_text().splitlines()
     return next(i for i, line in enumerate(lines, 1) if text in line)
 
 
@@ -47,7 +47,7 @@ CATEGORIES = [
         "idle: waiting for requests",
         r"\(asyncio/(runners|base_events)\.py|\(uvicorn/(main|server)\.py",
     ),
-    ("SQLite COMMIT (fsync) on the loop", rf"_write \(.*store/sqlite\.py:{_line(COMMIT)}\)"),
+    ("SQLite COMMIT (fsync) on the loop", rf"_write \(.*store/sqlite_engine\.py:{_line(COMMIT)}\)"),
     ("store: SQLite queries", r"\(store/"),
     ("auth: key lookup + hash", r"\(handlers/security\.py|\(core/credentials\.py"),
     ("SCIM core (render, project, patch, validate)", r"\(core/"),

@@ -9,9 +9,9 @@ from typing import Any
 
 from scimdock.cli_common import CliError, add_json, json_out, store_of, tenant_of
 from scimdock.core import clock, credentials
-from scimdock.core.errors import ScimError
 from scimdock.handlers.admin import views
 from scimdock.store.base import AuditEntry
+from scimdock.store.errors import StoreError
 
 _PAGE = 500
 
@@ -48,7 +48,7 @@ def user_restore(args: argparse.Namespace) -> None:
     store = store_of(args)
     try:
         record = store.restore_user(tenant_of(store, args.tenant).id, args.id)
-    except ScimError as exc:
+    except StoreError as exc:
         raise CliError(exc.detail) from None
     if args.json:
         json_out(views.restored(record))
@@ -65,7 +65,7 @@ def user_purge(args: argparse.Namespace) -> None:
     if args.id is not None:
         try:
             store.purge_user(tenant.id, args.id)
-        except ScimError as exc:
+        except StoreError as exc:
             raise CliError(exc.detail) from None
         purged = [args.id]
     else:

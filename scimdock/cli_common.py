@@ -21,6 +21,8 @@ from typing import Any, NoReturn
 from scimdock import config
 from scimdock.core.errors import ScimError
 from scimdock.store.base import Tenant
+from scimdock.store.blocking import BlockingStore
+from scimdock.store.errors import StoreError
 from scimdock.store.sqlite import SqliteStore
 
 #: A usage mistake (argparse's own status).
@@ -55,15 +57,25 @@ def option(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return checked
 
 
+#: The stores the running command opened (:func:`store_of`), closed when it ends.
+_opened: list[BlockingStore] = []
+
+
 def run(command: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
-    """Run ``command``; an expected failure becomes ``scimdock: error: ...``."""
+    """Run ``command``, then close the stores it opened; an expected failure
+    becomes ``scimdock: error: ...``."""
     try:
-        return int(command(args) or 0)
+        try:
+            return int(command(args) or 0)
+        finally:
+            _close_opened()
     except CliError as exc:
         return _fail(str(exc), exc.status)
     except config.ConfigError as exc:
         return _fail(str(exc), USAGE)
-    except ScimError as exc:  # the store's refusals (a conflict, no such user)
+    except StoreError as exc:  # the store's refusals (a conflict, no such user)
+        return _fail(exc.detail, 1)
+    except ScimError as exc:
         return _fail(exc.detail or str(exc), 1)
     except sqlite3.Error as exc:
         return _fail(f"database {config.db_path(args.db)}: {exc}", 1)
@@ -78,17 +90,25 @@ def _fail(message: str, status: int) -> int:
     return status
 
 
-def store_of(args: argparse.Namespace, *, read_only: bool = False) -> SqliteStore:
-    """The store of ``--db``. A command that only reads refuses a database
-    that is not there rather than creating an empty one."""
+def store_of(args: argparse.Namespace, *, read_only: bool = False) -> BlockingStore:
+    """The store of ``--db``, called synchronously (:mod:`scimdock.store.blocking`),
+    closed when the command ends (:func:`run`). A command that only reads
+    refuses a database that is not there rather than creating an empty one."""
     path = config.db_path(args.db)
     synchronous = config.synchronous()
     if read_only:
         _must_exist(path)
     try:
-        return SqliteStore(path, synchronous=synchronous)
+        store = BlockingStore(SqliteStore(path, synchronous=synchronous))
     except (OSError, sqlite3.Error) as exc:
         raise CliError(f"cannot open database {path}: {_reason(exc)}") from None
+    _opened.append(store)
+    return store
+
+
+def _close_opened() -> None:
+    while _opened:
+        _opened.pop().close()
 
 
 def _must_exist(path: str) -> None:
@@ -115,7 +135,7 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def tenant_of(store: SqliteStore, name: str) -> Tenant:
+def tenant_of(store: BlockingStore, name: str) -> Tenant:
     tenant = store.get_tenant(name)
     if tenant is None:
         raise CliError(f"no tenant named {name!r} (see 'scimdock tenant list')")

@@ -20,13 +20,13 @@ from pathlib import Path
 from scimdock.cli_common import CliError
 from scimdock.core import credentials
 from scimdock.store.base import ApiKey, Tenant
-from scimdock.store.sqlite import SqliteStore
+from scimdock.store.blocking import BlockingStore
 
 DEMO_TENANT = "demo"
 DEMO_LABEL = "serve --demo"
 
 
-def demo_token(store: SqliteStore, db_path: str) -> str:
+def demo_token(store: BlockingStore, db_path: str) -> str:
     """The demo tenant's token, reused when the saved one still works."""
     tenant = store.get_tenant(DEMO_TENANT) or store.create_tenant(DEMO_TENANT)
     if not tenant.scim_enabled:
@@ -45,7 +45,7 @@ def demo_token(store: SqliteStore, db_path: str) -> str:
     return token
 
 
-def _working_key(store: SqliteStore, tenant: Tenant, token: str) -> ApiKey | None:
+def _working_key(store: BlockingStore, tenant: Tenant, token: str) -> ApiKey | None:
     """The active key of ``tenant`` whose current secret ``token`` carries."""
     pair = credentials.decode_token(token)
     key = store.get_key(pair[0]) if pair else None

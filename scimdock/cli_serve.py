@@ -18,7 +18,7 @@ from typing import Any
 from scimdock import config
 from scimdock.cli_common import CliError, add_json, json_out, option, store_of
 from scimdock.cli_demo import demo_token
-from scimdock.store.sqlite import SqliteStore
+from scimdock.store.base import Store
 
 #: The listen backlog (uvicorn's default, ``--backlog``).
 BACKLOG = 2048
@@ -46,12 +46,12 @@ def serve(args: argparse.Namespace) -> int:
         base_url = f"http://{_url_host(host)}:{port}/scim/v1"
         token = demo_token(store, config.db_path(args.db)) if args.demo else None
         _announce(base_url, token, as_json=args.json)
-        app = create_app(store, settings, validate_responses=validate)
+        app = create_app(store.store, settings, validate_responses=validate)
         # Access lines are logged at info: below that level uvicorn would
         # still format each one before dropping it (docs/performance.md).
         server = uvicorn.Server(
             uvicorn.Config(
-                _flush_at_shutdown(app, store),
+                _flush_at_shutdown(app, store.store),
                 host=host,
                 port=port,
                 log_level=log_level,
@@ -114,7 +114,7 @@ def _announce(base_url: str, token: str | None, *, as_json: bool) -> None:
         )
 
 
-def _flush_at_shutdown(app: Any, store: SqliteStore) -> Any:
+def _flush_at_shutdown(app: Any, store: Store) -> Any:
     """The app, writing the SCIM key uses still in memory (handlers.security)
     when the server shuts down (the ASGI ``lifespan.shutdown`` message):
     uvicorn ends the process on SIGTERM right after its shutdown, before
@@ -128,7 +128,7 @@ def _flush_at_shutdown(app: Any, store: SqliteStore) -> Any:
             message = await receive()
             if message.get("type") == "lifespan.shutdown":
                 try:
-                    store.flush_key_uses()
+                    await store.flush_key_uses()
                 except Exception as exc:  # never block the shutdown; say what was lost
                     print(f"scimdock: could not record the last key uses: {exc}", file=sys.stderr)
             return message

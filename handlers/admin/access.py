@@ -19,12 +19,12 @@ from scimdock.store.base import Tenant
 _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
 
 
-def _credential_verdict(tenant: Tenant, token: str) -> dict[str, Any]:
+async def _credential_verdict(tenant: Tenant, token: str) -> dict[str, Any]:
     verdict: dict[str, Any] = {"valid": False, "scimEnabled": tenant.scim_enabled, "keyId": None}
     pair = credentials.decode_token(token)
     if pair is None:
         return {**verdict, "reason": "malformed"}
-    key = current().store.get_key(pair[0])
+    key = await current().store.get_key(pair[0])
     if key is None or key.tenant_id != tenant.id:
         credentials.verify(pair[1], _DUMMY_HASH)  # the same work as for a key of this tenant
         return {**verdict, "reason": "invalid"}
@@ -43,14 +43,15 @@ def _credential_verdict(tenant: Tenant, token: str) -> dict[str, Any]:
 async def test_credentials(tenant: str, body: Any) -> Response:
     """The "Test API Credentials" button: the SCIM API's verdict on a
     token, without using it."""
-    return ok(_credential_verdict(auth.tenant(tenant), body_of(body)["token"]))
+    return ok(await _credential_verdict(await auth.tenant(tenant), body_of(body)["token"]))
 
 
 async def get_user_access(tenant: str, id: str) -> Response:
-    found = auth.tenant(tenant)
-    return ok(views.user_access(found, current().store.lookup_user(found.id, user_id=id)))
+    found = await auth.tenant(tenant)
+    return ok(views.user_access(found, await current().store.lookup_user(found.id, user_id=id)))
 
 
 async def get_user_access_by_user_name(tenant: str, userName: str) -> Response:
-    found = auth.tenant(tenant)
-    return ok(views.user_access(found, current().store.lookup_user(found.id, user_name=userName)))
+    found = await auth.tenant(tenant)
+    found_user = await current().store.lookup_user(found.id, user_name=userName)
+    return ok(views.user_access(found, found_user))

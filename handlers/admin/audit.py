@@ -12,10 +12,12 @@ from scimdock.handlers.runtime import current
 from scimdock.store.base import OPERATOR_LOG
 
 
-def _page(log: int, start_index: int, count: int, since: str | None, until: str | None) -> Response:
+async def _page(
+    log: int, start_index: int, count: int, since: str | None, until: str | None
+) -> Response:
     start = times.parse(since, "since") if since is not None else None
     end = times.parse(until, "until") if until is not None else None
-    total, page = current().store.audit_log(
+    total, page = await current().store.audit_log(
         log, since=start, until=end, offset=start_index - 1, count=count
     )
     return ok(
@@ -35,10 +37,10 @@ async def get_audit_log(
     since: str | None = None,
     until: str | None = None,
 ) -> Response:
-    return _page(auth.tenant(tenant).id, startIndex, count, since, until)
+    return await _page((await auth.tenant(tenant)).id, startIndex, count, since, until)
 
 
 async def get_operator_audit_log(
     startIndex: int = 1, count: int = 100, since: str | None = None, until: str | None = None
 ) -> Response:
-    return _page(OPERATOR_LOG, startIndex, count, since, until)
+    return await _page(OPERATOR_LOG, startIndex, count, since, until)

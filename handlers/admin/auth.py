@@ -73,11 +73,11 @@ def require_role(roles: tuple[str, ...]) -> Caller:
     return who
 
 
-def tenant(name: str) -> Tenant:
+async def tenant(name: str) -> Tenant:
     """The tenant ``name`` if the caller may reach it, else 404 (the same
     answer whether it does not exist or belongs to someone else)."""
     who = caller()
-    found = current().store.get_tenant(name)
+    found = await current().store.get_tenant(name)
     if found is None or (not who.is_operator and found.id != who.tenant_id):
         raise not_found(f"No tenant named {name!r}")
     return found

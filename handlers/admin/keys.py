@@ -17,9 +17,9 @@ from scimdock.handlers.runtime import current
 from scimdock.store.base import ApiKey, Tenant
 
 
-def _key(tenant: Tenant, key_id: str) -> ApiKey:
+async def _key(tenant: Tenant, key_id: str) -> ApiKey:
     """The key if it is this tenant's, else 404 (another tenant's key does not exist here)."""
-    key = current().store.get_key(key_id)
+    key = await current().store.get_key(key_id)
     if key is None or key.tenant_id != tenant.id:
         raise not_found(f"No key {key_id!r} in tenant {tenant.name!r}")
     return key
@@ -42,17 +42,17 @@ def _with_secret(key: ApiKey, secret: str) -> dict[str, Any]:
 
 
 async def list_keys(tenant: str) -> Response:
-    found = auth.tenant(tenant)
+    found = await auth.tenant(tenant)
     now = current().clock.now()
-    return ok(listing([views.key(k, now) for k in current().store.list_keys(found.id)]))
+    return ok(listing([views.key(k, now) for k in await current().store.list_keys(found.id)]))
 
 
 async def create_key(tenant: str, body: Any = None) -> Response:
-    found = auth.tenant(tenant)
+    found = await auth.tenant(tenant)
     body = body_of(body)
     expires = _future(body["expires"]) if body.get("expires") is not None else None
     new = credentials.generate(current().random)
-    key = current().store.add_key(
+    key = await current().store.add_key(
         found.id,
         new.key_id,
         new.secret_hash,
@@ -64,15 +64,15 @@ async def create_key(tenant: str, body: Any = None) -> Response:
 
 
 async def get_key(tenant: str, keyId: str) -> Response:
-    return ok(views.key(_key(auth.tenant(tenant), keyId), current().clock.now()))
+    return ok(views.key(await _key(await auth.tenant(tenant), keyId), current().clock.now()))
 
 
 async def update_key(tenant: str, keyId: str, body: Any) -> Response:
-    key = _key(auth.tenant(tenant), keyId)
+    key = await _key(await auth.tenant(tenant), keyId)
     body = body_of(body)
     clear = "expires" in body and body["expires"] is None
     expires = _future(body["expires"]) if body.get("expires") is not None else None
-    updated = current().store.update_key(
+    updated = await current().store.update_key(
         key.key_id, label=body.get("label"), expires=expires, clear_expiry=clear, actor=auth.actor()
     )
     return ok(views.key(updated, current().clock.now()))
@@ -81,22 +81,22 @@ async def update_key(tenant: str, keyId: str, body: Any) -> Response:
 async def revoke_key(tenant: str, keyId: str) -> Response:
     """Refused by the SCIM API from the next request on; a revoked key is
     left as it is (no second audit line)."""
-    key = _key(auth.tenant(tenant), keyId)
+    key = await _key(await auth.tenant(tenant), keyId)
     if key.revoked is None:
-        key = current().store.revoke_key(key.key_id, actor=auth.actor())
+        key = await current().store.revoke_key(key.key_id, actor=auth.actor())
     return ok(views.key(key, current().clock.now()))
 
 
 async def rotate_key(tenant: str, keyId: str, body: Any = None) -> Response:
     """A new secret for the same key id; the old one stays valid for
     ``graceSeconds`` (0: refused from the next request on)."""
-    key = _key(auth.tenant(tenant), keyId)
+    key = await _key(await auth.tenant(tenant), keyId)
     grace = int(body_of(body).get("graceSeconds") or 0)
     runtime = current()
     grace_until = clock.shifted(runtime.clock.now(), grace) if grace > 0 else None
     new = credentials.generate(runtime.random)
     try:
-        rotated = current().store.rotate_key(
+        rotated = await current().store.rotate_key(
             key.key_id, new.secret_hash, grace_until, actor=auth.actor()
         )
     except ValueError:  # revoked: a revocation is final

@@ -31,7 +31,7 @@ _INVALID = "Invalid admin token"
 _SCIM_KEY = "SCIM keys are not accepted by the admin API: use an admin token"
 
 
-def bearer_auth(token: str, request: Any) -> dict[str, Any]:
+async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
     runtime = current()
     address = client_address(request.scope)
     operator_hash = runtime.settings.admin_token_hash
@@ -41,9 +41,9 @@ def bearer_auth(token: str, request: Any) -> dict[str, Any]:
     if pair is None:
         raise OAuthProblem(detail=_INVALID)
     token_id, secret = pair
-    stored = runtime.store.get_admin_token(token_id)
+    stored = await runtime.store.get_admin_token(token_id)
     if stored is None:
-        key = runtime.store.get_key(token_id)
+        key = await runtime.store.get_key(token_id)
         if key is None:
             credentials.verify(secret, _DUMMY_HASH)
         elif secret_matches(secret, key, runtime.clock):
@@ -53,7 +53,10 @@ def bearer_auth(token: str, request: Any) -> dict[str, Any]:
         raise OAuthProblem(detail=_INVALID)
     if stored.revoked is not None:
         raise OAuthProblem(detail="This admin token has been revoked")
-    if stored.tenant_id is not None and runtime.store.get_tenant_by_id(stored.tenant_id) is None:
+    if (
+        stored.tenant_id is not None
+        and await runtime.store.get_tenant_by_id(stored.tenant_id) is None
+    ):
         raise OAuthProblem(detail="This admin token's tenant no longer exists")
     return {
         "sub": stored.token_id,

@@ -15,7 +15,7 @@ from scimdock.handlers.runtime import current
 
 
 async def list_tenants() -> Response:
-    return ok(listing([views.tenant(t) for t in current().store.list_tenants()]))
+    return ok(listing([views.tenant(t) for t in await current().store.list_tenants()]))
 
 
 async def create_tenant(body: Any) -> Response:
@@ -23,35 +23,35 @@ async def create_tenant(body: Any) -> Response:
     body = body_of(body)
     store = current().store
     try:
-        tenant = store.create_tenant(check_name(body["name"]), actor=actor)
+        tenant = await store.create_tenant(check_name(body["name"]), actor=actor)
     except ValueError as exc:
-        if store.get_tenant(body["name"]) is not None:
+        if await store.get_tenant(body["name"]) is not None:
             raise conflict(f"A tenant named {body['name']!r} already exists") from None
         raise ScimError(400, str(exc), "invalidValue") from None
     if body.get("scimEnabled"):
-        tenant = store.set_scim_enabled(tenant.name, True, actor=actor)
+        tenant = await store.set_scim_enabled(tenant.name, True, actor=actor)
     return created(views.tenant(tenant), f"/tenants/{tenant.name}")
 
 
 async def get_tenant(tenant: str) -> Response:
-    return ok(views.tenant(auth.tenant(tenant)))
+    return ok(views.tenant(await auth.tenant(tenant)))
 
 
 async def update_tenant(tenant: str, body: Any) -> Response:
     """Switching SCIM off refuses the tenant's SCIM calls from the next
     request on and deletes nothing (the product rule: activation is an
     operator action)."""
-    found = auth.tenant(tenant)
-    updated = current().store.set_scim_enabled(
+    found = await auth.tenant(tenant)
+    updated = await current().store.set_scim_enabled(
         found.name, bool(body_of(body)["scimEnabled"]), actor=auth.actor()
     )
     return ok(views.tenant(updated))
 
 
 async def delete_tenant(tenant: str, force: bool = False) -> Response:
-    found = auth.tenant(tenant)
+    found = await auth.tenant(tenant)
     try:
-        current().store.delete_tenant(found.name, force=force, actor=auth.actor())
+        await current().store.delete_tenant(found.name, force=force, actor=auth.actor())
     except KeyError:
         raise not_found(f"No tenant named {tenant!r}") from None
     except ValueError:

@@ -16,19 +16,19 @@ from scimdock.handlers.runtime import current
 from scimdock.store.base import AdminToken
 
 
-def _view(token: AdminToken, names: dict[int, str] | None = None) -> dict[str, Any]:
+async def _view(token: AdminToken, names: dict[int, str] | None = None) -> dict[str, Any]:
     name = None
     if token.tenant_id is not None:
         if names is None:
-            tenant = current().store.get_tenant_by_id(token.tenant_id)
+            tenant = await current().store.get_tenant_by_id(token.tenant_id)
             name = tenant.name if tenant else None
         else:
             name = names.get(token.tenant_id)
     return views.admin_token(token, name)
 
 
-def _token(token_id: str) -> AdminToken:
-    found = current().store.get_admin_token(token_id)
+async def _token(token_id: str) -> AdminToken:
+    found = await current().store.get_admin_token(token_id)
     if found is None:
         raise not_found(f"No admin token {token_id!r}")
     return found
@@ -36,29 +36,31 @@ def _token(token_id: str) -> AdminToken:
 
 async def list_admin_tokens(tenant: str | None = None) -> Response:
     store = current().store
-    tenant_id = auth.tenant(tenant).id if tenant is not None else None
-    names = {t.id: t.name for t in store.list_tenants()}
-    return ok(listing([_view(t, names) for t in store.list_admin_tokens(tenant_id)]))
+    tenant_id = (await auth.tenant(tenant)).id if tenant is not None else None
+    names = {t.id: t.name for t in await store.list_tenants()}
+    return ok(listing([await _view(t, names) for t in await store.list_admin_tokens(tenant_id)]))
 
 
 async def create_admin_token(body: Any) -> Response:
     actor = auth.actor()
     body = body_of(body)
-    tenant_id = auth.tenant(body["tenant"]).id if body.get("tenant") is not None else None
+    tenant_id = (await auth.tenant(body["tenant"])).id if body.get("tenant") is not None else None
     new = credentials.generate_admin(current().random, tenant_admin=tenant_id is not None)
-    stored = current().store.add_admin_token(
+    stored = await current().store.add_admin_token(
         new.key_id, new.secret_hash, tenant_id, body.get("label", ""), actor=actor
     )
-    return created({**_view(stored), "token": new.token}, f"/admin-tokens/{stored.token_id}")
+    return created(
+        {**(await _view(stored)), "token": new.token}, f"/admin-tokens/{stored.token_id}"
+    )
 
 
 async def get_admin_token(tokenId: str) -> Response:
-    return ok(_view(_token(tokenId)))
+    return ok(await _view(await _token(tokenId)))
 
 
 async def revoke_admin_token(tokenId: str) -> Response:
     actor = auth.actor()
-    token = _token(tokenId)
+    token = await _token(tokenId)
     if token.revoked is None:
-        token = current().store.revoke_admin_token(token.token_id, actor=actor)
-    return ok(_view(token))
+        token = await current().store.revoke_admin_token(token.token_id, actor=actor)
+    return ok(await _view(token))

@@ -19,27 +19,29 @@ from scimdock.handlers.runtime import current
 from scimdock.store.base import Tenant, Tombstone
 
 
-def _tombstone(tenant: Tenant, user_id: str) -> Tombstone:
+async def _tombstone(tenant: Tenant, user_id: str) -> Tombstone:
     """Ids are unique per tenant: a live user of that id is no tombstone (404)."""
-    found = current().store.lookup_user(tenant.id, user_id=user_id)
+    found = await current().store.lookup_user(tenant.id, user_id=user_id)
     if not isinstance(found, Tombstone):
         raise not_found(f"No deleted user {user_id!r} in tenant {tenant.name!r}")
     return found
 
 
 async def list_tombstones(tenant: str) -> Response:
-    found = auth.tenant(tenant)
-    return ok(listing([views.tombstone(t) for t in current().store.list_tombstones(found.id)]))
+    found = await auth.tenant(tenant)
+    return ok(
+        listing([views.tombstone(t) for t in await current().store.list_tombstones(found.id)])
+    )
 
 
 async def get_tombstone(tenant: str, id: str) -> Response:
-    return ok(views.tombstone(_tombstone(auth.tenant(tenant), id), data=True))
+    return ok(views.tombstone(await _tombstone(await auth.tenant(tenant), id), data=True))
 
 
 async def restore_tombstone(tenant: str, id: str) -> Response:
     """Live again with the same id; 409 ``uniqueness`` if its userName was taken meanwhile."""
-    found = auth.tenant(tenant)
-    record = current().store.restore_user(found.id, id, actor=auth.actor())
+    found = await auth.tenant(tenant)
+    record = await current().store.restore_user(found.id, id, actor=auth.actor())
     return ok(
         {
             **views.restored(record),
@@ -49,13 +51,13 @@ async def restore_tombstone(tenant: str, id: str) -> Response:
 
 
 async def purge_tombstone(tenant: str, id: str) -> Response:
-    found = auth.tenant(tenant)
-    current().store.purge_user(found.id, id, actor=auth.actor())
+    found = await auth.tenant(tenant)
+    await current().store.purge_user(found.id, id, actor=auth.actor())
     return no_content()
 
 
 async def purge_tombstones(tenant: str, body: Any) -> Response:
-    found = auth.tenant(tenant)
+    found = await auth.tenant(tenant)
     cutoff = clock.shifted(current().clock.now(), -86400 * int(body_of(body)["olderThanDays"]))
-    purged = current().store.purge_tombstones(found.id, cutoff, actor=auth.actor())
+    purged = await current().store.purge_tombstones(found.id, cutoff, actor=auth.actor())
     return ok({"totalPurged": len(purged), "purged": purged})

@@ -47,7 +47,7 @@ def test_an_operation_without_valid_roles_is_refused_at_start_up(
         with pytest.raises(MissingRolesError, match="'listKeys'.*x-scimdock-roles"):
             create_app(store)
     finally:
-        store.close()
+        store.close_now()
 
 
 def test_the_shipped_document_builds_and_gives_every_operation_roles(tmp_path: Path) -> None:
@@ -59,4 +59,4 @@ def test_the_shipped_document_builds_and_gives_every_operation_roles(tmp_path: P
     try:
         create_app(store)
     finally:
-        store.close()
+        store.close_now()

@@ -14,22 +14,22 @@ from typing import Any
 import pytest
 
 from scimdock.store.errors import Conflict
-from scimdock.store.sqlite import SqliteStore
+from scimdock.store.sqlite_engine import SqliteEngine
 
 
-def _store(tmp_path: Path) -> tuple[SqliteStore, int]:
-    store = SqliteStore(tmp_path / "s.db")  # synchronous=FULL, as served
+def _store(tmp_path: Path) -> tuple[SqliteEngine, int]:
+    store = SqliteEngine(tmp_path / "s.db")  # synchronous=FULL, as served
     return store, store.create_tenant("acme").id
 
 
-def _commits(store: SqliteStore) -> list[str]:
+def _commits(store: SqliteEngine) -> list[str]:
     """The COMMITs the writer connection runs from now on."""
     seen: list[str] = []
     store._wconn.set_trace_callback(lambda sql: seen.append(sql) if sql == "COMMIT" else None)
     return seen
 
 
-def _hold_commits(store: SqliteStore) -> tuple[threading.Event, threading.Event]:
+def _hold_commits(store: SqliteEngine) -> tuple[threading.Event, threading.Event]:
     """From now on each COMMIT first sets ``entered``, then waits for ``release``."""
     entered, release = threading.Event(), threading.Event()
     original = store._commits._commit
@@ -43,7 +43,7 @@ def _hold_commits(store: SqliteStore) -> tuple[threading.Event, threading.Event]
     return entered, release
 
 
-def _names(store: SqliteStore, tenant: int) -> set[str]:
+def _names(store: SqliteEngine, tenant: int) -> set[str]:
     reader = sqlite3.connect(store.path)  # another connection: only what is committed
     try:
         return {
@@ -291,7 +291,7 @@ def test_an_in_memory_store_writes_on_the_loop() -> None:
     """``:memory:`` has one connection for reads and writes and nothing to
     sync: writes run where they are awaited, one transaction each, so a
     read never meets a batch in flight on the commit thread."""
-    store = SqliteStore(":memory:")
+    store = SqliteEngine(":memory:")
     tenant = store.create_tenant("acme").id
 
     async def run() -> list[Any]:

@@ -22,12 +22,12 @@ from scimdock.core.query import build_query
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import GROUP, USER
 from scimdock.store.errors import InvalidReference
-from scimdock.store.sqlite import SqliteStore
+from scimdock.store.sqlite_engine import SqliteEngine
 
 SMALL, LARGE = 10, 5000
 
 
-def steps(store: SqliteStore, call: Callable[[], Any]) -> int:
+def steps(store: SqliteEngine, call: Callable[[], Any]) -> int:
     """VM instructions SQLite runs for ``call`` on the store's connection."""
     count = 0
 
@@ -47,7 +47,7 @@ def steps(store: SqliteStore, call: Callable[[], Any]) -> int:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    store = SqliteStore(tmp_path_factory.mktemp("groups") / "groups.db", synchronous="NORMAL")
+    store = SqliteEngine(tmp_path_factory.mktemp("groups") / "groups.db", synchronous="NORMAL")
     tenant = store.create_tenant("acme").id
     docs = [normalize_resource({"userName": f"u{i}@example.com"}, USER) for i in range(LARGE + 20)]
     store.create_users(tenant, docs)
@@ -182,7 +182,7 @@ def test_a_bad_member_fails_the_whole_patch(world: dict[str, Any]) -> None:
 def test_deleting_a_member_costs_its_memberships_not_the_groups(tmp_path: Path) -> None:
     """A user in a group of thousands (in a tenant of thousands of member
     rows) is deleted with the same work as one in a group of one."""
-    store = SqliteStore(tmp_path / "delete.db", synchronous="NORMAL")
+    store = SqliteEngine(tmp_path / "delete.db", synchronous="NORMAL")
 
     def tenant_with_group(name: str, size: int) -> tuple[int, list[str], str]:
         tenant = store.create_tenant(name).id

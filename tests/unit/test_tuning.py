@@ -276,7 +276,7 @@ def test_scimdock_tuning_off_is_connexion_as_shipped(
         assert isinstance(tuned.middleware.app, OnceASGIApp)
         assert [m for m in tuned.middleware.middlewares if _tuned(m)]
     finally:
-        store.close()
+        store.close_now()
 
 
 def _tuned(middleware: object) -> bool:
