@@ -96,10 +96,13 @@ def store_of(args: argparse.Namespace, *, read_only: bool = False) -> BlockingSt
     refuses a database that is not there rather than creating an empty one."""
     path = config.db_path(args.db)
     synchronous = config.synchronous()
+    budget, readers = config.query_budget(), config.readers()
     if read_only:
         _must_exist(path)
     try:
-        store = BlockingStore(SqliteStore(path, synchronous=synchronous))
+        store = BlockingStore(
+            SqliteStore(path, synchronous=synchronous, query_budget=budget, readers=readers)
+        )
     except (OSError, sqlite3.Error) as exc:
         raise CliError(f"cannot open database {path}: {_reason(exc)}") from None
     _opened.append(store)
