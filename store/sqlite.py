@@ -3,8 +3,9 @@ synchronous engine (:mod:`scimdock.store.sqlite_engine`).
 
 Where each call runs, so that no tenant's work holds up another's:
 
-* **point reads** (a key, a tenant, one user or group by id) run on the
-  event loop: an indexed lookup of one row, cheaper than a hop to a thread;
+* **point reads** (a key, a tenant, one user or group by id, one user's
+  groups) run on the event loop: indexed lookups of one resource's rows,
+  cheaper than a hop to a thread;
 * **lists, searches and member reads** run on a pool of reader threads,
   each with its own connection (WAL readers never wait for each other or
   for a write), within the store's time budget (:class:`OverBudget` past
@@ -380,4 +381,8 @@ class SqliteStore(Store):
         )
 
     async def user_groups(self, tenant_id: int, user_ids: list[str]) -> dict[str, list[Membership]]:
+        # One user's groups (a GET by id) is a point read: its own rows of
+        # the membership index, not a scan a client's filter can widen.
+        if len(user_ids) == 1:
+            return await self._inline(self._engine.user_groups, tenant_id, user_ids)
         return await self._read(self._engine.user_groups, tenant_id, user_ids)
