@@ -88,6 +88,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/groups.py
 	$(BIN)/python bench/entra_cycle.py
+	$(BIN)/python bench/noisy.py
 
 ## Refresh requirements/*.txt on purpose: the newest versions pyproject.toml
 ## allows, with hashes, for every platform (uv's universal resolution).
