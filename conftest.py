@@ -169,7 +169,7 @@ def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> S
         # Outside the checkout: the server imports only the installed package.
         cwd=tmp,
         env=environ,
-        stdout=subprocess.DEVNULL,
+        stdout=open(tmp / "server.out", "wb"),  # the access log, at --log-level info
         stderr=open(tmp / "server.log", "wb"),
     )
     deadline = time.monotonic() + 30

@@ -13,6 +13,7 @@ from scimdock.core import leniency
 from scimdock.core.errors import ScimError, bad_request
 from scimdock.core.filter import parse_path, resolve_path
 from scimdock.core.filter.ast import PatchPath
+from scimdock.core.identity import normalize_identity
 from scimdock.core.patch_ops import filtered_op, immutable_check, sub_op, whole_op
 from scimdock.core.schema import Attribute, ResourceType, Schema
 from scimdock.core.values import check_required, read, write
@@ -55,6 +56,7 @@ def apply_operations(
                 err.status, f"Operations[{index}]: {err.detail}", err.scim_type
             ) from None
     check_required(work, rt)
+    normalize_identity(work, rt)
     return work
 
 

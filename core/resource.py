@@ -13,6 +13,7 @@ from typing import Any
 
 from scimdock.core import leniency
 from scimdock.core.errors import bad_request
+from scimdock.core.identity import normalize_identity
 from scimdock.core.schema import Attribute, ResourceType, Schema
 from scimdock.core.values import (
     check_required,
@@ -63,6 +64,7 @@ def normalize_resource(
                 raise bad_request("invalidValue", f"unknown attribute '{key}'")
             _put(doc, found[0], found[1], value, rt, lenient=lenient, where=found[1].name)
     check_required(doc, rt)
+    normalize_identity(doc, rt)
     return doc
 
 

@@ -35,6 +35,8 @@ def serve(args: argparse.Namespace) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL)
 
     from scimdock.app import create_app
+    from scimdock.probes import Probes
+    from scimdock.request_log import RequestLog
     from scimdock.tuning.transport import CoalescingProtocol
 
     host = config.host(args.host)
@@ -53,9 +55,14 @@ def serve(args: argparse.Namespace) -> int:
         base_url = f"http://{_url_host(host)}:{port}/scim/v1"
         token = demo_token(store, config.db_path(args.db)) if args.demo else None
         _announce(base_url, token, as_json=args.json)
-        app = create_app(store.store, settings, validate_responses=validate)
-        # Access lines are logged at info: below that level uvicorn would
-        # still format each one before dropping it (docs/performance.md).
+        # Our access log (scimdock/request_log.py) replaces uvicorn's, which
+        # prints the query string; at info and below only: above, nobody
+        # reads the lines, so none is formatted (docs/performance.md).
+        access = log_level in ("trace", "debug", "info")
+        app = RequestLog(
+            Probes(create_app(store.store, settings, validate_responses=validate), store.store),
+            log=access,
+        )
         server = uvicorn.Server(
             uvicorn.Config(
                 _flush_at_shutdown(app, store.store),
@@ -65,11 +72,13 @@ def serve(args: argparse.Namespace) -> int:
                 proxy_headers=True,
                 forwarded_allow_ips=proxies,
                 server_header=False,
-                access_log=log_level in ("trace", "debug", "info"),
+                access_log=False,
                 http=CoalescingProtocol if config.tuned() else "auto",
                 backlog=BACKLOG,
             )
         )
+        if access:
+            _log_access_to_stdout()
         logging.getLogger("uvicorn.error").info("scimdock serving %s", base_url)
         try:
             server.run(sockets=[sock])
@@ -81,6 +90,18 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         sock.close()
         store.close()
+
+
+def _log_access_to_stdout() -> None:
+    """One JSON line per request on stdout, where uvicorn's access log
+    went (docs/configuration.md)."""
+    from scimdock.request_log import ACCESS
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    ACCESS.handlers[:] = [handler]
+    ACCESS.setLevel(logging.INFO)
+    ACCESS.propagate = False
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -454,4 +454,10 @@ class Store(ABC):
         for a page of users at once (RFC 7643 §4.1.2)."""
 
     @abstractmethod
+    async def ready(self) -> bool:
+        """Whether the database answers a query now and its schema is the
+        latest this code knows (a readiness probe: ``/readyz``). False,
+        never an exception, when the database cannot be reached."""
+
+    @abstractmethod
     async def close(self) -> None: ...

@@ -29,7 +29,7 @@ schema-valid documents (property-tested):
   ``EXISTS (SELECT 1 FROM json_each(doc, ...) AS eN WHERE ...)`` and a value
   filter is one such EXISTS with the whole inner filter on the same element.
 * Case-insensitive strings compare ``scim_fold(x)`` (Python
-  ``str.casefold``, see :func:`register_functions`) with the folded literal.
+  :func:`core.identity.fold`, canonical caseless, see :func:`register_functions`) with the folded literal.
   ``co``/``sw``/``ew`` use ``instr``/``substr``/``length`` (LIKE would fold
   ASCII only and treat ``%``/``_`` as wildcards). JSON booleans are tested
   with ``json_type(...) = 'true'`` (``json_extract`` gives 1/0).
@@ -62,6 +62,7 @@ from scimdock.core.filter.ast import (
 )
 from scimdock.core.filter.evaluate import leaf_matches
 from scimdock.core.filter.resolve import attribute_of
+from scimdock.core.identity import fold
 from scimdock.core.schema import Attribute, ResourceType
 from scimdock.store.sqlsort import compile_order_by, compile_sort
 from scimdock.store.sqltables import Relation, json_path, seeds_of, table_for
@@ -74,13 +75,13 @@ _NOT_STORED = ("meta.location", "meta.version")
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
-    """Register ``scim_fold(x)``: ``str.casefold`` for text, others pass
+    """Register ``scim_fold(x)``: :func:`core.identity.fold` for text, others pass
     through (RFC 7643 §2.3.1 caseExact=false comparison)."""
     conn.create_function("scim_fold", 1, _fold, deterministic=True)
 
 
 def _fold(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
-    return value.casefold() if isinstance(value, str) else value  # NULL, numbers pass through
+    return fold(value) if isinstance(value, str) else value  # NULL, numbers pass through
 
 
 def compile_filter(
@@ -312,7 +313,7 @@ def _leaf(
     if not isinstance(literal, str):
         raise bad_request("invalidFilter", f"Invalid filter: expected a string, not {literal!r}")
     if not attr.case_exact:
-        literal = literal.casefold()
+        literal = fold(literal)
         value = value if prefolded else f"scim_fold({value})"
     return _text(value, op, literal, indexed=prefolded)
 

@@ -99,6 +99,14 @@ class SqliteStore(Store):
     async def _commit(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await self._engine.durable(partial(call, *args, **kwargs))
 
+    async def ready(self) -> bool:
+        """The schema version (``PRAGMA user_version``) read on a reader
+        thread, against the number of migrations (store.migrations)."""
+        try:
+            return await self._read(self._engine.schema_current)
+        except Exception:  # any database error: not ready (the probe says 503)
+            return False
+
     def note_key_use(self, key_id: str, address: str | None) -> None:
         self._engine.note_key_use(key_id, address)
 

@@ -22,6 +22,7 @@ import orjson
 
 from scimdock.core import clock
 from scimdock.core.clock import Clock
+from scimdock.core.identity import fold
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
 from scimdock.store.errors import Conflict, NotFound
@@ -124,7 +125,7 @@ class AdminTables(SqliteHost):
         if (user_id is None) == (user_name is None):
             raise TypeError("lookup_user needs exactly one of user_id and user_name")
         column, value = (
-            ("id", user_id) if user_name is None else ("user_name_fold", str(user_name).casefold())
+            ("id", user_id) if user_name is None else ("user_name_fold", fold(str(user_name)))
         )
         with self._lock:
             live = self._conn.execute(

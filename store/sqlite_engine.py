@@ -24,6 +24,7 @@ import orjson
 
 from scimdock.core.audit import changed
 from scimdock.core.clock import Clock, SystemClock
+from scimdock.core.identity import fold
 from scimdock.core.query import ListQuery
 from scimdock.core.schema import USER
 from scimdock.store import sqlite_audit as audit
@@ -31,7 +32,7 @@ from scimdock.store.base import CLI_ACTOR, Actor, ApiKey, UserRecord
 from scimdock.store.errors import Conflict, NotFound, OverBudget, check_version
 from scimdock.store.group_commit import GroupCommit
 from scimdock.store.key_use import KeyUses
-from scimdock.store.migrations import migrate
+from scimdock.store.migrations import MIGRATIONS, migrate
 from scimdock.store.sqlfilter import compile_filter, register_functions
 from scimdock.store.sqlite_admin import USER as USER_TYPE
 from scimdock.store.sqlite_admin import AdminTables
@@ -160,6 +161,14 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
             ) from None
         finally:
             self._local.deadline = None
+
+    def schema_current(self) -> bool:
+        """Whether the database answers and holds every migration of
+        :mod:`store.migrations` (another process may have opened it with
+        older or newer code)."""
+        with self._lock:
+            (version,) = self._conn.execute("PRAGMA user_version").fetchone()
+        return bool(version == len(MIGRATIONS))
 
     def _interrupt(self) -> int:
         deadline: float | None = getattr(self._local, "deadline", None)
@@ -381,7 +390,7 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
         (after the failed batch was rolled back)."""
         for start in range(0, len(docs), 500):
             chunk = docs[start : start + 500]
-            folds = [doc["userName"].casefold() for doc in chunk]
+            folds = [fold(doc["userName"]) for doc in chunk]
             marks = ", ".join("?" * len(folds))
             found = {
                 row[0]
@@ -391,8 +400,8 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
                     [tenant_id, *folds],
                 )
             }
-            for doc, fold in zip(chunk, folds, strict=False):
-                if fold in found:
+            for doc, folded in zip(chunk, folds, strict=False):
+                if folded in found:
                     return doc
         return None
 
@@ -404,7 +413,7 @@ def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, int | None, str
     external_id = doc.get("externalId")
     return (
         user_name,
-        user_name.casefold(),
+        fold(user_name),
         None if external_id is None else str(external_id),
         None if active is None else int(active),
         orjson.dumps(doc).decode(),

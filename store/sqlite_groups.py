@@ -21,6 +21,7 @@ import orjson
 
 from scimdock.core import audit as names
 from scimdock.core.clock import Clock
+from scimdock.core.identity import fold
 from scimdock.core.membership import GroupChange, Member
 from scimdock.core.query import ListQuery
 from scimdock.core.schema import GROUP
@@ -203,7 +204,7 @@ class GroupTables(SqliteHost):
 def _columns(doc: dict[str, Any]) -> tuple[object, ...]:
     """The indexed columns derived from a group document, then the document."""
     name = doc["displayName"]
-    return name, name.casefold(), doc.get("externalId"), orjson.dumps(doc).decode()
+    return name, fold(name), doc.get("externalId"), orjson.dumps(doc).decode()
 
 
 def _record(row: tuple[Any, ...]) -> tuple[int, GroupRecord]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scimdock.core.filter.ast import And, Compare, Filter, Or
+from scimdock.core.identity import fold
 
 #: SQL for the ``display`` of a member row ``{a}``: as the client gave it,
 #: else a user's displayName or userName, a group's displayName (RFC 7643 §4.2).
@@ -111,7 +112,7 @@ class UserGroups(Relation):
 @dataclass(frozen=True)
 class Table:
     """The table of a resource type: indexed ``columns`` by attribute path
-    (``folded``: the column holds ``str.casefold`` text, compared with the
+    (``folded``: the column holds :func:`core.identity.fold` text, compared with the
     folded literal) and the attributes kept as :class:`Relation`."""
 
     name: str
@@ -177,7 +178,7 @@ def seeds_of(node: Filter) -> Seeds | None:
         and node.path.attr in ("value", "display")
         and node.path.sub is None
     ):
-        return node.path.attr, [node.value.casefold()]
+        return node.path.attr, [fold(node.value)]
     if isinstance(node, Or):
         left, right = seeds_of(node.left), seeds_of(node.right)
         if left is None or right is None or left[0] != right[0]:

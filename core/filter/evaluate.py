@@ -21,9 +21,10 @@ Semantics:
 * ``a ne v`` is exactly ``not (a eq v)`` everywhere, so an absent or
   multi-valued attribute matches ``ne`` unless some value equals ``v``.
 * Strings (string, reference, binary): with ``caseExact`` false both sides
-  are compared after ``str.casefold()``, else exactly. ``co``/``sw``/``ew``
-  are substring / prefix / suffix tests, ``gt ge lt le`` order by code
-  points. A candidate of the wrong JSON type never matches.
+  are compared after :func:`core.identity.fold` (canonical caseless
+  match), else exactly. ``co``/``sw``/``ew`` are substring / prefix /
+  suffix tests, ``gt ge lt le`` order by code points.
+  A candidate of the wrong JSON type never matches.
 * Booleans compare as booleans (``eq`` only; ``True`` is not ``1``).
   Integers and decimals compare numerically.
 * dateTime: both sides normalised to UTC ``...ffffffZ``
@@ -53,6 +54,7 @@ from scimdock.core.filter.ast import (
     flatten,
 )
 from scimdock.core.filter.resolve import attribute_of, normalize_datetime
+from scimdock.core.identity import fold
 from scimdock.core.schema import Attribute, ResourceType
 
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
@@ -176,5 +178,5 @@ def compare_value(leaf: Attribute, op: str, literal: Literal, value: Any) -> boo
             return False
         return op in _ORDER and _ORDER[op](value, literal)
     if not leaf.case_exact:
-        value, literal = value.casefold(), literal.casefold()
+        value, literal = fold(value), fold(literal)
     return _TEXT[op](value, literal)

@@ -1,0 +1,107 @@
+"""Request ids and the access log: the outermost ASGI middleware, so that
+every response has both, Connexion's own errors and 404s included.
+
+* ``X-Request-ID``: a client's (or proxy's) id is kept when it is 1 to
+  :data:`MAX_ID` printable ASCII characters without spaces, else replaced;
+  absent, one is made (``uuid4().hex``). It is echoed on every response,
+  so a client can quote it and an operator find the request's line.
+* One JSON line per request on the ``scimdock.access`` logger (info): the
+  time (UTC), the request id, the tenant and credential id (the SCIM key
+  id, the admin token id, or ``env`` for the operator token: an id, never
+  a secret), the operationId, method, path WITHOUT the query string (a
+  filter carries personal data, and a misguided client may put a token in
+  ``?access_token=``), status, duration in milliseconds and body bytes
+  sent. No header, query string or body is ever logged (docs/security.md).
+
+The tenant, credential and operation are read, after the response, from
+the ASGI ``extensions`` dict this middleware puts in the scope: Connexion
+routes and authenticates on shallow copies of the scope that share it
+(``connexion_routing``, ``connexion_context``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+#: The logger of the access lines (``scimdock serve`` writes it to stdout).
+ACCESS = logging.getLogger("scimdock.access")
+HEADER = b"x-request-id"
+#: The longest request id kept as sent.
+MAX_ID = 128
+
+
+def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The request's id: the client's if sane, else a new one."""
+    for name, value in headers:
+        if name == HEADER:  # ASGI header names are lower-case
+            if 0 < len(value) <= MAX_ID and all(0x21 <= b <= 0x7E for b in value):
+                return value
+            break
+    return uuid.uuid4().hex.encode()
+
+
+class RequestLog:
+    """``log``: write access lines (off below info, when nobody reads them)."""
+
+    def __init__(self, app: ASGIApp, *, log: bool = True) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        rid = request_id(scope["headers"])
+        extensions = scope.setdefault("extensions", {})
+        if extensions is None:
+            extensions = scope["extensions"] = {}
+        sent = [0, 0]  # status, body bytes
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                sent[0] = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != HEADER]
+                headers.append((b"X-Request-ID", rid))
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body":
+                sent[1] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if self.log and ACCESS.isEnabledFor(logging.INFO):
+                ACCESS.info(line(scope, extensions, rid, sent[0] or 500, sent[1], started))
+
+
+def line(
+    scope: Scope, extensions: dict[str, Any], rid: bytes, status: int, size: int, started: float
+) -> str:
+    """One access line (JSON): ids and numbers only, never a value the
+    client sent beyond the method, the path and its own request id."""
+    context = extensions.get("connexion_context") or {}
+    token = context.get("token_info") or {}
+    routing = extensions.get("connexion_routing") or {}
+    tenant = token.get("tenant", token.get("tenant_id"))
+    return orjson.dumps(
+        {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "requestId": rid.decode("ascii"),
+            "tenant": tenant,
+            "keyId": token.get("sub"),
+            "operationId": routing.get("operation_id"),
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "durationMs": round((time.perf_counter() - started) * 1000, 2),
+            "bytes": size,
+        }
+    ).decode()
