@@ -86,7 +86,8 @@ def _wait(origin: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 def _same(tuned: Server, stock: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
     """Send one request to both; assert identical answers; return one."""
-    headers = {"Host": "scim.test", **kwargs.pop("headers", {})}
+    # One request id for both, so that both echo the same one.
+    headers = {"Host": "scim.test", "X-Request-ID": "equivalence", **kwargs.pop("headers", {})}
     answers = [
         httpx.request(method, origin + path, headers=headers, timeout=30, **kwargs)
         for origin in (tuned.origin, stock)
