@@ -1,5 +1,5 @@
 """``scimdock serve``: check the settings, bind the port, open the store,
-then hand the socket to uvicorn.
+then hand the socket to uvicorn (or to ``--workers`` processes, scimdock.worker).
 
 The port is bound here, before anything is printed or created, so a port
 in use or a host that does not resolve is one ``scimdock: error:`` line,
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
-import sys
 from typing import Any
 
 from scimdock import config
-from scimdock.cli_common import CliError, add_json, json_out, option, store_of
+from scimdock.cli_common import USAGE, CliError, add_json, json_out, option, store_of
 from scimdock.cli_demo import demo_token
-from scimdock.store.base import Store
 
 #: The listen backlog (uvicorn's default, ``--backlog``).
 BACKLOG = 2048
@@ -27,8 +26,7 @@ BACKLOG = 2048
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from scimdock.app import create_app
-    from scimdock.tuning.transport import CoalescingProtocol
+    from scimdock.worker import flush_at_shutdown
 
     host = config.host(args.host)
     port = config.listen_port(args.port)
@@ -36,6 +34,14 @@ def serve(args: argparse.Namespace) -> int:
     proxies = config.trusted_proxies(args.forwarded_allow_ips)
     settings = config.settings(strict=args.strict, domain=args.domain)
     validate = config.validate_responses()
+    workers = config.workers(args.workers)
+    path = config.db_path(args.db)
+    if workers > 1 and path == ":memory:":
+        raise CliError(
+            "--workers above 1 needs a database file: each process would have"
+            " its own empty in-memory database",
+            USAGE,
+        )
     sock = _bind(host, port)
     try:
         store = store_of(args)
@@ -44,25 +50,18 @@ def serve(args: argparse.Namespace) -> int:
         raise
     try:
         base_url = f"http://{_url_host(host)}:{port}/scim/v1"
-        token = demo_token(store, config.db_path(args.db)) if args.demo else None
+        token = demo_token(store, path) if args.demo else None
         _announce(base_url, token, as_json=args.json)
+        options = uvicorn_options(host, port, log_level, proxies)
+        if workers > 1:
+            store.close()  # the supervisor serves nothing: each worker opens its own
+            _export(args, path)
+            return _supervise(workers, sock, options, base_url)
+        from scimdock.app import create_app
+
         app = create_app(store.store, settings, validate_responses=validate)
-        # Access lines are logged at info: below that level uvicorn would
-        # still format each one before dropping it (docs/performance.md).
-        server = uvicorn.Server(
-            uvicorn.Config(
-                _flush_at_shutdown(app, store.store),
-                host=host,
-                port=port,
-                log_level=log_level,
-                proxy_headers=True,
-                forwarded_allow_ips=proxies,
-                server_header=False,
-                access_log=log_level in ("trace", "debug", "info"),
-                http=CoalescingProtocol if config.tuned() else "auto",
-                backlog=BACKLOG,
-            )
-        )
+        # uvicorn's Config sets up its logging: log after it.
+        server = uvicorn.Server(uvicorn.Config(flush_at_shutdown(app, store.store), **options))
         logging.getLogger("uvicorn.error").info("scimdock serving %s", base_url)
         try:
             server.run(sockets=[sock])
@@ -74,6 +73,64 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         sock.close()
         store.close()
+
+
+def uvicorn_options(host: str, port: int, log_level: str, proxies: str) -> dict[str, Any]:
+    """The ``uvicorn.Config`` of every server process, one or many."""
+    from scimdock.tuning.transport import CoalescingProtocol
+
+    # Access lines are logged at info: below that level uvicorn would
+    # still format each one before dropping it (docs/performance.md).
+    return {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "proxy_headers": True,
+        "forwarded_allow_ips": proxies,
+        "server_header": False,
+        "access_log": log_level in ("trace", "debug", "info"),
+        "http": CoalescingProtocol if config.tuned() else "auto",
+        "backlog": BACKLOG,
+    }
+
+
+def _export(args: argparse.Namespace, path: str) -> None:
+    """The command line's settings as the variables the workers read
+    (scimdock.worker.from_environment): a spawned process inherits the
+    environment, not this one's objects."""
+    os.environ["SCIMDOCK_DB"] = os.path.abspath(path)
+    if args.strict:
+        os.environ["SCIMDOCK_STRICT"] = "on"
+    if args.domain:
+        os.environ["SCIMDOCK_DOMAIN"] = args.domain
+
+
+def _supervise(workers: int, sock: socket.socket, options: dict[str, Any], base_url: str) -> int:
+    """``workers`` processes accepting on ``sock`` (bound here, so that the
+    announcement above is already true), under uvicorn's ``Multiprocess``
+    supervisor: it restarts a worker that dies, and on SIGTERM or SIGINT
+    passes SIGTERM to each, which shuts down gracefully (its key uses
+    written, scimdock.worker.flush_at_shutdown), then waits for them."""
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    supervisor = Multiprocess(worker_config(workers, options), sockets=[sock])
+    logging.getLogger("uvicorn.error").info("scimdock serving %s (%d workers)", base_url, workers)
+    supervisor.run()
+    if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+        raise CliError("a worker did not start (see the log above)")
+    return 0
+
+
+def worker_config(workers: int, options: dict[str, Any]) -> Any:
+    """The ``uvicorn.Config`` each worker receives (pickled: the ``spawn``
+    start method): the application factory by its import string, and the
+    same options, the tuned transport included, as a single process."""
+    import uvicorn
+
+    return uvicorn.Config(
+        "scimdock.worker:from_environment", factory=True, workers=workers, **options
+    )
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -114,30 +171,6 @@ def _announce(base_url: str, token: str | None, *, as_json: bool) -> None:
         )
 
 
-def _flush_at_shutdown(app: Any, store: Store) -> Any:
-    """The app, writing the SCIM key uses still in memory (handlers.security)
-    when the server shuts down (the ASGI ``lifespan.shutdown`` message):
-    uvicorn ends the process on SIGTERM right after its shutdown, before
-    any ``finally`` here runs."""
-
-    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "lifespan":
-            return await app(scope, receive, send)
-
-        async def receive_and_flush() -> Any:
-            message = await receive()
-            if message.get("type") == "lifespan.shutdown":
-                try:
-                    await store.flush_key_uses()
-                except Exception as exc:  # never block the shutdown; say what was lost
-                    print(f"scimdock: could not record the last key uses: {exc}", file=sys.stderr)
-            return message
-
-        return await app(scope, receive_and_flush, send)
-
-    return wrapped
-
-
 def add_commands(sub: Any) -> None:
     """Register ``serve`` on the main parser."""
     sp = sub.add_parser("serve", help="run the SCIM server")
@@ -159,6 +192,13 @@ def add_commands(sub: Any) -> None:
         "--strict", action="store_true", help="RFC-only: turn off identity-provider leniencies"
     )
     sp.add_argument("--domain", help="host suffix whose first label names the tenant")
+    sp.add_argument(
+        "--workers",
+        type=option(config.worker_count),
+        metavar="N",
+        help="server processes sharing the port and the database (env SCIMDOCK_WORKERS,"
+        " default 1; docs/configuration.md)",
+    )
     sp.add_argument(
         "--log-level",
         type=option(config.log_level),

@@ -1,0 +1,77 @@
+"""One server process: the application built from the environment.
+
+``scimdock serve --workers N`` runs N processes on one listening socket
+(uvicorn's ``Multiprocess`` supervisor, which starts each with the
+``spawn`` method). A spawned process inherits the environment, not the
+parent's objects, so each builds its own application here, uvicorn's
+*application factory* (``factory=True``): its own
+:class:`~scimdock.store.sqlite.SqliteStore` on the same database file,
+and the settings of the ``SCIMDOCK_*`` variables (docs/configuration.md),
+which ``serve`` sets from its options before starting the workers.
+
+The same factory runs under uvicorn directly::
+
+    SCIMDOCK_DB=/var/lib/scimdock/scimdock.db \\
+        uvicorn --factory scimdock.worker:from_environment --workers 4
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from uvicorn.config import STARTUP_FAILURE
+
+from scimdock import config
+from scimdock.store.base import Store
+
+
+def from_environment() -> Any:
+    """The ASGI application on the database of ``SCIMDOCK_DB``, writing its
+    buffered key uses when the server shuts down (:func:`flush_at_shutdown`).
+
+    A setting or a database this process cannot use ends it with uvicorn's
+    start-up failure status, which stops the supervisor instead of
+    restarting the worker for ever."""
+    from scimdock.app import create_app
+    from scimdock.store.sqlite import SqliteStore
+
+    path = config.db_path(None)
+    try:
+        settings = config.settings()
+        store = SqliteStore(
+            path,
+            synchronous=config.synchronous(),
+            query_budget=config.query_budget(),
+            readers=config.readers(),
+        )
+    except Exception as exc:  # a ConfigError, an OSError, a sqlite3.Error
+        print(f"scimdock: error: worker cannot start on {path}: {exc}", file=sys.stderr)
+        raise SystemExit(STARTUP_FAILURE) from None
+    app = create_app(store, settings, validate_responses=config.validate_responses())
+    return flush_at_shutdown(app, store)
+
+
+def flush_at_shutdown(app: Any, store: Store) -> Any:
+    """The app, writing the SCIM key uses still in memory (handlers.security)
+    when the server shuts down (the ASGI ``lifespan.shutdown`` message):
+    uvicorn ends the process on SIGTERM right after its shutdown, before
+    any ``finally`` of the caller runs. In every process of ``--workers``:
+    each keeps its own uses."""
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            return await app(scope, receive, send)
+
+        async def receive_and_flush() -> Any:
+            message = await receive()
+            if message.get("type") == "lifespan.shutdown":
+                try:
+                    await store.flush_key_uses()
+                except Exception as exc:  # never block the shutdown; say what was lost
+                    print(f"scimdock: could not record the last key uses: {exc}", file=sys.stderr)
+            return message
+
+        return await app(scope, receive_and_flush, send)
+
+    return wrapped
