@@ -61,7 +61,8 @@ def flush_at_shutdown(app: Any, store: Store) -> Any:
 
     async def wrapped(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan":
-            return await app(scope, receive, send)
+            await app(scope, receive, send)
+            return
 
         async def receive_and_flush() -> Any:
             message = await receive()
@@ -72,6 +73,6 @@ def flush_at_shutdown(app: Any, store: Store) -> Any:
                     print(f"scimdock: could not record the last key uses: {exc}", file=sys.stderr)
             return message
 
-        return await app(scope, receive_and_flush, send)
+        await app(scope, receive_and_flush, send)
 
     return wrapped
