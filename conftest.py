@@ -142,8 +142,13 @@ def pytest_configure(config: pytest.Config) -> None:
         TUNING["SCIMDOCK_TUNING"] = config.getoption("tuning")
 
 
-def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
-    db = tmp / "scimdock.db"
+def start_server(
+    tmp: Path, *extra: str, env: dict[str, str] | None = None, db: Path | None = None
+) -> Server:
+    """``scimdock serve`` in ``tmp`` (its working directory and ``server.log``)
+    on ``db`` (default ``tmp/scimdock.db``; give another server's to run two
+    instances on one database)."""
+    db = db or tmp / "scimdock.db"
     port = free_port()
     environ = {
         **os.environ,

@@ -1,5 +1,5 @@
 """``scimdock serve``: check the settings, bind the port, open the store,
-then hand the socket to uvicorn.
+then hand the socket to uvicorn (or to ``--workers`` processes, scimdock.worker).
 
 The port is bound here, before anything is printed or created, so a port
 in use or a host that does not resolve is one ``scimdock: error:`` line,
@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
-import sys
 from typing import Any
 
 from scimdock import config
-from scimdock.cli_common import CliError, add_json, json_out, option, store_of
+from scimdock.cli_common import USAGE, CliError, add_json, json_out, option, store_of
 from scimdock.cli_demo import demo_token
-from scimdock.store.base import Store
 
-#: Seconds a thread may keep the GIL while another waits (CPython: 0.005).
-SWITCH_INTERVAL = 0.0005
 #: The listen backlog (uvicorn's default, ``--backlog``).
 BACKLOG = 2048
 
@@ -29,15 +26,7 @@ BACKLOG = 2048
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    # A reader thread that holds the GIL (a Python SQL function over a long
-    # value) hands it to the event loop after 0.5 ms rather than CPython's
-    # 5 ms, so another tenant's request waits less (bench/noisy.py).
-    sys.setswitchinterval(SWITCH_INTERVAL)
-
-    from scimdock.app import create_app
-    from scimdock.probes import Probes
-    from scimdock.request_log import RequestLog
-    from scimdock.tuning.transport import CoalescingProtocol
+    from scimdock.worker import assemble
 
     host = config.host(args.host)
     port = config.listen_port(args.port)
@@ -45,6 +34,14 @@ def serve(args: argparse.Namespace) -> int:
     proxies = config.trusted_proxies(args.forwarded_allow_ips)
     settings = config.settings(strict=args.strict, domain=args.domain)
     validate = config.validate_responses()
+    workers = config.workers(args.workers)
+    path = config.db_path(args.db)
+    if workers > 1 and path == ":memory:":
+        raise CliError(
+            "--workers above 1 needs a database file: each process would have"
+            " its own empty in-memory database",
+            USAGE,
+        )
     sock = _bind(host, port)
     try:
         store = store_of(args)
@@ -53,32 +50,16 @@ def serve(args: argparse.Namespace) -> int:
         raise
     try:
         base_url = f"http://{_url_host(host)}:{port}/scim/v1"
-        token = demo_token(store, config.db_path(args.db)) if args.demo else None
+        token = demo_token(store, path) if args.demo else None
         _announce(base_url, token, as_json=args.json)
-        # Our access log (scimdock/request_log.py) replaces uvicorn's, which
-        # prints the query string; at info and below only: above, nobody
-        # reads the lines, so none is formatted (docs/performance.md).
-        access = log_level in ("trace", "debug", "info")
-        app = RequestLog(
-            Probes(create_app(store.store, settings, validate_responses=validate), store.store),
-            log=access,
-        )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                _flush_at_shutdown(app, store.store),
-                host=host,
-                port=port,
-                log_level=log_level,
-                proxy_headers=True,
-                forwarded_allow_ips=proxies,
-                server_header=False,
-                access_log=False,
-                http=CoalescingProtocol if config.tuned() else "auto",
-                backlog=BACKLOG,
-            )
-        )
-        if access:
-            _log_access_to_stdout()
+        options = uvicorn_options(host, port, log_level, proxies)
+        if workers > 1:
+            store.close()  # the supervisor serves nothing: each worker opens its own
+            _export(args, path)
+            return _supervise(workers, sock, options, base_url)
+        app = assemble(store.store, settings, validate=validate, log_level=log_level)
+        # uvicorn's Config sets up its logging: log after it.
+        server = uvicorn.Server(uvicorn.Config(app, **options))
         logging.getLogger("uvicorn.error").info("scimdock serving %s", base_url)
         try:
             server.run(sockets=[sock])
@@ -92,16 +73,62 @@ def serve(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _log_access_to_stdout() -> None:
-    """One JSON line per request on stdout, where uvicorn's access log
-    went (docs/configuration.md)."""
-    from scimdock.request_log import ACCESS
+def uvicorn_options(host: str, port: int, log_level: str, proxies: str) -> dict[str, Any]:
+    """The ``uvicorn.Config`` of every server process, one or many."""
+    from scimdock.tuning.transport import CoalescingProtocol
 
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    ACCESS.handlers[:] = [handler]
-    ACCESS.setLevel(logging.INFO)
-    ACCESS.propagate = False
+    # uvicorn's access log prints the query string (filters carry personal
+    # data): scimdock.request_log writes one JSON line instead (worker.assemble).
+    return {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "proxy_headers": True,
+        "forwarded_allow_ips": proxies,
+        "server_header": False,
+        "access_log": False,
+        "http": CoalescingProtocol if config.tuned() else "auto",
+        "backlog": BACKLOG,
+    }
+
+
+def _export(args: argparse.Namespace, path: str) -> None:
+    """The command line's settings as the variables the workers read
+    (scimdock.worker.from_environment): a spawned process inherits the
+    environment, not this one's objects."""
+    os.environ["SCIMDOCK_DB"] = os.path.abspath(path)
+    if args.strict:
+        os.environ["SCIMDOCK_STRICT"] = "on"
+    if args.domain:
+        os.environ["SCIMDOCK_DOMAIN"] = args.domain
+
+
+def _supervise(workers: int, sock: socket.socket, options: dict[str, Any], base_url: str) -> int:
+    """``workers`` processes accepting on ``sock`` (bound here, so that the
+    announcement above is already true), under uvicorn's ``Multiprocess``
+    supervisor: it restarts a worker that dies, and on SIGTERM or SIGINT
+    passes SIGTERM to each, which shuts down gracefully (its key uses
+    written, scimdock.worker.flush_at_shutdown), then waits for them."""
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    supervisor = Multiprocess(worker_config(workers, options), sockets=[sock])
+    logging.getLogger("uvicorn.error").info("scimdock serving %s (%d workers)", base_url, workers)
+    supervisor.run()
+    if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+        raise CliError("a worker did not start (see the log above)")
+    return 0
+
+
+def worker_config(workers: int, options: dict[str, Any]) -> Any:
+    """The ``uvicorn.Config`` each worker receives (pickled: the ``spawn``
+    start method): the application factory by its import string, and the
+    same options, the tuned transport included, as a single process."""
+    import uvicorn
+
+    return uvicorn.Config(
+        "scimdock.worker:from_environment", factory=True, workers=workers, **options
+    )
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -142,30 +169,6 @@ def _announce(base_url: str, token: str | None, *, as_json: bool) -> None:
         )
 
 
-def _flush_at_shutdown(app: Any, store: Store) -> Any:
-    """The app, writing the SCIM key uses still in memory (handlers.security)
-    when the server shuts down (the ASGI ``lifespan.shutdown`` message):
-    uvicorn ends the process on SIGTERM right after its shutdown, before
-    any ``finally`` here runs."""
-
-    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "lifespan":
-            return await app(scope, receive, send)
-
-        async def receive_and_flush() -> Any:
-            message = await receive()
-            if message.get("type") == "lifespan.shutdown":
-                try:
-                    await store.flush_key_uses()
-                except Exception as exc:  # never block the shutdown; say what was lost
-                    print(f"scimdock: could not record the last key uses: {exc}", file=sys.stderr)
-            return message
-
-        return await app(scope, receive_and_flush, send)
-
-    return wrapped
-
-
 def add_commands(sub: Any) -> None:
     """Register ``serve`` on the main parser."""
     sp = sub.add_parser("serve", help="run the SCIM server")
@@ -187,6 +190,13 @@ def add_commands(sub: Any) -> None:
         "--strict", action="store_true", help="RFC-only: turn off identity-provider leniencies"
     )
     sp.add_argument("--domain", help="host suffix whose first label names the tenant")
+    sp.add_argument(
+        "--workers",
+        type=option(config.worker_count),
+        metavar="N",
+        help="server processes sharing the port and the database (env SCIMDOCK_WORKERS,"
+        " default 1; docs/configuration.md)",
+    )
     sp.add_argument(
         "--log-level",
         type=option(config.log_level),

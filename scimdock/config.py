@@ -81,6 +81,11 @@ def _positive(text: str) -> int:
     return value
 
 
+def worker_count(text: str) -> int:
+    """How many server processes share the port: a whole number of 1 or more."""
+    return _positive(text)
+
+
 def _flag(text: str) -> bool:
     value = text.strip().lower()
     if value not in _TRUE + _FALSE:
@@ -136,6 +141,11 @@ def host(cli_value: str | None) -> str:
 
 def listen_port(cli_value: int | None) -> int:
     return cli_value if cli_value is not None else _env("SCIMDOCK_PORT", port, DEFAULT_PORT)
+
+
+def workers(cli_value: int | None) -> int:
+    """Server processes on the one port (``serve --workers``, scimdock.worker)."""
+    return cli_value if cli_value is not None else _env("SCIMDOCK_WORKERS", worker_count, 1)
 
 
 def server_log_level(cli_value: str | None) -> str:

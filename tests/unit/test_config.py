@@ -44,6 +44,8 @@ def test_ports_and_proxies_accepted() -> None:
         ("SCIMDOCK_PORT", "http", lambda: config.listen_port(None)),
         ("SCIMDOCK_LOG_LEVEL", "loud", lambda: config.server_log_level(None)),
         ("SCIMDOCK_FORWARDED_ALLOW_IPS", "x", lambda: config.trusted_proxies(None)),
+        ("SCIMDOCK_WORKERS", "0", lambda: config.workers(None)),
+        ("SCIMDOCK_WORKERS", "two", lambda: config.workers(None)),
     ],
 )
 def test_a_bad_variable_is_named(

@@ -1,0 +1,40 @@
+"""What ``serve --workers N`` hands each worker (scimdock.cli_serve,
+scimdock.worker): a ``uvicorn.Config`` that survives pickling (uvicorn
+starts workers with the ``spawn`` method) and still names the tuned
+transport and the application factory."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from scimdock import config
+from scimdock.cli_serve import uvicorn_options, worker_config
+from scimdock.tuning.transport import CoalescingProtocol
+
+
+def test_each_worker_gets_the_factory_and_the_tuned_transport(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SCIMDOCK_TUNING", "on")
+    sent = worker_config(3, uvicorn_options("127.0.0.1", 8080, "warning", "127.0.0.1"))
+    received = pickle.loads(pickle.dumps(sent))
+    assert received.workers == 3 and received.factory is True
+    assert received.app == "scimdock.worker:from_environment"
+    assert received.http is CoalescingProtocol
+    assert (received.server_header, received.proxy_headers) == (False, True)
+
+
+def test_untuned_workers_run_uvicorns_own_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCIMDOCK_TUNING", "off")
+    assert worker_config(2, uvicorn_options("::1", 1, "info", "*")).http == "auto"
+
+
+def test_the_worker_count_comes_from_the_command_line_or_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SCIMDOCK_WORKERS", raising=False)
+    assert config.workers(None) == 1
+    monkeypatch.setenv("SCIMDOCK_WORKERS", " 4 ")
+    assert (config.workers(None), config.workers(2)) == (4, 2)
