@@ -28,6 +28,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from scimdock.app import create_app
+    from scimdock.protocol import ScimErrorProtocol
     from scimdock.tuning.transport import CoalescingProtocol
 
     host = config.host(args.host)
@@ -59,7 +60,8 @@ def serve(args: argparse.Namespace) -> int:
                 forwarded_allow_ips=proxies,
                 server_header=False,
                 access_log=log_level in ("trace", "debug", "info"),
-                http=CoalescingProtocol if config.tuned() else "auto",
+                # Both answer what httptools cannot parse with a SCIM Error.
+                http=CoalescingProtocol if config.tuned() else ScimErrorProtocol,
                 backlog=BACKLOG,
             )
         )
