@@ -28,6 +28,11 @@ import orjson
 
 from scimdock.core.errors import ScimError
 
+#: The deepest nesting of arrays and objects a request body may have (``[]``
+#: is 1), checked on the bytes before parsing (scimdock/limits.py). A SCIM
+#: message needs fewer than ten; Python's parser and jsonschema's messages
+#: recurse once per level, and the store's serializer writes at most 254.
+MAX_DEPTH = 64
 #: Also the answer to a body too deep for Python's own parser (handlers.errors).
 TOO_DEEP = "Request body is nested too deeply"
 #: What each of the serializer's refusals means, by the words of its message.
@@ -43,8 +48,11 @@ _REFUSALS = (
 )
 
 
-def check(body: Any) -> None:
-    """Raise :class:`ScimError` 400 when ``body`` holds a value above."""
+def check(body: Any, *, max_string: int | None = None, max_values: int | None = None) -> None:
+    """Raise :class:`ScimError` 400 when ``body`` holds a value above, or
+    (:func:`check_sizes`) a string or an array over the limits given."""
+    if max_string is not None and max_values is not None:
+        check_sizes(body, max_string, max_values)
     try:
         written = orjson.dumps(body)
     except orjson.JSONEncodeError as exc:
@@ -68,3 +76,32 @@ def _not_finite(value: Any) -> bool:
     if isinstance(value, list):
         return any(_not_finite(v) for v in value)
     return False
+
+
+def check_sizes(body: Any, max_string: int, max_values: int) -> None:
+    """Raise :class:`ScimError` 400 ``invalidValue`` (RFC 7644 §3.12) when a
+    string (a member name too) of ``body`` is longer than ``max_string``
+    characters, or an array has more than ``max_values`` elements: the
+    server's limits on one attribute value and on the values of a
+    multi-valued attribute (docs/security.md, "Limits")."""
+    pending = [body]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if len(value) > max_string:
+                raise ScimError(
+                    400,
+                    f"A string of the request is longer than {max_string} characters",
+                    "invalidValue",
+                )
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            if len(value) > max_values:
+                raise ScimError(
+                    400,
+                    f"An array of the request has more than {max_values} values",
+                    "invalidValue",
+                )
+            pending.extend(value)

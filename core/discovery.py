@@ -12,14 +12,18 @@ SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RT_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 
 
-def service_provider_config(base_url: str, *, max_results: int, docs_url: str) -> dict[str, Any]:
+def service_provider_config(
+    base_url: str, *, max_results: int, docs_url: str, max_payload: int = 0
+) -> dict[str, Any]:
     """RFC 7643 §5. Bulk and changePassword are not offered; sort, filter,
-    PATCH and ETags are."""
+    PATCH and ETags are. ``max_payload``, the largest request body the
+    server reads, is the only payload limit SCIM has a field for
+    (``bulk.maxPayloadSize``); it holds for every request."""
     return {
         "schemas": [SPC_SCHEMA],
         "documentationUri": docs_url,
         "patch": {"supported": True},
-        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": max_payload},
         "filter": {"supported": True, "maxResults": max_results},
         "changePassword": {"supported": False},
         "sort": {"supported": True},

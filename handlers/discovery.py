@@ -16,7 +16,10 @@ async def get_service_provider_config() -> Response:
     settings = current().settings
     return scim(
         discovery.service_provider_config(
-            base_url(), max_results=settings.max_results, docs_url=settings.docs_url
+            base_url(),
+            max_results=settings.max_results,
+            max_payload=settings.max_body,
+            docs_url=settings.docs_url,
         )
     )
 

@@ -88,7 +88,7 @@ def _challenge(request: ConnexionRequest) -> str:
 def problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """A Connexion problem (request validation, security, media type)."""
     assert isinstance(exc, ProblemException)
-    detail = str(exc.detail or exc.title or "").strip().split("\n", 1)[0]
+    detail = _shortened(str(exc.detail or exc.title or "").strip().split("\n", 1)[0])
     scim_type = None
     if exc.status == 400:
         scim_type = _bad_request_type(exc, detail)
@@ -97,6 +97,15 @@ def problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     return response(
         ScimError(exc.status, detail, scim_type), _headers(exc), challenge=_challenge(request)
     )
+
+
+#: The longest ``detail`` repeated from a validator: its message quotes the
+#: value it refused, which may be as long as the request.
+DETAIL_MAX = 500
+
+
+def _shortened(detail: str) -> str:
+    return detail if len(detail) <= DETAIL_MAX else detail[: DETAIL_MAX - 1] + "\u2026"
 
 
 def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

@@ -33,6 +33,12 @@ class Settings:
     #: SHA-256 of ``SCIMDOCK_ADMIN_TOKEN`` (the operator's admin token), or
     #: ``None``: the token itself is never kept (scimdock.config).
     admin_token_hash: bytes | None = None
+    #: Largest request body in bytes (413 above it; ``bulk.maxPayloadSize``).
+    max_body: int = 1024 * 1024
+    #: Longest string a request body may hold, in characters (400 above it).
+    max_string: int = 65536
+    #: Most elements an array of a request body may hold (400 above it).
+    max_values: int = 10000
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from scimdock.handlers.admin import resolver as admin_resolver  # noqa: E402
 from scimdock.handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
 from scimdock.handlers.http import BASE_PATH  # noqa: E402
 from scimdock.handlers.runtime import Runtime, Settings, install  # noqa: E402
+from scimdock.limits import RequestLimits  # noqa: E402
 from scimdock.openapi import DIR as OPENAPI_DIR  # noqa: E402
 from scimdock.slashes import CollapseSlashes  # noqa: E402
 from scimdock.store.base import Store  # noqa: E402
@@ -50,7 +51,8 @@ def create_app(
     time by the store's clock and draw new secrets from ``random``
     (handlers.runtime).
     """
-    install(Runtime(store, settings or Settings(), random))
+    settings = settings or Settings()
+    install(Runtime(store, settings, random))
     # Connexion warns on every request to an operation that accepts both
     # application/scim+json and application/json; that is by design here.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
@@ -86,6 +88,14 @@ def create_app(
     # one, still routes (scimdock/slashes.py).
     app.add_middleware(
         CollapseSlashes, position=MiddlewarePosition.BEFORE_EXCEPTION, roots=(BASE_PATH, ADMIN_PATH)
+    )
+    # Body size and nesting, on the bytes, before anything parses them.
+    app.add_middleware(
+        RequestLimits,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        max_body=settings.max_body,
+        max_string=settings.max_string,
+        max_values=settings.max_values,
     )
     app.add_error_handler(ScimError, errors.scim_error)
     app.add_error_handler(StoreError, errors.store_error)

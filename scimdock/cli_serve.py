@@ -75,6 +75,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def uvicorn_options(host: str, port: int, log_level: str, proxies: str) -> dict[str, Any]:
     """The ``uvicorn.Config`` of every server process, one or many."""
+    from scimdock.protocol import ScimErrorProtocol
     from scimdock.tuning.transport import CoalescingProtocol
 
     # uvicorn's access log prints the query string (filters carry personal
@@ -87,7 +88,8 @@ def uvicorn_options(host: str, port: int, log_level: str, proxies: str) -> dict[
         "forwarded_allow_ips": proxies,
         "server_header": False,
         "access_log": False,
-        "http": CoalescingProtocol if config.tuned() else "auto",
+        # Both answer what httptools cannot parse with a SCIM Error.
+        "http": CoalescingProtocol if config.tuned() else ScimErrorProtocol,
         "backlog": BACKLOG,
     }
 

@@ -166,6 +166,9 @@ def settings(*, strict: bool = False, domain: str | None = None) -> Settings:
         lenient=not (strict or _env("SCIMDOCK_STRICT", _flag, False)),
         public_url=_env("SCIMDOCK_PUBLIC_URL", _public_url, None),
         admin_token_hash=admin_token_hash(),
+        max_body=_env("SCIMDOCK_MAX_BODY", _positive, Settings.max_body),
+        max_string=_env("SCIMDOCK_MAX_STRING", _positive, Settings.max_string),
+        max_values=_env("SCIMDOCK_MAX_VALUES", _positive, Settings.max_values),
     )
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from scimdock.tuning.compat import HttpToolsProtocol
+from scimdock.protocol import ScimErrorProtocol
 
 
 class CoalescingTransport:
@@ -75,8 +75,9 @@ class CoalescingTransport:
         return getattr(self._transport, name)
 
 
-class CoalescingProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol over a :class:`CoalescingTransport`."""
+class CoalescingProtocol(ScimErrorProtocol):
+    """uvicorn's httptools protocol over a :class:`CoalescingTransport`
+    (unparsable requests answered as :class:`ScimErrorProtocol` does)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]

@@ -25,7 +25,10 @@ CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 
 def _server(tmp_path_factory: pytest.TempPathFactory, budget: float) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("noisy"), env={"SCIMDOCK_QUERY_BUDGET": str(budget)})
+    # Limits raised for _heavy_tenant's 400,000-character values (docs/security.md).
+    limits = {"SCIMDOCK_MAX_BODY": str(4 << 20), "SCIMDOCK_MAX_STRING": "500000"}
+    env = {"SCIMDOCK_QUERY_BUDGET": str(budget), **limits}
+    srv = start_server(tmp_path_factory.mktemp("noisy"), env=env)
     yield srv
     stop_server(srv)
 

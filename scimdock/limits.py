@@ -1,0 +1,147 @@
+"""Request limits enforced before routing, on the bytes, for both APIs.
+
+* **Body size.** A ``Content-Length`` over the limit is refused before a
+  byte of the body is read; a body sent without one (chunked) is read with
+  a running count and refused as soon as the count passes the limit. Either
+  way the answer is ``413 Payload Too Large`` (RFC 9110 §15.5.14) as a SCIM
+  Error (RFC 7644 §3.12), and no more than the limit is ever held in memory.
+* **Strings and arrays.** A JSON body that may hold a string longer than
+  ``max_string`` characters or an array of more than ``max_values``
+  elements (it is long enough, or has enough commas) is read with orjson
+  and measured (:func:`scimdock.core.body.check_sizes`): a ``400
+  invalidValue`` before jsonschema spends seconds on a 100,000-element
+  array. The handlers measure every body again after parsing (one walk).
+* **Nesting depth.** A JSON body whose arrays and objects nest deeper than
+  :data:`scimdock.core.body.MAX_DEPTH` is a ``400 invalidSyntax`` before
+  any parser sees it: Python's own parser (Connexion's, and the tuned one's
+  fallback) and jsonschema's error messages recurse once per level and stop
+  at the interpreter's recursion limit. One check, on the bytes, whichever
+  parser runs next.
+
+The body read here is handed on whole as one ``http.request`` message;
+Connexion reads it all before validating anyway. An ASGI middleware:
+Starlette and uvicorn offer no body limit.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import accumulate
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from scimdock.core.body import MAX_DEPTH, TOO_DEEP, check_sizes
+from scimdock.core.errors import ScimError
+
+SCIM_JSON = b"application/scim+json"
+#: A JSON string, escapes included (RFC 8259 §7), as one unrolled loop.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+#: ``[`` and ``{`` as 1, ``]`` and ``}`` as 2; :data:`_OTHERS` deleted.
+_BRACKETS = bytes.maketrans(b"[{]}", b"\x01\x01\x02\x02")
+_OTHERS = bytes(b for b in range(256) if b not in b"[{]}")
+_STEP = (0, 1, -1)
+
+
+def too_deep(data: bytes) -> bool:
+    """Whether the arrays and objects of the JSON text ``data`` nest deeper
+    than :data:`MAX_DEPTH` (``[]`` is 1), brackets inside strings not
+    counted. Text that is not JSON is measured too; its parser refuses it
+    afterwards."""
+    if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
+        return False  # too few brackets to be too deep: most bodies
+    steps = _STRING.sub(b"", data).translate(_BRACKETS, _OTHERS)
+    return max(accumulate(map(_STEP.__getitem__, steps)), default=0) > MAX_DEPTH
+
+
+class TooLarge(Exception):
+    """The body passed the limit while it was read."""
+
+
+class RequestLimits:
+    """``max_body``: the largest request body, in bytes; ``max_string`` and
+    ``max_values``: :func:`scimdock.core.body.check_sizes`."""
+
+    def __init__(self, app: ASGIApp, max_body: int, max_string: int, max_values: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_string = max_string
+        self.max_values = max_values
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or ())
+        length = headers.get(b"content-length", b"").strip()
+        if length and (not length.isdigit() or int(length) > self.max_body):
+            await _refuse(send, self._too_large())
+            return
+        try:
+            body = await self._read(receive)
+        except TooLarge:
+            await _refuse(send, self._too_large())
+            return
+        if body and b"json" in headers.get(b"content-type", b"json").lower():
+            try:
+                self._check(body)
+            except ScimError as error:
+                await _refuse(send, error)
+                return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # http.disconnect: nobody to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    def _check(self, body: bytes) -> None:
+        if too_deep(body):
+            raise ScimError(400, TOO_DEEP, "invalidSyntax")
+        if len(body) > self.max_string or body.count(b",") >= self.max_values:
+            try:
+                value = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                return  # the parser after this one answers
+            check_sizes(value, self.max_string, self.max_values)
+
+    def _too_large(self) -> ScimError:
+        return ScimError(413, f"Request body is larger than {self.max_body} bytes")
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+async def _refuse(send: Send, error: ScimError) -> None:
+    """The SCIM Error, then the connection closed: the rest of an unread
+    body is not worth reading (RFC 9110 §15.5.14)."""
+    content = orjson.dumps(error.to_dict())
+    headers = [
+        (b"content-type", SCIM_JSON),
+        (b"content-length", str(len(content)).encode()),
+    ]
+    if error.status == 413:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
