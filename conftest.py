@@ -149,6 +149,10 @@ def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> S
         **os.environ,
         "SCIMDOCK_VALIDATE_RESPONSES": "1",
         "SCIMDOCK_ADMIN_TOKEN": secrets.token_urlsafe(32),
+        # Every test's client is 127.0.0.1: the tests that send wrong
+        # credentials on purpose must not lock the others out
+        # (tests/integration/test_limits.py sets its own).
+        "SCIMDOCK_AUTH_FAILURES": "100000/minute",
         **TUNING,
         **(env or {}),
     }

@@ -14,8 +14,15 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+import limits
+
 from scimdock.core import credentials
-from scimdock.handlers.runtime import Settings
+from scimdock.handlers.runtime import (
+    DEFAULT_AUTH_FAILURES,
+    DEFAULT_RATE_TENANT,
+    DEFAULT_TENANT_CONCURRENCY,
+    Settings,
+)
 
 T = TypeVar("T")
 
@@ -105,6 +112,30 @@ def _seconds(text: str) -> float:
     return value
 
 
+def rate(text: str) -> limits.RateLimitItem | None:
+    """A rate in the ``limits`` library's notation (``600/minute``,
+    ``25/second``, ``1000 per hour``), or ``off``."""
+    value = text.strip()
+    if value.lower() == "off":
+        return None
+    try:
+        if ";" in value or "," in value:
+            raise ValueError(value)
+        item = limits.parse(value)
+    except ValueError:
+        raise ValueError(
+            f"a rate such as 600/minute or 25/second (or 'off'), not {text!r}"
+        ) from None
+    if item.amount < 1:
+        raise ValueError(f"a rate of at least 1, not {text!r}")
+    return item
+
+
+def _cap(text: str) -> int | None:
+    """A whole number of 1 or more, or ``off``."""
+    return None if text.strip().lower() == "off" else _positive(text)
+
+
 def _public_url(text: str) -> str:
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -156,6 +187,10 @@ def settings(*, strict: bool = False, domain: str | None = None) -> Settings:
         lenient=not (strict or _env("SCIMDOCK_STRICT", _flag, False)),
         public_url=_env("SCIMDOCK_PUBLIC_URL", _public_url, None),
         admin_token_hash=admin_token_hash(),
+        auth_failures=_env("SCIMDOCK_AUTH_FAILURES", rate, limits.parse(DEFAULT_AUTH_FAILURES)),
+        rate_tenant=_env("SCIMDOCK_RATE_TENANT", rate, limits.parse(DEFAULT_RATE_TENANT)),
+        rate_key=_env("SCIMDOCK_RATE_KEY", rate, None),
+        tenant_concurrency=_env("SCIMDOCK_TENANT_CONCURRENCY", _cap, DEFAULT_TENANT_CONCURRENCY),
     )
 
 
