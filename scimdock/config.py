@@ -127,7 +127,7 @@ def rate(text: str) -> limits.RateLimitItem | None:
             f"a rate such as 600/minute or 25/second (or 'off'), not {text!r}"
         ) from None
     if item.amount < 1:
-        raise ValueError(f"a rate of at least 1, not {text!r}")
+        raise ValueError(f"a rate of at least 1, such as 600/minute, not {text!r}")
     return item
 
 
