@@ -6,11 +6,21 @@ The application factory (:func:`scimdock.app.create_app`) installs one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from limits import RateLimitItem, parse
 
 from scimdock.core.clock import Clock
 from scimdock.core.credentials import SYSTEM_RANDOM, TokenBytes
+from scimdock.handlers.throttle import Throttle
 from scimdock.store.base import Store
+
+#: The defaults of the limits (docs/security.md, "Limits"): far above what an
+#: identity provider sends (Microsoft asks a gallery app to sustain 25
+#: requests a second per tenant), far below what guessing needs.
+DEFAULT_AUTH_FAILURES = "20/minute"
+DEFAULT_RATE_TENANT = "6000/minute"
+DEFAULT_TENANT_CONCURRENCY = 32
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,17 @@ class Settings:
     max_string: int = 65536
     #: Most elements an array of a request body may hold (400 above it).
     max_values: int = 10000
+    #: Failed logins a client address may make in the moving window before
+    #: it gets 429 (handlers.throttle); ``None``: no limit.
+    auth_failures: RateLimitItem | None = field(
+        default_factory=lambda: parse(DEFAULT_AUTH_FAILURES)
+    )
+    #: Requests a tenant may make in the moving window; ``None``: no limit.
+    rate_tenant: RateLimitItem | None = field(default_factory=lambda: parse(DEFAULT_RATE_TENANT))
+    #: Requests one key may make in the moving window; ``None``: no limit.
+    rate_key: RateLimitItem | None = None
+    #: Requests of one tenant in progress at once; ``None``: no limit.
+    tenant_concurrency: int | None = DEFAULT_TENANT_CONCURRENCY
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,18 @@ class Runtime:
     settings: Settings
     #: Where new secrets' randomness comes from (core.credentials).
     random: TokenBytes = SYSTEM_RANDOM
+    #: The counters of the limits of ``settings`` (handlers.throttle).
+    throttle: Throttle = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        throttle = Throttle(
+            auth_failures=s.auth_failures,
+            rate_tenant=s.rate_tenant,
+            rate_key=s.rate_key,
+            tenant_concurrency=s.tenant_concurrency,
+        )
+        object.__setattr__(self, "throttle", throttle)
 
     @property
     def clock(self) -> Clock:

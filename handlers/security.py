@@ -13,6 +13,13 @@ request. After a rotation with a grace period the previous secret is
 accepted until the grace ends. Admin tokens (``sat_``/``sop_`` ids) are
 not SCIM keys: the store has no such key, so they get 401 here.
 
+Abuse (handlers.throttle, docs/security.md "Limits"): an address that has
+used up its failed logins gets 429 before any secret is compared; an
+unknown key id, a wrong secret or a malformed token counts as a failure
+(a revoked or expired key, a wrong host or a tenant with SCIM off does
+not: those are not guesses). A valid credential's request counts against
+its tenant's and key's rates and takes one of the tenant's in-flight slots.
+
 Last use (time and client address) is noted in memory per request and
 written at most every :data:`store.key_use.FLUSH_SECONDS` seconds in one
 transaction, and when the server stops (the store's ``close``): no disk
@@ -50,18 +57,29 @@ _INVALID = "Invalid credentials: check the key id and secret (the Base64 token)"
 
 
 async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
+    scope = request.scope
+    address = client_address(scope)
+    throttle = current().throttle
+    throttle.check_address(address)
     pair = credentials.decode_token(token)
     if pair is None:
+        throttle.failed(address)
         raise OAuthProblem(detail="Malformed bearer token: expected Base64 of '<key id>:<secret>'")
-    scope = request.scope
-    return await authenticate(pair[0], pair[1], scope_header(scope, "host"), client_address(scope))
+    return await _admitted(scope, pair[0], pair[1], address)
 
 
 async def basic_auth(username: str, password: str, request: Any) -> dict[str, Any]:
     scope = request.scope
-    return await authenticate(
-        username, password, scope_header(scope, "host"), client_address(scope)
-    )
+    address = client_address(scope)
+    current().throttle.check_address(address)
+    return await _admitted(scope, username, password, address)
+
+
+async def _admitted(scope: Any, key_id: str, secret: str, address: str | None) -> dict[str, Any]:
+    """:func:`authenticate`, then the request's rates and in-flight slot."""
+    info = await authenticate(key_id, secret, scope_header(scope, "host"), address)
+    current().throttle.admit(scope, info["tenant_id"], info["sub"])
+    return info
 
 
 def client_address(scope: Any) -> str | None:
@@ -74,13 +92,16 @@ def client_address(scope: Any) -> str | None:
 async def authenticate(
     key_id: str, secret: str, host: str | None, address: str | None = None
 ) -> dict[str, Any]:
-    """The token info of a valid credential, or :class:`OAuthProblem` (401)."""
+    """The token info of a valid credential, or :class:`OAuthProblem` (401);
+    a guess (unknown key id, wrong secret) counts as a failure of ``address``."""
     runtime = current()
     key = await runtime.store.get_key(key_id, last_use=False)
     if key is None:
         credentials.verify(secret, _DUMMY_HASH)
+        runtime.throttle.failed(address)
         raise OAuthProblem(detail=_INVALID)
     if not secret_matches(secret, key, runtime.clock):
+        runtime.throttle.failed(address)
         raise OAuthProblem(detail=_INVALID)
     if key.revoked is not None:
         raise OAuthProblem(detail="This key has been revoked")

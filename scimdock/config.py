@@ -14,8 +14,15 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+import limits
+
 from scimdock.core import credentials
-from scimdock.handlers.runtime import Settings
+from scimdock.handlers.runtime import (
+    DEFAULT_AUTH_FAILURES,
+    DEFAULT_RATE_TENANT,
+    DEFAULT_TENANT_CONCURRENCY,
+    Settings,
+)
 
 T = TypeVar("T")
 
@@ -110,6 +117,30 @@ def _seconds(text: str) -> float:
     return value
 
 
+def rate(text: str) -> limits.RateLimitItem | None:
+    """A rate in the ``limits`` library's notation (``600/minute``,
+    ``25/second``, ``1000 per hour``), or ``off``."""
+    value = text.strip()
+    if value.lower() == "off":
+        return None
+    try:
+        if ";" in value or "," in value:
+            raise ValueError(value)
+        item = limits.parse(value)
+    except ValueError:
+        raise ValueError(
+            f"a rate such as 600/minute or 25/second (or 'off'), not {text!r}"
+        ) from None
+    if item.amount < 1:
+        raise ValueError(f"a rate of at least 1, such as 600/minute, not {text!r}")
+    return item
+
+
+def _cap(text: str) -> int | None:
+    """A whole number of 1 or more, or ``off``."""
+    return None if text.strip().lower() == "off" else _positive(text)
+
+
 def _public_url(text: str) -> str:
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -169,6 +200,10 @@ def settings(*, strict: bool = False, domain: str | None = None) -> Settings:
         max_body=_env("SCIMDOCK_MAX_BODY", _positive, Settings.max_body),
         max_string=_env("SCIMDOCK_MAX_STRING", _positive, Settings.max_string),
         max_values=_env("SCIMDOCK_MAX_VALUES", _positive, Settings.max_values),
+        auth_failures=_env("SCIMDOCK_AUTH_FAILURES", rate, limits.parse(DEFAULT_AUTH_FAILURES)),
+        rate_tenant=_env("SCIMDOCK_RATE_TENANT", rate, limits.parse(DEFAULT_RATE_TENANT)),
+        rate_key=_env("SCIMDOCK_RATE_KEY", rate, None),
+        tenant_concurrency=_env("SCIMDOCK_TENANT_CONCURRENCY", _cap, DEFAULT_TENANT_CONCURRENCY),
     )
 
 

@@ -71,3 +71,32 @@ def test_a_short_admin_token_is_not_repeated(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(config.ConfigError) as caught:
         config.admin_token_hash()
     assert "hunter2" not in str(caught.value) and "SCIMDOCK_ADMIN_TOKEN" in str(caught.value)
+
+
+def test_rates_in_the_limits_notation_or_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/configuration.md: the limits' settings and their defaults."""
+    item = config.rate(" 25/second ")
+    assert item is not None and (item.amount, item.get_expiry()) == (25, 1)
+    item = config.rate("5/10 seconds")
+    assert item is not None and (item.amount, item.get_expiry()) == (5, 10)
+    assert config.rate("OFF") is None
+    for bad in ("lots", "0/minute", "5/minute;10/hour", "5/fortnight"):
+        with pytest.raises(ValueError, match="600/minute"):
+            config.rate(bad)
+    for name in (
+        "SCIMDOCK_AUTH_FAILURES",
+        "SCIMDOCK_RATE_TENANT",
+        "SCIMDOCK_RATE_KEY",
+        "SCIMDOCK_TENANT_CONCURRENCY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    default = config.settings()
+    assert str(default.auth_failures) == "20 per 1 minute"
+    assert str(default.rate_tenant) == "6000 per 1 minute"
+    assert (default.rate_key, default.tenant_concurrency) == (None, 32)
+    monkeypatch.setenv("SCIMDOCK_TENANT_CONCURRENCY", "off")
+    monkeypatch.setenv("SCIMDOCK_RATE_TENANT", "off")
+    assert (config.settings().tenant_concurrency, config.settings().rate_tenant) == (None, None)
+    monkeypatch.setenv("SCIMDOCK_TENANT_CONCURRENCY", "0")
+    with pytest.raises(config.ConfigError, match="SCIMDOCK_TENANT_CONCURRENCY"):
+        config.settings()
