@@ -369,3 +369,31 @@ def tenant_name() -> str:
 def client(server: Server, tenant_name: str) -> Client:
     """A client of a fresh tenant of its own (SCIM enabled)."""
     return Client(server, server.tenant(tenant_name))
+
+
+#: Limits raised for :func:`heavy_tenant`'s 400,000-character values
+#: (docs/security.md, "Limits"): a server for the costly-query tests.
+HEAVY_LIMITS = {"SCIMDOCK_MAX_BODY": str(4 << 20), "SCIMDOCK_MAX_STRING": "500000"}
+
+
+def heavy_tenant(server: Server, name: str) -> Client:
+    """A tenant whose users' e-mail values are long, so that a filter of many
+    ``co`` comparisons scans megabytes and takes about a second
+    (:func:`costly_filter`); the server needs :data:`HEAVY_LIMITS`."""
+    client = Client(server, server.tenant(name))
+    filler = "x" * 400_000
+    for n in range(6):
+        emails = [{"value": f"{filler}{n}{k}@example.com", "type": "work"} for k in range(4)]
+        body = {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": f"h{n}",
+            "emails": emails,
+        }
+        r = client.post("/Users", json=body)
+        assert r.status_code == 201, r.text
+    return client
+
+
+def costly_filter(terms: int = 60) -> str:
+    """The costliest filter the API takes: ``or`` of ``co`` over every value."""
+    return " or ".join(f'emails[value co "q{i}-none"]' for i in range(terms))

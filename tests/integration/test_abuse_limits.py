@@ -18,7 +18,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conftest import Client, Server, check_response, start_server, stop_server
+from conftest import (
+    HEAVY_LIMITS,
+    Client,
+    Server,
+    check_response,
+    costly_filter,
+    heavy_tenant,
+    start_server,
+    stop_server,
+)
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 WRONG = "Bearer " + base64.b64encode(b"k_nosuchkey:wrong-secret").decode()
@@ -46,7 +55,8 @@ def rate_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def busy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from _start(
-        tmp_path_factory, {"SCIMDOCK_TENANT_CONCURRENCY": "1", "SCIMDOCK_QUERY_BUDGET": "60"}
+        tmp_path_factory,
+        {"SCIMDOCK_TENANT_CONCURRENCY": "1", "SCIMDOCK_QUERY_BUDGET": "60", **HEAVY_LIMITS},
     )
 
 
@@ -160,26 +170,14 @@ def test_a_key_over_its_rate_gets_429_while_the_tenants_other_key_is_served(
 
 
 # --- requests in flight --------------------------------------------------------------
-def _heavy_tenant(server: Server, name: str) -> Client:
-    """Users with long e-mail values, so that a filter of many ``co``
-    comparisons takes seconds (as in test_noisy_neighbour)."""
-    client = Client(server, server.tenant(name))
-    filler = "x" * 400_000
-    for n in range(6):
-        emails = [{"value": f"{filler}{n}{k}@example.com", "type": "work"} for k in range(4)]
-        r = client.post("/Users", json={"schemas": [CORE], "userName": f"h{n}", "emails": emails})
-        assert r.status_code == 201, r.text
-    return client
-
-
 def test_a_tenant_over_its_requests_in_flight_gets_429_others_are_served(
     busy_server: Server,
 ) -> None:
-    heavy = _heavy_tenant(busy_server, "busyb")
+    heavy = heavy_tenant(busy_server, "busyb")
     quiet = Client(busy_server, busy_server.tenant("busya"))
     query = {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-        "filter": " or ".join(f'emails[value co "q{i}-none"]' for i in range(120)),
+        "filter": costly_filter(120),
         "count": 1,
     }
     outcome: list[httpx.Response] = []

@@ -19,15 +19,21 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import Client, Server, start_server, stop_server
+from conftest import (
+    HEAVY_LIMITS,
+    Client,
+    Server,
+    costly_filter,
+    heavy_tenant,
+    start_server,
+    stop_server,
+)
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 
 def _server(tmp_path_factory: pytest.TempPathFactory, budget: float) -> Iterator[Server]:
-    # Limits raised for _heavy_tenant's 400,000-character values (docs/security.md).
-    limits = {"SCIMDOCK_MAX_BODY": str(4 << 20), "SCIMDOCK_MAX_STRING": "500000"}
-    env = {"SCIMDOCK_QUERY_BUDGET": str(budget), **limits}
+    env = {"SCIMDOCK_QUERY_BUDGET": str(budget), **HEAVY_LIMITS}
     srv = start_server(tmp_path_factory.mktemp("noisy"), env=env)
     yield srv
     stop_server(srv)
@@ -45,26 +51,10 @@ def roomy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from _server(tmp_path_factory, 60)
 
 
-def _expensive_filter(terms: int = 60) -> str:
-    return " or ".join(f'emails[value co "q{i}-none"]' for i in range(terms))
-
-
-def _heavy_tenant(server: Server, name: str) -> Client:
-    """A tenant whose users' e-mail values are long, so that every ``co``
-    scans megabytes."""
-    client = Client(server, server.tenant(name))
-    filler = "x" * 400_000
-    for n in range(6):
-        emails = [{"value": f"{filler}{n}{k}@example.com", "type": "work"} for k in range(4)]
-        r = client.post("/Users", json={"schemas": [CORE], "userName": f"h{n}", "emails": emails})
-        assert r.status_code == 201, r.text
-    return client
-
-
 def test_an_expensive_query_ends_with_too_many_and_never_hangs(tight_server: Server) -> None:
-    b = _heavy_tenant(tight_server, "noisyb")
+    b = heavy_tenant(tight_server, "noisyb")
     started = time.monotonic()
-    r = b.get("/Users", params={"filter": _expensive_filter(), "count": 1})
+    r = b.get("/Users", params={"filter": costly_filter(), "count": 1})
     took = time.monotonic() - started
     assert r.status_code == 400, r.text
     body = r.json()
@@ -76,7 +66,7 @@ def test_an_expensive_query_ends_with_too_many_and_never_hangs(tight_server: Ser
 def test_another_tenant_is_answered_while_the_expensive_query_runs(
     roomy_server: Server,
 ) -> None:
-    b = _heavy_tenant(roomy_server, "noisyb2")
+    b = heavy_tenant(roomy_server, "noisyb2")
     a = Client(roomy_server, roomy_server.tenant("quieta"))
     ann = a.post("/Users", json={"schemas": [CORE], "userName": "ann@example.com"}).json()
 
@@ -85,7 +75,7 @@ def test_another_tenant_is_answered_while_the_expensive_query_runs(
 
     def noisy() -> None:
         with httpx.Client(base_url=roomy_server.base, headers=b.http.headers, timeout=120) as c:
-            outcome.append(c.get("/Users", params={"filter": _expensive_filter(), "count": 1}))
+            outcome.append(c.get("/Users", params={"filter": costly_filter(), "count": 1}))
         finished["b"] = time.monotonic()
 
     thread = threading.Thread(target=noisy)

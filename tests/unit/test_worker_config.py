@@ -11,6 +11,7 @@ import pytest
 
 from scimdock import config
 from scimdock.cli_serve import uvicorn_options, worker_config
+from scimdock.protocol import ScimErrorProtocol
 from scimdock.tuning.transport import CoalescingProtocol
 
 
@@ -26,9 +27,13 @@ def test_each_worker_gets_the_factory_and_the_tuned_transport(
     assert (received.server_header, received.proxy_headers) == (False, True)
 
 
-def test_untuned_workers_run_uvicorns_own_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_untuned_workers_run_uvicorns_protocol_with_scim_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Untuned: uvicorn's httptools protocol as shipped, but for the answer to
+    a request it cannot parse (a SCIM Error: scimdock.protocol)."""
     monkeypatch.setenv("SCIMDOCK_TUNING", "off")
-    assert worker_config(2, uvicorn_options("::1", 1, "info", "*")).http == "auto"
+    assert worker_config(2, uvicorn_options("::1", 1, "info", "*")).http is ScimErrorProtocol
 
 
 def test_the_worker_count_comes_from_the_command_line_or_the_environment(
