@@ -30,6 +30,7 @@ from scimdock.store.errors import (
     OverBudget,
     PreconditionFailed,
     StoreError,
+    Unavailable,
 )
 
 log = logging.getLogger("scimdock")
@@ -69,15 +70,25 @@ STORE_ERRORS: tuple[tuple[type[StoreError], int, str | None], ...] = (
     (PreconditionFailed, 412, None),
     (InvalidReference, 400, "invalidValue"),
     (OverBudget, 400, "tooMany"),
+    (Unavailable, 503, None),
 )
+#: Seconds a client waits before sending a write the disk refused again
+#: (``Retry-After``, RFC 9110 §10.2.3): room comes back by an operator's hand.
+RETRY_UNAVAILABLE = 30
 
 
 def store_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """A store's domain error as the SCIM Error it means."""
     assert isinstance(exc, StoreError)
+    headers = None
+    if isinstance(exc, Unavailable):  # the operator must hear of it (docs/security.md)
+        log.error("the database refused a write: %s", exc.__cause__ or exc)
+        headers = {"Retry-After": str(RETRY_UNAVAILABLE)}
     for kind, status, scim_type in STORE_ERRORS:
         if isinstance(exc, kind):
-            return response(ScimError(status, exc.detail, scim_type), challenge=_challenge(request))
+            return response(
+                ScimError(status, exc.detail, scim_type), headers, challenge=_challenge(request)
+            )
     return unexpected(request, exc)
 
 

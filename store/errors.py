@@ -50,6 +50,12 @@ class OverBudget(StoreError):
     compute that many results (RFC 7644 §3.12 ``tooMany``)."""
 
 
+class Unavailable(StoreError):
+    """The database cannot take writes now: its disk is full or failed an
+    I/O. The refused write left nothing behind; the same request may
+    succeed later (RFC 9110 §15.6.4: 503 Service Unavailable)."""
+
+
 def check_version(if_match: str | None, version: int) -> None:
     """RFC 7644 §3.14: a stale ``If-Match`` fails and changes nothing."""
     if if_match is not None and not etag_matches(if_match, version):

@@ -16,6 +16,10 @@ Where each call runs, so that no tenant's work holds up another's:
 * **administrative writes** (tenants, keys, tombstones) run on the pool, a
   transaction each.
 
+A write the disk refuses (full, or an I/O error) raises
+:class:`~scimdock.store.errors.Unavailable` (store.sqlite_unavailable):
+SQLite has rolled it back, and the next write is tried afresh.
+
 A ``:memory:`` database has one connection: everything runs on the loop,
 lists and searches within the same time budget.
 """
@@ -46,6 +50,7 @@ from scimdock.store.base import (
     UserRecord,
 )
 from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.sqlite_unavailable import disk_refusals
 
 T = TypeVar("T")
 
@@ -90,14 +95,16 @@ class SqliteStore(Store):
         return await asyncio.get_running_loop().run_in_executor(self._pool, bounded)
 
     async def _offload(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        if self._engine.in_memory:
-            return call(*args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(
-            self._pool, partial(call, *args, **kwargs)
-        )
+        with disk_refusals():
+            if self._engine.in_memory:
+                return call(*args, **kwargs)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, partial(call, *args, **kwargs)
+            )
 
     async def _commit(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await self._engine.durable(partial(call, *args, **kwargs))
+        with disk_refusals():
+            return await self._engine.durable(partial(call, *args, **kwargs))
 
     async def ready(self) -> bool:
         """The schema version (``PRAGMA user_version``) read on a reader
