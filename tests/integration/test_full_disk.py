@@ -10,6 +10,7 @@ CI runs as root on Linux), filled with a file but for a little room.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from collections.abc import Iterator
@@ -19,6 +20,10 @@ from typing import Any
 import pytest
 
 from conftest import Client, Server, start_server, stop_server
+from scimdock.core.query import ListQuery
+from scimdock.store.base import UserRecord
+from scimdock.store.errors import Unavailable
+from scimdock.store.sqlite import SqliteStore
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 #: Room left beside the filler: a few writes fit, then the disk is full.
@@ -135,3 +140,37 @@ def test_a_full_disk_refuses_writes_with_503_and_loses_nothing(
         _assert_readable(client, created | more)
     finally:
         stop_server(server)
+
+
+def test_a_batch_the_disk_refuses_is_rolled_back_whole(small_disk: Path) -> None:
+    """The store itself (store.group_commit): writes awaited together share
+    a COMMIT; when the disk refuses it, each of them is :class:`Unavailable`
+    and none is on disk, and the same writer takes the next batch."""
+
+    async def scenario() -> None:
+        store = SqliteStore(small_disk / "s.db")
+        try:
+            tenant = (await store.create_tenant("full")).id
+            filler = _fill(small_disk)
+            docs = [_user(n) for n in range(40)]  # 640 kB for 256 kB of room
+            results = await asyncio.gather(
+                *(store.create_user(tenant, doc) for doc in docs), return_exceptions=True
+            )
+            refused = [
+                d for d, r in zip(docs, results, strict=True) if isinstance(r, BaseException)
+            ]
+            assert refused, "the disk took 640 kB in 256 kB"
+            for result in results:
+                assert isinstance(result, (UserRecord, Unavailable)), repr(result)
+            kept = {r.doc["userName"] for r in results if isinstance(r, UserRecord)}
+            _, listed = await store.list_users(tenant, ListQuery(count=100))
+            assert {u.doc["userName"] for u in listed} == kept
+
+            filler.unlink()
+            # Nothing of a refused write is left: its userName is free.
+            again = await asyncio.gather(*(store.create_user(tenant, d) for d in refused))
+            assert {r.doc["userName"] for r in again} == {d["userName"] for d in refused}
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())
