@@ -10,7 +10,7 @@ SHELL  := /bin/bash
 # pip prints a warning for each configured package folder it cannot read.
 QUIET_PIP := { grep -v "^WARNING: Location" || true; }
 
-.PHONY: run test test-untuned unit integration contract contract-tests lint typecheck bench lock clean
+.PHONY: run test test-untuned unit integration nginx contract contract-tests lint typecheck bench lock clean
 
 # The interpreter the venv is made with: a venv made by another Python (or
 # whose Python is gone) is made again rather than failing until `make clean`.
@@ -41,18 +41,28 @@ run: $(VENV)/.installed
 
 ## Install everything, check lint, format and types, and run every test:
 ## unit, integration over HTTP, contract. CI also runs `make test-untuned`.
-test: lint typecheck
+test: lint typecheck nginx
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests contract_tests
 
 ## The integration tests against servers running Connexion and uvicorn as
 ## shipped (SCIMDOCK_TUNING=off): the tuning must not change any answer.
-test-untuned: $(VENV)/.installed-test
+test-untuned: $(VENV)/.installed-test nginx
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --tuning=off tests/integration
+
+## nginx for tests/integration/test_tls_proxy.py: Debian's package, installed
+## once as root (the test runs its own nginx process; on a host with systemd the
+## package also starts its service: `systemctl disable --now nginx` if unwanted).
+## Without root it is left to you: the test skips, or fails when CI=true.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || [ "$$(id -u)" != 0 ] || \
+	  { export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q --no-install-recommends nginx >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends nginx >/dev/null; }; }
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests/unit
 
-integration: $(VENV)/.installed-test
+integration: $(VENV)/.installed-test nginx
 	$(BIN)/python -m pytest -q tests/integration
 
 contract-tests: $(VENV)/.installed-test
