@@ -15,7 +15,7 @@ import os
 import socket
 from typing import Any
 
-from scimdock import config
+from scimdock import config, metrics
 from scimdock.cli_common import USAGE, CliError, add_json, json_out, option, store_of
 from scimdock.cli_demo import demo_token
 
@@ -36,6 +36,7 @@ def serve(args: argparse.Namespace) -> int:
     validate = config.validate_responses()
     workers = config.workers(args.workers)
     path = config.db_path(args.db)
+    measure = metrics.mode()
     if workers > 1 and path == ":memory:":
         raise CliError(
             "--workers above 1 needs a database file: each process would have"
@@ -56,7 +57,12 @@ def serve(args: argparse.Namespace) -> int:
         if workers > 1:
             store.close()  # the supervisor serves nothing: each worker opens its own
             _export(args, path)
-            return _supervise(workers, sock, options, base_url)
+            with metrics.shared_across(workers if measure.kind != "off" else 1):
+                if measure.kind == "port":
+                    metrics.start_port(measure)
+                return _supervise(workers, sock, options, base_url)
+        if measure.kind == "port":
+            metrics.start_port(measure)
         app = assemble(store.store, settings, validate=validate, log_level=log_level)
         # uvicorn's Config sets up its logging: log after it.
         server = uvicorn.Server(uvicorn.Config(app, **options))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +34,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 #: The logger of the access lines (``scimdock serve`` writes it to stdout).
 ACCESS = logging.getLogger("scimdock.access")
 HEADER = b"x-request-id"
+#: Told each request's operationId, path, status and seconds (scimdock.metrics).
+Observer = Callable[[str | None, str, int, float], None]
 #: The longest request id kept as sent.
 MAX_ID = 128
 
@@ -48,11 +51,13 @@ def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
 
 
 class RequestLog:
-    """``log``: write access lines (off below info, when nobody reads them)."""
+    """``log``: write access lines (off below info, when nobody reads them);
+    ``observe``: told of each request (metrics), if given."""
 
-    def __init__(self, app: ASGIApp, *, log: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, log: bool = True, observe: Observer | None = None) -> None:
         self.app = app
         self.log = log
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,6 +85,14 @@ class RequestLog:
         finally:
             if self.log and ACCESS.isEnabledFor(logging.INFO):
                 ACCESS.info(line(scope, extensions, rid, sent[0] or 500, sent[1], started))
+            if self.observe is not None:
+                routing = extensions.get("connexion_routing") or {}
+                self.observe(
+                    routing.get("operation_id"),
+                    scope["path"],
+                    sent[0] or 500,
+                    time.perf_counter() - started,
+                )
 
 
 def line(

@@ -64,9 +64,12 @@ def from_environment() -> Any:
 def assemble(store: Store, settings: Settings, *, validate: bool, log_level: str) -> Any:
     """The whole application one server process serves: the request id and
     the JSON access log (scimdock.request_log) around the health probes
-    (scimdock.probes) around the Connexion app, its key uses written at
-    shutdown (:func:`flush_at_shutdown`)."""
+    (scimdock.probes) and ``/metrics`` (scimdock.metrics, when
+    ``SCIMDOCK_METRICS=token``) around the Connexion app, its key uses
+    written at shutdown (:func:`flush_at_shutdown`)."""
+    from scimdock import metrics
     from scimdock.app import create_app
+    from scimdock.handlers.runtime import current
     from scimdock.probes import Probes
     from scimdock.request_log import RequestLog
 
@@ -75,7 +78,15 @@ def assemble(store: Store, settings: Settings, *, validate: bool, log_level: str
     if access:
         _log_access_to_stdout()
     app = create_app(store, settings, validate_responses=validate)
-    return flush_at_shutdown(RequestLog(Probes(app, store), log=access), store)
+    measure = metrics.mode()
+    observe = None
+    if measure.kind != "off":
+        metrics.record(current().throttle)
+        observe = metrics.observe_request
+    inner: Any = Probes(app, store)
+    if measure.token_hash is not None:
+        inner = metrics.Endpoint(inner, measure.token_hash)
+    return flush_at_shutdown(RequestLog(inner, log=access, observe=observe), store)
 
 
 def _log_access_to_stdout() -> None:

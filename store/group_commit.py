@@ -49,6 +49,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from scimdock.store import metrics
+
 
 @dataclass
 class _Write:
@@ -126,6 +128,8 @@ class GroupCommit:
                 try:
                     self._execute(batch)
                     self._commit()
+                    if metrics.ENABLED:
+                        metrics.COMMIT_BATCH.observe(len(batch))
                 except BaseException as exc:  # no transaction, or the COMMIT failed
                     failure = exc
                 _answer(batch, failure)

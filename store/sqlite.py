@@ -27,15 +27,17 @@ lists and searches within the same time budget.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from time import perf_counter
 from typing import Any, TypeVar
 
 from scimdock.core.clock import Clock
 from scimdock.core.membership import GroupChange, Member
 from scimdock.core.query import ListQuery
+from scimdock.store import metrics
 from scimdock.store.base import (
     CLI_ACTOR,
     Actor,
@@ -53,6 +55,23 @@ from scimdock.store.sqlite_engine import SqliteEngine
 from scimdock.store.sqlite_unavailable import disk_refusals
 
 T = TypeVar("T")
+
+
+async def _now(call: Callable[[], T]) -> T:
+    """``call()`` on the loop, as an awaitable."""
+    return call()
+
+
+async def _timed(histogram: Any, work: Awaitable[T]) -> T:
+    """``await work``, its time observed in ``histogram`` when metrics are on."""
+    if not metrics.ENABLED:
+        return await work
+    started = perf_counter()
+    try:
+        return await work
+    finally:
+        histogram.observe(perf_counter() - started)
+
 
 #: Reader threads: reads of this many requests run at once.
 READERS = 4
@@ -83,28 +102,42 @@ class SqliteStore(Store):
         """The synchronous engine (for tests that count SQLite's work)."""
         return self._engine
 
+    # Each dispatch is timed by where it runs (store.metrics) once enabled.
     async def _inline(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return call(*args, **kwargs)
+        if not metrics.ENABLED:
+            return call(*args, **kwargs)
+        started = perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            metrics.INLINE.observe(perf_counter() - started)
 
     async def _read(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         bounded = partial(
             self._engine.read_within, self.query_budget, partial(call, *args, **kwargs)
         )
         if self._engine.in_memory:
-            return bounded()  # on the loop, but within the budget all the same
-        return await asyncio.get_running_loop().run_in_executor(self._pool, bounded)
+            return await _timed(metrics.READ, _now(bounded))  # on the loop, within the budget
+        return await _timed(
+            metrics.READ, asyncio.get_running_loop().run_in_executor(self._pool, bounded)
+        )
 
     async def _offload(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with disk_refusals():
             if self._engine.in_memory:
-                return call(*args, **kwargs)
-            return await asyncio.get_running_loop().run_in_executor(
-                self._pool, partial(call, *args, **kwargs)
+                return await _timed(metrics.OFFLOAD, _now(partial(call, *args, **kwargs)))
+            return await _timed(
+                metrics.OFFLOAD,
+                asyncio.get_running_loop().run_in_executor(
+                    self._pool, partial(call, *args, **kwargs)
+                ),
             )
 
     async def _commit(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with disk_refusals():
-            return await self._engine.durable(partial(call, *args, **kwargs))
+            return await _timed(
+                metrics.COMMIT, self._engine.durable(partial(call, *args, **kwargs))
+            )
 
     async def ready(self) -> bool:
         """The schema version (``PRAGMA user_version``) read on a reader
