@@ -17,7 +17,7 @@ import pytest
 
 from conftest import Server, start_server, stop_server
 
-HEADER, BODY, KEEPALIVE = 1.0, 1.5, 3.0
+HEADER, BODY, KEEPALIVE = 1.0, 1.5, 2.0
 #: Room for a loaded machine: the server's loop may run late, never early.
 SLACK = 4.0
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -199,7 +199,8 @@ def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(slow_server: 
         started = time.monotonic()
         assert _until_closed(sock) == b""  # no 408: no request had begun
         elapsed = time.monotonic() - started
-    assert KEEPALIVE * 0.9 <= elapsed <= KEEPALIVE + SLACK, elapsed
+    # Under uvicorn's own default (5 s): the setting is the one in force.
+    assert KEEPALIVE * 0.9 <= elapsed < 4.5, elapsed
 
 
 def _response(sock: socket.socket) -> bytes:
