@@ -34,6 +34,10 @@ def serve(args: argparse.Namespace) -> int:
     proxies = config.trusted_proxies(args.forwarded_allow_ips)
     settings = config.settings(strict=args.strict, domain=args.domain)
     validate = config.validate_responses()
+    # Read by scimdock.protocol in each server process; checked here, before binding.
+    config.header_timeout()
+    config.body_timeout()
+    config.keepalive_timeout()
     workers = config.workers(args.workers)
     path = config.db_path(args.db)
     measure = metrics.mode()
@@ -97,6 +101,8 @@ def uvicorn_options(host: str, port: int, log_level: str, proxies: str) -> dict[
         # Both answer what httptools cannot parse with a SCIM Error.
         "http": CoalescingProtocol if config.tuned() else ScimErrorProtocol,
         "backlog": BACKLOG,
+        # Idle between requests; slow headers and bodies: scimdock.protocol.
+        "timeout_keep_alive": config.keepalive_timeout(),
     }
 
 

@@ -229,6 +229,22 @@ def query_budget() -> float:
     return _env("SCIMDOCK_QUERY_BUDGET", _seconds, 10.0)
 
 
+def header_timeout() -> float:
+    """Seconds for a request's line and headers to arrive (scimdock.protocol)."""
+    return _env("SCIMDOCK_HEADER_TIMEOUT", _seconds, 10.0)
+
+
+def body_timeout() -> float:
+    """Seconds for a request's whole body to arrive (scimdock.protocol)."""
+    return _env("SCIMDOCK_BODY_TIMEOUT", _seconds, 30.0)
+
+
+def keepalive_timeout() -> float:
+    """Seconds a connection may sit idle between requests (uvicorn's
+    ``timeout_keep_alive``)."""
+    return _env("SCIMDOCK_KEEPALIVE_TIMEOUT", _seconds, 5.0)
+
+
 def readers() -> int:
     """How many reads of lists and searches run at once (store.sqlite)."""
     return _env("SCIMDOCK_READERS", _positive, 4)

@@ -1,27 +1,144 @@
-"""uvicorn's httptools protocol answering the requests it cannot parse with
-a SCIM Error (RFC 7644 §3.12) instead of its plain-text 400.
+"""uvicorn's httptools protocol with SCIM Errors for what it cannot parse,
+and time limits for requests that arrive too slowly.
 
-httptools (llhttp) refuses a request line or header it cannot parse (a URL
-of about 100,000 characters and more, bytes HTTP does not allow) before
-any application code runs; uvicorn then writes ``Invalid HTTP request
-received.`` as ``text/plain`` and closes the connection. This protocol
-writes the same status, and the same close, with a SCIM Error body.
+Unparsable requests: httptools (llhttp) refuses a request line or header it
+cannot parse (a URL of about 100,000 characters and more, bytes HTTP does
+not allow) before any application code runs; uvicorn then writes ``Invalid
+HTTP request received.`` as ``text/plain`` and closes the connection. This
+protocol writes the same status, and the same close, with a SCIM Error
+body (RFC 7644 §3.12).
+
+Slow requests: uvicorn closes a connection idle *between* requests
+(``timeout_keep_alive``) but waits for ever for a request whose headers or
+body trickle in, so a few hundred such connections (the "Slowloris"
+attack) hold the server's sockets and memory. Here a request's line and
+headers must be complete within the header timeout of its first byte (of
+the connection's opening, for its first request), and its whole body
+within the body timeout of the end of its headers: a fixed deadline, not
+"no progress for N seconds", which a client sending one byte every N-1
+seconds would keep open for ever. Past the deadline the server answers
+``408 Request Timeout`` (RFC 9110 §15.5.9) with a SCIM Error and closes,
+if nothing of that request's response has been written (else it only
+closes); a connection that has sent nothing of a request is closed
+without an answer, as the keep-alive timeout closes one (RFC 9112 §9.5).
+
+The fast path arms no timer: the deadline is armed only when a
+``data_received`` ends with a request's headers or body incomplete (and
+once at a connection's opening, for a client that sends nothing).
 """
 
 from __future__ import annotations
 
-import orjson
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import asyncio
+import functools
+from asyncio import TimerHandle
 
+import orjson
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from scimdock import config
 from scimdock.core.errors import ScimError
 
 UNPARSABLE = "Request line or headers cannot be parsed (too long, or not HTTP/1.1)"
+TOO_SLOW = {
+    1: "Request line and headers not received within {:g} seconds",
+    2: "Request body not received within {:g} seconds",
+}
+#: Where the connection is in its current request.
+IDLE, HEADERS, BODY = 0, 1, 2
+
+
+@functools.cache
+def timeouts() -> tuple[float, float]:
+    """``(header, body)`` seconds, read once per process: a worker
+    (``serve --workers``) inherits the variables ``serve`` has checked."""
+    return config.header_timeout(), config.body_timeout()
 
 
 class ScimErrorProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol: SCIM Errors for unparsable requests,
+    408 for slow ones (see the module docstring)."""
+
+    _deadline: TimerHandle | None = None
+    _phase = IDLE
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_timeout, self._body_timeout = timeouts()
+        # Until the first request's headers are complete (a client may open
+        # a connection and send nothing).
+        self._deadline = self.loop.call_later(self._header_timeout, self._too_slow)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._phase and self._deadline is None and not self.transport.is_closing():
+            seconds = self._header_timeout if self._phase == HEADERS else self._body_timeout
+            self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._phase = HEADERS
+
+    def on_headers_complete(self) -> None:
+        self._phase = BODY
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._phase = IDLE
+        self._disarm()
+        super().on_message_complete()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._disarm()  # the connection is another protocol's now
+        self._phase = IDLE
+        super().handle_websocket_upgrade()
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        """The deadline has passed: 408 and close, or close."""
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        phase = self._phase
+        if phase == BODY and self.flow.read_paused:
+            # The server stopped reading (the application has not taken the
+            # body so far, or a pipelined request waits): not the client's
+            # slowness. Look again later.
+            self._deadline = self.loop.call_later(self._body_timeout, self._too_slow)
+            return
+        cycle = self.cycle
+        if phase == HEADERS:
+            # The previous response must be whole before another is written.
+            answer = cycle is None or cycle.response_complete
+        else:
+            answer = phase == BODY and not cycle.response_started and not self.pipeline
+        if answer:
+            seconds = self._header_timeout if phase == HEADERS else self._body_timeout
+            self.logger.info(
+                "Request too slow (%s): 408", "headers" if phase == HEADERS else "body"
+            )
+            self._send_error(408, TOO_SLOW[phase].format(seconds))
+            if phase == BODY:
+                cycle.disconnected = True  # the application's answer, if any, is not written
+        else:
+            self.transport.close()
+
     def send_400_response(self, msg: str) -> None:
-        content = orjson.dumps(ScimError(400, UNPARSABLE).to_dict())
-        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        self._send_error(400, UNPARSABLE)
+
+    def _send_error(self, status: int, detail: str) -> None:
+        """A SCIM Error (RFC 7644 §3.12) and ``Connection: close``, then close."""
+        content = orjson.dumps(ScimError(status, detail).to_dict())
+        head = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:
             head.extend([name, b": ", value, b"\r\n"])
         head.extend(

@@ -46,6 +46,9 @@ def test_ports_and_proxies_accepted() -> None:
         ("SCIMDOCK_FORWARDED_ALLOW_IPS", "x", lambda: config.trusted_proxies(None)),
         ("SCIMDOCK_WORKERS", "0", lambda: config.workers(None)),
         ("SCIMDOCK_WORKERS", "two", lambda: config.workers(None)),
+        ("SCIMDOCK_HEADER_TIMEOUT", "0", config.header_timeout),
+        ("SCIMDOCK_BODY_TIMEOUT", "soon", config.body_timeout),
+        ("SCIMDOCK_KEEPALIVE_TIMEOUT", "3601", config.keepalive_timeout),
     ],
 )
 def test_a_bad_variable_is_named(

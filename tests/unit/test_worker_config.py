@@ -43,3 +43,13 @@ def test_the_worker_count_comes_from_the_command_line_or_the_environment(
     assert config.workers(None) == 1
     monkeypatch.setenv("SCIMDOCK_WORKERS", " 4 ")
     assert (config.workers(None), config.workers(2)) == (4, 2)
+
+
+def test_the_keep_alive_timeout_reaches_every_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``SCIMDOCK_KEEPALIVE_TIMEOUT`` is uvicorn's ``timeout_keep_alive``
+    (default 5 s, uvicorn's own), single process or ``--workers``."""
+    monkeypatch.delenv("SCIMDOCK_KEEPALIVE_TIMEOUT", raising=False)
+    assert uvicorn_options("::1", 1, "info", "*")["timeout_keep_alive"] == 5.0
+    monkeypatch.setenv("SCIMDOCK_KEEPALIVE_TIMEOUT", "2.5")
+    sent = worker_config(2, uvicorn_options("::1", 1, "info", "*"))
+    assert pickle.loads(pickle.dumps(sent)).timeout_keep_alive == 2.5
