@@ -38,6 +38,7 @@ def serve(args: argparse.Namespace) -> int:
     config.header_timeout()
     config.body_timeout()
     config.keepalive_timeout()
+    config.max_header()
     workers = config.workers(args.workers)
     path = config.db_path(args.db)
     measure = metrics.mode()

@@ -229,6 +229,11 @@ def query_budget() -> float:
     return _env("SCIMDOCK_QUERY_BUDGET", _seconds, 10.0)
 
 
+def max_header() -> int:
+    """Bytes a request line and its headers may hold (scimdock.protocol)."""
+    return _env("SCIMDOCK_MAX_HEADER", _positive, 65536)
+
+
 def header_timeout() -> float:
     """Seconds for a request's line and headers to arrive (scimdock.protocol)."""
     return _env("SCIMDOCK_HEADER_TIMEOUT", _seconds, 10.0)

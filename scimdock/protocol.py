@@ -8,6 +8,12 @@ HTTP request received.`` as ``text/plain`` and closes the connection. This
 protocol writes the same status, and the same close, with a SCIM Error
 body (RFC 7644 §3.12).
 
+Large request lines and headers: httptools sets no limit of its own below
+about 100,000 characters, so a request line over ``SCIMDOCK_MAX_HEADER``
+bytes is answered ``414 URI Too Long`` and headers that take the request
+past it ``431 Request Header Fields Too Large`` (RFC 9110 §15.5.15, RFC
+6585 §5), each with a SCIM Error, before anything is routed.
+
 Slow requests: uvicorn closes a connection idle *between* requests
 (``timeout_keep_alive``) but waits for ever for a request whose headers or
 body trickle in, so a few hundred such connections (the "Slowloris"
@@ -33,6 +39,7 @@ import asyncio
 import functools
 from asyncio import TimerHandle
 
+import httptools
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
@@ -44,6 +51,8 @@ TOO_SLOW = {
     1: "Request line and headers not received within {:g} seconds",
     2: "Request body not received within {:g} seconds",
 }
+#: Seconds an answered, refused connection still reads and drops before closing.
+LINGER = 2.0
 #: Where the connection is in its current request.
 IDLE, HEADERS, BODY = 0, 1, 2
 
@@ -55,12 +64,24 @@ def timeouts() -> tuple[float, float]:
     return config.header_timeout(), config.body_timeout()
 
 
+@functools.cache
+def max_header() -> int:
+    """Bytes of a request line and headers, read once per process."""
+    return config.max_header()
+
+
 class ScimErrorProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol: SCIM Errors for unparsable requests,
     408 for slow ones (see the module docstring)."""
 
     _deadline: TimerHandle | None = None
     _phase = IDLE
+    #: Bytes of the current request's line and headers so far.
+    _head_bytes = 0
+    #: ``(status, detail)`` when the head is over :func:`max_header`.
+    _too_large: tuple[int, str] | None = None
+    #: After an error answer: the timer that ends the lingering close.
+    _lingering: TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -71,9 +92,13 @@ class ScimErrorProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._lingering is not None:
+            self._lingering.cancel()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering is not None:
+            return  # the answer is sent: what the client still sends is dropped
         super().data_received(data)
         if self._phase and self._deadline is None and not self.transport.is_closing():
             seconds = self._header_timeout if self._phase == HEADERS else self._body_timeout
@@ -82,6 +107,25 @@ class ScimErrorProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._phase = HEADERS
+        self._head_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url), 414, "The request line is longer than {} bytes")
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(
+            len(name) + len(value) + 4, 431, "The headers take the request past {} bytes"
+        )
+        super().on_header(name, value)
+
+    def _count_head(self, size: int, status: int, detail: str) -> None:
+        """Past the limit, stop the parser (uvicorn answers its errors
+        through :meth:`send_400_response`, which sends this refusal)."""
+        self._head_bytes += size
+        if self._head_bytes > max_header():
+            self._too_large = (status, detail.format(max_header()))
+            raise httptools.HttpParserCallbackError("request head too large")
 
     def on_headers_complete(self) -> None:
         self._phase = BODY
@@ -133,6 +177,9 @@ class ScimErrorProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
+        if self._too_large is not None:
+            self._send_error(*self._too_large)
+            return
         self._send_error(400, UNPARSABLE)
 
     def _send_error(self, status: int, detail: str) -> None:
@@ -150,4 +197,13 @@ class ScimErrorProtocol(HttpToolsProtocol):
             ]
         )
         self.transport.write(b"".join(head))
-        self.transport.close()
+        # A lingering close (RFC 9112 §9.6): stop writing, but read and drop
+        # what the client is still sending for a moment, so that its TCP
+        # stack does not answer the unread bytes with a reset that destroys
+        # the answer before the client reads it.
+        self._disarm()
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self._lingering = self.loop.call_later(LINGER, self.transport.close)
+        else:
+            self.transport.close()

@@ -66,6 +66,12 @@ class CoalescingTransport:
         self._release()
         self._transport.close()
 
+    def write_eof(self) -> None:
+        """What is held first, then the end of the stream (a lingering close,
+        scimdock.protocol)."""
+        self._release()
+        self._transport.write_eof()
+
     def abort(self) -> None:
         self._held = None
         self._transport.abort()

@@ -116,14 +116,37 @@ def _raw(server: Server, request: bytes) -> tuple[bytes, bytes]:
     return head, body
 
 
-@pytest.mark.parametrize("length", [60_000, 100_000, 1_000_000])
-def test_a_huge_url_is_a_scim_error(server: Server, length: int) -> None:
+@pytest.mark.parametrize(
+    ("length", "status"),
+    # Under SCIMDOCK_MAX_HEADER (64 KiB): the application's own 400 for a
+    # filter that long; over it, 414 before anything is routed.
+    [(60_000, 400), (100_000, 414), (1_000_000, 414)],
+)
+def test_a_huge_url_is_a_scim_error(server: Server, length: int, status: int) -> None:
     token = server.tenant(f"url-{length}")
     head, body = _raw(
         server,
         b"GET /scim/v1/Users?filter=" + b"a" * length + b" HTTP/1.1\r\nHost: localhost\r\n"
         b"Authorization: Bearer " + token.encode() + b"\r\nConnection: close\r\n\r\n",
     )
-    assert head.startswith(b"HTTP/1.1 400 "), head
+    assert head.startswith(b"HTTP/1.1 %d " % status), head
     assert b"content-type: application/scim+json" in head.lower(), head
-    assert httpx.Response(400, content=body).json()["schemas"] == [ERROR]
+    error = httpx.Response(status, content=body).json()
+    assert error["schemas"] == [ERROR] and error["status"] == str(status)
+
+
+def test_headers_past_the_limit_are_431(server: Server) -> None:
+    """RFC 6585 §5: one 100,000-byte header takes the request past 64 KiB."""
+    token = server.tenant("big-header")
+    head, body = _raw(
+        server,
+        b"GET /scim/v1/Users HTTP/1.1\r\nHost: localhost\r\nX-Filler: "
+        + b"a" * 100_000
+        + b"\r\nAuthorization: Bearer "
+        + token.encode()
+        + b"\r\nConnection: close\r\n\r\n",
+    )
+    assert head.startswith(b"HTTP/1.1 431 "), head
+    assert httpx.Response(431, content=body).json()["status"] == "431"
+    ok = httpx.get(f"{server.base}/Users", headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200  # a request under the limit is served
