@@ -27,13 +27,16 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connexion.exceptions import ProblemException
 from limits import RateLimitItem
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:  # Connexion is loaded only where a 429 is raised: the
+    # command line reads Settings (handlers.runtime) without loading it.
+    from connexion.exceptions import ProblemException
 
 #: The ASGI scope key under which :class:`ReleaseSlots` keeps the tenants
 #: whose in-flight slot the request holds.
@@ -45,6 +48,8 @@ BUSY_RETRY = 1
 def too_many(detail: str, retry_after: int) -> ProblemException:
     """A 429 with ``Retry-After`` (RFC 6585 §4); leaves as a SCIM Error
     (handlers.errors.problem)."""
+    from connexion.exceptions import ProblemException
+
     return ProblemException(
         status=429,
         title="Too Many Requests",
