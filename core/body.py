@@ -48,11 +48,10 @@ _REFUSALS = (
 )
 
 
-def check(body: Any, *, max_string: int | None = None, max_values: int | None = None) -> None:
-    """Raise :class:`ScimError` 400 when ``body`` holds a value above, or
-    (:func:`check_sizes`) a string or an array over the limits given."""
-    if max_string is not None and max_values is not None:
-        check_sizes(body, max_string, max_values)
+def check(body: Any) -> None:
+    """Raise :class:`ScimError` 400 when ``body`` holds a value above. The
+    size limits (:func:`check_sizes`) are checked once, before routing
+    (scimdock.limits), not again here."""
     try:
         written = orjson.dumps(body)
     except orjson.JSONEncodeError as exc:

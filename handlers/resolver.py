@@ -11,7 +11,6 @@ from typing import Any
 
 from scimdock.core import body as request_body
 from scimdock.handlers import discovery, groups, me, search, users
-from scimdock.handlers.runtime import current
 
 
 def resolver_for(*modules: ModuleType) -> Callable[[str], Callable[..., Any]]:
@@ -40,8 +39,7 @@ def checked(func: Callable[..., Any]) -> Callable[..., Any]:
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         body = kwargs.get("body")
         if isinstance(body, (dict, list)):
-            settings = current().settings
-            request_body.check(body, max_string=settings.max_string, max_values=settings.max_values)
+            request_body.check(body)
         return await func(*args, **kwargs)
 
     return wrapper

@@ -10,7 +10,8 @@
   elements (it is long enough, or has enough commas) is read with orjson
   and measured (:func:`scimdock.core.body.check_sizes`): a ``400
   invalidValue`` before jsonschema spends seconds on a 100,000-element
-  array. The handlers measure every body again after parsing (one walk).
+  array. A body short enough and with few enough commas cannot break
+  either limit, so most bodies are never parsed here.
 * **Nesting depth.** A JSON body whose arrays and objects nest deeper than
   :data:`scimdock.core.body.MAX_DEPTH` is a ``400 invalidSyntax`` before
   any parser sees it: Python's own parser (Connexion's, and the tuned one's

@@ -97,11 +97,6 @@ class SqliteStore(Store):
         self.query_budget = query_budget
         self._pool = ThreadPoolExecutor(readers, thread_name_prefix="scimdock-reader")
 
-    @property
-    def engine(self) -> SqliteEngine:
-        """The synchronous engine (for tests that count SQLite's work)."""
-        return self._engine
-
     # Each dispatch is timed by where it runs (store.metrics) once enabled.
     async def _inline(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if not metrics.ENABLED:
