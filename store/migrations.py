@@ -1,7 +1,12 @@
-"""Schema migrations for the SQLite store, applied in order at start-up.
+"""Schema migrations of both stores, one ordered list, applied in order at
+start-up.
 
-Each entry is one transaction; ``PRAGMA user_version`` records how many have
-run. Never edit a released migration: append a new one.
+Entry N is the same step on SQLite and on PostgreSQL: a
+:class:`Migration` holds the step's SQLite script and its PostgreSQL
+script (store/pg_schema.py). SQLite runs each entry in one transaction and
+records how many have run in ``PRAGMA user_version``; PostgreSQL records
+the count in its ``schema_version`` table (store/pg_migrate.py). Never
+edit a released migration: append a new one.
 
 Layout of a resource row: the indexed columns a filter or sort can use
 (case-folded ``userName``, ``externalId``, ``active``, timestamps) beside
@@ -13,9 +18,24 @@ insertion order and the stable default sort. Every index leads with
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
-MIGRATIONS: tuple[str, ...] = (
-    """
+from scimdock.store import pg_schema
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: its SQLite script (statements split by
+    :func:`_statements`) and its PostgreSQL script (run as one
+    multi-statement text)."""
+
+    sqlite: str
+    postgresql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        sqlite="""
     CREATE TABLE tenants (
         id            INTEGER PRIMARY KEY,
         name          TEXT NOT NULL UNIQUE,
@@ -55,6 +75,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX users_active ON users(tenant_id, active);
     CREATE INDEX users_last_modified ON users(tenant_id, last_modified);
     """,
+        postgresql=pg_schema.STEP_1,
+    ),
     # 2: Groups (RFC 7643 §4.2). The document holds every attribute but
     # ``members``, which are rows of ``members``: one per (group, member),
     # so adding or removing k members touches k rows whatever the size of
@@ -65,7 +87,8 @@ MIGRATIONS: tuple[str, ...] = (
     # is this resource in" (deletes, a user's ``groups``); ``members_nested``
     # (partial: group members only) walks the nesting of groups without
     # reading their user members.
-    """
+    Migration(
+        sqlite="""
     CREATE TABLE groups (
         seq               INTEGER PRIMARY KEY,
         tenant_id         INTEGER NOT NULL REFERENCES tenants(id),
@@ -95,13 +118,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX members_member ON members(tenant_id, member_id, member_type);
     CREATE INDEX members_nested ON members(tenant_id, group_seq) WHERE member_type = 'Group';
     """,
+        postgresql=pg_schema.STEP_2,
+    ),
     # Live rows in insertion order: counting a tenant and reading a page of
     # an unfiltered list walk this index instead of sorting every row
     # (docs/performance.md#live-indexes).
-    """
+    Migration(
+        sqlite="""
     CREATE INDEX users_live ON users(tenant_id, seq) WHERE deleted IS NULL;
     CREATE INDEX groups_live ON groups(tenant_id, seq) WHERE deleted IS NULL;
     """,
+        postgresql=pg_schema.STEP_3,
+    ),
     # 4: Administration (docs/admin.md). ``admin_tokens``: hashed admin
     # credentials, ``tenant_id`` NULL for an operator token. ``audit``: the
     # append-only log of every change, one row per change written in the
@@ -115,7 +143,8 @@ MIGRATIONS: tuple[str, ...] = (
     # are read by deletion time: ``users_deleted`` (partial, tombstones only).
     # ``tenant_id_seq`` holds the highest tenant id ever given, so an id is
     # never reused, not even after a forced delete removed every row of it.
-    """
+    Migration(
+        sqlite="""
     CREATE TABLE tenant_id_seq (last INTEGER NOT NULL);
     INSERT INTO tenant_id_seq SELECT coalesce(max(id), 0) FROM tenants;
     CREATE TABLE admin_tokens (
@@ -153,12 +182,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE api_keys ADD COLUMN previous_valid_until TEXT;
     CREATE INDEX users_deleted ON users(tenant_id, deleted) WHERE deleted IS NOT NULL;
     """,
+        postgresql=pg_schema.STEP_4,
+    ),
     # 5: ``key_epoch`` counts the changes to what authentication reads of a
     # key and its tenant (store.sqlite_keys keeps those rows until it moves).
     # A key's last use is left out: it changes on every flush and
     # authentication never reads it. ``UPDATE OF`` fires whenever a listed
     # column is set, changed or not, which errs on the safe side.
-    """
+    Migration(
+        sqlite="""
     CREATE TABLE key_epoch (n INTEGER NOT NULL);
     INSERT INTO key_epoch VALUES (0);
     CREATE TRIGGER key_epoch_key_insert AFTER INSERT ON api_keys
@@ -173,16 +205,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER key_epoch_tenant_delete AFTER DELETE ON tenants
     BEGIN UPDATE key_epoch SET n = n + 1; END;
     """,
+        postgresql=pg_schema.STEP_5,
+    ),
 )
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Apply every migration not yet applied; return the schema version."""
+    """Apply every SQLite migration not yet applied; return the schema version."""
     (version,) = conn.execute("PRAGMA user_version").fetchone()
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(script):
+            for statement in _statements(step.sqlite):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number:d}")
             conn.execute("COMMIT")

@@ -277,8 +277,8 @@ def test_a_version_3_database_migrates_with_its_keys_intact(tmp_path: Path) -> N
 
     db = tmp_path / "v3.db"
     with sqlite3.connect(db) as raw:
-        for script in MIGRATIONS[:3]:
-            for statement in _statements(script):
+        for step in MIGRATIONS[:3]:
+            for statement in _statements(step.sqlite):
                 raw.execute(statement)
         raw.execute("PRAGMA user_version = 3")
         raw.execute(

@@ -1,0 +1,194 @@
+"""A throwaway PostgreSQL cluster for tests: ``initdb`` into a temporary
+directory, trust authentication on a unix socket in that directory and on
+127.0.0.1 at a free port, ``fsync=off`` (nothing here must survive a
+crash), started with ``pg_ctl start -w`` and removed by :meth:`stop`.
+
+``initdb`` and ``postgres`` refuse to run as root: as root they run as the
+``postgres`` system user (Debian's packages create it), the directory
+handed to it. Statements are logged to a CSV file only for a database
+that asks (``ALTER DATABASE ... SET log_statement = 'all'``), read with
+:meth:`PostgresCluster.statements`.
+
+The session fixture :func:`postgres_cluster` skips the tests that need it
+when PostgreSQL cannot be had, and fails them instead when ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+#: Where the server's programs are looked for, newest first, then ``PATH``.
+SEARCH = ("/usr/lib/postgresql/{v}/bin",)
+VERSIONS = tuple(range(18, 12, -1))
+PROGRAMS = ("initdb", "pg_ctl", "postgres")
+SYSTEM_USER = "postgres"
+
+
+def binaries() -> Path | None:
+    """The directory holding ``initdb``, ``pg_ctl`` and ``postgres``."""
+    candidates = [Path(p.format(v=v)) for v in VERSIONS for p in SEARCH]
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        candidates.append(Path(on_path).parent)
+    for folder in candidates:
+        if all((folder / name).is_file() for name in PROGRAMS):
+            return folder
+    return None
+
+
+def available() -> str | None:
+    """``None`` when a cluster can be started here, else the plain reason."""
+    if binaries() is None:
+        return "PostgreSQL's server programs (initdb, pg_ctl, postgres) were not found"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam(SYSTEM_USER)
+        except KeyError:
+            return f"running as root and there is no {SYSTEM_USER!r} user to run PostgreSQL as"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PostgresCluster:
+    """One server on a temporary directory; :meth:`new_database` gives a
+    fresh database's URL."""
+
+    def __init__(self) -> None:
+        reason = available()
+        if reason is not None:
+            raise RuntimeError(reason)
+        self.bin = binaries()
+        assert self.bin is not None
+        self.root = Path(tempfile.mkdtemp(prefix="scimdock-pg-"))
+        self.data = self.root / "data"
+        self.logs = self.root / "log"
+        self.port = _free_port()
+        self._names = itertools.count()
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            entry = pwd.getpwnam(SYSTEM_USER)
+            os.chown(self.root, entry.pw_uid, entry.pw_gid)
+            self._as = ["runuser", "-u", SYSTEM_USER, "--"]
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        options = " ".join(
+            [
+                f"-c port={self.port}",
+                "-c listen_addresses=127.0.0.1",
+                f"-c unix_socket_directories={self.root}",
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                "-c max_connections=200",
+                "-c logging_collector=on -c log_destination=csvlog",
+                f"-c log_directory={self.logs} -c log_filename=pg",
+                "-c log_rotation_size=0",
+            ]
+        )
+        self._run(
+            "pg_ctl", "start", "-w", "-D", str(self.data), "-l", str(self.root / "server.log"),
+            "-o", options,
+        )  # fmt: skip
+
+    def _run(self, program: str, *args: str) -> None:
+        assert self.bin is not None
+        done = subprocess.run(
+            [*self._as, str(self.bin / program), *args],
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"{program} failed ({done.returncode}): {done.stderr or done.stdout}"
+            )
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self, template: str | None = None, *, log_statements: bool = False) -> str:
+        """A fresh, empty database (or a copy of ``template``); its URL.
+        ``log_statements``: every statement run in it is logged
+        (:meth:`statements`)."""
+        name = f"t{os.getpid()}_{next(self._names)}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            if template is not None:
+                create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+            conn.execute(create)
+            if log_statements:
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} SET log_statement = 'all'").format(
+                        sql.Identifier(name)
+                    )
+                )
+        return self.url(name)
+
+    def statements(self, database: str) -> list[str]:
+        """Every statement logged for ``database`` so far (CSV log: the
+        database name is the third field, the message the fourteenth)."""
+        path = self.logs / "pg.csv"
+        if not path.exists():
+            return []
+        out = []
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            for row in csv.reader(handle):
+                if len(row) > 13 and row[2] == database:
+                    message = row[13]
+                    for prefix in ("statement: ", "execute "):
+                        if message.startswith(prefix):
+                            text = message[len(prefix) :]
+                            if prefix == "execute ":
+                                text = text.split(": ", 1)[1] if ": " in text else text
+                            out.append(text)
+        return out
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown) and remove its directory."""
+        try:
+            self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data))
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A cluster for the whole session. Without PostgreSQL: skipped, or
+    failed when the environment says ``CI=true`` (a CI run must not pass
+    by skipping)."""
+    reason = available()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cluster = PostgresCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
