@@ -110,7 +110,11 @@ class _Elem:
 
 
 class _Compiler:
-    """One compilation: the resource type and a counter for json_each aliases."""
+    """One compilation: the resource type and a counter for json_each aliases.
+    :mod:`store.pg_filter` reuses the walk of the AST (:meth:`node`) with
+    PostgreSQL's atoms; ``TRUE``/``FALSE`` are the dialect's constants."""
+
+    TRUE, FALSE = "1", "0"
 
     def __init__(self, rt: ResourceType, tenant_id: int | None = None) -> None:
         self.rt = rt
@@ -137,7 +141,7 @@ class _Compiler:
             return self.node(node.expr, not negate, elem)
         if isinstance(node, ValuePath):
             sql, params, depth = self.value_path(node)
-            return (f"NOT coalesce({sql}, 0)" if negate else sql), params, depth
+            return (f"NOT coalesce({sql}, {self.FALSE})" if negate else sql), params, depth
         if isinstance(node, Present):
             op, literal = "pr", None
         elif isinstance(node, Compare):
@@ -149,7 +153,7 @@ class _Compiler:
         else:
             raise TypeError(f"not a filter node: {node!r}")
         sql, params = self.atom(node.path, op, literal, elem)
-        return (f"NOT coalesce({sql}, 0)" if negate else sql), params, 0
+        return (f"NOT coalesce({sql}, {self.FALSE})" if negate else sql), params, 0
 
     def value_path(self, node: ValuePath) -> tuple[str, list[object], int]:
         """``attr[filter]``: one element satisfies the whole filter."""

@@ -1,0 +1,327 @@
+"""Users in PostgreSQL (RFC 7643 §4.1), tombstones, purge and the sign-in
+lookup, as :mod:`store.sqlite_engine` and :mod:`store.sqlite_admin`.
+
+``userName`` is unique per tenant case-insensitively by the partial
+unique index over the Python-folded name of live rows (core.identity):
+of two instances creating one name at once, the second waits on the
+index entry and then fails, a :class:`Conflict`. An update locks the row
+(``FOR UPDATE``), so concurrent updates of one user apply one after the
+other. A purge DELETEs the row; PostgreSQL reclaims the space at its next
+vacuum.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from psycopg import errors
+from psycopg.types.json import Jsonb
+
+from scimdock.core import clock
+from scimdock.core.audit import changed
+from scimdock.core.identity import fold
+from scimdock.core.query import ListQuery
+from scimdock.core.schema import USER
+from scimdock.store import pg_audit as audit
+from scimdock.store import pg_members
+from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
+from scimdock.store.errors import Conflict, NotFound, check_version
+from scimdock.store.pg_filter import compile_filter, order_clause
+from scimdock.store.pg_host import Conn, PgHost, every, one
+
+USER_TYPE = "User"
+_LIVE = "SELECT id, doc, created, last_modified, version FROM users"
+_DEAD = "SELECT id, user_name, deleted, doc FROM users"
+_INSERT = (
+    "INSERT INTO users(tenant_id, id, user_name, user_name_fold, external_id, active, doc,"
+    " created, last_modified, version)"
+)
+
+
+class PgUserTables(PgHost):
+    async def create_user(
+        self, tenant_id: int, doc: dict[str, Any], *, actor: Actor = CLI_ACTOR
+    ) -> UserRecord:
+        user_id = str(uuid.uuid4())
+        now = self.clock.now()
+        async with self._write() as conn:
+            try:
+                await conn.execute(
+                    _INSERT + " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 1)",
+                    (tenant_id, user_id, *_columns(doc), now, now),
+                )
+            except errors.UniqueViolation:
+                raise _user_name_taken(doc) from None
+            await audit.record(
+                conn, tenant_id, actor, "create", USER_TYPE, user_id, changed(None, doc), at=now
+            )
+        return UserRecord(user_id, doc, now, now, 1)
+
+    async def get_user(self, tenant_id: int, user_id: str) -> UserRecord:
+        async with self._read() as conn:
+            return await _live(conn, tenant_id, user_id)
+
+    async def update_user(
+        self,
+        tenant_id: int,
+        user_id: str,
+        change: Callable[[UserRecord], dict[str, Any]],
+        if_match: str | None = None,
+        *,
+        operation: str = "replace",
+        actor: Actor = CLI_ACTOR,
+    ) -> UserRecord:
+        async with self._write() as conn:
+            current = await _live(conn, tenant_id, user_id, lock=True)
+            check_version(if_match, current.version)
+            doc = change(current)
+            if doc == current.doc:
+                return current  # nothing changed: no write, same version (RFC 7644 §3.14)
+            now = self.clock.now()
+            version = current.version + 1
+            try:
+                await conn.execute(
+                    "UPDATE users SET user_name = %s, user_name_fold = %s, external_id = %s,"
+                    " active = %s, doc = %s, last_modified = %s, version = %s"
+                    " WHERE tenant_id = %s AND id = %s",
+                    (*_columns(doc), now, version, tenant_id, user_id),
+                )
+            except errors.UniqueViolation:
+                raise _user_name_taken(doc) from None
+            await audit.record(
+                conn,
+                tenant_id,
+                actor,
+                operation,
+                USER_TYPE,
+                user_id,
+                changed(current.doc, doc),
+                at=now,
+            )
+        return UserRecord(user_id, doc, current.created, now, version)
+
+    async def delete_user(
+        self, tenant_id: int, user_id: str, if_match: str | None = None, *, actor: Actor = CLI_ACTOR
+    ) -> None:
+        async with self._write() as conn:
+            current = await _live(conn, tenant_id, user_id, lock=True)
+            check_version(if_match, current.version)
+            now = self.clock.now()
+            await conn.execute(
+                "UPDATE users SET deleted = %s WHERE tenant_id = %s AND id = %s",
+                (now, tenant_id, user_id),
+            )
+            await pg_members.drop_resource(conn, tenant_id, user_id, "User", now)
+            await audit.record(conn, tenant_id, actor, "delete", USER_TYPE, user_id, at=now)
+
+    async def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
+        where = "tenant_id = %s AND deleted IS NULL"
+        params: list[object] = [tenant_id]
+        if query.filter is not None:
+            sql, args = compile_filter(query.filter, USER, tenant_id=tenant_id)
+            where += f" AND ({sql})"
+            params.extend(args)
+        async with self._read(budget=True) as conn:
+            row = await one(conn, f"SELECT count(*) FROM users WHERE {where}", params)
+            total = int(row[0]) if row else 0
+            if query.count <= 0 or query.offset >= total:
+                return total, []
+            order = order_clause(query.sort_by, USER, descending=query.descending)
+            rows = await every(
+                conn,
+                f"{_LIVE} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+                [*params, query.count, query.offset],
+            )
+        return total, [_user(r) for r in rows]
+
+    async def create_users(
+        self, tenant_id: int, docs: list[dict[str, Any]], *, actor: Actor = CLI_ACTOR
+    ) -> int:
+        """One transaction, one INSERT of every row and one of every audit line."""
+        now = self.clock.now()
+        seen: set[str] = set()
+        rows = []
+        for doc in docs:
+            columns = _columns(doc)
+            if columns[1] in seen:  # the folded userName, repeated in the batch
+                raise _user_name_taken(doc)
+            seen.add(columns[1])
+            rows.append((str(uuid.uuid4()), *columns))
+        if not rows:
+            return 0
+        async with self._write() as conn:
+            try:
+                await conn.execute(
+                    _INSERT + " SELECT %s, r.*, %s, %s, 1 FROM unnest(%s::text[], %s::text[],"
+                    " %s::text[], %s::text[], %s::boolean[], %s::jsonb[])"
+                    " AS r(id, user_name, user_name_fold, external_id, active, doc)",
+                    (tenant_id, now, now, *(list(column) for column in zip(*rows, strict=True))),
+                )
+            except errors.UniqueViolation:
+                raise Conflict("a userName of the batch is already taken in this tenant") from None
+            await audit.record_many(
+                conn,
+                tenant_id,
+                actor,
+                "create",
+                USER_TYPE,
+                [(row[0], changed(None, doc)) for row, doc in zip(rows, docs, strict=True)],
+                at=now,
+            )
+        return len(rows)
+
+    # --- tombstones ---------------------------------------------------
+    async def list_tombstones(self, tenant_id: int) -> list[Tombstone]:
+        async with self._read() as conn:
+            rows = await every(
+                conn,
+                f"{_DEAD} WHERE tenant_id = %s AND deleted IS NOT NULL ORDER BY deleted, seq",
+                (tenant_id,),
+            )
+        return [_tombstone(r) for r in rows]
+
+    async def restore_user(
+        self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR
+    ) -> UserRecord:
+        """Group memberships ended at delete time and are not restored."""
+        async with self._write() as conn:
+            row = await one(
+                conn,
+                f"{_LIVE} WHERE tenant_id = %s AND id = %s AND deleted IS NOT NULL FOR UPDATE",
+                (tenant_id, user_id),
+            )
+            if row is None:
+                raise NotFound(f"No deleted User {user_id} in this tenant")
+            now, version = self.clock.now(), int(row[4]) + 1
+            try:
+                await conn.execute(
+                    "UPDATE users SET deleted = NULL, last_modified = %s, version = %s"
+                    " WHERE tenant_id = %s AND id = %s",
+                    (now, version, tenant_id, user_id),
+                )
+            except errors.UniqueViolation:
+                raise Conflict(
+                    f"userName {row[1]['userName']!r} has been taken by another user"
+                    " since this one was deleted"
+                ) from None
+            await audit.record(conn, tenant_id, actor, "restore", USER_TYPE, user_id, at=now)
+        return UserRecord(row[0], row[1], row[2], now, version)
+
+    async def purge_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> None:
+        if not await self._purge(tenant_id, [user_id], actor):
+            raise NotFound(f"No deleted User {user_id} in this tenant")
+
+    async def purge_tombstones(
+        self, tenant_id: int, older_than: str, *, actor: Actor = CLI_ACTOR
+    ) -> list[str]:
+        before = clock.parse(older_than)
+        async with self._read() as conn:
+            ids = [
+                r[0]
+                for r in await every(
+                    conn,
+                    "SELECT id FROM users WHERE tenant_id = %s AND deleted IS NOT NULL"
+                    " AND deleted < %s ORDER BY deleted, seq",
+                    (tenant_id, before),
+                )
+            ]
+        return await self._purge(tenant_id, ids, actor)
+
+    async def _purge(self, tenant_id: int, ids: list[str], actor: Actor) -> list[str]:
+        """DELETE these tombstones (live users are left alone); the ids purged."""
+        if not ids:
+            return []
+        async with self._write() as conn:
+            now = self.clock.now()
+            purged = [
+                r[0]
+                for r in await every(
+                    conn,
+                    "DELETE FROM users WHERE tenant_id = %s AND id = ANY(%s)"
+                    " AND deleted IS NOT NULL RETURNING id",
+                    (tenant_id, ids),
+                )
+            ]
+            purged.sort(key=ids.index)
+            await audit.record_many(
+                conn, tenant_id, actor, "purge", USER_TYPE, [(i, ()) for i in purged], at=now
+            )
+        return purged
+
+    async def lookup_user(
+        self, tenant_id: int, *, user_id: str | None = None, user_name: str | None = None
+    ) -> UserRecord | Tombstone | None:
+        if (user_id is None) == (user_name is None):
+            raise TypeError("lookup_user needs exactly one of user_id and user_name")
+        column, value = (
+            ("id", user_id) if user_name is None else ("user_name_fold", fold(str(user_name)))
+        )
+        async with self._read() as conn:
+            live = await one(
+                conn,
+                f"{_LIVE} WHERE tenant_id = %s AND {column} = %s AND deleted IS NULL",
+                (tenant_id, value),
+            )
+            if live is not None:
+                return _user(live)
+            dead = await one(
+                conn,
+                f"{_DEAD} WHERE tenant_id = %s AND deleted IS NOT NULL AND {column} = %s"
+                " ORDER BY deleted DESC, seq DESC LIMIT 1",
+                (tenant_id, value),
+            )
+        return _tombstone(dead) if dead else None
+
+    async def audit_log(
+        self,
+        tenant_id: int,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        offset: int = 0,
+        count: int = 100,
+    ) -> tuple[int, list[AuditEntry]]:
+        start = None if since is None else clock.parse(since)
+        end = None if until is None else clock.parse(until)
+        async with self._read() as conn:
+            return await audit.read(conn, tenant_id, start, end, offset, count)
+
+
+async def _live(conn: Conn, tenant_id: int, user_id: str, *, lock: bool = False) -> UserRecord:
+    row = await one(
+        conn,
+        f"{_LIVE} WHERE tenant_id = %s AND id = %s AND deleted IS NULL"
+        f"{' FOR UPDATE' if lock else ''}",
+        (tenant_id, user_id),
+    )
+    if row is None:
+        raise NotFound(f"User {user_id} not found")
+    return _user(row)
+
+
+def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, bool | None, Jsonb]:
+    """The indexed columns derived from a user document, then the document."""
+    user_name = str(doc["userName"])
+    active = doc.get("active")
+    external_id = doc.get("externalId")
+    return (
+        user_name,
+        fold(user_name),
+        None if external_id is None else str(external_id),
+        None if active is None else bool(active),
+        Jsonb(doc),
+    )
+
+
+def _user(row: tuple[Any, ...]) -> UserRecord:
+    return UserRecord(row[0], row[1], row[2], row[3], row[4])
+
+
+def _tombstone(row: tuple[Any, ...]) -> Tombstone:
+    return Tombstone(row[0], row[1], row[2], row[3])
+
+
+def _user_name_taken(doc: dict[str, Any]) -> Conflict:
+    return Conflict(f"userName {doc['userName']!r} is already taken in this tenant")

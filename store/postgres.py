@@ -1,0 +1,164 @@
+"""The PostgreSQL store: :class:`scimdock.store.base.Store` on psycopg 3's
+asyncio connections, from a pool (psycopg-pool), with the same behaviour
+as :class:`scimdock.store.sqlite.SqliteStore` (tests/store_contract holds
+both to it). Several server processes, on one machine or many, may share
+one database.
+
+* The constructor brings the schema up to date on a synchronous
+  connection (store.pg_migrate), so ``PostgresStore(url)`` is ready as
+  ``SqliteStore(path)`` is; the pool opens on first use, in the running
+  event loop.
+* Every write is one transaction, with its audit line (store.pg_audit);
+  uniqueness is the database's (unique indexes), so concurrent writers in
+  any number of instances get one success and a :class:`Conflict`.
+* Every list and search runs in a transaction with ``statement_timeout``
+  set to the query budget: past it, :class:`OverBudget`.
+* A database that cannot be reached (refused connection, pool exhausted
+  past its timeout, server shut down) is :class:`Unavailable` (503):
+  nothing of the request was kept, and it may be sent again.
+
+The table methods live in one mixin per idea (store/pg_*.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import errors
+from psycopg.types.json import set_json_dumps, set_json_loads
+from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
+
+from scimdock.core.clock import Clock, SystemClock
+from scimdock.store.base import ApiKey, Store
+from scimdock.store.errors import OverBudget, Unavailable
+from scimdock.store.key_use import KeyUses
+from scimdock.store.migrations import MIGRATIONS
+from scimdock.store.pg_groups import PgGroupTables
+from scimdock.store.pg_host import Conn, one
+from scimdock.store.pg_keys import PgKeyTables
+from scimdock.store.pg_migrate import migrate
+from scimdock.store.pg_tenants import PgTenantTables
+from scimdock.store.pg_users import PgUserTables
+
+#: The longest a list or search may run, in seconds (``SCIMDOCK_QUERY_BUDGET``).
+QUERY_BUDGET = 10.0
+#: The longest a request waits for a connection of the pool, in seconds.
+POOL_TIMEOUT = 10.0
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+async def _configure(conn: Conn) -> None:
+    """Each pooled connection reads and writes JSON with orjson."""
+    set_json_loads(orjson.loads, conn)
+    set_json_dumps(_dumps, conn)
+
+
+class PostgresStore(PgTenantTables, PgKeyTables, PgUserTables, PgGroupTables, Store):
+    """The store on one PostgreSQL database, given by its URL
+    (``postgresql://user@host:port/dbname``, libpq's forms)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Clock | None = None,
+        query_budget: float | None = QUERY_BUDGET,
+        pool_min: int = 1,
+        pool_max: int = 10,
+    ) -> None:
+        self.url = url
+        self.clock = SystemClock() if clock is None else clock
+        self.query_budget = query_budget
+        self._pool_min, self._pool_max = pool_min, max(pool_min, pool_max)
+        self._pool: AsyncConnectionPool[Conn] | None = None
+        self._closed = False
+        self._uses = KeyUses()
+        self._key_cache: dict[str, ApiKey] = {}
+        self._key_cache_epoch = -1
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                migrate(conn)
+        except psycopg.OperationalError as exc:
+            raise Unavailable(f"The database cannot be reached: {exc}") from exc
+
+    async def _connections(self) -> AsyncConnectionPool[Conn]:
+        if self._closed:
+            raise PoolClosed("the store is closed")
+        if self._pool is None:
+            self._pool = AsyncConnectionPool(
+                self.url,
+                min_size=self._pool_min,
+                max_size=self._pool_max,
+                kwargs={"autocommit": True},
+                configure=_configure,
+                timeout=POOL_TIMEOUT,
+                open=False,
+                name="scimdock",
+            )
+        await self._pool.open()
+        return self._pool
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Conn]:
+        """A pooled connection; what the database's absence raises comes
+        out as :class:`Unavailable`, a cancelled statement as :class:`OverBudget`."""
+        try:
+            pool = await self._connections()
+            async with pool.connection() as conn:
+                yield conn
+        except errors.QueryCanceled:
+            raise OverBudget(
+                f"The query ran past the server's budget of {self.query_budget:g} s: narrow"
+                " the filter, or ask for fewer results"
+            ) from None
+        except (psycopg.OperationalError, PoolTimeout, PoolClosed) as exc:
+            raise Unavailable(
+                "The database cannot be reached now. Nothing of this request was kept;"
+                " try again later"
+            ) from exc
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[Conn]:
+        async with self._connection() as conn, conn.transaction():
+            yield conn
+
+    @asynccontextmanager
+    async def _read(self, *, budget: bool = False) -> AsyncIterator[Conn]:
+        async with self._connection() as conn:
+            if not budget or self.query_budget is None:
+                yield conn
+                return
+            async with conn.transaction():
+                milliseconds = max(1, math.ceil(self.query_budget * 1000))
+                await conn.execute(
+                    "SELECT set_config('statement_timeout', %s, true)", (str(milliseconds),)
+                )
+                yield conn
+
+    async def ready(self) -> bool:
+        """Whether the database answers and holds every migration this code knows."""
+        try:
+            async with self._read() as conn:
+                row = await one(conn, "SELECT n FROM schema_version")
+            return row is not None and row[0] == len(MIGRATIONS)
+        except Exception:  # any failure: not ready (the probe says 503)
+            return False
+
+    async def close(self) -> None:
+        """Write the key uses still in memory, then close the pool."""
+        if self._closed:
+            return
+        try:
+            await self.flush_key_uses()  # nothing noted: no connection taken
+        finally:
+            self._closed = True
+            if self._pool is not None:
+                await self._pool.close()
