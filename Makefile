@@ -10,7 +10,7 @@ SHELL  := /bin/bash
 # pip prints a warning for each configured package folder it cannot read.
 QUIET_PIP := { grep -v "^WARNING: Location" || true; }
 
-.PHONY: run test test-untuned unit integration nginx contract contract-tests lint typecheck bench lock clean
+.PHONY: run test test-untuned test-postgresql unit integration nginx postgresql contract contract-tests lint typecheck bench lock clean
 
 # The interpreter the venv is made with: a venv made by another Python (or
 # whose Python is gone) is made again rather than failing until `make clean`.
@@ -40,9 +40,25 @@ run: $(VENV)/.installed
 	$(BIN)/scimdock serve --demo --host $(HOST) --port $(PORT)
 
 ## Install everything, check lint, format and types, and run every test:
-## unit, integration over HTTP, contract. CI also runs `make test-untuned`.
-test: lint typecheck nginx
+## unit, integration over HTTP, contract, on SQLite; then the integration and
+## contract tests again on PostgreSQL. CI also runs `make test-untuned`.
+test: lint typecheck nginx postgresql
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests contract_tests
+	@$(MAKE) --no-print-directory test-postgresql
+
+## The integration and contract tests against servers on PostgreSQL (a
+## throwaway cluster, tests/postgres_cluster.py). Where PostgreSQL cannot be
+## had this half is skipped, saying why; with CI=true that fails instead.
+test-postgresql: $(VENV)/.installed-test postgresql
+	@if why=$$($(BIN)/python -m tests.postgres_cluster); then \
+	  echo "PostgreSQL half: integration and contract tests on a throwaway cluster"; \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --backend=postgresql \
+	    tests/integration contract_tests; \
+	elif [ "$$CI" = true ]; then \
+	  echo "PostgreSQL half cannot run (CI=true makes that a failure): $$why" >&2; exit 1; \
+	else \
+	  echo "PostgreSQL half SKIPPED: $$why"; \
+	fi
 
 ## The integration tests against servers running Connexion and uvicorn as
 ## shipped (SCIMDOCK_TUNING=off): the tuning must not change any answer.
@@ -58,6 +74,17 @@ nginx:
 	  { export DEBIAN_FRONTEND=noninteractive; \
 	    apt-get install -y -q --no-install-recommends nginx >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends nginx >/dev/null; }; }
+
+## PostgreSQL for `make test-postgresql`: Debian's package, installed once as
+## root when absent (the tests start their own throwaway cluster; on a host
+## with systemd the package also starts its own: `systemctl disable --now
+## postgresql` if unwanted). Without root it is left to you.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  { export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q --no-install-recommends postgresql >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && \
+	      apt-get install -y -q --no-install-recommends postgresql >/dev/null; }; }
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests/unit

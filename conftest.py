@@ -1,7 +1,12 @@
 """Shared fixtures: a real scimdock server (uvicorn, SQLite file) per test
 session, tenants and keys made on the real store of its database (the
 writes the CLI makes), and an HTTP client that checks every response
-against openapi/scim.yaml or openapi/admin.yaml with openapi-core."""
+against openapi/scim.yaml or openapi/admin.yaml with openapi-core.
+
+``--backend=postgresql`` runs every server the tests start on a fresh
+database of a throwaway PostgreSQL cluster (tests/postgres_cluster.py)
+instead of a SQLite file; tests marked ``sqlite_only`` (about SQLite's
+file itself) are left to the SQLite run."""
 
 from __future__ import annotations
 
@@ -27,7 +32,14 @@ from openapi_core.testing import MockRequest, MockResponse
 from scimdock.core import credentials
 from scimdock.core.clock import ManualClock
 from scimdock.core.tenants import check_name
+from scimdock.store.blocking import BlockingStore
+from scimdock.store.opening import open_store, parse
 from scimdock.store.sqlite_engine import SqliteEngine
+
+# The store contract's asserts explain their failures as a test module's do
+# (registered before any backend's contract module imports it).
+pytest.register_assert_rewrite("tests.store_contract")
+from tests.postgres_cluster import postgres_cluster  # noqa: E402, F401  (a session fixture)
 
 ROOT = Path(__file__).resolve().parent
 SPEC = ROOT / "openapi" / "scim.yaml"
@@ -45,7 +57,7 @@ def openapi(base_path: str = "/scim/v1") -> OpenAPI:
     return _OPENAPI[base_path]
 
 
-def cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(db: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the real ``scimdock`` CLI against ``db``."""
     return subprocess.run(
         [sys.executable, "-m", "scimdock", "--db", str(db), *args],
@@ -66,12 +78,15 @@ def free_port() -> int:
 class Server:
     """A running ``scimdock serve`` process."""
 
-    db: Path
+    #: The database: a SQLite file, or a PostgreSQL URL (``--backend``).
+    db: Path | str
     port: int
     process: subprocess.Popen[bytes]
     #: SCIMDOCK_ADMIN_TOKEN of the process: the admin API's operator token.
     operator_token: str = ""
-    _store: SqliteEngine | None = field(default=None, repr=False)
+    #: The process's working directory, with its ``server.log``.
+    home: Path = field(default_factory=Path)
+    _store: SqliteEngine | BlockingStore | None = field(default=None, repr=False)
 
     @property
     def origin(self) -> str:
@@ -86,13 +101,17 @@ class Server:
         return f"{self.origin}/admin/v1"
 
     @property
-    def store(self) -> SqliteEngine:
-        """The server's database, opened in this process by the engine the
-        CLI's store runs on (scimdock.cli_common.store_of), called
-        synchronously: migrated, every write one committed transaction with
-        its audit line (actor ``cli``)."""
+    def store(self) -> Any:
+        """The server's database, opened in this process and called
+        synchronously, as the CLI's store is (scimdock.cli_common.store_of):
+        migrated, every write one committed transaction with its audit line
+        (actor ``cli``). On SQLite, the engine under the store, which needs
+        no event loop of its own."""
         if self._store is None:
-            self._store = SqliteEngine(self.db)
+            if parse(self.db).kind == "sqlite":
+                self._store = SqliteEngine(self.db)
+            else:
+                self._store = BlockingStore(open_store(self.db))
         return self._store
 
     def tenant(self, name: str, *, enabled: bool = True) -> str:
@@ -126,6 +145,8 @@ class Server:
 #: ``--tuning=off``: every server started here runs Connexion and uvicorn as
 #: shipped (``SCIMDOCK_TUNING=off``, scimdock/tuning/ skipped).
 TUNING: dict[str, str] = {}
+#: ``--backend``: the database kind every server started here runs on.
+BACKEND: dict[str, str] = {"name": "sqlite"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -135,20 +156,53 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="SCIMDOCK_TUNING of the servers the tests start (default: inherited)",
     )
+    parser.addoption(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the database of the servers the tests start (postgresql: a throwaway cluster)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("tuning"):
         TUNING["SCIMDOCK_TUNING"] = config.getoption("tuning")
+    BACKEND["name"] = config.getoption("backend")
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): about SQLite's file itself; runs in the SQLite run only",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--backend=postgresql``, the ``sqlite_only`` tests are
+    deselected (they ran in the SQLite run): reported, never skipped silently."""
+    if BACKEND["name"] == "sqlite":
+        return
+    kept = [item for item in items if item.get_closest_marker("sqlite_only") is None]
+    dropped = [item for item in items if item.get_closest_marker("sqlite_only") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def new_database(tmp: Path) -> Path | str:
+    """A new, empty database for a server: ``tmp/scimdock.db``, or a fresh
+    database of the session's PostgreSQL cluster (``--backend=postgresql``)."""
+    if BACKEND["name"] == "sqlite":
+        return tmp / "scimdock.db"
+    from tests.postgres_cluster import session_cluster
+
+    return session_cluster().new_database()
 
 
 def start_server(
-    tmp: Path, *extra: str, env: dict[str, str] | None = None, db: Path | None = None
+    tmp: Path, *extra: str, env: dict[str, str] | None = None, db: Path | str | None = None
 ) -> Server:
     """``scimdock serve`` in ``tmp`` (its working directory and ``server.log``)
-    on ``db`` (default ``tmp/scimdock.db``; give another server's to run two
+    on ``db`` (default :func:`new_database`; give another server's to run two
     instances on one database)."""
-    db = db or tmp / "scimdock.db"
+    db = db or new_database(tmp)
     port = free_port()
     environ = {
         **os.environ,
@@ -191,7 +245,7 @@ def start_server(
                 httpx.get(f"http://127.0.0.1:{port}/scim/v1/ServiceProviderConfig").status_code
                 == 200
             ):
-                return Server(db, port, process, environ["SCIMDOCK_ADMIN_TOKEN"])
+                return Server(db, port, process, environ["SCIMDOCK_ADMIN_TOKEN"], home=tmp)
         except httpx.TransportError:
             time.sleep(0.05)
     process.kill()
@@ -217,15 +271,18 @@ def start_clocked_server(tmp: Path) -> tuple[ClockedServer, Callable[[], None]]:
     from scimdock.app import create_app
     from scimdock.core import credentials
     from scimdock.handlers.runtime import Settings
-    from scimdock.store.sqlite import SqliteStore
     from scimdock.tuning.transport import CoalescingProtocol
+    from scimdock.worker import flush_at_shutdown
 
-    db, port, token = tmp / "scimdock.db", free_port(), secrets.token_urlsafe(32)
+    db, port, token = new_database(tmp), free_port(), secrets.token_urlsafe(32)
     clock = ManualClock(time.time())
-    store = SqliteStore(db, clock=clock)
+    store = open_store(db, clock=clock)
     app = create_app(
         store, Settings(admin_token_hash=credentials.hash_secret(token)), validate_responses=True
     )
+    # The store is closed when the server shuts down, on the server's loop
+    # (a PostgreSQL pool's connections belong to it): the last key uses written.
+    app = flush_at_shutdown(app, store, close=True)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -243,16 +300,22 @@ def start_clocked_server(tmp: Path) -> tuple[ClockedServer, Callable[[], None]]:
     deadline = time.monotonic() + 30
     while not server.started:  # a polling loop: waits for the server, not for the clock
         if not thread.is_alive() or time.monotonic() > deadline:
-            store.close_now()
+            _close_after_loop(store)
             raise RuntimeError("the in-process server did not start")
         time.sleep(0.01)
 
     def stop() -> None:
         server.should_exit = True
         thread.join(30)
-        store.close_now()  # the server's loop has ended
 
-    return ClockedServer(db, port, None, token, clock=clock), stop  # type: ignore[arg-type]
+    return ClockedServer(db, port, None, token, home=tmp, clock=clock), stop  # type: ignore[arg-type]
+
+
+def _close_after_loop(store: Any) -> None:
+    """Close a store whose server never started: on a loop of its own."""
+    import asyncio
+
+    asyncio.run(store.close())
 
 
 @pytest.fixture
@@ -260,6 +323,7 @@ def clocked_server(tmp_path: Path) -> Iterator[ClockedServer]:
     """A fresh :class:`ClockedServer` (its own database) for one test."""
     srv, stop = start_clocked_server(tmp_path)
     yield srv
+    srv.close_store()
     stop()
 
 

@@ -45,7 +45,7 @@ def run_schemathesis(
         str(report_dir),
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=1200)
-    log = (server.db.parent / "server.log").read_text()
+    log = (server.home / "server.log").read_text()
     assert out.returncode == 0, (
         f"{out.stdout[-20000:]}\n{out.stderr[-3000:]}\nserver log:\n{log[-3000:]}"
     )

@@ -1,6 +1,6 @@
 """The ``scimdock`` command: tenants, keys, and the server.
 
-``scimdock [--db PATH] tenant|key|user|audit|admin-token|serve ...`` — see
+``scimdock [--db PATH|URL] tenant|key|user|audit|admin-token|serve|backup|migrate ...`` — see
 ``scimdock --help`` and the README. Every command takes ``--json`` (the admin
 API's field names, handlers/admin/views.py). A mistake prints one line on
 stderr and exits non-zero (scimdock.cli_common). Keys: :mod:`scimdock.cli_keys`;
@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from importlib.metadata import PackageNotFoundError, version
 
-from scimdock import cli_admin, cli_keys, cli_serve, config
+from scimdock import cli_admin, cli_db, cli_keys, cli_serve, config
 from scimdock.cli_common import CliError, Parser, add_json, json_out, run, store_of
 from scimdock.core.tenants import check_name
 from scimdock.handlers.admin import views
@@ -91,7 +91,11 @@ def _version() -> str:
 def _parser() -> argparse.ArgumentParser:
     p = Parser(prog="scimdock", description="SCIM 2.0 service provider")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    p.add_argument("--db", help=f"SQLite database (env SCIMDOCK_DB, default {config.DEFAULT_DB})")
+    p.add_argument(
+        "--db",
+        help="SQLite path, sqlite:///PATH or postgresql://URL"
+        f" (env SCIMDOCK_DB, default {config.DEFAULT_DB})",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     tenant = sub.add_parser("tenant", help="create and switch on tenants").add_subparsers(
@@ -120,4 +124,5 @@ def _parser() -> argparse.ArgumentParser:
     cli_keys.add_commands(sub)
     cli_admin.add_commands(sub)
     cli_serve.add_commands(sub)
+    cli_db.add_commands(sub)
     return p

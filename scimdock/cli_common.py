@@ -20,10 +20,10 @@ from typing import Any, NoReturn
 
 from scimdock import config
 from scimdock.core.errors import ScimError
+from scimdock.store import opening
 from scimdock.store.base import Tenant
 from scimdock.store.blocking import BlockingStore
 from scimdock.store.errors import StoreError
-from scimdock.store.sqlite import SqliteStore
 
 #: A usage mistake (argparse's own status).
 USAGE = 2
@@ -78,7 +78,7 @@ def run(command: Callable[[argparse.Namespace], int | None], args: argparse.Name
     except ScimError as exc:
         return _fail(exc.detail or str(exc), 1)
     except sqlite3.Error as exc:
-        return _fail(f"database {config.db_path(args.db)}: {exc}", 1)
+        return _fail(f"database {opening.describe(config.db_path(args.db))}: {exc}", 1)
     except OSError as exc:
         return _fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", 1)
     except KeyboardInterrupt:  # Ctrl-C: the user knows; the shell's status for SIGINT
@@ -95,16 +95,16 @@ def store_of(args: argparse.Namespace, *, read_only: bool = False) -> BlockingSt
     closed when the command ends (:func:`run`). A command that only reads
     refuses a database that is not there rather than creating an empty one."""
     path = config.db_path(args.db)
-    synchronous = config.synchronous()
-    budget, readers = config.query_budget(), config.readers()
-    if read_only:
-        _must_exist(path)
     try:
-        store = BlockingStore(
-            SqliteStore(path, synchronous=synchronous, query_budget=budget, readers=readers)
-        )
+        target = opening.parse(path)
+    except ValueError as exc:
+        raise CliError(str(exc), USAGE) from None
+    if read_only and target.kind == "sqlite":
+        _must_exist(target.location)
+    try:
+        store = BlockingStore(config.open_store(path))
     except (OSError, sqlite3.Error) as exc:
-        raise CliError(f"cannot open database {path}: {_reason(exc)}") from None
+        raise CliError(f"cannot open database {opening.describe(path)}: {_reason(exc)}") from None
     _opened.append(store)
     return store
 

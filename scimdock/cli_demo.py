@@ -8,8 +8,8 @@ only (mode 0600). On the next start the token in that file is printed
 again if it still opens an active key of ``demo``; otherwise (no file, a
 revoked or deleted key) a new key is made and the file rewritten. Every
 other active key labelled :data:`DEMO_LABEL` is revoked, so repeated
-starts never pile up demo keys. An in-memory database has no file: each
-start makes a fresh key.
+starts never pile up demo keys. An in-memory database, or one on a
+PostgreSQL server, has no file beside it: each start makes a fresh key.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ DEMO_TENANT = "demo"
 DEMO_LABEL = "serve --demo"
 
 
-def demo_token(store: BlockingStore, db_path: str) -> str:
+def demo_token(store: BlockingStore, db_path: str | None) -> str:
     """The demo tenant's token, reused when the saved one still works."""
     tenant = store.get_tenant(DEMO_TENANT) or store.create_tenant(DEMO_TENANT)
     if not tenant.scim_enabled:
         tenant = store.set_scim_enabled(DEMO_TENANT, True)
-    path = None if db_path == ":memory:" else Path(db_path + ".demo-token")
+    path = None if db_path is None or db_path == ":memory:" else Path(db_path + ".demo-token")
     token = _read(path)
     key = _working_key(store, tenant, token) if token else None
     if key is None or token is None:

@@ -18,6 +18,7 @@ from typing import Any
 from scimdock import config, metrics
 from scimdock.cli_common import USAGE, CliError, add_json, json_out, option, store_of
 from scimdock.cli_demo import demo_token
+from scimdock.store import opening
 
 #: The listen backlog (uvicorn's default, ``--backlog``).
 BACKLOG = 2048
@@ -41,8 +42,12 @@ def serve(args: argparse.Namespace) -> int:
     config.max_header()
     workers = config.workers(args.workers)
     path = config.db_path(args.db)
+    try:
+        target = opening.parse(path)
+    except ValueError as exc:
+        raise CliError(str(exc), USAGE) from None
     measure = metrics.mode()
-    if workers > 1 and path == ":memory:":
+    if workers > 1 and target.location == ":memory:":
         raise CliError(
             "--workers above 1 needs a database file: each process would have"
             " its own empty in-memory database",
@@ -56,7 +61,9 @@ def serve(args: argparse.Namespace) -> int:
         raise
     try:
         base_url = f"http://{_url_host(host)}:{port}/scim/v1"
-        token = demo_token(store, path) if args.demo else None
+        token = (
+            demo_token(store, target.location if target.is_file else None) if args.demo else None
+        )
         _announce(base_url, token, as_json=args.json)
         options = uvicorn_options(host, port, log_level, proxies)
         if workers > 1:
@@ -68,7 +75,19 @@ def serve(args: argparse.Namespace) -> int:
                 return _supervise(workers, sock, options, base_url)
         if measure.kind == "port":
             metrics.start_port(measure)
-        app = assemble(store.store, settings, validate=validate, log_level=log_level)
+        served = store.store
+        if target.kind != "sqlite":
+            # The pool's connections belong to the event loop that opened
+            # them (the command line's, above): the server's loop opens its own.
+            store.close()
+            served = config.open_store(path)
+        app = assemble(
+            served,
+            settings,
+            validate=validate,
+            log_level=log_level,
+            owned=served is not store.store,
+        )
         # uvicorn's Config sets up its logging: log after it.
         server = uvicorn.Server(uvicorn.Config(app, **options))
         logging.getLogger("uvicorn.error").info("scimdock serving %s", base_url)
@@ -111,7 +130,10 @@ def _export(args: argparse.Namespace, path: str) -> None:
     """The command line's settings as the variables the workers read
     (scimdock.worker.from_environment): a spawned process inherits the
     environment, not this one's objects."""
-    os.environ["SCIMDOCK_DB"] = os.path.abspath(path)
+    target = opening.parse(path)
+    os.environ["SCIMDOCK_DB"] = (
+        os.path.abspath(target.location) if target.is_file else target.location
+    )
     if args.strict:
         os.environ["SCIMDOCK_STRICT"] = "on"
     if args.domain:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import limits
@@ -23,6 +23,9 @@ from scimdock.handlers.runtime import (
     DEFAULT_TENANT_CONCURRENCY,
     Settings,
 )
+
+if TYPE_CHECKING:
+    from scimdock.store.base import Store
 
 T = TypeVar("T")
 
@@ -253,6 +256,25 @@ def keepalive_timeout() -> float:
 def readers() -> int:
     """How many reads of lists and searches run at once (store.sqlite)."""
     return _env("SCIMDOCK_READERS", _positive, 4)
+
+
+def pool_size() -> int:
+    """Most connections each process keeps to PostgreSQL (store.postgres)."""
+    return _env("SCIMDOCK_POOL_SIZE", _positive, 10)
+
+
+def open_store(setting: str) -> Store:
+    """The store of the database setting ``setting`` (a SQLite path or a
+    URL, scimdock.store.opening) with every store setting of the environment."""
+    from scimdock.store.opening import open_store as open_setting
+
+    return open_setting(
+        setting,
+        synchronous=synchronous(),
+        query_budget=query_budget(),
+        readers=readers(),
+        pool_size=pool_size(),
+    )
 
 
 def synchronous() -> str:

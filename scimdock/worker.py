@@ -5,7 +5,8 @@
 ``spawn`` method). A spawned process inherits the environment, not the
 parent's objects, so each builds its own application here, uvicorn's
 *application factory* (``factory=True``): its own
-:class:`~scimdock.store.sqlite.SqliteStore` on the same database file,
+:class:`~scimdock.store.base.Store` on the same database (a SQLite file
+or a PostgreSQL URL, scimdock.store.opening),
 and the settings of the ``SCIMDOCK_*`` variables (docs/configuration.md),
 which ``serve`` sets from its options before starting the workers.
 
@@ -43,25 +44,24 @@ def from_environment() -> Any:
     A setting or a database this process cannot use ends it with uvicorn's
     start-up failure status, which stops the supervisor instead of
     restarting the worker for ever."""
-    from scimdock.store.sqlite import SqliteStore
+    from scimdock.store.opening import describe
 
     path = config.db_path(None)
     try:
         settings = config.settings()
         log_level = config.server_log_level(None)
-        store = SqliteStore(
-            path,
-            synchronous=config.synchronous(),
-            query_budget=config.query_budget(),
-            readers=config.readers(),
-        )
-    except Exception as exc:  # a ConfigError, an OSError, a sqlite3.Error
-        print(f"scimdock: error: worker cannot start on {path}: {exc}", file=sys.stderr)
+        store = config.open_store(path)
+    except Exception as exc:  # a ConfigError, an OSError, a database's own error
+        print(f"scimdock: error: worker cannot start on {describe(path)}: {exc}", file=sys.stderr)
         raise SystemExit(STARTUP_FAILURE) from None
-    return assemble(store, settings, validate=config.validate_responses(), log_level=log_level)
+    return assemble(
+        store, settings, validate=config.validate_responses(), log_level=log_level, owned=True
+    )
 
 
-def assemble(store: Store, settings: Settings, *, validate: bool, log_level: str) -> Any:
+def assemble(
+    store: Store, settings: Settings, *, validate: bool, log_level: str, owned: bool = False
+) -> Any:
     """The whole application one server process serves: the request id and
     the JSON access log (scimdock.request_log) around the health probes
     (scimdock.probes) and ``/metrics`` (scimdock.metrics, when
@@ -86,7 +86,7 @@ def assemble(store: Store, settings: Settings, *, validate: bool, log_level: str
     inner: Any = Probes(app, store)
     if measure.token_hash is not None:
         inner = metrics.Endpoint(inner, measure.token_hash)
-    return flush_at_shutdown(RequestLog(inner, log=access, observe=observe), store)
+    return flush_at_shutdown(RequestLog(inner, log=access, observe=observe), store, close=owned)
 
 
 def _log_access_to_stdout() -> None:
@@ -101,12 +101,14 @@ def _log_access_to_stdout() -> None:
     ACCESS.propagate = False
 
 
-def flush_at_shutdown(app: Any, store: Store) -> Any:
+def flush_at_shutdown(app: Any, store: Store, *, close: bool = False) -> Any:
     """The app, writing the SCIM key uses still in memory (handlers.security)
     when the server shuts down (the ASGI ``lifespan.shutdown`` message):
     uvicorn ends the process on SIGTERM right after its shutdown, before
     any ``finally`` of the caller runs. In every process of ``--workers``:
-    each keeps its own uses."""
+    each keeps its own uses. With ``close``, the store is closed there too,
+    on the server's own event loop, which a PostgreSQL pool's connections
+    belong to (the server owns the store: no caller closes it after)."""
 
     async def wrapped(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan":
@@ -117,7 +119,7 @@ def flush_at_shutdown(app: Any, store: Store) -> Any:
             message = await receive()
             if message.get("type") == "lifespan.shutdown":
                 try:
-                    await store.flush_key_uses()
+                    await (store.close() if close else store.flush_key_uses())
                 except Exception as exc:  # never block the shutdown; say what was lost
                     print(f"scimdock: could not record the last key uses: {exc}", file=sys.stderr)
             return message

@@ -25,6 +25,11 @@ from scimdock.core.query import ListQuery
 T = TypeVar("T")
 
 
+#: The longest a list or search may run, in seconds (``SCIMDOCK_QUERY_BUDGET``),
+#: on every backend; over it the store raises :class:`~scimdock.store.errors.OverBudget`.
+QUERY_BUDGET = 10.0
+
+
 @dataclass(frozen=True)
 class Tenant:
     id: int

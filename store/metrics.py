@@ -15,10 +15,13 @@ from prometheus_client import Histogram
 #: Whether the store records its metrics (:func:`enable`).
 ENABLED = False
 
-#: Seconds of each awaited store call, by where it ran (store.sqlite):
-#: ``inline`` on the event loop, ``read`` on a reader thread within the
-#: query budget, ``offload`` an administrative write on a reader thread,
-#: ``commit`` a SCIM write through the group commit (queue, batch, fsync).
+#: Seconds of each awaited store call, by where it ran. SQLite
+#: (store.sqlite): ``inline`` on the event loop, ``read`` on a reader
+#: thread within the query budget, ``offload`` an administrative write on a
+#: reader thread, ``commit`` a SCIM write through the group commit (queue,
+#: batch, fsync). PostgreSQL (store.postgres): ``read`` every read,
+#: ``commit`` every write transaction, each with the wait for a pooled
+#: connection.
 DB_SECONDS = Histogram(
     "scimdock_db_seconds",
     "Time of the store's awaited calls, by where they ran",

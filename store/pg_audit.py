@@ -7,7 +7,9 @@ log (a tenant's, or the operator's, tenant 0) numbers its lines 1, 2, 3...
 without gaps: the line takes the next number from the log's ``audit_seq``
 row in the same statement (``INSERT ... ON CONFLICT DO UPDATE ...
 RETURNING``), whose row lock holds the log's next writer, in any instance,
-until this transaction ends. Only names are stored, never values.
+until this transaction ends; it is dated no earlier than the line before it
+(``audit_seq.last_at``), so date order is ``seq`` order. Only names are
+stored, never values.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ _COLUMNS = (
 )
 _APPEND = """
     WITH n AS (
-        INSERT INTO audit_seq AS s (tenant_id, last) VALUES (%(t)s, %(k)s)
-        ON CONFLICT (tenant_id) DO UPDATE SET last = s.last + %(k)s
-        RETURNING last
+        INSERT INTO audit_seq AS s (tenant_id, last, last_at) VALUES (%(t)s, %(k)s, %(at)s)
+        ON CONFLICT (tenant_id) DO UPDATE
+            SET last = s.last + %(k)s, last_at = GREATEST(s.last_at, excluded.last_at)
+        RETURNING last, last_at
     )
     INSERT INTO audit(tenant_id, seq, at, actor_kind, actor_id, address, operation,
                       resource_type, resource_id, attributes)
-    SELECT %(t)s, n.last - %(k)s + r.i, %(at)s, %(kind)s, %(id)s, %(address)s, %(op)s,
+    SELECT %(t)s, n.last - %(k)s + r.i, n.last_at, %(kind)s, %(id)s, %(address)s, %(op)s,
            %(rt)s, r.rid, r.attrs::jsonb
     FROM n, unnest(%(rids)s::text[], %(attrs)s::text[]) WITH ORDINALITY AS r(rid, attrs, i)
 """

@@ -114,7 +114,10 @@ CREATE INDEX groups_live ON groups(tenant_id, seq) WHERE deleted IS NULL;
 #: tenant's log with ``UPDATE ... RETURNING`` in its own transaction, so a
 #: log's numbers are gapless and in commit order however many instances
 #: write (the row lock holds the next writer of that log until commit); a
-#: rolled-back write gives its number back. ``seq`` of an audit line is
+#: rolled-back write gives its number back. ``last_at`` is the date of
+#: that line: a line is dated no earlier than the one before it (a writer
+#: that read the clock first but took the lock second takes the later
+#: date), so a log read in date order is in ``seq`` order. ``seq`` of an audit line is
 #: therefore per log, unique with ``tenant_id``.
 STEP_4 = """
 CREATE TABLE tenant_id_seq (last bigint NOT NULL);
@@ -144,7 +147,8 @@ CREATE TABLE audit (
 CREATE INDEX audit_tenant_at ON audit(tenant_id, at, seq);
 CREATE TABLE audit_seq (
     tenant_id bigint PRIMARY KEY,
-    last      bigint NOT NULL
+    last      bigint NOT NULL,
+    last_at   text COLLATE "C" NOT NULL DEFAULT ''
 );
 CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from time import perf_counter
 from typing import Any
 
 import orjson
@@ -34,7 +35,8 @@ from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 from scimdock.core.clock import Clock, SystemClock
-from scimdock.store.base import ApiKey, Store
+from scimdock.store import metrics
+from scimdock.store.base import QUERY_BUDGET, ApiKey, Store
 from scimdock.store.errors import OverBudget, Unavailable
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS
@@ -45,8 +47,6 @@ from scimdock.store.pg_migrate import migrate
 from scimdock.store.pg_tenants import PgTenantTables
 from scimdock.store.pg_users import PgUserTables
 
-#: The longest a list or search may run, in seconds (``SCIMDOCK_QUERY_BUDGET``).
-QUERY_BUDGET = 10.0
 #: The longest a request waits for a connection of the pool, in seconds.
 POOL_TIMEOUT = 10.0
 
@@ -127,21 +127,34 @@ class PostgresStore(PgTenantTables, PgKeyTables, PgUserTables, PgGroupTables, St
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[Conn]:
-        async with self._connection() as conn, conn.transaction():
-            yield conn
+        """One transaction, timed as ``commit`` (store.metrics) once enabled."""
+        started = perf_counter()
+        try:
+            async with self._connection() as conn, conn.transaction():
+                yield conn
+        finally:
+            if metrics.ENABLED:
+                metrics.COMMIT.observe(perf_counter() - started)
 
     @asynccontextmanager
     async def _read(self, *, budget: bool = False) -> AsyncIterator[Conn]:
-        async with self._connection() as conn:
-            if not budget or self.query_budget is None:
-                yield conn
-                return
-            async with conn.transaction():
-                milliseconds = max(1, math.ceil(self.query_budget * 1000))
-                await conn.execute(
-                    "SELECT set_config('statement_timeout', %s, true)", (str(milliseconds),)
-                )
-                yield conn
+        """A connection for reads (within the query budget when ``budget``),
+        timed as ``read`` (store.metrics) once enabled."""
+        started = perf_counter()
+        try:
+            async with self._connection() as conn:
+                if not budget or self.query_budget is None:
+                    yield conn
+                    return
+                async with conn.transaction():
+                    milliseconds = max(1, math.ceil(self.query_budget * 1000))
+                    await conn.execute(
+                        "SELECT set_config('statement_timeout', %s, true)", (str(milliseconds),)
+                    )
+                    yield conn
+        finally:
+            if metrics.ENABLED:
+                metrics.READ.observe(perf_counter() - started)
 
     async def ready(self) -> bool:
         """Whether the database answers and holds every migration this code knows."""

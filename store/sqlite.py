@@ -40,6 +40,7 @@ from scimdock.core.query import ListQuery
 from scimdock.store import metrics
 from scimdock.store.base import (
     CLI_ACTOR,
+    QUERY_BUDGET,
     Actor,
     AdminToken,
     ApiKey,
@@ -75,8 +76,6 @@ async def _timed(histogram: Any, work: Awaitable[T]) -> T:
 
 #: Reader threads: reads of this many requests run at once.
 READERS = 4
-#: The longest a list or search may run, in seconds (``SCIMDOCK_QUERY_BUDGET``).
-QUERY_BUDGET = 10.0
 
 
 class SqliteStore(Store):

@@ -15,6 +15,7 @@ when PostgreSQL cannot be had, and fails them instead when ``CI=true``.
 
 from __future__ import annotations
 
+import atexit
 import csv
 import itertools
 import os
@@ -23,7 +24,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -177,18 +177,35 @@ class PostgresCluster:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
+_SESSION: list[PostgresCluster] = []
+
+
+def session_cluster() -> PostgresCluster:
+    """The one cluster of this test process, started on first use and
+    stopped when the process exits (each pytest-xdist worker has its own).
+    Without PostgreSQL: the calling test is skipped, or failed when the
+    environment says ``CI=true`` (a CI run must not pass by skipping)."""
+    if not _SESSION:
+        reason = available()
+        if reason is not None:
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(reason)
+            pytest.skip(reason)
+        _SESSION.append(PostgresCluster())
+        atexit.register(_SESSION[0].stop)
+    return _SESSION[0]
+
+
 @pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
-    """A cluster for the whole session. Without PostgreSQL: skipped, or
-    failed when the environment says ``CI=true`` (a CI run must not pass
-    by skipping)."""
-    reason = available()
-    if reason is not None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    cluster = PostgresCluster()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+def postgres_cluster() -> PostgresCluster:
+    """:func:`session_cluster`, as a fixture (registered in conftest.py)."""
+    return session_cluster()
+
+
+if __name__ == "__main__":
+    # ``python -m tests.postgres_cluster``: exit 0 when a cluster can run
+    # here, else print why and exit 1 (the Makefile's test-postgresql).
+    why = available()
+    if why is not None:
+        print(why)
+    raise SystemExit(0 if why is None else 1)

@@ -4,11 +4,11 @@ served document, and what each role may do (docs/admin.md)."""
 from __future__ import annotations
 
 import base64
-import sqlite3
 
 import httpx
 
 from conftest import Client, Server
+from tests import database
 
 FORWARDED = {"X-Forwarded-For": "198.51.100.23"}  # uvicorn trusts it from 127.0.0.1
 
@@ -80,10 +80,9 @@ def test_delete_tenant_holding_data_needs_force(server: Server, tenant_name: str
     assert op.get(f"/tenants/{tenant_name}").status_code == 404
     assert scim.get("/Users").status_code == 401  # its key went with it
     assert tadmin.get(f"/tenants/{tenant_name}").status_code == 401  # and its admin's token
-    with sqlite3.connect(server.db) as conn:
-        assert conn.execute(
-            "SELECT count(*) FROM tenants WHERE name = ?", (tenant_name,)
-        ).fetchone() == (0,)
+    assert database.query(
+        server.db, "SELECT count(*) FROM tenants WHERE name = ?", (tenant_name,)
+    ) == [(0,)]
 
 
 def test_admin_tokens_operator_and_tenant_admin(server: Server, tenant_name: str) -> None:
@@ -103,8 +102,7 @@ def test_admin_tokens_operator_and_tenant_admin(server: Server, tenant_name: str
     listed = op.get("/admin-tokens", params={"tenant": tenant_name}).json()["Resources"]
     assert [t["id"] for t in listed] == [body["id"]] and "token" not in listed[0]
     assert "token" not in op.get(f"/admin-tokens/{body['id']}").json()
-    with sqlite3.connect(server.db) as conn:
-        dump = "\n".join(conn.iterdump())
+    dump = database.dump(server.db)
     assert secret not in dump and body["token"] not in dump
 
     tadmin = Client(server, body["token"], admin=True)
@@ -193,6 +191,5 @@ def test_audit_log_paging_and_time_filters(server: Server, tenant_name: str) -> 
         f"/tenants/{tenant_name}/audit", params={"since": cut, "until": "2000-01-01T00:00:00Z"}
     )
     assert backwards.status_code == 200 and backwards.json()["totalResults"] == 0
-    with sqlite3.connect(server.db) as conn:
-        dump = "\n".join(conn.iterdump())
+    dump = database.dump(server.db)
     assert "hunter2-secret" not in dump and key["secret"] not in dump

@@ -7,12 +7,12 @@ that need it hold (conftest.ClockedServer): no test waits for time to pass."""
 from __future__ import annotations
 
 import base64
-import sqlite3
 
 import httpx
 
 from conftest import Client, ClockedServer, Server
 from scimdock.core import clock
+from tests import database
 
 FROM = {"X-Forwarded-For": "192.0.2.44"}  # uvicorn trusts it from 127.0.0.1
 
@@ -91,9 +91,7 @@ def test_generate_list_modify(server: Server, tenant_name: str) -> None:
             "address": "192.0.2.44",
         }
         assert e["resourceId"] == key["id"]
-    with sqlite3.connect(server.db) as conn:
-        dump = "\n".join(conn.iterdump())
-    assert key["secret"] not in dump
+    assert key["secret"] not in database.dump(server.db)
 
 
 def test_revoke_then_use(server: Server, tenant_name: str) -> None:

@@ -5,12 +5,12 @@ tombstone, restore (with and without a userName conflict) and purge
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import httpx
 
 from conftest import Client, ClockedServer, Server
+from tests import database
 
 FROM = {"X-Forwarded-For": "192.0.2.71"}  # uvicorn trusts it from 127.0.0.1
 
@@ -36,13 +36,13 @@ def audit(op: Client, tenant: str) -> list[dict[str, Any]]:
 
 
 def rows(server: Server, tenant: str, user_id: str) -> int:
-    """Rows of that user in the users table, read from the server's SQLite file."""
-    with sqlite3.connect(server.db) as conn:
-        (n,) = conn.execute(
-            "SELECT count(*) FROM users u JOIN tenants t ON t.id = u.tenant_id"
-            " WHERE t.name = ? AND u.id = ?",
-            (tenant, user_id),
-        ).fetchone()
+    """Rows of that user in the users table, read from the server's database."""
+    ((n,),) = database.query(
+        server.db,
+        "SELECT count(*) FROM users u JOIN tenants t ON t.id = u.tenant_id"
+        " WHERE t.name = ? AND u.id = ?",
+        (tenant, user_id),
+    )
     return int(n)
 
 
@@ -189,8 +189,7 @@ def test_purge_one_removes_the_rows(server: Server, tenant_name: str) -> None:
     assert purged.status_code == 204
     assert rows(server, tenant_name, gone) == 0
     assert rows(server, tenant_name, live) == 1
-    with sqlite3.connect(server.db) as conn:
-        dump = "\n".join(conn.iterdump())
+    dump = database.dump(server.db)
     assert "Secret Name" not in dump and "gone@example.com" not in dump
     assert op.delete(f"/tenants/{tenant_name}/tombstones/{gone}").status_code == 404
     assert op.post(f"/tenants/{tenant_name}/tombstones/{gone}/restore").status_code == 404

@@ -11,7 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conftest import ROOT, cli
+
+#: The command line on SQLite files of its own: runs in the SQLite run only.
+pytestmark = pytest.mark.sqlite_only
 
 
 def test_tenant_lifecycle_and_errors(tmp_path: Path) -> None:

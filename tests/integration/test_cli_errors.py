@@ -14,6 +14,9 @@ import pytest
 
 from conftest import ROOT
 
+#: The command line on SQLite files of its own: runs in the SQLite run only.
+pytestmark = pytest.mark.sqlite_only
+
 #: (environment, arguments after --db, exit status, text the line must hold)
 CASES = {
     "not a database": ({}, ("tenant", "list"), 1, "file is not a database"),

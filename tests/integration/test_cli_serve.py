@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from conftest import ROOT, cli, free_port
+
+#: Serve --demo on SQLite files of its own: runs in the SQLite run only.
+pytestmark = pytest.mark.sqlite_only
 
 
 @contextmanager

@@ -5,7 +5,6 @@ server is killed the moment the last answer arrives."""
 from __future__ import annotations
 
 import signal
-import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from conftest import Server, start_server, stop_server
+from tests import database
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -91,20 +91,18 @@ def test_concurrent_creates_patches_and_deletes_all_land(own_server: Server) -> 
         outcomes = list(pool.map(delete_or_read, doomed + kept))
     assert outcomes == [204] * len(doomed) + [200] * len(kept)
 
-    # Killed at once, no shutdown: what was acknowledged is in the file.
+    # Killed at once, no shutdown: what was acknowledged is in the database.
     own_server.process.send_signal(signal.SIGKILL)
     own_server.process.wait(10)
-    db = sqlite3.connect(own_server.db)
-    try:
-        live = {r[0] for r in db.execute("SELECT id FROM users WHERE deleted IS NULL")}
-        dead = {r[0] for r in db.execute("SELECT id FROM users WHERE deleted IS NOT NULL")}
-        (version,) = db.execute("SELECT version FROM users WHERE id = ?", (target,)).fetchone()
-        audited = db.execute(
-            "SELECT count(*) FROM audit WHERE resource_type = 'User'"
-            " AND operation IN ('create', 'patch', 'delete')"
-        ).fetchone()[0]
-    finally:
-        db.close()
+    db = own_server.db
+    live = {r[0] for r in database.query(db, "SELECT id FROM users WHERE deleted IS NULL")}
+    dead = {r[0] for r in database.query(db, "SELECT id FROM users WHERE deleted IS NOT NULL")}
+    ((version,),) = database.query(db, "SELECT version FROM users WHERE id = ?", (target,))
+    ((audited,),) = database.query(
+        db,
+        "SELECT count(*) FROM audit WHERE resource_type = 'User'"
+        " AND operation IN ('create', 'patch', 'delete')",
+    )
     assert live == {target, *kept} and dead == set(doomed)
     assert version == 41
     assert audited == len(names) + 40 + len(doomed)

@@ -25,6 +25,9 @@ from scimdock.store.base import UserRecord
 from scimdock.store.errors import Unavailable
 from scimdock.store.sqlite import SqliteStore
 
+#: SQLite's file on a full disk: runs in the SQLite run only.
+pytestmark = pytest.mark.sqlite_only
+
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 #: Room left beside the filler: a few writes fit, then the disk is full.
 ROOM = 256 * 1024

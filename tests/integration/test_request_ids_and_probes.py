@@ -4,13 +4,13 @@ orchestrator's probes ``/healthz`` and ``/readyz`` (scimdock/probes.py)."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import Server, start_server, stop_server
+from tests import database
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 GENERATED = re.compile(r"[0-9a-f]{32}")
@@ -62,17 +62,15 @@ def test_readyz_is_503_while_the_schema_is_not_current(tmp_path: Path) -> None:
     """Another process migrated the database further (newer code): not ready."""
     srv = start_server(tmp_path)
     try:
-        with sqlite3.connect(srv.db) as conn:
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
-            conn.execute(f"PRAGMA user_version = {version + 1:d}")
+        version = database.schema_version(srv.db)
+        database.schema_version(srv.db, version + 1)
         down = httpx.get(srv.origin + "/readyz")
         assert down.status_code == 503
         assert down.headers["content-type"] == "application/scim+json"
         assert down.json()["schemas"] == [ERROR] and down.json()["status"] == "503"
         assert down.headers["retry-after"] == "5"
         assert httpx.get(srv.origin + "/healthz").status_code == 200  # alive all the same
-        with sqlite3.connect(srv.db) as conn:
-            conn.execute(f"PRAGMA user_version = {version:d}")
+        database.schema_version(srv.db, version)
         assert httpx.get(srv.origin + "/readyz").status_code == 200
     finally:
         stop_server(srv)

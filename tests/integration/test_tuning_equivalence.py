@@ -36,7 +36,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str
     """The production server and the origin of a stock one on its database."""
     tuned = start_server(tmp_path_factory.mktemp("tuned"), env={"SCIMDOCK_TUNING": "on"})
     port = free_port()
-    log = tuned.db.parent / "stock.log"
+    log = tuned.home / "stock.log"
     env = {
         "SCIMDOCK_VALIDATE_RESPONSES": "1",
         "SCIMDOCK_ADMIN_TOKEN": tuned.operator_token,

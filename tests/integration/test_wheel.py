@@ -26,6 +26,9 @@ import pytest
 
 from conftest import ROOT, free_port
 
+#: The installed wheel's own SQLite demo: runs in the SQLite run only.
+pytestmark = pytest.mark.sqlite_only
+
 
 def _run(*args: str | Path, cwd: Path) -> str:
     done = subprocess.run(

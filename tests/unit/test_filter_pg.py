@@ -28,7 +28,7 @@ from scimdock.core.identity import fold
 from scimdock.core.schema import USER, ResourceType
 from scimdock.store.pg_filter import compile_filter, order_clause
 from scimdock.store.postgres import PostgresStore
-from tests.postgres_cluster import PostgresCluster, postgres_cluster
+from tests.postgres_cluster import PostgresCluster
 from tests.unit.test_filter_sql import (
     DECOY,
     EXAMPLES,
@@ -40,8 +40,6 @@ from tests.unit.test_filter_sql import (
     USERS,
     _combine,
 )
-
-__all__ = ["postgres_cluster"]
 
 
 @pytest.fixture(scope="module")

@@ -26,10 +26,9 @@ from scimdock.core.schema import GROUP, USER
 from scimdock.store.base import OPERATOR_LOG, GroupRecord
 from scimdock.store.errors import Conflict, OverBudget, Unavailable
 from scimdock.store.postgres import PostgresStore
-from tests.postgres_cluster import PostgresCluster, postgres_cluster
+from tests.postgres_cluster import PostgresCluster
 from tests.store_contract.support import query
 
-__all__ = ["postgres_cluster"]
 pytestmark = [pytest.mark.anyio]
 START = "2025-01-31T12:00:00.000000Z"
 

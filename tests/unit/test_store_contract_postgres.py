@@ -8,13 +8,8 @@ import pytest
 
 from scimdock.core.clock import Clock
 from scimdock.store.postgres import PostgresStore
-from tests.postgres_cluster import PostgresCluster, postgres_cluster
-
-# The contract's asserts explain their failures as a test module's do.
-pytest.register_assert_rewrite("tests.store_contract")
-from tests.store_contract import StoreContract, StoreFactory  # noqa: E402
-
-__all__ = ["postgres_cluster"]  # the session fixture, until the root conftest registers it
+from tests.postgres_cluster import PostgresCluster
+from tests.store_contract import StoreContract, StoreFactory
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,7 @@ import pytest
 
 from scimdock.core.clock import Clock
 from scimdock.store.sqlite import SqliteStore
-
-# The contract's asserts explain their failures as a test module's do.
-pytest.register_assert_rewrite("tests.store_contract")
-from tests.store_contract import StoreContract, StoreFactory  # noqa: E402
+from tests.store_contract import StoreContract, StoreFactory
 
 
 class TestSqliteFileStore(StoreContract):
