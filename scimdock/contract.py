@@ -260,12 +260,17 @@ def _input_prose(rt: ResourceType) -> str:
     for a in attrs:
         if a.mutability == "writeOnly":
             text += f" `{a.name}`: {a.description}"
+    text += (
+        " Attribute names are case-insensitive (RFC 7643 §2.1): the server folds the"
+        " names a client sends, at every level, to the canonical spelling listed here"
+        " before it validates the body against this schema, and answers with canonical"
+        " names. A name `/Schemas` does not define is left out (strict mode: 400"
+        " `invalidValue`)."
+    )
     if rt.extensions:
         text += (
-            " Attribute names are case-insensitive (RFC 7643 §2.1); keys not listed"
-            " here are checked by the server against `/Schemas`: an unknown attribute"
-            " is a 400 `invalidValue`, a key naming another vendor's extension schema"
-            " is ignored (strict mode: 400)."
+            " Keys not listed here are checked by the server against `/Schemas`;"
+            " a key naming another vendor's extension schema is ignored (strict mode: 400)."
         )
     return text
 
