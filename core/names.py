@@ -88,7 +88,7 @@ def fold_resource(body: Any, rt: ResourceType, *, lenient: bool, partial: bool =
             attr = found_attr[1]
             name, folded = attr.name, fold_value(value, attr, lenient=lenient, where=attr.name)
         _put(out, name, folded)
-    return _same(body, out)
+    return same(body, out)
 
 
 def fold_extension(value: Any, ext: Schema, *, lenient: bool) -> Any:
@@ -109,7 +109,7 @@ def fold_extension(value: Any, ext: Schema, *, lenient: bool) -> Any:
                 where = f"{ext.id}:{attr.name}"
                 name, folded = attr.name, fold_value(raw, attr, lenient=lenient, where=where)
         _put(out, name, folded)
-    return _same(value, out)
+    return same(value, out)
 
 
 def fold_value(value: Any, attr: Attribute, *, lenient: bool, where: str) -> Any:
@@ -141,7 +141,7 @@ def fold_element(value: Any, attr: Attribute, *, lenient: bool, where: str) -> A
                 continue
             name = sub.name
         _put(out, name, raw)
-    return _same(value, out)
+    return same(value, out)
 
 
 def fold_patch(body: Any, rt: ResourceType, *, lenient: bool) -> Any:
@@ -150,22 +150,22 @@ def fold_patch(body: Any, rt: ResourceType, *, lenient: bool) -> Any:
     itself is resolved case-insensitively by core.patch)."""
     if not isinstance(body, dict):
         return body
-    out = _rename(body, _PATCH_KEYS)
+    out = rename(body, _PATCH_KEYS)
     operations = out.get("Operations")
     if isinstance(operations, list):
         folded = [_fold_operation(op, rt, lenient=lenient) for op in operations]
         if any(a is not b for a, b in zip(folded, operations, strict=True)):
             out["Operations"] = folded
-    return _same(body, out)
+    return same(body, out)
 
 
 def _fold_operation(raw: Any, rt: ResourceType, *, lenient: bool) -> Any:
     if not isinstance(raw, dict):
         return raw
-    out = _rename(raw, _OPERATION_KEYS)
+    out = rename(raw, _OPERATION_KEYS)
     if "value" in out:
         out["value"] = _fold_patch_value(out.get("path"), out["value"], rt, lenient=lenient)
-    return _same(raw, out)
+    return same(raw, out)
 
 
 def _fold_patch_value(path: Any, value: Any, rt: ResourceType, *, lenient: bool) -> Any:
@@ -197,10 +197,12 @@ def _fold_patch_value(path: Any, value: Any, rt: ResourceType, *, lenient: bool)
 def fold_search(body: Any) -> Any:
     """A SearchRequest (RFC 7644 §3.4.3): its own names. The attribute
     names inside its values are matched case-insensitively later."""
-    return _rename(body, _SEARCH_KEYS) if isinstance(body, dict) else body
+    return rename(body, _SEARCH_KEYS) if isinstance(body, dict) else body
 
 
-def _rename(body: dict[Any, Any], names: dict[str, str]) -> dict[Any, Any]:
+def rename(body: dict[Any, Any], names: dict[str, str]) -> dict[Any, Any]:
+    """A message's own keys (``names``: lower-case → canonical) renamed;
+    other keys kept as they are."""
     out: dict[Any, Any] = {}
     for key, value in body.items():
         name = names.get(key.lower(), key) if isinstance(key, str) else key
@@ -228,7 +230,7 @@ def _put(out: dict[Any, Any], name: Any, value: Any) -> None:
     out[name] = value
 
 
-def _same(before: Any, after: dict[Any, Any]) -> Any:
+def same(before: Any, after: dict[Any, Any]) -> Any:
     """``before`` itself when folding changed nothing."""
     if len(after) == len(before) and all(k in before and before[k] is v for k, v in after.items()):
         return before

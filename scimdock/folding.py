@@ -31,7 +31,7 @@ from connexion.middleware.request_validation import RequestValidationMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scimdock.core import body as request_body
-from scimdock.core import names
+from scimdock.core import bulk, names
 from scimdock.core.errors import ScimError
 from scimdock.core.schema import GROUP, USER
 from scimdock.handlers.runtime import current
@@ -49,6 +49,7 @@ FOLDS: dict[str, Fold] = {
     "searchUsers": lambda b, lenient: names.fold_search(b),
     "searchGroups": lambda b, lenient: names.fold_search(b),
     "searchAll": lambda b, lenient: names.fold_search(b),
+    "bulk": lambda b, lenient: bulk.fold_request(b, lenient=lenient),
 }
 #: Operations of the SCIM API that take a body (``/Me`` answers 501 anyway).
 BODIES = frozenset(FOLDS) | {"createMe", "replaceMe", "patchMe"}
