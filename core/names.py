@@ -114,8 +114,10 @@ def fold_extension(value: Any, ext: Schema, *, lenient: bool) -> Any:
 
 def fold_value(value: Any, attr: Attribute, *, lenient: bool, where: str) -> Any:
     """A value of ``attr``: the sub-attribute names of a complex value, of
-    each element when it is multi-valued (RFC 7643 §2.3.8, §2.4)."""
-    if attr.type != "complex":
+    each element when it is multi-valued (RFC 7643 §2.3.8, §2.4). A
+    read-only attribute's value (``meta``, ``groups``) is ignored by the
+    core whatever it holds (RFC 7643 §2.2), so it is not looked into."""
+    if attr.type != "complex" or attr.mutability == "readOnly":
         return value
     if isinstance(value, list):
         out = [fold_element(v, attr, lenient=lenient, where=where) for v in value]

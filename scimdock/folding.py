@@ -51,8 +51,9 @@ FOLDS: dict[str, Fold] = {
     "searchAll": lambda b, lenient: names.fold_search(b),
     "bulk": lambda b, lenient: bulk.fold_request(b, lenient=lenient),
 }
-#: Operations of the SCIM API that take a body (``/Me`` answers 501 anyway).
-BODIES = frozenset(FOLDS) | {"createMe", "replaceMe", "patchMe"}
+#: Operations of the SCIM API whose body is read here (``/Me`` answers 501
+#: to every request: left as it is).
+BODIES = frozenset(FOLDS)
 SCIM_JSON = b"application/scim+json"
 
 

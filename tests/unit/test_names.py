@@ -112,3 +112,13 @@ def test_search_request_names() -> None:
         "other": 1,
     }
     assert fold_search([1]) == [1]
+
+
+def test_read_only_values_are_not_looked_into() -> None:
+    """``meta`` and ``groups`` are ignored by the core (RFC 7643 §2.2)."""
+    body = {"userName": "a", "META": {"resourceType": "User", "etc": 1}, "groups": [{"x": 1}]}
+    assert fold_resource(body, USER, lenient=False) == {
+        "userName": "a",
+        "meta": {"resourceType": "User", "etc": 1},
+        "groups": [{"x": 1}],
+    }
