@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scimdock.core.bulk import MAX_OPERATIONS
 from scimdock.core.representation import list_response
 from scimdock.core.schema import RESOURCE_TYPES, SCHEMAS, ResourceType
 
@@ -15,15 +16,19 @@ RT_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 def service_provider_config(
     base_url: str, *, max_results: int, docs_url: str, max_payload: int = 0
 ) -> dict[str, Any]:
-    """RFC 7643 §5. Bulk and changePassword are not offered; sort, filter,
-    PATCH and ETags are. ``max_payload``, the largest request body the
+    """RFC 7643 §5. changePassword is not offered; Bulk (RFC 7644 §3.7,
+    core.bulk), sort, filter, PATCH and ETags are. ``max_payload``, the largest request body the
     server reads, is the only payload limit SCIM has a field for
     (``bulk.maxPayloadSize``); it holds for every request."""
     return {
         "schemas": [SPC_SCHEMA],
         "documentationUri": docs_url,
         "patch": {"supported": True},
-        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": max_payload},
+        "bulk": {
+            "supported": True,
+            "maxOperations": MAX_OPERATIONS,
+            "maxPayloadSize": max_payload,
+        },
         "filter": {"supported": True, "maxResults": max_results},
         "changePassword": {"supported": False},
         "sort": {"supported": True},

@@ -41,6 +41,21 @@ are ignored                            "value": {"id": ..,
 that matches nothing creates the       ``Replace`` interchangeably (RFC 7644
 element from the filter's ``eq``       for ``emails[type eq       §3.5.2.3)
 comparisons                            "work"].value``
+an attribute or sub-attribute the      Entra ID (a misspelled or  400 invalidValue
+schema does not define is left out     unmapped attribute),       (PATCH path: 400
+(POST, PUT, PATCH values, Bulk); a     SCIM reference-code        invalidPath)
+PATCH operation whose path names one   clients (``members``
+is skipped                             ``displayName`` for
+                                       ``display``)
+``managerId`` for ``manager.value``    SCIM 1.1 clients and       400 invalidValue
+                                       Microsoft's SCIM reference
+                                       code (its ``ManagerId``
+                                       attribute name)
+a request body without a               clients that send JSON     415 (RFC 9110
+``Content-Type`` is read as JSON       without labelling it       §8.3: no type is
+                                                                  octet-stream)
+resource endpoints match in any        clients that lower-case    404
+letter case (``/users``)               the path
 =====================================  =========================  ==================
 
 RFC 7644 §3.12 defines the ``scimType`` values used in strict mode. The
@@ -162,3 +177,36 @@ def replace_without_match(where: str, *, lenient: bool) -> None:
     §3.5.2.3 requires (400 noTarget)."""
     if not lenient:
         raise bad_request("noTarget", f"no value matches '{where}'")
+
+
+#: Sub-attribute names of older clients, by attribute: SCIM 1.1's
+#: enterprise ``manager`` had ``managerId`` where RFC 7643 §4.3 has
+#: ``value`` (Microsoft's SCIM reference code still names it).
+_ALIASES: dict[tuple[str, str], str] = {("manager", "managerid"): "value"}
+
+
+def unknown_attribute(where: str, *, lenient: bool) -> None:
+    """An attribute (``where``: its name, ``attr.sub`` for a sub-attribute)
+    that the schema does not define: left out when lenient, so that one
+    misspelled or unmapped attribute does not fail every update of a user
+    (an identity provider then quarantines the whole job); 400
+    invalidValue otherwise (RFC 7643 §2.1, RFC 7644 §3.12)."""
+    if not lenient:
+        raise bad_request("invalidValue", f"unknown attribute '{where}'")
+
+
+def unknown_path(text: str, *, lenient: bool) -> None:
+    """A PATCH ``path`` naming an attribute the schema does not define:
+    the operation is skipped when lenient, as the attribute is left out of
+    a POST or PUT body (:func:`unknown_attribute`); 400 invalidPath
+    otherwise (RFC 7644 §3.5.2)."""
+    if not lenient:
+        raise bad_request("invalidPath", f"unknown attribute '{text}'")
+
+
+def sub_attribute_alias(attr: Attribute, key: str, *, lenient: bool) -> str | None:
+    """The RFC 7643 name of an older client's sub-attribute name, when
+    lenient: ``manager.managerId`` is ``manager.value``."""
+    if not lenient:
+        return None
+    return _ALIASES.get((attr.name.lower(), key.lower()))

@@ -126,6 +126,9 @@ def _apply_path(
         return
     if parsed.path.attr.lower() in _PROVIDER_OWNED and _is_core(parsed.path.urn, rt):
         raise bad_request("mutability", f"'{parsed.path.attr}' cannot be modified")
+    if _unknown(parsed, rt):
+        leniency.unknown_path(text, lenient=lenient)
+        return
     resolved = resolve_path(parsed, rt, lenient=lenient)
     schema, attr = _lookup(resolved, rt, text)
     sub_name = resolved.sub if resolved.filter is not None else resolved.path.sub
@@ -182,6 +185,17 @@ def _apply_extension(
 
 def _is_core(urn: str | None, rt: ResourceType) -> bool:
     return urn is None or urn.lower() == rt.schema.id.lower()
+
+
+def _unknown(path: PatchPath, rt: ResourceType) -> bool:
+    """Whether ``path`` names an attribute, or a sub-attribute, that the
+    resource type's schemas do not define (RFC 7643 §2.1: any case)."""
+    urn = path.path.urn
+    found = rt.attribute(path.path.attr) if _is_core(urn, rt) else rt.attribute(path.path.attr, urn)
+    if found is None:
+        return True
+    sub = path.sub if path.filter is not None else path.path.sub
+    return sub is not None and found[1].type == "complex" and found[1].sub(sub) is None
 
 
 def _lookup(path: PatchPath, rt: ResourceType, text: str) -> tuple[Schema, Attribute]:

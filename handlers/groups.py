@@ -80,11 +80,7 @@ def _one(
 async def create_group(
     body: dict[str, Any], attributes: str | None = None, excludedAttributes: str | None = None
 ) -> Response:
-    runtime = current()
-    doc, members = plan_create(body, lenient=runtime.settings.lenient)
-    store, tenant, who = runtime.store, tenant_id(), actor()
-    with_members = wants_members(attributes, excludedAttributes)
-    record = await store.create_group(tenant, doc, members, with_members=with_members, actor=who)
+    record = await create(body, wants_members(attributes, excludedAttributes))
     return _one(record, 201, attributes, excludedAttributes)
 
 
@@ -134,19 +130,8 @@ async def replace_group(
     attributes: str | None = None,
     excludedAttributes: str | None = None,
 ) -> Response:
-    runtime = current()
-    lenient = runtime.settings.lenient
-    store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
     with_members = wants_members(attributes, excludedAttributes)
-    record = await store.update_group(
-        tenant,
-        id,
-        lambda cur: plan_replace(cur.doc, body, lenient=lenient),
-        if_match=if_match,
-        with_members=with_members,
-        operation="replace",
-        actor=who,
-    )
+    record = await replace(id, body, header("If-Match"), with_members)
     return _one(record, 200, attributes, excludedAttributes)
 
 
@@ -158,27 +143,65 @@ async def patch_group(
 ) -> Response:
     """204 No Content, or 200 with the group when the request names
     ``attributes``/``excludedAttributes`` (RFC 7644 §3.5.2 allows both)."""
-    runtime = current()
-    lenient = runtime.settings.lenient
-    operations = body["Operations"]
     projected = attributes is not None or excludedAttributes is not None
-    store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
     with_members = projected and wants_members(attributes, excludedAttributes)
-    record = await store.update_group(
-        tenant,
-        id,
-        lambda cur: plan_patch(cur.doc, operations, lenient=lenient),
-        if_match=if_match,
-        with_members=with_members,
-        operation="patch",
-        actor=who,
-    )
+    record = await patch(id, body["Operations"], header("If-Match"), with_members)
     if not projected:
         return empty(204, {"ETag": representation.etag(record.version)})
     return _one(record, 200, attributes, excludedAttributes)
 
 
 async def delete_group(id: str) -> Response:
-    store, tenant, who, if_match = current().store, tenant_id(), actor(), header("If-Match")
-    await store.delete_group(tenant, id, if_match=if_match, actor=who)
+    await delete(id, header("If-Match"))
     return empty(204)
+
+
+# --- the writes, also performed by Bulk (handlers/bulk.py) --------------------
+
+
+async def create(body: Any, with_members: bool = False) -> GroupRecord:
+    """RFC 7644 §3.3."""
+    runtime = current()
+    doc, members = plan_create(body, lenient=runtime.settings.lenient)
+    return await runtime.store.create_group(
+        tenant_id(), doc, members, with_members=with_members, actor=actor()
+    )
+
+
+async def replace(
+    id: str, body: Any, if_match: str | None, with_members: bool = False
+) -> GroupRecord:
+    """RFC 7644 §3.5.1."""
+    runtime = current()
+    lenient = runtime.settings.lenient
+    return await runtime.store.update_group(
+        tenant_id(),
+        id,
+        lambda cur: plan_replace(cur.doc, body, lenient=lenient),
+        if_match=if_match,
+        with_members=with_members,
+        operation="replace",
+        actor=actor(),
+    )
+
+
+async def patch(
+    id: str, operations: Any, if_match: str | None, with_members: bool = False
+) -> GroupRecord:
+    """RFC 7644 §3.5.2."""
+    runtime = current()
+    lenient = runtime.settings.lenient
+    return await runtime.store.update_group(
+        tenant_id(),
+        id,
+        lambda cur: plan_patch(cur.doc, operations, lenient=lenient),
+        if_match=if_match,
+        with_members=with_members,
+        operation="patch",
+        actor=actor(),
+    )
+
+
+async def delete(id: str, if_match: str | None) -> None:
+    """RFC 7644 §3.6."""
+    await current().store.delete_group(tenant_id(), id, if_match=if_match, actor=actor())

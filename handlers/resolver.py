@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from scimdock.core import body as request_body
-from scimdock.handlers import discovery, groups, me, search, users
+from scimdock.handlers import bulk, discovery, groups, me, search, users
 
 
 def resolver_for(*modules: ModuleType) -> Callable[[str], Callable[..., Any]]:
@@ -46,4 +46,4 @@ def checked(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 #: ``listUsers`` → :func:`handlers.users.list_users`.
-resolve = resolver_for(users, groups, search, discovery, me)
+resolve = resolver_for(users, groups, search, discovery, me, bulk)

@@ -99,11 +99,7 @@ async def _one(
 async def create_user(
     body: dict[str, Any], attributes: str | None = None, excludedAttributes: str | None = None
 ) -> Response:
-    runtime = current()
-    doc = normalize_resource(body, USER, lenient=runtime.settings.lenient)
-    store, tenant, who = runtime.store, tenant_id(), actor()
-    record = await store.create_user(tenant, doc, actor=who)
-    return await _one(record, 201, attributes, excludedAttributes)
+    return await _one(await create(body), 201, attributes, excludedAttributes)
 
 
 async def get_user(
@@ -150,17 +146,7 @@ async def replace_user(
     attributes: str | None = None,
     excludedAttributes: str | None = None,
 ) -> Response:
-    runtime = current()
-    lenient = runtime.settings.lenient
-    store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
-    record = await store.update_user(
-        tenant,
-        id,
-        lambda cur: replace_resource(cur.doc, body, USER, lenient=lenient),
-        if_match=if_match,
-        operation="replace",
-        actor=who,
-    )
+    record = await replace(id, body, header("If-Match"))
     return await _one(record, 200, attributes, excludedAttributes)
 
 
@@ -170,22 +156,53 @@ async def patch_user(
     attributes: str | None = None,
     excludedAttributes: str | None = None,
 ) -> Response:
-    runtime = current()
-    lenient = runtime.settings.lenient
-    operations = body["Operations"]
-    store, tenant, who, if_match = runtime.store, tenant_id(), actor(), header("If-Match")
-    record = await store.update_user(
-        tenant,
-        id,
-        lambda cur: apply_patch(cur.doc, operations, USER, lenient=lenient),
-        if_match=if_match,
-        operation="patch",
-        actor=who,
-    )
+    record = await patch(id, body["Operations"], header("If-Match"))
     return await _one(record, 200, attributes, excludedAttributes)
 
 
 async def delete_user(id: str) -> Response:
-    store, tenant, who, if_match = current().store, tenant_id(), actor(), header("If-Match")
-    await store.delete_user(tenant, id, if_match=if_match, actor=who)
+    await delete(id, header("If-Match"))
     return empty(204)
+
+
+# --- the writes, also performed by Bulk (handlers/bulk.py) --------------------
+
+
+async def create(body: Any) -> UserRecord:
+    """RFC 7644 §3.3."""
+    runtime = current()
+    doc = normalize_resource(body, USER, lenient=runtime.settings.lenient)
+    return await runtime.store.create_user(tenant_id(), doc, actor=actor())
+
+
+async def replace(id: str, body: Any, if_match: str | None) -> UserRecord:
+    """RFC 7644 §3.5.1."""
+    runtime = current()
+    lenient = runtime.settings.lenient
+    return await runtime.store.update_user(
+        tenant_id(),
+        id,
+        lambda cur: replace_resource(cur.doc, body, USER, lenient=lenient),
+        if_match=if_match,
+        operation="replace",
+        actor=actor(),
+    )
+
+
+async def patch(id: str, operations: Any, if_match: str | None) -> UserRecord:
+    """RFC 7644 §3.5.2."""
+    runtime = current()
+    lenient = runtime.settings.lenient
+    return await runtime.store.update_user(
+        tenant_id(),
+        id,
+        lambda cur: apply_patch(cur.doc, operations, USER, lenient=lenient),
+        if_match=if_match,
+        operation="patch",
+        actor=actor(),
+    )
+
+
+async def delete(id: str, if_match: str | None) -> None:
+    """RFC 7644 §3.6."""
+    await current().store.delete_user(tenant_id(), id, if_match=if_match, actor=actor())

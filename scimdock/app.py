@@ -22,7 +22,7 @@ from connexion.options import SwaggerUIOptions  # noqa: E402
 from connexion.resolver import Resolver  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
 
-from scimdock import config, tuning  # noqa: E402
+from scimdock import config, folding, tuning  # noqa: E402
 from scimdock.core.credentials import SYSTEM_RANDOM, TokenBytes  # noqa: E402
 from scimdock.core.errors import ScimError  # noqa: E402
 from scimdock.handlers import errors, resolver  # noqa: E402
@@ -33,7 +33,7 @@ from scimdock.handlers.runtime import Runtime, Settings, install  # noqa: E402
 from scimdock.handlers.throttle import ReleaseSlots  # noqa: E402
 from scimdock.limits import RequestLimits  # noqa: E402
 from scimdock.openapi import DIR as OPENAPI_DIR  # noqa: E402
-from scimdock.slashes import CollapseSlashes  # noqa: E402
+from scimdock.slashes import CollapseSlashes, FoldEndpoints  # noqa: E402
 from scimdock.store.base import Store  # noqa: E402
 from scimdock.store.errors import StoreError  # noqa: E402
 
@@ -65,6 +65,8 @@ def create_app(
         if config.tuned()
         else tuning.options(skip=tuning.PARTS, validate_responses=validate_responses)
     )
+    # Attribute names folded to the schema's before validation (scimdock/folding.py).
+    options["middlewares"] = folding.before_validation(options["middlewares"])
     app = tuning.TunedAsyncApp("scimdock", specification_dir=str(OPENAPI_DIR), **options)
     app.add_api(
         "scim.yaml",
@@ -90,6 +92,13 @@ def create_app(
     app.add_middleware(
         CollapseSlashes, position=MiddlewarePosition.BEFORE_EXCEPTION, roots=(BASE_PATH, ADMIN_PATH)
     )
+    if settings.lenient:  # /users routes as /Users (scimdock/slashes.py; not --strict)
+        app.add_middleware(
+            FoldEndpoints,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            root=BASE_PATH,
+            templates=list(_paths("scim.yaml")),
+        )
     # Body size and nesting, on the bytes, before anything parses them.
     app.add_middleware(
         RequestLimits,

@@ -21,12 +21,12 @@ no more: the server decides the rest against ``/Schemas``. The rules:
   single-valued complex attribute with a ``value`` sub-attribute may be a
   bare string or a one-element array (``manager``, RFC 7643 §4.3);
 * a read-only attribute is ignored when sent: any value of its JSON type;
-* a complex value lists its sub-attributes and nothing else, unless it
-  has a ``$ref`` sub-attribute (a property named ``$ref`` cannot be
-  described to the tooling, so the object stays open);
-* a resource type with extensions stays open (attribute names are
-  case-insensitive, RFC 7643 §2.1, and keys naming extension schemas are
-  checked by the server, RFC 7643 §3.3); one without is closed.
+* names are the canonical ones: the server folds a client's names to
+  them before validation (core/names.py, scimdock/folding.py, RFC 7643
+  §2.1);
+* every object stays open: a name the schema does not define is left out
+  by the server (strict mode: 400, core/leniency.py), and keys naming
+  extension schemas are checked by the server (RFC 7643 §3.3).
 
 Imports only :mod:`scimdock.core`, the standard library and PyYAML.
 """
@@ -119,8 +119,6 @@ class _Components:
             schema = {"description": _OPEN, **schema}
         if nullable:
             schema["nullable"] = True
-        if attr.sub("$ref") is None:
-            schema["additionalProperties"] = False
         schema["properties"] = {
             s.name: self.scalar_in(s) for s in attr.sub_attributes if s.name != "$ref"
         }
@@ -190,14 +188,13 @@ class _Components:
                 {
                     "type": "object",
                     "nullable": True,
-                    "additionalProperties": False,
                     "properties": ext_props,
                 },
             )
         return {
             "description": _input_prose(rt),
             "type": "object",
-            "additionalProperties": bool(rt.extensions),
+            "additionalProperties": True,
             "required": [a.name for a in attrs if a.required],
             "properties": props,
         }
@@ -260,12 +257,17 @@ def _input_prose(rt: ResourceType) -> str:
     for a in attrs:
         if a.mutability == "writeOnly":
             text += f" `{a.name}`: {a.description}"
+    text += (
+        " Attribute names are case-insensitive (RFC 7643 §2.1): the server folds the"
+        " names a client sends, at every level, to the canonical spelling listed here"
+        " before it validates the body against this schema, and answers with canonical"
+        " names. A name `/Schemas` does not define is left out (strict mode: 400"
+        " `invalidValue`)."
+    )
     if rt.extensions:
         text += (
-            " Attribute names are case-insensitive (RFC 7643 §2.1); keys not listed"
-            " here are checked by the server against `/Schemas`: an unknown attribute"
-            " is a 400 `invalidValue`, a key naming another vendor's extension schema"
-            " is ignored (strict mode: 400)."
+            " Keys not listed here are checked by the server against `/Schemas`;"
+            " a key naming another vendor's extension schema is ignored (strict mode: 400)."
         )
     return text
 

@@ -43,3 +43,43 @@ class CollapseSlashes:
                 if scope.get("raw_path"):
                     scope["raw_path"] = scope["raw_path"] + b"/"
         await self.app(scope, receive, send)
+
+
+class FoldEndpoints:
+    """The lenient server's endpoints in any letter case (``/users``,
+    ``/GROUPS/{id}``, ``/Users/.SEARCH``): each path segment that spells,
+    in another case, the literal segment the API's document has at that
+    position (under ``root``) is rewritten to the document's spelling
+    before routing. RFC 3986 §6.2.2.1 makes only the scheme and host
+    case-insensitive, so ``--strict`` does not install this; ids, being
+    no literal segments, keep their case."""
+
+    def __init__(self, app: ASGIApp, root: str, templates: Iterable[str]) -> None:
+        self.app = app
+        self.root = root.rstrip("/") + "/"
+        literals: dict[tuple[int, str], str] = {}
+        for template in templates:
+            for at, part in enumerate(template.strip("/").split("/")):
+                if part and not part.startswith("{"):
+                    literals[(at, part.lower())] = part
+        self.literals = literals
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.root):
+            path = scope["path"]
+            parts = path[len(self.root) :].split("/")
+            folded = [self.literals.get((at, p.lower()), p) for at, p in enumerate(parts)]
+            if folded != parts:
+                new = self.root + "/".join(folded)
+                scope = {**scope, "path": new}
+                if scope.get("raw_path"):
+                    # Only ASCII letters change case here, so the raw path
+                    # changes in the same places.
+                    raw = scope["raw_path"].decode("latin-1")
+                    query = raw.find("?")
+                    head = raw if query < 0 else raw[:query]
+                    if head.lower() == new.lower():
+                        scope["raw_path"] = (new + ("" if query < 0 else raw[query:])).encode(
+                            "latin-1"
+                        )
+        await self.app(scope, receive, send)

@@ -14,7 +14,7 @@ def test_service_provider_config_says_what_is_supported(client: Client) -> None:
     spc = client.get("/ServiceProviderConfig").json()
     assert spc["patch"]["supported"] is True
     assert spc["filter"]["supported"] is True and spc["filter"]["maxResults"] == 1000
-    assert spc["bulk"]["supported"] is False
+    assert spc["bulk"]["supported"] is True and spc["bulk"]["maxOperations"] == 1000
     assert spc["etag"]["supported"] is True
     assert {s["type"] for s in spc["authenticationSchemes"]} == {"oauthbearertoken", "httpbasic"}
 
