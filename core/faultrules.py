@@ -56,6 +56,7 @@ RULE_SCHEMA: dict[str, Any] = {
             {"required": ["status", "drop"]},
             {"required": ["status", "malformed"]},
             {"required": ["drop", "malformed"]},
+            {"required": ["retryAfter"], "not": {"required": ["status"]}},
         ]
     },
 }
@@ -118,11 +119,9 @@ def parse_rule(value: Any) -> FaultRule:
         if first.validator in ("anyOf", "not") and not first.absolute_path:
             reason = (
                 "give one action: status, drop or malformed (latencyMs may go with any),"
-                " or latencyMs alone"
+                " or latencyMs alone; retryAfter goes with status"
             )
         raise RuleError(f"fault rule: {where}: {reason}")
-    if "retryAfter" in value and "status" not in value:
-        raise RuleError("fault rule: retryAfter goes with status")
     return FaultRule(dict(value))
 
 
