@@ -26,7 +26,9 @@ from contract_tests.fuzz import run_schemathesis
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("fuzz-admin"))
+    # The mock's journal and faults on, so that their operations are fuzzed too.
+    mock = {"SCIMDOCK_JOURNAL": "100", "SCIMDOCK_FAULTS": "on"}
+    srv = start_server(tmp_path_factory.mktemp("fuzz-admin"), env=mock)
     yield srv
     stop_server(srv)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from importlib.metadata import PackageNotFoundError, version
 
-from scimdock import cli_admin, cli_db, cli_keys, cli_serve, config
+from scimdock import cli_admin, cli_db, cli_keys, cli_mock, cli_serve, config
 from scimdock.cli_common import CliError, Parser, add_json, json_out, run, store_of
 from scimdock.core.tenants import check_name
 from scimdock.handlers.admin import views
@@ -125,4 +125,5 @@ def _parser() -> argparse.ArgumentParser:
     cli_admin.add_commands(sub)
     cli_serve.add_commands(sub)
     cli_db.add_commands(sub)
+    cli_mock.add_commands(sub)
     return p

@@ -19,6 +19,8 @@ from scimdock import config, metrics
 from scimdock.cli_common import USAGE, CliError, add_json, json_out, option, store_of
 from scimdock.cli_demo import demo_token
 from scimdock.store import opening
+from scimdock.store.base import Store
+from scimdock.store.blocking import BlockingStore
 
 #: The listen backlog (uvicorn's default, ``--backlog``).
 BACKLOG = 2048
@@ -75,19 +77,8 @@ def serve(args: argparse.Namespace) -> int:
                 return _supervise(workers, sock, options, base_url)
         if measure.kind == "port":
             metrics.start_port(measure)
-        served = store.store
-        if target.kind != "sqlite":
-            # The pool's connections belong to the event loop that opened
-            # them (the command line's, above): the server's loop opens its own.
-            store.close()
-            served = config.open_store(path)
-        app = assemble(
-            served,
-            settings,
-            validate=validate,
-            log_level=log_level,
-            owned=served is not store.store,
-        )
+        served, owned = store_for_server(store, path)
+        app = assemble(served, settings, validate=validate, log_level=log_level, owned=owned)
         # uvicorn's Config sets up its logging: log after it.
         server = uvicorn.Server(uvicorn.Config(app, **options))
         logging.getLogger("uvicorn.error").info("scimdock serving %s", base_url)
@@ -101,6 +92,18 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         sock.close()
         store.close()
+
+
+def store_for_server(store: BlockingStore, setting: str) -> tuple[Store, bool]:
+    """The store the server's event loop awaits, and whether the server
+    owns it (closes it at shutdown, scimdock.worker.flush_at_shutdown).
+    SQLite's is the command line's own. A PostgreSQL pool's connections
+    belong to the event loop that opened them (the command line's): the
+    server's loop gets a store of its own, and the command line's is closed."""
+    if opening.parse(setting).kind == "sqlite":
+        return store.store, False
+    store.close()
+    return config.open_store(setting), True
 
 
 def uvicorn_options(host: str, port: int, log_level: str, proxies: str) -> dict[str, Any]:

@@ -298,3 +298,20 @@ def admin_token_hash() -> bytes | None:
             f"SCIMDOCK_ADMIN_TOKEN is too short: use at least {ADMIN_TOKEN_MIN} random characters"
         )
     return credentials.hash_secret(token)
+
+
+def _entries(text: str) -> int:
+    """A whole number of 0 or more, or ``off`` (0)."""
+    if text.strip().lower() in _FALSE:
+        return 0
+    return _positive(text)
+
+
+def journal_size() -> int:
+    """Entries of each tenant's request journal (scimdock.journal); 0: off."""
+    return _env("SCIMDOCK_JOURNAL", _entries, 0)
+
+
+def faults_enabled() -> bool:
+    """Whether fault rules may be set (scimdock.faults): off by default."""
+    return _env("SCIMDOCK_FAULTS", _flag, False)

@@ -68,6 +68,7 @@ class RequestLog:
         extensions = scope.setdefault("extensions", {})
         if extensions is None:
             extensions = scope["extensions"] = {}
+        extensions["request_id"] = rid.decode("ascii")  # for scimdock.journal
         sent = [0, 0]  # status, body bytes
 
         async def send_with_id(message: Message) -> None:

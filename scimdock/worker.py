@@ -60,13 +60,22 @@ def from_environment() -> Any:
 
 
 def assemble(
-    store: Store, settings: Settings, *, validate: bool, log_level: str, owned: bool = False
+    store: Store,
+    settings: Settings,
+    *,
+    validate: bool,
+    log_level: str,
+    owned: bool = False,
+    fallback_tenant: int | None = None,
 ) -> Any:
     """The whole application one server process serves: the request id and
     the JSON access log (scimdock.request_log) around the health probes
     (scimdock.probes) and ``/metrics`` (scimdock.metrics, when
     ``SCIMDOCK_METRICS=token``) around the Connexion app, its key uses
-    written at shutdown (:func:`flush_at_shutdown`)."""
+    written at shutdown (:func:`flush_at_shutdown`). The mock's journal and
+    faults (scimdock.journal) only when ``SCIMDOCK_JOURNAL`` or
+    ``SCIMDOCK_FAULTS`` is on; ``fallback_tenant``: the tenant of a
+    request that names none (``scimdock mock``'s)."""
     from scimdock import metrics
     from scimdock.app import create_app
     from scimdock.handlers.runtime import current
@@ -83,10 +92,25 @@ def assemble(
     if measure.kind != "off":
         metrics.record(current().throttle)
         observe = metrics.observe_request
-    inner: Any = Probes(app, store)
+    inner: Any = Probes(_mock_layer(app, fallback_tenant), store)
     if measure.token_hash is not None:
         inner = metrics.Endpoint(inner, measure.token_hash)
     return flush_at_shutdown(RequestLog(inner, log=access, observe=observe), store, close=owned)
+
+
+def _mock_layer(app: Any, fallback_tenant: int | None) -> Any:
+    """``app`` inside scimdock.journal's layer when the journal or the
+    faults are on, else ``app`` itself (``serve`` pays nothing)."""
+    size, faulty = config.journal_size(), config.faults_enabled()
+    if not size and not faulty:
+        return app
+    from scimdock.handlers.mock.state import FaultBook, Journal, install
+    from scimdock.journal import JournalLayer
+
+    journal = Journal(size) if size else None
+    faults = FaultBook() if faulty else None
+    install(journal, faults, fallback_tenant)
+    return JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)
 
 
 def _log_access_to_stdout() -> None:

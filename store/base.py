@@ -299,6 +299,15 @@ class Store(ABC):
         groups and audit log. Without ``force`` a tenant holding data raises
         :class:`Conflict`. :class:`NotFound` if unknown."""
 
+    @abstractmethod
+    async def reset_tenant_data(
+        self, tenant_id: int, *, actor: Actor = CLI_ACTOR
+    ) -> tuple[int, int]:
+        """Remove all the tenant's users (live and tombstoned), groups and
+        memberships at once; keep the tenant, its keys, admin tokens and
+        audit log, which gets one ``reset`` line (resource type ``Tenant``).
+        ``(users, groups)`` removed. :class:`NotFound` if unknown."""
+
     # --- tombstones and purge (operator) ------------------------------
     @abstractmethod
     async def list_tombstones(self, tenant_id: int) -> list[Tombstone]: ...

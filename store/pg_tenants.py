@@ -108,6 +108,28 @@ class PgTenantTables(PgHost):
                 await conn.execute("DELETE FROM audit WHERE tenant_id = %s", (tenant.id,))
                 await conn.execute("DELETE FROM audit_seq WHERE tenant_id = %s", (tenant.id,))
 
+    async def reset_tenant_data(
+        self, tenant_id: int, *, actor: Actor = CLI_ACTOR
+    ) -> tuple[int, int]:
+        """Remove every user (live or tombstoned), group and membership of
+        the tenant in one transaction, keeping the tenant, its keys, its
+        admin tokens and its audit log, which records one ``reset`` line.
+        ``(users, groups)`` removed; :class:`NotFound` for an unknown tenant."""
+        async with self._write() as conn:
+            tenant = await _tenant_where(conn, "id", tenant_id, lock=True)
+            if tenant is None:
+                raise NotFound(f"no tenant with id {tenant_id}")
+            removed: dict[str, int] = {}
+            for table in _TENANT_ROWS:
+                cursor = await conn.execute(
+                    f"DELETE FROM {table} WHERE tenant_id = %s", (tenant_id,)
+                )
+                removed[table] = cursor.rowcount
+            await audit.record(
+                conn, tenant_id, actor, "reset", TENANT, tenant.name, at=self.clock.now()
+            )
+        return removed.get("users", 0), removed.get("groups", 0)
+
     # --- admin tokens -------------------------------------------------
     async def add_admin_token(
         self,

@@ -271,6 +271,11 @@ class SqliteStore(Store):
     ) -> None:
         return await self._offload(self._engine.delete_tenant, name, force=force, actor=actor)
 
+    async def reset_tenant_data(
+        self, tenant_id: int, *, actor: Actor = CLI_ACTOR
+    ) -> tuple[int, int]:
+        return await self._offload(self._engine.reset_tenant_data, tenant_id, actor=actor)
+
     async def list_tombstones(self, tenant_id: int) -> list[Tombstone]:
         return await self._read(self._engine.list_tombstones, tenant_id)
 

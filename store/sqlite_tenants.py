@@ -124,6 +124,26 @@ class TenantTables(SqliteHost):
             if force:  # allowed by the audit trigger now that the tenant row is gone
                 conn.execute("DELETE FROM audit WHERE tenant_id = ?", (tenant.id,))
 
+    def reset_tenant_data(self, tenant_id: int, *, actor: Actor = CLI_ACTOR) -> tuple[int, int]:
+        """Remove every user (live or tombstoned), group and membership of
+        the tenant in one transaction, keeping the tenant, its keys, its
+        admin tokens and its audit log, which records one ``reset`` line.
+        ``(users, groups)`` removed; :class:`NotFound` for an unknown tenant."""
+        with self._write() as conn:
+            tenant = self.get_tenant_by_id(tenant_id)
+            if tenant is None:
+                raise NotFound(f"no tenant with id {tenant_id}")
+            counts = [
+                conn.execute(
+                    f"SELECT count(*) FROM {t} WHERE tenant_id = ?", (tenant_id,)
+                ).fetchone()[0]
+                for t in ("users", "groups")
+            ]
+            for table in _TENANT_ROWS:
+                conn.execute(f"DELETE FROM {table} WHERE tenant_id = ?", (tenant_id,))
+            audit.record(conn, tenant_id, actor, "reset", TENANT, tenant.name, at=self.clock.now())
+        return counts[0], counts[1]
+
     def _tenant(self, name: str) -> Tenant:
         tenant = self.get_tenant(name)
         assert tenant is not None

@@ -16,12 +16,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from scimdock.handlers.admin import access, audit, auth, keys, tenants, tokens, tombstones
+from scimdock.handlers.mock import data as mock_data
+from scimdock.handlers.mock import faults as mock_faults
+from scimdock.handlers.mock import journal as mock_journal
 from scimdock.handlers.resolver import resolver_for
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 #: ``createKey`` → :func:`handlers.admin.keys.create_key`, unguarded.
-resolve = resolver_for(tenants, keys, access, tombstones, audit, tokens)
+resolve = resolver_for(
+    tenants, keys, access, tombstones, audit, tokens, mock_journal, mock_faults, mock_data
+)
 
 
 class MissingRolesError(ValueError):

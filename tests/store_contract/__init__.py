@@ -17,6 +17,7 @@ from .groups import GroupContract, NestingContract
 from .isolation import IsolationContract
 from .keys import KeyContract
 from .readiness import ReadinessContract
+from .reset import ResetContract
 from .support import TINY_BUDGET, StoreFactory
 from .tenants import AdminTokenContract, TenantContract
 from .users import TombstoneContract, UserContract
@@ -36,5 +37,6 @@ class StoreContract(
     IsolationContract,
     BudgetContract,
     ReadinessContract,
+    ResetContract,
 ):
     """Every rule of the store interface; subclass it and provide ``store_factory``."""

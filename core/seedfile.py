@@ -1,0 +1,90 @@
+"""Seed data of the mock (docs/mock.md, "Seed data"): users, groups and
+memberships in one JSON or YAML document, checked whole before anything
+is written. Pure: the caller creates what :func:`plan` returns, users
+first, through the store's normal create methods.
+
+Group members name users of the document by ``userName`` or groups
+defined before them by ``displayName``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs pinned
+
+from scimdock.core.errors import ScimError
+from scimdock.core.membership import plan_create
+from scimdock.core.resource import normalize_resource
+from scimdock.core.schema import USER
+
+#: The JSON Schema of a seed document (openapi/admin.yaml ``SeedInput``).
+SEED_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "scimdock seed data",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "users": {"type": "array", "maxItems": 10000, "items": {"type": "object"}},
+        "groups": {
+            "type": "array",
+            "maxItems": 10000,
+            "items": {
+                "type": "object",
+                "required": ["displayName"],
+                "properties": {
+                    "displayName": {"type": "string", "minLength": 1},
+                    "members": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                },
+            },
+        },
+    },
+}
+_VALIDATOR = Draft202012Validator(SEED_SCHEMA)
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    #: ``(userName, stored document)`` of each user.
+    users: list[tuple[str, dict[str, Any]]]
+    #: ``(displayName, stored document, member names)`` of each group.
+    groups: list[tuple[str, dict[str, Any], list[str]]]
+
+
+def plan(document: Any, *, lenient: bool = True) -> SeedPlan:
+    """The users and groups of ``document``, each checked as ``POST``
+    checks it (RFC 7644 §3.3); a 400 :class:`ScimError` saying where the
+    first mistake is."""
+    errors = sorted(_VALIDATOR.iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "the document"
+        raise ScimError(400, f"seed data: {where}: {errors[0].message}", "invalidValue")
+    users = []
+    for index, body in enumerate(document.get("users") or []):
+        doc = _checked(lambda b=body: normalize_resource(b, USER, lenient=lenient), "users", index)
+        users.append((str(doc["userName"]), doc))
+    names = {name.casefold() for name, _ in users}
+    groups: list[tuple[str, dict[str, Any], list[str]]] = []
+    for index, body in enumerate(document.get("groups") or []):
+        fields = {k: v for k, v in body.items() if k != "members"}
+        doc, _ = _checked(lambda b=fields: plan_create(b, lenient=lenient), "groups", index)
+        members = [str(m) for m in body.get("members") or []]
+        known = names | {g[0].casefold() for g in groups}
+        for member in members:
+            if member.casefold() not in known:
+                raise ScimError(
+                    400,
+                    f"seed data: groups/{index}: member {member!r} is no userName of the"
+                    " document and no group before this one",
+                    "invalidValue",
+                )
+        groups.append((str(doc["displayName"]), doc, members))
+    return SeedPlan(users, groups)
+
+
+def _checked(make: Any, kind: str, index: int) -> Any:
+    try:
+        return make()
+    except ScimError as exc:
+        raise ScimError(400, f"seed data: {kind}/{index}: {exc.detail}", exc.scim_type) from None

@@ -1,0 +1,63 @@
+"""Reset and seed a tenant's data (openapi/admin.yaml, tag Mock)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from scimdock.core.membership import Member
+from scimdock.core.seedfile import SeedPlan, plan
+from scimdock.handlers.admin import auth
+from scimdock.handlers.admin.respond import body_of, ok
+from scimdock.handlers.mock import state
+from scimdock.handlers.runtime import current
+from scimdock.store.base import Actor, Store
+
+
+def _mock_on() -> None:
+    """404 unless the mock's journal or faults are on: ``serve`` never
+    offers to empty a tenant."""
+    journal, faults, _ = state.installed()
+    if journal is None and faults is None:
+        state.journal()  # raises the 404
+
+
+async def reset_tenant(tenant: str) -> Response:
+    _mock_on()
+    found = await auth.tenant(tenant)
+    users, groups = await current().store.reset_tenant_data(found.id, actor=auth.actor())
+    return ok({"users": users, "groups": groups})
+
+
+async def seed_tenant(tenant: str, body: Any) -> Response:
+    _mock_on()
+    found = await auth.tenant(tenant)
+    runtime = current()
+    seeds = plan(body_of(body), lenient=runtime.settings.lenient)
+    return ok(await seed(runtime.store, found.id, seeds, auth.actor()))
+
+
+async def seed(store: Store, tenant_id: int, seeds: SeedPlan, actor: Actor) -> dict[str, Any]:
+    """Create the plan's users, then its groups with their members, as
+    ``POST /Users`` and ``POST /Groups`` do; the ids made, by name."""
+    users: dict[str, str] = {}
+    for name, doc in seeds.users:
+        users[name] = (await store.create_user(tenant_id, doc, actor=actor)).id
+    groups: dict[str, str] = {}
+    for name, doc, members in seeds.groups:
+        refs = tuple(member_of(m, users, groups) for m in members)
+        groups[name] = (await store.create_group(tenant_id, doc, refs, actor=actor)).id
+    return {"users": users, "groups": groups}
+
+
+def member_of(name: str, users: dict[str, str], groups: dict[str, str]) -> Member:
+    """The member a seed names: a user by userName, else a group by displayName."""
+    folded = name.casefold()
+    for user_name, user_id in users.items():
+        if user_name.casefold() == folded:
+            return Member(user_id.casefold(), "User")
+    for display, group_id in groups.items():
+        if display.casefold() == folded:
+            return Member(group_id.casefold(), "Group")
+    raise KeyError(name)  # core.seedfile.plan has checked every name

@@ -1,0 +1,53 @@
+"""A tenant's fault rules (openapi/admin.yaml, tag Mock; core.faultrules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from scimdock.core.errors import ScimError
+from scimdock.core.faultrules import MAX_RULES, RuleError, parse_rule, parse_rules
+from scimdock.handlers.admin import auth
+from scimdock.handlers.admin.respond import body_of, listing, no_content, ok
+from scimdock.handlers.mock import state
+
+
+async def _tenant_id(tenant: str) -> int:
+    state.faults()  # 404 when off
+    return (await auth.tenant(tenant)).id
+
+
+def _listing(tenant_id: int) -> Response:
+    return ok(listing([r.view() for r in state.faults().rules(tenant_id)]))
+
+
+async def list_faults(tenant: str) -> Response:
+    return _listing(await _tenant_id(tenant))
+
+
+async def replace_faults(tenant: str, body: Any) -> Response:
+    tenant_id = await _tenant_id(tenant)
+    try:
+        rules = parse_rules(body_of(body).get("rules"))
+    except RuleError as exc:
+        raise ScimError(400, str(exc), "invalidValue") from None
+    state.faults().replace(tenant_id, rules)
+    return _listing(tenant_id)
+
+
+async def add_fault(tenant: str, body: Any) -> Response:
+    tenant_id = await _tenant_id(tenant)
+    book = state.faults()
+    if len(book.rules(tenant_id)) >= MAX_RULES:
+        raise ScimError(400, f"A tenant holds at most {MAX_RULES} fault rules", "invalidValue")
+    try:
+        book.add(tenant_id, parse_rule(body_of(body)))
+    except RuleError as exc:
+        raise ScimError(400, str(exc), "invalidValue") from None
+    return _listing(tenant_id)
+
+
+async def clear_faults(tenant: str) -> Response:
+    state.faults().clear(await _tenant_id(tenant))
+    return no_content()

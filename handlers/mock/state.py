@@ -1,0 +1,130 @@
+"""What the mock keeps in memory, per tenant: the journal (a ring buffer
+of the last N SCIM exchanges) and the fault rules.
+
+One process holds them (``scimdock mock`` runs one); under ``serve
+--workers N`` each worker would keep its own, so the journal is meant for
+a single process. Installed by scimdock.worker when switched on; the admin
+operations answer 404 with a SCIM Error while they are off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from scimdock.core.errors import ScimError
+from scimdock.core.faultrules import FaultRule, first_fault
+
+#: Entries a listener may fall behind by before it misses some.
+LISTENER_BACKLOG = 1000
+
+
+class Journal:
+    """The last ``size`` exchanges of each tenant, oldest first; ``seq``
+    numbers every entry of the process, in order."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._rings: dict[int, deque[dict[str, Any]]] = {}
+        self._seq = itertools.count(1)
+        self._listeners: dict[int, set[asyncio.Queue[dict[str, Any]]]] = {}
+
+    def add(self, tenant_id: int, entry: dict[str, Any]) -> None:
+        entry["seq"] = next(self._seq)
+        ring = self._rings.get(tenant_id)
+        if ring is None:
+            ring = self._rings[tenant_id] = deque(maxlen=self.size)
+        ring.append(entry)
+        for queue in self._listeners.get(tenant_id, ()):
+            if queue.qsize() < LISTENER_BACKLOG:
+                queue.put_nowait(entry)
+
+    def entries(self, tenant_id: int) -> list[dict[str, Any]]:
+        return list(self._rings.get(tenant_id, ()))
+
+    def clear(self, tenant_id: int) -> int:
+        """Forget the tenant's entries; how many there were."""
+        ring = self._rings.pop(tenant_id, None)
+        return 0 if ring is None else len(ring)
+
+    @contextmanager
+    def listening(self, tenant_id: int) -> Iterator[asyncio.Queue[dict[str, Any]]]:
+        """A queue of the tenant's new entries while the block runs."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._listeners.setdefault(tenant_id, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            self._listeners[tenant_id].discard(queue)
+
+
+class FaultBook:
+    """Each tenant's fault rules, in the order given (the first that
+    matches and triggers acts)."""
+
+    def __init__(self, draw: random.Random | None = None) -> None:
+        self._rules: dict[int, list[FaultRule]] = {}
+        self._random = draw or random.Random()
+
+    def any(self) -> bool:
+        """Whether any tenant has a rule (else no request pays for a lookup)."""
+        return any(self._rules.values())
+
+    def rules(self, tenant_id: int) -> list[FaultRule]:
+        return list(self._rules.get(tenant_id, ()))
+
+    def replace(self, tenant_id: int, rules: list[FaultRule]) -> None:
+        self._rules[tenant_id] = list(rules)
+
+    def add(self, tenant_id: int, rule: FaultRule) -> None:
+        self._rules.setdefault(tenant_id, []).append(rule)
+
+    def clear(self, tenant_id: int) -> None:
+        self._rules.pop(tenant_id, None)
+
+    def pick(self, tenant_id: int, method: str, path: str) -> FaultRule | None:
+        rules = self._rules.get(tenant_id)
+        if not rules:
+            return None
+        return first_fault(rules, method, path, self._random.random())
+
+    def index(self, tenant_id: int, rule: FaultRule) -> int:
+        return next(i for i, r in enumerate(self._rules.get(tenant_id, ())) if r is rule)
+
+
+_journal: Journal | None = None
+_faults: FaultBook | None = None
+#: The tenant of requests that name none (no credential, no tenant host): the mock's own.
+_fallback: int | None = None
+
+
+def install(journal: Journal | None, faults: FaultBook | None, fallback: int | None) -> None:
+    global _journal, _faults, _fallback
+    _journal, _faults, _fallback = journal, faults, fallback
+
+
+def installed() -> tuple[Journal | None, FaultBook | None, int | None]:
+    return _journal, _faults, _fallback
+
+
+def journal() -> Journal:
+    """The journal, or 404 (RFC 7644 §3.12) when it is off."""
+    if _journal is None:
+        raise ScimError(
+            404, "The request journal is off: start 'scimdock mock', or set SCIMDOCK_JOURNAL"
+        )
+    return _journal
+
+
+def faults() -> FaultBook:
+    """The fault rules, or 404 when faults are off."""
+    if _faults is None:
+        raise ScimError(
+            404, "Fault injection is off: start 'scimdock mock', or set SCIMDOCK_FAULTS"
+        )
+    return _faults

@@ -1,0 +1,223 @@
+"""``scimdock mock``: a ready SCIM target for testing a SCIM client.
+
+One tenant with SCIM on, a SCIM key and a tenant-admin token, the request
+journal and fault injection on (scimdock.journal, scimdock.faults), on a
+throwaway database (a temporary folder, removed at exit) unless ``--db``.
+``--json`` prints one line, ``{"tenant", "baseUrl", "token", "adminUrl",
+"adminToken"}``, once the port accepts connections. The workflow:
+docs/mock.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scimdock import cli_serve, config
+from scimdock.cli_common import CliError, add_json, json_out, option
+from scimdock.core import credentials
+from scimdock.core.faultrules import FaultRule, RuleError, parse_rule, parse_rules
+from scimdock.core.membership import Member
+from scimdock.core.seedfile import plan
+from scimdock.core.tenants import check_name
+
+#: Journal entries kept per tenant unless ``--journal`` says otherwise.
+DEFAULT_JOURNAL = 1000
+KEY_LABEL = "scimdock mock"
+#: Seconds uvicorn waits for open requests (a journal stream) at shutdown.
+GRACEFUL_SHUTDOWN = 2
+
+
+def mock(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from scimdock.cli_common import store_of
+    from scimdock.faults import with_transport
+    from scimdock.worker import assemble
+
+    rules = _rules(args)
+    seed_doc = _load(Path(args.seed)) if args.seed else None
+    seeds = plan(seed_doc) if seed_doc is not None else None
+    os.environ["SCIMDOCK_JOURNAL"] = str(args.journal)
+    os.environ["SCIMDOCK_FAULTS"] = "on"
+    host = config.host(args.host)
+    log_level = config.server_log_level(args.log_level)
+    settings = config.settings()
+    kept = args.mock_db or args.db
+    folder = None if kept else tempfile.mkdtemp(prefix="scimdock-mock-")
+    try:
+        args.db = kept or os.path.join(folder or "", "mock.db")
+        sock = cli_serve._bind(host, args.port)
+        port = sock.getsockname()[1]
+        try:
+            store = store_of(args)
+            tenant, token, admin_token = _tenant(store, args.tenant)
+            if seeds is not None:
+                _seed(store, tenant.id, seeds)
+            served, owned = cli_serve.store_for_server(store, args.db)
+            app = assemble(
+                served,
+                settings,
+                validate=config.validate_responses(),
+                log_level=log_level,
+                owned=owned,
+                fallback_tenant=tenant.id,
+            )
+            from scimdock.handlers.mock.state import installed
+
+            book = installed()[1]
+            assert book is not None
+            book.replace(tenant.id, rules)
+            origin = f"http://{cli_serve._url_host(host)}:{port}"
+            _announce(args, tenant.name, origin, token, admin_token)
+            options = cli_serve.uvicorn_options(host, port, log_level, config.trusted_proxies(None))
+            options["http"] = with_transport(options["http"])
+            options["timeout_graceful_shutdown"] = GRACEFUL_SHUTDOWN
+            server = uvicorn.Server(uvicorn.Config(app, **options))
+            logging.getLogger("uvicorn.error").info("scimdock mock serving %s", origin)
+            try:
+                server.run(sockets=[sock])
+            except KeyboardInterrupt:
+                pass
+            if not server.started:
+                raise CliError("the server did not start (see the log above)")
+            return 0
+        finally:
+            sock.close()
+    finally:
+        if folder is not None:
+            from scimdock.cli_common import _close_opened
+
+            _close_opened()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _tenant(store: Any, name: str) -> tuple[Any, str, str]:
+    """The tenant (made, or reused on ``--db``) with SCIM on, a new key and
+    a new tenant-admin token."""
+    tenant = store.get_tenant(name) or store.create_tenant(check_name(name))
+    if not tenant.scim_enabled:
+        tenant = store.set_scim_enabled(name, True)
+    key = credentials.generate(credentials.SYSTEM_RANDOM)
+    store.add_key(tenant.id, key.key_id, key.secret_hash, KEY_LABEL)
+    admin = credentials.generate_admin(credentials.SYSTEM_RANDOM, tenant_admin=True)
+    store.add_admin_token(admin.key_id, admin.secret_hash, tenant.id, KEY_LABEL)
+    return tenant, key.token, admin.token
+
+
+def _seed(store: Any, tenant_id: int, seeds: Any) -> None:
+    """The seed plan's users, then groups (handlers.mock.data.seed, called synchronously)."""
+    users: dict[str, str] = {}
+    for name, doc in seeds.users:
+        users[name] = store.create_user(tenant_id, doc).id
+    groups: dict[str, str] = {}
+    from scimdock.handlers.mock.data import member_of
+
+    for name, doc, members in seeds.groups:
+        refs: tuple[Member, ...] = tuple(member_of(m, users, groups) for m in members)
+        groups[name] = store.create_group(tenant_id, doc, refs).id
+
+
+def _rules(args: argparse.Namespace) -> list[FaultRule]:
+    rules: list[FaultRule] = []
+    try:
+        if args.faults:
+            rules += parse_rules(_load(Path(args.faults)))
+        for text in args.fault or ():
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise CliError(f"--fault {text!r}: not JSON ({exc.msg})", 2) from None
+            rules.append(parse_rule(value))
+    except RuleError as exc:
+        raise CliError(str(exc), 2) from None
+    return rules
+
+
+def _load(path: Path) -> Any:
+    """A JSON or YAML file (YAML 1.1 reads JSON too)."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: neither JSON nor YAML: {exc}", 2) from None
+
+
+def _announce(args: argparse.Namespace, tenant: str, origin: str, token: str, admin: str) -> None:
+    view = {
+        "tenant": tenant,
+        "baseUrl": f"{origin}/scim/v1",
+        "token": token,
+        "adminUrl": f"{origin}/admin/v1",
+        "adminToken": admin,
+    }
+    if args.json:
+        json_out(view)
+        return
+    print(
+        f"scimdock mock ready (tenant {tenant})\n  base URL:    {view['baseUrl']}"
+        f"\n  token:       {token}\n  admin URL:   {view['adminUrl']}\n  admin token: {admin}"
+        f"\n  journal:     curl -H 'Authorization: Bearer {admin}'"
+        f" {view['adminUrl']}/tenants/{tenant}/journal",
+        flush=True,
+    )
+
+
+def _port(text: str) -> int:
+    """0 (any free port) to 65535."""
+    return 0 if text.strip() == "0" else config.port(text)
+
+
+def _journal(text: str) -> int:
+    value = config._entries(text)
+    if value < 1:
+        raise ValueError("a whole number of 1 or more")
+    return value
+
+
+def add_commands(sub: Any) -> None:
+    """Register ``mock`` on the main parser."""
+    sp = sub.add_parser("mock", help="run a mock SCIM target with a request journal and faults")
+    sp.add_argument("--host", help=f"listen address (default {config.DEFAULT_HOST})")
+    sp.add_argument(
+        "--port",
+        type=option(_port),
+        default=config.DEFAULT_PORT,
+        help=f"listen port; 0 for any free one (default {config.DEFAULT_PORT})",
+    )
+    sp.add_argument("--tenant", default="mock", help="the tenant's name (default mock)")
+    sp.add_argument("--seed", metavar="FILE", help="users and groups to load (JSON or YAML)")
+    sp.add_argument(
+        "--fault", action="append", metavar="JSON", help="a fault rule (repeatable; docs/mock.md)"
+    )
+    sp.add_argument("--faults", metavar="FILE", help="a JSON or YAML list of fault rules")
+    sp.add_argument(
+        "--db",
+        dest="mock_db",
+        metavar="PATH",
+        help="keep the data in this database (default: a temporary one, removed at exit)",
+    )
+    sp.add_argument(
+        "--journal",
+        type=option(_journal),
+        default=DEFAULT_JOURNAL,
+        metavar="N",
+        help=f"journal entries kept (default {DEFAULT_JOURNAL})",
+    )
+    sp.add_argument(
+        "--log-level",
+        type=option(config.log_level),
+        metavar="LEVEL",
+        help=f"one of {', '.join(config.LOG_LEVELS)} (default info)",
+    )
+    add_json(sp)
+    sp.set_defaults(func=mock)

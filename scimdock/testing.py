@@ -1,0 +1,132 @@
+"""A pytest plugin: the ``scim_mock`` fixture, a throwaway ``scimdock
+mock`` for the tests of a SCIM client (docs/mock.md, "From pytest").
+
+Installed with scimdock (the ``pytest11`` entry point ``scimdock``)::
+
+    def test_deprovisioning(scim_mock):
+        my_client.sync(base_url=scim_mock.url, token=scim_mock.token)
+        assert scim_mock.verify(method="PATCH", path="/Users/*",
+                                patch=[{"op": "replace", "path": "active", "value": False}],
+                                count={"exactly": 1})["ok"]
+
+Each test gets its own server process on a free port, with its own
+temporary database, stopped when the test ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+#: Seconds the server may take to start or stop.
+TIMEOUT = 30.0
+
+
+class ScimMock:
+    """A running ``scimdock mock``: ``url`` and ``token`` for the client
+    under test, and the admin side (journal, verify, faults, reset, seed)."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self._log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "scimdock", "mock", "--port", "0", "--json", *args],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env={**os.environ, **(env or {})},
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait(TIMEOUT)
+            self._log.seek(0)
+            raise RuntimeError(f"scimdock mock did not start: {self._log.read().decode()}")
+        self.info: dict[str, str] = json.loads(line)
+        self.tenant = self.info["tenant"]
+        self.url = self.info["baseUrl"]
+        self.token = self.info["token"]
+        self.admin_url = self.info["adminUrl"]
+        self.admin_token = self.info["adminToken"]
+
+    def call(self, verb: str, path: str, body: Any = None, /, **params: Any) -> Any:
+        """One admin call on this tenant (``path`` under
+        ``/admin/v1/tenants/<tenant>``); its JSON answer, or
+        :class:`AssertionError` with the SCIM Error for a refusal."""
+        url = f"{self.admin_url}/tenants/{self.tenant}{path}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        request = urllib.request.Request(url, method=verb)
+        request.add_header("Authorization", f"Bearer {self.admin_token}")
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, data, timeout=TIMEOUT) as answer:
+                raw = answer.read()
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(
+                f"scimdock mock answered {exc.code}: {exc.read().decode(errors='replace')}"
+            ) from None
+        return json.loads(raw) if raw else None
+
+    def journal(self, **filters: Any) -> list[dict[str, Any]]:
+        """The journal's entries (filters: method, path, status, since,
+        until, resourceId), oldest first."""
+        return list(self.call("GET", "/journal", count=1000, **filters)["Resources"])
+
+    def clear_journal(self) -> None:
+        self.call("DELETE", "/journal")
+
+    def verify(self, **expected: Any) -> dict[str, Any]:
+        """The verdict of ``POST .../journal/verify`` (``ok``, ``matched``, ``nearest``)."""
+        return dict(self.call("POST", "/journal/verify", expected))
+
+    def fault(self, rule: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+        """Add one fault rule (a dict, or its fields as keywords)."""
+        return dict(self.call("POST", "/faults", {**(rule or {}), **fields}))
+
+    def clear_faults(self) -> None:
+        self.call("DELETE", "/faults")
+
+    def reset(self) -> dict[str, Any]:
+        """Remove every user and group; the journal and faults stay."""
+        return dict(self.call("POST", "/reset"))
+
+    def seed(self, users: list[Any] | None = None, groups: list[Any] | None = None) -> Any:
+        return self.call("POST", "/seed", {"users": users or [], "groups": groups or []})
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._log.close()
+
+
+@pytest.fixture
+def scim_mock() -> Iterator[ScimMock]:
+    """A fresh ``scimdock mock`` for this test (docs/mock.md)."""
+    server = ScimMock()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+__all__ = ["ScimMock", "scim_mock"]

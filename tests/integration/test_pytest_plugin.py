@@ -1,0 +1,90 @@
+"""The ``scim_mock`` fixture (scimdock.testing), as a partner's test suite
+uses it: pytest finds it through the ``pytest11`` entry point, with no
+conftest of its own, and a sample SCIM client is tested against it."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+SAMPLE_CLIENT_TESTS = '''
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+
+def send(mock, method, path, body=None):
+    """A tiny SCIM client: what the partner's real one would do."""
+    request = urllib.request.Request(mock.url + path, method=method)
+    request.add_header("Authorization", "Bearer " + mock.token)
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/scim+json")
+    try:
+        with urllib.request.urlopen(request, data, timeout=10) as answer:
+            return answer.status, json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def deprovision(mock, user_name):
+    status, page = send(mock, "GET", "/Users?filter=userName%20eq%20%22" + user_name + "%22")
+    uid = page["Resources"][0]["id"]
+    patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+             "Operations": [{"op": "replace", "path": "active", "value": False}]}
+    for _ in range(3):  # retries on 429, as a polite client does
+        status, _ = send(mock, "PATCH", "/Users/" + uid, patch)
+        if status != 429:
+            return status
+    return status
+
+
+def test_deprovisioning_sends_one_deactivation(scim_mock):
+    scim_mock.seed(users=[{"userName": "ann"}])
+    assert deprovision(scim_mock, "ann") == 200
+    verdict = scim_mock.verify(method="PATCH", path="/Users/*", count={"exactly": 1},
+                               patch=[{"op": "Replace", "path": "active", "value": False}])
+    assert verdict["ok"], verdict
+
+
+def test_the_client_retries_after_429(scim_mock):
+    scim_mock.seed(users=[{"userName": "bob"}])
+    scim_mock.fault(method="PATCH", path="/Users/*", status=429, retryAfter=1, times=1)
+    assert deprovision(scim_mock, "bob") == 200
+    statuses = [e["status"] for e in scim_mock.journal(method="PATCH")]
+    assert statuses == [429, 200]
+
+
+def test_reset_empties_the_target(scim_mock):
+    scim_mock.seed(users=[{"userName": "cy"}])
+    assert scim_mock.reset() == {"users": 1, "groups": 0}
+    assert send(scim_mock, "GET", "/Users")[1]["totalResults"] == 0
+
+
+def test_a_client_that_never_deactivates_fails_verification(scim_mock):
+    verdict = scim_mock.verify(method="PATCH", count={"exactly": 1})
+    assert not verdict["ok"]
+'''
+
+
+def test_the_fixture_drives_a_sample_client_suite(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_sample_client=SAMPLE_CLIENT_TESTS)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+
+
+def test_a_failing_client_is_reported(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_bad_client="""
+def test_client_forgot_the_deactivation(scim_mock):
+    verdict = scim_mock.verify(method="PATCH", path="/Users/*", count={"exactly": 1})
+    assert verdict["ok"], verdict
+"""
+    )
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*'matched': 0*"])
