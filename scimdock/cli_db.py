@@ -33,6 +33,44 @@ def backup(args: argparse.Namespace) -> None:
     print(f"backed up {target.location} to {args.target} ({pages} pages, integrity checked)")
 
 
+def migrate(args: argparse.Namespace) -> None:
+    """Copy a SQLite database into an empty PostgreSQL one, verified
+    table by table (store.transfer)."""
+    try:
+        source, target = opening.parse(args.source), opening.parse(args.target)
+    except ValueError as exc:
+        raise CliError(str(exc), USAGE) from None
+    if not source.is_file or target.kind != "postgresql":
+        raise CliError(
+            "migrate copies a SQLite file (--from PATH or sqlite:///PATH) into a"
+            " PostgreSQL database (--to postgresql://...)",
+            USAGE,
+        )
+    from scimdock.store.transfer import TransferError, transfer
+
+    try:
+        reports = transfer(source.location, target.location)
+    except TransferError as exc:
+        raise CliError(str(exc)) from None
+    except Exception as exc:  # psycopg's errors: the target refused or is unreachable
+        raise CliError(f"cannot copy into {opening.describe(args.target)}: {exc}") from None
+    if args.json:
+        json_out(
+            {
+                "from": source.location,
+                "to": opening.describe(args.target),
+                "tables": [
+                    {"table": r.table, "rows": r.rows, "sha256": r.checksum, "verified": r.verified}
+                    for r in reports
+                ],
+            }
+        )
+        return
+    for r in reports:
+        print(f"{r.table:<13} {r.rows:>9} rows  sha256 {r.checksum[:16]}  verified")
+    print(f"copied {source.location} to {opening.describe(args.target)}")
+
+
 def add_commands(sub: Any) -> None:
     """Register ``backup`` (and ``migrate``) on the main parser."""
     sp = sub.add_parser(
@@ -41,3 +79,10 @@ def add_commands(sub: Any) -> None:
     sp.add_argument("target", help="the new file to write (must not exist)")
     add_json(sp)
     sp.set_defaults(func=backup)
+    sp = sub.add_parser(
+        "migrate", help="copy a SQLite database into an empty PostgreSQL database, verified"
+    )
+    sp.add_argument("--from", dest="source", required=True, help="sqlite:///PATH or a path")
+    sp.add_argument("--to", dest="target", required=True, help="postgresql://... (empty)")
+    add_json(sp)
+    sp.set_defaults(func=migrate)
