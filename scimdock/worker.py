@@ -86,7 +86,15 @@ def assemble(store: Store, settings: Settings, *, validate: bool, log_level: str
     inner: Any = Probes(app, store)
     if measure.token_hash is not None:
         inner = metrics.Endpoint(inner, measure.token_hash)
-    return flush_at_shutdown(RequestLog(inner, log=access, observe=observe), store)
+    # The lifespan goes round the request layers, to the key-use flush.
+    return RequestLog(inner, log=access, observe=observe, others=flush_at_shutdown(inner, store))
+
+
+class _MessageOnly(logging.Formatter):
+    """``Formatter("%(message)s")`` without its per-record checks."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage()
 
 
 def _log_access_to_stdout() -> None:
@@ -95,7 +103,7 @@ def _log_access_to_stdout() -> None:
     from scimdock.request_log import ACCESS
 
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(_MessageOnly())
     ACCESS.handlers[:] = [handler]
     ACCESS.setLevel(logging.INFO)
     ACCESS.propagate = False

@@ -128,7 +128,11 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
     @property
     def _conn(self) -> sqlite3.Connection:
         """The writer inside a write on this thread, else this thread's reader."""
-        return self._wconn if getattr(self._local, "depth", 0) else self._rconn
+        local = self._local
+        if getattr(local, "depth", 0):
+            return self._wconn
+        reader: sqlite3.Connection | None = getattr(local, "reader", None)
+        return self._rconn if reader is None else reader  # one property call per read
 
     def _reads_committed(self, conn: sqlite3.Connection) -> bool:
         """Whether ``conn`` sees only committed data: a reader, if it is
