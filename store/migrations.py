@@ -14,6 +14,17 @@ from __future__ import annotations
 
 import sqlite3
 
+#: 6: ``doc_fold``, the resource's document with its caseExact=false strings
+#: folded (store.sqlfold), which filters and sorts compare in SQL alone.
+#: The rows already stored get theirs here, from ``scim_fold_doc``, the
+#: SQL function every connection of the store has (store.sqlfold.register).
+FOLDED_DOCS = """
+    ALTER TABLE users ADD COLUMN doc_fold TEXT;
+    ALTER TABLE groups ADD COLUMN doc_fold TEXT;
+    UPDATE users SET doc_fold = scim_fold_doc('User', doc);
+    UPDATE groups SET doc_fold = scim_fold_doc('Group', doc);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE tenants (
@@ -173,6 +184,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER key_epoch_tenant_delete AFTER DELETE ON tenants
     BEGIN UPDATE key_epoch SET n = n + 1; END;
     """,
+    FOLDED_DOCS,
 )
 
 
