@@ -8,8 +8,9 @@ A variant is ``stock`` (scimdock.tuning switched off: Connexion as shipped),
 ``tuned`` (all of it), ``tuned-<part>`` (all but one part of
 :data:`scimdock.tuning.PARTS`), or ``NAME=CODE``: Python run in the server
 process before ``scimdock serve`` starts (e.g. to wrap ``uvicorn.run``).
-Each variant is its own server (same flags as ``make bench``, pinned to
-core 0) on its own database with 1,000 POSTed users; rounds are
+Each variant is its own server (same flags as ``make bench`` but the log
+level: ``info`` unless ``-l`` says otherwise, so each request writes its
+access line as in production; pinned to core 0) on its own database with 1,000 POSTed users; rounds are
 interleaved, the variant order rotating, and the median kept. The server's
 CPU time per request is the figure to read on a shared machine; req/s is
 printed too. Not part of ``make bench``.
@@ -57,7 +58,9 @@ def variant_code(spec: str) -> tuple[str, str]:
     raise SystemExit(f"unknown variant {spec!r}; parts: {', '.join(tuning.PARTS)}")
 
 
-def start(name: str, code: str, work: Path) -> tuple[servers.Server, list[str]]:
+def start(
+    name: str, code: str, work: Path, log_level: str = "info"
+) -> tuple[servers.Server, list[str]]:
     db = work / f"{name}.db"
     token = servers.tenant_token(db, "ab")
     port = servers.free_port()
@@ -74,7 +77,7 @@ def start(name: str, code: str, work: Path) -> tuple[servers.Server, list[str]]:
             "--port",
             str(port),
             "--log-level",
-            "warning",
+            log_level,
         ],
         # The bench measures the server, not the request rate (docs/security.md).
         {
@@ -98,6 +101,12 @@ def main() -> int:
     p.add_argument("-r", "--rounds", type=int, default=5)
     p.add_argument("-s", "--seconds", type=float, default=4.0)
     p.add_argument("-q", "--quiet-wait", type=float, default=5.0)
+    p.add_argument(
+        "-l",
+        "--log-level",
+        default="info",
+        help="the servers' --log-level; info (the default, as users run it) logs every request",
+    )
     args = p.parse_args()
     S.QUIET_WAIT = args.quiet_wait
     specs = [variant_code(v) for v in args.variants]
@@ -109,7 +118,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(dir=report.RESULTS) as tmp:
         try:
             for name, code in specs:
-                running[name] = start(name, code, Path(tmp))
+                running[name] = start(name, code, Path(tmp), args.log_level)
                 print(f"{name}: cold start {running[name][0].started:.2f} s", flush=True)
             for round_ in range(args.rounds):
                 order = specs[round_ % len(specs) :] + specs[: round_ % len(specs)]

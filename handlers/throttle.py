@@ -15,8 +15,8 @@ server process (several processes each count on their own).
 - Rates: each authenticated request counts against its tenant's window
   and its key's; over either, 429.
 - In flight: at most ``tenant_concurrency`` requests of one tenant at once;
-  the slot is taken after authentication and given back by
-  :class:`ReleaseSlots` when the response has been sent, errors included.
+  the slot is taken after authentication and given back (:func:`release`)
+  when the response has been sent, errors included.
   429 rather than 503: the server is not overloaded (RFC 9110 §15.6.4),
   this one tenant is sending too many requests (RFC 6585 §4), and every
   other tenant is served.
@@ -32,17 +32,18 @@ from typing import TYPE_CHECKING, Any
 from limits import RateLimitItem
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:  # Connexion is loaded only where a 429 is raised: the
     # command line reads Settings (handlers.runtime) without loading it.
     from connexion.exceptions import ProblemException
 
-#: The ASGI scope key under which :class:`ReleaseSlots` keeps the tenants
+#: The ASGI scope key under which :func:`hold_slots` keeps the tenants
 #: whose in-flight slot the request holds.
 SLOTS = "scimdock.slots"
 #: When a tenant over its in-flight cap may try again, in seconds.
 BUSY_RETRY = 1
+#: Addresses with a failed login remembered before the expired are swept.
+SWEEP_AT = 10_000
 
 
 def too_many(detail: str, retry_after: int) -> ProblemException:
@@ -74,7 +75,16 @@ class Throttle:
         self.rate_key = rate_key
         self.tenant_concurrency = tenant_concurrency
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._in_flight: Counter[int] = Counter()
+        #: The rates each authenticated request counts against, as
+        #: ``(item, kind)``: set once, so a request with none pays nothing.
+        self._rates = tuple(
+            (item, kind) for item, kind in ((rate_tenant, "tenant"), (rate_key, "key")) if item
+        )
+        #: When each address last failed: one with no failure inside the
+        #: window cannot be locked out, and is let through without asking
+        #: the limiter (most requests: every client that logs in right).
+        self._last_failure: dict[str, float] = {}
+        self._in_flight: dict[int, int] = {}
         #: Plain counters of refusals by reason (for metrics).
         self.refused: Counter[str] = Counter()
 
@@ -82,7 +92,16 @@ class Throttle:
     def check_address(self, address: str | None) -> None:
         """429 if ``address`` has used up its failures in the window."""
         item = self.auth_failures
-        if item is None or self._limiter.test(item, "auth", _addr(address)):
+        if item is None:
+            return
+        key = address or "-"
+        last = self._last_failure.get(key)
+        if last is None:
+            return
+        if time.time() - last > item.get_expiry():
+            del self._last_failure[key]  # every failure has left the window
+            return
+        if self._limiter.test(item, "auth", key):
             return
         self.refused["auth_failures"] += 1
         raise too_many(
@@ -92,21 +111,27 @@ class Throttle:
 
     def failed(self, address: str | None) -> None:
         """Count one failed login of ``address``."""
-        if self.auth_failures is not None:
-            self._limiter.hit(self.auth_failures, "auth", _addr(address))
+        item = self.auth_failures
+        if item is not None:
+            now = time.time()
+            last = self._last_failure
+            if len(last) >= SWEEP_AT:  # many addresses failed: forget the expired
+                for key in [k for k, t in last.items() if now - t > item.get_expiry()]:
+                    del last[key]
+            last[_addr(address)] = now
+            self._limiter.hit(item, "auth", _addr(address))
 
     # --- authenticated requests -------------------------------------------
     def admit(self, scope: Any, tenant_id: int, key_id: str) -> None:
         """Count the request against its tenant's and key's rates, then take
         one of the tenant's in-flight slots; 429 when over any of them. A
         refused request counts against nothing."""
+        if not self._rates:
+            self._enter(scope, tenant_id)
+            return
         rates = [
-            (item, kind, name)
-            for item, kind, name in (
-                (self.rate_tenant, "tenant", str(tenant_id)),
-                (self.rate_key, "key", key_id),
-            )
-            if item is not None
+            (item, kind, str(tenant_id) if kind == "tenant" else key_id)
+            for item, kind in self._rates
         ]
         for item, kind, name in rates:
             if not self._limiter.test(item, kind, name):
@@ -124,22 +149,25 @@ class Throttle:
         cap = self.tenant_concurrency
         if cap is None or held is None:
             return
-        if self._in_flight[tenant_id] >= cap:
+        count = self._in_flight.get(tenant_id, 0)
+        if count >= cap:
             self.refused["concurrency"] += 1
             raise too_many(
                 f"This tenant already has {cap} requests in progress: wait for one to finish",
                 BUSY_RETRY,
             )
-        self._in_flight[tenant_id] += 1
+        self._in_flight[tenant_id] = count + 1
         held.append((self, tenant_id))
 
     def leave(self, tenant_id: int) -> None:
-        self._in_flight[tenant_id] -= 1
-        if self._in_flight[tenant_id] <= 0:
-            del self._in_flight[tenant_id]
+        count = self._in_flight.get(tenant_id, 0) - 1
+        if count > 0:
+            self._in_flight[tenant_id] = count
+        else:
+            self._in_flight.pop(tenant_id, None)
 
     def in_flight(self, tenant_id: int) -> int:
-        return self._in_flight[tenant_id]
+        return self._in_flight.get(tenant_id, 0)
 
     def _wait(self, item: RateLimitItem, *identifiers: str) -> int:
         """Whole seconds until the moving window has room again."""
@@ -151,22 +179,17 @@ def _addr(address: str | None) -> str:
     return address or "-"
 
 
-class ReleaseSlots:
-    """ASGI middleware around the whole application: gives back the
-    in-flight slots a request took (:meth:`Throttle.admit`) once its
-    response has been sent or it has failed or been cancelled."""
+def hold_slots(scope: Any) -> list[tuple[Throttle, int]]:
+    """The list, kept in the request's ``scope``, of the in-flight slots
+    :meth:`Throttle.admit` takes for it; hand it to :func:`release` once
+    the response has been sent or the request has failed or been
+    cancelled (scimdock.limits.RequestLimits, outside everything else)."""
+    held: list[tuple[Throttle, int]] = []
+    scope[SLOTS] = held
+    return held
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        held: list[tuple[Throttle, int]] = []
-        scope[SLOTS] = held
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            for throttle, tenant_id in held:
-                throttle.leave(tenant_id)
+def release(held: list[tuple[Throttle, int]]) -> None:
+    """Give back the slots of :func:`hold_slots`."""
+    for throttle, tenant_id in held:
+        throttle.leave(tenant_id)

@@ -30,7 +30,6 @@ from scimdock.handlers.admin import resolver as admin_resolver  # noqa: E402
 from scimdock.handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
 from scimdock.handlers.http import BASE_PATH  # noqa: E402
 from scimdock.handlers.runtime import Runtime, Settings, install  # noqa: E402
-from scimdock.handlers.throttle import ReleaseSlots  # noqa: E402
 from scimdock.limits import RequestLimits  # noqa: E402
 from scimdock.openapi import DIR as OPENAPI_DIR  # noqa: E402
 from scimdock.slashes import CollapseSlashes, FoldEndpoints  # noqa: E402
@@ -99,7 +98,9 @@ def create_app(
             root=BASE_PATH,
             templates=list(_paths("scim.yaml")),
         )
-    # Body size and nesting, on the bytes, before anything parses them.
+    # Body size and nesting, on the bytes, before anything parses them; and,
+    # outside everything else, a tenant's in-flight slot given back once its
+    # response is sent, whatever happened (handlers.throttle).
     app.add_middleware(
         RequestLimits,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
@@ -107,9 +108,6 @@ def create_app(
         max_string=settings.max_string,
         max_values=settings.max_values,
     )
-    # Outside everything else: a tenant's in-flight slot is given back once
-    # its response is sent, whatever happened (handlers.throttle).
-    app.add_middleware(ReleaseSlots, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_error_handler(ScimError, errors.scim_error)
     app.add_error_handler(StoreError, errors.store_error)
     app.add_error_handler(UnicodeDecodeError, errors.undecodable)

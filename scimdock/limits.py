@@ -20,8 +20,12 @@
   parser runs next.
 
 The body read here is handed on whole as one ``http.request`` message;
-Connexion reads it all before validating anyway. An ASGI middleware:
-Starlette and uvicorn offer no body limit.
+Connexion reads it all before validating anyway; a request without a
+body (no ``Content-Length``, no ``Transfer-Encoding``: RFC 9112 §6.3)
+goes on untouched. An ASGI middleware: Starlette and uvicorn offer no
+body limit. The same layer, the outermost of Connexion's stack, gives back
+the in-flight slots a request took (:func:`scimdock.handlers.throttle.release`):
+one layer fewer for every request than a middleware of its own.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scimdock.core.body import MAX_DEPTH, TOO_DEEP, check_sizes
 from scimdock.core.errors import ScimError
+from scimdock.handlers.throttle import hold_slots, release
 
 SCIM_JSON = b"application/scim+json"
 #: A JSON string, escapes included (RFC 8259 §7), as one unrolled loop.
@@ -73,23 +78,35 @@ class RequestLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or ())
-        length = headers.get(b"content-length", b"").strip()
-        if length and (not length.isdigit() or int(length) > self.max_body):
-            await _refuse(send, self._too_large())
-            return
+        held = hold_slots(scope)
         try:
-            body = await self._read(receive)
-        except TooLarge:
-            await _refuse(send, self._too_large())
-            return
-        if body and b"json" in headers.get(b"content-type", b"json").lower():
-            try:
-                self._check(body)
-            except ScimError as error:
-                await _refuse(send, error)
-                return
-        await self.app(scope, _replay(body, receive), send)
+            length, chunked, media = b"", False, b"json"
+            for name, value in scope["headers"]:  # ASGI header names are lower-case
+                if name == b"content-length":
+                    length = value.strip()
+                elif name == b"transfer-encoding":
+                    chunked = True
+                elif name == b"content-type":
+                    media = value
+            if length or chunked:  # else no body (RFC 9112 §6.3): nothing to measure
+                if length and (not length.isdigit() or int(length) > self.max_body):
+                    await _refuse(send, self._too_large())
+                    return
+                try:
+                    body = await self._read(receive)
+                except TooLarge:
+                    await _refuse(send, self._too_large())
+                    return
+                if body and b"json" in media.lower():
+                    try:
+                        self._check(body)
+                    except ScimError as error:
+                        await _refuse(send, error)
+                        return
+                receive = _replay(body, receive)
+            await self.app(scope, receive, send)
+        finally:
+            release(held)
 
     async def _read(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []

@@ -86,6 +86,7 @@ class ScimErrorProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._header_timeout, self._body_timeout = timeouts()
+        self._max_header = max_header()
         # Until the first request's headers are complete (a client may open
         # a connection and send nothing).
         self._deadline = self.loop.call_later(self._header_timeout, self._too_slow)
@@ -96,46 +97,52 @@ class ScimErrorProtocol(HttpToolsProtocol):
             self._lingering.cancel()
         super().connection_lost(exc)
 
+    # Each parser callback below runs for every request: they call the base
+    # class directly (no ``super()`` object) and disarm inline.
     def data_received(self, data: bytes) -> None:
         if self._lingering is not None:
             return  # the answer is sent: what the client still sends is dropped
-        super().data_received(data)
+        HttpToolsProtocol.data_received(self, data)
         if self._phase and self._deadline is None and not self.transport.is_closing():
             seconds = self._header_timeout if self._phase == HEADERS else self._body_timeout
             self._deadline = self.loop.call_later(seconds, self._too_slow)
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        HttpToolsProtocol.on_message_begin(self)
         self._phase = HEADERS
         self._head_bytes = 0
 
     def on_url(self, url: bytes) -> None:
-        self._count_head(len(url), 414, "The request line is longer than {} bytes")
-        super().on_url(url)
+        self._head_bytes += len(url)
+        if self._head_bytes > self._max_header:
+            self._head_too_large(414, "The request line is longer than {} bytes")
+        HttpToolsProtocol.on_url(self, url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_head(
-            len(name) + len(value) + 4, 431, "The headers take the request past {} bytes"
-        )
-        super().on_header(name, value)
+        self._head_bytes += len(name) + len(value) + 4
+        if self._head_bytes > self._max_header:
+            self._head_too_large(431, "The headers take the request past {} bytes")
+        HttpToolsProtocol.on_header(self, name, value)
 
-    def _count_head(self, size: int, status: int, detail: str) -> None:
+    def _head_too_large(self, status: int, detail: str) -> None:
         """Past the limit, stop the parser (uvicorn answers its errors
         through :meth:`send_400_response`, which sends this refusal)."""
-        self._head_bytes += size
-        if self._head_bytes > max_header():
-            self._too_large = (status, detail.format(max_header()))
-            raise httptools.HttpParserCallbackError("request head too large")
+        self._too_large = (status, detail.format(self._max_header))
+        raise httptools.HttpParserCallbackError("request head too large")
 
     def on_headers_complete(self) -> None:
         self._phase = BODY
-        self._disarm()
-        super().on_headers_complete()
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_message_complete(self) -> None:
         self._phase = IDLE
-        self._disarm()
-        super().on_message_complete()
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        HttpToolsProtocol.on_message_complete(self)
 
     def handle_websocket_upgrade(self) -> None:
         self._disarm()  # the connection is another protocol's now

@@ -3,7 +3,7 @@ every response has both, Connexion's own errors and 404s included.
 
 * ``X-Request-ID``: a client's (or proxy's) id is kept when it is 1 to
   :data:`MAX_ID` printable ASCII characters without spaces, else replaced;
-  absent, one is made (``uuid4().hex``). It is echoed on every response,
+  absent, one is made (a random UUID in hex, :func:`new_id`). It is echoed on every response,
   so a client can quote it and an operator find the request's line.
 * One JSON line per request on the ``scimdock.access`` logger (info): the
   time (UTC), the request id, the tenant and credential id (the SCIM key
@@ -22,8 +22,8 @@ routes and authenticates on shallow copies of the scope that share it
 from __future__ import annotations
 
 import logging
+import random
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +38,19 @@ HEADER = b"x-request-id"
 Observer = Callable[[str | None, str, int, float], None]
 #: The longest request id kept as sent.
 MAX_ID = 128
+#: The bits of a random UUID (RFC 9562 §5.4) that say "version 4" and
+#: "variant 10": cleared, then set, in 128 random bits.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+#: Seeded from the operating system once per process (random.Random());
+#: an id only has to be unique, not unguessable.
+_RANDOM = random.Random()
+
+
+def new_id() -> bytes:
+    """A fresh id: a version-4 UUID in hex, as ``uuid.uuid4().hex``, drawn
+    without a system call or a ``UUID`` object (one per request)."""
+    return b"%032x" % (_RANDOM.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET)
 
 
 def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
@@ -47,21 +60,32 @@ def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
             if 0 < len(value) <= MAX_ID and all(0x21 <= b <= 0x7E for b in value):
                 return value
             break
-    return uuid.uuid4().hex.encode()
+    return new_id()
 
 
 class RequestLog:
     """``log``: write access lines (off below info, when nobody reads them);
-    ``observe``: told of each request (metrics), if given."""
+    ``observe``: told of each request (metrics), if given; ``others``:
+    where scopes other than ``http`` (``lifespan``, ``websocket``) go, ``app``
+    unless given (one layer less on every request than a wrapper of its own
+    around this one)."""
 
-    def __init__(self, app: ASGIApp, *, log: bool = True, observe: Observer | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        log: bool = True,
+        observe: Observer | None = None,
+        others: ASGIApp | None = None,
+    ) -> None:
         self.app = app
         self.log = log
         self.observe = observe
+        self.others = app if others is None else others
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await self.others(scope, receive, send)
             return
         started = time.perf_counter()
         rid = request_id(scope["headers"])
@@ -85,7 +109,7 @@ class RequestLog:
             await self.app(scope, receive, send_with_id)
         finally:
             if self.log and ACCESS.isEnabledFor(logging.INFO):
-                ACCESS.info(line(scope, extensions, rid, sent[0] or 500, sent[1], started))
+                log_access(line(scope, extensions, rid, sent[0] or 500, sent[1], started))
             if self.observe is not None:
                 routing = extensions.get("connexion_routing") or {}
                 self.observe(
@@ -94,6 +118,30 @@ class RequestLog:
                     sent[0] or 500,
                     time.perf_counter() - started,
                 )
+
+
+def log_access(text: str) -> None:
+    """``ACCESS.info(text)`` without looking up the caller's file and line
+    (:meth:`logging.Logger.findCaller` walks the stack on every call; an
+    access line's place in this module says nothing)."""
+    ACCESS.handle(ACCESS.makeRecord(ACCESS.name, logging.INFO, "(unknown file)", 0, text, (), None))
+
+
+def utc_now_ms() -> str:
+    """Now as ``datetime.now(UTC).isoformat(timespec="milliseconds")``
+    writes it, the text up to the second made once per second."""
+    global _second
+    moment = time.time()
+    second = int(moment)
+    known = _second
+    if known[0] != second:
+        text = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")
+        known = _second = (second, text[:19])
+    return f"{known[1]}.{int((moment - second) * 1000):03d}+00:00"
+
+
+#: The second :func:`utc_now_ms` last formatted, and its text.
+_second: tuple[int, str] = (-1, "")
 
 
 def line(
@@ -107,7 +155,7 @@ def line(
     tenant = token.get("tenant", token.get("tenant_id"))
     return orjson.dumps(
         {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "time": utc_now_ms(),
             "requestId": rid.decode("ascii"),
             "tenant": tenant,
             "keyId": token.get("sub"),

@@ -95,7 +95,10 @@ def assemble(
     inner: Any = Probes(_mock_layer(app, fallback_tenant), store)
     if measure.token_hash is not None:
         inner = metrics.Endpoint(inner, measure.token_hash)
-    return flush_at_shutdown(RequestLog(inner, log=access, observe=observe), store, close=owned)
+    # The lifespan goes round the request layers, to the key-use flush.
+    return RequestLog(
+        inner, log=access, observe=observe, others=flush_at_shutdown(inner, store, close=owned)
+    )
 
 
 def _mock_layer(app: Any, fallback_tenant: int | None) -> Any:
@@ -113,13 +116,20 @@ def _mock_layer(app: Any, fallback_tenant: int | None) -> Any:
     return JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)
 
 
+class _MessageOnly(logging.Formatter):
+    """``Formatter("%(message)s")`` without its per-record checks."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage()
+
+
 def _log_access_to_stdout() -> None:
     """One JSON line per request on stdout, where uvicorn's access log
     went (docs/configuration.md)."""
     from scimdock.request_log import ACCESS
 
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(_MessageOnly())
     ACCESS.handlers[:] = [handler]
     ACCESS.setLevel(logging.INFO)
     ACCESS.propagate = False

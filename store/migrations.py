@@ -33,6 +33,17 @@ class Migration:
     postgresql: str
 
 
+#: 6: ``doc_fold``, the resource's document with its caseExact=false strings
+#: folded (store.sqlfold), which filters and sorts compare in SQL alone.
+#: The rows already stored get theirs here, from ``scim_fold_doc``, the
+#: SQL function every connection of the store has (store.sqlfold.register).
+FOLDED_DOCS = """
+    ALTER TABLE users ADD COLUMN doc_fold TEXT;
+    ALTER TABLE groups ADD COLUMN doc_fold TEXT;
+    UPDATE users SET doc_fold = scim_fold_doc('User', doc);
+    UPDATE groups SET doc_fold = scim_fold_doc('Group', doc);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         sqlite="""
@@ -207,6 +218,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     """,
         postgresql=pg_schema.STEP_5,
     ),
+    Migration(sqlite=FOLDED_DOCS, postgresql=pg_schema.STEP_6),
 )
 
 

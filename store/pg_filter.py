@@ -7,12 +7,16 @@ false)``) it reuses; only the atoms differ.
 * Indexed columns as SQLite's (:mod:`store.pg_tables`); ``userName`` and a
   Group's ``displayName`` compare their Python-folded column with the
   folded literal (``sw`` adds a range so the unique index helps).
-* Document attributes read ``doc #> '{"a","b"}'`` (``jsonb``), tested by
+* Document attributes read ``doc_fold #> '{"a","b"}'`` (``jsonb``: the
+  document with its caseExact=false strings folded in Python when written,
+  store.sqlfold, so such a value compares with the literal folded the same
+  way, and no function runs per row), tested by
   ``jsonb_typeof``; multi-valued attributes are ``EXISTS (SELECT 1 FROM
   jsonb_array_elements(...))``; a string is a string only when its jsonb
   type says so, a number compares as ``numeric``.
-* caseExact=false strings compare ``scim_fold(value)`` with
-  ``scim_fold(literal)`` (store/pg_schema.py); ``co``/``sw``/``ew`` use
+* A member's derived ``display`` (a column of another table) compares
+  ``scim_fold(value)`` with ``scim_fold(literal)`` (store/pg_schema.py);
+  ``co``/``sw``/``ew`` use
   ``strpos``/``starts_with``/``right`` (LIKE would treat ``%``/``_`` as
   wildcards). Order comparisons are ``COLLATE "C"``: code-point order, as
   SQLite and the evaluator compare.
@@ -29,6 +33,7 @@ from scimdock.core.identity import fold
 from scimdock.core.schema import Attribute, ResourceType
 from scimdock.store.pg_tables import elements, jsonb_path, string_of, table_for
 from scimdock.store.sqlfilter import _NOT_STORED, _SQL_OP, _Compiler, _Elem, _lookup, _successor
+from scimdock.store.sqlfold import folds
 from scimdock.store.sqltables import Relation, seeds_of
 
 Sql = tuple[str, list[object]]
@@ -60,7 +65,7 @@ class _PgCompiler(_Compiler):
             )
             return sql, params, depth + 3
         prefix = () if urn == self.rt.schema.id else (urn,)
-        jv = f"(doc #> {jsonb_path((*prefix, attr.name))})"
+        jv = f"(doc_fold #> {jsonb_path((*prefix, attr.name))})"
         if attr.multi_valued:
             alias = self.alias()
             inner, params, depth = self.node(node.filter, False, _Elem(f"{alias}.value", (), attr))
@@ -75,7 +80,7 @@ class _PgCompiler(_Compiler):
         if not prefix and attr.name == "meta":
             return self.node(node.filter, False, _Elem("", (), attr, node.path))
         inner, params, depth = self.node(
-            node.filter, False, _Elem("doc", (*prefix, attr.name), attr)
+            node.filter, False, _Elem("doc_fold", (*prefix, attr.name), attr)
         )
         return f"(jsonb_typeof({jv}) = 'object' AND {inner})", params, depth + 1
 
@@ -106,7 +111,7 @@ class _PgCompiler(_Compiler):
             if column is not None:
                 return column
         prefix = () if urn == self.rt.schema.id else (urn,)
-        return self.walk("doc", prefix, [attr] if sub is None else [attr, sub], op, literal)
+        return self.walk("doc_fold", prefix, [attr] if sub is None else [attr, sub], op, literal)
 
     def column(
         self, attr: Attribute, sub: Attribute | None, op: str, literal: Literal
@@ -195,8 +200,8 @@ def _leaf(
         raise bad_request("invalidFilter", f"Invalid filter: expected a string, not {literal!r}")
     if attr.case_exact:
         return _text(str(value), op, "%s", literal, indexed=False)
-    if prefolded:
-        return _text(str(value), op, "%s", fold(literal), indexed=True)
+    if prefolded or jv is not None:  # a folded column, or read from doc_fold
+        return _text(str(value), op, "%s", fold(literal), indexed=prefolded)
     return _text(f"scim_fold({value})", op, "scim_fold(%s)", literal, indexed=False)
 
 
@@ -244,10 +249,11 @@ def compile_sort(path: AttrPath, rt: ResourceType) -> str:
     if leaf.type == "complex" or (core and attr.name == "meta"):
         raise bad_request("invalidValue", f"Cannot sort by {path_string(path)!r}")
     prefix = () if core else (urn,)
+    doc = "doc_fold" if folds(leaf) else "doc"
     if not attr.multi_valued:
         names = (*prefix, attr.name) if sub is None else (*prefix, attr.name, sub.name)
-        return _sort_value(leaf, f"(doc #> {jsonb_path(names)})")
-    listed = f"(doc #> {jsonb_path((*prefix, attr.name))})"
+        return _sort_value(leaf, f"({doc} #> {jsonb_path(names)})")
+    listed = f"({doc} #> {jsonb_path((*prefix, attr.name))})"
     if sub is None:
         return (
             f"(SELECT {_sort_value(leaf, 's.value')} FROM {elements(listed)}"
@@ -265,15 +271,13 @@ def compile_sort(path: AttrPath, rt: ResourceType) -> str:
 
 def _sort_value(leaf: Attribute, jv: str) -> str:
     """The sortable value of jsonb ``jv``: numbers as numeric, booleans as
-    boolean, strings in code-point order (folded when caseExact=false)."""
+    boolean, strings in code-point order (caseExact=false ones read from
+    ``doc_fold``, folded)."""
     if leaf.type in ("integer", "decimal"):
         return f"(CASE WHEN jsonb_typeof({jv}) = 'number' THEN {jv}::numeric END)"
     if leaf.type == "boolean":
         return f"(CASE WHEN jsonb_typeof({jv}) = 'boolean' THEN {jv}::boolean END)"
-    text = string_of(jv)
-    if leaf.type in ("string", "reference", "binary") and not leaf.case_exact:
-        text = f"scim_fold({text})"
-    return f'({text} COLLATE "C")'
+    return f'({string_of(jv)} COLLATE "C")'
 
 
 def order_clause(sort_by: AttrPath | None, rt: ResourceType, *, descending: bool) -> str:

@@ -26,6 +26,7 @@ from scimdock.store.base import CLI_ACTOR, Actor, GroupRecord, Membership
 from scimdock.store.errors import Conflict, NotFound, check_version
 from scimdock.store.pg_filter import compile_filter, order_clause
 from scimdock.store.pg_host import Conn, PgHost, every, one
+from scimdock.store.sqlfold import folded_doc
 
 _SELECT = "SELECT seq, id, doc, created, last_modified, version FROM groups"
 GROUP_TYPE = "Group"
@@ -48,8 +49,8 @@ class PgGroupTables(PgHost):
                 row = await one(
                     conn,
                     "INSERT INTO groups(tenant_id, id, display_name, display_name_fold,"
-                    " external_id, doc, created, last_modified, version)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1) RETURNING seq",
+                    " external_id, doc, doc_fold, created, last_modified, version)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 1) RETURNING seq",
                     (tenant_id, group_id, *_columns(doc), now, now),
                 )
             except errors.UniqueViolation:
@@ -127,7 +128,7 @@ class PgGroupTables(PgHost):
             try:
                 await conn.execute(
                     "UPDATE groups SET display_name = %s, display_name_fold = %s,"
-                    " external_id = %s, doc = %s, last_modified = %s, version = %s"
+                    " external_id = %s, doc = %s, doc_fold = %s, last_modified = %s, version = %s"
                     " WHERE tenant_id = %s AND seq = %s",
                     (*_columns(planned.doc), now, version, tenant_id, seq),
                 )
@@ -198,8 +199,10 @@ async def _with_members(
 
 
 def _columns(doc: dict[str, Any]) -> tuple[object, ...]:
+    """The indexed columns of a group document, the document and its folded
+    form (store.sqlfold: what filters and sorts compare)."""
     name = doc["displayName"]
-    return name, fold(name), doc.get("externalId"), Jsonb(doc)
+    return name, fold(name), doc.get("externalId"), Jsonb(doc), Jsonb(folded_doc(doc, GROUP))
 
 
 def _record(row: tuple[Any, ...]) -> tuple[int, GroupRecord]:

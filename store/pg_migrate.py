@@ -11,8 +11,14 @@ the others wait, then find nothing left to do.
 from __future__ import annotations
 
 import psycopg
+from psycopg.types.json import Jsonb
 
+from scimdock.core.schema import GROUP, USER
 from scimdock.store.migrations import MIGRATIONS
+from scimdock.store.sqlfold import folded_doc
+
+#: The step (its number, counted from 1) that adds ``doc_fold``.
+FOLDED_STEP = 6
 
 #: The advisory lock key of schema migrations ("scimdock" in ASCII, as an int).
 LOCK_KEY = 0x7363_696D_646F_636B
@@ -40,8 +46,24 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> int:
         for step in MIGRATIONS[version:]:
             if step.postgresql.strip():
                 conn.execute(step.postgresql.encode())
+        if version < FOLDED_STEP <= len(MIGRATIONS):
+            fill_folded(conn)
         conn.execute("UPDATE schema_version SET n = %s", (len(MIGRATIONS),))
     return len(MIGRATIONS)
+
+
+def fill_folded(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """``doc_fold`` of the rows stored before the step that added it, made
+    by the same Python the store writes it with (store.sqlfold)."""
+    for table, rt in (("users", USER), ("groups", GROUP)):
+        rows = conn.execute(
+            f"SELECT tenant_id, seq, doc FROM {table} WHERE doc_fold IS NULL"  # noqa: S608
+        ).fetchall()
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET doc_fold = %s WHERE tenant_id = %s AND seq = %s",  # noqa: S608
+                [(Jsonb(folded_doc(dict(doc), rt)), t, seq) for t, seq, doc in rows],  # type: ignore[call-overload]
+            )
 
 
 def schema_version(conn: psycopg.Connection[tuple[object, ...]]) -> int:

@@ -47,7 +47,7 @@ class PgUserGroups(Relation):
         kind = grouped = ""
         if f"{alias}.type" in test[0]:  # only "type" needs one row per (user, group)
             kind = ", CASE WHEN min(n.depth) = 0 THEN 'direct' ELSE 'indirect' END AS type"
-            grouped = " GROUP BY um.member_id, n.root, g.id, g.display_name"
+            grouped = " GROUP BY um.member_id, n.root, g.id, g.display_name_fold"
         sql = (
             f"users.id IN (WITH RECURSIVE {nest}(root, seq, depth) AS ("
             f"SELECT seq, seq, 0 FROM groups WHERE tenant_id = {t} AND deleted IS NULL{seed}"
@@ -56,7 +56,7 @@ class PgUserGroups(Relation):
             f" AND nm.group_seq = n.seq AND nm.member_type = 'Group'"
             f" JOIN groups ng ON ng.tenant_id = {t} AND ng.id = nm.member_id)"
             f" SELECT {alias}.member_id FROM (SELECT um.member_id, g.id AS value,"
-            f" g.display_name AS display{kind}"
+            f" g.display_name_fold AS display{kind}"
             f" FROM {nest} n JOIN members um ON um.tenant_id = {t}"
             f" AND um.group_seq = n.seq AND um.member_type = 'User'"
             f" JOIN groups g ON g.tenant_id = {t} AND g.seq = n.root{grouped}) AS {alias}"
@@ -69,9 +69,9 @@ GROUP_MEMBERS = PgGroupMembers(
     {"value": "{a}.member_id", "type": "{a}.member_type", "display": MEMBER_DISPLAY},
     frozenset({"value"}),
 )
-USER_GROUPS = PgUserGroups(
+USER_GROUPS = PgUserGroups(  # display: the group's displayName, folded
     {"value": "{a}.value", "type": "{a}.type", "display": "{a}.display"},
-    frozenset({"value"}),
+    frozenset({"value", "display"}),
 )
 USERS = Table(
     "users",

@@ -30,13 +30,14 @@ from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRec
 from scimdock.store.errors import Conflict, NotFound, check_version
 from scimdock.store.pg_filter import compile_filter, order_clause
 from scimdock.store.pg_host import Conn, PgHost, every, one
+from scimdock.store.sqlfold import folded_doc
 
 USER_TYPE = "User"
 _LIVE = "SELECT id, doc, created, last_modified, version FROM users"
 _DEAD = "SELECT id, user_name, deleted, doc FROM users"
 _INSERT = (
     "INSERT INTO users(tenant_id, id, user_name, user_name_fold, external_id, active, doc,"
-    " created, last_modified, version)"
+    " doc_fold, created, last_modified, version)"
 )
 
 
@@ -49,7 +50,7 @@ class PgUserTables(PgHost):
         async with self._write() as conn:
             try:
                 await conn.execute(
-                    _INSERT + " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 1)",
+                    _INSERT + " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1)",
                     (tenant_id, user_id, *_columns(doc), now, now),
                 )
             except errors.UniqueViolation:
@@ -84,7 +85,7 @@ class PgUserTables(PgHost):
             try:
                 await conn.execute(
                     "UPDATE users SET user_name = %s, user_name_fold = %s, external_id = %s,"
-                    " active = %s, doc = %s, last_modified = %s, version = %s"
+                    " active = %s, doc = %s, doc_fold = %s, last_modified = %s, version = %s"
                     " WHERE tenant_id = %s AND id = %s",
                     (*_columns(doc), now, version, tenant_id, user_id),
                 )
@@ -155,8 +156,8 @@ class PgUserTables(PgHost):
             try:
                 await conn.execute(
                     _INSERT + " SELECT %s, r.*, %s, %s, 1 FROM unnest(%s::text[], %s::text[],"
-                    " %s::text[], %s::text[], %s::boolean[], %s::jsonb[])"
-                    " AS r(id, user_name, user_name_fold, external_id, active, doc)",
+                    " %s::text[], %s::text[], %s::boolean[], %s::jsonb[], %s::jsonb[])"
+                    " AS r(id, user_name, user_name_fold, external_id, active, doc, doc_fold)",
                     (tenant_id, now, now, *(list(column) for column in zip(*rows, strict=True))),
                 )
             except errors.UniqueViolation:
@@ -301,8 +302,9 @@ async def _live(conn: Conn, tenant_id: int, user_id: str, *, lock: bool = False)
     return _user(row)
 
 
-def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, bool | None, Jsonb]:
-    """The indexed columns derived from a user document, then the document."""
+def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, bool | None, Jsonb, Jsonb]:
+    """The indexed columns derived from a user document, then the document
+    and its folded form (store.sqlfold: what filters and sorts compare)."""
     user_name = str(doc["userName"])
     active = doc.get("active")
     external_id = doc.get("externalId")
@@ -312,6 +314,7 @@ def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, bool | None, Js
         None if external_id is None else str(external_id),
         None if active is None else bool(active),
         Jsonb(doc),
+        Jsonb(folded_doc(doc, USER)),
     )
 
 

@@ -24,14 +24,19 @@ schema-valid documents (property-tested):
 * ``meta.resourceType`` is the same for every row: decided at compile time
   (``1``/``0``). ``meta.location`` and ``meta.version`` are rendered by the
   HTTP layer, not stored: filtering on them is 400 ``invalidFilter``.
-* Everything else reads ``json_extract(doc, '$."attr"."sub"')``
+* Everything else reads ``json_extract(doc_fold, '$."attr"."sub"')``
   (extension attributes under ``$."urn:..."``); a multi-valued attribute is
-  ``EXISTS (SELECT 1 FROM json_each(doc, ...) AS eN WHERE ...)`` and a value
-  filter is one such EXISTS with the whole inner filter on the same element.
-* Case-insensitive strings compare ``scim_fold(x)`` (Python
-  :func:`core.identity.fold`, canonical caseless, see :func:`register_functions`) with the folded literal.
-  ``co``/``sw``/``ew`` use ``instr``/``substr``/``length`` (LIKE would fold
-  ASCII only and treat ``%``/``_`` as wildcards). JSON booleans are tested
+  ``EXISTS (SELECT 1 FROM json_each(doc_fold, ...) AS eN WHERE ...)`` and a
+  value filter is one such EXISTS with the whole inner filter on the same
+  element. ``doc_fold`` is ``doc`` with its case-insensitive strings
+  already folded (:mod:`store.sqlfold`), every other value as in ``doc``.
+* Case-insensitive strings compare the folded value with the literal
+  folded here (:func:`core.identity.fold`, canonical caseless), in SQL
+  alone: no Python function runs per row, so a long value never holds the
+  GIL. ``co``/``sw``/``ew`` use ``instr``/``substr``/``length`` (LIKE would
+  fold ASCII only and treat ``%``/``_`` as wildcards). A Group member's
+  ``display`` (a column of another table) is folded by ``scim_fold`` (see
+  :func:`register_functions`). JSON booleans are tested
   with ``json_type(...) = 'true'`` (``json_extract`` gives 1/0).
 * Three-valued logic: an atom on an absent value may be NULL, which the
   WHERE clause treats as false, like the evaluator. Negation is pushed down
@@ -64,20 +69,25 @@ from scimdock.core.filter.evaluate import leaf_matches
 from scimdock.core.filter.resolve import attribute_of
 from scimdock.core.identity import fold
 from scimdock.core.schema import Attribute, ResourceType
+from scimdock.store import sqlfold
 from scimdock.store.sqlsort import compile_order_by, compile_sort
 from scimdock.store.sqltables import Relation, json_path, seeds_of, table_for
 
 __all__ = ["compile_filter", "compile_order_by", "compile_sort", "register_functions"]
 
 Sql = tuple[str, list[object]]
+#: The JSON every filter reads: ``doc`` with case-insensitive strings folded.
+DOC = "doc_fold"
 _SQL_OP = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 _NOT_STORED = ("meta.location", "meta.version")
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """Register ``scim_fold(x)``: :func:`core.identity.fold` for text, others pass
-    through (RFC 7643 §2.3.1 caseExact=false comparison)."""
+    through (RFC 7643 §2.3.1 caseExact=false comparison); and
+    ``scim_fold_doc`` (:func:`store.sqlfold.register`)."""
     conn.create_function("scim_fold", 1, _fold, deterministic=True)
+    sqlfold.register(conn)
 
 
 def _fold(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
@@ -174,7 +184,7 @@ class _Compiler:
             inner, params, depth = self.node(node.filter, False, _Elem(f"{alias}.value", (), attr))
             return (
                 (
-                    f"EXISTS (SELECT 1 FROM json_each(doc, '{path}') AS {alias} "
+                    f"EXISTS (SELECT 1 FROM json_each({DOC}, '{path}') AS {alias} "
                     f"WHERE {alias}.type = 'object' AND {inner})"
                 ),
                 params,
@@ -183,10 +193,8 @@ class _Compiler:
         if not prefix and attr.name == "meta":
             inner, params, depth = self.node(node.filter, False, _Elem("", (), attr, node.path))
             return inner, params, depth
-        inner, params, depth = self.node(
-            node.filter, False, _Elem("doc", (*prefix, attr.name), attr)
-        )
-        return f"(json_type(doc, '{path}') = 'object' AND {inner})", params, depth + 1
+        inner, params, depth = self.node(node.filter, False, _Elem(DOC, (*prefix, attr.name), attr))
+        return f"(json_type({DOC}, '{path}') = 'object' AND {inner})", params, depth + 1
 
     def atom(self, path: AttrPath, op: str, literal: Literal, elem: _Elem | None) -> Sql:
         """``pr`` or ``op literal`` (not ``ne``, not null) on ``path``; the
@@ -217,7 +225,7 @@ class _Compiler:
             if column is not None:
                 return column
         prefix = () if urn == self.rt.schema.id else (urn,)
-        return self.walk("doc", prefix, [attr] if sub is None else [attr, sub], op, literal)
+        return self.walk(DOC, prefix, [attr] if sub is None else [attr, sub], op, literal)
 
     def column(
         self, attr: Attribute, sub: Attribute | None, op: str, literal: Literal
@@ -246,7 +254,8 @@ class _Compiler:
         self, base: str, prefix: tuple[str, ...], chain: list[Attribute], op: str, literal: Literal
     ) -> Sql:
         """Descend ``chain`` (attribute, then sub-attribute) from JSON
-        ``base``, opening a ``json_each`` for each multi-valued level."""
+        ``base`` (``doc_fold`` or an element of it: folded text), opening a
+        ``json_each`` for each multi-valued level."""
         attr, rest = chain[0], chain[1:]
         path = json_path((*prefix, attr.name))
         if rest and not attr.multi_valued:
@@ -255,13 +264,15 @@ class _Compiler:
             return f"json_array_length({base}, '{path}') > 0", []
         if not rest and not attr.multi_valued:
             value, jtype = f"json_extract({base}, '{path}')", f"json_type({base}, '{path}')"
-            return _leaf(attr, value, jtype, op, literal)
+            return _leaf(attr, value, jtype, op, literal, prefolded=True)
         alias = self.alias()
         if rest:
             sql, params = self.walk(f"{alias}.value", (), rest, op, literal)
             sql = f"{alias}.type = 'object' AND {sql}"
         else:
-            sql, params = _leaf(attr, f"{alias}.value", f"{alias}.type", op, literal)
+            sql, params = _leaf(
+                attr, f"{alias}.value", f"{alias}.type", op, literal, prefolded=True
+            )
         return f"EXISTS (SELECT 1 FROM json_each({base}, '{path}') AS {alias} WHERE {sql})", params
 
 
@@ -294,8 +305,8 @@ def _leaf(
     prefolded: bool = False,
 ) -> Sql:
     """Predicate on one value expression; ``jtype`` is its ``json_type``
-    expression (None for a plain column). ``prefolded``: the column already
-    holds case-folded text."""
+    expression (None for a plain column). ``prefolded``: the expression
+    already gives case-folded text (a folded column, or ``doc_fold``)."""
     if op == "pr":
         if attr.type == "complex":
             return f"({jtype} = 'object' AND {value} <> '{{}}')", []
@@ -319,7 +330,7 @@ def _leaf(
     if not attr.case_exact:
         literal = fold(literal)
         value = value if prefolded else f"scim_fold({value})"
-    return _text(value, op, literal, indexed=prefolded)
+    return _text(value, op, literal, indexed=prefolded and jtype is None)
 
 
 def _text(x: str, op: str, literal: str, *, indexed: bool) -> Sql:

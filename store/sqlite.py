@@ -13,8 +13,11 @@ Where each call runs, so that no tenant's work holds up another's:
   serving meanwhile;
 * **SCIM writes** go to the one commit thread, which commits every write
   queued meanwhile together, with one fsync (store.group_commit);
-* **administrative writes** (tenants, keys, tombstones) run on the pool, a
-  transaction each.
+* **administrative writes** (tenants, keys, tombstones) run on a thread of
+  their own, a transaction each.
+
+The reader threads run under ``SCHED_IDLE`` (:func:`_yield_to_the_loop`):
+on a core the loop needs, the loop goes first.
 
 A write the disk refuses (full, or an I/O error) raises
 :class:`~scimdock.store.errors.Unavailable` (store.sqlite_unavailable):
@@ -27,6 +30,8 @@ lists and searches within the same time budget.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -74,6 +79,21 @@ async def _timed(histogram: Any, work: Awaitable[T]) -> T:
         histogram.observe(perf_counter() - started)
 
 
+def _yield_to_the_loop() -> None:
+    """Put the calling reader thread under Linux's ``SCHED_IDLE`` (sched(7);
+    no privilege needed): it runs whenever its core has nothing else to run,
+    at full speed on an otherwise idle core, but the event loop (and the
+    commit thread) take the core from it as soon as they have work. One
+    tenant's long scan then costs the others' point reads, served on the
+    loop, nothing more than the scan's GIL hand-offs (bench/noisy.py,
+    docs/performance.md#noisy-neighbour-cpu). The price: on a core the loop
+    keeps busy, a list waits for the loop to pause, and past the query
+    budget it ends with ``tooMany``. Elsewhere, or where the call is refused
+    (a sandbox's seccomp), nothing changes."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux; refused
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
 #: Reader threads: reads of this many requests run at once.
 READERS = 4
 
@@ -94,7 +114,12 @@ class SqliteStore(Store):
         self.clock = self._engine.clock
         self.path = self._engine.path
         self.query_budget = query_budget
-        self._pool = ThreadPoolExecutor(readers, thread_name_prefix="scimdock-reader")
+        self._pool = ThreadPoolExecutor(
+            readers, thread_name_prefix="scimdock-reader", initializer=_yield_to_the_loop
+        )
+        # Administrative writes hold the writer's lock, which the commit
+        # thread waits for: they run at the normal priority, one at a time.
+        self._admin = ThreadPoolExecutor(1, thread_name_prefix="scimdock-admin")
 
     # Each dispatch is timed by where it runs (store.metrics) once enabled.
     async def _inline(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -123,7 +148,7 @@ class SqliteStore(Store):
             return await _timed(
                 metrics.OFFLOAD,
                 asyncio.get_running_loop().run_in_executor(
-                    self._pool, partial(call, *args, **kwargs)
+                    self._admin, partial(call, *args, **kwargs)
                 ),
             )
 
@@ -147,12 +172,15 @@ class SqliteStore(Store):
     async def close(self) -> None:
         """Let the reads and the commit in flight finish, write the key uses
         still in memory, then close."""
-        await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._pool.shutdown)
+        await loop.run_in_executor(None, self._admin.shutdown)
         self._engine.close()
 
     def close_now(self) -> None:
         """:meth:`close` from outside an event loop (at process exit)."""
         self._pool.shutdown()
+        self._admin.shutdown()
         self._engine.close()
 
     async def create_tenant(self, name: str, *, actor: Actor = CLI_ACTOR) -> Tenant:

@@ -34,6 +34,7 @@ from scimdock.store.group_commit import GroupCommit
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS, migrate
 from scimdock.store.sqlfilter import compile_filter, register_functions
+from scimdock.store.sqlfold import folded_json
 from scimdock.store.sqlite_admin import USER as USER_TYPE
 from scimdock.store.sqlite_admin import AdminTables
 from scimdock.store.sqlite_groups import GroupTables
@@ -128,7 +129,11 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
     @property
     def _conn(self) -> sqlite3.Connection:
         """The writer inside a write on this thread, else this thread's reader."""
-        return self._wconn if getattr(self._local, "depth", 0) else self._rconn
+        local = self._local
+        if getattr(local, "depth", 0):
+            return self._wconn
+        reader: sqlite3.Connection | None = getattr(local, "reader", None)
+        return self._rconn if reader is None else reader  # one property call per read
 
     def _reads_committed(self, conn: sqlite3.Connection) -> bool:
         """Whether ``conn`` sees only committed data: a reader, if it is
@@ -248,8 +253,8 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
             try:
                 conn.execute(
                     "INSERT INTO users(tenant_id, id, user_name, user_name_fold, external_id,"
-                    " active, doc, created, last_modified, version)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    " active, doc, doc_fold, created, last_modified, version)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     (tenant_id, user_id, *_columns(doc), now, now),
                 )
             except sqlite3.IntegrityError as exc:
@@ -293,7 +298,7 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
             try:
                 conn.execute(
                     "UPDATE users SET user_name = ?, user_name_fold = ?, external_id = ?,"
-                    " active = ?, doc = ?, last_modified = ?, version = ?"
+                    " active = ?, doc = ?, doc_fold = ?, last_modified = ?, version = ?"
                     " WHERE tenant_id = ? AND id = ?",
                     (*_columns(doc), now, version, tenant_id, user_id),
                 )
@@ -365,8 +370,8 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
             with self._write() as conn:
                 conn.executemany(
                     "INSERT INTO users(tenant_id, id, user_name, user_name_fold, external_id,"
-                    " active, doc, created, last_modified, version)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    " active, doc, doc_fold, created, last_modified, version)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     rows,
                 )
                 audit.record_many(
@@ -406,8 +411,9 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
         return None
 
 
-def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, int | None, str]:
-    """The indexed columns derived from a user document, then the document."""
+def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, int | None, str, str]:
+    """The indexed columns derived from a user document, then the document
+    and its folded form (store.sqlfold)."""
     user_name = str(doc["userName"])
     active = doc.get("active")
     external_id = doc.get("externalId")
@@ -417,6 +423,7 @@ def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, int | None, str
         None if external_id is None else str(external_id),
         None if active is None else int(active),
         orjson.dumps(doc).decode(),
+        folded_json(doc, USER),
     )
 
 

@@ -30,6 +30,7 @@ from scimdock.store import sqlite_members as rows_of
 from scimdock.store.base import CLI_ACTOR, Actor, GroupRecord, Membership
 from scimdock.store.errors import Conflict, NotFound, check_version
 from scimdock.store.sqlfilter import compile_filter
+from scimdock.store.sqlfold import folded_json
 from scimdock.store.sqlite_host import SqliteHost
 from scimdock.store.sqlsort import order_clause
 
@@ -60,8 +61,8 @@ class GroupTables(SqliteHost):
             try:
                 cur = conn.execute(
                     "INSERT INTO groups(tenant_id, id, display_name, display_name_fold,"
-                    " external_id, doc, created, last_modified, version)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    " external_id, doc, doc_fold, created, last_modified, version)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     (tenant_id, group_id, *_columns(doc), now, now),
                 )
             except sqlite3.IntegrityError as exc:
@@ -140,7 +141,7 @@ class GroupTables(SqliteHost):
             try:
                 conn.execute(
                     "UPDATE groups SET display_name = ?, display_name_fold = ?, external_id = ?,"
-                    " doc = ?, last_modified = ?, version = ? WHERE seq = ?",
+                    " doc = ?, doc_fold = ?, last_modified = ?, version = ? WHERE seq = ?",
                     (*_columns(planned.doc), now, version, seq),
                 )
             except sqlite3.IntegrityError as exc:
@@ -202,9 +203,16 @@ class GroupTables(SqliteHost):
 
 
 def _columns(doc: dict[str, Any]) -> tuple[object, ...]:
-    """The indexed columns derived from a group document, then the document."""
+    """The indexed columns derived from a group document, then the document
+    and its folded form (store.sqlfold)."""
     name = doc["displayName"]
-    return name, fold(name), doc.get("externalId"), orjson.dumps(doc).decode()
+    return (
+        name,
+        fold(name),
+        doc.get("externalId"),
+        orjson.dumps(doc).decode(),
+        folded_json(doc, GROUP),
+    )
 
 
 def _record(row: tuple[Any, ...]) -> tuple[int, GroupRecord]:

@@ -8,7 +8,8 @@ from scimdock.core.errors import bad_request
 from scimdock.core.filter.ast import AttrPath
 from scimdock.core.filter.printer import path_string
 from scimdock.core.filter.resolve import attribute_of
-from scimdock.core.schema import Attribute, ResourceType
+from scimdock.core.schema import ResourceType
+from scimdock.store.sqlfold import folds
 from scimdock.store.sqltables import json_path, table_for
 
 
@@ -16,7 +17,9 @@ def compile_sort(path: AttrPath, rt: ResourceType) -> str:
     """An ORDER BY expression for a resolved ``sortBy`` path (RFC 7644
     §3.4.2.3); NULL when the resource has no value. Multi-valued attributes
     sort by the ``primary`` element's value, else the first element's;
-    ``emails`` means ``emails.value``. caseExact=false strings are folded.
+    ``emails`` means ``emails.value``. caseExact=false strings sort by
+    their folded form, read from ``doc_fold`` (store.sqlfold): no Python
+    function per row.
     Unsortable paths (complex, ``meta.location`` ...) are 400
     ``invalidValue``."""
     try:
@@ -38,19 +41,17 @@ def compile_sort(path: AttrPath, rt: ResourceType) -> str:
     if leaf.type == "complex" or (core and attr.name == "meta"):
         raise bad_request("invalidValue", f"Cannot sort by {path_string(path)!r}")
     prefix = () if core else (urn,)
+    doc = "doc_fold" if folds(leaf) else "doc"
     if not attr.multi_valued:
         names = (*prefix, attr.name) if sub is None else (*prefix, attr.name, sub.name)
-        return _sort_fold(leaf, f"json_extract(doc, '{json_path(names)}')")
+        return f"json_extract({doc}, '{json_path(names)}')"
     list_path = json_path((*prefix, attr.name))
     if sub is None:
-        return (
-            f"(SELECT {_sort_fold(leaf, 's.value')} FROM json_each(doc, '{list_path}') AS s "
-            "ORDER BY s.key LIMIT 1)"
-        )
-    value = _sort_fold(leaf, f"json_extract(s.value, '{json_path((sub.name,))}')")
+        return f"(SELECT s.value FROM json_each({doc}, '{list_path}') AS s ORDER BY s.key LIMIT 1)"
+    value = f"json_extract(s.value, '{json_path((sub.name,))}')"
     primary = "json_type(s.value, '$.\"primary\"') = 'true' DESC, " if attr.sub("primary") else ""
     return (
-        f"(SELECT {value} FROM json_each(doc, '{list_path}') AS s WHERE s.type = 'object' "
+        f"(SELECT {value} FROM json_each({doc}, '{list_path}') AS s WHERE s.type = 'object' "
         f"ORDER BY {primary}s.key LIMIT 1)"
     )
 
@@ -70,9 +71,3 @@ def order_clause(sort_by: AttrPath | None, rt: ResourceType, *, descending: bool
     if sort_by is None:
         return tail
     return f"{compile_order_by(sort_by, rt, descending=descending)}, {tail}"
-
-
-def _sort_fold(leaf: Attribute, expr: str) -> str:
-    """Fold caseExact=false strings for sorting (RFC 7644 §3.4.2.3)."""
-    textual = leaf.type in ("string", "reference", "binary")
-    return f"scim_fold({expr})" if textual and not leaf.case_exact else expr

@@ -101,7 +101,7 @@ class UserGroups(Relation):
             f" AND nm.group_seq = n.seq AND nm.member_type = 'Group'"
             f" CROSS JOIN groups ng ON ng.tenant_id = nm.tenant_id AND ng.id = nm.member_id)"
             f" SELECT {alias}.member_id FROM (SELECT um.member_id, g.id AS value,"
-            f" g.display_name AS display{kind}"
+            f" g.display_name_fold AS display{kind}"
             f" FROM {nest} n CROSS JOIN members um ON um.tenant_id = {t}"
             f" AND um.group_seq = n.seq AND um.member_type = 'User'"
             f" CROSS JOIN groups g ON g.seq = n.root{grouped}) AS {alias} WHERE {test[0]})"
@@ -132,9 +132,9 @@ GROUP_MEMBERS = GroupMembers(
     {"value": "{a}.member_id", "type": "{a}.member_type", "display": MEMBER_DISPLAY},
     frozenset({"value"}),
 )
-USER_GROUPS = UserGroups(
+USER_GROUPS = UserGroups(  # display: the group's displayName, folded
     {"value": "{a}.value", "type": "{a}.type", "display": "{a}.display"},
-    frozenset({"value"}),
+    frozenset({"value", "display"}),
 )
 
 USERS = Table(

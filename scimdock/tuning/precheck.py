@@ -72,10 +72,12 @@ def _format(name: str) -> Callable[[str], bool]:
 def precheck(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
     """A ``body -> bool`` that is True only for bodies Connexion accepts;
     ``None`` when there is none for this schema (or no jsonschema-rs)."""
-    if jsonschema_rs is None or _unsafe(schema):
+    # References are inlined already; the components Connexion attaches are
+    # unused (another operation's ``oneOf`` there says nothing of this one).
+    own = {k: v for k, v in schema.items() if k != "components"}
+    if jsonschema_rs is None or _unsafe(own):
         return None
-    # References are inlined already; the components Connexion attaches are unused.
-    rewritten = _walk({k: v for k, v in schema.items() if k != "components"})
+    rewritten = _walk(own)
     formats = {name: _format(name) for name in Draft4Validator.FORMAT_CHECKER.checkers}
     try:
         validator = jsonschema_rs.Draft4Validator(rewritten, validate_formats=True, formats=formats)

@@ -43,6 +43,7 @@ from scimdock.store.sqlfilter import (
     compile_sort,
     register_functions,
 )
+from scimdock.store.sqlfold import folded_json
 
 ENT = ENTERPRISE_USER
 
@@ -50,8 +51,8 @@ ENT = ENTERPRISE_USER
 def new_db() -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
+    register_functions(conn)  # before the migrations: one of them folds documents
     migrate(conn)
-    register_functions(conn)
     conn.execute(
         "INSERT INTO tenants (id, name, created) VALUES (1, 'one', '2024-01-01T00:00:00.000000Z'),"
         " (2, 'two', '2024-01-01T00:00:00.000000Z')"
@@ -66,13 +67,16 @@ def db() -> Iterator[sqlite3.Connection]:
     conn.close()
 
 
-def insert(conn: sqlite3.Connection, user: dict[str, Any], tenant: int = 1) -> None:
-    """Store a SCIM user the way the store does: indexed columns + doc."""
+def insert(
+    conn: sqlite3.Connection, user: dict[str, Any], tenant: int = 1, rt: ResourceType = USER
+) -> None:
+    """Store a SCIM user (or a resource of ``rt``) the way the store does:
+    indexed columns, doc and its folded form."""
     doc = {k: v for k, v in user.items() if k not in ("id", "meta")}
     active = user.get("active")
     conn.execute(
-        "INSERT INTO users (tenant_id, id, user_name, user_name_fold, external_id, active, doc, created,"
-        " last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO users (tenant_id, id, user_name, user_name_fold, external_id, active, doc,"
+        " doc_fold, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             tenant,
             user["id"],
@@ -81,6 +85,7 @@ def insert(conn: sqlite3.Connection, user: dict[str, Any], tenant: int = 1) -> N
             user.get("externalId"),
             None if active is None else int(active),
             json.dumps(doc),
+            folded_json(doc, rt),
             normalize_datetime(user["meta"]["created"]),
             normalize_datetime(user["meta"]["lastModified"]),
         ),
@@ -377,7 +382,7 @@ def test_sql_agrees_with_matches_on_numbers_and_simple_lists(
         for i, doc in enumerate(docs)
     ]
     for thing in things:
-        insert(conn, thing)
+        insert(conn, thing, rt=THING)
     for node in filters:
         f = resolve_filter(node, THING)
         sql, params = compile_filter(f, THING)
@@ -663,7 +668,7 @@ def test_sort_expressions() -> None:
         compile_sort(resolve_attr_path(parse_attr_path("externalId"), USER), USER) == "external_id"
     )
     assert compile_sort(resolve_attr_path(parse_attr_path("title"), USER), USER) == (
-        "scim_fold(json_extract(doc, '$.\"title\"'))"
+        "json_extract(doc_fold, '$.\"title\"')"
     )
     for bad in ("name", "meta", "meta.location", "meta.version", f"{ENT}:manager"):
         with pytest.raises(ScimError) as info:

@@ -46,6 +46,7 @@ from scimdock.core.filter import (
 )
 from scimdock.core.schema import GROUP, USER
 from scimdock.store.sqlfilter import compile_filter
+from scimdock.store.sqlfold import folded_json
 
 #: Ids as the store assigns them are lower-case UUIDs, which case-folding
 #: leaves unchanged (store/sqltables.py relies on it); so are these.
@@ -95,7 +96,7 @@ def store(
         doc = {k: v for k, v in group.items() if k in ("displayName", "externalId")}
         cur = conn.execute(
             "INSERT INTO groups (tenant_id, id, display_name, display_name_fold, external_id, doc,"
-            " created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " doc_fold, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 tenant,
                 group["id"],
@@ -103,6 +104,7 @@ def store(
                 group["displayName"].casefold(),
                 group.get("externalId"),
                 json.dumps(doc),
+                folded_json(doc, GROUP),
                 normalize_datetime(group["meta"]["created"]),
                 normalize_datetime(group["meta"]["lastModified"]),
             ),

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft4Validator
 
 from scimdock.tuning.documents import load
-from scimdock.tuning.precheck import jsonschema_rs, precheck
+from scimdock.tuning.precheck import _unsafe, jsonschema_rs, precheck
 
 pytestmark = pytest.mark.skipif(jsonschema_rs is None, reason="jsonschema-rs not installed")
 
@@ -176,9 +176,20 @@ def _agree(body: Any) -> None:
             assert validator.is_valid(body), (name, body)
 
 
+def _own_unsafe(schema: dict[str, Any]) -> bool:
+    """The schema itself (not the components attached) has ``oneOf`` or
+    ``not``, which the pre-check leaves to Connexion by design."""
+    return _unsafe({k: v for k, v in schema.items() if k != "components"})
+
+
 def test_every_request_schema_gets_a_precheck() -> None:
-    assert SCHEMAS and all(check is not None for _, check, _ in CHECKS), [
-        name for name, check, _ in CHECKS if check is None
+    """Every one, but those whose own schema has ``oneOf``/``not`` (the
+    mock's fault rules): those are never pre-checked, and no other is
+    left without one because of another operation's schema."""
+    unsafe = {name for name, schema in SCHEMAS if _own_unsafe(schema)}
+    assert SCHEMAS and len(unsafe) < len(SCHEMAS) // 4, unsafe
+    assert [name for name, check, _ in CHECKS if check is None] == [
+        name for name, _ in SCHEMAS if name in unsafe
     ]
 
 
@@ -187,7 +198,8 @@ def test_what_clients_send_is_judged_alike(body: Any) -> None:
     """Valid for Connexion ⇔ valid for the pre-check, on real shapes: so the
     fast path is taken, and only where it may be."""
     for name, check, validator in CHECKS:
-        assert check is not None
+        if check is None:  # a oneOf schema: Connexion's validator only
+            continue
         assert check(body) == validator.is_valid(body), (name, body)
 
 
