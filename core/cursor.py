@@ -108,7 +108,10 @@ def _b64(data: bytes) -> str:
 def _unb64(text: str) -> bytes:
     if not text or not all(c.isalnum() and c.isascii() or c in "-_" for c in text):
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:  # unused low bits set: another text for the same bytes
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def _dump(value: SortValue) -> Any:
