@@ -17,8 +17,7 @@ from scimdock.core import cursor as cursors
 from scimdock.core.clock import instant
 from scimdock.core.errors import bad_request
 from scimdock.core.query import ListQuery, Position
-from scimdock.core.representation import LIST_RESPONSE
-from scimdock.core.schema import ResourceType
+from scimdock.core.schema import LIST_RESPONSE, ResourceType
 from scimdock.handlers.runtime import current
 
 #: ``(tenant, query, attributes, excludedAttributes)`` → ``(totalResults,
