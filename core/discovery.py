@@ -14,12 +14,19 @@ RT_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 
 
 def service_provider_config(
-    base_url: str, *, max_results: int, docs_url: str, max_payload: int = 0
+    base_url: str,
+    *,
+    max_results: int,
+    docs_url: str,
+    max_payload: int = 0,
+    cursor_timeout: int = 3600,
 ) -> dict[str, Any]:
     """RFC 7643 §5. changePassword is not offered; Bulk (RFC 7644 §3.7,
     core.bulk), sort, filter, PATCH and ETags are. ``max_payload``, the largest request body the
     server reads, is the only payload limit SCIM has a field for
-    (``bulk.maxPayloadSize``); it holds for every request."""
+    (``bulk.maxPayloadSize``); it holds for every request. ``pagination``
+    (RFC 9865 §4): index and cursor paging, index by default (§2.4), pages
+    of at most ``max_results``, cursors valid ``cursor_timeout`` seconds."""
     return {
         "schemas": [SPC_SCHEMA],
         "documentationUri": docs_url,
@@ -30,6 +37,14 @@ def service_provider_config(
             "maxPayloadSize": max_payload,
         },
         "filter": {"supported": True, "maxResults": max_results},
+        "pagination": {
+            "cursor": True,
+            "index": True,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": max_results,
+            "maxPageSize": max_results,
+            "cursorTimeout": cursor_timeout,
+        },
         "changePassword": {"supported": False},
         "sort": {"supported": True},
         "etag": {"supported": True},

@@ -12,7 +12,8 @@ from typing import Any
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
-#: The ``scimType`` values RFC 7644 §3.12 (Table 9) defines for status 400.
+#: The ``scimType`` values RFC 7644 §3.12 (Table 9) defines for status 400,
+#: and the two cursor errors RFC 9865 §2.1 (Table 3) adds to them.
 SCIM_TYPES = frozenset(
     {
         "invalidFilter",
@@ -25,6 +26,8 @@ SCIM_TYPES = frozenset(
         "invalidValue",
         "invalidVers",
         "sensitive",
+        "invalidCursor",
+        "expiredCursor",
     }
 )
 

@@ -53,6 +53,7 @@ _SEARCH_KEYS = {
         "sortOrder",
         "startIndex",
         "count",
+        "cursor",  # RFC 9865 §3
     )
 }
 

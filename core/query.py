@@ -4,6 +4,7 @@ resolved query the store can run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from scimdock.core.errors import ScimError, bad_request
 from scimdock.core.filter import parse_attr_path, parse_filter, resolve_attr_path, resolve_filter
@@ -11,16 +12,36 @@ from scimdock.core.filter.ast import AttrPath, Filter
 from scimdock.core.paging import Page, page
 from scimdock.core.schema import ResourceType
 
+#: A value of a ``sortBy`` key as a store reads it back (NULL: ``None``).
+SortValue = str | int | float | Decimal | bool | None
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a row stands in a list's order: its ``sortBy`` value (``None``
+    without ``sortBy`` or when the row has none) and its insertion ``seq``,
+    which breaks ties. Cursor paging (RFC 9865 §2) resumes after one."""
+
+    value: SortValue
+    seq: int
+
 
 @dataclass(frozen=True)
 class ListQuery:
-    """Filter, sort and page, with every attribute path resolved."""
+    """Filter, sort and page, with every attribute path resolved.
+
+    ``keyset`` pages by position instead of ``offset`` (RFC 9865 cursor
+    paging): rows strictly after ``after`` in the list's order (from the
+    first when ``None``), each record carrying its :class:`Position`.
+    ``totalResults`` still counts every match (RFC 9865 §2)."""
 
     filter: Filter | None = None
     sort_by: AttrPath | None = None
     descending: bool = False
     offset: int = 0
     count: int = 100
+    keyset: bool = False
+    after: Position | None = None
 
 
 def build_query(

@@ -20,6 +20,7 @@ async def get_service_provider_config() -> Response:
             max_results=settings.max_results,
             max_payload=settings.max_body,
             docs_url=settings.docs_url,
+            cursor_timeout=settings.cursor_timeout,
         )
     )
 

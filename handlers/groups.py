@@ -13,8 +13,9 @@ from starlette.responses import Response
 from scimdock.core import representation
 from scimdock.core.membership import plan_create, plan_patch, plan_replace
 from scimdock.core.projection import parse_attribute_list, project, returns_attribute
-from scimdock.core.query import ListQuery, build_query
+from scimdock.core.query import ListQuery, Position, build_query
 from scimdock.core.schema import GROUP, RESOURCE_TYPES
+from scimdock.handlers import paging
 from scimdock.handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
 from scimdock.handlers.runtime import current
 from scimdock.store.base import GroupRecord
@@ -56,12 +57,13 @@ def render(
 
 async def list_page(
     tenant: int, query: ListQuery, attributes: str | None, excluded: str | None
-) -> tuple[int, list[dict[str, Any]]]:
-    """``(totalResults, rendered page)``; members of the page in one read."""
+) -> tuple[int, list[dict[str, Any]], list[Position | None]]:
+    """``(totalResults, rendered page, positions)``; members of the page in
+    one read; the positions are ``None`` but in a keyset query (RFC 9865)."""
     total, records = await current().store.list_groups(
         tenant, query, with_members=wants_members(attributes, excluded)
     )
-    return total, [render(r, attributes, excluded) for r in records]
+    return total, [render(r, attributes, excluded) for r in records], [r.position for r in records]
 
 
 def _one(
@@ -103,8 +105,10 @@ async def list_groups(
     sortOrder: str | None = None,
     attributes: str | None = None,
     excludedAttributes: str | None = None,
+    cursor: str | None = None,
 ) -> Response:
     runtime = current()
+    paging.check_method(cursor, startIndex)
     query, page = build_query(
         GROUP,
         filter=filter,
@@ -115,7 +119,20 @@ async def list_groups(
         max_results=runtime.settings.max_results,
         lenient=runtime.settings.lenient,
     )
-    total, resources = await list_page(tenant_id(), query, attributes, excludedAttributes)
+    if cursor is not None:  # RFC 9865
+        return scim(
+            await paging.cursor_page(
+                [paging.Source(GROUP, query, list_page)],
+                tenant=tenant_id(),
+                endpoint=GROUP.endpoint,
+                cursor=cursor,
+                count=page.count,
+                params=(filter, sortBy, sortOrder),
+                attributes=attributes,
+                excluded=excludedAttributes,
+            )
+        )
+    total, resources, _ = await list_page(tenant_id(), query, attributes, excludedAttributes)
     return scim(representation.list_response(resources, total, page.start_index))
 
 

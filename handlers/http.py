@@ -113,6 +113,7 @@ def search_params(body: dict[str, Any]) -> dict[str, Any]:
         "filter": body.get("filter"),
         "startIndex": body.get("startIndex"),
         "count": body.get("count"),
+        "cursor": body.get("cursor"),  # RFC 9865 §3
         "sortBy": body.get("sortBy"),
         "sortOrder": body.get("sortOrder"),
         "attributes": joined(body.get("attributes")),

@@ -6,6 +6,7 @@ The application factory (:func:`scimdock.app.create_app`) installs one
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from limits import RateLimitItem, parse
@@ -60,6 +61,11 @@ class Settings:
     rate_key: RateLimitItem | None = None
     #: Requests of one tenant in progress at once; ``None``: no limit.
     tenant_concurrency: int | None = DEFAULT_TENANT_CONCURRENCY
+    #: Key of the HMAC that makes cursors tamper-evident (core.cursor): from
+    #: ``SCIMDOCK_CURSOR_KEY``, else random (``serve`` shares one with its workers).
+    cursor_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    #: Seconds a cursor stays valid (``cursorTimeout``, RFC 9865 §4).
+    cursor_timeout: int = 3600
 
 
 @dataclass(frozen=True)

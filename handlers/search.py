@@ -9,7 +9,6 @@ over the concatenation.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +18,7 @@ from scimdock.core import representation
 from scimdock.core.errors import ScimError
 from scimdock.core.query import ListQuery, build_query
 from scimdock.core.schema import GROUP, USER, ResourceType
-from scimdock.handlers import groups, users
+from scimdock.handlers import groups, paging, users
 from scimdock.handlers.http import joined, scim, tenant_id
 from scimdock.handlers.runtime import current
 
@@ -30,9 +29,7 @@ class Listing:
     excludedAttributes)`` → ``(totalResults, rendered page)``."""
 
     rt: ResourceType
-    page: Callable[
-        [int, ListQuery, str | None, str | None], Awaitable[tuple[int, list[dict[str, Any]]]]
-    ]
+    page: paging.PageOf
 
 
 LISTINGS: tuple[Listing, ...] = (
@@ -44,6 +41,8 @@ LISTINGS: tuple[Listing, ...] = (
 async def search_all(body: dict[str, Any]) -> Response:
     settings = current().settings
     tenant = tenant_id()
+    cursor = body.get("cursor")
+    paging.check_method(cursor, body.get("startIndex"))
     planned: list[tuple[Listing, ListQuery]] = []
     errors: list[ScimError] = []
     page = None
@@ -67,12 +66,25 @@ async def search_all(body: dict[str, Any]) -> Response:
         raise errors[0]
     attributes = joined(body.get("attributes"))
     excluded = joined(body.get("excludedAttributes"))
+    if cursor is not None:  # RFC 9865: positions span the types in LISTINGS' order
+        return scim(
+            await paging.cursor_page(
+                [paging.Source(listing.rt, query, listing.page) for listing, query in planned],
+                tenant=tenant,
+                endpoint="/",
+                cursor=cursor,
+                count=page.count,
+                params=(body.get("filter"), body.get("sortBy"), body.get("sortOrder")),
+                attributes=attributes,
+                excluded=excluded,
+            )
+        )
     resources: list[dict[str, Any]] = []
     total, offset, remaining = 0, page.offset, page.count
     for listing, query in planned:
         # One call per type: it counts the type's matches and returns the
         # slice of this page that falls in it (empty once offset passes it).
-        count, page_part = await listing.page(
+        count, page_part, _ = await listing.page(
             tenant, replace(query, offset=offset, count=remaining), attributes, excluded
         )
         resources += page_part
@@ -90,6 +102,7 @@ async def query_all(
     sortOrder: str | None = None,
     attributes: str | None = None,
     excludedAttributes: str | None = None,
+    cursor: str | None = None,
 ) -> Response:
     """``GET`` on the service root: "a query against a server root indicates
     that all resources within the server SHALL be included, subject to
@@ -103,5 +116,6 @@ async def query_all(
             "sortOrder": sortOrder,
             "attributes": attributes,
             "excludedAttributes": excludedAttributes,
+            "cursor": cursor,
         }
     )

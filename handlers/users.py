@@ -11,9 +11,10 @@ from starlette.responses import Response
 from scimdock.core import representation
 from scimdock.core.patch import apply_patch
 from scimdock.core.projection import parse_attribute_list, project, returns_attribute
-from scimdock.core.query import ListQuery, build_query
+from scimdock.core.query import ListQuery, Position, build_query
 from scimdock.core.resource import normalize_resource, replace_resource
 from scimdock.core.schema import GROUP, USER
+from scimdock.handlers import paging
 from scimdock.handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
 from scimdock.handlers.runtime import current
 from scimdock.store.base import Membership, UserRecord
@@ -69,11 +70,13 @@ async def _groups(
 
 async def list_page(
     tenant: int, query: ListQuery, attributes: str | None, excluded: str | None
-) -> tuple[int, list[dict[str, Any]]]:
-    """``(totalResults, rendered page)`` of a list or search."""
+) -> tuple[int, list[dict[str, Any]], list[Position | None]]:
+    """``(totalResults, rendered page, positions)`` of a list or search;
+    the positions are ``None`` but in a keyset query (RFC 9865 paging)."""
     total, records = await current().store.list_users(tenant, query)
     groups = await _groups(tenant, records, attributes, excluded)
-    return total, [render(r, attributes, excluded, groups.get(r.id)) for r in records]
+    rendered = [render(r, attributes, excluded, groups.get(r.id)) for r in records]
+    return total, rendered, [r.position for r in records]
 
 
 async def _one(
@@ -119,8 +122,10 @@ async def list_users(
     sortOrder: str | None = None,
     attributes: str | None = None,
     excludedAttributes: str | None = None,
+    cursor: str | None = None,
 ) -> Response:
     runtime = current()
+    paging.check_method(cursor, startIndex)
     query, page = build_query(
         USER,
         filter=filter,
@@ -131,7 +136,20 @@ async def list_users(
         max_results=runtime.settings.max_results,
         lenient=runtime.settings.lenient,
     )
-    total, resources = await list_page(tenant_id(), query, attributes, excludedAttributes)
+    if cursor is not None:  # RFC 9865
+        return scim(
+            await paging.cursor_page(
+                [paging.Source(USER, query, list_page)],
+                tenant=tenant_id(),
+                endpoint=USER.endpoint,
+                cursor=cursor,
+                count=page.count,
+                params=(filter, sortBy, sortOrder),
+                attributes=attributes,
+                excluded=excludedAttributes,
+            )
+        )
+    total, resources, _ = await list_page(tenant_id(), query, attributes, excludedAttributes)
     return scim(representation.list_response(resources, total, page.start_index))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import socket
 from typing import Any
 
@@ -141,6 +142,8 @@ def _export(args: argparse.Namespace, path: str) -> None:
         os.environ["SCIMDOCK_STRICT"] = "on"
     if args.domain:
         os.environ["SCIMDOCK_DOMAIN"] = args.domain
+    if not os.environ.get("SCIMDOCK_CURSOR_KEY"):  # one cursor key for every worker (RFC 9865)
+        os.environ["SCIMDOCK_CURSOR_KEY"] = secrets.token_urlsafe(32)
 
 
 def _supervise(workers: int, sock: socket.socket, options: dict[str, Any], base_url: str) -> int:

@@ -8,8 +8,10 @@ raises :class:`ConfigError`, whose message names the variable.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
+import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
@@ -207,7 +209,17 @@ def settings(*, strict: bool = False, domain: str | None = None) -> Settings:
         rate_tenant=_env("SCIMDOCK_RATE_TENANT", rate, limits.parse(DEFAULT_RATE_TENANT)),
         rate_key=_env("SCIMDOCK_RATE_KEY", rate, None),
         tenant_concurrency=_env("SCIMDOCK_TENANT_CONCURRENCY", _cap, DEFAULT_TENANT_CONCURRENCY),
+        cursor_key=cursor_key(),
+        cursor_timeout=_env("SCIMDOCK_CURSOR_TIMEOUT", _positive, Settings.cursor_timeout),
     )
+
+
+def cursor_key() -> bytes:
+    """The HMAC key of cursors (RFC 9865, core.cursor): SHA-256 of
+    ``SCIMDOCK_CURSOR_KEY``, so every process and instance given the same
+    text honours each other's cursors; else random, for this process only."""
+    text = os.environ.get("SCIMDOCK_CURSOR_KEY", "")
+    return hashlib.sha256(text.encode()).digest() if text else secrets.token_bytes(32)
 
 
 def validate_responses() -> bool:

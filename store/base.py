@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from scimdock.core.clock import Clock
 from scimdock.core.membership import GroupChange, Member
-from scimdock.core.query import ListQuery
+from scimdock.core.query import ListQuery, Position
 
 T = TypeVar("T")
 
@@ -127,6 +127,8 @@ class UserRecord:
     created: str
     last_modified: str
     version: int
+    #: Where it stands in a keyset list (``ListQuery.keyset``), else ``None``.
+    position: Position | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,8 @@ class GroupRecord:
     last_modified: str
     version: int
     members: tuple[MemberRecord, ...] | None = None
+    #: Where it stands in a keyset list (``ListQuery.keyset``), else ``None``.
+    position: Position | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -388,7 +392,10 @@ class Store(ABC):
 
     @abstractmethod
     async def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
-        """``(totalResults, page)`` for a query."""
+        """``(totalResults, page)`` for a query: ``query.count`` rows from
+        ``query.offset``, or with ``query.keyset`` the rows after
+        ``query.after``, each with its ``position``. ``totalResults``
+        counts every match of the filter, whatever the page."""
 
     @abstractmethod
     async def create_users(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from psycopg import errors
@@ -24,11 +25,13 @@ from scimdock.store import pg_audit as audit
 from scimdock.store import pg_members as rows_of
 from scimdock.store.base import CLI_ACTOR, Actor, GroupRecord, Membership
 from scimdock.store.errors import Conflict, NotFound, check_version
-from scimdock.store.pg_filter import compile_filter, order_clause
+from scimdock.store.pg_filter import compile_filter, compile_sort, order_clause
 from scimdock.store.pg_host import Conn, PgHost, every, one
 from scimdock.store.sqlfold import folded_doc
+from scimdock.store.sqlsort import keyset_sql, position
 
-_SELECT = "SELECT seq, id, doc, created, last_modified, version FROM groups"
+_COLUMNS = "seq, id, doc, created, last_modified, version"
+_SELECT = f"SELECT {_COLUMNS} FROM groups"
 GROUP_TYPE = "Group"
 
 
@@ -93,6 +96,20 @@ class PgGroupTables(PgHost):
             if query.count <= 0 or query.offset >= total:
                 return total, []
             order = order_clause(query.sort_by, GROUP, descending=query.descending)
+            if query.keyset:  # RFC 9865: after a position, not an offset
+                columns, after, args = keyset_sql(query, GROUP, mark="%s", sort=compile_sort)
+                page = await every(
+                    conn,
+                    f"SELECT {_COLUMNS}, {columns} FROM groups WHERE {where}{after}"
+                    f" ORDER BY {order} LIMIT %s",
+                    [*params, *args, query.count],
+                )
+                records = await _with_members(
+                    conn, tenant_id, [_record(r) for r in page], with_members
+                )
+                return total, [
+                    replace(g, position=position(r)) for g, r in zip(records, page, strict=True)
+                ]
             page = await every(
                 conn,
                 f"{_SELECT} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",

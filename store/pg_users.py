@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from psycopg import errors
@@ -28,12 +29,14 @@ from scimdock.store import pg_audit as audit
 from scimdock.store import pg_members
 from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
 from scimdock.store.errors import Conflict, NotFound, check_version
-from scimdock.store.pg_filter import compile_filter, order_clause
+from scimdock.store.pg_filter import compile_filter, compile_sort, order_clause
 from scimdock.store.pg_host import Conn, PgHost, every, one
 from scimdock.store.sqlfold import folded_doc
+from scimdock.store.sqlsort import keyset_sql, position
 
 USER_TYPE = "User"
-_LIVE = "SELECT id, doc, created, last_modified, version FROM users"
+_LIVE_COLUMNS = "id, doc, created, last_modified, version"
+_LIVE = f"SELECT {_LIVE_COLUMNS} FROM users"
 _DEAD = "SELECT id, user_name, deleted, doc FROM users"
 _INSERT = (
     "INSERT INTO users(tenant_id, id, user_name, user_name_fold, external_id, active, doc,"
@@ -130,6 +133,15 @@ class PgUserTables(PgHost):
             if query.count <= 0 or query.offset >= total:
                 return total, []
             order = order_clause(query.sort_by, USER, descending=query.descending)
+            if query.keyset:  # RFC 9865: after a position, not an offset
+                columns, after, args = keyset_sql(query, USER, mark="%s", sort=compile_sort)
+                rows = await every(
+                    conn,
+                    f"SELECT {_LIVE_COLUMNS}, {columns} FROM users WHERE {where}{after}"
+                    f" ORDER BY {order} LIMIT %s",
+                    [*params, *args, query.count],
+                )
+                return total, [replace(_user(r), position=position(r)) for r in rows]
             rows = await every(
                 conn,
                 f"{_LIVE} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -41,7 +42,7 @@ from scimdock.store.sqlite_groups import GroupTables
 from scimdock.store.sqlite_keys import KeyTables
 from scimdock.store.sqlite_members import drop_resource
 from scimdock.store.sqlite_tenants import TenantTables
-from scimdock.store.sqlsort import order_clause
+from scimdock.store.sqlsort import keyset_sql, order_clause, position
 
 _USER_COLUMNS = "id, doc, created, last_modified, version"
 _HELD = nullcontext()
@@ -345,6 +346,14 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
         if query.count <= 0 or query.offset >= total:
             return total, []
         order = order_clause(query.sort_by, USER, descending=query.descending)
+        if query.keyset:  # RFC 9865: after a position, not an offset
+            columns, after, args = keyset_sql(query, USER, mark="?")
+            rows = self._conn.execute(
+                f"SELECT {_USER_COLUMNS}, {columns} FROM users WHERE {where}{after}"
+                f" ORDER BY {order} LIMIT ?",
+                [*params, *args, query.count],
+            ).fetchall()
+            return total, [replace(_user(r), position=position(r)) for r in rows]
         rows = self._conn.execute(
             f"SELECT {_USER_COLUMNS} FROM users WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, query.count, query.offset],

@@ -15,6 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -32,9 +33,10 @@ from scimdock.store.errors import Conflict, NotFound, check_version
 from scimdock.store.sqlfilter import compile_filter
 from scimdock.store.sqlfold import folded_json
 from scimdock.store.sqlite_host import SqliteHost
-from scimdock.store.sqlsort import order_clause
+from scimdock.store.sqlsort import keyset_sql, order_clause, position
 
-_SELECT = "SELECT seq, id, doc, created, last_modified, version FROM groups"
+_COLUMNS = "seq, id, doc, created, last_modified, version"
+_SELECT = f"SELECT {_COLUMNS} FROM groups"
 GROUP_TYPE = "Group"
 
 
@@ -107,6 +109,16 @@ class GroupTables(SqliteHost):
             if query.count <= 0 or query.offset >= total:
                 return total, []
             order = order_clause(query.sort_by, GROUP, descending=query.descending)
+            if query.keyset:  # RFC 9865: after a position, not an offset
+                columns, after, args = keyset_sql(query, GROUP, mark="?")
+                page = self._conn.execute(
+                    f"SELECT {_COLUMNS}, {columns} FROM groups WHERE {where}{after} ORDER BY {order} LIMIT ?",
+                    [*params, *args, query.count],
+                ).fetchall()
+                records = self._with_members(tenant_id, [_record(r) for r in page], with_members)
+                return total, [
+                    replace(g, position=position(r)) for g, r in zip(records, page, strict=True)
+                ]
             page = self._conn.execute(
                 f"{_SELECT} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*params, query.count, query.offset],

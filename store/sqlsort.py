@@ -4,10 +4,14 @@ compiler is :mod:`store.sqlfilter`, which re-exports these functions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from scimdock.core.errors import bad_request
 from scimdock.core.filter.ast import AttrPath
 from scimdock.core.filter.printer import path_string
 from scimdock.core.filter.resolve import attribute_of
+from scimdock.core.query import ListQuery, Position
 from scimdock.core.schema import ResourceType
 from scimdock.store.sqlfold import folds
 from scimdock.store.sqltables import json_path, table_for
@@ -71,3 +75,50 @@ def order_clause(sort_by: AttrPath | None, rt: ResourceType, *, descending: bool
     if sort_by is None:
         return tail
     return f"{compile_order_by(sort_by, rt, descending=descending)}, {tail}"
+
+
+# --- keyset paging (RFC 9865 cursors) ----------------------------------------
+
+
+def keyset_sql(
+    query: ListQuery,
+    rt: ResourceType,
+    *,
+    mark: str,
+    sort: Callable[[AttrPath, ResourceType], str] = compile_sort,
+) -> tuple[str, str, list[object]]:
+    """For a keyset page of ``query``: the columns to read after a row's own
+    (``seq`` and the sort value, read back by :func:`position`), the
+    ``AND ...`` that keeps only rows after ``query.after`` in the order of
+    :func:`order_clause`, and its parameters. ``mark`` is the dialect's
+    parameter mark, ``sort`` its ``compile_sort`` (PostgreSQL passes its own)."""
+    expr = sort(query.sort_by, rt) if query.sort_by is not None else None
+    columns = f"seq, {expr if expr is not None else 'NULL'}"
+    if query.after is None:
+        return columns, "", []
+    sql, args = _after(expr, query.after, descending=query.descending, mark=mark)
+    return columns, f" AND {sql}", args
+
+
+def position(row: Sequence[Any]) -> Position:
+    """The :class:`Position` in the last two columns :func:`keyset_sql` added."""
+    return Position(row[-1], int(row[-2]))
+
+
+def _after(
+    expr: str | None, after: Position, *, descending: bool, mark: str
+) -> tuple[str, list[object]]:
+    """Rows strictly after ``after`` in ``ORDER BY expr, seq``: ascending
+    with NULLs last, descending with NULLs first (RFC 7644 §3.4.2.3)."""
+    op = "<" if descending else ">"
+    if expr is None:
+        return f"seq {op} {mark}", [after.seq]
+    e = f"({expr})"
+    if after.value is None:
+        if descending:  # NULLs first: the other NULLs after it, then every value
+            return f"(({e} IS NULL AND seq < {mark}) OR {e} IS NOT NULL)", [after.seq]
+        return f"({e} IS NULL AND seq > {mark})", [after.seq]
+    v = after.value
+    tail = "" if descending else f" OR {e} IS NULL"  # ascending: NULLs come last
+    sql = f"({e} {op} {mark} OR ({e} = {mark} AND seq {op} {mark}){tail})"
+    return sql, [v, v, after.seq]

@@ -6,7 +6,7 @@ given clock and query budget (see ``tests/unit/test_store_contract_sqlite.py``).
 The suite then runs every test below against it, through the awaited
 interface only, with anyio's pytest plugin on asyncio; the backend passes
 or fails as a whole. Each part is a class of its own module (tenants, keys,
-users and tombstones, groups and nesting, audit log, isolation, budget, readiness).
+users and tombstones, keyset pages, groups and nesting, audit log, isolation, budget, readiness).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from .budget import BudgetContract
 from .groups import GroupContract, NestingContract
 from .isolation import IsolationContract
 from .keys import KeyContract
+from .keyset import KeysetContract
 from .readiness import ReadinessContract
 from .reset import ResetContract
 from .support import TINY_BUDGET, StoreFactory
@@ -30,6 +31,7 @@ class StoreContract(
     AdminTokenContract,
     KeyContract,
     UserContract,
+    KeysetContract,
     TombstoneContract,
     GroupContract,
     NestingContract,
