@@ -117,7 +117,12 @@ def _mock_layer(app: Any, fallback_tenant: int | None) -> Any:
         book = ProfileBook()
         install_profiles(book)
         app = ProfileLayer(app, book, fallback_tenant)
-    return JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)
+    layer: Any = JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)
+    if faulty and journal is not None:  # the mock's web console (scimdock.console)
+        from scimdock.console import ConsoleLayer
+
+        layer = ConsoleLayer(layer)
+    return layer
 
 
 def _log_access_to_stdout() -> None:
