@@ -75,7 +75,7 @@ async def snapshot(store: Store, tenant_id: int) -> dict[str, Any]:
             elif key in users:
                 names.append(str(users[key]["userName"]))
         done.add(group_id)
-        ordered.append({**record.doc, "members": names})
+        ordered.append({**record.doc, "members": sorted(names)})
 
     for group_id in groups:
         visit(group_id, frozenset())
