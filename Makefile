@@ -10,7 +10,7 @@ SHELL  := /bin/bash
 # pip prints a warning for each configured package folder it cannot read.
 QUIET_PIP := { grep -v "^WARNING: Location" || true; }
 
-.PHONY: run test test-untuned test-postgresql unit integration nginx postgresql contract contract-tests lint typecheck bench lock clean
+.PHONY: run test test-untuned test-postgresql unit integration nginx postgresql chromium contract contract-tests lint typecheck bench lock clean
 
 # The interpreter the venv is made with: a venv made by another Python (or
 # whose Python is gone) is made again rather than failing until `make clean`.
@@ -42,7 +42,7 @@ run: $(VENV)/.installed
 ## Install everything, check lint, format and types, and run every test:
 ## unit, integration over HTTP, contract, on SQLite; then the integration and
 ## contract tests again on PostgreSQL. CI also runs `make test-untuned`.
-test: lint typecheck nginx postgresql
+test: lint typecheck nginx postgresql chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests contract_tests
 	@$(MAKE) --no-print-directory test-postgresql
 
@@ -74,6 +74,15 @@ nginx:
 	  { export DEBIAN_FRONTEND=noninteractive; \
 	    apt-get install -y -q --no-install-recommends nginx >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends nginx >/dev/null; }; }
+
+## chromium for tests/integration/test_console.py (Playwright drives it; no
+## `playwright install`): Debian's package, installed once as root. Without
+## root it is left to you: the test skips, or fails when CI=true.
+chromium:
+	@[ -x /usr/bin/chromium ] || [ "$$(id -u)" != 0 ] || \
+	  { export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null; }; }
 
 ## PostgreSQL for `make test-postgresql`: Debian's package, installed once as
 ## root when absent (the tests start their own throwaway cluster; on a host

@@ -65,11 +65,216 @@ all; strict mode treats it as a malformed operation (``invalidSyntax``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
-from scimdock.core.errors import bad_request
+from scimdock.core.errors import ScimError, bad_request
 from scimdock.core.schema import Attribute
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One deviation from RFC 7643/7644 the server tolerates, as the mock's
+    conformance notes report it (docs/mock.md). ``kind``: ``leniency``
+    (strict mode refuses it) or ``accepted`` (taken in both modes, but a
+    client that relies on it may fail against other service providers)."""
+
+    id: str
+    title: str
+    rfc: str
+    says: str
+    senders: tuple[str, ...]
+    kind: str = "leniency"
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "rule": self.id,
+            "title": self.title,
+            "rfc": self.rfc,
+            "says": self.says,
+            "knownSenders": list(self.senders),
+            "kind": self.kind,
+        }
+
+
+_ENTRA, _OKTA = "Microsoft Entra ID", "Okta"
+#: Every rule, by id: the one list of what the lenient server tolerates.
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in (
+        Rule(
+            "boolean-string",
+            'a boolean sent as a string ("True")',
+            "RFC 7643 §2.3.2",
+            "A boolean is the JSON literal true or false.",
+            (_ENTRA,),
+        ),
+        Rule(
+            "complex-as-string",
+            "a complex attribute sent as a bare string",
+            "RFC 7643 §2.3.8",
+            "A complex attribute's value is a JSON object.",
+            (_ENTRA, _OKTA),
+        ),
+        Rule(
+            "complex-as-array",
+            "a single-valued complex attribute sent as an array",
+            "RFC 7643 §2.3.8",
+            "A single-valued complex attribute is one JSON object.",
+            (_ENTRA, _OKTA),
+        ),
+        Rule(
+            "single-for-multi",
+            "a single value for a multi-valued attribute",
+            "RFC 7643 §2.4",
+            "A multi-valued attribute's value is a JSON array.",
+            (),
+        ),
+        Rule(
+            "foreign-schema",
+            "a schema URI the resource type does not have",
+            "RFC 7643 §3",
+            "Extension attributes are under a schema of the resource type.",
+            (_ENTRA,),
+        ),
+        Rule(
+            "remove-with-value",
+            "a remove operation with a value",
+            "RFC 7644 §3.5.2.2",
+            "remove takes a path (with a value filter to pick elements), no value.",
+            (_ENTRA,),
+        ),
+        Rule(
+            "extension-schemas",
+            "schemas inside an extension's object",
+            "RFC 7643 §3.3",
+            "schemas is a top-level attribute of the resource only.",
+            ("scim2-models clients",),
+        ),
+        Rule(
+            "read-only-in-patch",
+            "id, meta or schemas in a PATCH value",
+            "RFC 7644 §3.5.2",
+            "Read-only attributes cannot be modified (400 mutability).",
+            (_OKTA,),
+        ),
+        Rule(
+            "replace-no-match",
+            "replace through a value filter that matches nothing",
+            "RFC 7644 §3.5.2.3",
+            "No element matches the filter: 400 noTarget.",
+            (_ENTRA,),
+        ),
+        Rule(
+            "unknown-attribute",
+            "an attribute the schema does not define",
+            "RFC 7643 §2.1",
+            "A resource's attributes are those of its schemas (/Schemas).",
+            (_ENTRA,),
+        ),
+        Rule(
+            "manager-id",
+            "manager.managerId for manager.value",
+            "RFC 7643 §4.3",
+            "The enterprise manager's id is its value sub-attribute (SCIM 1.1 had managerId).",
+            ("Microsoft SCIM reference code",),
+        ),
+        Rule(
+            "no-content-type",
+            "a body without Content-Type",
+            "RFC 7644 §3.8",
+            "Clients SHOULD send application/scim+json; an unlabelled body is"
+            " application/octet-stream (RFC 9110 §8.3).",
+            (_OKTA,),
+        ),
+        Rule(
+            "endpoint-case",
+            "an endpoint in another letter case (/users)",
+            "RFC 7644 §3.2",
+            "The endpoints are /Users and /Groups (URL paths are case-sensitive, RFC 3986"
+            " §6.2.2.1).",
+            (),
+        ),
+        Rule(
+            "op-case",
+            'a PATCH op in capitals ("Replace")',
+            "RFC 7644 §3.5.2",
+            'op is one of "add", "remove" or "replace".',
+            (_ENTRA,),
+            "accepted",
+        ),
+        Rule(
+            "media-type-json",
+            "Content-Type application/json",
+            "RFC 7644 §3.8",
+            "Clients SHOULD send application/scim+json.",
+            (_OKTA, "SCIM 1.1 clients"),
+            "accepted",
+        ),
+        Rule(
+            "client-sent-read-only",
+            "id or meta sent in a POST or PUT body",
+            "RFC 7643 §3.1",
+            "id and meta are issued by the service provider; values sent are ignored.",
+            (_ENTRA, _OKTA),
+            "accepted",
+        ),
+        Rule(
+            "missing-schemas",
+            "a body without schemas",
+            "RFC 7643 §3",
+            "schemas is REQUIRED in every resource and message (RFC 7644 §3.5.2: the PatchOp URI).",
+            (),
+            "accepted",
+        ),
+        Rule(
+            "name-case",
+            "an attribute name in another letter case",
+            "RFC 7643 §2.1",
+            "Names are case-insensitive, but some service providers compare them exactly.",
+            ("clients built on Microsoft's SCIM reference code",),
+            "accepted",
+        ),
+    )
+}
+
+_applied: ContextVar[list[str] | None] = ContextVar("scimdock_leniencies", default=None)
+
+
+@contextmanager
+def noting() -> Iterator[list[str]]:
+    """While the block runs, the id of each rule applied (:func:`note`) is
+    appended to the list yielded (one per request: scimdock.journal)."""
+    found: list[str] = []
+    token = _applied.set(found)
+    try:
+        yield found
+    finally:
+        _applied.reset(token)
+
+
+def note(rule: str) -> None:
+    """Say that ``rule`` (a key of :data:`RULES`) was applied to this
+    request; nothing unless someone is :func:`noting`."""
+    found = _applied.get()
+    if found is not None:
+        found.append(rule)
+
+
+def untyped_body(*, lenient: bool) -> None:
+    """A body without ``Content-Type``: read as JSON when lenient, else 415
+    (RFC 9110 §8.3 lets it be taken as application/octet-stream)."""
+    if not lenient:
+        raise ScimError(
+            415,
+            "The request body has no Content-Type; send it as application/scim+json"
+            " (RFC 7644 §3.1)",
+        )
+    note("no-content-type")
+
 
 _BOOLEANS = {"true": True, "false": False}
 
@@ -78,6 +283,7 @@ def coerce_boolean(value: Any, *, lenient: bool) -> Any:
     """``"True"``/``"FALSE"`` → bool when lenient (RFC 7643 §2.3.2 wants JSON
     ``true``/``false``); anything else is returned unchanged."""
     if lenient and isinstance(value, str) and value.lower() in _BOOLEANS:
+        note("boolean-string")
         return _BOOLEANS[value.lower()]
     return value
 
@@ -92,8 +298,10 @@ def unwrap_complex(value: Any, attr: Attribute, *, lenient: bool) -> Any:
     if not lenient or attr.multi_valued:
         return value
     if isinstance(value, str) and attr.sub("value") is not None:
+        note("complex-as-string")
         return {"value": value}
     if isinstance(value, list) and len(value) == 1:
+        note("complex-as-array")
         return value[0]
     return value
 
@@ -102,6 +310,7 @@ def wrap_multi(value: Any, *, lenient: bool) -> Any:
     """A single value for a multi-valued attribute becomes ``[value]``
     (RFC 7643 §2.4 wants a JSON array)."""
     if lenient and not isinstance(value, list):
+        note("single-for-multi")
         return [value]
     return value
 
@@ -111,6 +320,7 @@ def foreign_schema_key(key: str, *, lenient: bool) -> None:
     has: ignored when lenient, 400 invalidValue otherwise (RFC 7643 §3)."""
     if not lenient:
         raise bad_request("invalidValue", f"'{key}' is not a schema of this resource type")
+    note("foreign-schema")
 
 
 def foreign_schema_path(urn: str, text: str, *, lenient: bool) -> None:
@@ -122,6 +332,7 @@ def foreign_schema_path(urn: str, text: str, *, lenient: bool) -> None:
     (RFC 7644 §3.5.2)."""
     if not lenient:
         raise bad_request("invalidPath", f"'{text}': unknown schema '{urn}'")
+    note("foreign-schema")
 
 
 def extension_schemas_key(ext_id: str, *, lenient: bool) -> None:
@@ -130,6 +341,7 @@ def extension_schemas_key(ext_id: str, *, lenient: bool) -> None:
     unknown attribute it is (RFC 7643 §3.3 has no such key)."""
     if not lenient:
         raise bad_request("invalidValue", f"unknown attribute '{ext_id}:schemas'")
+    note("extension-schemas")
 
 
 def provider_owned_in_value(key: str, *, lenient: bool) -> None:
@@ -139,6 +351,7 @@ def provider_owned_in_value(key: str, *, lenient: bool) -> None:
     to modify them (RFC 7644 §3.5.2: 400 mutability)."""
     if not lenient:
         raise bad_request("mutability", f"'{key}' cannot be modified")
+    note("read-only-in-patch")
 
 
 def remove_listed(
@@ -162,6 +375,7 @@ def check_remove_listed(*, lenient: bool) -> None:
     in strict mode."""
     if not lenient:
         raise bad_request("invalidSyntax", "'value' is not allowed in a 'remove' operation")
+    note("remove-with-value")
 
 
 def ignore_remove_value(*, lenient: bool) -> None:
@@ -169,6 +383,7 @@ def ignore_remove_value(*, lenient: bool) -> None:
     multi-valued attribute: the value is ignored when lenient."""
     if not lenient:
         raise bad_request("invalidSyntax", "'value' is not allowed in a 'remove' operation")
+    note("remove-with-value")
 
 
 def replace_without_match(where: str, *, lenient: bool) -> None:
@@ -177,6 +392,7 @@ def replace_without_match(where: str, *, lenient: bool) -> None:
     §3.5.2.3 requires (400 noTarget)."""
     if not lenient:
         raise bad_request("noTarget", f"no value matches '{where}'")
+    note("replace-no-match")
 
 
 #: Sub-attribute names of older clients, by attribute: SCIM 1.1's
@@ -193,6 +409,7 @@ def unknown_attribute(where: str, *, lenient: bool) -> None:
     invalidValue otherwise (RFC 7643 §2.1, RFC 7644 §3.12)."""
     if not lenient:
         raise bad_request("invalidValue", f"unknown attribute '{where}'")
+    note("unknown-attribute")
 
 
 def unknown_path(text: str, *, lenient: bool) -> None:
@@ -202,6 +419,7 @@ def unknown_path(text: str, *, lenient: bool) -> None:
     otherwise (RFC 7644 §3.5.2)."""
     if not lenient:
         raise bad_request("invalidPath", f"unknown attribute '{text}'")
+    note("unknown-attribute")
 
 
 def sub_attribute_alias(attr: Attribute, key: str, *, lenient: bool) -> str | None:
@@ -209,4 +427,7 @@ def sub_attribute_alias(attr: Attribute, key: str, *, lenient: bool) -> str | No
     lenient: ``manager.managerId`` is ``manager.value``."""
     if not lenient:
         return None
-    return _ALIASES.get((attr.name.lower(), key.lower()))
+    found = _ALIASES.get((attr.name.lower(), key.lower()))
+    if found is not None:
+        note("manager-id")
+    return found

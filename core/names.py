@@ -88,6 +88,8 @@ def fold_resource(body: Any, rt: ResourceType, *, lenient: bool, partial: bool =
                 continue
             attr = found_attr[1]
             name, folded = attr.name, fold_value(value, attr, lenient=lenient, where=attr.name)
+        if name != key:
+            leniency.note("name-case")
         _put(out, name, folded)
     return same(body, out)
 

@@ -70,6 +70,8 @@ def read_operation(raw: Any) -> tuple[str, str | None, Any]:
     op = fields.get("op")
     if not isinstance(op, str) or op.lower() not in _OPS:
         raise bad_request("invalidSyntax", f"'op' must be add, replace or remove, got {op!r}")
+    if op != op.lower():
+        leniency.note("op-case")
     op = op.lower()
     path = fields.get("path")
     value = fields.get("value", NO_VALUE)

@@ -161,6 +161,9 @@ async def patch_group(
     """204 No Content, or 200 with the group when the request names
     ``attributes``/``excludedAttributes`` (RFC 7644 §3.5.2 allows both)."""
     projected = attributes is not None or excludedAttributes is not None
+    profile = current().profile  # a mock's (core.profile)
+    if profile is not None and profile.patchResponse != "default":
+        projected = profile.patchResponse == "resource"
     with_members = projected and wants_members(attributes, excludedAttributes)
     record = await patch(id, body["Operations"], header("If-Match"), with_members)
     if not projected:

@@ -7,7 +7,11 @@ The application factory (:func:`scimdock.app.create_app`) installs one
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from limits import RateLimitItem, parse
 
@@ -76,6 +80,9 @@ class Runtime:
     random: TokenBytes = SYSTEM_RANDOM
     #: The counters of the limits of ``settings`` (handlers.throttle).
     throttle: Throttle = field(init=False)
+    #: The tenant's behaviour profile (core.profile), under ``scimdock
+    #: mock`` only (scimdock.profiles); ``None``: scimdock's own behaviour.
+    profile: Any = None
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -95,6 +102,8 @@ class Runtime:
 
 
 _current: Runtime | None = None
+#: This request's runtime when a mock profile changes it (:func:`profiled`).
+_scoped: ContextVar[Runtime | None] = ContextVar("scimdock_runtime", default=None)
 
 
 def install(runtime: Runtime) -> None:
@@ -102,7 +111,25 @@ def install(runtime: Runtime) -> None:
     _current = runtime
 
 
+@contextmanager
+def profiled(profile: Any, *, lenient: bool) -> Iterator[None]:
+    """While the block runs (one request), :func:`current` carries
+    ``profile`` and, when not ``lenient``, strict settings; the store and
+    the limits' counters stay the process's (scimdock.profiles)."""
+    base = current()
+    scoped = replace(base, settings=replace(base.settings, lenient=lenient), profile=profile)
+    object.__setattr__(scoped, "throttle", base.throttle)
+    token = _scoped.set(scoped)
+    try:
+        yield
+    finally:
+        _scoped.reset(token)
+
+
 def current() -> Runtime:
+    scoped = _scoped.get()
+    if scoped is not None:
+        return scoped
     if _current is None:
         raise RuntimeError("handlers.runtime.install() was not called")
     return _current

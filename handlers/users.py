@@ -175,6 +175,9 @@ async def patch_user(
     excludedAttributes: str | None = None,
 ) -> Response:
     record = await patch(id, body["Operations"], header("If-Match"))
+    profile = current().profile  # a mock's (core.profile): RFC 7644 §3.5.2 allows 204
+    if profile is not None and profile.patchResponse == "noContent":
+        return empty(204, {"ETag": representation.etag(record.version)})
     return await _one(record, 200, attributes, excludedAttributes)
 
 

@@ -26,6 +26,7 @@ from scimdock.cli_common import CliError, add_json, json_out, option
 from scimdock.core import credentials
 from scimdock.core.faultrules import FaultRule, RuleError, parse_rule, parse_rules
 from scimdock.core.membership import Member
+from scimdock.core.profile import PRESETS, Profile, ProfileError, parse_profile
 from scimdock.core.seedfile import plan
 from scimdock.core.tenants import check_name
 
@@ -44,6 +45,7 @@ def mock(args: argparse.Namespace) -> int:
     from scimdock.worker import assemble
 
     rules = _rules(args)
+    profile = _profile(args.profile) if args.profile else None
     seed_doc = _load(Path(args.seed)) if args.seed else None
     seeds = plan(seed_doc) if seed_doc is not None else None
     os.environ["SCIMDOCK_JOURNAL"] = str(args.journal)
@@ -76,6 +78,10 @@ def mock(args: argparse.Namespace) -> int:
             book = installed()[1]
             assert book is not None
             book.replace(tenant.id, rules)
+            if profile is not None:
+                from scimdock.handlers.mock.state import profiles
+
+                profiles().set(tenant.id, profile)
             origin = f"http://{cli_serve._url_host(host)}:{port}"
             _announce(args, tenant.name, origin, token, admin_token)
             options = cli_serve.uvicorn_options(host, port, log_level, config.trusted_proxies(None))
@@ -142,6 +148,14 @@ def _rules(args: argparse.Namespace) -> list[FaultRule]:
     return rules
 
 
+def _profile(text: str) -> Profile:
+    """A preset's name, or a JSON or YAML file of a profile (core.profile)."""
+    try:
+        return parse_profile(text if text in PRESETS else _load(Path(text)))
+    except ProfileError as exc:
+        raise CliError(f"--profile {text}: {exc}", 2) from None
+
+
 def _load(path: Path) -> Any:
     """A JSON or YAML file (YAML 1.1 reads JSON too)."""
     try:
@@ -200,6 +214,11 @@ def add_commands(sub: Any) -> None:
         "--fault", action="append", metavar="JSON", help="a fault rule (repeatable; docs/mock.md)"
     )
     sp.add_argument("--faults", metavar="FILE", help="a JSON or YAML list of fault rules")
+    sp.add_argument(
+        "--profile",
+        metavar="NAME|FILE",
+        help="a behaviour profile: a preset's name or a JSON/YAML file (docs/mock.md)",
+    )
     sp.add_argument(
         "--db",
         dest="mock_db",

@@ -31,8 +31,7 @@ from connexion.middleware.request_validation import RequestValidationMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scimdock.core import body as request_body
-from scimdock.core import bulk, names
-from scimdock.core.errors import ScimError
+from scimdock.core import bulk, leniency, names
 from scimdock.core.schema import GROUP, USER
 from scimdock.handlers.runtime import current
 
@@ -89,12 +88,7 @@ class FoldNames:
         headers = list(scope.get("headers") or ())
         kind = next((v for k, v in headers if k == b"content-type"), None)
         if kind is None and body:
-            if not lenient:
-                raise ScimError(
-                    415,
-                    "The request body has no Content-Type; send it as application/scim+json"
-                    " (RFC 7644 §3.1)",
-                )
+            leniency.untyped_body(lenient=lenient)
             headers.append((b"content-type", SCIM_JSON))
             kind = SCIM_JSON
         fold = FOLDS.get(op or "")

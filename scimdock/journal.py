@@ -32,7 +32,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scimdock import faults as actions
-from scimdock.core import credentials
+from scimdock.core import conformance, credentials, leniency
 from scimdock.core.tenants import tenant_from_host
 from scimdock.handlers.http import BASE_PATH
 from scimdock.handlers.mock.state import FaultBook, Journal
@@ -98,35 +98,50 @@ class JournalLayer:
             rule = None if tenant is None else self.faults.pick(tenant, scope["method"], path)
             if rule is not None and tenant is not None:
                 fault = {"rule": self.faults.index(tenant, rule), **rule.spec}
-        try:
-            if fault is None:
-                await self.app(scope, recording_receive, recording_send)
-            else:
-                await actions.act(fault, self.app, scope, recording_receive, recording_send, note)
-        finally:
-            if self.journal is not None:
-                tenant = _authenticated(scope) or tenant or await self._tenant(scope)
-                if tenant is not None:
-                    entry = _entry(scope, path, at, started, bytes(request_body), response, fault)
-                    self.journal.add(tenant, entry)
+        with leniency.noting() as applied:
+            try:
+                if fault is None:
+                    await self.app(scope, recording_receive, recording_send)
+                else:
+                    await actions.act(
+                        fault, self.app, scope, recording_receive, recording_send, note
+                    )
+            finally:
+                if self.journal is not None:
+                    tenant = _authenticated(scope) or tenant or await self._tenant(scope)
+                    if tenant is not None:
+                        entry = _entry(
+                            scope, path, at, started, bytes(request_body), response, fault
+                        )
+                        entry["conformance"] = conformance.request_notes(
+                            entry["method"],
+                            entry["request"]["headers"],
+                            entry["request"].get("body"),
+                            applied,
+                        )
+                        self.journal.add(tenant, entry)
 
     async def _tenant(self, scope: Scope, *, verified: bool = False) -> int | None:
-        """The tenant the credential's key id names (its secret checked when
-        ``verified``: a fault is done only to the tenant's own requests),
-        else the host's, else :attr:`fallback`."""
-        runtime = current()
-        pair = _credential(_header(scope, b"authorization"))
-        if pair is not None:
-            key = await runtime.store.get_key(pair[0], last_use=False)
-            if key is not None and (not verified or secret_matches(pair[1], key, runtime.clock)):
-                return key.tenant_id
-            if verified:
-                return None
-        name = tenant_from_host(_header(scope, b"host"), runtime.settings.domain)
-        if name is not None:
-            found = await runtime.store.get_tenant(name)
-            return None if found is None else found.id
-        return self.fallback
+        return await tenant_of(scope, self.fallback, verified=verified)
+
+
+async def tenant_of(scope: Scope, fallback: int | None, *, verified: bool = False) -> int | None:
+    """The tenant the credential's key id names (its secret checked when
+    ``verified``: a fault is done only to the tenant's own requests), else
+    the host's, else ``fallback``."""
+    runtime = current()
+    pair = _credential(_header(scope, b"authorization"))
+    if pair is not None:
+        key = await runtime.store.get_key(pair[0], last_use=False)
+        if key is not None and (not verified or secret_matches(pair[1], key, runtime.clock)):
+            return key.tenant_id
+        if verified:
+            return None
+    name = tenant_from_host(_header(scope, b"host"), runtime.settings.domain)
+    if name is not None:
+        found = await runtime.store.get_tenant(name)
+        return None if found is None else found.id
+    return fallback
 
 
 def _authenticated(scope: Scope) -> int | None:
@@ -188,6 +203,10 @@ def _entry(
         "status": response["status"] or None,
         "resourceIds": _resource_ids(path, received, sent),
         "fault": fault,
+        "client": {
+            "userAgent": request_headers.get("user-agent"),
+            "keyId": (_credential(_header(scope, b"authorization")) or (None, None))[0],
+        },
         "request": {
             "headers": request_headers,
             **received,

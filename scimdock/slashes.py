@@ -20,6 +20,8 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from scimdock.core import leniency
+
 _RUNS = re.compile(r"/{2,}")
 _RAW_RUNS = re.compile(rb"/{2,}")
 
@@ -70,6 +72,7 @@ class FoldEndpoints:
             parts = path[len(self.root) :].split("/")
             folded = [self.literals.get((at, p.lower()), p) for at, p in enumerate(parts)]
             if folded != parts:
+                leniency.note("endpoint-case")
                 new = self.root + "/".join(folded)
                 scope = {**scope, "path": new}
                 if scope.get("raw_path"):

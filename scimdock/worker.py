@@ -113,7 +113,19 @@ def _mock_layer(app: Any, fallback_tenant: int | None) -> Any:
     journal = Journal(size) if size else None
     faults = FaultBook() if faulty else None
     install(journal, faults, fallback_tenant)
-    return JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)
+    if faulty:  # the mock's behaviour profiles (scimdock.profiles), with its faults
+        from scimdock.handlers.mock.state import ProfileBook, install_profiles
+        from scimdock.profiles import ProfileLayer
+
+        book = ProfileBook()
+        install_profiles(book)
+        app = ProfileLayer(app, book, fallback_tenant)
+    layer: Any = JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)
+    if faulty and journal is not None:  # the mock's web console (scimdock.console)
+        from scimdock.console import ConsoleLayer
+
+        layer = ConsoleLayer(layer)
+    return layer
 
 
 class _MessageOnly(logging.Formatter):

@@ -16,16 +16,28 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from scimdock.handlers.admin import access, audit, auth, keys, tenants, tokens, tombstones
+from scimdock.handlers.mock import conformance as mock_conformance
 from scimdock.handlers.mock import data as mock_data
 from scimdock.handlers.mock import faults as mock_faults
 from scimdock.handlers.mock import journal as mock_journal
+from scimdock.handlers.mock import snapshot as mock_snapshot
 from scimdock.handlers.resolver import resolver_for
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 #: ``createKey`` → :func:`handlers.admin.keys.create_key`, unguarded.
 resolve = resolver_for(
-    tenants, keys, access, tombstones, audit, tokens, mock_journal, mock_faults, mock_data
+    tenants,
+    keys,
+    access,
+    tombstones,
+    audit,
+    tokens,
+    mock_journal,
+    mock_faults,
+    mock_data,
+    mock_conformance,
+    mock_snapshot,
 )
 
 

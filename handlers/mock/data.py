@@ -15,7 +15,7 @@ from scimdock.handlers.runtime import current
 from scimdock.store.base import Actor, Store
 
 
-def _mock_on() -> None:
+def mock_on() -> None:
     """404 unless the mock's journal or faults are on: ``serve`` never
     offers to empty a tenant."""
     journal, faults, _ = state.installed()
@@ -24,14 +24,14 @@ def _mock_on() -> None:
 
 
 async def reset_tenant(tenant: str) -> Response:
-    _mock_on()
+    mock_on()
     found = await auth.tenant(tenant)
     users, groups = await current().store.reset_tenant_data(found.id, actor=auth.actor())
     return ok({"users": users, "groups": groups})
 
 
 async def seed_tenant(tenant: str, body: Any) -> Response:
-    _mock_on()
+    mock_on()
     found = await auth.tenant(tenant)
     runtime = current()
     seeds = plan(body_of(body), lenient=runtime.settings.lenient)

@@ -19,6 +19,7 @@ from typing import Any
 
 from scimdock.core.errors import ScimError
 from scimdock.core.faultrules import FaultRule, first_fault
+from scimdock.core.profile import DEFAULT, Profile
 
 #: Entries a listener may fall behind by before it misses some.
 LISTENER_BACKLOG = 1000
@@ -97,7 +98,28 @@ class FaultBook:
         return next(i for i, r in enumerate(self._rules.get(tenant_id, ())) if r is rule)
 
 
+class ProfileBook:
+    """Each tenant's behaviour profile (core.profile); the default where
+    none was set (then no request pays for a lookup)."""
+
+    def __init__(self) -> None:
+        self._profiles: dict[int, Profile] = {}
+
+    def any(self) -> bool:
+        return bool(self._profiles)
+
+    def get(self, tenant_id: int) -> Profile:
+        return self._profiles.get(tenant_id, DEFAULT)
+
+    def set(self, tenant_id: int, profile: Profile) -> None:
+        if profile.is_default():
+            self._profiles.pop(tenant_id, None)
+        else:
+            self._profiles[tenant_id] = profile
+
+
 _journal: Journal | None = None
+_profiles: ProfileBook | None = None
 _faults: FaultBook | None = None
 #: The tenant of requests that name none (no credential, no tenant host): the mock's own.
 _fallback: int | None = None
@@ -128,3 +150,15 @@ def faults() -> FaultBook:
             404, "Fault injection is off: start 'scimdock mock', or set SCIMDOCK_FAULTS"
         )
     return _faults
+
+
+def install_profiles(book: ProfileBook | None) -> None:
+    global _profiles
+    _profiles = book
+
+
+def profiles() -> ProfileBook:
+    """The profiles, or 404 outside the mock."""
+    if _profiles is None:
+        raise ScimError(404, "Behaviour profiles are a 'scimdock mock' feature")
+    return _profiles

@@ -1,0 +1,43 @@
+"""The tenant's conformance report and behaviour profile (openapi/admin.yaml,
+tag Mock; docs/mock.md): what its clients sent that RFC 7643/7644 do not
+allow (core.conformance), and how its service provider behaves
+(core.profile)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from scimdock.core.conformance import report
+from scimdock.core.errors import ScimError
+from scimdock.core.leniency import RULES
+from scimdock.core.profile import PRESETS, ProfileError, parse_profile
+from scimdock.handlers.admin import auth
+from scimdock.handlers.admin.respond import body_of, ok
+from scimdock.handlers.mock import state
+
+
+async def get_conformance(tenant: str) -> Response:
+    journal = state.journal()
+    found = await auth.tenant(tenant)
+    return ok({**report(journal.entries(found.id)), "rules": [r.view() for r in RULES.values()]})
+
+
+def _profile_view(tenant_id: int) -> dict[str, Any]:
+    return {**state.profiles().get(tenant_id).view(), "presets": sorted(PRESETS)}
+
+
+async def get_profile(tenant: str) -> Response:
+    state.profiles()
+    return ok(_profile_view((await auth.tenant(tenant)).id))
+
+
+async def put_profile(tenant: str, body: Any) -> Response:
+    book = state.profiles()
+    found = await auth.tenant(tenant)
+    try:
+        book.set(found.id, parse_profile(body_of(body)))
+    except ProfileError as exc:
+        raise ScimError(400, str(exc), "invalidValue") from None
+    return ok(_profile_view(found.id))

@@ -1,0 +1,82 @@
+"""A tenant's users, groups and memberships as a seed document, and back
+(openapi/admin.yaml, tag Mock; docs/mock.md, "Snapshots"): ``GET`` reads
+them in the seed format (core.seedfile), ``PUT`` resets the tenant and
+seeds it with a document (handlers.mock.data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from scimdock.core.query import ListQuery
+from scimdock.core.seedfile import plan
+from scimdock.handlers.admin import auth
+from scimdock.handlers.admin.respond import body_of, ok
+from scimdock.handlers.mock import data
+from scimdock.handlers.runtime import current
+from scimdock.store.base import GroupRecord, Store
+
+PAGE = 1000
+
+
+async def get_snapshot(tenant: str) -> Response:
+    data.mock_on()
+    found = await auth.tenant(tenant)
+    return ok(await snapshot(current().store, found.id))
+
+
+async def put_snapshot(tenant: str, body: Any) -> Response:
+    """Reset, then seed: the document is checked whole first (400 and
+    nothing changed when it is wrong)."""
+    data.mock_on()
+    found = await auth.tenant(tenant)
+    runtime = current()
+    seeds = plan(body_of(body), lenient=runtime.settings.lenient)
+    await runtime.store.reset_tenant_data(found.id, actor=auth.actor())
+    return ok(await data.seed(runtime.store, found.id, seeds, auth.actor()))
+
+
+async def snapshot(store: Store, tenant_id: int) -> dict[str, Any]:
+    """Users (their stored attributes), then groups ordered so that a
+    group comes after the groups it contains, members named by
+    ``userName`` or ``displayName`` (core.seedfile)."""
+    users: dict[str, dict[str, Any]] = {}
+    offset = 0
+    while True:
+        total, page = await store.list_users(tenant_id, ListQuery(offset=offset, count=PAGE))
+        users.update((r.id.casefold(), dict(r.doc)) for r in page)
+        offset += len(page)
+        if not page or offset >= total:
+            break
+    groups: dict[str, GroupRecord] = {}
+    offset = 0
+    while True:
+        total, records = await store.list_groups(
+            tenant_id, ListQuery(offset=offset, count=PAGE), with_members=True
+        )
+        groups.update((r.id.casefold(), r) for r in records)
+        offset += len(records)
+        if not records or offset >= total:
+            break
+    ordered: list[dict[str, Any]] = []
+    done: set[str] = set()
+
+    def visit(group_id: str, path: frozenset[str]) -> None:
+        if group_id in done or group_id in path or group_id not in groups:
+            return
+        record = groups[group_id]
+        names: list[str] = []
+        for member in record.members or ():
+            key = member.id.casefold()
+            if member.type == "Group" and key in groups:
+                visit(key, path | {group_id})
+                names.append(str(groups[key].doc["displayName"]))
+            elif key in users:
+                names.append(str(users[key]["userName"]))
+        done.add(group_id)
+        ordered.append({**record.doc, "members": sorted(names)})
+
+    for group_id in groups:
+        visit(group_id, frozenset())
+    return {"users": list(users.values()), "groups": ordered}
