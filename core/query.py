@@ -21,6 +21,9 @@ class ListQuery:
     descending: bool = False
     offset: int = 0
     count: int = 100
+    #: The resource type the paths were resolved against: the tenant's,
+    #: with its extensions (core.extensions); ``None``: the server's own.
+    resource_type: ResourceType | None = None
 
 
 def build_query(
@@ -53,4 +56,5 @@ def build_query(
     if order not in ("ascending", "descending"):
         raise bad_request("invalidValue", "sortOrder must be 'ascending' or 'descending'")
     p = page(start_index, count, max_results)
-    return ListQuery(resolved, sort_path, order == "descending", p.offset, p.count), p
+    query = ListQuery(resolved, sort_path, order == "descending", p.offset, p.count, rt)
+    return query, p

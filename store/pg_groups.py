@@ -83,7 +83,9 @@ class PgGroupTables(PgHost):
         where = "tenant_id = %s AND deleted IS NULL"
         params: list[object] = [tenant_id]
         if query.filter is not None:
-            sql, args = compile_filter(query.filter, GROUP, tenant_id=tenant_id)
+            sql, args = compile_filter(
+                query.filter, query.resource_type or GROUP, tenant_id=tenant_id
+            )
             where += f" AND ({sql})"
             params.extend(args)
         async with self._read(budget=True) as conn:
@@ -91,7 +93,9 @@ class PgGroupTables(PgHost):
             total = int(row[0]) if row else 0
             if query.count <= 0 or query.offset >= total:
                 return total, []
-            order = order_clause(query.sort_by, GROUP, descending=query.descending)
+            order = order_clause(
+                query.sort_by, query.resource_type or GROUP, descending=query.descending
+            )
             page = await every(
                 conn,
                 f"{_SELECT} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",

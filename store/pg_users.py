@@ -120,7 +120,9 @@ class PgUserTables(PgHost):
         where = "tenant_id = %s AND deleted IS NULL"
         params: list[object] = [tenant_id]
         if query.filter is not None:
-            sql, args = compile_filter(query.filter, USER, tenant_id=tenant_id)
+            sql, args = compile_filter(
+                query.filter, query.resource_type or USER, tenant_id=tenant_id
+            )
             where += f" AND ({sql})"
             params.extend(args)
         async with self._read(budget=True) as conn:
@@ -128,7 +130,9 @@ class PgUserTables(PgHost):
             total = int(row[0]) if row else 0
             if query.count <= 0 or query.offset >= total:
                 return total, []
-            order = order_clause(query.sort_by, USER, descending=query.descending)
+            order = order_clause(
+                query.sort_by, query.resource_type or USER, descending=query.descending
+            )
             rows = await every(
                 conn,
                 f"{_LIVE} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",

@@ -36,6 +36,7 @@ from scimdock.store.migrations import MIGRATIONS, migrate
 from scimdock.store.sqlfilter import compile_filter, register_functions
 from scimdock.store.sqlite_admin import USER as USER_TYPE
 from scimdock.store.sqlite_admin import AdminTables
+from scimdock.store.sqlite_extensions import ExtensionTables
 from scimdock.store.sqlite_groups import GroupTables
 from scimdock.store.sqlite_keys import KeyTables
 from scimdock.store.sqlite_members import drop_resource
@@ -58,7 +59,7 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
+class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionTables):
     """One writer connection per process, and a reader connection per thread.
 
     Groups and memberships: :class:`store.sqlite_groups.GroupTables`;
@@ -331,7 +332,9 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
         where = "tenant_id = ? AND deleted IS NULL"
         params: list[object] = [tenant_id]
         if query.filter is not None:
-            sql, args = compile_filter(query.filter, USER, tenant_id=tenant_id)
+            sql, args = compile_filter(
+                query.filter, query.resource_type or USER, tenant_id=tenant_id
+            )
             where += f" AND ({sql})"
             params.extend(args)
         (total,) = self._conn.execute(
@@ -339,7 +342,9 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
         ).fetchone()
         if query.count <= 0 or query.offset >= total:
             return total, []
-        order = order_clause(query.sort_by, USER, descending=query.descending)
+        order = order_clause(
+            query.sort_by, query.resource_type or USER, descending=query.descending
+        )
         rows = self._conn.execute(
             f"SELECT {_USER_COLUMNS} FROM users WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, query.count, query.offset],

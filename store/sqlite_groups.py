@@ -96,7 +96,9 @@ class GroupTables(SqliteHost):
         where = "tenant_id = ? AND deleted IS NULL"
         params: list[object] = [tenant_id]
         if query.filter is not None:
-            sql, args = compile_filter(query.filter, GROUP, tenant_id=tenant_id)
+            sql, args = compile_filter(
+                query.filter, query.resource_type or GROUP, tenant_id=tenant_id
+            )
             where += f" AND ({sql})"
             params.extend(args)
         with self._lock:
@@ -105,7 +107,9 @@ class GroupTables(SqliteHost):
             ).fetchone()
             if query.count <= 0 or query.offset >= total:
                 return total, []
-            order = order_clause(query.sort_by, GROUP, descending=query.descending)
+            order = order_clause(
+                query.sort_by, query.resource_type or GROUP, descending=query.descending
+            )
             page = self._conn.execute(
                 f"{_SELECT} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*params, query.count, query.offset],
