@@ -49,7 +49,7 @@ RESERVED = (
 #: sub-attributes per attribute: bounds on what each request walks.
 MAX_EXTENSIONS = 50
 MAX_ATTRIBUTES = 200
-_URN = re.compile(r"urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}(:[A-Za-z0-9._-]+)+", re.ASCII)
+_URN = re.compile(r"[Uu][Rr][Nn]:[A-Za-z0-9][A-Za-z0-9-]{0,31}(:[A-Za-z0-9._-]+)+", re.ASCII)
 _ATTRNAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}", re.ASCII)  # RFC 7643 §2.1
 _TYPES = ("string", "boolean", "decimal", "integer", "dateTime", "reference", "complex", "binary")
 _MUTABILITY = ("readOnly", "readWrite", "immutable", "writeOnly")

@@ -45,8 +45,7 @@ class PgExtensionTables(PgHost):
         async with self._read() as conn:
             rows = await every(
                 conn,
-                f"SELECT {_COLUMNS} FROM schema_extensions WHERE tenant_id = %s"
-                " ORDER BY seq",
+                f"SELECT {_COLUMNS} FROM schema_extensions WHERE tenant_id = %s ORDER BY seq",
                 (tenant_id,),
             )
         return [SchemaExtension(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows]

@@ -62,8 +62,7 @@ class ExtensionTables(SqliteHost):
     def list_schema_extensions(self, tenant_id: int) -> list[SchemaExtension]:
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM schema_extensions WHERE tenant_id = ?"
-                " ORDER BY seq",
+                f"SELECT {_COLUMNS} FROM schema_extensions WHERE tenant_id = ? ORDER BY seq",
                 (tenant_id,),
             ).fetchall()
         return [_extension(r) for r in rows]

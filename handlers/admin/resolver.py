@@ -15,7 +15,16 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from scimdock.handlers.admin import access, audit, auth, keys, tenants, tokens, tombstones
+from scimdock.handlers.admin import (
+    access,
+    audit,
+    auth,
+    keys,
+    schemas,
+    tenants,
+    tokens,
+    tombstones,
+)
 from scimdock.handlers.mock import data as mock_data
 from scimdock.handlers.mock import faults as mock_faults
 from scimdock.handlers.mock import journal as mock_journal
@@ -25,7 +34,7 @@ _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 #: ``createKey`` → :func:`handlers.admin.keys.create_key`, unguarded.
 resolve = resolver_for(
-    tenants, keys, access, tombstones, audit, tokens, mock_journal, mock_faults, mock_data
+    tenants, keys, access, tombstones, audit, tokens, schemas, mock_journal, mock_faults, mock_data
 )
 
 
