@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from scimdock.core import extensions
 from scimdock.core.errors import bad_request, not_found
-from scimdock.core.schema import RESOURCE_TYPES
+from scimdock.core.schema import RESOURCE_TYPES, Schema
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, created, listing, no_content, ok
 from scimdock.handlers.runtime import current
@@ -56,22 +56,31 @@ def resource_type_of(urn: str, given: str | None) -> str:
     )
 
 
-async def add_schema_extension(tenant: str, body: Any) -> Response:
-    found = await auth.tenant(tenant)
-    data = body_of(body)
-    schema = extensions.parse_definition(data.get("schema"))
-    resource_type = resource_type_of(schema.id, data.get("resourceType"))
-    store = current().store
-    existing = await store.list_schema_extensions(found.id)
+def checked(
+    definition: Any, resource_type: str | None, existing: list[SchemaExtension]
+) -> tuple[Schema, str]:
+    """The schema to register and the resource type it extends, or the
+    SCIM Error saying why not (also used by ``scimdock schema add``)."""
+    schema = extensions.parse_definition(definition)
+    kind = resource_type_of(schema.id, resource_type)
     extensions.check_no_clash(schema.id, (e.urn for e in existing))
     if len(existing) >= extensions.MAX_EXTENSIONS:
         raise bad_request(
             "invalidValue", f"a tenant has at most {extensions.MAX_EXTENSIONS} extension schemas"
         )
+    return schema, kind
+
+
+async def add_schema_extension(tenant: str, body: Any) -> Response:
+    found = await auth.tenant(tenant)
+    data = body_of(body)
+    store = current().store
+    existing = await store.list_schema_extensions(found.id)
+    schema, kind = checked(data.get("schema"), data.get("resourceType"), existing)
     ext = await store.add_schema_extension(
         found.id,
         schema.id,
-        resource_type,
+        kind,
         extensions.definition(schema),
         required=bool(data.get("required", False)),
         actor=auth.actor(),

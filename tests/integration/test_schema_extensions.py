@@ -5,9 +5,11 @@ with URN paths and projected; removing one keeps the stored values."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from conftest import Client, Server
+from conftest import Client, Server, cli
 
 URN = "urn:ietf:params:scim:schemas:extension:acme:2.0:User"
 GURN = "urn:example:scim:schemas:extension:site:1.0:Group"
@@ -222,3 +224,29 @@ def test_removed_extension_keeps_values(server: Server, client: Client, tenant_n
     assert register(server, tenant_name, {"schema": DEFINITION}).status_code == 201
     back = client.get(f"/Users/{made['id']}").json()
     assert back[URN] == {"badgeNumber": "K-1"} and back["title"] == "x"
+
+
+def test_cli_add_list_remove(
+    server: Server, client: Client, tenant_name: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "acme.json"
+    file.write_text(json.dumps(DEFINITION), encoding="utf-8")
+    added = cli(server.db, "schema", "add", "--tenant", tenant_name, str(file), "--json")
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["id"] == URN
+    assert URN in [s["id"] for s in client.get("/Schemas").json()["Resources"]]
+    again = cli(server.db, "schema", "add", "--tenant", tenant_name, str(file))
+    assert again.returncode == 1 and "already registered" in again.stderr
+    file.write_text(json.dumps({"id": URN, "attributes": [{"name": "x", "type": "text"}]}))
+    bad = cli(server.db, "schema", "add", "--tenant", tenant_name, str(file))
+    assert bad.returncode == 1 and "type must be one of" in bad.stderr
+    listed = cli(server.db, "schema", "list", "--tenant", tenant_name)
+    assert listed.returncode == 0 and URN in listed.stdout and "badgeNumber" in listed.stdout
+    removed = cli(server.db, "schema", "remove", "--tenant", tenant_name, URN.lower(), "--json")
+    assert removed.returncode == 0 and json.loads(removed.stdout)["id"] == URN
+    assert (
+        json.loads(cli(server.db, "schema", "list", "--tenant", tenant_name, "--json").stdout) == []
+    )
+    assert URN not in [s["id"] for s in client.get("/Schemas").json()["Resources"]]
+    missing = cli(server.db, "schema", "remove", "--tenant", tenant_name, URN)
+    assert missing.returncode == 1
