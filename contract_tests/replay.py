@@ -18,6 +18,9 @@ A flow file::
         query: {count: 2}           # optional, merged into the query string
         headers: {Content-Type: application/json}   # optional
         auth: none | wrong          # optional: no Authorization, or an unknown token
+        api: admin                  # optional: the admin API with the operator's
+                                    # token (set-up an administrator does, such
+                                    # as registering an extension schema)
         body: {...}                 # JSON body (templated)
         status: 200
         expect:                     # dotted paths → exact values, JSON types kept
@@ -49,7 +52,7 @@ Templates: ``{{name}}`` is replaced by a variable anywhere in strings, keys
 and paths; a string that is exactly ``{{name}}`` takes the variable's value
 with its JSON type (``startIndex: "{{start}}"`` stays a number). Predefined:
 ``CORE``, ``ENT`` (the enterprise extension URN), ``GROUP``, ``PATCHOP``,
-``LIST``, ``ERROR``.
+``LIST``, ``ERROR``; and ``tenant``, the name of the flow's tenant.
 
 Paths: ``a.b``, ``a[0].b``, ``a[*].b`` (every element). A key that itself
 contains dots — the enterprise URN ``...:enterprise:2.0:User`` — is matched
@@ -84,6 +87,7 @@ _STEP_KEYS = frozenset(
         "query",
         "headers",
         "auth",
+        "api",
         "body",
         "status",
         "expect",

@@ -55,12 +55,15 @@ def test_replay(file: Path, server: Server, tenant_name: str) -> None:
     client = Client(server, server.tenant(tenant_name))
     wrong = Client(server, WRONG_TOKEN)
     anonymous = Client(server, None)
-    variables: dict[str, Any] = dict(flow.vars)
+    admin = Client(server, server.operator_token, admin=True)
+    variables: dict[str, Any] = {"tenant": tenant_name, **flow.vars}
     for number, step in enumerate(flow.steps, 1):
         if "check" in step:
             _fail_if(run_check(step["check"], variables), flow, number, step, "check")
             continue
         chosen = {"none": anonymous, "wrong": wrong}.get(step.get("auth", ""), client)
+        if step.get("api") == "admin":
+            chosen = admin
         if "known_issue" not in step:
             _run_loop(chosen, flow, number, step, variables)
             continue

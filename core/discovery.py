@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from scimdock.core.bulk import MAX_OPERATIONS
 from scimdock.core.representation import list_response
-from scimdock.core.schema import RESOURCE_TYPES, SCHEMAS, ResourceType
+from scimdock.core.schema import RESOURCE_TYPES, ResourceType, Schema
 
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RT_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
@@ -78,24 +79,43 @@ def resource_type(rt: ResourceType, base_url: str) -> dict[str, Any]:
         "description": rt.description,
         "endpoint": rt.endpoint,
         "schema": rt.schema.id,
-        "schemaExtensions": [{"schema": s.id, "required": False} for s in rt.extensions],
+        "schemaExtensions": [
+            {"schema": s.id, "required": s.id in rt.required_extensions} for s in rt.extensions
+        ],
         "meta": {"resourceType": "ResourceType", "location": f"{base_url}/ResourceTypes/{rt.id}"},
     }
 
 
-def resource_types(base_url: str) -> dict[str, Any]:
-    items = [resource_type(rt, base_url) for rt in RESOURCE_TYPES.values()]
+def resource_types(
+    base_url: str, types: Iterable[ResourceType] = RESOURCE_TYPES.values()
+) -> dict[str, Any]:
+    """``types``: the resource types as the tenant asking has them
+    (core.extensions); by default the server's own."""
+    items = [resource_type(rt, base_url) for rt in types]
     return list_response(items, len(items), 1)
 
 
-def schema(schema_id: str, base_url: str) -> dict[str, Any] | None:
+def _schemas(types: Iterable[ResourceType]) -> list[Schema]:
+    """Every schema of ``types``, each once, in resource type order."""
+    out: dict[str, Schema] = {}
+    for rt in types:
+        for s in rt.schemas:
+            out.setdefault(s.id, s)
+    return list(out.values())
+
+
+def schema(
+    schema_id: str, base_url: str, types: Iterable[ResourceType] = RESOURCE_TYPES.values()
+) -> dict[str, Any] | None:
     """RFC 7643 §7: one schema by URN (case-insensitive), or ``None``."""
-    for s in SCHEMAS.values():
+    for s in _schemas(types):
         if s.id.lower() == schema_id.lower():
             return s.to_dict(f"{base_url}/Schemas/{s.id}")
     return None
 
 
-def schemas(base_url: str) -> dict[str, Any]:
-    items = [s.to_dict(f"{base_url}/Schemas/{s.id}") for s in SCHEMAS.values()]
+def schemas(
+    base_url: str, types: Iterable[ResourceType] = RESOURCE_TYPES.values()
+) -> dict[str, Any]:
+    items = [s.to_dict(f"{base_url}/Schemas/{s.id}") for s in _schemas(types)]
     return list_response(items, len(items), 1)

@@ -43,7 +43,7 @@ from scimdock.core.filter import parse_path, resolve_path
 from scimdock.core.filter.ast import AttrPath, Compare, Filter, Or, PatchPath
 from scimdock.core.patch import NO_VALUE, apply_operations, read_operation
 from scimdock.core.resource import normalize_resource, replace_resource
-from scimdock.core.schema import CORE_GROUP, GROUP, Attribute
+from scimdock.core.schema import CORE_GROUP, GROUP, Attribute, ResourceType
 from scimdock.core.values import normalize_value
 
 MEMBERS: Attribute = GROUP.schema.attribute("members")  # type: ignore[assignment]
@@ -123,18 +123,22 @@ class GroupChange:
     actions: tuple[Action, ...] = ()
 
 
-def plan_create(body: Any, *, lenient: bool = True) -> tuple[dict[str, Any], tuple[Member, ...]]:
+def plan_create(
+    body: Any, *, lenient: bool = True, rt: ResourceType = GROUP
+) -> tuple[dict[str, Any], tuple[Member, ...]]:
     """POST a group (RFC 7644 §3.3): the body, validated like any resource
     (:func:`core.resource.normalize_resource`), as the document to store
-    and its members."""
-    return _split_members(normalize_resource(body, GROUP, lenient=lenient))
+    and its members. ``rt``: the tenant's Group type (core.extensions)."""
+    return _split_members(normalize_resource(body, rt, lenient=lenient))
 
 
-def plan_replace(old: dict[str, Any], body: Any, *, lenient: bool = True) -> GroupChange:
+def plan_replace(
+    old: dict[str, Any], body: Any, *, lenient: bool = True, rt: ResourceType = GROUP
+) -> GroupChange:
     """PUT a group (RFC 7644 §3.5.1): the body replaces the document
     (:func:`core.resource.replace_resource`) and its ``members`` replace the
     members — none sent, none kept."""
-    doc, members = _split_members(replace_resource(old, body, GROUP, lenient=lenient))
+    doc, members = _split_members(replace_resource(old, body, rt, lenient=lenient))
     return GroupChange(doc, (ReplaceMembers(members, "members"),))
 
 
@@ -143,7 +147,9 @@ def _split_members(doc: dict[str, Any]) -> tuple[dict[str, Any], tuple[Member, .
     return rest, _members(doc.get("members"), "members")
 
 
-def plan_patch(doc: dict[str, Any], operations: Any, *, lenient: bool = True) -> GroupChange:
+def plan_patch(
+    doc: dict[str, Any], operations: Any, *, lenient: bool = True, rt: ResourceType = GROUP
+) -> GroupChange:
     """PATCH a group (RFC 7644 §3.5.2): the operations on ``members`` become
     actions (module docstring), the others are applied to ``doc`` with
     :func:`core.patch.apply_operations`. Errors name the operation
@@ -162,7 +168,7 @@ def plan_patch(doc: dict[str, Any], operations: Any, *, lenient: bool = True) ->
         if other is not None:
             rest.append((index, other))
         actions.extend(planned)
-    new_doc = apply_operations(doc, rest, GROUP, lenient=lenient) if rest else doc
+    new_doc = apply_operations(doc, rest, rt, lenient=lenient) if rest else doc
     return GroupChange(new_doc, tuple(actions))
 
 

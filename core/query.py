@@ -42,6 +42,9 @@ class ListQuery:
     count: int = 100
     keyset: bool = False
     after: Position | None = None
+    #: The resource type the paths were resolved against: the tenant's,
+    #: with its extensions (core.extensions); ``None``: the server's own.
+    resource_type: ResourceType | None = None
 
 
 def build_query(
@@ -74,4 +77,7 @@ def build_query(
     if order not in ("ascending", "descending"):
         raise bad_request("invalidValue", "sortOrder must be 'ascending' or 'descending'")
     p = page(start_index, count, max_results)
-    return ListQuery(resolved, sort_path, order == "descending", p.offset, p.count), p
+    query = ListQuery(
+        resolved, sort_path, order == "descending", p.offset, p.count, resource_type=rt
+    )
+    return query, p

@@ -55,6 +55,9 @@ def resource(
     """The full representation of a stored resource (before projection)."""
     out: dict[str, Any] = {"schemas": schemas_of(doc, rt), "id": id}
     out.update(doc)
+    for key in doc:  # an extension the tenant removed: kept, not served
+        if key.startswith("urn:") and rt.schema_for(key) is None:
+            del out[key]
     out["meta"] = {
         "resourceType": rt.id,
         "created": created,

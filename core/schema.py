@@ -70,15 +70,18 @@ class Attribute:
         return out
 
 
-_INDEX_CACHE: dict[int, dict[str, Attribute]] = {}
+#: Name indexes by ``id()`` of the attribute tuple, each kept with its tuple:
+#: a tenant's extension schemas (core.extensions) come and go, and an id
+#: is only unique while its object lives.
+_INDEX_CACHE: dict[int, tuple[tuple[Attribute, ...], dict[str, Attribute]]] = {}
 
 
 def _by_name(attrs: tuple[Attribute, ...]) -> dict[str, Attribute]:
     key = id(attrs)
-    index = _INDEX_CACHE.get(key)
-    if index is None:
-        index = _INDEX_CACHE[key] = {a.name.lower(): a for a in attrs}
-    return index
+    entry = _INDEX_CACHE.get(key)
+    if entry is None or entry[0] is not attrs:
+        entry = _INDEX_CACHE[key] = (attrs, {a.name.lower(): a for a in attrs})
+    return entry[1]
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,9 @@ class ResourceType:
     schema: Schema
     extensions: tuple[Schema, ...] = field(default_factory=tuple)
     description: str = ""
+    #: URNs of the extensions a resource must include (RFC 7643 §6
+    #: ``schemaExtensions.required``): only a tenant's own (core.extensions).
+    required_extensions: frozenset[str] = frozenset()
 
     @property
     def schemas(self) -> tuple[Schema, ...]:

@@ -211,7 +211,11 @@ def write(
 
 def check_required(doc: dict[str, Any], rt: ResourceType) -> None:
     """RFC 7643 §2.2 ``required``: core attributes always, an extension's
-    when the extension is present, sub-attributes when their parent is."""
+    when the extension is present, sub-attributes when their parent is;
+    an extension the resource type requires (RFC 7643 §6) must be present."""
+    for urn in rt.required_extensions:
+        if is_unassigned(doc.get(urn)):
+            raise bad_request("invalidValue", f"the extension '{urn}' is required")
     for schema, checks in rt.derived(_required_plan):
         if schema.id != rt.schema.id and schema.id not in doc:
             continue

@@ -116,7 +116,7 @@ async def _write(
     op: core_bulk.Operation, target: str | None, data: Any
 ) -> tuple[int, str, int | None]:
     """``(status, id, version)`` of one performed operation."""
-    module: Any = groups if op.rt is GROUP else users
+    module: Any = groups if op.rt.id == GROUP.id else users
     if op.method == "POST":
         record = await module.create(data)
         return 201, record.id, record.version

@@ -11,11 +11,13 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core import representation
-from scimdock.core.membership import plan_create, plan_patch, plan_replace
+from scimdock.core.extensions import keep_unregistered
+from scimdock.core.membership import GroupChange, plan_create, plan_patch, plan_replace
 from scimdock.core.projection import parse_attribute_list, project, returns_attribute
 from scimdock.core.query import ListQuery, Position, build_query
-from scimdock.core.schema import GROUP, RESOURCE_TYPES
+from scimdock.core.schema import GROUP, RESOURCE_TYPES, ResourceType
 from scimdock.handlers import paging
+from scimdock.handlers.extensions import fold_operations, fold_resource, group_type
 from scimdock.handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
 from scimdock.handlers.runtime import current
 from scimdock.store.base import GroupRecord
@@ -31,9 +33,13 @@ def wants_members(attributes: str | None, excluded: str | None) -> bool:
 
 
 def render(
-    record: GroupRecord, attributes: str | None = None, excluded: str | None = None
+    record: GroupRecord,
+    attributes: str | None = None,
+    excluded: str | None = None,
+    rt: ResourceType = GROUP,
 ) -> dict[str, Any]:
-    """The representation of a stored group, projected (RFC 7644 §3.4.2.5)."""
+    """The representation of a stored group, projected (RFC 7644 §3.4.2.5);
+    ``rt``: the tenant's Group type (handlers.extensions)."""
     doc = record.doc
     if record.members:
         base = base_url()
@@ -44,7 +50,7 @@ def render(
             ),
         }
     full = representation.resource(
-        GROUP,
+        rt,
         doc,
         id=record.id,
         created=record.created,
@@ -52,7 +58,7 @@ def render(
         version=record.version,
         base_url=base_url(),
     )
-    return project(full, GROUP, parse_attribute_list(attributes), parse_attribute_list(excluded))
+    return project(full, rt, parse_attribute_list(attributes), parse_attribute_list(excluded))
 
 
 async def list_page(
@@ -63,16 +69,18 @@ async def list_page(
     total, records = await current().store.list_groups(
         tenant, query, with_members=wants_members(attributes, excluded)
     )
-    return total, [render(r, attributes, excluded) for r in records], [r.position for r in records]
+    rt = await group_type(tenant)
+    rendered = [render(r, attributes, excluded, rt) for r in records]
+    return total, rendered, [r.position for r in records]
 
 
-def _one(
+async def _one(
     record: GroupRecord,
     status: int = 200,
     attributes: str | None = None,
     excluded: str | None = None,
 ) -> Response:
-    body = render(record, attributes, excluded)
+    body = render(record, attributes, excluded, await group_type(tenant_id()))
     headers = {"ETag": representation.etag(record.version)}
     if status == 201:  # RFC 7644 §3.3, whatever the projection
         headers["Location"] = f"{base_url()}{GROUP.endpoint}/{record.id}"
@@ -83,7 +91,7 @@ async def create_group(
     body: dict[str, Any], attributes: str | None = None, excludedAttributes: str | None = None
 ) -> Response:
     record = await create(body, wants_members(attributes, excludedAttributes))
-    return _one(record, 201, attributes, excludedAttributes)
+    return await _one(record, 201, attributes, excludedAttributes)
 
 
 async def get_group(
@@ -94,7 +102,7 @@ async def get_group(
     )
     if representation.etag_matches(header("If-None-Match"), record.version):
         return empty(304, {"ETag": representation.etag(record.version)})
-    return _one(record, 200, attributes, excludedAttributes)
+    return await _one(record, 200, attributes, excludedAttributes)
 
 
 async def list_groups(
@@ -110,7 +118,7 @@ async def list_groups(
     runtime = current()
     paging.check_method(cursor, startIndex)
     query, page = build_query(
-        GROUP,
+        await group_type(tenant_id()),
         filter=filter,
         sort_by=sortBy,
         sort_order=sortOrder,
@@ -149,7 +157,7 @@ async def replace_group(
 ) -> Response:
     with_members = wants_members(attributes, excludedAttributes)
     record = await replace(id, body, header("If-Match"), with_members)
-    return _one(record, 200, attributes, excludedAttributes)
+    return await _one(record, 200, attributes, excludedAttributes)
 
 
 async def patch_group(
@@ -168,7 +176,7 @@ async def patch_group(
     record = await patch(id, body["Operations"], header("If-Match"), with_members)
     if not projected:
         return empty(204, {"ETag": representation.etag(record.version)})
-    return _one(record, 200, attributes, excludedAttributes)
+    return await _one(record, 200, attributes, excludedAttributes)
 
 
 async def delete_group(id: str) -> Response:
@@ -182,7 +190,8 @@ async def delete_group(id: str) -> Response:
 async def create(body: Any, with_members: bool = False) -> GroupRecord:
     """RFC 7644 §3.3."""
     runtime = current()
-    doc, members = plan_create(body, lenient=runtime.settings.lenient)
+    rt = await group_type(tenant_id())
+    doc, members = plan_create(fold_resource(body, rt), lenient=runtime.settings.lenient, rt=rt)
     return await runtime.store.create_group(
         tenant_id(), doc, members, with_members=with_members, actor=actor()
     )
@@ -194,10 +203,12 @@ async def replace(
     """RFC 7644 §3.5.1."""
     runtime = current()
     lenient = runtime.settings.lenient
+    rt = await group_type(tenant_id())
+    body = fold_resource(body, rt)
     return await runtime.store.update_group(
         tenant_id(),
         id,
-        lambda cur: plan_replace(cur.doc, body, lenient=lenient),
+        lambda cur: _kept(cur.doc, plan_replace(cur.doc, body, lenient=lenient, rt=rt), rt),
         if_match=if_match,
         with_members=with_members,
         operation="replace",
@@ -211,10 +222,12 @@ async def patch(
     """RFC 7644 §3.5.2."""
     runtime = current()
     lenient = runtime.settings.lenient
+    rt = await group_type(tenant_id())
+    operations = fold_operations(operations, rt)
     return await runtime.store.update_group(
         tenant_id(),
         id,
-        lambda cur: plan_patch(cur.doc, operations, lenient=lenient),
+        lambda cur: _kept(cur.doc, plan_patch(cur.doc, operations, lenient=lenient, rt=rt), rt),
         if_match=if_match,
         with_members=with_members,
         operation="patch",
@@ -225,3 +238,8 @@ async def patch(
 async def delete(id: str, if_match: str | None) -> None:
     """RFC 7644 §3.6."""
     await current().store.delete_group(tenant_id(), id, if_match=if_match, actor=actor())
+
+
+def _kept(old: dict[str, Any], change: GroupChange, rt: ResourceType) -> GroupChange:
+    """The change, keeping what ``old`` holds under extensions the tenant removed."""
+    return GroupChange(keep_unregistered(old, change.doc, rt), change.actions)

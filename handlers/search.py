@@ -19,6 +19,7 @@ from scimdock.core.errors import ScimError
 from scimdock.core.query import ListQuery, build_query
 from scimdock.core.schema import GROUP, USER, ResourceType
 from scimdock.handlers import groups, paging, users
+from scimdock.handlers.extensions import types_of
 from scimdock.handlers.http import joined, scim, tenant_id
 from scimdock.handlers.runtime import current
 
@@ -46,10 +47,11 @@ async def search_all(body: dict[str, Any]) -> Response:
     planned: list[tuple[Listing, ListQuery]] = []
     errors: list[ScimError] = []
     page = None
+    types = await types_of(tenant)  # the tenant's, with its extensions
     for listing in LISTINGS:
         try:
             query, page = build_query(
-                listing.rt,
+                types[listing.rt.id],
                 filter=body.get("filter"),
                 sort_by=body.get("sortBy"),
                 sort_order=body.get("sortOrder"),

@@ -9,12 +9,14 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core import representation
+from scimdock.core.extensions import keep_unregistered
 from scimdock.core.patch import apply_patch
 from scimdock.core.projection import parse_attribute_list, project, returns_attribute
 from scimdock.core.query import ListQuery, Position, build_query
 from scimdock.core.resource import normalize_resource, replace_resource
-from scimdock.core.schema import GROUP, USER
+from scimdock.core.schema import GROUP, USER, ResourceType
 from scimdock.handlers import paging
+from scimdock.handlers.extensions import fold_operations, fold_resource, user_type
 from scimdock.handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
 from scimdock.handlers.runtime import current
 from scimdock.store.base import Membership, UserRecord
@@ -25,17 +27,21 @@ def render(
     attributes: str | None = None,
     excluded: str | None = None,
     groups: list[Membership] | None = None,
+    rt: ResourceType = USER,
 ) -> dict[str, Any]:
-    """The representation of a stored user, projected (RFC 7644 §3.4.2.5)."""
+    """The representation of a stored user, projected (RFC 7644 §3.4.2.5);
+    ``rt``: the tenant's User type (handlers.extensions)."""
     return project(
-        _full(record, groups),
-        USER,
+        _full(record, groups, rt),
+        rt,
         parse_attribute_list(attributes),
         parse_attribute_list(excluded),
     )
 
 
-def _full(record: UserRecord, groups: list[Membership] | None) -> dict[str, Any]:
+def _full(
+    record: UserRecord, groups: list[Membership] | None, rt: ResourceType = USER
+) -> dict[str, Any]:
     """Before projection, with the derived ``groups`` (RFC 7643 §4.1.2)."""
     doc = record.doc
     if groups:
@@ -46,7 +52,7 @@ def _full(record: UserRecord, groups: list[Membership] | None) -> dict[str, Any]
             ),
         }
     return representation.resource(
-        USER,
+        rt,
         doc,
         id=record.id,
         created=record.created,
@@ -62,7 +68,10 @@ async def _groups(
     """The ``groups`` of a page of users in one read, and only when the
     projection keeps them."""
     if not records or not returns_attribute(
-        USER, parse_attribute_list(attributes), parse_attribute_list(excluded), "groups"
+        await user_type(tenant),
+        parse_attribute_list(attributes),
+        parse_attribute_list(excluded),
+        "groups",
     ):
         return {}
     return await current().store.user_groups(tenant, [r.id for r in records])
@@ -75,7 +84,8 @@ async def list_page(
     the positions are ``None`` but in a keyset query (RFC 9865 paging)."""
     total, records = await current().store.list_users(tenant, query)
     groups = await _groups(tenant, records, attributes, excluded)
-    rendered = [render(r, attributes, excluded, groups.get(r.id)) for r in records]
+    rt = await user_type(tenant)
+    rendered = [render(r, attributes, excluded, groups.get(r.id), rt) for r in records]
     return total, rendered, [r.position for r in records]
 
 
@@ -91,8 +101,9 @@ async def _one(
         if status == 201
         else (await _groups(tenant_id(), [record], attributes, excluded)).get(record.id)
     )
-    full = _full(record, groups)
-    body = project(full, USER, parse_attribute_list(attributes), parse_attribute_list(excluded))
+    rt = await user_type(tenant_id())
+    full = _full(record, groups, rt)
+    body = project(full, rt, parse_attribute_list(attributes), parse_attribute_list(excluded))
     headers = {"ETag": representation.etag(record.version)}
     if status == 201:
         headers["Location"] = full["meta"]["location"]  # RFC 7644 §3.3, whatever the projection
@@ -127,7 +138,7 @@ async def list_users(
     runtime = current()
     paging.check_method(cursor, startIndex)
     query, page = build_query(
-        USER,
+        await user_type(tenant_id()),
         filter=filter,
         sort_by=sortBy,
         sort_order=sortOrder,
@@ -192,7 +203,8 @@ async def delete_user(id: str) -> Response:
 async def create(body: Any) -> UserRecord:
     """RFC 7644 §3.3."""
     runtime = current()
-    doc = normalize_resource(body, USER, lenient=runtime.settings.lenient)
+    rt = await user_type(tenant_id())
+    doc = normalize_resource(fold_resource(body, rt), rt, lenient=runtime.settings.lenient)
     return await runtime.store.create_user(tenant_id(), doc, actor=actor())
 
 
@@ -200,10 +212,14 @@ async def replace(id: str, body: Any, if_match: str | None) -> UserRecord:
     """RFC 7644 §3.5.1."""
     runtime = current()
     lenient = runtime.settings.lenient
+    rt = await user_type(tenant_id())
+    body = fold_resource(body, rt)
     return await runtime.store.update_user(
         tenant_id(),
         id,
-        lambda cur: replace_resource(cur.doc, body, USER, lenient=lenient),
+        lambda cur: keep_unregistered(
+            cur.doc, replace_resource(cur.doc, body, rt, lenient=lenient), rt
+        ),
         if_match=if_match,
         operation="replace",
         actor=actor(),
@@ -214,10 +230,14 @@ async def patch(id: str, operations: Any, if_match: str | None) -> UserRecord:
     """RFC 7644 §3.5.2."""
     runtime = current()
     lenient = runtime.settings.lenient
+    rt = await user_type(tenant_id())
+    operations = fold_operations(operations, rt)
     return await runtime.store.update_user(
         tenant_id(),
         id,
-        lambda cur: apply_patch(cur.doc, operations, USER, lenient=lenient),
+        lambda cur: keep_unregistered(
+            cur.doc, apply_patch(cur.doc, operations, rt, lenient=lenient), rt
+        ),
         if_match=if_match,
         operation="patch",
         actor=actor(),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from importlib.metadata import PackageNotFoundError, version
 
-from scimdock import cli_admin, cli_db, cli_keys, cli_mock, cli_serve, config
+from scimdock import cli_admin, cli_db, cli_keys, cli_mock, cli_schemas, cli_serve, config
 from scimdock.cli_common import CliError, Parser, add_json, json_out, run, store_of
 from scimdock.core.tenants import check_name
 from scimdock.handlers.admin import views
@@ -122,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=tenant_list)
 
     cli_keys.add_commands(sub)
+    cli_schemas.add_commands(sub)
     cli_admin.add_commands(sub)
     cli_serve.add_commands(sub)
     cli_db.add_commands(sub)

@@ -264,11 +264,13 @@ def _input_prose(rt: ResourceType) -> str:
         " names. A name `/Schemas` does not define is left out (strict mode: 400"
         " `invalidValue`)."
     )
-    if rt.extensions:
-        text += (
-            " Keys not listed here are checked by the server against `/Schemas`;"
-            " a key naming another vendor's extension schema is ignored (strict mode: 400)."
-        )
+    text += (
+        " Keys not listed here are checked by the server against `/Schemas`: an object"
+        " under the URN of an extension schema the tenant registered (admin API"
+        " `/tenants/{tenant}/schemas`, RFC 7643 §3.3) is validated by the server against"
+        " that definition, which this document cannot know; a key naming another"
+        " vendor's extension schema is ignored (strict mode: 400)."
+    )
     return text
 
 

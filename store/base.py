@@ -167,6 +167,19 @@ class Membership:
     direct: bool
 
 
+@dataclass(frozen=True)
+class SchemaExtension:
+    """A tenant's extension schema (RFC 7643 §3.3, §7; core.extensions):
+    the resource type it extends (``User`` or ``Group``), whether resources
+    must include it (RFC 7643 §6), and its checked definition."""
+
+    urn: str
+    resource_type: str
+    required: bool
+    definition: dict[str, Any]
+    created: str
+
+
 class Store(ABC):
     """Tenants, credentials, users and groups.
 
@@ -311,6 +324,32 @@ class Store(ABC):
         memberships at once; keep the tenant, its keys, admin tokens and
         audit log, which gets one ``reset`` line (resource type ``Tenant``).
         ``(users, groups)`` removed. :class:`NotFound` if unknown."""
+
+    # --- schema extensions (core.extensions) --------------------------
+    @abstractmethod
+    async def add_schema_extension(
+        self,
+        tenant_id: int,
+        urn: str,
+        resource_type: str,
+        definition: dict[str, Any],
+        *,
+        required: bool = False,
+        actor: Actor = CLI_ACTOR,
+    ) -> SchemaExtension:
+        """Register an extension; :class:`Conflict` if the tenant has one of
+        that URN (case-insensitive). Audited as ``create`` of ``Schema``."""
+
+    @abstractmethod
+    async def list_schema_extensions(self, tenant_id: int) -> list[SchemaExtension]:
+        """The tenant's extensions, oldest first."""
+
+    @abstractmethod
+    async def remove_schema_extension(
+        self, tenant_id: int, urn: str, *, actor: Actor = CLI_ACTOR
+    ) -> SchemaExtension:
+        """Unregister (case-insensitive URN); the values resources hold under
+        it are kept. :class:`NotFound` if unknown. Audited as ``delete``."""
 
     # --- tombstones and purge (operator) ------------------------------
     @abstractmethod

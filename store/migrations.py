@@ -219,6 +219,36 @@ MIGRATIONS: tuple[Migration, ...] = (
         postgresql=pg_schema.STEP_5,
     ),
     Migration(sqlite=FOLDED_DOCS, postgresql=pg_schema.STEP_6),
+    # 7: each tenant's extension schemas (core.extensions, RFC 7643 §7),
+    # keyed by the case-folded URN; they go with their tenant.
+    Migration(
+        sqlite="""
+    CREATE TABLE schema_extensions (
+        seq           INTEGER PRIMARY KEY,
+        tenant_id     INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        urn_fold      TEXT NOT NULL,
+        urn           TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        required      INTEGER NOT NULL DEFAULT 0,
+        definition    TEXT NOT NULL,
+        created       TEXT NOT NULL,
+        UNIQUE (tenant_id, urn_fold)
+    );
+    """,
+        postgresql="""
+CREATE TABLE schema_extensions (
+    seq           bigserial,
+    tenant_id     bigint NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    urn_fold      text COLLATE "C" NOT NULL,
+    urn           text NOT NULL,
+    resource_type text NOT NULL,
+    required      boolean NOT NULL DEFAULT false,
+    definition    jsonb NOT NULL,
+    created       text COLLATE "C" NOT NULL,
+    PRIMARY KEY (tenant_id, urn_fold)
+);
+""",
+    ),
 )
 
 

@@ -111,7 +111,10 @@ class _PgCompiler(_Compiler):
             if column is not None:
                 return column
         prefix = () if urn == self.rt.schema.id else (urn,)
-        return self.walk("doc_fold", prefix, [attr] if sub is None else [attr, sub], op, literal)
+        # caseExact text reads ``doc``: a tenant's own extension has every
+        # string folded in ``doc_fold`` (store.sqlfold), even a caseExact one.
+        doc = "doc_fold" if folds(sub or attr) else "doc"
+        return self.walk(doc, prefix, [attr] if sub is None else [attr, sub], op, literal)
 
     def column(
         self, attr: Attribute, sub: Attribute | None, op: str, literal: Literal

@@ -87,7 +87,9 @@ class PgGroupTables(PgHost):
         where = "tenant_id = %s AND deleted IS NULL"
         params: list[object] = [tenant_id]
         if query.filter is not None:
-            sql, args = compile_filter(query.filter, GROUP, tenant_id=tenant_id)
+            sql, args = compile_filter(
+                query.filter, query.resource_type or GROUP, tenant_id=tenant_id
+            )
             where += f" AND ({sql})"
             params.extend(args)
         async with self._read(budget=True) as conn:
@@ -95,9 +97,10 @@ class PgGroupTables(PgHost):
             total = int(row[0]) if row else 0
             if query.count <= 0 or query.offset >= total:
                 return total, []
-            order = order_clause(query.sort_by, GROUP, descending=query.descending)
+            rt = query.resource_type or GROUP
+            order = order_clause(query.sort_by, rt, descending=query.descending)
             if query.keyset:  # RFC 9865: after a position, not an offset
-                columns, after, args = keyset_sql(query, GROUP, mark="%s", sort=compile_sort)
+                columns, after, args = keyset_sql(query, rt, mark="%s", sort=compile_sort)
                 page = await every(
                     conn,
                     f"SELECT {_COLUMNS}, {columns} FROM groups WHERE {where}{after}"

@@ -124,7 +124,9 @@ class PgUserTables(PgHost):
         where = "tenant_id = %s AND deleted IS NULL"
         params: list[object] = [tenant_id]
         if query.filter is not None:
-            sql, args = compile_filter(query.filter, USER, tenant_id=tenant_id)
+            sql, args = compile_filter(
+                query.filter, query.resource_type or USER, tenant_id=tenant_id
+            )
             where += f" AND ({sql})"
             params.extend(args)
         async with self._read(budget=True) as conn:
@@ -132,9 +134,10 @@ class PgUserTables(PgHost):
             total = int(row[0]) if row else 0
             if query.count <= 0 or query.offset >= total:
                 return total, []
-            order = order_clause(query.sort_by, USER, descending=query.descending)
+            rt = query.resource_type or USER
+            order = order_clause(query.sort_by, rt, descending=query.descending)
             if query.keyset:  # RFC 9865: after a position, not an offset
-                columns, after, args = keyset_sql(query, USER, mark="%s", sort=compile_sort)
+                columns, after, args = keyset_sql(query, rt, mark="%s", sort=compile_sort)
                 rows = await every(
                     conn,
                     f"SELECT {_LIVE_COLUMNS}, {columns} FROM users WHERE {where}{after}"

@@ -40,6 +40,7 @@ from scimdock.store.base import QUERY_BUDGET, ApiKey, Store
 from scimdock.store.errors import OverBudget, Unavailable
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS
+from scimdock.store.pg_extensions import PgExtensionTables
 from scimdock.store.pg_groups import PgGroupTables
 from scimdock.store.pg_host import Conn, one
 from scimdock.store.pg_keys import PgKeyTables
@@ -61,7 +62,9 @@ async def _configure(conn: Conn) -> None:
     set_json_dumps(_dumps, conn)
 
 
-class PostgresStore(PgTenantTables, PgKeyTables, PgUserTables, PgGroupTables, Store):
+class PostgresStore(
+    PgTenantTables, PgKeyTables, PgUserTables, PgGroupTables, PgExtensionTables, Store
+):
     """The store on one PostgreSQL database, given by its URL
     (``postgresql://user@host:port/dbname``, libpq's forms)."""
 

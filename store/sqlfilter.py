@@ -70,6 +70,7 @@ from scimdock.core.filter.resolve import attribute_of
 from scimdock.core.identity import fold
 from scimdock.core.schema import Attribute, ResourceType
 from scimdock.store import sqlfold
+from scimdock.store.sqlfold import folds
 from scimdock.store.sqlsort import compile_order_by, compile_sort
 from scimdock.store.sqltables import Relation, json_path, seeds_of, table_for
 
@@ -225,7 +226,10 @@ class _Compiler:
             if column is not None:
                 return column
         prefix = () if urn == self.rt.schema.id else (urn,)
-        return self.walk(DOC, prefix, [attr] if sub is None else [attr, sub], op, literal)
+        # caseExact text reads ``doc``: a tenant's own extension has every
+        # string folded in ``doc_fold`` (store.sqlfold), even a caseExact one.
+        doc = DOC if folds(sub or attr) else "doc"
+        return self.walk(doc, prefix, [attr] if sub is None else [attr, sub], op, literal)
 
     def column(
         self, attr: Attribute, sub: Attribute | None, op: str, literal: Literal

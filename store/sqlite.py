@@ -52,6 +52,7 @@ from scimdock.store.base import (
     AuditEntry,
     GroupRecord,
     Membership,
+    SchemaExtension,
     Store,
     Tenant,
     Tombstone,
@@ -303,6 +304,37 @@ class SqliteStore(Store):
         self, tenant_id: int, *, actor: Actor = CLI_ACTOR
     ) -> tuple[int, int]:
         return await self._offload(self._engine.reset_tenant_data, tenant_id, actor=actor)
+
+    async def add_schema_extension(
+        self,
+        tenant_id: int,
+        urn: str,
+        resource_type: str,
+        definition: dict[str, Any],
+        *,
+        required: bool = False,
+        actor: Actor = CLI_ACTOR,
+    ) -> SchemaExtension:
+        return await self._offload(
+            self._engine.add_schema_extension,
+            tenant_id,
+            urn,
+            resource_type,
+            definition,
+            required=required,
+            actor=actor,
+        )
+
+    async def list_schema_extensions(self, tenant_id: int) -> list[SchemaExtension]:
+        # A point read of a few rows, on every SCIM request: on the loop.
+        return await self._inline(self._engine.list_schema_extensions, tenant_id)
+
+    async def remove_schema_extension(
+        self, tenant_id: int, urn: str, *, actor: Actor = CLI_ACTOR
+    ) -> SchemaExtension:
+        return await self._offload(
+            self._engine.remove_schema_extension, tenant_id, urn, actor=actor
+        )
 
     async def list_tombstones(self, tenant_id: int) -> list[Tombstone]:
         return await self._read(self._engine.list_tombstones, tenant_id)

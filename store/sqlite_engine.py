@@ -38,6 +38,7 @@ from scimdock.store.sqlfilter import compile_filter, register_functions
 from scimdock.store.sqlfold import folded_json
 from scimdock.store.sqlite_admin import USER as USER_TYPE
 from scimdock.store.sqlite_admin import AdminTables
+from scimdock.store.sqlite_extensions import ExtensionTables
 from scimdock.store.sqlite_groups import GroupTables
 from scimdock.store.sqlite_keys import KeyTables
 from scimdock.store.sqlite_members import drop_resource
@@ -60,7 +61,7 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
+class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionTables):
     """One writer connection per process, and a reader connection per thread.
 
     Groups and memberships: :class:`store.sqlite_groups.GroupTables`;
@@ -337,7 +338,9 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
         where = "tenant_id = ? AND deleted IS NULL"
         params: list[object] = [tenant_id]
         if query.filter is not None:
-            sql, args = compile_filter(query.filter, USER, tenant_id=tenant_id)
+            sql, args = compile_filter(
+                query.filter, query.resource_type or USER, tenant_id=tenant_id
+            )
             where += f" AND ({sql})"
             params.extend(args)
         (total,) = self._conn.execute(
@@ -345,9 +348,10 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables):
         ).fetchone()
         if query.count <= 0 or query.offset >= total:
             return total, []
-        order = order_clause(query.sort_by, USER, descending=query.descending)
+        rt = query.resource_type or USER
+        order = order_clause(query.sort_by, rt, descending=query.descending)
         if query.keyset:  # RFC 9865: after a position, not an offset
-            columns, after, args = keyset_sql(query, USER, mark="?")
+            columns, after, args = keyset_sql(query, rt, mark="?")
             rows = self._conn.execute(
                 f"SELECT {_USER_COLUMNS}, {columns} FROM users WHERE {where}{after}"
                 f" ORDER BY {order} LIMIT ?",

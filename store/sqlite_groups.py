@@ -99,7 +99,9 @@ class GroupTables(SqliteHost):
         where = "tenant_id = ? AND deleted IS NULL"
         params: list[object] = [tenant_id]
         if query.filter is not None:
-            sql, args = compile_filter(query.filter, GROUP, tenant_id=tenant_id)
+            sql, args = compile_filter(
+                query.filter, query.resource_type or GROUP, tenant_id=tenant_id
+            )
             where += f" AND ({sql})"
             params.extend(args)
         with self._lock:
@@ -108,9 +110,10 @@ class GroupTables(SqliteHost):
             ).fetchone()
             if query.count <= 0 or query.offset >= total:
                 return total, []
-            order = order_clause(query.sort_by, GROUP, descending=query.descending)
+            rt = query.resource_type or GROUP
+            order = order_clause(query.sort_by, rt, descending=query.descending)
             if query.keyset:  # RFC 9865: after a position, not an offset
-                columns, after, args = keyset_sql(query, GROUP, mark="?")
+                columns, after, args = keyset_sql(query, rt, mark="?")
                 page = self._conn.execute(
                     f"SELECT {_COLUMNS}, {columns} FROM groups WHERE {where}{after} ORDER BY {order} LIMIT ?",
                     [*params, *args, query.count],

@@ -15,7 +15,16 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from scimdock.handlers.admin import access, audit, auth, keys, tenants, tokens, tombstones
+from scimdock.handlers.admin import (
+    access,
+    audit,
+    auth,
+    keys,
+    schemas,
+    tenants,
+    tokens,
+    tombstones,
+)
 from scimdock.handlers.mock import conformance as mock_conformance
 from scimdock.handlers.mock import data as mock_data
 from scimdock.handlers.mock import faults as mock_faults
@@ -33,6 +42,7 @@ resolve = resolver_for(
     tombstones,
     audit,
     tokens,
+    schemas,
     mock_journal,
     mock_faults,
     mock_data,

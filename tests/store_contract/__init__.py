@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .audit import AuditContract
 from .budget import BudgetContract
+from .extensions import ExtensionContract
 from .groups import GroupContract, NestingContract
 from .isolation import IsolationContract
 from .keys import KeyContract
@@ -40,5 +41,6 @@ class StoreContract(
     BudgetContract,
     ReadinessContract,
     ResetContract,
+    ExtensionContract,
 ):
     """Every rule of the store interface; subclass it and provide ``store_factory``."""
