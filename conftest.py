@@ -52,9 +52,20 @@ _OPENAPI: dict[str, OpenAPI] = {}
 def openapi(base_path: str = "/scim/v1") -> OpenAPI:
     if base_path not in _OPENAPI:
         # openapi-core knows application/json; SCIM's media type is JSON too.
-        config = Config(extra_media_type_deserializers={"application/scim+json": json.loads})
+        # The journal's JSON Lines and event stream are text, checked as strings.
+        config = Config(
+            extra_media_type_deserializers={
+                "application/scim+json": json.loads,
+                "application/jsonl": _text,
+                "text/event-stream": _text,
+            }
+        )
         _OPENAPI[base_path] = OpenAPI.from_file_path(str(APIS[base_path]), config=config)
     return _OPENAPI[base_path]
+
+
+def _text(body: bytes | str, **_params: str) -> str:
+    return body.decode() if isinstance(body, bytes) else body
 
 
 def cli(db: Path | str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import yaml
 
-from conftest import ADMIN_SPEC, SPEC, Client, Server
+from conftest import ADMIN_SPEC, SPEC, Client, Server, start_server, stop_server
 
 METHODS = ("get", "put", "post", "delete", "patch")
 #: A valid body per SCIM request schema (scim.yaml gives no examples).
@@ -39,7 +39,23 @@ SCIM_BODIES: dict[str, dict[str, Any]] = {
         "Operations": [{"op": "replace", "path": "active", "value": False}],
     },
     "SearchRequest": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]},
+    "BulkRequest": {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [
+            {
+                "method": "POST",
+                "path": "/Users",
+                "bulkId": "intruder",
+                "data": {
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": "intruder",
+                },
+            }
+        ],
+    },
 }
+#: Each side's own extension schema (RFC 7643 §7), for the ``{urn}`` routes.
+SIDE_SCHEMA = "urn:example:isolation:2.0:User"
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,7 @@ class Side:
     user_name: str
     group_id: str
     tombstone_id: str
+    schema_urn: str = SIDE_SCHEMA
 
 
 def make_side(server: Server, name: str) -> Side:
@@ -115,6 +132,14 @@ def make_side(server: Server, name: str) -> Side:
     ).json()
     dead = scim.post("/Users", json={"userName": f"dead@{name}"}).json()
     assert scim.delete(f"/Users/{dead['id']}").status_code == 204
+    extension = {
+        "schema": {
+            "id": SIDE_SCHEMA,
+            "name": "Isolation",
+            "attributes": [{"name": "badge", "type": "string"}],
+        }
+    }
+    assert op.post(f"/tenants/{name}/schemas", json=extension).status_code == 201
     return Side(
         name,
         key["token"],
@@ -129,6 +154,18 @@ def make_side(server: Server, name: str) -> Side:
 
 
 @pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with the mock's journal and fault rules on, so that their
+    routes (only there while they are) are isolated like every other."""
+    srv = start_server(
+        tmp_path_factory.mktemp("isolation"),
+        env={"SCIMDOCK_JOURNAL": "100", "SCIMDOCK_FAULTS": "on"},
+    )
+    yield srv
+    stop_server(srv)
+
+
+@pytest.fixture(scope="module")
 def sides(server: Server) -> Iterator[tuple[Side, Side]]:
     suffix = uuid.uuid4().hex[:8]
     yield make_side(server, f"iso-a-{suffix}"), make_side(server, f"iso-b-{suffix}")
@@ -136,7 +173,12 @@ def sides(server: Server) -> Iterator[tuple[Side, Side]]:
 
 def path_for(op: Operation, side: Side, *, key_id: str | None = None) -> str:
     """The operation's path aimed at ``side``'s resources."""
-    values = {"tenant": side.name, "keyId": key_id or side.key_id, "tokenId": side.admin_token_id}
+    values = {
+        "tenant": side.name,
+        "keyId": key_id or side.key_id,
+        "tokenId": side.admin_token_id,
+        "urn": side.schema_urn,
+    }
     if "/tombstones/" in op.path:
         values["id"] = side.tombstone_id
     elif op.path.startswith("/Groups/"):
@@ -154,9 +196,12 @@ def path_for(op: Operation, side: Side, *, key_id: str | None = None) -> str:
 
 
 def query_for(op: Operation) -> dict[str, str]:
-    """Required query parameters from the document's examples."""
+    """Required query parameters from the document's examples; a live
+    stream (``seconds``) closed after a moment."""
     query = {}
     for param in op.parameters:
+        if param["in"] == "query" and param["name"] == "seconds":
+            query["seconds"] = "0.2"
         if param["in"] == "query" and param.get("required"):
             assert "example" in param, (
                 f"{op.id}: give required parameter {param['name']} an example"
@@ -229,6 +274,9 @@ def test_admin_operation_positive_control_on_own_tenant(
     own = Client(server, a.admin_token, admin=True)
     # A fresh key per operation: revoke or rotate must not spoil the next one.
     fresh = own.post(f"/tenants/{a.name}/keys", json={"label": op.id}).json()["id"]
+    # A SCIM request of A's: the journal has a line, even after a clearJournal
+    # (on /Groups: the fault rules the examples add are on /Users).
+    assert Client(server, a.scim_token).get("/Groups").status_code == 200
     response = call(own, op, path_for(op, a, key_id=fresh))
     if op.roles == ["operator"]:
         assert response.status_code == 403, (op.id, response.text)

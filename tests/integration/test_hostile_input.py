@@ -93,6 +93,7 @@ def world(server: Server) -> Iterator[World]:
         "tenant": name,
         "keyId": key,
         "tokenId": str(token.get("id", "none")),
+        "urn": "urn:example:hostile:2.0:User",
         "/Users": user,
         "/Groups": group,
         "/ResourceTypes": "User",
