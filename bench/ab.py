@@ -73,15 +73,9 @@ def start(name: str, code: str, work: Path) -> tuple[servers.Server, list[str]]:
             "serve",
             "--port",
             str(port),
-            "--log-level",
-            "warning",
         ],
-        # The bench measures the server, not the request rate (docs/security.md).
-        {
-            "SCIMDOCK_VALIDATE_RESPONSES": "0",
-            "SCIMDOCK_SYNCHRONOUS": "FULL",
-            "SCIMDOCK_RATE_TENANT": "off",
-        },
+        # scimdock's defaults, as bench/servers.py runs it (access log included).
+        {"SCIMDOCK_RATE_TENANT": servers.BENCH_RATE_TENANT},
         port,
         "/scim/v1",
         f"Bearer {token}",
