@@ -126,7 +126,8 @@ $(VENV)/.installed-bench: pyproject.toml requirements/bench.txt | $(VENV_STAMP)
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/groups.py
-	$(BIN)/python bench/entra_cycle.py; status=$$?; $(BIN)/python bench/noisy.py && exit $$status
+	status=0; $(BIN)/python bench/entra_cycle.py || status=$$?; \
+	  $(BIN)/python bench/noisy.py; exit $$status
 
 ## Refresh requirements/*.txt on purpose: the newest versions pyproject.toml
 ## allows, with hashes, for every platform (uv's universal resolution).

@@ -121,6 +121,24 @@ def _kind(status: int, answer: bytes) -> str:
         return str(status)
 
 
+def pg_drained(url: str, limit: float = 30.0) -> float:
+    """Seconds until no other statement is active in PostgreSQL (B's
+    queries ended on the server too, not only in their answers)."""
+    import psycopg
+
+    t0 = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.perf_counter() - t0 < limit:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE state = 'active' AND pid <> pg_backend_pid()"
+            ).fetchone()
+            if row is None or row[0] == 0:
+                break
+            time.sleep(0.05)
+    return round(time.perf_counter() - t0, 2)
+
+
 def measure(db: str, work: Path, backend: str) -> dict[str, Any]:
     token_a, token_b = servers.tenant_token(db, "quiet"), servers.tenant_token(db, "noisy")  # type: ignore[arg-type]
     server = servers.scimdock(db, token_a, work)
@@ -146,8 +164,11 @@ def measure(db: str, work: Path, backend: str) -> dict[str, Any]:
         answers: list[tuple[str, float]] = []
         rounds: list[dict[str, float]] = []
         quiet = noise.wait_quiet(S.QUIET_WAIT)
+        drained: list[float] = []
         for k in range(ROUNDS):
             if k:
+                if backend == "postgresql":
+                    drained.append(pg_drained(db))
                 noise.wait_quiet(S.QUIET_WAIT)  # B's last queries have ended
             probe = noise.Probe(server.process.pid)
             idle = _latencies(port, token_a, path, READS)
@@ -198,6 +219,7 @@ def measure(db: str, work: Path, backend: str) -> dict[str, Any]:
         "b_answers": {c: sum(1 for a, _ in answers if a == c) for c in codes},
         "b_median_s": round(statistics.median(t for _, t in answers), 2) if answers else None,
         "busy_before_pct": quiet,
+        "pg_active_after_s": drained,
     }
 
 
@@ -215,6 +237,8 @@ def show(r: dict[str, Any]) -> None:
     print(f"  B's answers under the measurement: {answers}; median {r['b_median_s']} s each")
     if "400 tooMany" in r["b_answers"] or a["answer"] == "400 tooMany":
         print("  (400 tooMany: the query budget, SCIMDOCK_QUERY_BUDGET, ended B's query)")
+    if r["pg_active_after_s"]:
+        print(f"  PostgreSQL busy after B's last answer: {r['pg_active_after_s']} s")
     verdict = "met" if r["met"] else "NOT MET"
     each = ", ".join(f"{x['ratio']:.2f}x" for x in r["rounds"])
     print(
