@@ -130,11 +130,13 @@ $(VENV)/.installed-bench: pyproject.toml requirements/bench.txt | $(VENV_STAMP)
 
 ## Benchmarks with ratios against peers measured in the same run (docs/performance.md);
 ## never part of `make test`. BENCH_SECONDS=10 lengthens runs; BENCH_QUICK=1 skips 1M users.
+## The Entra-like cycle runs on SQLite and PostgreSQL, 1 and 2 workers; a FAIL there
+## still lets the noisy-neighbour figures run, then fails the target.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/groups.py
-	$(BIN)/python bench/entra_cycle.py
-	$(BIN)/python bench/noisy.py
+	status=0; $(BIN)/python bench/entra_cycle.py || status=$$?; \
+	  $(BIN)/python bench/noisy.py; exit $$status
 
 ## Refresh requirements/*.txt on purpose: the newest versions pyproject.toml
 ## allows, with hashes, for every platform (uv's universal resolution).

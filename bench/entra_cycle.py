@@ -29,13 +29,25 @@ tenant so that users and groups are provisioned and deprovisioned without
 delay"; the gallery checklist of "Tutorial: Develop and plan provisioning
 for a SCIM endpoint in Microsoft Entra ID" says the same).
 
-Server as in bench/servers.py (production settings, auth and request
-validation on, ``synchronous=FULL``, one uvicorn worker on core 0); clients
-on core 1. Knobs: ``BENCH_ENTRA_USERS`` (10,000; 2,000 with ``BENCH_QUICK=1``),
+The cycle runs in four configurations, each on a fresh database: SQLite
+and PostgreSQL (a throwaway durable cluster the bench starts, bench/pg.py),
+each with one server process and with ``serve --workers 2``; rounds
+interleaved configuration by configuration, the median round (by overall
+req/s) kept, ratios between the configurations printed
+(bench/entra_matrix.py). Server as in bench/servers.py (scimdock's defaults,
+access log included; one worker on core 0, two on cores 0-1); clients on
+core 1; PostgreSQL unpinned. CPU per request is the server's, all its
+processes summed, with PostgreSQL's own beside it.
+
+Knobs: ``BENCH_ENTRA_USERS`` (2,000 per configuration and round, the
+``BENCH_QUICK`` size, so ``make bench`` stays short; 10,000 is the full
+cycle), ``BENCH_ENTRA_CONFIGS`` (``sqlite:1,sqlite:2,postgresql:1,
+postgresql:2``), ``BENCH_ENTRA_ROUNDS`` (``BENCH_ROUNDS``, 3),
 ``BENCH_ENTRA_GROUPS`` (50), ``BENCH_ENTRA_GROUPS_PER_USER`` (2),
 ``BENCH_ENTRA_MEMBERS_PER_PATCH`` (1), ``BENCH_ENTRA_CLIENTS`` (4),
-``BENCH_QUIET_WAIT``, ``BENCH_KEEP=1``. Output: a table and the verdict on
-stdout, the figures under ``entra_cycle`` in bench/results/latest.json.
+``BENCH_QUIET_WAIT``, ``BENCH_KEEP=1``. Output: tables and verdicts on
+stdout; in bench/results/latest.json the SQLite one-worker figures under
+``entra_cycle`` (as before) and all four under ``entra_cycle_backends``.
 Run: ``.venv/bin/python bench/entra_cycle.py`` (``make bench`` runs it).
 """
 
@@ -54,13 +66,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import entra_matrix as M  # noqa: E402
 from bench import entra_report as R  # noqa: E402
-from bench import noise, servers  # noqa: E402
+from bench import noise, pg, servers  # noqa: E402
 from bench import settings as S  # noqa: E402
 from bench.entra_client import Client, PhaseRun, Task, run_phase  # noqa: E402
 from bench.measure import log  # noqa: E402
 
-USERS = int(os.environ.get("BENCH_ENTRA_USERS", 2_000 if S.QUICK else 10_000))
+USERS = int(os.environ.get("BENCH_ENTRA_USERS", "2000"))
 GROUPS = int(os.environ.get("BENCH_ENTRA_GROUPS", "50"))
 GROUPS_PER_USER = min(GROUPS, int(os.environ.get("BENCH_ENTRA_GROUPS_PER_USER", "2")))
 MEMBERS_PER_PATCH = int(os.environ.get("BENCH_ENTRA_MEMBERS_PER_PATCH", "1"))
@@ -148,99 +161,151 @@ def verify(
 
 def measured(
     server: servers.Server,
+    database: int | None,
     run: str,
     shards: list[list[Task]],
     name: str,
     phases: dict[str, Any],
     runs: list[PhaseRun],
 ) -> PhaseRun:
-    probe = noise.Probe(server.process.pid)
+    probe = noise.Probe(server.process.pid, database)
     r = run_phase(server.origin, server.base, server.auth, run, shards)
-    phases[name] = R.phase_figures(r, probe.server_seconds(), probe.foreign_pct())
+    phases[name] = R.phase_figures(
+        r, probe.server_seconds(), probe.foreign_pct(), probe.database_seconds()
+    )
     runs.append(r)
     p = phases[name]
     log(
         f"  {name:12} {p['requests']:7,} requests {p['seconds']:6.1f} s {p['rps']:6.0f} req/s  "
         f"p50 {p['p50_ms']:.2f} ms  p99 {p['p99_ms']:.2f} ms  errors {p['errors']}  "
+        f"CPU/req {p['server_cpu_ms']:.2f}+{p['database_cpu_ms']:.2f} ms  "
         f"foreign CPU {p['foreign_cpu_pct']}%"
     )
     return r
 
 
-def cycle(server: servers.Server, run: str) -> dict[str, Any]:
+def cycle(server: servers.Server, database: int | None, run: str) -> dict[str, Any]:
     for path in (servers.TEST_CONNECTION, "/Groups?filter=displayName+eq+%22no-such-group%22"):
         status, body = servers.get(server, server.base + path)  # Entra's Test Connection
         assert status == 200 and b'"totalResults":0' in body.replace(b" ", b""), (status, body)
     phases: dict[str, Any] = {}
     runs: list[PhaseRun] = []
-    made = measured(
-        server,
-        run,
-        shard([("user_create", i) for i in range(USERS)], CLIENTS),
-        "users",
-        phases,
-        runs,
-    )
+    creates = [("user_create", i) for i in range(USERS)]
+    made = measured(server, database, run, shard(creates, CLIENTS), "users", phases, runs)
     users = {i: uid for kind, i, uid in made.results if kind == "user"}
-    made = measured(
-        server,
-        run,
-        shard([("group_create", g) for g in range(GROUPS)], CLIENTS),
-        "groups",
-        phases,
-        runs,
-    )
+    creates = [("group_create", g) for g in range(GROUPS)]
+    made = measured(server, database, run, shard(creates, CLIENTS), "groups", phases, runs)
     groups = {g: gid for kind, g, gid in made.results if kind == "group"}
     member_shards, incremental = plan(users, groups)
-    measured(server, run, member_shards, "members", phases, runs)
-    measured(server, run, shard(incremental, CLIENTS), "incremental", phases, runs)
+    measured(server, database, run, member_shards, "members", phases, runs)
+    measured(server, database, run, shard(incremental, CLIENTS), "incremental", phases, runs)
     problems = verify(server, run, users, groups, incremental)
     return {"phases": phases, "overall": R.overall(phases, runs), "problems": problems}
 
 
+def one_cycle(
+    backend: str, workers: int, cluster: pg.BenchCluster | None, work: Path, run: str
+) -> dict[str, Any]:
+    """A fresh database and server, one full cycle, the server stopped."""
+    if backend == "postgresql":
+        assert cluster is not None
+        db: str = cluster.new_database()
+        database: int | None = cluster.postmaster()
+    else:
+        db, database = str(work / f"{run}.db"), None
+    token = servers.tenant_token(db, "entra")  # type: ignore[arg-type]
+    quiet = noise.wait_quiet(S.QUIET_WAIT)
+    log(f"{backend}, {workers} worker(s), {run}: machine {quiet}% busy before the start")
+    server = servers.scimdock(db, token, work, workers=workers)
+    try:
+        figures = cycle(server, database, run)
+    finally:
+        server.stop()
+    text = server.log.read_text(errors="replace")
+    if "Traceback" in text or "ERROR" in text:
+        figures["problems"].append(f"server log has errors: {text[-500:]!r}")
+    figures["overall"]["errors"] += len(figures["problems"])
+    figures["quiet_pct_before"] = quiet
+    return figures
+
+
+def configs() -> list[tuple[str, int]]:
+    text = os.environ.get("BENCH_ENTRA_CONFIGS", "sqlite:1,sqlite:2,postgresql:1,postgresql:2")
+    out = []
+    for item in text.split(","):
+        backend, _, workers = item.strip().partition(":")
+        out.append((backend, int(workers or "1")))
+    return out
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-entra-"))
-    run = f"r{os.getpid()}"
+    wanted = configs()
+    rounds = int(os.environ.get("BENCH_ENTRA_ROUNDS", str(S.ROUNDS)))
     started = time.perf_counter()
+    cluster = pg.start() if any(b == "postgresql" for b, _ in wanted) else None
+    if cluster is None:
+        wanted = [(b, w) for b, w in wanted if b != "postgresql"]
+    results: dict[str, list[dict[str, Any]]] = {M.name(b, w): [] for b, w in wanted}
+    log(
+        f"entra cycle: {USERS:,} users, {GROUPS} groups, {CLIENTS} clients; "
+        f"{', '.join(results)}; {rounds} round(s) interleaved"
+    )
     try:
-        db = work / "entra.db"
-        token = servers.tenant_token(db, "entra")
-        log(f"entra cycle: {USERS:,} users, {GROUPS} groups, {CLIENTS} clients; waiting for quiet")
-        noise.wait_quiet(S.QUIET_WAIT)
-        server = servers.scimdock(db, token, work)
-        try:
-            figures = cycle(server, run)
-        finally:
-            server.stop()
-        text = server.log.read_text(errors="replace")
-        if "Traceback" in text or "ERROR" in text:
-            figures["problems"].append(f"server log has errors: {text[-500:]!r}")
+        for k in range(rounds):
+            for backend, workers in wanted:
+                run = f"r{os.getpid()}k{k}{backend[0]}{workers}"
+                results[M.name(backend, workers)].append(
+                    one_cycle(backend, workers, cluster, work, run)
+                )
+        postgresql = {"version": cluster.version(), **cluster.settings()} if cluster else None
     finally:
+        if cluster is not None:
+            cluster.stop()
         if not os.environ.get("BENCH_KEEP"):
             shutil.rmtree(work, ignore_errors=True)
-    result = {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "machine": machine(),
-        "settings": {
-            "users": USERS,
-            "groups": GROUPS,
-            "groups_per_user": GROUPS_PER_USER,
-            "members_per_patch": MEMBERS_PER_PATCH,
-            "clients": CLIENTS,
-            "quick": S.QUICK,
-            "update_pct": UPDATE_PCT,
-            "disable_pct": DISABLE_PCT,
-            "remove_pct": REMOVE_PCT,
-        },
-        **figures,
-        "target_rps": R.TARGET_RPS,
-        "wall_seconds": round(time.perf_counter() - started, 1),
+    settings = {
+        "users": USERS,
+        "groups": GROUPS,
+        "groups_per_user": GROUPS_PER_USER,
+        "members_per_patch": MEMBERS_PER_PATCH,
+        "clients": CLIENTS,
+        "quick": S.QUICK,
+        "rounds": rounds,
+        "update_pct": UPDATE_PCT,
+        "disable_pct": DISABLE_PCT,
+        "remove_pct": REMOVE_PCT,
     }
-    result["overall"]["errors"] += len(result["problems"])
-    result["pass"] = R.verdict(result)[0]
-    R.print_report(result)
-    print(f"\nwritten: {R.write_json(result)} (key {R.JSON_KEY!r})")
-    return 0 if result["pass"] else 1
+    date, wall = time.strftime("%Y-%m-%d %H:%M:%S %Z"), round(time.perf_counter() - started, 1)
+    matrix = M.combine(results)
+    ok = True
+    for config, figures in matrix["configs"].items():
+        result = {
+            "date": date,
+            "machine": machine(),
+            "config": config,
+            "settings": settings,
+            **figures,
+            "target_rps": R.TARGET_RPS,
+        }
+        result["pass"] = R.verdict(result)[0]
+        ok = ok and result["pass"]
+        figures["pass"] = result["pass"]
+        R.print_report(result)
+        if config == M.name("sqlite", 1):
+            R.write_json({**result, "wall_seconds": wall})
+    summary = {
+        "date": date,
+        "machine": machine(),
+        "settings": settings,
+        "postgresql": postgresql,
+        "rate_tenant": servers.BENCH_RATE_TENANT,
+        **matrix,
+        "wall_seconds": wall,
+    }
+    M.print_matrix(summary)
+    print(f"\nwritten: {R.write_json(summary, M.JSON_KEY)} (key {M.JSON_KEY!r})")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ def latency(values: list[float]) -> dict[str, float]:
     }
 
 
-def phase_figures(run: PhaseRun, server_cpu_s: float, foreign_pct: float) -> dict[str, Any]:
+def phase_figures(
+    run: PhaseRun, server_cpu_s: float, foreign_pct: float, database_cpu_s: float = 0.0
+) -> dict[str, Any]:
     everything = [x for v in run.latencies.values() for x in v]
     n = run.requests
     return {
@@ -41,6 +43,7 @@ def phase_figures(run: PhaseRun, server_cpu_s: float, foreign_pct: float) -> dic
         "errors": run.errors,
         "first_errors": run.first_errors,
         "server_cpu_ms": round(1000 * server_cpu_s / max(n, 1), 3),
+        "database_cpu_ms": round(1000 * database_cpu_s / max(n, 1), 3),
         "client_cpu_ms": round(1000 * run.client_cpu_seconds / max(n, 1), 3),
         "foreign_cpu_pct": foreign_pct,
         "kinds": {k: {"requests": len(v), **latency(v)} for k, v in sorted(run.latencies.items())},
@@ -57,6 +60,13 @@ def overall(phases: dict[str, dict[str, Any]], runs: list[PhaseRun]) -> dict[str
         "rps": round(n / seconds, 1),
         **latency([x for r in runs for v in r.latencies.values() for x in v]),
         "errors": sum(p["errors"] for p in phases.values()),
+        # all server processes' CPU over all requests, and the database's
+        "server_cpu_ms": round(
+            sum(p["server_cpu_ms"] * p["requests"] for p in phases.values()) / max(n, 1), 3
+        ),
+        "database_cpu_ms": round(
+            sum(p["database_cpu_ms"] * p["requests"] for p in phases.values()) / max(n, 1), 3
+        ),
         "client_cpu_ms": round(1000 * client / max(n, 1), 3),
         # one core runs all clients: its ceiling is 1 s of CPU per second
         "client_ceiling_rps": round(n / client) if client else None,
@@ -75,11 +85,14 @@ def verdict(result: dict[str, Any]) -> tuple[bool, str]:
 
 def print_report(result: dict[str, Any]) -> None:
     s = result["settings"]
-    print(f"\n== Entra-like provisioning cycle  {result['date']}  {result['machine']}")
+    print(
+        f"\n== Entra-like provisioning cycle, {result.get('config', '')}  {result['date']}"
+        f"  {result['machine']}"
+    )
     print(
         f"   {s['users']:,} users, {s['groups']} groups, {s['groups_per_user']} groups per user,"
-        f" {s['members_per_patch']} member(s) per PATCH; {s['clients']} clients on core 1,"
-        f" scimdock on core 0{'  (QUICK)' if s['quick'] else ''}\n"
+        f" {s['members_per_patch']} member(s) per PATCH; {s['clients']} clients on core 1;"
+        f" the median of {len(result.get('rounds_rps', [0]))} round(s) by req/s\n"
     )
     rows = [
         [
@@ -91,6 +104,7 @@ def print_report(result: dict[str, Any]) -> None:
             f"{p['p99_ms']:.2f}",
             str(p["errors"]),
             f"{p['server_cpu_ms']:.2f}",
+            f"{p.get('database_cpu_ms', 0):.2f}",
             f"{p['foreign_cpu_pct']:.0f}%",
         ]
         for name, p in result["phases"].items()
@@ -105,7 +119,8 @@ def print_report(result: dict[str, Any]) -> None:
             f"{o['p50_ms']:.2f}",
             f"{o['p99_ms']:.2f}",
             str(o["errors"]),
-            "",
+            f"{o['server_cpu_ms']:.2f}",
+            f"{o['database_cpu_ms']:.2f}",
             "",
         ]
     )
@@ -121,6 +136,7 @@ def print_report(result: dict[str, Any]) -> None:
                 "p99 ms",
                 "errors",
                 "server CPU ms/req",
+                "database CPU ms/req",
                 "foreign CPU",
             ],
         )
@@ -141,14 +157,14 @@ def print_report(result: dict[str, Any]) -> None:
     print("\n" + verdict(result)[1])
 
 
-def write_json(result: dict[str, Any]) -> str:
-    """Merge under ``entra_cycle`` into bench/results/latest.json (other keys kept)."""
+def write_json(result: dict[str, Any], key: str = JSON_KEY) -> str:
+    """Merge under ``key`` into bench/results/latest.json (other keys kept)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "latest.json"
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         data = {}
-    data[JSON_KEY] = result
+    data[key] = result
     path.write_text(json.dumps(data, indent=2) + "\n")
     return str(path)
