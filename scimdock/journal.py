@@ -26,6 +26,7 @@ import base64
 import re
 import time
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -110,16 +111,25 @@ class JournalLayer:
                 if self.journal is not None:
                     tenant = _authenticated(scope) or tenant or await self._tenant(scope)
                     if tenant is not None:
-                        entry = _entry(
-                            scope, path, at, started, bytes(request_body), response, fault
+                        # What the exchange was, kept as it came; the entry
+                        # (parsed bodies, masked credentials, conformance
+                        # notes) is built when the journal is first read,
+                        # off the request's path (docs/mock.md, "Cost").
+                        duration = round((time.perf_counter() - started) * 1000, 3)
+                        self.journal.add(
+                            tenant,
+                            partial(
+                                _noted_entry,
+                                scope,
+                                path,
+                                at,
+                                duration,
+                                bytes(request_body),
+                                response,
+                                fault,
+                                list(applied),
+                            ),
                         )
-                        entry["conformance"] = conformance.request_notes(
-                            entry["method"],
-                            entry["request"]["headers"],
-                            entry["request"].get("body"),
-                            applied,
-                        )
-                        self.journal.add(tenant, entry)
 
     async def _tenant(self, scope: Scope, *, verified: bool = False) -> int | None:
         return await tenant_of(scope, self.fallback, verified=verified)
@@ -175,11 +185,29 @@ def _credential(value: str | None) -> tuple[str, str] | None:
     return None
 
 
+def _noted_entry(
+    scope: Scope,
+    path: str,
+    at: datetime,
+    duration: float,
+    request_body: bytes,
+    response: dict[str, Any],
+    fault: dict[str, Any] | None,
+    applied: list[Any],
+) -> dict[str, Any]:
+    """:func:`_entry` with its conformance notes."""
+    entry = _entry(scope, path, at, duration, request_body, response, fault)
+    entry["conformance"] = conformance.request_notes(
+        entry["method"], entry["request"]["headers"], entry["request"].get("body"), applied
+    )
+    return entry
+
+
 def _entry(
     scope: Scope,
     path: str,
     at: datetime,
-    started: float,
+    duration: float,
     request_body: bytes,
     response: dict[str, Any],
     fault: dict[str, Any] | None,
@@ -195,7 +223,7 @@ def _entry(
         "requestId": (scope.get("extensions") or {}).get("request_id")
         or response_headers.get("x-request-id"),
         "time": at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        "durationMs": round((time.perf_counter() - started) * 1000, 3),
+        "durationMs": duration,
         "method": scope["method"],
         "path": path,
         "query": _mask_query(query),

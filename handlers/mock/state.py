@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import random
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +23,30 @@ from scimdock.core.profile import DEFAULT, Profile
 
 #: Entries a listener may fall behind by before it misses some.
 LISTENER_BACKLOG = 1000
+
+
+class _Pending:
+    """A journal entry, built once, when first wanted, and numbered ``seq``."""
+
+    __slots__ = ("_build", "_made", "seq")
+
+    def __init__(self, seq: int, entry: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+        self.seq = seq
+        self._made: dict[str, Any] | None = None
+        self._build: Callable[[], dict[str, Any]] | None = None
+        if callable(entry):
+            self._build = entry
+        else:
+            self._made = entry
+            entry["seq"] = seq
+
+    def made(self) -> dict[str, Any]:
+        if self._made is None:
+            assert self._build is not None
+            self._made = self._build()
+            self._made["seq"] = self.seq
+            self._build = None
+        return self._made
 
 
 class Journal:
@@ -35,18 +59,20 @@ class Journal:
         self._seq = itertools.count(1)
         self._listeners: dict[int, set[asyncio.Queue[dict[str, Any]]]] = {}
 
-    def add(self, tenant_id: int, entry: dict[str, Any]) -> None:
-        entry["seq"] = next(self._seq)
+    def add(self, tenant_id: int, entry: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+        """Append an entry, or the call that builds it when first read (the
+        request that made it does not wait for the building)."""
+        item = _Pending(next(self._seq), entry)
         ring = self._rings.get(tenant_id)
         if ring is None:
             ring = self._rings[tenant_id] = deque(maxlen=self.size)
-        ring.append(entry)
+        ring.append(item)
         for queue in self._listeners.get(tenant_id, ()):
             if queue.qsize() < LISTENER_BACKLOG:
-                queue.put_nowait(entry)
+                queue.put_nowait(item.made())
 
     def entries(self, tenant_id: int) -> list[dict[str, Any]]:
-        return list(self._rings.get(tenant_id, ()))
+        return [item.made() for item in self._rings.get(tenant_id, ())]
 
     def clear(self, tenant_id: int) -> int:
         """Forget the tenant's entries; how many there were."""

@@ -184,9 +184,9 @@ def test_fault_nth_latency_drop_and_malformed(mock: ScimMock) -> None:
         },
     )
     with scim(mock) as client:
-        quick = time.monotonic()
-        client.get("/Groups")
-        assert time.monotonic() - quick < 0.3
+        # The first is not delayed (the journal below: no fault on it); a
+        # time bound on it would only measure how busy the machine is.
+        assert client.get("/Groups").status_code == 200
         slow = time.monotonic()
         assert client.get("/Groups").status_code == 200
         assert time.monotonic() - slow >= 0.3
