@@ -9,6 +9,7 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 import pytest
 
@@ -163,10 +164,19 @@ async def test_an_unreachable_database_is_unavailable(postgres_cluster: Postgres
 #: Tables holding one tenant's rows: distributed by ``tenant_id`` on Citus.
 #: (``tenants``, ``admin_tokens``, whose operator tokens belong to no
 #: tenant, ``tenant_id_seq`` and ``key_epoch`` are small reference tables.)
-TENANT_TABLES = ("users", "groups", "members", "audit", "audit_seq", "api_keys")
+TENANT_TABLES = (
+    "users",
+    "groups",
+    "members",
+    "audit",
+    "audit_seq",
+    "api_keys",
+    "schema_extensions",
+)
 _REFERENCE = re.compile(
     r"\b(?:FROM|JOIN|INTO|UPDATE)\s+(" + "|".join(TENANT_TABLES) + r")\b", re.IGNORECASE
 )
+EXTENSION = "urn:example:colocation:2.0:User"
 #: Statements that find a key by its id before the tenant is known:
 #: authentication's lookup (by key id, joined to its tenant) and the
 #: batched last-use write (key ids). Every other statement on ``api_keys``
@@ -238,6 +248,14 @@ async def _exercise(store: PostgresStore) -> None:
         'not (active eq true) or meta.lastModified gt "2020-01-01T00:00:00Z"',
     ):
         await store.list_users(tenant, query(filter=text, sort_by="name.familyName"))
+    # A keyset page (RFC 9865 cursors), after a position.
+    first = await store.list_users(tenant, replace(query(sort_by="userName"), keyset=True))
+    after = first[1][0].position
+    await store.list_users(tenant, replace(query(sort_by="userName"), keyset=True, after=after))
+    definition = {"id": EXTENSION, "name": "Badge", "attributes": []}
+    await store.add_schema_extension(tenant, EXTENSION, "User", definition)
+    await store.list_schema_extensions(tenant)
+    await store.remove_schema_extension(tenant, EXTENSION)
     await store.list_groups(
         tenant,
         query(GROUP, filter=f'members[value eq "{ann.id}"] or displayName ew "m"'),
@@ -255,6 +273,7 @@ async def _exercise(store: PostgresStore) -> None:
     await store.audit_log(tenant)
     await store.audit_log(OPERATOR_LOG)
     await store.tenant_holds_data(tenant)
+    await store.reset_tenant_data(tenant)
     await store.delete_tenant("acme", force=True)
     async with store._read() as conn:
         await conn.execute("SELECT 'colocation-end'")
