@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from scimdock.core.filter.ast import And, Compare, Filter, Or
+from scimdock.core.schema import ResourceType
 
 
 class ProfileError(ValueError):
@@ -41,6 +42,11 @@ class Profile:
     requiredAttributes: tuple[str, ...] = field(default_factory=tuple)
     #: RFC-strict (``scimdock serve --strict``) for this tenant only.
     strict: bool = False
+    #: ``userName`` compared as given: ``Alice`` and ``alice`` are two users,
+    #: and ``userName eq "alice"`` finds only the second (RFC 7643 §4.1.1
+    #: makes it caseExact false; /Schemas then says true). Kept by the store
+    #: (it decides uniqueness), not with the rest of the profile.
+    userNameCaseExact: bool = False
 
     def view(self) -> dict[str, Any]:
         out = asdict(self)
@@ -71,6 +77,7 @@ PRESETS: dict[str, Profile] = {
         Profile(name="eq-only", filter="eq"),
         Profile(name="small-pages", maxCount=10),
         Profile(name="no-etag", etag=False),
+        Profile(name="case-sensitive-username", userNameCaseExact=True),
         Profile(
             name="minimal",
             patchResponse="noContent",
@@ -103,7 +110,7 @@ def parse_profile(raw: Any) -> Profile:
             continue
         if key in _CHOICES and value not in _CHOICES[key]:
             raise ProfileError(f"{key} must be one of {', '.join(_CHOICES[key])}")
-        if key in ("etag", "strict") and not isinstance(value, bool):
+        if key in ("etag", "strict", "userNameCaseExact") and not isinstance(value, bool):
             raise ProfileError(f"{key} must be true or false")
         if key == "maxCount" and value is not None:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -120,6 +127,16 @@ def parse_profile(raw: Any) -> Profile:
     if "name" not in values and "preset" not in raw:
         values["name"] = "custom"
     return replace(base, **values)
+
+
+def case_exact_user_name(rt: ResourceType) -> ResourceType:
+    """The User resource type with ``userName`` caseExact true (RFC 7643
+    §2.2, §7): what filters, sorts and /Schemas follow for a tenant whose
+    profile says :attr:`Profile.userNameCaseExact`."""
+    attributes = tuple(
+        replace(a, case_exact=True) if a.name == "userName" else a for a in rt.schema.attributes
+    )
+    return replace(rt, schema=replace(rt.schema, attributes=attributes))
 
 
 def only_eq(node: Filter) -> bool:

@@ -1,12 +1,17 @@
 """The resource types of the tenant a request is for: the server's User and
 Group with the tenant's registered extension schemas (core.extensions,
-RFC 7643 §3.3, §6, §7).
+RFC 7643 §3.3, §6, §7) and, where its profile says so, a case-exact
+``userName`` (core.profile).
 
-The tenant's extensions are read from the store on each request that needs
-them (one indexed read of a few rows, so a registration or removal holds
-from the next request on, in every server process) and kept in the
-request's context; the resource types built from one set of definitions
-are kept in a small cache keyed by those definitions.
+What they are built from moves the tenant's ``schema_tag`` (store.base
+``Tenant``), which authentication reads with the key: a key's row is read
+again whenever a key or tenant changes (store.sqlite_keys, ``key_epoch``),
+so a registration, a removal or a profile switch holds from the next
+request on, in every server process. A request whose tag is 0 (the
+server's own types) or one already built reads nothing more; any other
+reads the tenant's schema once (:meth:`Store.tenant_schema`). Types are
+kept by ``(tenant, tag)`` (a tenant id is never reused) and, once built,
+by the definitions they came from.
 """
 
 from __future__ import annotations
@@ -18,20 +23,22 @@ import orjson
 from connexion.context import _context
 
 from scimdock.core import extensions, names
+from scimdock.core.profile import case_exact_user_name
 from scimdock.core.schema import GROUP, RESOURCE_TYPES, USER, ResourceType
 from scimdock.handlers.runtime import current
-from scimdock.store.base import SchemaExtension
+from scimdock.store.base import SchemaExtension, TenantSchema
 
 Types = dict[str, ResourceType]
 _BUILT: OrderedDict[tuple[Any, ...], Types] = OrderedDict()
+_BY_TAG: OrderedDict[tuple[int, int], Types] = OrderedDict()
 _KEEP = 256
 
 
-def build(records: list[SchemaExtension]) -> Types:
+def build(records: list[SchemaExtension], *, user_name_case_exact: bool = False) -> Types:
     """``{"User": ..., "Group": ...}`` with these extensions (cached)."""
-    if not records:
+    if not records and not user_name_case_exact:
         return RESOURCE_TYPES
-    key = tuple(
+    key = (user_name_case_exact,) + tuple(
         (
             r.urn,
             r.resource_type,
@@ -53,6 +60,8 @@ def build(records: list[SchemaExtension]) -> Types:
             )
             for rt in RESOURCE_TYPES.values()
         }
+        if user_name_case_exact:
+            types[USER.id] = case_exact_user_name(types[USER.id])
         _BUILT[key] = types
         while len(_BUILT) > _KEEP:
             _BUILT.popitem(last=False)
@@ -61,14 +70,32 @@ def build(records: list[SchemaExtension]) -> Types:
     return types
 
 
+def of_schema(schema: TenantSchema) -> Types:
+    """The types a tenant's schema (as the store read it) makes."""
+    return build(schema.extensions, user_name_case_exact=schema.user_name_case_exact)
+
+
 async def types_of(tenant: int) -> Types:
-    """The tenant's resource types, read once per request."""
+    """The tenant's resource types, worked out once per request."""
     context = _context.get()
-    cached = context.get("scimdock.types")
-    if cached is None:
-        cached = build(await current().store.list_schema_extensions(tenant))
-        context["scimdock.types"] = cached
-    return cached  # type: ignore[no-any-return]
+    cached: Types | None = context.get("scimdock.types")
+    if cached is not None:
+        return cached
+    info = context.get("token_info") or {}
+    tag = info.get("schema_tag") if info.get("tenant_id") == tenant else None
+    if tag == 0:
+        cached = RESOURCE_TYPES
+    elif tag is not None and (tenant, tag) in _BY_TAG:
+        cached = _BY_TAG[tenant, tag]
+        _BY_TAG.move_to_end((tenant, tag))
+    else:  # an admin route (no key), or a tag not seen yet in this process
+        schema = await current().store.tenant_schema(tenant)
+        cached = of_schema(schema)
+        _BY_TAG[tenant, schema.tag] = cached
+        while len(_BY_TAG) > _KEEP:
+            _BY_TAG.popitem(last=False)
+    context["scimdock.types"] = cached
+    return cached
 
 
 async def user_type(tenant: int) -> ResourceType:

@@ -115,7 +115,12 @@ async def authenticate(
             detail=f"SCIM access is not enabled for tenant {key.tenant_name!r}: ask the operator"
         )
     _note_use(runtime.store, key.key_id, address)
-    return {"sub": key.key_id, "tenant_id": key.tenant_id, "tenant": key.tenant_name}
+    return {
+        "sub": key.key_id,
+        "tenant_id": key.tenant_id,
+        "tenant": key.tenant_name,
+        "schema_tag": key.tenant_schema_tag,
+    }
 
 
 def secret_matches(secret: str, key: ApiKey, clock: Clock) -> bool:

@@ -29,6 +29,7 @@ from scimdock.core.membership import Member
 from scimdock.core.profile import PRESETS, Profile, ProfileError, parse_profile
 from scimdock.core.seedfile import plan
 from scimdock.core.tenants import check_name
+from scimdock.store.errors import Conflict
 
 #: Journal entries kept per tenant unless ``--journal`` says otherwise.
 DEFAULT_JOURNAL = 1000
@@ -62,6 +63,11 @@ def mock(args: argparse.Namespace) -> int:
         try:
             store = store_of(args)
             tenant, token, admin_token = _tenant(store, args.tenant)
+            if profile is not None:  # the store keeps the userName choice
+                try:
+                    store.set_user_name_case_exact(tenant.id, profile.userNameCaseExact)
+                except Conflict as exc:
+                    raise CliError(f"--profile: {exc}", 2) from None
             if seeds is not None:
                 _seed(store, tenant.id, seeds)
             served, owned = cli_serve.store_for_server(store, args.db)

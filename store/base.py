@@ -36,6 +36,12 @@ class Tenant:
     name: str
     scim_enabled: bool
     created: str
+    #: ``userName`` compared as given, not case-folded, in this tenant's
+    #: uniqueness and filters (a behaviour profile: core.profile).
+    user_name_case_exact: bool = False
+    #: Moves with every change to the tenant's resource types (extensions,
+    #: ``user_name_case_exact``); 0: the server's own types, unchanged.
+    schema_tag: int = 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class ApiKey:
     #: until ``previous_valid_until``.
     previous_hash: bytes | None = None
     previous_valid_until: str | None = None
+    #: The tenant's :attr:`Tenant.schema_tag` as of this read.
+    tenant_schema_tag: int = 0
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,17 @@ class Membership:
     id: str
     display: str
     direct: bool
+
+
+@dataclass(frozen=True)
+class TenantSchema:
+    """What a tenant's resource types are built from, read together: its
+    :attr:`Tenant.schema_tag`, whether ``userName`` is case-exact, and its
+    extensions, oldest first."""
+
+    tag: int
+    user_name_case_exact: bool
+    extensions: list[SchemaExtension]
 
 
 @dataclass(frozen=True)
@@ -343,6 +362,21 @@ class Store(ABC):
     @abstractmethod
     async def list_schema_extensions(self, tenant_id: int) -> list[SchemaExtension]:
         """The tenant's extensions, oldest first."""
+
+    @abstractmethod
+    async def tenant_schema(self, tenant_id: int) -> TenantSchema:
+        """The tag, the userName choice and the extensions, as of one moment.
+        :class:`NotFound` for an unknown tenant."""
+
+    @abstractmethod
+    async def set_user_name_case_exact(
+        self, tenant_id: int, exact: bool, *, actor: Actor = CLI_ACTOR
+    ) -> Tenant:
+        """Tell the tenant's userNames apart as given (``exact``) or
+        case-folded (RFC 7643 §4.1.1), re-keying every user of the tenant in
+        the same transaction. :class:`Conflict`, naming two of them, when
+        live users would then share a userName; :class:`NotFound` for an
+        unknown tenant. Writes and audits nothing when it is already so."""
 
     @abstractmethod
     async def remove_schema_extension(

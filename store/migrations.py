@@ -9,7 +9,7 @@ the count in its ``schema_version`` table (store/pg_migrate.py). Never
 edit a released migration: append a new one.
 
 Layout of a resource row: the indexed columns a filter or sort can use
-(case-folded ``userName``, ``externalId``, ``active``, timestamps) beside
+(``userName``'s uniqueness key, ``externalId``, ``active``, timestamps) beside
 ``doc``, the JSON document of every other attribute. ``seq`` is the
 insertion order and the stable default sort. Every index leads with
 ``tenant_id`` so no query ever walks another tenant's rows.
@@ -247,6 +247,37 @@ CREATE TABLE schema_extensions (
     created       text COLLATE "C" NOT NULL,
     PRIMARY KEY (tenant_id, urn_fold)
 );
+""",
+    ),
+    # 8: how a tenant's userNames are told apart. ``user_name_fold`` becomes
+    # ``user_name_key``, the text the unique index compares: the case-folded
+    # userName (RFC 7643 §4.1.1: caseExact false), or the userName as given
+    # where the tenant's ``user_name_case_exact`` is set (a behaviour
+    # profile, core.profile). ``schema_tag`` moves with every change to
+    # what the tenant's resource types are (its extensions, that choice);
+    # 0 is the server's own types. Authentication reads it with the key
+    # (``key_epoch`` now fires on it too), so a request knows whether the
+    # types it has built are current without reading them.
+    Migration(
+        sqlite="""
+    ALTER TABLE users RENAME COLUMN user_name_fold TO user_name_key;
+    ALTER TABLE tenants ADD COLUMN user_name_case_exact INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tenants ADD COLUMN schema_tag INTEGER NOT NULL DEFAULT 0;
+    UPDATE tenants SET schema_tag = 1 WHERE id IN (SELECT tenant_id FROM schema_extensions);
+    DROP TRIGGER key_epoch_tenant_update;
+    CREATE TRIGGER key_epoch_tenant_update
+        AFTER UPDATE OF id, name, scim_enabled, schema_tag ON tenants
+    BEGIN UPDATE key_epoch SET n = n + 1; END;
+    """,
+        postgresql="""
+ALTER TABLE users RENAME COLUMN user_name_fold TO user_name_key;
+ALTER TABLE tenants ADD COLUMN user_name_case_exact boolean NOT NULL DEFAULT false;
+ALTER TABLE tenants ADD COLUMN schema_tag bigint NOT NULL DEFAULT 0;
+UPDATE tenants SET schema_tag = 1 WHERE id IN (SELECT tenant_id FROM schema_extensions);
+DROP TRIGGER key_epoch_tenant_update ON tenants;
+CREATE TRIGGER key_epoch_tenant_update
+    AFTER UPDATE OF id, name, scim_enabled, schema_tag ON tenants
+    FOR EACH STATEMENT EXECUTE FUNCTION key_epoch_bump();
 """,
     ),
 )

@@ -15,7 +15,7 @@ value (RFC 7643 §2.3.1 ``caseExact`` false): ``NFC(lower(NFD(x)))`` with
 ICU's root-locale ``lower`` (``COLLATE "und-x-icu"``, whatever the
 database's own locale). Python's :func:`core.identity.fold` uses full case
 folding, which differs from ``lower`` for a few characters (``ß`` folds to
-``ss``): the columns the store folds itself (``user_name_fold``,
+``ss``): the columns the store folds itself (``user_name_key``,
 ``display_name_fold``) hold Python's fold; a filter on any other string
 folds both sides with ``scim_fold``, so a value always matches itself. It
 needs a UTF-8 database and a server built with ICU (PostgreSQL's packages

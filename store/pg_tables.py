@@ -75,7 +75,7 @@ USER_GROUPS = PgUserGroups(  # display: the group's displayName, folded
 )
 USERS = Table(
     "users",
-    {**_COMMON, "userName": "user_name_fold", "active": "active"},
+    {**_COMMON, "userName": "user_name_key", "active": "active"},
     frozenset({"userName"}),
     {"groups": USER_GROUPS},
 )

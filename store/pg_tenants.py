@@ -8,6 +8,7 @@ id is reused. Each change appends its audit line in its own transaction.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from psycopg import errors
@@ -18,7 +19,7 @@ from scimdock.store.errors import Conflict, NotFound
 from scimdock.store.pg_host import Conn, PgHost, every, one
 
 TENANT, TOKEN = "Tenant", "AdminToken"
-_TENANT = "SELECT id, name, scim_enabled, created FROM tenants"
+_TENANT = "SELECT id, name, scim_enabled, created, user_name_case_exact, schema_tag FROM tenants"
 _TOKEN = "SELECT token_id, tenant_id, secret_hash, label, created, revoked FROM admin_tokens"
 #: A forced deletion's rows, children first (foreign keys), then the keys.
 _TENANT_ROWS = ("members", "groups", "users")
@@ -77,7 +78,7 @@ class PgTenantTables(PgHost):
                     ["scimEnabled"],
                     at=self.clock.now(),
                 )
-            return Tenant(tenant.id, tenant.name, enabled, tenant.created)
+            return replace(tenant, scim_enabled=enabled)
 
     async def tenant_holds_data(self, tenant_id: int) -> bool:
         async with self._read() as conn:
@@ -202,7 +203,7 @@ async def _holds_data(conn: Conn, tenant_id: int) -> bool:
 
 
 def _tenant(row: tuple[Any, ...]) -> Tenant:
-    return Tenant(int(row[0]), row[1], bool(row[2]), row[3])
+    return Tenant(int(row[0]), row[1], bool(row[2]), row[3], bool(row[4]), int(row[5]))
 
 
 def _token(row: tuple[Any, ...]) -> AdminToken:

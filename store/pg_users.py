@@ -1,9 +1,9 @@
 """Users in PostgreSQL (RFC 7643 §4.1), tombstones, purge and the sign-in
 lookup, as :mod:`store.sqlite_engine` and :mod:`store.sqlite_admin`.
 
-``userName`` is unique per tenant case-insensitively by the partial
-unique index over the Python-folded name of live rows (core.identity):
-of two instances creating one name at once, the second waits on the
+``userName`` is unique per tenant by the partial unique index over the
+key of each live row's name (store.tenant_schema: Python-folded unless the
+tenant compares names as given): of two instances creating one name at once, the second waits on the
 index entry and then fails, a :class:`Conflict`. An update locks the row
 (``FOR UPDATE``), so concurrent updates of one user apply one after the
 other. A purge DELETEs the row; PostgreSQL reclaims the space at its next
@@ -22,24 +22,25 @@ from psycopg.types.json import Jsonb
 
 from scimdock.core import clock
 from scimdock.core.audit import changed
-from scimdock.core.identity import fold
 from scimdock.core.query import ListQuery
 from scimdock.core.schema import USER
 from scimdock.store import pg_audit as audit
 from scimdock.store import pg_members
 from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
 from scimdock.store.errors import Conflict, NotFound, check_version
+from scimdock.store.pg_extensions import case_exact
 from scimdock.store.pg_filter import compile_filter, compile_sort, order_clause
 from scimdock.store.pg_host import Conn, PgHost, every, one
 from scimdock.store.sqlfold import folded_doc
 from scimdock.store.sqlsort import keyset_sql, position
+from scimdock.store.tenant_schema import check_batch, user_name_key
 
 USER_TYPE = "User"
 _LIVE_COLUMNS = "id, doc, created, last_modified, version"
 _LIVE = f"SELECT {_LIVE_COLUMNS} FROM users"
 _DEAD = "SELECT id, user_name, deleted, doc FROM users"
 _INSERT = (
-    "INSERT INTO users(tenant_id, id, user_name, user_name_fold, external_id, active, doc,"
+    "INSERT INTO users(tenant_id, id, user_name, user_name_key, external_id, active, doc,"
     " doc_fold, created, last_modified, version)"
 )
 
@@ -51,10 +52,11 @@ class PgUserTables(PgHost):
         user_id = str(uuid.uuid4())
         now = self.clock.now()
         async with self._write() as conn:
+            exact = await case_exact(conn, tenant_id)
             try:
                 await conn.execute(
                     _INSERT + " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1)",
-                    (tenant_id, user_id, *_columns(doc), now, now),
+                    (tenant_id, user_id, *_columns(doc, exact), now, now),
                 )
             except errors.UniqueViolation:
                 raise _user_name_taken(doc) from None
@@ -85,12 +87,13 @@ class PgUserTables(PgHost):
                 return current  # nothing changed: no write, same version (RFC 7644 §3.14)
             now = self.clock.now()
             version = current.version + 1
+            exact = await case_exact(conn, tenant_id)
             try:
                 await conn.execute(
-                    "UPDATE users SET user_name = %s, user_name_fold = %s, external_id = %s,"
+                    "UPDATE users SET user_name = %s, user_name_key = %s, external_id = %s,"
                     " active = %s, doc = %s, doc_fold = %s, last_modified = %s, version = %s"
                     " WHERE tenant_id = %s AND id = %s",
-                    (*_columns(doc), now, version, tenant_id, user_id),
+                    (*_columns(doc, exact), now, version, tenant_id, user_id),
                 )
             except errors.UniqueViolation:
                 raise _user_name_taken(doc) from None
@@ -157,22 +160,15 @@ class PgUserTables(PgHost):
     ) -> int:
         """One transaction, one INSERT of every row and one of every audit line."""
         now = self.clock.now()
-        seen: set[str] = set()
-        rows = []
-        for doc in docs:
-            columns = _columns(doc)
-            if columns[1] in seen:  # the folded userName, repeated in the batch
-                raise _user_name_taken(doc)
-            seen.add(columns[1])
-            rows.append((str(uuid.uuid4()), *columns))
-        if not rows:
+        if not docs:
             return 0
         async with self._write() as conn:
+            rows = _rows(docs, await case_exact(conn, tenant_id))
             try:
                 await conn.execute(
                     _INSERT + " SELECT %s, r.*, %s, %s, 1 FROM unnest(%s::text[], %s::text[],"
                     " %s::text[], %s::text[], %s::boolean[], %s::jsonb[], %s::jsonb[])"
-                    " AS r(id, user_name, user_name_fold, external_id, active, doc, doc_fold)",
+                    " AS r(id, user_name, user_name_key, external_id, active, doc, doc_fold)",
                     (tenant_id, now, now, *(list(column) for column in zip(*rows, strict=True))),
                 )
             except errors.UniqueViolation:
@@ -271,10 +267,12 @@ class PgUserTables(PgHost):
     ) -> UserRecord | Tombstone | None:
         if (user_id is None) == (user_name is None):
             raise TypeError("lookup_user needs exactly one of user_id and user_name")
-        column, value = (
-            ("id", user_id) if user_name is None else ("user_name_fold", fold(str(user_name)))
-        )
         async with self._read() as conn:
+            column, value = (
+                ("id", user_id)
+                if user_name is None
+                else ("user_name_key", await _key_of(conn, tenant_id, str(user_name)))
+            )
             live = await one(
                 conn,
                 f"{_LIVE} WHERE tenant_id = %s AND {column} = %s AND deleted IS NULL",
@@ -317,15 +315,31 @@ async def _live(conn: Conn, tenant_id: int, user_id: str, *, lock: bool = False)
     return _user(row)
 
 
-def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, bool | None, Jsonb, Jsonb]:
-    """The indexed columns derived from a user document, then the document
-    and its folded form (store.sqlfold: what filters and sorts compare)."""
+async def _key_of(conn: Conn, tenant_id: int, user_name: str) -> str:
+    row = await one(conn, "SELECT user_name_case_exact FROM tenants WHERE id = %s", (tenant_id,))
+    return user_name_key(user_name, bool(row and row[0]))
+
+
+def _rows(docs: list[dict[str, Any]], exact: bool) -> list[tuple[Any, ...]]:
+    """The rows of :meth:`PgUserTables.create_users`; a userName repeated
+    in the batch is refused here."""
+    check_batch(docs, exact)
+    return [(str(uuid.uuid4()), *_columns(doc, exact)) for doc in docs]
+
+
+def _columns(
+    doc: dict[str, Any], exact: bool
+) -> tuple[str, str, str | None, bool | None, Jsonb, Jsonb]:
+    """The indexed columns derived from a user document (the userName's
+    key as the tenant compares it: ``exact``, store.tenant_schema), then
+    the document and its folded form (store.sqlfold: what filters and
+    sorts compare)."""
     user_name = str(doc["userName"])
     active = doc.get("active")
     external_id = doc.get("externalId")
     return (
         user_name,
-        fold(user_name),
+        user_name_key(user_name, exact),
         None if external_id is None else str(external_id),
         None if active is None else bool(active),
         Jsonb(doc),

@@ -6,7 +6,7 @@ schema-valid documents (property-tested):
 
 * Literals are always bound as ``?`` parameters; only canonical schema
   names appear in SQL text, as quoted JSON path labels ``$."name"``.
-* Indexed columns: ``userName`` -> ``user_name_fold`` and a Group's
+* Indexed columns: ``userName`` -> ``user_name_key`` and a Group's
   ``displayName`` -> ``display_name_fold`` (compared with the case-folded
   literal; ``sw`` adds a ``>= ? AND < ?`` range so the unique index
   helps), ``externalId`` -> ``external_id``, ``active`` -> ``active``

@@ -55,6 +55,7 @@ from scimdock.store.base import (
     SchemaExtension,
     Store,
     Tenant,
+    TenantSchema,
     Tombstone,
     UserRecord,
 )
@@ -328,6 +329,17 @@ class SqliteStore(Store):
     async def list_schema_extensions(self, tenant_id: int) -> list[SchemaExtension]:
         # A point read of a few rows, on every SCIM request: on the loop.
         return await self._inline(self._engine.list_schema_extensions, tenant_id)
+
+    async def tenant_schema(self, tenant_id: int) -> TenantSchema:
+        # A point read, when a request meets a schema tag it has not built.
+        return await self._inline(self._engine.tenant_schema, tenant_id)
+
+    async def set_user_name_case_exact(
+        self, tenant_id: int, exact: bool, *, actor: Actor = CLI_ACTOR
+    ) -> Tenant:
+        return await self._offload(
+            self._engine.set_user_name_case_exact, tenant_id, exact, actor=actor
+        )
 
     async def remove_schema_extension(
         self, tenant_id: int, urn: str, *, actor: Actor = CLI_ACTOR

@@ -22,11 +22,12 @@ import orjson
 
 from scimdock.core import clock
 from scimdock.core.clock import Clock
-from scimdock.core.identity import fold
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
 from scimdock.store.errors import Conflict, NotFound
+from scimdock.store.sqlite_extensions import case_exact
 from scimdock.store.sqlite_host import SqliteHost
+from scimdock.store.tenant_schema import user_name_key
 
 USER = "User"
 _LIVE = "SELECT id, doc, created, last_modified, version FROM users"
@@ -65,7 +66,7 @@ class AdminTables(SqliteHost):
                     (now, version, tenant_id, user_id),
                 )
             except sqlite3.IntegrityError as exc:
-                if "user_name_fold" not in str(exc):
+                if "user_name_key" not in str(exc):
                     raise  # not the userName index: a bug, not a conflict
                 doc = orjson.loads(row[1])
                 raise Conflict(
@@ -124,10 +125,15 @@ class AdminTables(SqliteHost):
     ) -> UserRecord | Tombstone | None:
         if (user_id is None) == (user_name is None):
             raise TypeError("lookup_user needs exactly one of user_id and user_name")
-        column, value = (
-            ("id", user_id) if user_name is None else ("user_name_fold", fold(str(user_name)))
-        )
         with self._lock:
+            column, value = (
+                ("id", user_id)
+                if user_name is None
+                else (
+                    "user_name_key",
+                    user_name_key(str(user_name), case_exact(self._conn, tenant_id)),
+                )
+            )
             live = self._conn.execute(
                 f"{_LIVE} WHERE tenant_id = ? AND {column} = ? AND deleted IS NULL",
                 (tenant_id, value),

@@ -4,8 +4,8 @@ reader threads, the commit thread or the loop.
 
 Durability: WAL journal with ``synchronous=FULL``, so a write is on disk
 before the request that made it is acknowledged. Uniqueness of ``userName``
-is a partial unique index over the case-folded name of live rows, not a
-read-then-write check. Filters and sorts compile to parameterised SQL
+is a partial unique index over the key of each live row's name
+(store.tenant_schema), not a read-then-write check. Filters and sorts compile to parameterised SQL
 (:mod:`store.sqlfilter`) and run in the database.
 """
 
@@ -25,7 +25,6 @@ import orjson
 
 from scimdock.core.audit import changed
 from scimdock.core.clock import Clock, SystemClock
-from scimdock.core.identity import fold
 from scimdock.core.query import ListQuery
 from scimdock.core.schema import USER
 from scimdock.store import sqlite_audit as audit
@@ -38,12 +37,13 @@ from scimdock.store.sqlfilter import compile_filter, register_functions
 from scimdock.store.sqlfold import folded_json
 from scimdock.store.sqlite_admin import USER as USER_TYPE
 from scimdock.store.sqlite_admin import AdminTables
-from scimdock.store.sqlite_extensions import ExtensionTables
+from scimdock.store.sqlite_extensions import ExtensionTables, case_exact
 from scimdock.store.sqlite_groups import GroupTables
 from scimdock.store.sqlite_keys import KeyTables
 from scimdock.store.sqlite_members import drop_resource
 from scimdock.store.sqlite_tenants import TenantTables
 from scimdock.store.sqlsort import keyset_sql, order_clause, position
+from scimdock.store.tenant_schema import check_batch, user_name_key
 
 _USER_COLUMNS = "id, doc, created, last_modified, version"
 _HELD = nullcontext()
@@ -254,13 +254,13 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionT
         with self._write() as conn:
             try:
                 conn.execute(
-                    "INSERT INTO users(tenant_id, id, user_name, user_name_fold, external_id,"
+                    "INSERT INTO users(tenant_id, id, user_name, user_name_key, external_id,"
                     " active, doc, doc_fold, created, last_modified, version)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                    (tenant_id, user_id, *_columns(doc), now, now),
+                    (tenant_id, user_id, *_columns(doc, case_exact(conn, tenant_id)), now, now),
                 )
             except sqlite3.IntegrityError as exc:
-                if "user_name_fold" not in str(exc):
+                if "user_name_key" not in str(exc):
                     raise  # not the userName index: a bug, not a client's conflict
                 raise _user_name_taken(doc) from None
             audit.record(
@@ -299,13 +299,13 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionT
             version = current.version + 1
             try:
                 conn.execute(
-                    "UPDATE users SET user_name = ?, user_name_fold = ?, external_id = ?,"
+                    "UPDATE users SET user_name = ?, user_name_key = ?, external_id = ?,"
                     " active = ?, doc = ?, doc_fold = ?, last_modified = ?, version = ?"
                     " WHERE tenant_id = ? AND id = ?",
-                    (*_columns(doc), now, version, tenant_id, user_id),
+                    (*_columns(doc, case_exact(conn, tenant_id)), now, version, tenant_id, user_id),
                 )
             except sqlite3.IntegrityError as exc:
-                if "user_name_fold" not in str(exc):
+                if "user_name_key" not in str(exc):
                     raise  # not the userName index: a bug, not a client's conflict
                 raise _user_name_taken(doc) from None
             audit.record(
@@ -371,18 +371,15 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionT
         same rows :meth:`create_user` writes (audit lines included), one
         commit (one fsync) for all."""
         now = self.clock.now()
-        seen: set[str] = set()
-        rows = []
-        for doc in docs:
-            columns = _columns(doc)
-            if columns[1] in seen:  # the folded userName, repeated in the batch
-                raise _user_name_taken(doc)
-            seen.add(columns[1])
-            rows.append((tenant_id, str(uuid.uuid4()), *columns, now, now))
+        exact = case_exact(self._conn, tenant_id)
+        rows = _rows(tenant_id, docs, exact, now)  # built before the writer is taken
         try:
             with self._write() as conn:
+                if case_exact(conn, tenant_id) != exact:  # switched meanwhile
+                    exact = not exact
+                    rows = _rows(tenant_id, docs, exact, now)
                 conn.executemany(
-                    "INSERT INTO users(tenant_id, id, user_name, user_name_fold, external_id,"
+                    "INSERT INTO users(tenant_id, id, user_name, user_name_key, external_id,"
                     " active, doc, doc_fold, created, last_modified, version)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     rows,
@@ -397,24 +394,26 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionT
                     at=now,
                 )
         except sqlite3.IntegrityError:
-            taken = self._first_taken(tenant_id, docs)
+            taken = self._first_taken(tenant_id, docs, exact)
             if taken is None:
                 raise
             raise _user_name_taken(taken) from None
         return len(rows)
 
-    def _first_taken(self, tenant_id: int, docs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    def _first_taken(
+        self, tenant_id: int, docs: list[dict[str, Any]], exact: bool
+    ) -> dict[str, Any] | None:
         """The first document whose ``userName`` a live user already has
         (after the failed batch was rolled back)."""
         for start in range(0, len(docs), 500):
             chunk = docs[start : start + 500]
-            folds = [fold(doc["userName"]) for doc in chunk]
+            folds = [user_name_key(str(doc["userName"]), exact) for doc in chunk]
             marks = ", ".join("?" * len(folds))
             found = {
                 row[0]
                 for row in self._conn.execute(
-                    "SELECT user_name_fold FROM users WHERE tenant_id = ? AND deleted IS NULL"
-                    f" AND user_name_fold IN ({marks})",
+                    "SELECT user_name_key FROM users WHERE tenant_id = ? AND deleted IS NULL"
+                    f" AND user_name_key IN ({marks})",
                     [tenant_id, *folds],
                 )
             }
@@ -424,20 +423,30 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionT
         return None
 
 
-def _columns(doc: dict[str, Any]) -> tuple[str, str, str | None, int | None, str, str]:
-    """The indexed columns derived from a user document, then the document
-    and its folded form (store.sqlfold)."""
+def _columns(doc: dict[str, Any], exact: bool) -> tuple[str, str, str | None, int | None, str, str]:
+    """The indexed columns derived from a user document (the userName's
+    key as the tenant compares it: ``exact``, store.tenant_schema), then
+    the document and its folded form (store.sqlfold)."""
     user_name = str(doc["userName"])
     active = doc.get("active")
     external_id = doc.get("externalId")
     return (
         user_name,
-        fold(user_name),
+        user_name_key(user_name, exact),
         None if external_id is None else str(external_id),
         None if active is None else int(active),
         orjson.dumps(doc).decode(),
         folded_json(doc, USER),
     )
+
+
+def _rows(
+    tenant_id: int, docs: list[dict[str, Any]], exact: bool, now: str
+) -> list[tuple[Any, ...]]:
+    """The rows :meth:`SqliteEngine.create_users` inserts; a userName
+    repeated in the batch is refused here."""
+    check_batch(docs, exact)
+    return [(tenant_id, str(uuid.uuid4()), *_columns(doc, exact), now, now) for doc in docs]
 
 
 def _user(row: tuple[Any, ...]) -> UserRecord:

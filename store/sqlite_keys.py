@@ -33,7 +33,7 @@ from scimdock.store.sqlite_host import SqliteHost
 _SELECT = """
     SELECT k.key_id, k.tenant_id, t.name, t.scim_enabled, k.secret_hash, k.label,
            k.created, k.expires, k.revoked, k.last_used, k.last_used_from,
-           k.previous_hash, k.previous_valid_until
+           k.previous_hash, k.previous_valid_until, t.schema_tag
     FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 """
 KEY = "ApiKey"
@@ -235,4 +235,5 @@ def _key(row: tuple[Any, ...]) -> ApiKey:
         row[10],
         None if row[11] is None else bytes(row[11]),
         row[12],
+        int(row[13]),
     )

@@ -21,7 +21,7 @@ from scimdock.store.errors import Conflict, NotFound
 from scimdock.store.sqlite_host import SqliteHost
 
 TENANT, TOKEN = "Tenant", "AdminToken"
-_TENANT = "SELECT id, name, scim_enabled, created FROM tenants"
+_TENANT = "SELECT id, name, scim_enabled, created, user_name_case_exact, schema_tag FROM tenants"
 _TOKEN = "SELECT token_id, tenant_id, secret_hash, label, created, revoked FROM admin_tokens"
 #: A tenant's rows, children first (foreign keys), then the tenant itself.
 _TENANT_ROWS = ("members", "groups", "users")
@@ -214,7 +214,7 @@ class TenantTables(SqliteHost):
 
 
 def _tenant(row: tuple[Any, ...]) -> Tenant:
-    return Tenant(row[0], row[1], bool(row[2]), row[3])
+    return Tenant(row[0], row[1], bool(row[2]), row[3], bool(row[4]), int(row[5]))
 
 
 def _token(row: tuple[Any, ...]) -> AdminToken:

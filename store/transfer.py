@@ -7,11 +7,12 @@ migrations (store.migrations), so the copy is by column name: every column
 both sides have, in key order, through PostgreSQL's ``COPY`` (fast for a
 million users). Only the representation changes: SQLite's 0/1 become
 ``boolean``, JSON text becomes ``jsonb``. Two things are rebuilt rather
-than copied: the identity counters of ``users.seq`` and ``groups.seq``
-(moved past the highest copied value) and the audit log's numbering, one
-counter per tenant's log on PostgreSQL (store.pg_audit) where SQLite has
-one for the whole file: each log's lines are numbered 1, 2, 3... in their
-SQLite order, and ``audit_seq`` records the last.
+than copied: the identity counters of ``users.seq``, ``groups.seq`` and
+``schema_extensions.seq`` (moved past the highest copied value) and the
+audit log's numbering, one counter per tenant's log on PostgreSQL
+(store.pg_audit) where SQLite has one for the whole file: each log's lines
+are numbered 1, 2, 3... in their SQLite order, and ``audit_seq`` records
+the last.
 
 Everything is written in one transaction: a copy that fails leaves the
 target as it was. It refuses a target that holds any tenant, key, token,
@@ -42,6 +43,7 @@ TABLES: tuple[tuple[str, str], ...] = (
     ("groups", "tenant_id, seq"),
     ("members", "tenant_id, group_seq, member_id"),
     ("audit", "tenant_id, seq"),
+    ("schema_extensions", "tenant_id, seq"),
 )
 #: Tables whose rows make a target "not empty".
 HOLDING = tuple(name for name, _key in TABLES)
@@ -158,7 +160,7 @@ def _converter(pg_type: str) -> Any:
 
 
 def _rebuild_counters(pg: psycopg.Connection[Any]) -> None:
-    for table in ("users", "groups"):
+    for table in ("users", "groups", "schema_extensions"):
         pg.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'seq'),"
             f" coalesce((SELECT max(seq) FROM {table}), 0) + 1, false)"

@@ -16,6 +16,7 @@ from scimdock.core.profile import PRESETS, ProfileError, parse_profile
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
 from scimdock.handlers.mock import state
+from scimdock.handlers.runtime import current
 
 
 async def get_conformance(tenant: str) -> Response:
@@ -24,20 +25,23 @@ async def get_conformance(tenant: str) -> Response:
     return ok({**report(journal.entries(found.id)), "rules": [r.view() for r in RULES.values()]})
 
 
-def _profile_view(tenant_id: int) -> dict[str, Any]:
-    return {**state.profiles().get(tenant_id).view(), "presets": sorted(PRESETS)}
+async def _profile_view(tenant_id: int) -> dict[str, Any]:
+    profile = await state.profile_of(current().store, tenant_id)
+    return {**profile.view(), "presets": sorted(PRESETS)}
 
 
 async def get_profile(tenant: str) -> Response:
     state.profiles()
-    return ok(_profile_view((await auth.tenant(tenant)).id))
+    return ok(await _profile_view((await auth.tenant(tenant)).id))
 
 
 async def put_profile(tenant: str, body: Any) -> Response:
-    book = state.profiles()
+    state.profiles()
     found = await auth.tenant(tenant)
     try:
-        book.set(found.id, parse_profile(body_of(body)))
+        profile = parse_profile(body_of(body))
     except ProfileError as exc:
         raise ScimError(400, str(exc), "invalidValue") from None
-    return ok(_profile_view(found.id))
+    # A userName switch that would make two users one is 409 uniqueness.
+    await state.set_profile(current().store, found.id, profile, auth.actor())
+    return ok(await _profile_view(found.id))

@@ -15,11 +15,13 @@ import random
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from scimdock.core.errors import ScimError
 from scimdock.core.faultrules import FaultRule, first_fault
 from scimdock.core.profile import DEFAULT, Profile
+from scimdock.store.base import Actor, Store
 
 #: Entries a listener may fall behind by before it misses some.
 LISTENER_BACKLOG = 1000
@@ -125,23 +127,43 @@ class FaultBook:
 
 
 class ProfileBook:
-    """Each tenant's behaviour profile (core.profile); the default where
-    none was set (then no request pays for a lookup)."""
+    """Each tenant's behaviour profile (core.profile) but its userName
+    choice, which the store keeps (:func:`set_profile`); the default where
+    none was set. :meth:`any` is false while no profile changes what the
+    wire sees: then no request pays for a lookup."""
 
     def __init__(self) -> None:
         self._profiles: dict[int, Profile] = {}
+        self._active = False
 
     def any(self) -> bool:
-        return bool(self._profiles)
+        return self._active
 
     def get(self, tenant_id: int) -> Profile:
         return self._profiles.get(tenant_id, DEFAULT)
 
     def set(self, tenant_id: int, profile: Profile) -> None:
-        if profile.is_default():
+        profile = replace(profile, userNameCaseExact=False)
+        if profile == DEFAULT:
             self._profiles.pop(tenant_id, None)
         else:
-            self._profiles[tenant_id] = profile
+            self._profiles[tenant_id] = profile  # kept for its name too
+        self._active = any(not p.is_default() for p in self._profiles.values())
+
+
+async def set_profile(store: Store, tenant_id: int, profile: Profile, actor: Actor) -> None:
+    """Give the tenant ``profile``: its userName choice in the store, which
+    re-keys the tenant's users (:class:`Conflict` naming two that would
+    collide, and then nothing changes), the rest in this process's book."""
+    await store.set_user_name_case_exact(tenant_id, profile.userNameCaseExact, actor=actor)
+    profiles().set(tenant_id, profile)
+
+
+async def profile_of(store: Store, tenant_id: int) -> Profile:
+    """The tenant's profile, with the userName choice as the store has it."""
+    tenant = await store.get_tenant_by_id(tenant_id)
+    exact = tenant is not None and tenant.user_name_case_exact
+    return replace(profiles().get(tenant_id), userNameCaseExact=exact)
 
 
 _journal: Journal | None = None

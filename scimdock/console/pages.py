@@ -28,6 +28,7 @@ from scimdock.handlers.admin.security import bearer_auth
 from scimdock.handlers.mock import state
 from scimdock.handlers.runtime import current
 from scimdock.store.base import Actor, Tenant
+from scimdock.store.errors import Conflict
 
 COOKIE = "scimdock_console"
 #: Rows a list page shows.
@@ -246,7 +247,7 @@ async def mock(request: Request, session: Session) -> Response:
         session,
         tenant=tenant,
         rules=[r.view() for r in state.faults().rules(tenant.id)],
-        profile=state.profiles().get(tenant.id),
+        profile=await state.profile_of(current().store, tenant.id),
         presets=sorted(PRESETS),
         error=request.query_params.get("error"),
     )
@@ -259,13 +260,14 @@ async def mock_post(request: Request, session: Session) -> Response:
     error = ""
     try:
         if action == "profile":
-            state.profiles().set(tenant.id, parse_profile(str(form.get("preset"))))
+            profile = parse_profile(str(form.get("preset")))
+            await state.set_profile(current().store, tenant.id, profile, _actor(session))
         elif action == "add-fault":
             book = state.faults()
             book.add(tenant.id, parse_rule(orjson.loads(str(form.get("rule") or ""))))
         elif action == "clear-faults":
             state.faults().clear(tenant.id)
-    except (ValueError, RuleError) as exc:  # ProfileError, RuleError, JSON
+    except (ValueError, RuleError, Conflict) as exc:  # ProfileError, RuleError, JSON
         error = str(exc)[:300]
     suffix = f"?error={error}" if error else ""
     return RedirectResponse(f"{PREFIX}/t/{tenant.name}/mock{suffix}", 303)

@@ -18,6 +18,7 @@ from tests.postgres_cluster import PostgresCluster
 pytestmark = pytest.mark.sqlite_only
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+BADGE = "urn:example:params:scim:schemas:Badge"
 
 
 def _fill(tmp: Path) -> tuple[Path, str, dict[str, object]]:
@@ -28,6 +29,17 @@ def _fill(tmp: Path) -> tuple[Path, str, dict[str, object]]:
         token = srv.tenant("moving")
         srv.tenant("other")
         scim = Client(srv, token)
+        extension = {"id": BADGE, "attributes": [{"name": "badge", "type": "string"}]}
+        operator = Client(srv, srv.operator_token, admin=True)
+        assert operator.post(
+            "/tenants/moving/schemas", json={"schema": extension, "resourceType": "User"}
+        ).is_success
+        badged = {
+            "schemas": [USER, BADGE],
+            "userName": "badged@example.com",
+            BADGE: {"badge": "B-7"},
+        }
+        assert scim.post("/Users", json=badged).status_code == 201
         ids = [
             scim.post("/Users", json={"schemas": [USER], "userName": f"u{n}@example.com"}).json()[
                 "id"
@@ -72,9 +84,10 @@ def test_everything_is_copied_verified_and_served_from_postgresql(
     report = json.loads(out.stdout)
     tables = {t["table"]: t for t in report["tables"]}
     assert all(t["verified"] for t in tables.values())
-    assert tables["tenants"]["rows"] == 2 and tables["users"]["rows"] == 5
+    assert tables["tenants"]["rows"] == 2 and tables["users"]["rows"] == 6
+    assert tables["schema_extensions"]["rows"] == 1
     assert tables["members"]["rows"] == 3 and tables["groups"]["rows"] == 2
-    for table in ("tenants", "users", "groups", "members", "api_keys"):
+    for table in ("tenants", "users", "groups", "members", "api_keys", "schema_extensions"):
         [(n,)] = database.query(url, f"SELECT count(*) FROM {table}")
         assert n == tables[table]["rows"]
 
@@ -85,7 +98,10 @@ def test_everything_is_copied_verified_and_served_from_postgresql(
         ids = held["ids"]
         assert isinstance(ids, list)
         listed = scim.get("/Users").json()
-        assert listed["totalResults"] == 4  # the tombstone stays out of SCIM
+        assert listed["totalResults"] == 5  # the tombstone stays out of SCIM
+        assert scim.get(f"/Schemas/{BADGE}").status_code == 200  # the extension came along
+        badged = scim.get("/Users", params={"filter": f'{BADGE}:badge eq "b-7"'}).json()
+        assert [u["userName"] for u in badged["Resources"]] == ["badged@example.com"]
         assert scim.get(f"/Users/{ids[1]}").json()["active"] is False
         assert scim.get(f"/Users/{ids[4]}").status_code == 404
         outer = scim.get(f"/Groups/{held['outer']}").json()

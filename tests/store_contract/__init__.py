@@ -6,7 +6,8 @@ given clock and query budget (see ``tests/unit/test_store_contract_sqlite.py``).
 The suite then runs every test below against it, through the awaited
 interface only, with anyio's pytest plugin on asyncio; the backend passes
 or fails as a whole. Each part is a class of its own module (tenants, keys,
-users and tombstones, keyset pages, groups and nesting, audit log, isolation, budget, readiness).
+users and tombstones, keyset pages, groups and nesting, audit log, isolation, budget, readiness,
+extensions, userName case).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .readiness import ReadinessContract
 from .reset import ResetContract
 from .support import TINY_BUDGET, StoreFactory
 from .tenants import AdminTokenContract, TenantContract
+from .user_names import UserNameCaseContract
 from .users import TombstoneContract, UserContract
 
 __all__ = ["TINY_BUDGET", "StoreContract", "StoreFactory"]
@@ -42,5 +44,6 @@ class StoreContract(
     ReadinessContract,
     ResetContract,
     ExtensionContract,
+    UserNameCaseContract,
 ):
     """Every rule of the store interface; subclass it and provide ``store_factory``."""

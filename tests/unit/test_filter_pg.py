@@ -63,7 +63,7 @@ def _load(
         meta = user.get("meta", {})
         active = user.get("active")
         conn.execute(
-            "INSERT INTO users (tenant_id, id, user_name, user_name_fold, external_id, active,"
+            "INSERT INTO users (tenant_id, id, user_name, user_name_key, external_id, active,"
             " doc, doc_fold, created, last_modified)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (

@@ -75,7 +75,7 @@ def insert(
     doc = {k: v for k, v in user.items() if k not in ("id", "meta")}
     active = user.get("active")
     conn.execute(
-        "INSERT INTO users (tenant_id, id, user_name, user_name_fold, external_id, active, doc,"
+        "INSERT INTO users (tenant_id, id, user_name, user_name_key, external_id, active, doc,"
         " doc_fold, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             tenant,
@@ -497,7 +497,7 @@ def test_literals_are_never_spliced(db: sqlite3.Connection) -> None:
 
 def test_indexed_columns() -> None:
     assert compile_filter(resolved('userName eq "BJensen"'), USER) == (
-        "user_name_fold = ?",
+        "user_name_key = ?",
         ["bjensen"],
     )
     assert compile_filter(resolved('externalId eq "E1"'), USER) == ("external_id = ?", ["E1"])
@@ -508,7 +508,7 @@ def test_indexed_columns() -> None:
         ["2024-01-01T00:00:00.000000Z"],
     )
     sql, params = compile_filter(resolved('userName sw "Ab"'), USER)
-    assert sql.startswith("(user_name_fold >= ? AND user_name_fold < ?") and params[:2] == [
+    assert sql.startswith("(user_name_key >= ? AND user_name_key < ?") and params[:2] == [
         "ab",
         "ac",
     ]
@@ -662,7 +662,7 @@ def test_sorting(db: sqlite3.Connection, path: str, ascending: list[str]) -> Non
 
 def test_sort_expressions() -> None:
     assert (
-        compile_sort(resolve_attr_path(parse_attr_path("USERNAME"), USER), USER) == "user_name_fold"
+        compile_sort(resolve_attr_path(parse_attr_path("USERNAME"), USER), USER) == "user_name_key"
     )
     assert (
         compile_sort(resolve_attr_path(parse_attr_path("externalId"), USER), USER) == "external_id"
