@@ -60,7 +60,7 @@ def user_name(value: str) -> str:
 def normalize_identity(doc: dict[str, Any], rt: ResourceType) -> None:
     """Put a User doc's ``userName`` in its stored form, in place (a doc
     of another resource type is left alone)."""
-    if rt.schema is not USER_SCHEMA:
+    if rt.schema.id != USER_SCHEMA.id:  # by id: a tenant's User type is another object
         return
     value = doc.get("userName")
     if isinstance(value, str):

@@ -201,8 +201,8 @@ def _leaf(
         return f'{value} COLLATE "C" {_SQL_OP[op]} %s', [literal]
     if not isinstance(literal, str):
         raise bad_request("invalidFilter", f"Invalid filter: expected a string, not {literal!r}")
-    if attr.case_exact:
-        return _text(str(value), op, "%s", literal, indexed=False)
+    if attr.case_exact:  # a case-exact userName's key column is indexed too
+        return _text(str(value), op, "%s", literal, indexed=prefolded and jv is None)
     if prefolded or jv is not None:  # a folded column, or read from doc_fold
         return _text(str(value), op, "%s", fold(literal), indexed=prefolded)
     return _text(f"scim_fold({value})", op, "scim_fold(%s)", literal, indexed=False)

@@ -80,6 +80,9 @@ class PgUserTables(PgHost):
         actor: Actor = CLI_ACTOR,
     ) -> UserRecord:
         async with self._write() as conn:
+            # The tenant's row before the user's: the order a userName switch
+            # takes them in (store.pg_extensions), so neither waits on the other.
+            exact = await case_exact(conn, tenant_id)
             current = await _live(conn, tenant_id, user_id, lock=True)
             check_version(if_match, current.version)
             doc = change(current)
@@ -87,7 +90,6 @@ class PgUserTables(PgHost):
                 return current  # nothing changed: no write, same version (RFC 7644 §3.14)
             now = self.clock.now()
             version = current.version + 1
-            exact = await case_exact(conn, tenant_id)
             try:
                 await conn.execute(
                     "UPDATE users SET user_name = %s, user_name_key = %s, external_id = %s,"
@@ -199,6 +201,7 @@ class PgUserTables(PgHost):
     ) -> UserRecord:
         """Group memberships ended at delete time and are not restored."""
         async with self._write() as conn:
+            await case_exact(conn, tenant_id)  # a userName switch waits, or goes first
             row = await one(
                 conn,
                 f"{_LIVE} WHERE tenant_id = %s AND id = %s AND deleted IS NOT NULL FOR UPDATE",

@@ -52,7 +52,13 @@ async def seed(store: Store, tenant_id: int, seeds: SeedPlan, actor: Actor) -> d
 
 
 def member_of(name: str, users: dict[str, str], groups: dict[str, str]) -> Member:
-    """The member a seed names: a user by userName, else a group by displayName."""
+    """The member a seed names: a user by userName, else a group by
+    displayName; the name as written first (a tenant whose userNames are
+    case-exact may hold ``Ann`` and ``ann``), then without case."""
+    if name in users:
+        return Member(users[name].casefold(), "User")
+    if name in groups:
+        return Member(groups[name].casefold(), "Group")
     folded = name.casefold()
     for user_name, user_id in users.items():
         if user_name.casefold() == folded:

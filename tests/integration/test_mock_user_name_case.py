@@ -48,6 +48,13 @@ def test_case_sensitive_user_names_at_run_time(mock: ScimMock) -> None:
         assert names(client, 'userName eq "ALICE"') == []
         again = client.post("/Users", json={"schemas": [USER], "userName": "Alice"})
         assert again.status_code == 409 and again.json()["scimType"] == "uniqueness"
+        # Still one name in any Unicode form (NFC), and never a control character.
+        nfd = client.post("/Users", json={"schemas": [USER], "userName": "Rene\u0301"})
+        assert nfd.status_code == 201 and nfd.json()["userName"] == "Ren\u00e9"
+        nfc = client.post("/Users", json={"schemas": [USER], "userName": "Ren\u00e9"})
+        assert nfc.status_code == 409
+        bell = client.post("/Users", json={"schemas": [USER], "userName": "ding\u0007"})
+        assert bell.status_code == 400 and bell.json()["scimType"] == "invalidValue"
 
         # Back to folding would make Alice and alice one user: refused, nothing changes.
         refused = adm.put("/profile", json={})
@@ -68,12 +75,24 @@ def test_case_sensitive_user_names_at_run_time(mock: ScimMock) -> None:
 
 def test_case_sensitive_user_names_from_the_start(tmp_path: Path) -> None:
     seed = tmp_path / "seed.json"
-    seed.write_text(json.dumps({"users": [{"userName": "Ann"}, {"userName": "ann"}]}))
+    users = [{"userName": "Ann"}, {"userName": "ann"}]
+    groups = [{"displayName": "Lower", "members": ["ann"]}]
+    seed.write_text(json.dumps({"users": users, "groups": groups}))
     server = start(tmp_path, "--profile", "case-sensitive-username", "--seed", str(seed))
     try:
         with scim(server) as client, admin(server) as adm:
             assert names(client, 'userName eq "ann"') == ["ann"]
             assert names(client, 'userName sw "A"') == ["Ann"]
             assert adm.get("/profile").json()["userNameCaseExact"] is True
+            lower = client.get("/Users", params={"filter": 'userName eq "ann"'}).json()
+            group = client.get("/Groups", params={"filter": 'displayName eq "Lower"'}).json()
+            members = group["Resources"][0]["members"]
+            assert [m["value"] for m in members] == [lower["Resources"][0]["id"]]
+            # A snapshot loads back with each membership on the same user.
+            snapshot = adm.get("/snapshot").json()
+            assert adm.put("/snapshot", json=snapshot).status_code == 200
+            group = client.get("/Groups", params={"filter": 'displayName eq "Lower"'}).json()
+            member = group["Resources"][0]["members"][0]["value"]
+            assert client.get(f"/Users/{member}").json()["userName"] == "ann"
     finally:
         server.stop()

@@ -6,6 +6,8 @@ users one, and moves the tenant's schema tag, which a key read reports."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from scimdock.core.profile import case_exact_user_name
@@ -123,3 +125,32 @@ class UserNameCaseContract:
         assert key is not None and key.tenant_schema_tag == removed.tag
         with pytest.raises(NotFound):
             await store.tenant_schema(tenant + 1000)
+
+    async def test_switches_and_writes_at_once_all_complete(
+        self, store: Store, tenant: int
+    ) -> None:
+        made = [await store.create_user(tenant, user(f"User{n}")) for n in range(6)]
+
+        async def flip(n: int) -> None:
+            await store.set_user_name_case_exact(tenant, n % 2 == 0)
+
+        async def touch(n: int) -> None:
+            record = made[n % len(made)]
+            await store.update_user(tenant, record.id, set_doc(displayName=f"d{n}"))
+
+        async def add(n: int) -> None:
+            await store.create_user(tenant, user(f"Late{n}"))
+
+        await asyncio.gather(
+            *(flip(n) for n in range(7)),
+            *(touch(n) for n in range(18)),
+            *(add(n) for n in range(4)),
+        )
+        # Whichever switch came last, every user is keyed by it.
+        exact = (await store.tenant_schema(tenant)).user_name_case_exact
+        for name in [*(f"User{n}" for n in range(6)), *(f"Late{n}" for n in range(4))]:
+            assert await names(store, tenant, f'userName eq "{name}"', exact=exact) == [name]
+            lower = await names(store, tenant, f'userName eq "{name.lower()}"', exact=exact)
+            assert lower == ([] if exact else [name])
+            found = await store.lookup_user(tenant, user_name=name.upper())
+            assert (found is None) == exact
