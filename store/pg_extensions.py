@@ -18,6 +18,7 @@ from scimdock.store import pg_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, SchemaExtension, Tenant, TenantSchema
 from scimdock.store.errors import Conflict, NotFound
 from scimdock.store.pg_host import Conn, PgHost, every, one
+from scimdock.store.pg_tenants import tenant_where
 from scimdock.store.tenant_schema import COLUMNS as _COLUMNS
 from scimdock.store.tenant_schema import SCHEMA_OF, extension, rekeyed, schema_of
 
@@ -110,16 +111,9 @@ class PgExtensionTables(PgHost):
                     ["userNameCaseExact"],
                     at=self.clock.now(),
                 )
-            found = await one(
-                conn,
-                "SELECT id, name, scim_enabled, created, user_name_case_exact, schema_tag"
-                " FROM tenants WHERE id = %s",
-                (tenant_id,),
-            )
+            found = await tenant_where(conn, "id", tenant_id)
         assert found is not None  # locked above
-        return Tenant(
-            int(found[0]), found[1], bool(found[2]), found[3], bool(found[4]), int(found[5])
-        )
+        return found
 
     async def remove_schema_extension(
         self, tenant_id: int, urn: str, *, actor: Actor = CLI_ACTOR
@@ -141,10 +135,13 @@ class PgExtensionTables(PgHost):
         return found
 
 
-async def case_exact(conn: Conn, tenant_id: int) -> bool:
-    """Whether the tenant keys userNames as given (store.tenant_schema),
-    holding its row ``FOR KEY SHARE`` to the end of the write."""
+async def case_exact(conn: Conn, tenant_id: int, *, lock: bool = True) -> bool:
+    """Whether the tenant keys userNames as given (store.tenant_schema);
+    ``lock``: holding its row ``FOR KEY SHARE`` to the end of the write
+    (a read-only transaction cannot)."""
     row = await one(
-        conn, "SELECT user_name_case_exact FROM tenants WHERE id = %s FOR KEY SHARE", (tenant_id,)
+        conn,
+        f"SELECT user_name_case_exact FROM tenants WHERE id = %s{' FOR KEY SHARE' if lock else ''}",
+        (tenant_id,),
     )
     return bool(row and row[0])

@@ -47,11 +47,11 @@ class PgTenantTables(PgHost):
 
     async def get_tenant(self, name: str) -> Tenant | None:
         async with self._read() as conn:
-            return await _tenant_where(conn, "name", name)
+            return await tenant_where(conn, "name", name)
 
     async def get_tenant_by_id(self, tenant_id: int) -> Tenant | None:
         async with self._read() as conn:
-            return await _tenant_where(conn, "id", tenant_id)
+            return await tenant_where(conn, "id", tenant_id)
 
     async def list_tenants(self) -> list[Tenant]:
         async with self._read() as conn:
@@ -61,7 +61,7 @@ class PgTenantTables(PgHost):
         self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR
     ) -> Tenant:
         async with self._write() as conn:
-            tenant = await _tenant_where(conn, "name", name, lock=True)
+            tenant = await tenant_where(conn, "name", name, lock=True)
             if tenant is None:
                 raise NotFound(f"no tenant named {name!r}")
             if tenant.scim_enabled != enabled:
@@ -88,7 +88,7 @@ class PgTenantTables(PgHost):
         self, name: str, *, force: bool = False, actor: Actor = CLI_ACTOR
     ) -> None:
         async with self._write() as conn:
-            tenant = await _tenant_where(conn, "name", name, lock=True)
+            tenant = await tenant_where(conn, "name", name, lock=True)
             if tenant is None:
                 raise NotFound(f"no tenant named {name!r}")
             if not force and await _holds_data(conn, tenant.id):
@@ -117,7 +117,7 @@ class PgTenantTables(PgHost):
         admin tokens and its audit log, which records one ``reset`` line.
         ``(users, groups)`` removed; :class:`NotFound` for an unknown tenant."""
         async with self._write() as conn:
-            tenant = await _tenant_where(conn, "id", tenant_id, lock=True)
+            tenant = await tenant_where(conn, "id", tenant_id, lock=True)
             if tenant is None:
                 raise NotFound(f"no tenant with id {tenant_id}")
             removed: dict[str, int] = {}
@@ -188,7 +188,7 @@ class PgTenantTables(PgHost):
         )
 
 
-async def _tenant_where(
+async def tenant_where(
     conn: Conn, column: str, value: object, *, lock: bool = False
 ) -> Tenant | None:
     row = await one(conn, f"{_TENANT} WHERE {column} = %s{' FOR UPDATE' if lock else ''}", (value,))

@@ -274,7 +274,10 @@ class PgUserTables(PgHost):
             column, value = (
                 ("id", user_id)
                 if user_name is None
-                else ("user_name_key", await _key_of(conn, tenant_id, str(user_name)))
+                else (
+                    "user_name_key",
+                    user_name_key(str(user_name), await case_exact(conn, tenant_id, lock=False)),
+                )
             )
             live = await one(
                 conn,
@@ -316,11 +319,6 @@ async def _live(conn: Conn, tenant_id: int, user_id: str, *, lock: bool = False)
     if row is None:
         raise NotFound(f"User {user_id} not found")
     return _user(row)
-
-
-async def _key_of(conn: Conn, tenant_id: int, user_name: str) -> str:
-    row = await one(conn, "SELECT user_name_case_exact FROM tenants WHERE id = %s", (tenant_id,))
-    return user_name_key(user_name, bool(row and row[0]))
 
 
 def _rows(docs: list[dict[str, Any]], exact: bool) -> list[tuple[Any, ...]]:
