@@ -13,11 +13,14 @@ request. After a rotation with a grace period the previous secret is
 accepted until the grace ends. Admin tokens (``sat_``/``sop_`` ids) are
 not SCIM keys: the store has no such key, so they get 401 here.
 
-Abuse (handlers.throttle, docs/security.md "Limits"): an address that has
-used up its failed logins gets 429 before any secret is compared; an
-unknown key id, a wrong secret or a malformed token counts as a failure
-(a revoked or expired key, a wrong host or a tenant with SCIM off does
-not: those are not guesses). A valid credential's request counts against
+Abuse (handlers.throttle, docs/security.md "Limits"): the credential is
+checked first, and a valid one is never refused for failed logins (shared
+egress addresses: one tenant's bad token must not lock out another). An
+unknown key id, a wrong secret or a malformed token counts as a failure of
+the client address, and a wrong secret of an existing key as one of that
+key too; past the limit such a failure is answered 429 instead of 401. A
+revoked or expired key, a wrong host or a tenant with SCIM off does not
+count: those are not guesses. A valid credential's request counts against
 its tenant's and key's rates and takes one of the tenant's in-flight slots.
 
 Last use (time and client address) is noted in memory per request and
@@ -59,20 +62,17 @@ _INVALID = "Invalid credentials: check the key id and secret (the Base64 token)"
 async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
     scope = request.scope
     address = client_address(scope)
-    throttle = current().throttle
-    throttle.check_address(address)
     pair = credentials.decode_token(token)
     if pair is None:
-        throttle.failed(address)
-        raise OAuthProblem(detail="Malformed bearer token: expected Base64 of '<key id>:<secret>'")
+        raise refused(
+            address, None, token, "Malformed bearer token: expected Base64 of '<key id>:<secret>'"
+        )
     return await _admitted(scope, pair[0], pair[1], address)
 
 
 async def basic_auth(username: str, password: str, request: Any) -> dict[str, Any]:
     scope = request.scope
-    address = client_address(scope)
-    current().throttle.check_address(address)
-    return await _admitted(scope, username, password, address)
+    return await _admitted(scope, username, password, client_address(scope))
 
 
 async def _admitted(scope: Any, key_id: str, secret: str, address: str | None) -> dict[str, Any]:
@@ -98,11 +98,9 @@ async def authenticate(
     key = await runtime.store.get_key(key_id, last_use=False)
     if key is None:
         credentials.verify(secret, _DUMMY_HASH)
-        runtime.throttle.failed(address)
-        raise OAuthProblem(detail=_INVALID)
+        raise refused(address, None, f"{key_id}:{secret}", _INVALID)
     if not secret_matches(secret, key, runtime.clock):
-        runtime.throttle.failed(address)
-        raise OAuthProblem(detail=_INVALID)
+        raise refused(address, key.key_id, f"{key_id}:{secret}", _INVALID)
     if key.revoked is not None:
         raise OAuthProblem(detail="This key has been revoked")
     if key.expires is not None and key.expires <= runtime.clock.now():
@@ -121,6 +119,13 @@ async def authenticate(
         "tenant": key.tenant_name,
         "schema_tag": key.tenant_schema_tag,
     }
+
+
+def refused(address: str | None, key_id: str | None, credential: str, detail: str) -> Exception:
+    """The answer to a failed login (a guess) with ``credential``: 401 with
+    ``detail``, or the 429 of :meth:`Throttle.failed` once ``address`` or
+    the key ``key_id`` has used up its failures."""
+    return current().throttle.failed(address, key_id, credential) or OAuthProblem(detail=detail)
 
 
 def secret_matches(secret: str, key: ApiKey, clock: Clock) -> bool:

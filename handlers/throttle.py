@@ -7,11 +7,19 @@ RFC 9110 §10.2.3) and a SCIM Error body (RFC 7644 §3.12). The counting is
 the ``limits`` library's moving window over its in-memory storage: per
 server process (several processes each count on their own).
 
-- Failed logins: a client address with ``auth_failures`` failures (an
-  unknown key id, a wrong secret, a malformed token) inside the moving
-  window gets 429 for every further attempt, a valid credential included,
-  until the oldest failure leaves the window. Checked before any secret is
-  compared, so a locked-out guesser learns nothing.
+- Failed logins: only failures are throttled. A credential is always
+  checked first, and a valid one is never refused by this limit: identity
+  providers send every customer's requests from shared address ranges, so
+  one customer's expired token must not lock out the others. A failure (an
+  unknown key id, a wrong secret, a malformed token) counts against its
+  client address and, where the token names an existing key, against that
+  key; once either has ``auth_failures`` failures inside the moving window,
+  a further failure is answered 429 with ``Retry-After`` instead of 401,
+  until the oldest failure leaves the window. What a failure costs the
+  server stays one SHA-256 and a key lookup. Each failed credential counts
+  once per window: a client that keeps retrying the one token it was given
+  (expired, revoked, mistyped) is misconfigured, not guessing, and keeps
+  getting the 401 that says so; a guesser's every new credential counts.
 - Rates: each authenticated request counts against its tenant's window
   and its key's; over either, 429.
 - In flight: at most ``tenant_concurrency`` requests of one tenant at once;
@@ -24,6 +32,7 @@ server process (several processes each count on their own).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections import Counter
@@ -42,8 +51,6 @@ if TYPE_CHECKING:  # Connexion is loaded only where a 429 is raised: the
 SLOTS = "scimdock.slots"
 #: When a tenant over its in-flight cap may try again, in seconds.
 BUSY_RETRY = 1
-#: Addresses with a failed login remembered before the expired are swept.
-SWEEP_AT = 10_000
 
 
 def too_many(detail: str, retry_after: int) -> ProblemException:
@@ -75,51 +82,51 @@ class Throttle:
         self.rate_key = rate_key
         self.tenant_concurrency = tenant_concurrency
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        #: One hit per window: whether a credential has failed already.
+        self._once = (
+            None if auth_failures is None else type(auth_failures)(1, auth_failures.multiples)
+        )
         #: The rates each authenticated request counts against, as
         #: ``(item, kind)``: set once, so a request with none pays nothing.
         self._rates = tuple(
             (item, kind) for item, kind in ((rate_tenant, "tenant"), (rate_key, "key")) if item
         )
-        #: When each address last failed: one with no failure inside the
-        #: window cannot be locked out, and is let through without asking
-        #: the limiter (most requests: every client that logs in right).
-        self._last_failure: dict[str, float] = {}
         self._in_flight: dict[int, int] = {}
         #: Plain counters of refusals by reason (for metrics).
         self.refused: Counter[str] = Counter()
 
-    # --- failed logins, per client address ----------------------------------
-    def check_address(self, address: str | None) -> None:
-        """429 if ``address`` has used up its failures in the window."""
-        item = self.auth_failures
-        if item is None:
-            return
-        key = address or "-"
-        last = self._last_failure.get(key)
-        if last is None:
-            return
-        if time.time() - last > item.get_expiry():
-            del self._last_failure[key]  # every failure has left the window
-            return
-        if self._limiter.test(item, "auth", key):
-            return
+    # --- failed logins, per client address and per key ---------------------
+    def failed(
+        self, address: str | None, key_id: str | None, credential: str
+    ) -> ProblemException | None:
+        """Count the failed login of ``credential`` (the token as sent) from
+        ``address`` (and against the existing key ``key_id``, if the token
+        named one), unless it failed there already inside the window.
+        ``None`` while both counts are within ``auth_failures`` (answer
+        401), else the 429 to answer instead. A failure past the limit is
+        not counted: the window frees as its oldest failure leaves it,
+        whatever the client keeps sending."""
+        item, once = self.auth_failures, self._once
+        if item is None or once is None:
+            return None
+        seen = hashlib.sha256(credential.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        over = [
+            (kind, name)
+            for kind, name in (("auth", _addr(address)), ("auth-key", key_id))
+            if name is not None
+            and not (
+                self._limiter.hit(item, kind, name)
+                if self._limiter.hit(once, "seen", kind, name, seen)
+                else self._limiter.test(item, kind, name)
+            )
+        ]
+        if not over:
+            return None
         self.refused["auth_failures"] += 1
-        raise too_many(
-            "Too many failed authentication attempts from this address: try again later",
-            self._wait(item, "auth", _addr(address)),
+        return too_many(
+            "Too many failed authentication attempts: check the credential, then try again later",
+            max(self._wait(item, kind, name) for kind, name in over),
         )
-
-    def failed(self, address: str | None) -> None:
-        """Count one failed login of ``address``."""
-        item = self.auth_failures
-        if item is not None:
-            now = time.time()
-            last = self._last_failure
-            if len(last) >= SWEEP_AT:  # many addresses failed: forget the expired
-                for key in [k for k, t in last.items() if now - t > item.get_expiry()]:
-                    del last[key]
-            last[_addr(address)] = now
-            self._limiter.hit(item, "auth", _addr(address))
 
     # --- authenticated requests -------------------------------------------
     def admit(self, scope: Any, tenant_id: int, key_id: str) -> None:

@@ -15,10 +15,10 @@ SCIM keys are refused here (401) and admin tokens by the SCIM API: the two
 credentials never stand in for each other. Secrets never reach a log line.
 
 Failed logins count per client address together with the SCIM API's
-(handlers.throttle): an address that has used up its failures gets 429
-before any token is compared, the operator token included. A malformed
-token, an unknown id or a wrong secret counts; a SCIM key shown here (a
-valid secret, the wrong API) does not.
+(handlers.throttle): a valid token is never refused for them; a malformed
+token, an unknown id or a wrong secret counts, and past the limit such a
+failure is answered 429 instead of 401. A SCIM key shown here (a valid
+secret, the wrong API) does not count.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from connexion.exceptions import OAuthProblem
 from scimdock.core import credentials
 from scimdock.handlers.admin.auth import ADMIN_TOKEN, OPERATOR
 from scimdock.handlers.runtime import current
-from scimdock.handlers.security import client_address, secret_matches
+from scimdock.handlers.security import client_address, refused, secret_matches
 
 _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
 _INVALID = "Invalid admin token"
@@ -40,14 +40,12 @@ _SCIM_KEY = "SCIM keys are not accepted by the admin API: use an admin token"
 async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
     runtime = current()
     address = client_address(request.scope)
-    runtime.throttle.check_address(address)
     operator_hash = runtime.settings.admin_token_hash
     if operator_hash is not None and credentials.verify_verbatim(token, operator_hash):
         return {"sub": "env", "kind": OPERATOR, "tenant_id": None, "address": address}
     pair = credentials.decode_token(token)
     if pair is None:
-        runtime.throttle.failed(address)
-        raise OAuthProblem(detail=_INVALID)
+        raise refused(address, None, token, _INVALID)
     token_id, secret = pair
     stored = await runtime.store.get_admin_token(token_id)
     if stored is None:
@@ -56,11 +54,9 @@ async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
             credentials.verify(secret, _DUMMY_HASH)
         elif secret_matches(secret, key, runtime.clock):
             raise OAuthProblem(detail=_SCIM_KEY)
-        runtime.throttle.failed(address)
-        raise OAuthProblem(detail=_INVALID)
+        raise refused(address, None, token, _INVALID)
     if not credentials.verify(secret, stored.secret_hash):
-        runtime.throttle.failed(address)
-        raise OAuthProblem(detail=_INVALID)
+        raise refused(address, stored.token_id, token, _INVALID)
     if stored.revoked is not None:
         raise OAuthProblem(detail="This admin token has been revoked")
     if (

@@ -4,8 +4,8 @@ admin API, for ``scimdock mock`` only (scimdock.worker wraps it around
 the application there; ``serve`` has none).
 
 Signing in takes an admin token, checked exactly as the admin API checks
-it (handlers.admin.security.bearer_auth: the same lockout of failing
-addresses); the browser then holds only a random session id in an
+it (handlers.admin.security.bearer_auth: the same limit on failed
+logins); the browser then holds only a random session id in an
 ``HttpOnly``, ``SameSite=Strict`` cookie (RFC 6265bis §4.1.2.7). Every
 POST must carry the session's CSRF token (compared in constant time) and
 an ``Origin`` (or, lacking it, ``Referer``) of this very server (RFC 6454

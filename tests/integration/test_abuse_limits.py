@@ -85,46 +85,107 @@ def _assert_too_many(r: httpx.Response, most: int) -> int:
 
 
 # --- failed logins ---------------------------------------------------------------
-def test_an_address_with_too_many_failed_logins_gets_429_others_are_served(
+def _key_id(token: str) -> str:
+    return base64.b64decode(token).decode().split(":", 1)[0]
+
+
+def _guess(n: int, key_id: str = "k_nosuchkey", scheme: str = "Bearer") -> str:
+    """The ``n``-th of a guesser's credentials: each a new secret."""
+    return f"{scheme} " + base64.b64encode(f"{key_id}:guess-{n}".encode()).decode()
+
+
+def _guesses(base: str, count: int, local: str = "127.0.0.1", **kw: str) -> list[int]:
+    return [_get(_http(base, _guess(n, **kw), local), "/Users").status_code for n in range(count)]
+
+
+def test_an_address_with_too_many_failed_logins_gets_429_for_failures_only(
     lockout_server: Server,
 ) -> None:
+    base, local = lockout_server.base, "127.0.0.2"
     good = lockout_server.tenant("lockgood")
-    guesser = _http(lockout_server.base, WRONG, "127.0.0.2")
-    for _ in range(5):
-        assert _get(guesser, "/Users").status_code == 401
-    _assert_too_many(_get(guesser, "/Users"), 60)
-    # Locked out is locked out: the address's valid key is refused too.
-    locked_valid = _http(lockout_server.base, f"Bearer {good}", "127.0.0.2")
-    _assert_too_many(_get(locked_valid, "/Users"), 60)
-    basic = base64.b64encode(b"k_nosuchkey:x").decode()
-    _assert_too_many(_get(_http(lockout_server.base, f"Basic {basic}", "127.0.0.2"), "/Users"), 60)
-    admin = _http(lockout_server.admin, f"Bearer {lockout_server.operator_token}", "127.0.0.2")
-    _assert_too_many(_get(admin, "/tenants"), 60)
-    # Another address is not affected, on either API.
-    assert _get(_http(lockout_server.base, f"Bearer {good}"), "/Users").status_code == 200
-    other_admin = _http(lockout_server.admin, f"Bearer {lockout_server.operator_token}")
-    assert _get(other_admin, "/tenants").status_code == 200
+    assert _guesses(base, 5, local) == [401] * 5
+    _assert_too_many(_get(_http(base, _guess(5), local), "/Users"), 60)
+    _assert_too_many(_get(_http(base, _guess(6, scheme="Basic"), local), "/Users"), 60)
+    # A valid credential from the same address is served, on either API and scheme.
+    assert _get(_http(base, f"Bearer {good}", local), "/Users").status_code == 200
+    basic_good = f"Basic {good}"  # the token is the Base64 of "<key id>:<secret>"
+    assert _get(_http(base, basic_good, local), "/Users").status_code == 200
+    admin = _http(lockout_server.admin, f"Bearer {lockout_server.operator_token}", local)
+    assert _get(admin, "/tenants").status_code == 200
+    # ... and the failures go on being refused with 429.
+    _assert_too_many(_get(_http(base, _guess(7), local), "/Users"), 60)
 
 
-def test_admin_api_failures_count_too(lockout_server: Server) -> None:
-    wrong_admin = _http(lockout_server.admin, "Bearer not-a-token", "127.0.0.3")
-    for _ in range(5):
-        assert _get(wrong_admin, "/tenants").status_code == 401
-    _assert_too_many(_get(wrong_admin, "/tenants"), 60)
+def test_a_client_retrying_its_one_wrong_token_keeps_getting_401(lockout_server: Server) -> None:
+    """A repeat of a credential that already failed in the window is not a
+    new guess: an identity provider retrying an expired token is told 401
+    (the answer that says what is wrong) however often it retries, and its
+    repeats use up none of its address's failures."""
+    base, local = lockout_server.base, "127.0.0.5"
+    stale = _http(base, _guess(0), local)
+    assert [_get(stale, "/Users").status_code for _ in range(12)] == [401] * 12
+    assert _guesses(base, 5, local) == [401] * 5  # guess 0 again, then four new ones
+    _assert_too_many(_get(_http(base, _guess(5), local), "/Users"), 60)
+
+
+def test_admin_api_failures_count_together_with_scim_failures(lockout_server: Server) -> None:
+    local = "127.0.0.3"
+    wrong_admin = [_http(lockout_server.admin, f"Bearer not-a-token-{n}", local) for n in range(6)]
+    assert [_get(http, "/tenants").status_code for http in wrong_admin[:5]] == [401] * 5
+    _assert_too_many(_get(wrong_admin[5], "/tenants"), 60)
+    _assert_too_many(_get(_http(lockout_server.base, WRONG, local), "/Users"), 60)
     valid = lockout_server.tenant("lockadm")
-    _assert_too_many(_get(_http(lockout_server.base, f"Bearer {valid}", "127.0.0.3"), "/Users"), 60)
+    assert _get(_http(lockout_server.base, f"Bearer {valid}", local), "/Users").status_code == 200
+
+
+def test_failures_against_one_key_count_from_every_address(lockout_server: Server) -> None:
+    """A wrong secret of an existing key counts against that key too: a
+    guesser spreading its attempts over addresses meets the key's limit,
+    while the key's own valid secret is still served."""
+    base, token = lockout_server.base, lockout_server.tenant("lockkey")
+    key = _key_id(token)
+    spread = [
+        _get(_http(base, _guess(n, key), f"127.0.1.{n + 1}"), "/Users").status_code
+        for n in range(5)
+    ]
+    assert spread == [401] * 5
+    _assert_too_many(_get(_http(base, _guess(5, key), "127.0.1.9"), "/Users"), 60)
+    assert _get(_http(base, f"Bearer {token}", "127.0.1.9"), "/Users").status_code == 200
 
 
 def test_behind_the_trusted_proxy_the_forwarded_address_counts(lockout_server: Server) -> None:
     """127.0.0.1 is a trusted proxy by default (SCIMDOCK_FORWARDED_ALLOW_IPS):
     the client is the address it forwards."""
-    good = lockout_server.tenant("lockproxy")
-    guesser = _http(lockout_server.base, WRONG, **{"X-Forwarded-For": "203.0.113.7"})
-    for _ in range(5):
-        assert _get(guesser, "/Users").status_code == 401
-    _assert_too_many(_get(guesser, "/Users"), 60)
-    neighbour = _http(lockout_server.base, f"Bearer {good}", **{"X-Forwarded-For": "203.0.113.8"})
-    assert _get(neighbour, "/Users").status_code == 200
+    base = lockout_server.base
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    codes = [_get(_http(base, _guess(n), **forwarded), "/Users").status_code for n in range(6)]
+    assert codes == [401] * 5 + [429]
+    neighbour = _http(base, _guess(6), **{"X-Forwarded-For": "203.0.113.8"})
+    assert _get(neighbour, "/Users").status_code == 401
+
+
+def test_one_tenants_failures_never_lock_out_another_on_a_shared_address(
+    server: Server,
+) -> None:
+    """Identity providers send every customer's requests from shared address
+    ranges (Entra ID's provisioning service from the AzureActiveDirectory
+    service tag, Okta from its cells' published ranges): one customer's
+    failing credentials must not stop the others. The session server runs
+    the failed-login limit at its default (20/minute)."""
+    a, b = server.tenant("sharedega"), server.tenant("sharedegb")
+    shared = "127.0.0.77"
+    unparsable = [f"Bearer not base64 at all! {n}" for n in range(40)]
+    for authorization in [_guess(n, _key_id(b)) for n in range(40)] + unparsable:
+        r = _get(_http(server.base, authorization, shared), "/Users")
+        assert r.status_code in (401, 429), r.text
+    for token in (a, b):
+        r = _get(_http(server.base, f"Bearer {token}", shared), "/Users")
+        assert r.status_code == 200, r.text
+    _assert_too_many(_get(_http(server.base, _guess(99, _key_id(b)), shared), "/Users"), 60)
+    _assert_too_many(_get(_http(server.base, WRONG, shared), "/Users"), 60)
+    # The key's own count holds from any address: B's key is not guessed on elsewhere.
+    elsewhere = _http(server.base, _guess(100, _key_id(b)), "127.0.0.78")
+    _assert_too_many(_get(elsewhere, "/Users"), 60)
 
 
 def test_a_revoked_key_is_not_a_guess(lockout_server: Server) -> None:

@@ -70,6 +70,42 @@ def test_entra_create_with_extra_schema_uri_and_read_back(client: Client) -> Non
     assert client.get(f"/Groups/{group['id']}").json() == group
 
 
+def test_members_show_who_they_are_as_they_are_now(client: Client) -> None:
+    """``members[].display`` (RFC 7643 §4.2): the member's ``displayName``,
+    else its ``userName``, read with the members (a join in the store), so
+    it follows a rename; a member added by PATCH as Entra ID adds one
+    (``value`` only) shows it too, and a nested group shows its name."""
+    carol = make_user(client, "carol@contoso.com", displayName="Carol C")
+    dave = make_user(client, "dave@contoso.com")
+    inner = make_group(client, "Inner team")
+    group = make_group(client, "Displayed", [carol])
+    r = client.patch(
+        f"/Groups/{group['id']}",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {"op": "Add", "path": "members", "value": [{"value": dave}, {"value": inner["id"]}]}
+            ],
+        },
+    )
+    assert r.status_code in (200, 204), r.text
+    rename = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "displayName", "value": "Carol Renamed"}],
+    }
+    assert client.patch(f"/Users/{carol}", json=rename).status_code in (200, 204)
+    got = client.get(f"/Groups/{group['id']}").json()
+    assert {m["value"]: m["display"] for m in got["members"]} == {
+        carol: "Carol Renamed",
+        dave: "dave@contoso.com",
+        inner["id"]: "Inner team",
+    }
+    listed = client.get("/Groups", params={"filter": 'displayName eq "Displayed"'}).json()
+    assert listed["Resources"][0]["members"] == got["members"]
+    lean = client.get(f"/Groups/{group['id']}", params={"excludedAttributes": "members"}).json()
+    assert "members" not in lean
+
+
 def test_display_name_is_unique_case_insensitively_and_free_after_delete(client: Client) -> None:
     first = make_group(client, "Engineering")
     r = client.post("/Groups", json={"schemas": [GROUP], "displayName": "ENGINEERING"})
