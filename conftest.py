@@ -274,9 +274,11 @@ class ClockedServer(Server):
     clock: ManualClock = field(default_factory=lambda: ManualClock(time.time()))
 
 
-def start_clocked_server(tmp: Path) -> tuple[ClockedServer, Callable[[], None]]:
+def start_clocked_server(tmp: Path, **settings: Any) -> tuple[ClockedServer, Callable[[], None]]:
     """A :class:`ClockedServer` on ``tmp/scimdock.db``, and the call that
-    stops it (the server, then the store: the last key uses are written)."""
+    stops it (the server, then the store: the last key uses are written).
+    ``settings``: fields of :class:`scimdock.handlers.runtime.Settings` other
+    than their defaults (what the test is about)."""
     import uvicorn
 
     from scimdock.app import create_app
@@ -289,7 +291,9 @@ def start_clocked_server(tmp: Path) -> tuple[ClockedServer, Callable[[], None]]:
     clock = ManualClock(time.time())
     store = open_store(db, clock=clock)
     app = create_app(
-        store, Settings(admin_token_hash=credentials.hash_secret(token)), validate_responses=True
+        store,
+        Settings(admin_token_hash=credentials.hash_secret(token), **settings),
+        validate_responses=True,
     )
     # The store is closed when the server shuts down, on the server's loop
     # (a PostgreSQL pool's connections belong to it): the last key uses written.

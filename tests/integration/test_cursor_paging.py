@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Client, Server, start_server, stop_server
+from conftest import Client, Server, start_clocked_server, start_server, stop_server
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -265,25 +265,27 @@ def test_group_walk_with_members_and_sort(client: Client) -> None:
     assert all(g["members"][0]["value"] == member for p in pages for g in p["Resources"])
 
 
-@pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    env = {"SCIMDOCK_MAX_RESULTS": "4", "SCIMDOCK_CURSOR_TIMEOUT": "1"}
-    srv = start_server(tmp_path_factory.mktemp("cursor"), env=env)
-    yield srv
-    stop_server(srv)
-
-
-def test_page_size_limit_and_expired_cursor(limited: Server) -> None:
-    client = Client(limited, limited.tenant("limited"))
-    ids = [_user(client, f"l{n}") for n in range(6)]
-    spc = client.get("/ServiceProviderConfig").json()["pagination"]
-    assert spc["maxPageSize"] == 4 and spc["cursorTimeout"] == 1
-    first = client.get("/Users", params={"cursor": "", "count": 100}).json()
-    assert [u["id"] for u in first["Resources"]] == ids[:4]
-    time.sleep(2.1)
-    r = client.get("/Users", params={"cursor": first["nextCursor"], "count": 100})
-    assert r.status_code == 400, r.text
-    assert r.json()["scimType"] == "expiredCursor"
+def test_page_size_limit_and_expired_cursor(tmp_path: Path) -> None:
+    """A cursor past ``cursorTimeout`` is 400 expiredCursor (RFC 9865 §4):
+    on a server whose clock the test moves, not a wait."""
+    limited, stop = start_clocked_server(tmp_path, max_results=4, cursor_timeout=1)
+    try:
+        client = Client(limited, limited.tenant("limited"))
+        ids = [_user(client, f"l{n}") for n in range(6)]
+        spc = client.get("/ServiceProviderConfig").json()["pagination"]
+        assert spc["maxPageSize"] == 4 and spc["cursorTimeout"] == 1
+        first = client.get("/Users", params={"cursor": "", "count": 100}).json()
+        assert [u["id"] for u in first["Resources"]] == ids[:4]
+        limited.clock.advance(1)
+        second = client.get("/Users", params={"cursor": first["nextCursor"], "count": 100})
+        assert second.status_code == 200, second.text  # 1 s old: still within the timeout
+        limited.clock.advance(1.5)
+        r = client.get("/Users", params={"cursor": first["nextCursor"], "count": 100})
+        assert r.status_code == 400, r.text
+        assert r.json()["scimType"] == "expiredCursor"
+    finally:
+        limited.close_store()
+        stop()
 
 
 def test_instances_sharing_a_cursor_key_honour_each_others_cursors(tmp_path: Path) -> None:

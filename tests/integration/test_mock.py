@@ -134,21 +134,28 @@ def test_the_journal_records_each_exchange_with_credentials_masked(mock: ScimMoc
 
 
 def test_the_journal_stream_sends_new_entries(mock: ScimMock) -> None:
+    """The stream's opening comment is its handshake: sent once the
+    subscription is in place, so a request after it is on the stream."""
     events: list[str] = []
+    subscribed = threading.Event()
 
     def listen() -> None:
         with admin(mock) as a:
-            with a.stream("GET", "/journal/stream", params={"seconds": 3}) as stream:
+            with a.stream("GET", "/journal/stream", params={"seconds": 30}) as stream:
                 assert stream.headers["content-type"].startswith("text/event-stream")
                 for line in stream.iter_lines():
                     events.append(line)
+                    subscribed.set()
+                    if line.startswith("data: "):
+                        return  # the one entry this test makes
 
     thread = threading.Thread(target=listen)
     thread.start()
-    time.sleep(1)
+    assert subscribed.wait(30), "the stream sent nothing"
+    assert events[0] == ": scimdock journal"
     with scim(mock) as client:
         client.get("/Groups")
-    thread.join(10)
+    thread.join(30)
     data = [json.loads(x[len("data: ") :]) for x in events if x.startswith("data: ")]
     assert [(d["method"], d["path"]) for d in data] == [("GET", "/Groups")]
     assert "event: entry" in events
