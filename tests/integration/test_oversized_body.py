@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import Server, start_server, stop_server
-from scimdock.protocol import LINGER_BYTES, LINGER_SECONDS
+from scimdock.protocol import LINGER_BYTES, LINGER_IDLE, LINGER_SECONDS
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -161,3 +161,17 @@ def test_lingering_stops_at_its_time_bound(big_server: tuple[Server, str]) -> No
         elapsed = time.monotonic() - started
     assert LINGER_SECONDS * 0.9 <= elapsed <= LINGER_SECONDS + SLACK, elapsed
     _still_serves(server, token)
+
+
+def test_lingering_stops_when_the_client_falls_silent(big_server: tuple[Server, str]) -> None:
+    """Silent past :data:`LINGER_IDLE` (and short of :data:`LINGER_SECONDS`),
+    the client finds the connection closed: its next byte is reset."""
+    server, token = big_server
+    with _refused(server, token) as sock:
+        time.sleep((LINGER_IDLE + LINGER_SECONDS) / 2)  # the silence is the test
+        poll = select.poll()
+        poll.register(sock, select.POLLERR | select.POLLHUP)
+        sock.send(b"x")
+        assert poll.poll(SLACK * 1000), "the connection is still open"
+        with pytest.raises((BrokenPipeError, ConnectionResetError)):
+            sock.send(b"x")
