@@ -240,7 +240,8 @@ class ScimErrorProtocol(HttpToolsProtocol):
         self._send_error(400, UNPARSABLE)
 
     def _send_error(self, status: int, detail: str) -> None:
-        """A SCIM Error (RFC 7644 §3.12) and ``Connection: close``, then close."""
+        """A SCIM Error (RFC 7644 §3.12) and ``Connection: close``, then a
+        lingering close (:meth:`_linger`)."""
         content = orjson.dumps(ScimError(status, detail).to_dict())
         head = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:
