@@ -152,8 +152,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def _refuse(send: Send, error: ScimError) -> None:
-    """The SCIM Error, then the connection closed: the rest of an unread
-    body is not worth reading (RFC 9110 §15.5.14)."""
+    """The SCIM Error, then, for a 413, the connection closed (RFC 9110
+    §15.5.14): the rest of an unread body is not worth reading.
+    scimdock.protocol closes it lingering (RFC 9112 §9.6), so that a client
+    still sending the body reads the answer."""
     content = orjson.dumps(error.to_dict())
     headers = [
         (b"content-type", SCIM_JSON),

@@ -82,7 +82,11 @@ from connexion.validators.abstract import AbstractRequestBodyValidator
 from connexion.validators.parameter import draft4_format_checker
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 #: The versions every name and digest here was checked against.
 CHECKED = {"connexion": "3.3.0", "starlette": "1.10.0", "uvicorn": "0.55.0"}
@@ -211,6 +215,26 @@ PINNED: dict[str, tuple[Any, str]] = {
         "6efb565ff3d36b91",
     ),
     "uvicorn RequestResponseCycle.send": (RequestResponseCycle.send, "abdd8601b326a8da"),
+    # scimdock.protocol's lingering close: a request's cycle is made in
+    # on_headers_complete with the protocol's transport, its task not yet
+    # run, and uses only its write, is_closing and close (send, receive,
+    # run_asgi); on_response_complete's first step is mirrored while
+    # lingering; data_received answers a parser error through
+    # send_400_response
+    "uvicorn HttpToolsProtocol.on_headers_complete": (
+        HttpToolsProtocol.on_headers_complete,
+        "1ea8589acfad92d8",
+    ),
+    "uvicorn HttpToolsProtocol.on_response_complete": (
+        HttpToolsProtocol.on_response_complete,
+        "64e254f28e389e76",
+    ),
+    "uvicorn HttpToolsProtocol.data_received": (
+        HttpToolsProtocol.data_received,
+        "010a7ae59a5d3b1a",
+    ),
+    "uvicorn RequestResponseCycle.receive": (RequestResponseCycle.receive, "8124ae006be71184"),
+    "uvicorn RequestResponseCycle.run_asgi": (RequestResponseCycle.run_asgi, "0f33f2449a444bc2"),
 }
 
 __all__ = [
@@ -250,6 +274,7 @@ __all__ = [
     "StarletteDecorator",
     "StarletteRequest",
     "Swagger2Operation",
+    "STATUS_LINE",
     "SwaggerUIMiddleware",
     "TextResponseBodyValidator",
     "VALIDATOR_MAP",
