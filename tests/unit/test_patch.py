@@ -1006,3 +1006,18 @@ def test_a_successful_operation_did_what_it_says(
     elif isinstance(value, str) and value:
         assert matching and all(e["value"] == value for e in matching), operation
         assert out != doc or any(e.get("value") == value for e in doc["emails"]), operation
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        {"op": "replace", "path": f"{E}:manager", "value": {"displayName": "Boss"}},
+        {"op": "add", "path": "manager", "value": [{"displayName": "Boss"}]},
+        {"op": "replace", "value": {f"{E}:manager": {"displayName": "Boss"}}},
+    ],
+)
+def test_a_value_of_only_read_only_sub_attributes_is_refused(op: dict[str, Any]) -> None:
+    """Dropping ``displayName`` (RFC 7643 §4.3: readOnly) would leave the
+    operation with nothing to do: 400 mutability, not a 200."""
+    assert fails(op).scim_type == "mutability"
+    assert fails(op, doc={"userName": "u"}).scim_type == "mutability"
