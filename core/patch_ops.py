@@ -135,7 +135,9 @@ def filtered_op(
     """``attr[filter]`` or ``attr[filter].sub`` (RFC 7644 §3.5.2).
 
     remove: the matching elements (or their ``sub``) go; no match is not
-    an error. add/replace: every matching element gets the value (merged
+    an error, in either mode: afterwards no element matches, as asked, and
+    RFC 7644 §3.5.2.2 lists no error for it (§3.5.2.3 does, for replace;
+    removing a member already gone stays idempotent). add/replace: every matching element gets the value (merged
     into it, or as its ``sub``); with no match a new element is built from
     the filter's ``eq`` comparisons plus the value — always for ``add``,
     for ``replace`` only when lenient (strict: 400 noTarget, §3.5.2.3).
