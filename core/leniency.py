@@ -21,9 +21,9 @@ single value for a multi-valued        clients that send one      400 invalidVal
 attribute (becomes a one-element       object, e.g. PATCH ``add``
 array)                                 of one member or email
 unknown schema-URI keys in a resource  Entra ID (extra schema     400 invalidValue
-body are ignored; PATCH operations     URIs such as its ADSCIM    (PATCH: 400
-whose path names such a schema are     Group one; custom          invalidPath)
-skipped                                extension attributes),
+body are ignored (a PATCH path naming  URIs such as its ADSCIM
+such a schema is 400 invalidPath in    Group one; custom
+both modes, see below)                 extension attributes),
                                        other vendors' extensions
 ``remove`` with a ``value`` on a       Entra ID group membership  400 invalidSyntax
 multi-valued attribute removes only    (tenants without
@@ -42,11 +42,16 @@ that matches nothing creates the       ``Replace`` interchangeably (RFC 7644
 element from the filter's ``eq``       for ``emails[type eq       §3.5.2.3)
 comparisons                            "work"].value``
 an attribute or sub-attribute the      Entra ID (a misspelled or  400 invalidValue
-schema does not define is left out     unmapped attribute),       (PATCH path: 400
-(POST, PUT, PATCH values, Bulk); a     SCIM reference-code        invalidPath)
-PATCH operation whose path names one   clients (``members``
-is skipped                             ``displayName`` for
+schema does not define is left out of  unmapped attribute),
+a POST or PUT body (and Bulk's)        SCIM reference-code
+                                       clients (``members``
+                                       ``displayName`` for
                                        ``display``)
+an extension attribute named without   Entra ID (``"path":        400 invalidPath
+its schema URN (``department``,        "manager"`` in Microsoft's (body: 400
+``manager``): the one extension that   article "Use SCIM to       invalidValue)
+defines it; two that do → 400          automatically provision
+invalidPath (invalidValue in a body)   users and groups")
 ``managerId`` for ``manager.value``    SCIM 1.1 clients and       400 invalidValue
                                        Microsoft's SCIM reference
                                        code (its ``ManagerId``
@@ -61,6 +66,14 @@ letter case (``/users``)               the path
 RFC 7644 §3.12 defines the ``scimType`` values used in strict mode. The
 ``remove``-with-``value`` form is not described by RFC 7644 §3.5.2.2 at
 all; strict mode treats it as a malformed operation (``invalidSyntax``).
+
+No leniency lets a PATCH operation be answered 2xx without being applied:
+a path (or a key of a path-less value, or of an extension's object) that
+names no attribute of the resource type is 400 ``invalidPath`` in both
+modes, and a name the schema lacks inside a PATCH value is 400
+``invalidValue`` (RFC 7644 §3.5.2: an operation "not compatible with an
+attribute's ... schema SHALL return" an error). A body attribute that a
+POST or PUT leaves out is noted (:func:`note`) for the mock's journal.
 """
 
 from __future__ import annotations
@@ -72,7 +85,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scimdock.core.errors import ScimError, bad_request
-from scimdock.core.schema import Attribute
+from scimdock.core.schema import Attribute, ResourceType, Schema
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,15 @@ RULES: dict[str, Rule] = {
             "a schema URI the resource type does not have",
             "RFC 7643 §3",
             "Extension attributes are under a schema of the resource type.",
+            (_ENTRA,),
+        ),
+        Rule(
+            "unqualified-extension",
+            "an extension attribute named without its schema URN",
+            "RFC 7644 §3.10",
+            "Clients SHOULD qualify an extension attribute with its schema URN"
+            " (urn:…:enterprise:2.0:User:manager); in a resource body it sits inside the"
+            " extension's object (RFC 7643 §3.3).",
             (_ENTRA,),
         ),
         Rule(
@@ -323,16 +345,29 @@ def foreign_schema_key(key: str, *, lenient: bool) -> None:
     note("foreign-schema")
 
 
-def foreign_schema_path(urn: str, text: str, *, lenient: bool) -> None:
-    """A PATCH ``path`` (or key of a path-less value) qualified by a schema
-    URI none of the resource type's schemas has, e.g. an Entra custom
-    extension attribute: the operation is skipped when lenient, as the same
-    attribute is ignored in a POST or PUT body (:func:`foreign_schema_key`),
-    so an IdP's creates and updates agree; 400 invalidPath otherwise
-    (RFC 7644 §3.5.2)."""
+def unqualified_extension(
+    name: str, rt: ResourceType, *, lenient: bool, scim_type: str
+) -> tuple[Schema, Attribute] | None:
+    """The extension attribute a name without schema URN means: Entra ID
+    sends ``{"op": "Add", "path": "manager", ...}`` (Microsoft, "Use SCIM
+    to automatically provision users and groups"). None when no extension
+    of ``rt`` defines ``name`` (or it is a core attribute). Strict mode
+    refuses the unqualified name (RFC 7644 §3.10: extension attributes are
+    qualified by their schema URN), and a name two extensions define is
+    refused in both modes rather than guessed; ``scim_type`` is
+    ``invalidPath`` for a PATCH path, ``invalidValue`` for a body key."""
+    found = rt.unqualified(name)
+    if not found:
+        return None
+    qualified = " or ".join(f"'{s.id}:{a.name}'" for s, a in found)
+    if len(found) > 1:
+        raise bad_request(scim_type, f"'{name}' is ambiguous: name it {qualified}")
     if not lenient:
-        raise bad_request("invalidPath", f"'{text}': unknown schema '{urn}'")
-    note("foreign-schema")
+        raise bad_request(
+            scim_type, f"'{name}' is an extension attribute: name it {qualified} (RFC 7644 §3.10)"
+        )
+    note("unqualified-extension")
+    return found[0]
 
 
 def extension_schemas_key(ext_id: str, *, lenient: bool) -> None:
@@ -403,22 +438,13 @@ _ALIASES: dict[tuple[str, str], str] = {("manager", "managerid"): "value"}
 
 def unknown_attribute(where: str, *, lenient: bool) -> None:
     """An attribute (``where``: its name, ``attr.sub`` for a sub-attribute)
-    that the schema does not define: left out when lenient, so that one
+    that the schema does not define, in a POST or PUT body (PATCH refuses
+    it in both modes: :mod:`core.names`): left out when lenient, so that one
     misspelled or unmapped attribute does not fail every update of a user
     (an identity provider then quarantines the whole job); 400
     invalidValue otherwise (RFC 7643 §2.1, RFC 7644 §3.12)."""
     if not lenient:
         raise bad_request("invalidValue", f"unknown attribute '{where}'")
-    note("unknown-attribute")
-
-
-def unknown_path(text: str, *, lenient: bool) -> None:
-    """A PATCH ``path`` naming an attribute the schema does not define:
-    the operation is skipped when lenient, as the attribute is left out of
-    a POST or PUT body (:func:`unknown_attribute`); 400 invalidPath
-    otherwise (RFC 7644 §3.5.2)."""
-    if not lenient:
-        raise bad_request("invalidPath", f"unknown attribute '{text}'")
     note("unknown-attribute")
 
 

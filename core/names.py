@@ -13,11 +13,14 @@ the stored doc, whose names are canonical).
 Folding renames only what :mod:`core.schema` defines: top-level
 attributes, sub-attributes, extension URNs and their attributes, and the
 names of the PatchOp and SearchRequest messages (RFC 7644 §3.5.2,
-§3.4.3). A name the schema does not define is left out when lenient and
-refused (400 ``invalidValue``) in strict mode
-(:func:`core.leniency.unknown_attribute`). Keys that hold a schema URI
-the resource type lacks, URN-qualified names and dotted paths are left as
-they are: the core decides about them (core.resource, core.patch).
+§3.4.3). In a POST or PUT body, a name the schema does not define is left
+out when lenient and refused (400 ``invalidValue``) in strict mode
+(:func:`core.leniency.unknown_attribute`). In a PATCH value no name is
+left out: an operation answered 2xx must have been applied, so core.patch
+refuses what it cannot apply. Keys that hold a schema URI the resource
+type lacks, URN-qualified names, dotted paths and extension attributes
+named without their URN (:func:`core.leniency.unqualified_extension`) are
+left as they are: the core decides about them (core.resource, core.patch).
 
 ``attributes``, ``excludedAttributes``, ``sortBy``, filters and PATCH
 paths need no folding here: core.projection and core.filter.resolve match
@@ -61,7 +64,8 @@ _SEARCH_KEYS = {
 def fold_resource(body: Any, rt: ResourceType, *, lenient: bool, partial: bool = False) -> Any:
     """A POST/PUT body (RFC 7644 §3.3, §3.5.1) with canonical names.
     ``partial``: a PATCH value without ``path``, whose keys may also be
-    dotted or URN-qualified paths (left as they are)."""
+    dotted or URN-qualified paths (left as they are), and whose unknown
+    names are kept for core.patch to refuse."""
     if not isinstance(body, dict):
         return body
     out: dict[Any, Any] = {}
@@ -74,28 +78,31 @@ def fold_resource(body: Any, rt: ResourceType, *, lenient: bool, partial: bool =
         elif ":" in key:
             ext = _extension(key, rt)
             if ext is not None:
-                name, folded = ext.id, fold_extension(value, ext, lenient=lenient)
+                folded = fold_extension(value, ext, lenient=lenient, patch=partial)
+                name = ext.id
             elif partial:
                 found = _qualified(key, rt)
                 if found is not None:
-                    folded = fold_value(value, found, lenient=lenient, where=key)
+                    folded = fold_value(value, found, lenient=lenient, where=key, patch=True)
         elif partial and "." in key:
             pass  # a dotted path: core.patch resolves it
         else:
-            found_attr = rt.attribute(key)
-            if found_attr is None:
+            attr = _attribute(key, None, rt)
+            if attr is None and not rt.unqualified(key) and not partial:
                 leniency.unknown_attribute(key, lenient=lenient)
                 continue
-            attr = found_attr[1]
-            name, folded = attr.name, fold_value(value, attr, lenient=lenient, where=attr.name)
+            if attr is not None:
+                folded = fold_value(value, attr, lenient=lenient, where=attr.name, patch=partial)
+                name = attr.name
         if name != key:
             leniency.note("name-case")
         _put(out, name, folded)
     return same(body, out)
 
 
-def fold_extension(value: Any, ext: Schema, *, lenient: bool) -> Any:
-    """The object under an extension URN (RFC 7643 §3.3)."""
+def fold_extension(value: Any, ext: Schema, *, lenient: bool, patch: bool = False) -> Any:
+    """The object under an extension URN (RFC 7643 §3.3); ``patch``: a
+    PATCH value, whose unknown names are kept for core.patch to refuse."""
     if not isinstance(value, dict):
         return value
     out: dict[Any, Any] = {}
@@ -106,16 +113,20 @@ def fold_extension(value: Any, ext: Schema, *, lenient: bool) -> Any:
             if key.lower() == "schemas":
                 name = "schemas"  # core.leniency.extension_schemas_key decides
             elif attr is None:
-                leniency.unknown_attribute(f"{ext.id}:{key}", lenient=lenient)
-                continue
+                if not patch:
+                    leniency.unknown_attribute(f"{ext.id}:{key}", lenient=lenient)
+                    continue
             else:
                 where = f"{ext.id}:{attr.name}"
-                name, folded = attr.name, fold_value(raw, attr, lenient=lenient, where=where)
+                folded = fold_value(raw, attr, lenient=lenient, where=where, patch=patch)
+                name = attr.name
         _put(out, name, folded)
     return same(value, out)
 
 
-def fold_value(value: Any, attr: Attribute, *, lenient: bool, where: str) -> Any:
+def fold_value(
+    value: Any, attr: Attribute, *, lenient: bool, where: str, patch: bool = False
+) -> Any:
     """A value of ``attr``: the sub-attribute names of a complex value, of
     each element when it is multi-valued (RFC 7643 §2.3.8, §2.4). A
     read-only attribute's value (``meta``, ``groups``) is ignored by the
@@ -123,14 +134,17 @@ def fold_value(value: Any, attr: Attribute, *, lenient: bool, where: str) -> Any
     if attr.type != "complex" or attr.mutability == "readOnly":
         return value
     if isinstance(value, list):
-        out = [fold_element(v, attr, lenient=lenient, where=where) for v in value]
+        out = [fold_element(v, attr, lenient=lenient, where=where, patch=patch) for v in value]
         return value if all(a is b for a, b in zip(out, value, strict=True)) else out
-    return fold_element(value, attr, lenient=lenient, where=where)
+    return fold_element(value, attr, lenient=lenient, where=where, patch=patch)
 
 
-def fold_element(value: Any, attr: Attribute, *, lenient: bool, where: str) -> Any:
+def fold_element(
+    value: Any, attr: Attribute, *, lenient: bool, where: str, patch: bool = False
+) -> Any:
     """One complex value: its sub-attributes by their canonical names;
-    names the schema lacks left out (lenient) or refused (strict)."""
+    names the schema lacks left out (lenient) or refused (strict) — in a
+    PATCH value (``patch``) kept, for core.patch to refuse."""
     if not isinstance(value, dict):
         return value
     out: dict[Any, Any] = {}
@@ -141,10 +155,11 @@ def fold_element(value: Any, attr: Attribute, *, lenient: bool, where: str) -> A
             if sub is None:
                 alias = leniency.sub_attribute_alias(attr, key, lenient=lenient)
                 sub = attr.sub(alias) if alias is not None else None
-            if sub is None:
+            if sub is None and not patch:
                 leniency.unknown_attribute(f"{where}.{key}", lenient=lenient)
                 continue
-            name = sub.name
+            if sub is not None:
+                name = sub.name
         _put(out, name, raw)
     return same(value, out)
 
@@ -181,22 +196,21 @@ def _fold_patch_value(path: Any, value: Any, rt: ResourceType, *, lenient: bool)
         return value
     ext = _extension(path.strip(), rt)
     if ext is not None:
-        return fold_extension(value, ext, lenient=lenient)
+        return fold_extension(value, ext, lenient=lenient, patch=True)
     try:
         parsed = parse_path(path.strip())
     except (ScimError, ValueError):
         return value  # core.patch answers invalidPath
     if parsed.path.urn is not None and rt.schema_for(parsed.path.urn) is None:
         return value  # another vendor's schema: core.leniency.foreign_schema_path
-    found = rt.attribute(parsed.path.attr, parsed.path.urn)
-    if found is None:
-        return value  # core.patch answers (or skips) an unknown attribute
-    attr = found[1]
+    attr = _attribute(parsed.path.attr, parsed.path.urn, rt)
+    if attr is None:
+        return value  # core.patch answers an unknown attribute
     if parsed.path.sub is not None or parsed.sub is not None:
         return value  # a sub-attribute's value is simple
     if parsed.filter is not None:
-        return fold_element(value, attr, lenient=lenient, where=path)
-    return fold_value(value, attr, lenient=lenient, where=path)
+        return fold_element(value, attr, lenient=lenient, where=path, patch=True)
+    return fold_value(value, attr, lenient=lenient, where=path, patch=True)
 
 
 def fold_search(body: Any) -> Any:
@@ -218,6 +232,15 @@ def rename(body: dict[Any, Any], names: dict[str, str]) -> dict[Any, Any]:
 def _extension(key: str, rt: ResourceType) -> Schema | None:
     schema = rt.schema_for(key) if ":" in key else None
     return schema if schema is not None and schema.id != rt.schema.id else None
+
+
+def _attribute(name: str, urn: str | None, rt: ResourceType) -> Attribute | None:
+    """The attribute ``[urn:]name`` is, an unqualified name of one extension
+    included (whether to take it is core.leniency's to say, in the core)."""
+    found = rt.attribute(name, urn)
+    if found is None and urn is None and len(rt.unqualified(name)) == 1:
+        found = rt.unqualified(name)[0]
+    return found[1] if found else None
 
 
 def _qualified(key: str, rt: ResourceType) -> Attribute | None:

@@ -12,7 +12,7 @@ from typing import Any
 from scimdock.core import leniency
 from scimdock.core.errors import ScimError, bad_request
 from scimdock.core.filter import parse_path, resolve_path
-from scimdock.core.filter.ast import PatchPath
+from scimdock.core.filter.ast import AttrPath, PatchPath
 from scimdock.core.identity import normalize_identity
 from scimdock.core.patch_ops import filtered_op, immutable_check, sub_op, whole_op
 from scimdock.core.schema import Attribute, ResourceType, Schema
@@ -122,15 +122,15 @@ def _apply_path(
     if ext is not None and ext.id != rt.schema.id:
         _apply_extension(work, op, ext, value, rt, lenient=lenient)
         return
-    parsed = parse_path(text)
+    parsed = _qualify(parse_path(text), rt, lenient=lenient)
     if parsed.path.urn is not None and rt.schema_for(parsed.path.urn) is None:
-        leniency.foreign_schema_path(parsed.path.urn, text, lenient=lenient)
-        return
+        # Not skipped, even when lenient: a 2xx would say it was applied.
+        # A tenant can register the schema (core.extensions).
+        raise bad_request("invalidPath", f"'{text}': unknown schema '{parsed.path.urn}'")
     if parsed.path.attr.lower() in _PROVIDER_OWNED and _is_core(parsed.path.urn, rt):
         raise bad_request("mutability", f"'{parsed.path.attr}' cannot be modified")
     if _unknown(parsed, rt):
-        leniency.unknown_path(text, lenient=lenient)
-        return
+        raise bad_request("invalidPath", f"unknown attribute '{text}'")
     resolved = resolve_path(parsed, rt, lenient=lenient)
     schema, attr = _lookup(resolved, rt, text)
     sub_name = resolved.sub if resolved.filter is not None else resolved.path.sub
@@ -183,6 +183,21 @@ def _apply_extension(
         if not isinstance(key, str) or not key.strip() or ":" in key:
             raise bad_request("invalidPath", f"'{ext.id}': invalid attribute name {key!r}")
         _apply_path(work, op, f"{ext.id}:{key.strip()}", item, rt, lenient=lenient)
+
+
+def _qualify(path: PatchPath, rt: ResourceType, *, lenient: bool) -> PatchPath:
+    """``manager`` → ``urn:…:enterprise:2.0:User:manager`` when no core
+    attribute has the name and one extension does
+    (:func:`core.leniency.unqualified_extension`)."""
+    if path.path.urn is not None or rt.attribute(path.path.attr) is not None:
+        return path
+    found = leniency.unqualified_extension(
+        path.path.attr, rt, lenient=lenient, scim_type="invalidPath"
+    )
+    if found is None:
+        return path
+    schema, attr = found
+    return PatchPath(AttrPath(attr.name, path.path.sub, schema.id), path.filter, path.sub)
 
 
 def _is_core(urn: str | None, rt: ResourceType) -> bool:

@@ -46,7 +46,7 @@ def whole_op(
         return _append(list(current or []), new, attr, where)
     if attr.type == "complex":  # §3.5.2.1/§3.5.2.3: given sub-attributes merge
         part = normalize_single(value, attr, lenient=lenient, where=where, partial=True)
-        return None if part is None else _merge(current, part, attr)
+        return None if part is None else _merge(current, _settable(part, where), attr)
     return normalize_single(value, attr, lenient=lenient, where=where)
 
 
@@ -135,7 +135,9 @@ def filtered_op(
     """``attr[filter]`` or ``attr[filter].sub`` (RFC 7644 §3.5.2).
 
     remove: the matching elements (or their ``sub``) go; no match is not
-    an error. add/replace: every matching element gets the value (merged
+    an error, in either mode: afterwards no element matches, as asked, and
+    RFC 7644 §3.5.2.2 lists no error for it (§3.5.2.3 does, for replace;
+    removing a member already gone stays idempotent). add/replace: every matching element gets the value (merged
     into it, or as its ``sub``); with no match a new element is built from
     the filter's ``eq`` comparisons plus the value — always for ``add``,
     for ``replace`` only when lenient (strict: 400 noTarget, §3.5.2.3).
@@ -154,9 +156,13 @@ def filtered_op(
     if sub is not None:
         part = {sub.name: normalize_value(value, sub, lenient=lenient, where=where)}
     else:
-        part = normalize_single(value, attr, lenient=lenient, where=where, partial=True) or {}
-        if not isinstance(part, dict):
+        part = normalize_single(value, attr, lenient=lenient, where=where, partial=True)
+        if part is None:
+            part = {}
+        elif not isinstance(part, dict):
             raise bad_request("invalidPath", f"'{where}': a value filter needs complex values")
+        else:
+            part = _settable(part, where)
     if not hits:
         if op == "replace":
             leniency.replace_without_match(where, lenient=lenient)
@@ -212,6 +218,16 @@ def _seed(flt: Filter, attr: Attribute) -> dict[str, Any] | None:
             return None
         return {**left, **right}
     return None
+
+
+def _settable(part: dict[str, Any], where: str) -> dict[str, Any]:
+    """A complex value that gave only read-only sub-attributes (which
+    :func:`core.values.normalize_single` leaves out) would change nothing:
+    400 mutability (RFC 7644 §3.5.2: an operation "not compatible with an
+    attribute's mutability" is an error), not a 2xx for nothing done."""
+    if not part:
+        raise bad_request("mutability", f"'{where}': only read-only sub-attributes were given")
+    return part
 
 
 def _merge(

@@ -42,12 +42,16 @@ def normalize_resource(
     - an unknown attribute or a wrongly typed value → 400 invalidValue;
     - a key naming a schema this resource type does not have is ignored
       when ``lenient`` (Entra ID), 400 invalidValue otherwise;
+    - a top-level key that is no core attribute but one extension's
+      (``department``) is that attribute when ``lenient``
+      (:func:`core.leniency.unqualified_extension`);
     - required attributes must have a value (RFC 7643 §2.2) → 400
       invalidValue.
     """
     if not isinstance(body, dict):
         raise bad_request("invalidSyntax", "the resource must be a JSON object")
     doc: dict[str, Any] = {}
+    objects: set[str] = set()
     for key, value in body.items():
         if not isinstance(key, str):
             raise bad_request("invalidValue", f"attribute name {key!r} is not a string")
@@ -55,14 +59,21 @@ def normalize_resource(
             continue
         ext = _extension(key, rt)
         if ext is not None:
+            if ext.id in objects:
+                raise bad_request("invalidValue", f"'{ext.id}' is given twice")
+            objects.add(ext.id)
             _put_extension(doc, ext, value, rt, lenient=lenient)
         elif ":" in key:
             _schema_key(key, rt, lenient=lenient)
         else:
-            found = rt.attribute(key)
+            found = rt.attribute(key) or leniency.unqualified_extension(
+                key, rt, lenient=lenient, scim_type="invalidValue"
+            )
             if found is None:
                 raise bad_request("invalidValue", f"unknown attribute '{key}'")
-            _put(doc, found[0], found[1], value, rt, lenient=lenient, where=found[1].name)
+            schema, attr = found
+            where = attr.name if schema is rt.schema else f"{schema.id}:{attr.name}"
+            _put(doc, schema, attr, value, rt, lenient=lenient, where=where)
     check_required(doc, rt)
     normalize_identity(doc, rt)
     return doc
@@ -98,8 +109,6 @@ def _put_extension(
         return
     if not isinstance(value, dict):
         raise bad_request("invalidValue", f"'{ext.id}' must be a JSON object")
-    if ext.id in doc:
-        raise bad_request("invalidValue", f"'{ext.id}' is given twice")
     for key, raw in value.items():
         if isinstance(key, str) and key.lower() == "schemas":
             leniency.extension_schemas_key(ext.id, lenient=lenient)

@@ -145,9 +145,27 @@ class ResourceType:
         attr = self.schema.attribute(name) or COMMON.get(name.lower())
         return (self.schema, attr) if attr else None
 
+    def unqualified(self, name: str) -> tuple[tuple[Schema, Attribute], ...]:
+        """The extension attributes a name without schema URN could mean
+        (any case, RFC 7643 §2.1): none when it is a core or common
+        attribute, more than one when two extensions define it. Only
+        :func:`core.leniency.unqualified_extension` decides whether to
+        take one (RFC 7644 §3.10 wants extension attributes qualified)."""
+        return self.derived(_unqualified).get(name.lower(), ())
+
 
 def _by_urn(rt: ResourceType) -> dict[str, Schema]:
     return {s.id.lower(): s for s in rt.schemas}
+
+
+def _unqualified(rt: ResourceType) -> dict[str, tuple[tuple[Schema, Attribute], ...]]:
+    found: dict[str, tuple[tuple[Schema, Attribute], ...]] = {}
+    for ext in rt.extensions:
+        for attr in ext.attributes:
+            key = attr.name.lower()
+            if rt.attribute(key) is None:
+                found[key] = (*found.get(key, ()), (ext, attr))
+    return found
 
 
 def _multi(

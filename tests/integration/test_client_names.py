@@ -106,7 +106,6 @@ UNKNOWN = [
     ("POST", "/Groups", {"displayName": "G", "owner": "x"}),
     # Microsoft's reference code names the member's name displayName (RFC 7643 §4.2: display).
     ("POST", "/Groups", {"displayName": "M", "members": [{"value": "{uid}", "displayName": "B"}]}),
-    ("PATCH", "/Users/{uid}", {"Operations": [{"op": "add", "value": {"nickname2": "x"}}]}),
 ]
 
 
@@ -134,18 +133,23 @@ def test_an_attribute_the_schema_lacks(
             assert r.json()["scimType"] == "invalidValue", r.text
 
 
-def test_a_patch_path_the_schema_lacks(client: Client, strict: Client) -> None:
-    op = {"op": "replace", "path": "nickname2", "value": "x"}
+@pytest.mark.parametrize(
+    "op",
+    [
+        {"op": "replace", "path": "nickname2", "value": "x"},
+        {"op": "add", "value": {"nickname2": "x"}},
+    ],
+)
+def test_a_patch_path_the_schema_lacks(op: dict[str, Any], client: Client, strict: Client) -> None:
+    """Refused by both servers, the whole request with it: a PATCH operation
+    is never answered 2xx without being applied (docs/compatibility.md)."""
     real = {"op": "replace", "path": "title", "value": "Boss"}
-    uid = _user(client)
-    r = _patch(client, uid, op, real)
-    assert r.status_code == 200, r.text
-    assert r.json()["title"] == "Boss"
-    uid = _user(strict)
-    r = _patch(strict, uid, op, real)
-    assert r.status_code == 400
-    assert r.json()["scimType"] == "invalidPath"
-    assert "title" not in strict.get(f"/Users/{uid}").json()
+    for c in (client, strict):
+        uid = _user(c)
+        r = _patch(c, uid, op, real)
+        assert r.status_code == 400, r.text
+        assert r.json()["scimType"] == "invalidPath"
+        assert "title" not in c.get(f"/Users/{uid}").json()
 
 
 def test_a_body_without_content_type(client: Client, strict: Client) -> None:

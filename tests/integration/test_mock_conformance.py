@@ -139,6 +139,36 @@ def test_each_tolerated_deviation_is_noted_with_its_rule_section_and_senders(
     assert create["client"]["keyId"]
 
 
+def test_an_ignored_body_attribute_is_noted_once_and_an_unqualified_one_too(
+    mock: ScimMock,
+) -> None:
+    """What a lenient POST or PUT leaves out is in the journal (rule
+    unknown-attribute, once per attribute); an extension attribute named
+    without its URN is taken and noted (unqualified-extension)."""
+    ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    with scim(mock, **ENTRA) as client, admin(mock) as adm:
+        made = client.post(
+            "/Users",
+            json={"schemas": [USER], "userName": "al@example.com", "nickname2": "x"},
+            headers={"Content-Type": "application/scim+json"},
+        )
+        assert made.status_code == 201, made.text
+        user = made.json()["id"]
+        put = client.put(
+            f"/Users/{user}",
+            json={"schemas": [USER], "userName": "al@example.com", "department": "Ops", "x2": 1},
+            headers={"Content-Type": "application/scim+json"},
+        )
+        assert put.status_code == 200, put.text
+        assert put.json()[ent] == {"department": "Ops"} and "x2" not in put.json()
+        entries = adm.get("/journal").json()["Resources"]
+    create, replace = entries
+    assert notes(create)["unknown-attribute"]["count"] == 1
+    assert set(notes(replace)) == {"unknown-attribute", "unqualified-extension"}
+    assert notes(replace)["unknown-attribute"]["count"] == 1
+    assert notes(replace)["unqualified-extension"]["rfc"] == "RFC 7644 §3.10"
+
+
 def test_the_report_groups_by_client_and_rule_with_counts_and_an_example(mock: ScimMock) -> None:
     with scim(mock, **ENTRA) as entra, scim(mock, **{"User-Agent": "Okta SCIM"}) as okta:
         for name in ("a", "b"):

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scimdock.core.errors import ScimError
+from scimdock.core.extensions import with_extensions
 from scimdock.core.patch import apply_patch
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import (
@@ -480,12 +481,13 @@ def test_provider_owned_and_read_only_targets_are_mutability(path: str) -> None:
     ["bogus", "name.bogus", f"{E}:bogus", "emails[type eq", 'emails[bogus eq "x"].value', ""],
 )
 def test_bad_paths_are_invalid_path(path: str) -> None:
+    """An unknown attribute is refused in lenient mode too: skipping the
+    operation would answer 2xx for a change never made (RFC 7644 §3.5.2)."""
     op = {"op": "replace", "path": path, "value": "x"}
     assert fails(op, lenient=False).scim_type == "invalidPath"
-    if "bogus" in path and "[" not in path:  # an attribute the schema lacks: skipped (leniency)
-        assert patch(op, {"op": "replace", "path": "title", "value": "T"})["title"] == "T"
-    else:
-        assert fails(op).scim_type == "invalidPath"
+    assert fails(op, {"op": "replace", "path": "title", "value": "T"}).scim_type == "invalidPath"
+    if path:
+        assert fails({"op": "remove", "path": path}).scim_type == "invalidPath"
 
 
 def test_non_string_path_is_invalid_path() -> None:
@@ -780,13 +782,12 @@ CUSTOM = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
         {"op": "replace", "value": {f"{CUSTOM}:tag": "701984", "displayName": "Barb"}},
     ],
 )
-def test_a_custom_extension_path_is_skipped_when_lenient(op: dict[str, Any]) -> None:
-    """An Entra custom extension attribute is ignored in POST bodies
-    (leniency 5), so its PATCHes are skipped too: the rest still applies."""
-    out = patch(op)
-    assert CUSTOM not in out
-    expected = {**BASE, "displayName": "Barb"} if "value" in op and "path" not in op else BASE
-    assert out == expected
+def test_a_custom_extension_path_is_invalid_path_when_lenient(op: dict[str, Any]) -> None:
+    """An Entra custom extension attribute is ignored in POST bodies, but a
+    PATCH of it is refused, not skipped: a 200 would say it was applied
+    (a tenant that wants it registers the extension)."""
+    caught = fails(op)
+    assert caught.scim_type == "invalidPath" and "unknown schema" in caught.detail
 
 
 @pytest.mark.parametrize("path", [f"{CUSTOM}:tag", CUSTOM, "urn:nope:Thing:x"])
@@ -794,3 +795,229 @@ def test_a_custom_extension_path_is_invalid_path_when_strict(path: str) -> None:
     with pytest.raises(ScimError) as caught:
         patch({"op": "replace", "path": path, "value": "x"}, lenient=False)
     assert caught.value.scim_type == "invalidPath" and "unknown schema" in caught.value.detail
+
+
+# --- extension attributes named without their URN ------------------------------
+
+#: A tenant's own extension (core.extensions) with an attribute of its own
+#: and one the enterprise extension has too.
+BADGE = "urn:example:params:scim:schemas:extension:badge:2.0:User"
+TENANT = with_extensions(
+    USER, [(Schema(BADGE, "Badge", "", (Attribute("badgeCode"), Attribute("division"))), False)]
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("department", "Ops", {"department": "Ops"}),
+        ("employeeNumber", "701984", {"employeeNumber": "701984"}),
+        ("COSTCENTER", "4130", {"costCenter": "4130"}),
+        ("organization", "Universal Studios", {"organization": "Universal Studios"}),
+        ("division", "Theme Park", {"division": "Theme Park"}),
+        ("manager", {"value": "m2"}, {"manager": {"value": "m2"}}),
+        ("manager.value", "m2", {"manager": {"value": "m2"}}),
+    ],
+)
+@pytest.mark.parametrize("op", ["add", "Replace"])
+def test_an_unqualified_enterprise_path_is_the_enterprise_attribute(
+    path: str, value: Any, expected: dict[str, Any], op: str
+) -> None:
+    """RFC 7644 §3.10 wants the URN; Entra ID leaves it out (leniency
+    ``unqualified-extension``); strict mode answers 400 invalidPath."""
+    operation = {"op": op, "path": path, "value": value}
+    out = patch(operation)
+    assert out[E] == {**BASE[E], **expected}
+    caught = fails(operation, lenient=False)
+    assert caught.scim_type == "invalidPath" and f"{E}:" in caught.detail
+    no_path = {"op": op, "value": {path: value}}
+    assert patch(no_path) == out
+    assert fails(no_path, lenient=False).scim_type == "invalidPath"
+
+
+@pytest.mark.parametrize("ref", [None, "https://scim.example.com/scim/v1/Users/m2"])
+def test_entra_array_wrapped_manager_with_an_unqualified_path(ref: str | None) -> None:
+    """Microsoft, "Use SCIM to automatically provision users and groups":
+    ``{"op": "Add", "path": "manager", "value": [{"$ref": ..., "value": ...}]}``."""
+    op = {"op": "Add", "path": "manager", "value": [{"$ref": ref, "value": "m2"}]}
+    out = patch(op, doc={"userName": "u"})
+    assert out[E]["manager"] == ({"value": "m2"} if ref is None else {"value": "m2", "$ref": ref})
+    assert fails(op, lenient=False).scim_type == "invalidPath"
+    qualified = {**op, "path": f"{E}:manager"}
+    assert patch(qualified, doc={"userName": "u"}) == out
+    assert fails(qualified, lenient=False).scim_type == "invalidValue"  # the array
+
+
+def test_remove_through_an_unqualified_path() -> None:
+    assert patch({"op": "remove", "path": "manager"})[E] == {"department": "Sales"}
+    assert E not in patch(
+        {"op": "remove", "path": "department"}, {"op": "remove", "path": "manager"}
+    )
+    assert patch({"op": "remove", "path": "costCenter"}) == BASE  # unassigned: nothing to remove
+
+
+def test_a_tenant_extension_attribute_unqualified() -> None:
+    out = patch({"op": "add", "path": "badgeCode", "value": "B-7"}, rt=TENANT)
+    assert out[BADGE] == {"badgeCode": "B-7"}
+    caught = fails({"op": "add", "path": "badgeCode", "value": "B-7"}, rt=TENANT, lenient=False)
+    assert caught.scim_type == "invalidPath" and f"{BADGE}:badgeCode" in caught.detail
+
+
+def test_a_name_two_extensions_define_is_not_guessed() -> None:
+    for lenient in (True, False):
+        caught = fails({"op": "add", "path": "division", "value": "D"}, rt=TENANT, lenient=lenient)
+        assert caught.scim_type == "invalidPath" and "ambiguous" in caught.detail
+        assert E in caught.detail and BADGE in caught.detail
+    out = patch({"op": "add", "path": f"{BADGE}:division", "value": "D"}, rt=TENANT)
+    assert out[BADGE] == {"division": "D"} and out[E] == BASE[E]
+
+
+def test_a_core_name_is_never_an_extension_one() -> None:
+    """``displayName`` of the core schema wins over an extension's."""
+    ext = Schema(BADGE, "Badge", "", (Attribute("displayName"),))
+    rt = with_extensions(USER, [(ext, False)])
+    out = patch({"op": "replace", "path": "displayName", "value": "D"}, rt=rt)
+    assert out["displayName"] == "D" and BADGE not in out
+
+
+def test_unqualified_extension_names_in_a_body() -> None:
+    body = {"userName": "u", "Department": "Ops", "manager": [{"$ref": None, "value": "m"}]}
+    doc = normalize_resource(body, USER)
+    assert doc == {"userName": "u", E: {"department": "Ops", "manager": {"value": "m"}}}
+    with_object = {"userName": "u", E: {"costCenter": "C"}, "department": "Ops"}
+    assert normalize_resource(with_object, USER)[E] == {"costCenter": "C", "department": "Ops"}
+    for bad, lenient in (
+        ({"userName": "u", "department": "Ops"}, False),
+        ({"userName": "u", "department": "A", E: {"department": "B"}}, True),
+        ({"userName": "u", "division": "A"}, True),
+    ):
+        rt = TENANT if "division" in bad else USER
+        with pytest.raises(ScimError) as caught:
+            normalize_resource(bad, rt, lenient=lenient)
+        assert caught.value.scim_type == "invalidValue", bad
+
+
+# --- property: an operation answered with success was applied ------------------
+
+#: Simple paths (no filter) of TENANT and where each one's value is stored:
+#: (extension URN or None, attribute, sub-attribute or None), and whether
+#: it is named without its URN (strict mode refuses those).
+_SIMPLE: dict[str, tuple[str | None, str, str | None, bool]] = {
+    "displayName": (None, "displayName", None, False),
+    "title": (None, "title", None, False),
+    "name.givenName": (None, "name", "givenName", False),
+    f"{CORE}:nickName": (None, "nickName", None, False),
+    "active": (None, "active", None, False),
+    f"{E}:department": (E, "department", None, False),
+    "department": (E, "department", None, True),
+    "EmployeeNumber": (E, "employeeNumber", None, True),
+    "costCenter": (E, "costCenter", None, True),
+    f"{E}:manager.value": (E, "manager", "value", False),
+    "manager.value": (E, "manager", "value", True),
+    "badgeCode": (BADGE, "badgeCode", None, True),
+}
+#: Paths that name nothing (or, ``division``, two extensions' attributes).
+_NOWHERE = [
+    "bogus",
+    "name.bogus",
+    f"{E}:bogus",
+    f"{CORE}:bogus",
+    "urn:example:nope:2.0:User:tag",
+    "division",
+    "emails.bogus",
+]
+_FILTERED = ['emails[type eq "work"].value', 'emails[type eq "fax"].value']
+#: An operation without ``value``.
+_ABSENT = object()
+
+
+def _read(doc: dict[str, Any], path: str) -> Any:
+    urn, attr, sub, _ = _SIMPLE[path]
+    holder = doc.get(urn) or {} if urn else doc
+    value = holder.get(attr)
+    return value.get(sub) if sub is not None and isinstance(value, dict) else value
+
+
+def _typed(path: str, value: Any, lenient: bool) -> Any:
+    """What a successful add/replace must leave at ``path``."""
+    if value is None or value == "":
+        return None
+    if path == "active" and lenient and isinstance(value, str):
+        return value.lower() == "true"
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["add", "Add", "replace", "Replace", "remove"]),
+    st.sampled_from([*_SIMPLE, *_NOWHERE, *_FILTERED]),
+    st.one_of(
+        st.just(_ABSENT),
+        st.none(),
+        st.just(""),
+        _text,
+        st.sampled_from(["True", "false", "Sales", "m1"]),
+        st.booleans(),
+        st.integers(),
+        st.just(["x"]),
+        st.just({"value": "x"}),
+    ),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_successful_operation_did_what_it_says(
+    op: str, path: str, value: Any, lenient: bool, without_path: bool
+) -> None:
+    """Each success changes the doc as the operation says; each refusal
+    (ScimError) leaves the input untouched (RFC 7644 §3.5.2: no 2xx for an
+    operation that was not applied)."""
+    doc = copy.deepcopy({**BASE, BADGE: {"badgeCode": "B-1"}})
+    snapshot = copy.deepcopy(doc)
+    operation: dict[str, Any] = {"op": op}
+    if without_path and op.lower() != "remove" and "[" not in path:
+        operation["value"] = {path: None if value is _ABSENT else value}
+    else:
+        operation["path"] = path
+        if value is not _ABSENT:
+            operation["value"] = value
+    try:
+        out = apply_patch(doc, [operation], TENANT, lenient=lenient)
+    except ScimError as e:
+        assert e.status == 400 and e.scim_type is not None
+        assert doc == snapshot
+        well_formed = op == "remove" or value is not _ABSENT
+        unqualified = path in _SIMPLE and _SIMPLE[path][3] and not lenient
+        if well_formed and (path in _NOWHERE or unqualified):
+            assert e.scim_type == "invalidPath", (operation, e.detail)
+        return
+    assert doc == snapshot
+    assert path not in _NOWHERE, operation
+    given_value = operation["value"][path] if "path" not in operation else value
+    if path in _SIMPLE:
+        assert lenient or not _SIMPLE[path][3], operation
+        expected = None if op == "remove" else _typed(path, given_value, lenient)
+        assert _read(out, path) == expected, operation
+        assert out != doc or _read(doc, path) == expected, operation
+        return
+    kind = path.split('"')[1]
+    matching = [e for e in out.get("emails", []) if e.get("type") == kind]
+    if op == "remove":
+        assert all("value" not in e for e in matching), operation
+    elif isinstance(value, str) and value:
+        assert matching and all(e["value"] == value for e in matching), operation
+        assert out != doc or any(e.get("value") == value for e in doc["emails"]), operation
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        {"op": "replace", "path": f"{E}:manager", "value": {"displayName": "Boss"}},
+        {"op": "add", "path": "manager", "value": [{"displayName": "Boss"}]},
+        {"op": "replace", "value": {f"{E}:manager": {"displayName": "Boss"}}},
+    ],
+)
+def test_a_value_of_only_read_only_sub_attributes_is_refused(op: dict[str, Any]) -> None:
+    """Dropping ``displayName`` (RFC 7643 §4.3: readOnly) would leave the
+    operation with nothing to do: 400 mutability, not a 200."""
+    assert fails(op).scim_type == "mutability"
+    assert fails(op, doc={"userName": "u"}).scim_type == "mutability"
