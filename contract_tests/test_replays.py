@@ -6,18 +6,27 @@ really performs, paraphrased from the document each file cites (its
 server, through :class:`conftest.Client`, so every answer is also checked
 against openapi/scim.yaml. The format is described in ``replay.py``; adding
 a flow is adding a YAML file.
+
+Each flow runs twice: on the session server and, in a tenant of its own, on
+a server with Connexion and uvicorn as shipped (``SCIMDOCK_TUNING=off``) on
+the same database. Both runs must pass the flow's checks, and their
+transcripts (status, headers, body of every answer, with the ids, times,
+origin and tenant each run made its own put in order of appearance) must be
+identical: scimdock.tuning decides no answer (docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import Client, Server
+from conftest import Client, Server, start_server, stop_server
 from contract_tests.replay import (
     CONSTANTS,
     Flow,
@@ -49,14 +58,93 @@ def test_the_corpus_is_there_and_every_flow_cites_its_source() -> None:
             )
 
 
+@pytest.fixture(scope="module")
+def stock(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second instance on the session server's database, untuned."""
+    srv = start_server(
+        tmp_path_factory.mktemp("stock"), env={"SCIMDOCK_TUNING": "off"}, db=server.db
+    )
+    yield srv
+    stop_server(srv)
+
+
 @pytest.mark.parametrize("file", FILES, ids=[f"{f.parent.name}/{f.stem}" for f in FILES])
-def test_replay(file: Path, server: Server, tenant_name: str) -> None:
+def test_replay(file: Path, server: Server, stock: Server, tenant_name: str) -> None:
     flow = load_flow(file)
-    client = Client(server, server.tenant(tenant_name))
-    wrong = Client(server, WRONG_TOKEN)
-    anonymous = Client(server, None)
-    admin = Client(server, server.operator_token, admin=True)
-    variables: dict[str, Any] = {"tenant": tenant_name, **flow.vars}
+    tuned = _run_flow(flow, server, f"{tenant_name}t")
+    untuned = _run_flow(flow, stock, f"{tenant_name}u")
+    for number, (a, b) in enumerate(zip(tuned, untuned, strict=True), 1):
+        assert a == b, f"{flow.label}: answer {number} differs without tuning"
+
+
+class Transcript(Client):
+    """A :class:`conftest.Client` that keeps every exchange, normalized
+    (:func:`_normalize`), for the tuned/untuned comparison."""
+
+    def __init__(self, server: Server, token: str | None, tenant: str, **kw: Any) -> None:
+        super().__init__(server, token, **kw)
+        self.tenant = tenant
+        self.seen: list[tuple[Any, ...]] = []
+        self.ids: dict[str, str] = {}
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = super().request(method, path, **kwargs)
+        headers = sorted(
+            (k, self.normalize(v)) for k, v in response.headers.items() if k not in _OWN_HEADERS
+        )
+        body = self.normalize(response.text)
+        self.seen.append(
+            (method, self.normalize(path), response.status_code, headers, _ordered(body))
+        )
+        return response
+
+    def normalize(self, text: str) -> str:
+        text = text.replace(self.server.origin, "<origin>").replace(self.tenant, "<tenant>")
+        text = _TIME.sub("<time>", text)
+        return _ID.sub(lambda m: self.ids.setdefault(m.group(0), f"<id{len(self.ids)}>"), text)
+
+
+#: Headers that differ between two servers by nature (the length follows the body).
+_OWN_HEADERS = {"date", "server", "x-request-id", "content-length"}
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
+#: Resource ids (UUIDs) and key ids a run made.
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|sk_[0-9a-f]+")
+
+
+#: Lists the store orders by resource id, which each run draws at random.
+_BY_ID = {"members", "groups", "Resources"}
+
+
+def _ordered(body: str) -> str:
+    """``body`` with the lists of :data:`_BY_ID` in one order (by their
+    normalized text), so that two runs compare: whatever else differs,
+    byte for byte."""
+    try:
+        doc = json.loads(body)
+    except json.JSONDecodeError:
+        return body
+
+    def walk(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            items = [walk(v) for v in value]
+            return sorted(items, key=json.dumps) if key in _BY_ID else items
+        return value
+
+    return json.dumps(walk(doc), ensure_ascii=False, separators=(",", ":"))
+
+
+def _run_flow(flow: Flow, server: Server, tenant: str) -> list[tuple[Any, ...]]:
+    """Run ``flow`` in a new tenant of ``server``; its normalized transcript."""
+    token = server.tenant(tenant)
+    client = Transcript(server, token, tenant)
+    wrong = Transcript(server, WRONG_TOKEN, tenant)
+    anonymous = Transcript(server, None, tenant)
+    admin = Transcript(server, server.operator_token, tenant, admin=True)
+    for other in (wrong, anonymous, admin):
+        other.seen, other.ids = client.seen, client.ids  # one transcript, in order
+    variables: dict[str, Any] = {"tenant": tenant, **flow.vars}
     for number, step in enumerate(flow.steps, 1):
         if "check" in step:
             _fail_if(run_check(step["check"], variables), flow, number, step, "check")
@@ -75,6 +163,7 @@ def test_replay(file: Path, server: Server, tenant_name: str) -> None:
             f"{flow.label}, step {number} {step.get('name', '')!r} passes now: "
             "remove its 'known_issue' marker"
         )
+    return client.seen
 
 
 def _run_loop(

@@ -7,7 +7,6 @@ with its reason. The run must report zero failures.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from conftest import Server, start_server, stop_server
 from contract_tests.fuzz import run_schemathesis
+from tests.fuzzing import examples as fuzz_examples
 
 
 @pytest.fixture(scope="module")
@@ -26,5 +26,5 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def test_schemathesis_reports_no_failures(fuzz_server: Server, tmp_path: Path) -> None:
     token = fuzz_server.tenant("fuzz")
-    examples = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "60")
+    examples = str(fuzz_examples(60))
     run_schemathesis(fuzz_server, fuzz_server.base, "schemathesis.toml", token, examples, tmp_path)

@@ -28,6 +28,7 @@ from scimdock.core.filter import (
     to_string,
 )
 from scimdock.core.schema import CORE_USER, ENTERPRISE_USER, USER
+from tests.fuzzing import examples
 
 ENT = ENTERPRISE_USER
 
@@ -444,7 +445,7 @@ def _depth(node: Filter) -> int:
     return 0
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(FILTERS)
 def test_round_trip_of_random_trees(node: Filter) -> None:
     assume(_depth(node) <= MAX_DEPTH)
@@ -456,7 +457,7 @@ def test_round_trip_of_random_trees(node: Filter) -> None:
     assert to_string(parsed) == text
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(st.text())
 def test_arbitrary_text_parses_or_raises_scim_error(text: str) -> None:
     for parse in (parse_filter, parse_path, parse_attr_path):
@@ -507,7 +508,7 @@ TOKENS = st.sampled_from(
 )
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(st.lists(TOKENS, max_size=25).map("".join))
 def test_token_soup_parses_canonically_or_raises(text: str) -> None:
     try:

@@ -32,6 +32,7 @@ from scimdock.core.filter import (
     to_string,
 )
 from scimdock.core.schema import CORE_USER, ENTERPRISE_USER, USER
+from tests.fuzzing import examples
 
 ENT = ENTERPRISE_USER
 EMAILS = USER.schema.attribute("emails")
@@ -545,7 +546,7 @@ def test_matches_element() -> None:
         matches_element(Present(AttrPath("nope")), work, EMAILS)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.sampled_from(
         ["userName", "displayName", "externalId", "emails.type", "emails", f"{ENT}:department"]

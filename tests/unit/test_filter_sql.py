@@ -5,7 +5,6 @@ in-memory evaluator."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -44,6 +43,7 @@ from scimdock.store.sqlfilter import (
     register_functions,
 )
 from scimdock.store.sqlfold import folded_json
+from tests.fuzzing import examples
 
 ENT = ENTERPRISE_USER
 
@@ -290,7 +290,7 @@ FILTERS = st.recursive(TOP_LEAVES | _value_filters(), _combine, max_leaves=6)
 
 
 #: More examples for a long hunt: SCIM_FILTER_EXAMPLES=10000 pytest ...
-EXAMPLES = int(os.environ.get("SCIM_FILTER_EXAMPLES", "250"))
+EXAMPLES = examples(250)
 DECOY = {
     "id": "decoy",
     "userName": "a",

@@ -27,6 +27,7 @@ from scimdock.core.membership import (
 )
 from scimdock.core.patch import apply_patch
 from scimdock.core.schema import GROUP
+from tests.fuzzing import examples
 
 DOC = {"displayName": "Team"}
 
@@ -215,7 +216,7 @@ def run_actions(members: list[str], actions: tuple[Action, ...]) -> list[str]:
     return members
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.sampled_from(IDS), unique=True), st.lists(OPS, min_size=1, max_size=5))
 def test_fast_path_equals_the_patch_engine(start: list[str], ops: list[dict[str, Any]]) -> None:
     doc = {"displayName": "G", **({"members": [{"value": i} for i in start]} if start else {})}

@@ -22,6 +22,7 @@ from scimdock.core.schema import (
     ResourceType,
     Schema,
 )
+from tests.fuzzing import examples
 
 E = ENTERPRISE_USER
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -664,7 +665,7 @@ _ops = st.lists(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(_ops, st.booleans(), st.sampled_from([USER, GROUP]))
 def test_arbitrary_operations_raise_only_scim_error(
     ops: list[dict[str, Any]], lenient: bool, rt: ResourceType
@@ -689,7 +690,7 @@ _text = (
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     st.sampled_from(
         [
@@ -947,7 +948,7 @@ def _typed(path: str, value: Any, lenient: bool) -> Any:
     return value
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.sampled_from(["add", "Add", "replace", "Replace", "remove"]),
     st.sampled_from([*_SIMPLE, *_NOWHERE, *_FILTERED]),

@@ -20,6 +20,7 @@ from scimdock.core.schema import (
     ResourceType,
     Schema,
 )
+from tests.fuzzing import examples
 
 E = ENTERPRISE_USER
 GROUP = ResourceType("Group", "/Groups", GROUP_SCHEMA)
@@ -243,7 +244,7 @@ _names = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.one_of(st.none(), _names), st.one_of(st.none(), _names))
 def test_projection_invariants(attributes: list[str] | None, excluded: list[str] | None) -> None:
     out = proj(attributes, excluded)
@@ -278,7 +279,7 @@ def _keeps(
     return name in project(full, rt, attributes, excluded)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.one_of(
         st.none(),
@@ -385,7 +386,7 @@ _PARTS = {
 }
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @example((USER, _MIXED))
 @example((THING, _PARTS))
 @example((THING, {**_PARTS, "parts": {"Note": 1, "NoSuch": 2}}))

@@ -24,6 +24,7 @@ from scimdock.core.schema import (
     ResourceType,
     Schema,
 )
+from tests.fuzzing import examples
 
 GROUP = ResourceType("Group", "/Groups", GROUP_SCHEMA)
 THING_EXT = "urn:test:schemas:extension:Thing"
@@ -510,7 +511,7 @@ def _no_empty(value: Any) -> bool:
     return value is not None and value != ""
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(bodies, st.booleans())
 def test_normalize_returns_a_clean_doc_or_raises_scim_error(
     body: dict[str, Any], lenient: bool

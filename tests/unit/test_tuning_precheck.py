@@ -20,6 +20,7 @@ from jsonschema import Draft4Validator
 
 from scimdock.tuning.documents import load
 from scimdock.tuning.precheck import _unsafe, jsonschema_rs, precheck
+from tests.fuzzing import examples
 
 pytestmark = pytest.mark.skipif(jsonschema_rs is None, reason="jsonschema-rs not installed")
 
@@ -203,7 +204,7 @@ def test_what_clients_send_is_judged_alike(body: Any) -> None:
         assert check(body) == validator.is_valid(body), (name, body)
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(3000), deadline=None, suppress_health_check=list(HealthCheck))
 @given(mutated())
 def test_the_precheck_never_accepts_what_connexion_refuses(body: Any) -> None:
     _agree(body)
