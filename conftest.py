@@ -306,6 +306,19 @@ def serving(origin: str) -> bool:
         return False
 
 
+def on_the_wire() -> tuple[threading.Event, dict[str, Any]]:
+    """An event, and the httpx ``extensions`` of a request that sets it once
+    the request, body included, has been written to its socket (httpcore's
+    trace): on loopback, it is then in the server's receive buffer."""
+    sent = threading.Event()
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event == "http11.send_request_body.complete":
+            sent.set()
+
+    return sent, {"trace": trace}
+
+
 @dataclass
 class ClockedServer(Server):
     """The real app and SQLite store served by uvicorn on a loopback port,
