@@ -55,6 +55,13 @@ def _queued(store: SqliteEngine) -> int:
     return store._commits._queue.qsize()
 
 
+async def _all_queued(store: SqliteEngine, writes: int) -> None:
+    """The tasks just made take their first step, which queues each one's
+    write behind the held COMMIT; check that ``writes`` wait there."""
+    await asyncio.sleep(0)  # yields to the loop once, not a wait
+    assert _queued(store) == writes
+
+
 def _names(store: SqliteEngine, tenant: int) -> set[str]:
     reader = sqlite3.connect(store.path)  # another connection: only what is committed
     try:
@@ -122,8 +129,7 @@ def test_a_failed_commit_acknowledges_no_write_of_its_batch(tmp_path: Path) -> N
         clash = asyncio.ensure_future(
             store.durable(lambda: store.create_user(tenant, {"userName": "U1"}))
         )
-        await asyncio.sleep(0)  # yields to the loop once, not a wait: each task queues its write
-        assert _queued(store) == 6  # all queued behind it: the next transaction
+        await _all_queued(store, 6)  # all queued behind it: the next transaction
         release.set()
         return await asyncio.gather(first, *rest, dangle, clash, return_exceptions=True)
 
@@ -218,8 +224,7 @@ def test_a_write_whose_request_is_gone_before_its_turn_is_not_made(tmp_path: Pat
         kept = asyncio.ensure_future(
             store.durable(lambda: store.create_user(tenant, {"userName": "kept"}))
         )
-        await asyncio.sleep(0)  # yields to the loop once, not a wait: each task queues its write
-        assert _queued(store) == 2  # both queued behind the commit
+        await _all_queued(store, 2)  # both queued behind the commit
         gone.cancel()
         release.set()
         await first
@@ -333,8 +338,7 @@ def test_close_makes_the_writes_queued_before_it_then_stops(tmp_path: Path) -> N
             )
             for n in ("b", "c")
         ]
-        await asyncio.sleep(0)  # yields to the loop once, not a wait: each task queues its write
-        assert _queued(store) == 2  # queued behind the held COMMIT
+        await _all_queued(store, 2)  # queued behind the held COMMIT
         closer = threading.Thread(target=close)
         closer.start()
         # close() has put its nudge behind the writes: it is closing, the COMMIT still held.
