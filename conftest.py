@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -47,6 +47,7 @@ ADMIN_SPEC = ROOT / "openapi" / "admin.yaml"
 #: Each API's base path and its document.
 APIS = {"/scim/v1": SPEC, "/admin/v1": ADMIN_SPEC}
 _OPENAPI: dict[str, OpenAPI] = {}
+T = TypeVar("T")
 
 
 def openapi(base_path: str = "/scim/v1") -> OpenAPI:
@@ -247,20 +248,75 @@ def start_server(
         stdout=open(tmp / "server.out", "wb"),  # the access log, at --log-level info
         stderr=open(tmp / "server.log", "wb"),
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError((tmp / "server.log").read_text())
-        try:
-            if (
-                httpx.get(f"http://127.0.0.1:{port}/scim/v1/ServiceProviderConfig").status_code
-                == 200
-            ):
-                return Server(db, port, process, environ["SCIMDOCK_ADMIN_TOKEN"], home=tmp)
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("server did not start in 30 s")
+    wait_until(
+        lambda: serving(f"http://127.0.0.1:{port}"),
+        30,
+        f"the server on port {port} to start",
+        process=process,
+        log=tmp / "server.log",
+    )
+    return Server(db, port, process, environ["SCIMDOCK_ADMIN_TOKEN"], home=tmp)
+
+
+def wait_until(
+    predicate: Callable[[], T | None],
+    timeout: float,
+    what: str,
+    *,
+    process: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+    every: float = 0.05,
+) -> T:
+    """Call ``predicate`` until it returns something other than ``None`` or
+    ``False``, and return that: the one way the tests wait for a condition
+    (a server up, a write flushed) rather than for a time. Past ``timeout``
+    seconds, :class:`TimeoutError` naming ``what`` (the awaited condition).
+
+    ``process``: the server whose readiness is awaited; if it exits, a
+    :class:`RuntimeError` with ``log`` (its log), and on the timeout it is
+    killed and the error carries ``log`` too. The pauses between calls grow
+    from a few milliseconds to ``every`` seconds."""
+    deadline = time.monotonic() + timeout
+    pause = 0.002
+    while True:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"exited ({process.returncode}) waiting for {what}\n{_tail(log)}")
+        value = predicate()
+        if value is not None and value is not False:
+            return value
+        left = deadline - time.monotonic()
+        if left <= 0:
+            if process is not None:
+                process.kill()
+            raise TimeoutError(f"gave up after {timeout:g} s waiting for {what}\n{_tail(log)}")
+        time.sleep(min(pause, left))  # between two polls of the condition: times nothing
+        pause = min(pause * 2, every)
+
+
+def _tail(log: Path | None) -> str:
+    """A server's log for an error message (empty if there is none)."""
+    return log.read_text(errors="replace") if log is not None and log.exists() else ""
+
+
+def serving(origin: str) -> bool:
+    """Whether the scimdock at ``origin`` answers (its ServiceProviderConfig, 200)."""
+    try:
+        return httpx.get(f"{origin}/scim/v1/ServiceProviderConfig").status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def on_the_wire() -> tuple[threading.Event, dict[str, Any]]:
+    """An event, and the httpx ``extensions`` of a request that sets it once
+    the request, body included, has been written to its socket (httpcore's
+    trace): on loopback, it is then in the server's receive buffer."""
+    sent = threading.Event()
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event == "http11.send_request_body.complete":
+            sent.set()
+
+    return sent, {"trace": trace}
 
 
 @dataclass
@@ -312,12 +368,17 @@ def start_clocked_server(tmp: Path, **settings: Any) -> tuple[ClockedServer, Cal
     )
     thread = threading.Thread(target=server.run, name="clocked-server", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:  # a polling loop: waits for the server, not for the clock
-        if not thread.is_alive() or time.monotonic() > deadline:
-            _close_after_loop(store)
+
+    def started() -> bool:
+        if not server.started and not thread.is_alive():
             raise RuntimeError("the in-process server did not start")
-        time.sleep(0.01)
+        return server.started
+
+    try:
+        wait_until(started, 30, "the in-process server to start")
+    except BaseException:
+        _close_after_loop(store)
+        raise
 
     def stop() -> None:
         server.should_exit = True

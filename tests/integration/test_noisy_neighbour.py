@@ -25,6 +25,7 @@ from conftest import (
     Server,
     costly_filter,
     heavy_tenant,
+    on_the_wire,
     start_server,
     stop_server,
 )
@@ -73,14 +74,17 @@ def test_another_tenant_is_answered_while_the_expensive_query_runs(
     finished: dict[str, float] = {}
     outcome: list[httpx.Response] = []
 
+    sent, extensions = on_the_wire()
+
     def noisy() -> None:
         with httpx.Client(base_url=roomy_server.base, headers=b.http.headers, timeout=120) as c:
-            outcome.append(c.get("/Users", params={"filter": costly_filter(), "count": 1}))
+            query: dict[str, str | int] = {"filter": costly_filter(), "count": 1}
+            outcome.append(c.get("/Users", params=query, extensions=extensions))
         finished["b"] = time.monotonic()
 
     thread = threading.Thread(target=noisy)
     thread.start()
-    time.sleep(0.1)  # B's request is in the server before A's
+    assert sent.wait(60), "B's request was never sent"  # B's request is in the server before A's
     answered = []
     for _ in range(5):
         r = a.get(f"/Users/{ann['id']}")

@@ -176,7 +176,7 @@ def test_a_client_that_keeps_up_is_undisturbed(slow_server: Server, token: str) 
     with _connect(slow_server) as sock:
         started = time.monotonic()
         sock.sendall(get[:20])  # a request in two parts, the second soon after
-        time.sleep(HEADER / 3)
+        time.sleep(HEADER / 3)  # a slow client: the delay is what is tested
         sock.sendall(get[20:])
         assert _response(sock).startswith(b"HTTP/1.1 200 ")
         n = 0
@@ -184,9 +184,9 @@ def test_a_client_that_keeps_up_is_undisturbed(slow_server: Server, token: str) 
             n += 1
             body = json.dumps({"schemas": [CORE], "userName": f"keepup{n}@example.com"}).encode()
             head = _post_head(token, len(body))
-            time.sleep(KEEPALIVE / 3)  # idle, under the keep-alive timeout
+            time.sleep(KEEPALIVE / 3)  # a slow client idle under the keep-alive timeout
             sock.sendall(head + body[:5])
-            time.sleep(BODY / 3)
+            time.sleep(BODY / 3)  # a slow client: the delay is what is tested
             sock.sendall(body[5:])
             answer = _response(sock)
             assert answer.startswith(b"HTTP/1.1 201 "), answer

@@ -19,7 +19,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import ROOT, Client, Server, free_port, start_server, stop_server
+from conftest import ROOT, Client, Server, free_port, start_server, stop_server, wait_until
 from scimdock.handlers.runtime import Settings
 
 EXAMPLE = ROOT / "docs" / "examples" / "nginx.conf"
@@ -98,18 +97,15 @@ def start_proxy(tmp: Path, upstream: int) -> tuple[Proxy, subprocess.Popen[bytes
         stdout=subprocess.DEVNULL,
         stderr=open(tmp / "nginx.log", "wb"),
     )
-    deadline = time.monotonic() + 10
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError((tmp / "nginx.log").read_text())
+
+    def listening() -> bool:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
         except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("nginx did not start in 10 s") from None
-            time.sleep(0.05)
+            return False
+        return True
+
+    wait_until(listening, 10, "nginx to listen", process=process, log=tmp / "nginx.log")
     return Proxy(port, ssl.create_default_context(cafile=str(cert))), process
 
 

@@ -15,16 +15,14 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import ROOT, Server, free_port, start_server, stop_server
+from conftest import ROOT, Server, free_port, serving, start_server, stop_server, wait_until
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -62,26 +60,13 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str
     )
     origin = f"http://127.0.0.1:{port}"
     try:
-        _wait(origin, stock, log)
+        wait_until(lambda: serving(origin), 30, "the stock server to start", process=stock, log=log)
         yield tuned, origin
     finally:
         stock.terminate()
         stock.wait(10)
         stop_server(tuned)
     assert "Traceback" not in log.read_text()
-
-
-def _wait(origin: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        try:
-            if httpx.get(f"{origin}/scim/v1/ServiceProviderConfig").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("stock server did not start")
 
 
 def _same(tuned: Server, stock: str, method: str, path: str, **kwargs: Any) -> httpx.Response:

@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, serving, wait_until
 
 #: The installed wheel's own SQLite demo: runs in the SQLite run only.
 pytestmark = pytest.mark.sqlite_only
@@ -104,22 +103,16 @@ def installed_server(venv: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
         stdout=open(log, "wb"),
         stderr=subprocess.STDOUT,
     )
+    origin = f"http://127.0.0.1:{port}"
+
+    def token() -> str | None:
+        """The demo tenant's token, once printed and the server answers."""
+        found = re.search(r"token:\s+(\S+)", log.read_text())
+        return found.group(1) if found and serving(origin) else None
+
     try:
-        deadline = time.monotonic() + 60
-        token = ""
-        while time.monotonic() < deadline and process.poll() is None:
-            found = re.search(r"token:\s+(\S+)", log.read_text())
-            if found:
-                token = found.group(1)
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/scim/v1/ServiceProviderConfig")
-                    break
-                except httpx.TransportError:
-                    pass
-            time.sleep(0.1)
-        assert process.poll() is None, log.read_text()
-        assert token, log.read_text()
-        yield f"http://127.0.0.1:{port}/scim/v1", token
+        demo = wait_until(token, 60, "the demo token and server", process=process, log=log)
+        yield f"{origin}/scim/v1", demo
     finally:
         process.terminate()
         process.wait(10)

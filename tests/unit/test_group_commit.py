@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from conftest import wait_until
 from scimdock.store.errors import Conflict
 from scimdock.store.sqlite_engine import SqliteEngine
 
@@ -41,6 +42,24 @@ def _hold_commits(store: SqliteEngine) -> tuple[threading.Event, threading.Event
 
     store._commits._commit = held_commit  # type: ignore[method-assign]
     return entered, release
+
+
+async def _committing(entered: threading.Event) -> None:
+    """Until a held COMMIT has begun (``entered``, set on the commit thread);
+    the loop serves the rest meanwhile."""
+    assert await asyncio.to_thread(entered.wait, 10), "no COMMIT began"
+
+
+def _queued(store: SqliteEngine) -> int:
+    """The writes (and nudges) waiting for the commit thread."""
+    return store._commits._queue.qsize()
+
+
+async def _all_queued(store: SqliteEngine, writes: int) -> None:
+    """The tasks just made take their first step, which queues each one's
+    write behind the held COMMIT; check that ``writes`` wait there."""
+    await asyncio.sleep(0)  # yields to the loop once, not a wait
+    assert _queued(store) == writes
 
 
 def _names(store: SqliteEngine, tenant: int) -> set[str]:
@@ -95,20 +114,11 @@ def test_a_failed_commit_acknowledges_no_write_of_its_batch(tmp_path: Path) -> N
         )
 
     async def run() -> list[Any]:
-        loop = asyncio.get_running_loop()
-        release = asyncio.Event()
-        original = store._commits._commit
-
-        def held_commit() -> None:  # the first COMMIT waits until the rest are queued
-            store._commits._commit = original  # type: ignore[method-assign]
-            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
-            original()
-
-        store._commits._commit = held_commit  # type: ignore[method-assign]
+        entered, release = _hold_commits(store)  # the first COMMIT waits until the rest are queued
         first = asyncio.ensure_future(
             store.durable(lambda: store.create_user(tenant, {"userName": "u0"}))
         )
-        await asyncio.sleep(0.05)  # u0's transaction is committing, held
+        await _committing(entered)  # u0's transaction is committing, held
         rest = [
             asyncio.ensure_future(
                 store.durable(lambda i=i: store.create_user(tenant, {"userName": f"u{i}"}))
@@ -119,7 +129,7 @@ def test_a_failed_commit_acknowledges_no_write_of_its_batch(tmp_path: Path) -> N
         clash = asyncio.ensure_future(
             store.durable(lambda: store.create_user(tenant, {"userName": "U1"}))
         )
-        await asyncio.sleep(0.05)  # all queued behind it: the next transaction
+        await _all_queued(store, 6)  # all queued behind it: the next transaction
         release.set()
         return await asyncio.gather(first, *rest, dangle, clash, return_exceptions=True)
 
@@ -141,21 +151,13 @@ def test_reads_do_not_wait_for_a_commit_in_flight(tmp_path: Path) -> None:
     event loop still serves reads, which see only committed data."""
     store, tenant = _store(tmp_path)
     store.create_user(tenant, {"userName": "before"})
-    release = asyncio.Event()
+    entered, release = _hold_commits(store)
 
     async def run() -> tuple[list[str], list[str]]:
-        loop = asyncio.get_running_loop()
-        original = store._commits._commit
-
-        def slow_commit() -> None:
-            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
-            original()
-
-        store._commits._commit = slow_commit  # type: ignore[method-assign]
         write = asyncio.ensure_future(
             store.durable(lambda: store.create_user(tenant, {"userName": "pending"}))
         )
-        await asyncio.sleep(0.05)
+        await _committing(entered)
         during = [u.doc["userName"] for u in store.list_users(tenant, _all())[1]]
         assert not write.done()
         release.set()
@@ -209,20 +211,22 @@ def test_a_write_after_close_fails_and_leaves_the_writer_free(tmp_path: Path) ->
 
 def test_a_write_whose_request_is_gone_before_its_turn_is_not_made(tmp_path: Path) -> None:
     store, tenant = _store(tmp_path)
+    entered, release = _hold_commits(store)
 
     async def run() -> None:
         first = asyncio.ensure_future(
             store.durable(lambda: store.create_user(tenant, {"userName": "first"}))
         )
-        await asyncio.sleep(0)  # the first write runs; its commit is in flight
+        await _committing(entered)  # the first write ran; its commit is in flight, held
         gone = asyncio.ensure_future(
             store.durable(lambda: store.create_user(tenant, {"userName": "gone"}))
         )
         kept = asyncio.ensure_future(
             store.durable(lambda: store.create_user(tenant, {"userName": "kept"}))
         )
-        await asyncio.sleep(0)  # both queued behind the commit
+        await _all_queued(store, 2)  # both queued behind the commit
         gone.cancel()
+        release.set()
         await first
         await kept
         assert gone.cancelled()
@@ -274,9 +278,7 @@ def test_a_loop_that_ends_with_a_commit_in_flight_does_not_block_the_next(tmp_pa
         asyncio.ensure_future(
             store.durable(lambda: store.create_user(tenant, {"userName": "early"}))
         )
-        while not entered.is_set():
-            await asyncio.sleep(0.001)
-        # its commit is in flight when this loop ends
+        await _committing(entered)  # its commit is in flight when this loop ends
 
     asyncio.run(leave_early())
     release.set()  # the COMMIT returns with no loop left to answer
@@ -318,28 +320,35 @@ def test_an_in_memory_store_writes_on_the_loop() -> None:
 def test_close_makes_the_writes_queued_before_it_then_stops(tmp_path: Path) -> None:
     store, tenant = _store(tmp_path)
     entered, release = _hold_commits(store)
+    returned: list[tuple[bool, set[str]]] = []
+
+    def close() -> None:
+        """Close; then note whether the held COMMIT had been released, and what is made."""
+        store._commits.close()
+        returned.append((release.is_set(), _names(store, tenant)))
 
     async def run() -> None:
         first = asyncio.ensure_future(
             store.durable(lambda: store.create_user(tenant, {"userName": "a"}))
         )
-        while not entered.is_set():
-            await asyncio.sleep(0.001)
+        await _committing(entered)
         rest = [
             asyncio.ensure_future(
                 store.durable(lambda n=n: store.create_user(tenant, {"userName": n}))
             )
             for n in ("b", "c")
         ]
-        await asyncio.sleep(0.01)  # queued behind the held COMMIT
-        closer = threading.Thread(target=store._commits.close)
+        await _all_queued(store, 2)  # queued behind the held COMMIT
+        closer = threading.Thread(target=close)
         closer.start()
-        await asyncio.sleep(0.05)
-        assert closer.is_alive()  # it waits for what was queued before it
+        # close() has put its nudge behind the writes: it is closing, the COMMIT still held.
+        await asyncio.to_thread(wait_until, lambda: _queued(store) == 3, 10, "close's nudge")
         release.set()
         await asyncio.wait_for(asyncio.gather(first, *rest), 10)
         await asyncio.to_thread(closer.join, 10)
         assert not closer.is_alive()
+        # It returned only once what was queued before it was made.
+        assert returned == [(True, {"a", "b", "c"})]
         with pytest.raises(RuntimeError):
             await store.durable(lambda: store.create_user(tenant, {"userName": "late"}))
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import pytest
 
+from conftest import wait_until
 from scimdock.core.clock import ManualClock
 from scimdock.core.membership import (
     Action,
@@ -197,11 +198,13 @@ async def test_every_statement_on_a_tenants_rows_names_tenant_id(
     finally:
         await store.close()
     database = url.rsplit("/", 1)[1]
-    deadline = time.monotonic() + 10
-    statements = postgres_cluster.statements(database)
-    while not any("colocation-end" in s for s in statements) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
+
+    def logged() -> list[str] | None:
+        """Every statement, once the logging collector has written the last."""
         statements = postgres_cluster.statements(database)
+        return statements if any("colocation-end" in s for s in statements) else None
+
+    statements = wait_until(logged, 10, "the exercise's last statement in the server log")
     touching = [s for s in statements if _REFERENCE.search(s)]
     assert len(touching) > 60  # the exercise below really ran through the log
     missing = [

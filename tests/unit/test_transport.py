@@ -37,8 +37,8 @@ class Recording(asyncio.Transport):
 
 async def _next_turn() -> None:
     """Let the loop finish its current turn (and the callbacks it queued)."""
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # yields to the loop once: not a wait
+    await asyncio.sleep(0)  # yields again, to what the first turn queued: not a wait
 
 
 Script = Callable[[CoalescingTransport, Recording], Awaitable[None]]
