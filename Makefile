@@ -10,7 +10,7 @@ SHELL  := /bin/bash
 # pip prints a warning for each configured package folder it cannot read.
 QUIET_PIP := { grep -v "^WARNING: Location" || true; }
 
-.PHONY: run test test-untuned test-postgresql unit integration nginx postgresql chromium contract contract-tests lint typecheck bench lock clean
+.PHONY: run test check fuzz test-untuned test-postgresql unit integration nginx postgresql chromium contract contract-tests lint typecheck bench lock clean
 
 # The interpreter the venv is made with: a venv made by another Python (or
 # whose Python is gone) is made again rather than failing until `make clean`.
@@ -40,18 +40,36 @@ run: $(VENV)/.installed
 	$(BIN)/scimdock serve --demo --host $(HOST) --port $(PORT)
 
 ## Install everything, check lint, format and types, and run every test:
-## unit, integration over HTTP, contract, on SQLite; then the integration and
-## contract tests again on PostgreSQL. CI also runs `make test-untuned`.
+## unit, store contract, integration over HTTP, contract (schemathesis on both
+## documents, the identity-provider replays, tuned and untuned), on SQLite;
+## then what the store can change again on PostgreSQL (docs/architecture.md, "Tests").
 test: lint typecheck nginx postgresql chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests contract_tests
 	@$(MAKE) --no-print-directory test-postgresql
 
+## The inner loop: lint, types, the unit tests and the store contract on
+## SQLite, property tests at a tenth of their budget (SCIMDOCK_FUZZ=quick);
+## what needs PostgreSQL is left to `make test`.
+check: lint typecheck
+	SCIMDOCK_FUZZ=quick $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests/unit \
+	  $(foreach f,$(PG_UNIT),--ignore=$(f))
+
+## Before a release: every property test and schemathesis at ten times the
+## budget of `make test` (SCIMDOCK_FUZZ=deep), on SQLite.
+fuzz: $(VENV)/.installed-test
+	SCIMDOCK_FUZZ=deep $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests/unit \
+	  contract_tests/test_schemathesis.py contract_tests/test_schemathesis_admin.py
+
 ## The integration and contract tests against servers on PostgreSQL (a
-## throwaway cluster, tests/postgres_cluster.py). Where PostgreSQL cannot be
-## had this half is skipped, saying why; with CI=true that fails instead.
+## throwaway cluster, tests/postgres_cluster.py), less those marked
+## sqlite_only or backend_independent (counted in the summary). Where
+## PostgreSQL cannot be had this half is skipped, saying why; with CI=true
+## that fails instead.
 test-postgresql: $(VENV)/.installed-test postgresql
 	@if why=$$($(BIN)/python -m tests.postgres_cluster); then \
-	  echo "PostgreSQL half: integration and contract tests on a throwaway cluster"; \
+	  echo "PostgreSQL half: what the store can change, on a throwaway cluster"; \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider --collect-only --backend=postgresql \
+	    tests/integration contract_tests | tail -2; \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --backend=postgresql \
 	    tests/integration contract_tests; \
 	elif [ "$$CI" = true ]; then \
@@ -60,8 +78,11 @@ test-postgresql: $(VENV)/.installed-test postgresql
 	  echo "PostgreSQL half SKIPPED: $$why"; \
 	fi
 
-## The integration tests against servers running Connexion and uvicorn as
-## shipped (SCIMDOCK_TUNING=off): the tuning must not change any answer.
+## The whole integration suite against servers running Connexion and uvicorn
+## as shipped (SCIMDOCK_TUNING=off). `make test` already compares every
+## replay's answers tuned and untuned (contract_tests/test_replays.py) and
+## tests/integration/test_tuning_equivalence.py every kind of answer; run
+## this too after a change to scimdock/tuning/.
 test-untuned: $(VENV)/.installed-test nginx
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --tuning=off tests/integration
 
@@ -94,6 +115,10 @@ postgresql:
 	    apt-get install -y -q --no-install-recommends postgresql >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null && \
 	      apt-get install -y -q --no-install-recommends postgresql >/dev/null; }; }
+
+#: The unit tests that start a PostgreSQL cluster.
+PG_UNIT := tests/unit/test_store_contract_postgres.py tests/unit/test_postgres_store.py \
+	tests/unit/test_filter_pg.py
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests/unit

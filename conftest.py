@@ -184,18 +184,41 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "sqlite_only(reason): about SQLite's file itself; runs in the SQLite run only",
     )
+    config.addinivalue_line(
+        "markers",
+        "backend_independent(reason): what the test checks the store cannot change "
+        "(the HTTP edge, the command line's words, a server of its own); runs in the "
+        "SQLite run only",
+    )
+
+
+#: Under ``--backend=postgresql``: the tests left to the SQLite run, by marker.
+DESELECTED: dict[str, int] = {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``--backend=postgresql``, the ``sqlite_only`` tests are
-    deselected (they ran in the SQLite run): reported, never skipped silently."""
+    """Under ``--backend=postgresql``, the ``sqlite_only`` and
+    ``backend_independent`` tests are deselected (they ran in the SQLite
+    run): counted by marker in the summary, never skipped silently."""
     if BACKEND["name"] == "sqlite":
         return
-    kept = [item for item in items if item.get_closest_marker("sqlite_only") is None]
-    dropped = [item for item in items if item.get_closest_marker("sqlite_only") is not None]
+    markers = ("sqlite_only", "backend_independent")
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        marker = next((m for m in markers if item.get_closest_marker(m) is not None), None)
+        (kept if marker is None else dropped).append(item)
+        if marker is not None:
+            DESELECTED[marker] = DESELECTED.get(marker, 0) + 1
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if DESELECTED:
+        left = ", ".join(f"{n} {marker}" for marker, n in sorted(DESELECTED.items()))
+        terminalreporter.write_line(f"left to the SQLite run (deselected here): {left}")
 
 
 def new_database(tmp: Path) -> Path | str:

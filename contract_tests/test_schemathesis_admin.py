@@ -14,7 +14,6 @@ tests/integration/test_admin_lifecycle.py.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 
 from conftest import Client, Server, start_server, stop_server
 from contract_tests.fuzz import run_schemathesis
+from tests.fuzzing import examples as fuzz_examples
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def test_schemathesis_admin_reports_no_failures(fuzz_server: Server, tmp_path: P
         made = scim.post("/Users", json={"userName": f"user{i}@example.com", "active": i % 3 != 0})
         if i % 2:
             scim.delete(f"/Users/{made.json()['id']}")
-    examples = os.environ.get("SCHEMATHESIS_ADMIN_MAX_EXAMPLES", "40")
+    examples = str(fuzz_examples(40))
     run_schemathesis(
         fuzz_server,
         fuzz_server.admin,

@@ -17,19 +17,20 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from scimdock import cli_serve, config
 from scimdock.cli_common import CliError, add_json, json_out, option
 from scimdock.core import credentials
-from scimdock.core.faultrules import FaultRule, RuleError, parse_rule, parse_rules
 from scimdock.core.membership import Member
 from scimdock.core.profile import PRESETS, Profile, ProfileError, parse_profile
-from scimdock.core.seedfile import plan
 from scimdock.core.tenants import check_name
 from scimdock.store.errors import Conflict
+
+if TYPE_CHECKING:  # jsonschema, which rules and seeds need, loads when a mock starts
+    from scimdock.core.faultrules import FaultRule
 
 #: Journal entries kept per tenant unless ``--journal`` says otherwise.
 DEFAULT_JOURNAL = 1000
@@ -42,6 +43,7 @@ def mock(args: argparse.Namespace) -> int:
     import uvicorn
 
     from scimdock.cli_common import store_of
+    from scimdock.core.seedfile import plan
     from scimdock.faults import with_transport
     from scimdock.worker import assemble
 
@@ -139,6 +141,8 @@ def _seed(store: Any, tenant_id: int, seeds: Any) -> None:
 
 
 def _rules(args: argparse.Namespace) -> list[FaultRule]:
+    from scimdock.core.faultrules import RuleError, parse_rule, parse_rules
+
     rules: list[FaultRule] = []
     try:
         if args.faults:

@@ -10,8 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conftest import Client, Server, cli
 from tests import database
+
+pytestmark = pytest.mark.backend_independent(
+    "the command line's words and exit codes; what it asks of the store is the store contract's, run on both"
+)
 
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 

@@ -23,6 +23,10 @@ import pytest
 
 from conftest import Client, Server, check_response, start_server, stop_server
 
+pytestmark = pytest.mark.backend_independent(
+    "the folding of attribute names at the edge, before the store"
+)
+
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCHOP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"

@@ -16,6 +16,10 @@ import pytest
 from scimdock.testing import ScimMock
 from tests.integration.test_mock_conformance import USER, admin, scim, start
 
+pytestmark = pytest.mark.backend_independent(
+    "the console's pages and sessions in a browser; what they show is the admin API's, tested on both"
+)
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",

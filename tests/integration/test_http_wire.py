@@ -10,7 +10,11 @@ import json
 import socket
 from typing import Any
 
+import pytest
+
 from conftest import Client
+
+pytestmark = pytest.mark.backend_independent("the HTTP wire, answered before any handler")
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 

@@ -15,6 +15,8 @@ import pytest
 from conftest import Server, start_server, stop_server
 from scimdock.core.body import MAX_DEPTH
 
+pytestmark = pytest.mark.backend_independent("the size limits, checked on the bytes before routing")
+
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"

@@ -19,6 +19,8 @@ import pytest
 
 from conftest import Server, start_server, stop_server
 
+pytestmark = pytest.mark.backend_independent("what the access and server logs say")
+
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 

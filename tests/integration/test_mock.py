@@ -20,6 +20,10 @@ import pytest
 from conftest import Server
 from scimdock.testing import ScimMock
 
+pytestmark = pytest.mark.backend_independent(
+    "the mock, which runs on a throwaway SQLite database of its own"
+)
+
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"

@@ -21,6 +21,8 @@ import pytest
 from conftest import Server, start_server, stop_server
 from scimdock.protocol import LINGER_BYTES, LINGER_IDLE, LINGER_SECONDS
 
+pytestmark = pytest.mark.backend_independent("the lingering close of the HTTP protocol")
+
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 #: 20 MB: twenty times the default body limit.

@@ -11,6 +11,10 @@ import pytest
 
 from conftest import Client, Server, start_server, stop_server
 
+pytestmark = pytest.mark.backend_independent(
+    "the URLs the server builds from its settings and the Host"
+)
+
 PUBLIC = "https://{tenant}.scim.example.test/scim/v1"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"

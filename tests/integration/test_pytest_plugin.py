@@ -15,6 +15,8 @@ import urllib.request
 
 import pytest
 
+pytestmark = pytest.mark.backend_independent("the scim_mock fixture, whose mock runs on SQLite of its own")
+
 
 def send(mock, method, path, body=None):
     """A tiny SCIM client: what the partner's real one would do."""

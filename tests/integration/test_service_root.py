@@ -9,8 +9,11 @@ pastes it, with or without the slash, is that root: never a redirect.
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from conftest import Client, Server
+
+pytestmark = pytest.mark.backend_independent("routing of the service root and its slashes")
 
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"

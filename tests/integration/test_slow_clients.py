@@ -17,6 +17,8 @@ import pytest
 
 from conftest import Server, start_server, stop_server
 
+pytestmark = pytest.mark.backend_independent("the HTTP protocol's timeouts, before any handler")
+
 HEADER, BODY, KEEPALIVE = 1.0, 1.5, 2.0
 #: Room for a loaded machine: the server's loop may run late, never early.
 SLACK = 4.0

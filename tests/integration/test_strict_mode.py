@@ -26,6 +26,8 @@ import pytest
 
 from conftest import Client, Server, start_server, stop_server
 
+pytestmark = pytest.mark.backend_independent("the leniency rules of the core, on or off")
+
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCHOP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"

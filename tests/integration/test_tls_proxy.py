@@ -29,6 +29,8 @@ import pytest
 from conftest import ROOT, Client, Server, free_port, start_server, stop_server, wait_until
 from scimdock.handlers.runtime import Settings
 
+pytestmark = pytest.mark.backend_independent("the headers of a TLS proxy in front of the server")
+
 EXAMPLE = ROOT / "docs" / "examples" / "nginx.conf"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"

@@ -24,6 +24,10 @@ import pytest
 
 from conftest import ROOT, Server, free_port, serving, start_server, stop_server, wait_until
 
+pytestmark = pytest.mark.backend_independent(
+    "the tuned and the stock Connexion and uvicorn, in front of the store"
+)
+
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
