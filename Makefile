@@ -44,20 +44,20 @@ run: $(VENV)/.installed
 ## documents, the identity-provider replays, tuned and untuned), on SQLite;
 ## then what the store can change again on PostgreSQL (docs/architecture.md, "Tests").
 test: lint typecheck nginx postgresql chromium
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests contract_tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal --durations=15 tests contract_tests
 	@$(MAKE) --no-print-directory test-postgresql
 
 ## The inner loop: lint, types, the unit tests and the store contract on
 ## SQLite, property tests at a tenth of their budget (SCIMDOCK_FUZZ=quick);
 ## what needs PostgreSQL is left to `make test`.
 check: lint typecheck
-	SCIMDOCK_FUZZ=quick $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests/unit \
+	SCIMDOCK_FUZZ=quick $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal tests/unit \
 	  $(foreach f,$(PG_UNIT),--ignore=$(f))
 
 ## Before a release: every property test and schemathesis at ten times the
 ## budget of `make test` (SCIMDOCK_FUZZ=deep), on SQLite.
 fuzz: $(VENV)/.installed-test
-	SCIMDOCK_FUZZ=deep $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests/unit \
+	SCIMDOCK_FUZZ=deep $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal tests/unit \
 	  contract_tests/test_schemathesis.py contract_tests/test_schemathesis_admin.py
 
 ## The integration and contract tests against servers on PostgreSQL (a
@@ -70,7 +70,7 @@ test-postgresql: $(VENV)/.installed-test postgresql
 	  echo "PostgreSQL half: what the store can change, on a throwaway cluster"; \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider --collect-only --backend=postgresql \
 	    tests/integration contract_tests | tail -2; \
-	  $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --backend=postgresql \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal --durations=15 --backend=postgresql \
 	    tests/integration contract_tests; \
 	elif [ "$$CI" = true ]; then \
 	  echo "PostgreSQL half cannot run (CI=true makes that a failure): $$why" >&2; exit 1; \
@@ -84,7 +84,7 @@ test-postgresql: $(VENV)/.installed-test postgresql
 ## tests/integration/test_tuning_equivalence.py every kind of answer; run
 ## this too after a change to scimdock/tuning/.
 test-untuned: $(VENV)/.installed-test nginx
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --tuning=off tests/integration
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal --tuning=off tests/integration
 
 ## nginx for tests/integration/test_tls_proxy.py: Debian's package, installed
 ## once as root (the test runs its own nginx process; on a host with systemd the

@@ -64,12 +64,19 @@ def busy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
 
 
+#: One connection pool per client address, shared by that address's clients
+#: (a transport per client would make each request a new TLS context and connection).
+_TRANSPORTS: dict[str, httpx.HTTPTransport] = {}
+
+
 def _http(base: str, authorization: str, local: str = "127.0.0.1", **headers: str) -> httpx.Client:
+    if local not in _TRANSPORTS:
+        _TRANSPORTS[local] = httpx.HTTPTransport(local_address=local)
     return httpx.Client(
         base_url=base,
         headers={"Authorization": authorization, **headers},
         timeout=60,
-        transport=httpx.HTTPTransport(local_address=local),
+        transport=_TRANSPORTS[local],
     )
 
 
