@@ -281,6 +281,15 @@ def start_server(
     return Server(db, port, process, environ["SCIMDOCK_ADMIN_TOKEN"], home=tmp)
 
 
+async def loop_turns(turns: int = 1) -> None:
+    """Let the running event loop take ``turns`` turns (each runs the
+    callbacks the one before queued): a yield, not a wait of any length."""
+    import asyncio
+
+    for _ in range(turns):
+        await asyncio.sleep(0)
+
+
 def wait_until(
     predicate: Callable[[], T | None],
     timeout: float,

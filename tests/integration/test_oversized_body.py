@@ -170,7 +170,8 @@ def test_lingering_stops_when_the_client_falls_silent(big_server: tuple[Server, 
     the client finds the connection closed: its next byte is reset."""
     server, token = big_server
     with _refused(server, token) as sock:
-        time.sleep((LINGER_IDLE + LINGER_SECONDS) / 2)  # a silent client: the delay is tested
+        silence = (LINGER_IDLE + LINGER_SECONDS) / 2
+        time.sleep(silence)  # a slow client fallen silent: the delay is what is tested
         poll = select.poll()
         poll.register(sock, select.POLLERR | select.POLLHUP)
         sock.send(b"x")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import wait_until
+from conftest import loop_turns, wait_until
 from scimdock.store.errors import Conflict
 from scimdock.store.sqlite_engine import SqliteEngine
 
@@ -58,7 +58,7 @@ def _queued(store: SqliteEngine) -> int:
 async def _all_queued(store: SqliteEngine, writes: int) -> None:
     """The tasks just made take their first step, which queues each one's
     write behind the held COMMIT; check that ``writes`` wait there."""
-    await asyncio.sleep(0)  # yields to the loop once, not a wait
+    await loop_turns()
     assert _queued(store) == writes
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from conftest import loop_turns
 from scimdock.tuning.transport import CoalescingTransport
 
 
@@ -37,8 +38,7 @@ class Recording(asyncio.Transport):
 
 async def _next_turn() -> None:
     """Let the loop finish its current turn (and the callbacks it queued)."""
-    await asyncio.sleep(0)  # yields to the loop once: not a wait
-    await asyncio.sleep(0)  # yields again, to what the first turn queued: not a wait
+    await loop_turns(2)  # the current turn, then what it queued
 
 
 Script = Callable[[CoalescingTransport, Recording], Awaitable[None]]
