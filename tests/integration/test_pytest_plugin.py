@@ -7,6 +7,9 @@ from __future__ import annotations
 import pytest
 
 pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.backend_independent(
+    "the scim_mock fixture, whose mock runs on a SQLite database of its own"
+)
 
 SAMPLE_CLIENT_TESTS = '''
 import json
@@ -14,8 +17,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-
-pytestmark = pytest.mark.backend_independent("the scim_mock fixture, whose mock runs on SQLite of its own")
 
 
 def send(mock, method, path, body=None):
