@@ -25,10 +25,11 @@ from scimdock.store import pg_audit as audit
 from scimdock.store import pg_members as rows_of
 from scimdock.store.base import CLI_ACTOR, Actor, GroupRecord, Membership
 from scimdock.store.errors import Conflict, NotFound, check_version
-from scimdock.store.pg_filter import compile_filter, compile_sort, order_clause
 from scimdock.store.pg_host import Conn, PgHost, every, one
+from scimdock.store.sqldialect import POSTGRES
+from scimdock.store.sqlfilter import compile_filter
 from scimdock.store.sqlfold import folded_doc
-from scimdock.store.sqlsort import keyset_sql, position
+from scimdock.store.sqlsort import keyset_sql, order_clause, position
 
 _COLUMNS = "seq, id, doc, created, last_modified, version"
 _SELECT = f"SELECT {_COLUMNS} FROM groups"
@@ -88,7 +89,7 @@ class PgGroupTables(PgHost):
         params: list[object] = [tenant_id]
         if query.filter is not None:
             sql, args = compile_filter(
-                query.filter, query.resource_type or GROUP, tenant_id=tenant_id
+                query.filter, query.resource_type or GROUP, dialect=POSTGRES, tenant_id=tenant_id
             )
             where += f" AND ({sql})"
             params.extend(args)
@@ -98,9 +99,9 @@ class PgGroupTables(PgHost):
             if query.count <= 0 or query.offset >= total:
                 return total, []
             rt = query.resource_type or GROUP
-            order = order_clause(query.sort_by, rt, descending=query.descending)
+            order = order_clause(query.sort_by, rt, descending=query.descending, dialect=POSTGRES)
             if query.keyset:  # RFC 9865: after a position, not an offset
-                columns, after, args = keyset_sql(query, rt, mark="%s", sort=compile_sort)
+                columns, after, args = keyset_sql(query, rt, dialect=POSTGRES)
                 page = await every(
                     conn,
                     f"SELECT {_COLUMNS}, {columns} FROM groups WHERE {where}{after}"

@@ -190,7 +190,7 @@ CREATE TRIGGER key_epoch_tenant_delete AFTER DELETE ON tenants
 
 #: ``doc_fold`` as SQLite's step 6: each resource's document with its
 #: caseExact=false strings folded in Python (store.sqlfold), which filters
-#: and sorts compare (store.pg_filter). Rows stored before this step get
+#: and sorts compare (store.sqlfilter, store.sqlsort). Rows stored before this step get
 #: theirs from :func:`store.pg_migrate.fill_folded`, in the same transaction.
 STEP_6 = """
 ALTER TABLE users ADD COLUMN doc_fold jsonb;

@@ -29,10 +29,11 @@ from scimdock.store import pg_members
 from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
 from scimdock.store.errors import Conflict, NotFound, check_version
 from scimdock.store.pg_extensions import case_exact
-from scimdock.store.pg_filter import compile_filter, compile_sort, order_clause
 from scimdock.store.pg_host import Conn, PgHost, every, one
+from scimdock.store.sqldialect import POSTGRES
+from scimdock.store.sqlfilter import compile_filter
 from scimdock.store.sqlfold import folded_doc
-from scimdock.store.sqlsort import keyset_sql, position
+from scimdock.store.sqlsort import keyset_sql, order_clause, position
 from scimdock.store.tenant_schema import check_batch, user_name_key
 
 USER_TYPE = "User"
@@ -130,7 +131,7 @@ class PgUserTables(PgHost):
         params: list[object] = [tenant_id]
         if query.filter is not None:
             sql, args = compile_filter(
-                query.filter, query.resource_type or USER, tenant_id=tenant_id
+                query.filter, query.resource_type or USER, dialect=POSTGRES, tenant_id=tenant_id
             )
             where += f" AND ({sql})"
             params.extend(args)
@@ -140,9 +141,9 @@ class PgUserTables(PgHost):
             if query.count <= 0 or query.offset >= total:
                 return total, []
             rt = query.resource_type or USER
-            order = order_clause(query.sort_by, rt, descending=query.descending)
+            order = order_clause(query.sort_by, rt, descending=query.descending, dialect=POSTGRES)
             if query.keyset:  # RFC 9865: after a position, not an offset
-                columns, after, args = keyset_sql(query, rt, mark="%s", sort=compile_sort)
+                columns, after, args = keyset_sql(query, rt, dialect=POSTGRES)
                 rows = await every(
                     conn,
                     f"SELECT {_LIVE_COLUMNS}, {columns} FROM users WHERE {where}{after}"

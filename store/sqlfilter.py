@@ -1,19 +1,22 @@
-"""Compile resolved SCIM filters and sort keys to SQLite (RFC 7644
-§3.4.2.2, §3.4.2.3) over the ``users`` and ``groups`` tables of
-:mod:`store.migrations` (layouts in :mod:`store.sqltables`, keyed by
-resource type), agreeing exactly with :mod:`core.filter.evaluate` on
-schema-valid documents (property-tested):
+"""Compile resolved SCIM filters to SQL (RFC 7644 §3.4.2.2) over the
+``users`` and ``groups`` tables (layouts in :mod:`store.sqltables`, keyed
+by resource type), once for SQLite and PostgreSQL: what the two write
+differently is a :class:`store.sqldialect.Dialect`. The SQL agrees exactly
+with :mod:`core.filter.evaluate` on schema-valid documents (property-tested
+on both backends):
 
-* Literals are always bound as ``?`` parameters; only canonical schema
-  names appear in SQL text, as quoted JSON path labels ``$."name"``.
+* Literals are always bound as parameters (``?``, ``%s``); only canonical
+  schema names appear in SQL text, as quoted JSON path labels (``$."name"``,
+  ``'{"name"}'``).
 * Indexed columns: ``userName`` -> ``user_name_key`` and a Group's
   ``displayName`` -> ``display_name_fold`` (compared with the case-folded
   literal; ``sw`` adds a ``>= ? AND < ?`` range so the unique index
   helps), ``externalId`` -> ``external_id``, ``active`` -> ``active``
-  (1/0/NULL), ``id`` -> ``id``, ``meta.created`` -> ``created``,
-  ``meta.lastModified`` -> ``last_modified``. The unique indexes are
-  partial (``WHERE deleted IS NULL``): the caller's query must say
-  ``deleted IS NULL`` for SQLite to use them.
+  (1/0/NULL in SQLite, boolean in PostgreSQL), ``id`` -> ``id``,
+  ``meta.created`` -> ``created``, ``meta.lastModified`` ->
+  ``last_modified``. SQLite's unique indexes are partial (``WHERE deleted
+  IS NULL``): the caller's query must say ``deleted IS NULL`` for SQLite
+  to use them.
 * Membership: a Group's ``members`` and a User's ``groups`` are rows of
   ``members``, not JSON: ``members.value eq "x"`` or ``members[type eq
   "User"]`` is one ``EXISTS`` over the group's member rows, and a User's
@@ -22,26 +25,27 @@ schema-valid documents (property-tested):
   rendered by the HTTP layer: not filterable (400 ``invalidFilter``), and
   these attributes cannot be sort keys (400 ``invalidValue``).
 * ``meta.resourceType`` is the same for every row: decided at compile time
-  (``1``/``0``). ``meta.location`` and ``meta.version`` are rendered by the
-  HTTP layer, not stored: filtering on them is 400 ``invalidFilter``.
-* Everything else reads ``json_extract(doc_fold, '$."attr"."sub"')``
-  (extension attributes under ``$."urn:..."``); a multi-valued attribute is
-  ``EXISTS (SELECT 1 FROM json_each(doc_fold, ...) AS eN WHERE ...)`` and a
-  value filter is one such EXISTS with the whole inner filter on the same
-  element. ``doc_fold`` is ``doc`` with its case-insensitive strings
-  already folded (:mod:`store.sqlfold`), every other value as in ``doc``.
+  (the dialect's true or false). ``meta.location`` and ``meta.version``
+  are rendered by the HTTP layer, not stored: filtering on them is 400
+  ``invalidFilter``.
+* Everything else reads ``doc_fold`` at the attribute's path (SQLite's
+  ``json_extract(doc_fold, '$."attr"."sub"')``, PostgreSQL's ``doc_fold #>
+  '{"attr","sub"}'``; extension attributes under their ``urn:...``); a
+  multi-valued attribute is ``EXISTS (SELECT 1 FROM <its elements> AS eN
+  WHERE ...)`` and a value filter is one such EXISTS with the whole inner
+  filter on the same element. ``doc_fold`` is ``doc`` with its
+  case-insensitive strings already folded (:mod:`store.sqlfold`), every
+  other value as in ``doc``.
 * Case-insensitive strings compare the folded value with the literal
   folded here (:func:`core.identity.fold`, canonical caseless), in SQL
   alone: no Python function runs per row, so a long value never holds the
-  GIL. ``co``/``sw``/``ew`` use ``instr``/``substr``/``length`` (LIKE would
-  fold ASCII only and treat ``%``/``_`` as wildcards). A Group member's
-  ``display`` (a column of another table) is folded by ``scim_fold`` (see
-  :func:`register_functions`). JSON booleans are tested
-  with ``json_type(...) = 'true'`` (``json_extract`` gives 1/0).
+  GIL. A Group member's ``display`` (a column of another table) is folded
+  by ``scim_fold`` (:func:`register_functions`; store/pg_schema.py).
+  ``co``/``sw``/``ew`` avoid LIKE (:mod:`store.sqldialect`).
 * Three-valued logic: an atom on an absent value may be NULL, which the
   WHERE clause treats as false, like the evaluator. Negation is pushed down
-  to atoms (De Morgan) and written ``NOT coalesce(atom, 0)``, so ``ne`` and
-  ``not`` match absent values as ``not (a eq v)`` must.
+  to atoms (De Morgan) and written ``NOT coalesce(atom, false)``, so ``ne``
+  and ``not`` match absent values as ``not (a eq v)`` must.
 * SQLite's parser stack holds ~100 entries and right-nested parentheses
   consume it, so operands of ``AND``/``OR`` are emitted deepest first; with
   negation pushed down every filter the parser accepts (32 levels) compiles.
@@ -70,13 +74,13 @@ from scimdock.core.filter.resolve import attribute_of
 from scimdock.core.identity import fold
 from scimdock.core.schema import Attribute, ResourceType
 from scimdock.store import sqlfold
+from scimdock.store.sqldialect import SQLITE, Dialect, Json, Sql
 from scimdock.store.sqlfold import folds
 from scimdock.store.sqlsort import compile_order_by, compile_sort
-from scimdock.store.sqltables import Relation, json_path, seeds_of, table_for
+from scimdock.store.sqltables import Relation, seeds_of, table_for
 
 __all__ = ["compile_filter", "compile_order_by", "compile_sort", "register_functions"]
 
-Sql = tuple[str, list[object]]
 #: The JSON every filter reads: ``doc`` with case-insensitive strings folded.
 DOC = "doc_fold"
 _SQL_OP = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
@@ -96,13 +100,14 @@ def _fold(value: str | bytes | int | float | None) -> str | bytes | int | float 
 
 
 def compile_filter(
-    node: Filter, rt: ResourceType, *, tenant_id: int | None = None
-) -> tuple[str, list[object]]:
-    """A SQL boolean expression over the resource type's table with ``?``
-    placeholders, and its parameters, for a resolved filter (RFC 7644
-    §3.4.2.2). ``tenant_id`` (the caller's, as the query is scoped anyway)
-    lets a filter on a User's ``groups`` run once per query, not per user."""
-    sql, params, _depth = _Compiler(rt, tenant_id).node(node, False, None)
+    node: Filter, rt: ResourceType, *, dialect: Dialect = SQLITE, tenant_id: int | None = None
+) -> Sql:
+    """A SQL boolean expression over the resource type's table with the
+    dialect's placeholders, and its parameters, for a resolved filter (RFC
+    7644 §3.4.2.2). ``tenant_id`` (the caller's, as the query is scoped
+    anyway) lets a filter on a User's ``groups`` run once per query, not
+    per user."""
+    sql, params, _depth = _Compiler(rt, dialect, tenant_id).node(node, False, None)
     return sql, params
 
 
@@ -121,14 +126,12 @@ class _Elem:
 
 
 class _Compiler:
-    """One compilation: the resource type and a counter for json_each aliases.
-    :mod:`store.pg_filter` reuses the walk of the AST (:meth:`node`) with
-    PostgreSQL's atoms; ``TRUE``/``FALSE`` are the dialect's constants."""
+    """One compilation: the resource type, the dialect ``d`` and a counter
+    for the aliases of element rows."""
 
-    TRUE, FALSE = "1", "0"
-
-    def __init__(self, rt: ResourceType, tenant_id: int | None = None) -> None:
+    def __init__(self, rt: ResourceType, dialect: Dialect, tenant_id: int | None) -> None:
         self.rt = rt
+        self.d = dialect
         self.table = table_for(rt.id)
         self.tenant_id = tenant_id
         self.aliases = 0
@@ -139,6 +142,10 @@ class _Compiler:
     def alias(self) -> str:
         self.aliases += 1
         return f"e{self.aliases}"
+
+    def match(self, relation: Relation, alias: str, test: Sql, node: Filter | None) -> Sql:
+        seeds = None if node is None else seeds_of(node)
+        return relation.match(alias, test, seeds, self.tenant_id, self.d)
 
     def node(self, node: Filter, negate: bool, elem: _Elem | None) -> tuple[str, list[object], int]:
         """(sql, params, nesting depth) of ``node``, negated if ``negate``."""
@@ -152,7 +159,7 @@ class _Compiler:
             return self.node(node.expr, not negate, elem)
         if isinstance(node, ValuePath):
             sql, params, depth = self.value_path(node)
-            return (f"NOT coalesce({sql}, {self.FALSE})" if negate else sql), params, depth
+            return (f"NOT coalesce({sql}, {self.d.false})" if negate else sql), params, depth
         if isinstance(node, Present):
             op, literal = "pr", None
         elif isinstance(node, Compare):
@@ -164,7 +171,7 @@ class _Compiler:
         else:
             raise TypeError(f"not a filter node: {node!r}")
         sql, params = self.atom(node.path, op, literal, elem)
-        return (f"NOT coalesce({sql}, {self.FALSE})" if negate else sql), params, 0
+        return (f"NOT coalesce({sql}, {self.d.false})" if negate else sql), params, 0
 
     def value_path(self, node: ValuePath) -> tuple[str, list[object], int]:
         """``attr[filter]``: one element satisfies the whole filter."""
@@ -174,28 +181,20 @@ class _Compiler:
             alias = self.alias()
             elem = _Elem("", (), attr, None, relation, alias)
             inner, params, depth = self.node(node.filter, False, elem)
-            sql, params = relation.match(
-                alias, (inner, params), seeds_of(node.filter), self.tenant_id
-            )
+            sql, params = self.match(relation, alias, (inner, params), node.filter)
             return sql, params, depth + 3
         prefix = () if urn == self.rt.schema.id else (urn,)
-        path = json_path((*prefix, attr.name))
+        json = self.d.at(DOC, (*prefix, attr.name))
         if attr.multi_valued:
             alias = self.alias()
             inner, params, depth = self.node(node.filter, False, _Elem(f"{alias}.value", (), attr))
-            return (
-                (
-                    f"EXISTS (SELECT 1 FROM json_each({DOC}, '{path}') AS {alias} "
-                    f"WHERE {alias}.type = 'object' AND {inner})"
-                ),
-                params,
-                depth + 3,
-            )
+            is_object = self.d.is_object(self.d.element(alias))
+            sql = f"EXISTS (SELECT 1 FROM {self.d.each(json, alias)} WHERE {is_object} AND {inner})"
+            return sql, params, depth + 3
         if not prefix and attr.name == "meta":
-            inner, params, depth = self.node(node.filter, False, _Elem("", (), attr, node.path))
-            return inner, params, depth
+            return self.node(node.filter, False, _Elem("", (), attr, node.path))
         inner, params, depth = self.node(node.filter, False, _Elem(DOC, (*prefix, attr.name), attr))
-        return f"(json_type({DOC}, '{path}') = 'object' AND {inner})", params, depth + 1
+        return f"({self.d.is_object(json)} AND {inner})", params, depth + 1
 
     def atom(self, path: AttrPath, op: str, literal: Literal, elem: _Elem | None) -> Sql:
         """``pr`` or ``op literal`` (not ``ne``, not null) on ``path``; the
@@ -208,7 +207,7 @@ class _Compiler:
                     f"Invalid filter: unknown sub-attribute {path.attr!r} of {elem.parent.name!r}",
                 )
             if elem.relation is not None:
-                return _element_leaf(elem.relation, elem.alias, elem.parent, leaf, op, literal)
+                return self.element_leaf(elem.relation, elem.alias, elem.parent, leaf, op, literal)
             return self.walk(elem.base, elem.prefix, [leaf], op, literal)
         if elem is not None and elem.top is not None:
             path = AttrPath(elem.top.attr, path.attr, elem.top.urn)
@@ -217,10 +216,9 @@ class _Compiler:
         if relation is not None:
             alias = self.alias()
             if sub is None:  # only 'pr' reaches a complex attribute
-                return relation.match(alias, ("1", []), None, self.tenant_id)
-            test = _element_leaf(relation, alias, attr, sub, op, literal)
-            node = Compare(AttrPath(sub.name), op, literal)
-            return relation.match(alias, test, seeds_of(node), self.tenant_id)
+                return self.match(relation, alias, (self.d.true, []), None)
+            test = self.element_leaf(relation, alias, attr, sub, op, literal)
+            return self.match(relation, alias, test, Compare(AttrPath(sub.name), op, literal))
         if urn == self.rt.schema.id:
             column = self.column(attr, sub, op, literal)
             if column is not None:
@@ -237,59 +235,128 @@ class _Compiler:
         """Atoms on the indexed columns and on ``meta``; None otherwise."""
         name = attr.name if sub is None else f"{attr.name}.{sub.name}"
         if name in self.table.columns:
-            return _leaf(
-                sub or attr,
-                self.table.columns[name],
-                None,
-                op,
-                literal,
-                prefolded=name in self.table.folded,
-            )
+            prefolded = name in self.table.folded
+            return self.leaf(sub or attr, self.table.columns[name], None, op, literal, prefolded)
         if name in _NOT_STORED:
             raise bad_request("invalidFilter", f"Invalid filter: {name!r} is not filterable")
         if name == "meta.resourceType" and sub is not None:
             node = Present(AttrPath(name)) if op == "pr" else Compare(AttrPath(name), op, literal)
-            return ("1" if leaf_matches(node, sub, [self.rt.id]) else "0"), []
+            return (self.d.true if leaf_matches(node, sub, [self.rt.id]) else self.d.false), []
         if name == "meta":
-            return "1", []  # always present; only 'pr' reaches a complex attribute
+            return self.d.true, []  # always present; only 'pr' reaches a complex attribute
         return None
 
     def walk(
         self, base: str, prefix: tuple[str, ...], chain: list[Attribute], op: str, literal: Literal
     ) -> Sql:
         """Descend ``chain`` (attribute, then sub-attribute) from JSON
-        ``base`` (``doc_fold`` or an element of it: folded text), opening a
-        ``json_each`` for each multi-valued level."""
+        ``base`` (``doc_fold`` or an element of it: folded text), opening
+        the elements of each multi-valued level."""
         attr, rest = chain[0], chain[1:]
-        path = json_path((*prefix, attr.name))
+        names = (*prefix, attr.name)
         if rest and not attr.multi_valued:
-            return self.walk(base, (*prefix, attr.name), rest, op, literal)
+            return self.walk(base, names, rest, op, literal)
+        json = self.d.at(base, names)
         if not rest and attr.multi_valued and op == "pr":
-            return f"json_array_length({base}, '{path}') > 0", []
+            return self.d.has_elements(json), []
         if not rest and not attr.multi_valued:
-            value, jtype = f"json_extract({base}, '{path}')", f"json_type({base}, '{path}')"
-            return _leaf(attr, value, jtype, op, literal, prefolded=True)
+            return self.leaf(attr, None, json, op, literal)
         alias = self.alias()
+        element = self.d.element(alias)
         if rest:
-            sql, params = self.walk(f"{alias}.value", (), rest, op, literal)
-            sql = f"{alias}.type = 'object' AND {sql}"
+            sql, params = self.walk(element.value, (), rest, op, literal)
+            sql = f"{self.d.is_object(element)} AND {sql}"
         else:
-            sql, params = _leaf(
-                attr, f"{alias}.value", f"{alias}.type", op, literal, prefolded=True
+            sql, params = self.leaf(attr, None, element, op, literal)
+        return f"EXISTS (SELECT 1 FROM {self.d.each(json, alias)} WHERE {sql})", params
+
+    def element_leaf(
+        self,
+        relation: Relation,
+        alias: str,
+        parent: Attribute,
+        leaf: Attribute,
+        op: str,
+        literal: Literal,
+    ) -> Sql:
+        """An atom on sub-attribute ``leaf`` of a relation's element row."""
+        column = relation.column(leaf.name, alias, self.d)
+        if column is None:
+            raise bad_request(
+                "invalidFilter", f"Invalid filter: {parent.name}.{leaf.name!r} is not filterable"
             )
-        return f"EXISTS (SELECT 1 FROM json_each({base}, '{path}') AS {alias} WHERE {sql})", params
+        return self.leaf(leaf, column, None, op, literal, leaf.name in relation.folded)
 
+    def leaf(
+        self,
+        attr: Attribute,
+        column: str | None,
+        json: Json | None,
+        op: str,
+        literal: Literal,
+        prefolded: bool = False,
+    ) -> Sql:
+        """Predicate on a plain ``column`` or on the JSON value ``json``.
+        ``prefolded``: the column holds case-folded text; JSON is read from
+        ``doc_fold`` (folded) or, caseExact, from ``doc``."""
+        d = self.d
+        if op == "pr":
+            if json is None:
+                if attr.type in d.not_null_types:
+                    return f"{column} IS NOT NULL", []
+                return f"{column} <> ''", []
+            if attr.type == "complex":
+                return f"({d.is_object(json)} AND {json.value} <> {d.empty_object})", []
+            if attr.type == "boolean":
+                return d.is_boolean(json), []
+            if attr.type in ("integer", "decimal"):
+                return d.is_number(json), []
+            return f"{d.text(json)} <> ''", []
+        if attr.type == "boolean":
+            if json is None:
+                return f"{column} = {d.mark}", [d.booleans[bool(literal)]]
+            test = d.json_is.format(v=json.value, t=json.type, m=d.mark)
+            return test, ["true" if literal else "false"]
+        if attr.type in ("integer", "decimal"):
+            if json is None:
+                return f"{column} {_SQL_OP[op]} {d.mark}{d.numeric}", [literal]
+            compare = f"{json.value}{d.numeric} {_SQL_OP[op]} {d.mark}{d.numeric}"
+            return d.guarded.format(g=d.is_number(json), x=compare), [literal]
+        value = str(column) if json is None else d.text(json)
+        if attr.type == "dateTime":
+            return f"{value}{d.collate} {_SQL_OP[op]} {d.mark}", [literal]
+        if not isinstance(literal, str):
+            raise bad_request(
+                "invalidFilter", f"Invalid filter: expected a string, not {literal!r}"
+            )
+        indexed = prefolded and json is None  # a case-exact userName's key column too
+        if attr.case_exact:
+            return self.text(value, op, d.mark, literal, indexed=indexed)
+        if prefolded or json is not None:  # a folded column, or read from doc_fold
+            return self.text(value, op, d.mark, fold(literal), indexed=indexed)
+        if d.fold_literal_in_sql:
+            return self.text(f"scim_fold({value})", op, f"scim_fold({d.mark})", literal)
+        return self.text(f"scim_fold({value})", op, d.mark, fold(literal))
 
-def _element_leaf(
-    relation: Relation, alias: str, parent: Attribute, leaf: Attribute, op: str, literal: Literal
-) -> Sql:
-    """An atom on sub-attribute ``leaf`` of a relation's element row."""
-    column = relation.column(leaf.name, alias)
-    if column is None:
-        raise bad_request(
-            "invalidFilter", f"Invalid filter: {parent.name}.{leaf.name!r} is not filterable"
-        )
-    return _leaf(leaf, column, None, op, literal, prefolded=leaf.name in relation.folded)
+    def text(self, x: str, op: str, mark: str, literal: str, *, indexed: bool = False) -> Sql:
+        """String operators on text ``x`` against the parameter ``mark``
+        (RFC 7644 §3.4.2.2); ``indexed``: ``sw`` adds a range on ``x``."""
+        d = self.d
+        if op in _SQL_OP:
+            return f"{x}{d.collate} {_SQL_OP[op]} {mark}", [literal]
+        if op == "co":
+            return f"{d.instr}({x}, {mark}) > 0", [literal]
+        if op == "sw":
+            upper = _successor(literal) if indexed else None
+            if upper is not None:
+                starts, params = d.starts(x, d.mark, literal)
+                c = f"{x}{d.collate}"
+                ranged = f"({c} >= {d.mark} AND {c} < {d.mark} AND {starts})"
+                return ranged, [literal, upper, *params]
+            return d.starts(x, mark, literal)
+        if op == "ew":
+            return d.ends(x, mark, literal)
+        raise bad_request("invalidFilter", f"Invalid filter: unknown operator {op!r}")
 
 
 def _lookup(path: AttrPath, rt: ResourceType) -> tuple[str, Attribute, Attribute | None]:
@@ -297,62 +364,6 @@ def _lookup(path: AttrPath, rt: ResourceType) -> tuple[str, Attribute, Attribute
         return attribute_of(path, rt)
     except ValueError as exc:
         raise bad_request("invalidFilter", f"Invalid filter: {exc}") from None
-
-
-def _leaf(
-    attr: Attribute,
-    value: str,
-    jtype: str | None,
-    op: str,
-    literal: Literal,
-    *,
-    prefolded: bool = False,
-) -> Sql:
-    """Predicate on one value expression; ``jtype`` is its ``json_type``
-    expression (None for a plain column). ``prefolded``: the expression
-    already gives case-folded text (a folded column, or ``doc_fold``)."""
-    if op == "pr":
-        if attr.type == "complex":
-            return f"({jtype} = 'object' AND {value} <> '{{}}')", []
-        if attr.type == "boolean":
-            return (
-                f"{value} IS NOT NULL" if jtype is None else f"{jtype} IN ('true', 'false')"
-            ), []
-        if attr.type in ("integer", "decimal"):
-            return f"{jtype} IN ('integer', 'real')", []
-        return f"{value} <> ''", []
-    if attr.type == "boolean":
-        if jtype is None:
-            return f"{value} = ?", [1 if literal else 0]
-        return f"{jtype} = ?", ["true" if literal else "false"]
-    if attr.type in ("integer", "decimal"):
-        return f"({jtype} IN ('integer', 'real') AND {value} {_SQL_OP[op]} ?)", [literal]
-    if attr.type == "dateTime":
-        return f"{value} {_SQL_OP[op]} ?", [literal]
-    if not isinstance(literal, str):
-        raise bad_request("invalidFilter", f"Invalid filter: expected a string, not {literal!r}")
-    if not attr.case_exact:
-        literal = fold(literal)
-        value = value if prefolded else f"scim_fold({value})"
-    return _text(value, op, literal, indexed=prefolded and jtype is None)
-
-
-def _text(x: str, op: str, literal: str, *, indexed: bool) -> Sql:
-    """String operators on expression ``x`` (RFC 7644 §3.4.2.2)."""
-    if op in _SQL_OP:
-        return f"{x} {_SQL_OP[op]} ?", [literal]
-    if op == "co":
-        return f"instr({x}, ?) > 0", [literal]
-    if op == "sw":
-        upper = _successor(literal) if indexed else None
-        if upper is not None:
-            sql = f"({x} >= ? AND {x} < ? AND substr({x}, 1, ?) = ?)"
-            return sql, [literal, upper, len(literal), literal]
-        return f"substr({x}, 1, ?) = ?", [len(literal), literal]
-    if op == "ew":
-        sql = f"(length({x}) >= ? AND substr({x}, 1 + length({x}) - ?) = ?)"
-        return sql, [len(literal), len(literal), literal]
-    raise bad_request("invalidFilter", f"Invalid filter: unknown operator {op!r}")
 
 
 def _successor(prefix: str) -> str | None:

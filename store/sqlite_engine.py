@@ -33,6 +33,7 @@ from scimdock.store.errors import Conflict, NotFound, OverBudget, check_version
 from scimdock.store.group_commit import GroupCommit
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS, migrate
+from scimdock.store.sqldialect import SQLITE
 from scimdock.store.sqlfilter import compile_filter, register_functions
 from scimdock.store.sqlfold import folded_json
 from scimdock.store.sqlite_admin import USER as USER_TYPE
@@ -339,7 +340,7 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionT
         params: list[object] = [tenant_id]
         if query.filter is not None:
             sql, args = compile_filter(
-                query.filter, query.resource_type or USER, tenant_id=tenant_id
+                query.filter, query.resource_type or USER, dialect=SQLITE, tenant_id=tenant_id
             )
             where += f" AND ({sql})"
             params.extend(args)
@@ -349,9 +350,9 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionT
         if query.count <= 0 or query.offset >= total:
             return total, []
         rt = query.resource_type or USER
-        order = order_clause(query.sort_by, rt, descending=query.descending)
+        order = order_clause(query.sort_by, rt, descending=query.descending, dialect=SQLITE)
         if query.keyset:  # RFC 9865: after a position, not an offset
-            columns, after, args = keyset_sql(query, rt, mark="?")
+            columns, after, args = keyset_sql(query, rt, dialect=SQLITE)
             rows = self._conn.execute(
                 f"SELECT {_USER_COLUMNS}, {columns} FROM users WHERE {where}{after}"
                 f" ORDER BY {order} LIMIT ?",

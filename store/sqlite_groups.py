@@ -30,6 +30,7 @@ from scimdock.store import sqlite_audit as audit
 from scimdock.store import sqlite_members as rows_of
 from scimdock.store.base import CLI_ACTOR, Actor, GroupRecord, Membership
 from scimdock.store.errors import Conflict, NotFound, check_version
+from scimdock.store.sqldialect import SQLITE
 from scimdock.store.sqlfilter import compile_filter
 from scimdock.store.sqlfold import folded_json
 from scimdock.store.sqlite_host import SqliteHost
@@ -100,7 +101,7 @@ class GroupTables(SqliteHost):
         params: list[object] = [tenant_id]
         if query.filter is not None:
             sql, args = compile_filter(
-                query.filter, query.resource_type or GROUP, tenant_id=tenant_id
+                query.filter, query.resource_type or GROUP, dialect=SQLITE, tenant_id=tenant_id
             )
             where += f" AND ({sql})"
             params.extend(args)
@@ -111,9 +112,9 @@ class GroupTables(SqliteHost):
             if query.count <= 0 or query.offset >= total:
                 return total, []
             rt = query.resource_type or GROUP
-            order = order_clause(query.sort_by, rt, descending=query.descending)
+            order = order_clause(query.sort_by, rt, descending=query.descending, dialect=SQLITE)
             if query.keyset:  # RFC 9865: after a position, not an offset
-                columns, after, args = keyset_sql(query, rt, mark="?")
+                columns, after, args = keyset_sql(query, rt, dialect=SQLITE)
                 page = self._conn.execute(
                     f"SELECT {_COLUMNS}, {columns} FROM groups WHERE {where}{after} ORDER BY {order} LIMIT ?",
                     [*params, *args, query.count],

@@ -1,10 +1,12 @@
-"""Compile resolved ``sortBy`` paths to SQLite ORDER BY expressions
-(RFC 7644 §3.4.2.3) over the tables of :mod:`store.sqltables`; the filter
-compiler is :mod:`store.sqlfilter`, which re-exports these functions."""
+"""Compile resolved ``sortBy`` paths to ORDER BY expressions (RFC 7644
+§3.4.2.3) over the tables of :mod:`store.sqltables`, once for SQLite and
+PostgreSQL (:class:`store.sqldialect.Dialect`); and the keyset conditions
+of cursor paging. The filter compiler is :mod:`store.sqlfilter`, which
+re-exports :func:`compile_sort` and :func:`compile_order_by`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from scimdock.core.errors import bad_request
@@ -12,12 +14,13 @@ from scimdock.core.filter.ast import AttrPath
 from scimdock.core.filter.printer import path_string
 from scimdock.core.filter.resolve import attribute_of
 from scimdock.core.query import ListQuery, Position
-from scimdock.core.schema import ResourceType
+from scimdock.core.schema import Attribute, ResourceType
+from scimdock.store.sqldialect import SQLITE, Dialect, Json
 from scimdock.store.sqlfold import folds
-from scimdock.store.sqltables import json_path, table_for
+from scimdock.store.sqltables import table_for
 
 
-def compile_sort(path: AttrPath, rt: ResourceType) -> str:
+def compile_sort(path: AttrPath, rt: ResourceType, dialect: Dialect = SQLITE) -> str:
     """An ORDER BY expression for a resolved ``sortBy`` path (RFC 7644
     §3.4.2.3); NULL when the resource has no value. Multi-valued attributes
     sort by the ``primary`` element's value, else the first element's;
@@ -46,57 +49,74 @@ def compile_sort(path: AttrPath, rt: ResourceType) -> str:
         raise bad_request("invalidValue", f"Cannot sort by {path_string(path)!r}")
     prefix = () if core else (urn,)
     doc = "doc_fold" if folds(leaf) else "doc"
+    d = dialect
     if not attr.multi_valued:
         names = (*prefix, attr.name) if sub is None else (*prefix, attr.name, sub.name)
-        return f"json_extract({doc}, '{json_path(names)}')"
-    list_path = json_path((*prefix, attr.name))
+        return _sort_value(d, leaf, d.at(doc, names))
+    listed, s = d.at(doc, (*prefix, attr.name)), d.element("s")
     if sub is None:
-        return f"(SELECT s.value FROM json_each({doc}, '{list_path}') AS s ORDER BY s.key LIMIT 1)"
-    value = f"json_extract(s.value, '{json_path((sub.name,))}')"
-    primary = "json_type(s.value, '$.\"primary\"') = 'true' DESC, " if attr.sub("primary") else ""
+        value = _sort_value(d, leaf, s)
+        return f"(SELECT {value} FROM {d.each(listed, 's', keyed=True)} ORDER BY s.key LIMIT 1)"
+    value = _sort_value(d, leaf, d.at(s.value, (sub.name,)))
+    primary = ""
+    if attr.sub("primary"):  # true first, then false, then none (NULL)
+        flag = d.at(s.value, ("primary",))
+        primary = d.json_is.format(v=flag.value, t=flag.type, m="'true'") + f" {d.desc}, "
     return (
-        f"(SELECT {value} FROM json_each({doc}, '{list_path}') AS s WHERE s.type = 'object' "
-        f"ORDER BY {primary}s.key LIMIT 1)"
+        f"(SELECT {value} FROM {d.each(listed, 's', keyed=True)}"
+        f" WHERE {d.is_object(s)} ORDER BY {primary}s.key LIMIT 1)"
     )
 
 
-def compile_order_by(path: AttrPath, rt: ResourceType, *, descending: bool = False) -> str:
+def _sort_value(d: Dialect, leaf: Attribute, json: Json) -> str:
+    """The sortable value of ``json``: SQLite's ``json_extract`` is one
+    already; a jsonb value sorts as numeric, boolean, or a string in
+    code-point order (caseExact=false ones read from ``doc_fold``, folded)."""
+    if not d.typed_sort:
+        return json.value
+    if leaf.type in ("integer", "decimal"):
+        return f"(CASE WHEN {d.is_number(json)} THEN {json.value}::numeric END)"
+    if leaf.type == "boolean":
+        return f"(CASE WHEN {d.is_boolean(json)} THEN {json.value}::boolean END)"
+    return f"({d.text(json)}{d.collate})"
+
+
+def compile_order_by(
+    path: AttrPath, rt: ResourceType, *, descending: bool = False, dialect: Dialect = SQLITE
+) -> str:
     """``compile_sort`` with direction and RFC 7644 §3.4.2.3 null placement:
     resources without a value sort last ascending, first descending."""
-    expr = compile_sort(path, rt)
+    expr = compile_sort(path, rt, dialect)
     return f"{expr} DESC NULLS FIRST" if descending else f"{expr} ASC NULLS LAST"
 
 
-def order_clause(sort_by: AttrPath | None, rt: ResourceType, *, descending: bool) -> str:
+def order_clause(
+    sort_by: AttrPath | None, rt: ResourceType, *, descending: bool, dialect: Dialect
+) -> str:
     """The whole ORDER BY of a list: the ``sortBy`` key if any, then
     insertion order (``seq``) so ties and unsorted lists are stable and
     paging never repeats or skips a row (RFC 7644 §3.4.2.4)."""
     tail = "seq DESC" if descending else "seq ASC"
     if sort_by is None:
         return tail
-    return f"{compile_order_by(sort_by, rt, descending=descending)}, {tail}"
+    return f"{compile_order_by(sort_by, rt, descending=descending, dialect=dialect)}, {tail}"
 
 
 # --- keyset paging (RFC 9865 cursors) ----------------------------------------
 
 
 def keyset_sql(
-    query: ListQuery,
-    rt: ResourceType,
-    *,
-    mark: str,
-    sort: Callable[[AttrPath, ResourceType], str] = compile_sort,
+    query: ListQuery, rt: ResourceType, *, dialect: Dialect
 ) -> tuple[str, str, list[object]]:
     """For a keyset page of ``query``: the columns to read after a row's own
     (``seq`` and the sort value, read back by :func:`position`), the
     ``AND ...`` that keeps only rows after ``query.after`` in the order of
-    :func:`order_clause`, and its parameters. ``mark`` is the dialect's
-    parameter mark, ``sort`` its ``compile_sort`` (PostgreSQL passes its own)."""
-    expr = sort(query.sort_by, rt) if query.sort_by is not None else None
+    :func:`order_clause`, and its parameters (``dialect.mark``)."""
+    expr = compile_sort(query.sort_by, rt, dialect) if query.sort_by is not None else None
     columns = f"seq, {expr if expr is not None else 'NULL'}"
     if query.after is None:
         return columns, "", []
-    sql, args = _after(expr, query.after, descending=query.descending, mark=mark)
+    sql, args = _after(expr, query.after, descending=query.descending, mark=dialect.mark)
     return columns, f" AND {sql}", args
 
 

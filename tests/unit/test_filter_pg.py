@@ -1,4 +1,5 @@
-"""The PostgreSQL filter and sort compiler (store.pg_filter) against the
+"""The filter and sort compilers in PostgreSQL's dialect (store.sqlfilter,
+store.sqlsort with store.sqldialect.POSTGRES) against the
 real PostgreSQL layout, checked row for row against the in-memory
 evaluator with the generated users and filters of test_filter_sql.
 
@@ -24,9 +25,11 @@ from scimdock.core.filter.parser import parse_attr_path
 from scimdock.core.filter.resolve import resolve_attr_path
 from scimdock.core.identity import fold
 from scimdock.core.schema import USER, ResourceType
-from scimdock.store.pg_filter import compile_filter, order_clause
 from scimdock.store.postgres import PostgresStore
+from scimdock.store.sqldialect import POSTGRES
+from scimdock.store.sqlfilter import compile_filter
 from scimdock.store.sqlfold import folded_doc
+from scimdock.store.sqlsort import order_clause
 from tests.postgres_cluster import PostgresCluster
 from tests.unit.test_filter_sql import (
     DECOY,
@@ -92,7 +95,7 @@ def _agree(
     _load(conn, [DECOY], tenant=2)  # the query must stay inside tenant 1
     for node in nodes:
         f = resolve_filter(node, rt)
-        sql, params = compile_filter(f, rt)
+        sql, params = compile_filter(f, rt, dialect=POSTGRES)
         got = {
             r[0]
             for r in conn.execute(f"SELECT id FROM users WHERE tenant_id = 1 AND ({sql})", params)
@@ -146,6 +149,6 @@ def test_sorting(pg: psycopg.Connection[Any], path: str, ascending: list[str]) -
     _load(pg, stamped)
     p = resolve_attr_path(parse_attr_path(path), USER)
     for descending, expected in ((False, ascending), (True, ascending[::-1])):
-        order = order_clause(p, USER, descending=descending)
+        order = order_clause(p, USER, descending=descending, dialect=POSTGRES)
         rows = pg.execute(f"SELECT id FROM users ORDER BY {order}").fetchall()
         assert [r[0] for r in rows] == expected
