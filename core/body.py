@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from scimdock.core.errors import ScimError
+from scimdock.core.errors import InvalidSyntax, InvalidValue
 
 #: The deepest nesting of arrays and objects a request body may have (``[]``
 #: is 1), checked on the bytes before parsing (scimdock/limits.py). A SCIM
@@ -36,15 +36,15 @@ MAX_DEPTH = 64
 #: Also the answer to a body too deep for Python's own parser (handlers.errors).
 TOO_DEEP = "Request body is nested too deeply"
 #: What each of the serializer's refusals means, by the words of its message.
-_REFUSALS = (
+_REFUSALS: tuple[tuple[str, str, type[InvalidSyntax | InvalidValue]], ...] = (
     (
         "surrogates",
         "Request body is not valid JSON: a string holds a lone surrogate escape"
         " (\\ud800-\\udfff), which is not Unicode text",
-        "invalidSyntax",
+        InvalidSyntax,
     ),
-    ("64-bit", "Request body holds an integer beyond 64 bits", "invalidValue"),
-    ("Recursion", TOO_DEEP, "invalidSyntax"),
+    ("64-bit", "Request body holds an integer beyond 64 bits", InvalidValue),
+    ("Recursion", TOO_DEEP, InvalidSyntax),
 )
 
 
@@ -55,16 +55,12 @@ def check(body: Any) -> None:
     try:
         written = orjson.dumps(body)
     except orjson.JSONEncodeError as exc:
-        for words, detail, scim_type in _REFUSALS:
+        for words, detail, refusal in _REFUSALS:
             if words in str(exc):
-                raise ScimError(400, detail, scim_type) from None
-        raise ScimError(400, f"Request body cannot be kept: {exc}", "invalidValue") from None
+                raise refusal(detail) from None
+        raise InvalidValue(f"Request body cannot be kept: {exc}") from None
     if b"null" in written and _not_finite(body):
-        raise ScimError(
-            400,
-            "Request body is not valid JSON: NaN and Infinity are not JSON numbers",
-            "invalidSyntax",
-        )
+        raise InvalidSyntax("Request body is not valid JSON: NaN and Infinity are not JSON numbers")
 
 
 def _not_finite(value: Any) -> bool:
@@ -78,7 +74,7 @@ def _not_finite(value: Any) -> bool:
 
 
 def check_sizes(body: Any, max_string: int, max_values: int) -> None:
-    """Raise :class:`ScimError` 400 ``invalidValue`` (RFC 7644 §3.12) when a
+    """Raise :class:`InvalidValue` (400, RFC 7644 §3.12) when a
     string (a member name too) of ``body`` is longer than ``max_string``
     characters, or an array has more than ``max_values`` elements: the
     server's limits on one attribute value and on the values of a
@@ -88,19 +84,13 @@ def check_sizes(body: Any, max_string: int, max_values: int) -> None:
         value = pending.pop()
         if isinstance(value, str):
             if len(value) > max_string:
-                raise ScimError(
-                    400,
-                    f"A string of the request is longer than {max_string} characters",
-                    "invalidValue",
+                raise InvalidValue(
+                    f"A string of the request is longer than {max_string} characters"
                 )
         elif isinstance(value, dict):
             pending.extend(value)
             pending.extend(value.values())
         elif isinstance(value, list):
             if len(value) > max_values:
-                raise ScimError(
-                    400,
-                    f"An array of the request has more than {max_values} values",
-                    "invalidValue",
-                )
+                raise InvalidValue(f"An array of the request has more than {max_values} values")
             pending.extend(value)

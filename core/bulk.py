@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scimdock.core import names
-from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.errors import Conflict, InvalidSyntax, InvalidValue, PayloadTooLarge, ScimError
 from scimdock.core.schema import RESOURCE_TYPES, ResourceType
 
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
@@ -96,10 +96,10 @@ def plan(body: dict[str, Any], *, lenient: bool) -> Plan:
     """Read a BulkRequest (already checked against openapi/scim.yaml)."""
     raw_ops = body.get("Operations")
     if not isinstance(raw_ops, list) or not raw_ops:
-        raise bad_request("invalidSyntax", "'Operations' must be a non-empty array")
+        raise InvalidSyntax("'Operations' must be a non-empty array")
     if len(raw_ops) > MAX_OPERATIONS:
-        raise ScimError(
-            413, f"The Bulk request has more than maxOperations ({MAX_OPERATIONS}) operations"
+        raise PayloadTooLarge(
+            f"The Bulk request has more than maxOperations ({MAX_OPERATIONS}) operations"
         )
     ops = [_operation(i, raw, lenient=lenient) for i, raw in enumerate(raw_ops)]
     ops = _unique_bulk_ids(ops)
@@ -114,9 +114,7 @@ def _operation(index: int, raw: dict[str, Any], *, lenient: bool) -> Operation:
     bulk_id, version, data = raw.get("bulkId"), raw.get("version"), raw.get("data")
 
     def bad(detail: str) -> Operation:
-        return Operation(
-            index, method, str(path), bulk_id=bulk_id, error=bad_request("invalidSyntax", detail)
-        )
+        return Operation(index, method, str(path), bulk_id=bulk_id, error=InvalidSyntax(detail))
 
     if not isinstance(path, str):
         return bad("each operation needs a 'path'")
@@ -171,7 +169,7 @@ def _unique_bulk_ids(ops: list[Operation]) -> list[Operation]:
                     op.method,
                     op.path,
                     bulk_id=op.bulk_id,
-                    error=bad_request("invalidValue", f"bulkId '{op.bulk_id}' is used twice"),
+                    error=InvalidValue(f"bulkId '{op.bulk_id}' is used twice"),
                 )
             seen.add(str(op.bulk_id))
         out.append(op)
@@ -218,9 +216,9 @@ def resolve(op: Operation, ids: dict[str, str | None]) -> tuple[str | None, Any]
     is 409."""
     for ref in op.needs:
         if ref not in ids:
-            raise bad_request("invalidValue", f"bulkId '{ref}' names no POST of this request")
+            raise InvalidValue(f"bulkId '{ref}' names no POST of this request")
         if ids[ref] is None:
-            raise ScimError(409, f"bulkId '{ref}' could not be resolved: its POST failed")
+            raise Conflict(f"bulkId '{ref}' could not be resolved: its POST failed")
     target = op.target
     if target is not None and target.lower().startswith(PREFIX):
         target = ids[target[len(PREFIX) :]]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.errors import ExpiredCursor, InvalidCursor
 from scimdock.core.query import Position, SortValue
 
 #: Bytes of the HMAC-SHA256 tag kept (128 bits).
@@ -68,8 +68,7 @@ def read(text: str, *, key: bytes, bound: bytes, now: float, timeout: int) -> Cu
     anything not issued by :func:`issue` with this key and scope (RFC 9865
     §2.1, §5.2), ``expiredCursor`` when it is older than ``timeout``
     seconds (the ``cursorTimeout`` of ServiceProviderConfig, RFC 9865 §4)."""
-    invalid = bad_request(
-        "invalidCursor",
+    invalid = InvalidCursor(
         "Invalid cursor: send an empty cursor for the first page, then the nextCursor of the"
         " previous page, with the same filter, sortBy and sortOrder",
     )
@@ -88,11 +87,9 @@ def read(text: str, *, key: bytes, bound: bytes, now: float, timeout: int) -> Cu
     except (ValueError, TypeError, IndexError):  # only a key leak could get here
         raise invalid from None
     if now - issued > timeout:
-        raise ScimError(
-            400,
+        raise ExpiredCursor(
             f"Expired cursor: pages must be asked for within {timeout} seconds of the previous;"
-            " start again with an empty cursor",
-            "expiredCursor",
+            " start again with an empty cursor"
         )
     return Cursor(str(rt), position, int(issued))
 

@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.errors import InvalidValue, ScimError, Uniqueness
 from scimdock.core.schema import Attribute, ResourceType, Schema
 
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
@@ -75,7 +75,7 @@ _ATTR_KEYS = {
 
 
 def _invalid(detail: str) -> ScimError:
-    return bad_request("invalidValue", f"Invalid schema definition: {detail}")
+    return InvalidValue(f"Invalid schema definition: {detail}")
 
 
 def check_urn(urn: Any) -> str:
@@ -99,7 +99,7 @@ def check_no_clash(urn: str, registered: Iterable[str]) -> None:
     for other in registered:
         o = other.lower()
         if o == low:
-            raise ScimError(409, f"extension '{other}' is already registered", "uniqueness")
+            raise Uniqueness(f"extension '{other}' is already registered")
         if low.startswith(o + ":") or o.startswith(low + ":"):
             raise _invalid(f"'{urn}' and the registered '{other}' nest in each other")
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from scimdock.core.errors import bad_request
+from scimdock.core.errors import InvalidValue
 from scimdock.core.schema import USER_SCHEMA, ResourceType
 
 
@@ -47,13 +47,13 @@ def user_name(value: str) -> str:
     """``value`` as stored: NFC, or 400 ``invalidValue`` when it is blank
     or holds a control character (RFC 8265 §3.4; RFC 7644 §3.12)."""
     if not value.strip():
-        raise bad_request("invalidValue", "'userName' must not be empty")
+        raise InvalidValue("'userName' must not be empty")
     if value.isascii():
         if not value.isprintable():  # in ASCII: exactly the Cc characters
-            raise bad_request("invalidValue", "'userName' must not hold control characters")
+            raise InvalidValue("'userName' must not hold control characters")
         return value
     if any(unicodedata.category(c) == "Cc" for c in value):
-        raise bad_request("invalidValue", "'userName' must not hold control characters")
+        raise InvalidValue("'userName' must not hold control characters")
     return unicodedata.normalize("NFC", value)
 
 

@@ -84,7 +84,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.errors import (
+    InvalidSyntax,
+    InvalidValue,
+    Mutability,
+    NoTarget,
+    UnsupportedMediaType,
+    bad_request,
+)
 from scimdock.core.schema import Attribute, ResourceType, Schema
 
 
@@ -290,8 +297,7 @@ def untyped_body(*, lenient: bool) -> None:
     """A body without ``Content-Type``: read as JSON when lenient, else 415
     (RFC 9110 §8.3 lets it be taken as application/octet-stream)."""
     if not lenient:
-        raise ScimError(
-            415,
+        raise UnsupportedMediaType(
             "The request body has no Content-Type; send it as application/scim+json"
             " (RFC 7644 §3.1)",
         )
@@ -341,7 +347,7 @@ def foreign_schema_key(key: str, *, lenient: bool) -> None:
     """A body key that is a schema URI none of the resource type's schemas
     has: ignored when lenient, 400 invalidValue otherwise (RFC 7643 §3)."""
     if not lenient:
-        raise bad_request("invalidValue", f"'{key}' is not a schema of this resource type")
+        raise InvalidValue(f"'{key}' is not a schema of this resource type")
     note("foreign-schema")
 
 
@@ -375,7 +381,7 @@ def extension_schemas_key(ext_id: str, *, lenient: bool) -> None:
     inner ``schemas`` is ignored when lenient; strict mode names it as the
     unknown attribute it is (RFC 7643 §3.3 has no such key)."""
     if not lenient:
-        raise bad_request("invalidValue", f"unknown attribute '{ext_id}:schemas'")
+        raise InvalidValue(f"unknown attribute '{ext_id}:schemas'")
     note("extension-schemas")
 
 
@@ -385,7 +391,7 @@ def provider_owned_in_value(key: str, *, lenient: bool) -> None:
     lenient, as a PUT body's would be (RFC 7643 §3.1); strict mode refuses
     to modify them (RFC 7644 §3.5.2: 400 mutability)."""
     if not lenient:
-        raise bad_request("mutability", f"'{key}' cannot be modified")
+        raise Mutability(f"'{key}' cannot be modified")
     note("read-only-in-patch")
 
 
@@ -409,7 +415,7 @@ def check_remove_listed(*, lenient: bool) -> None:
     store, :mod:`core.membership`): allowed when lenient, 400 invalidSyntax
     in strict mode."""
     if not lenient:
-        raise bad_request("invalidSyntax", "'value' is not allowed in a 'remove' operation")
+        raise InvalidSyntax("'value' is not allowed in a 'remove' operation")
     note("remove-with-value")
 
 
@@ -417,7 +423,7 @@ def ignore_remove_value(*, lenient: bool) -> None:
     """``remove`` with a ``value`` on a target other than a whole
     multi-valued attribute: the value is ignored when lenient."""
     if not lenient:
-        raise bad_request("invalidSyntax", "'value' is not allowed in a 'remove' operation")
+        raise InvalidSyntax("'value' is not allowed in a 'remove' operation")
     note("remove-with-value")
 
 
@@ -426,7 +432,7 @@ def replace_without_match(where: str, *, lenient: bool) -> None:
     mode goes on to create the element, strict mode fails as RFC 7644
     §3.5.2.3 requires (400 noTarget)."""
     if not lenient:
-        raise bad_request("noTarget", f"no value matches '{where}'")
+        raise NoTarget(f"no value matches '{where}'")
     note("replace-no-match")
 
 
@@ -444,7 +450,7 @@ def unknown_attribute(where: str, *, lenient: bool) -> None:
     (an identity provider then quarantines the whole job); 400
     invalidValue otherwise (RFC 7643 §2.1, RFC 7644 §3.12)."""
     if not lenient:
-        raise bad_request("invalidValue", f"unknown attribute '{where}'")
+        raise InvalidValue(f"unknown attribute '{where}'")
     note("unknown-attribute")
 
 

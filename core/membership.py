@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scimdock.core import leniency
-from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.errors import InvalidSyntax, InvalidValue, ScimError, error_for
 from scimdock.core.filter import parse_path, resolve_path
 from scimdock.core.filter.ast import AttrPath, Compare, Filter, Or, PatchPath
 from scimdock.core.patch import NO_VALUE, apply_operations, read_operation
@@ -155,14 +155,14 @@ def plan_patch(
     :func:`core.patch.apply_operations`. Errors name the operation
     (``Operations[i]: ...``); the caller applies all or nothing."""
     if not isinstance(operations, list) or not operations:
-        raise bad_request("invalidSyntax", "'Operations' must be a non-empty array")
+        raise InvalidSyntax("'Operations' must be a non-empty array")
     rest: list[tuple[int, Any]] = []
     actions: list[Action] = []
     for index, raw in enumerate(operations):
         try:
             other, planned = _split(raw, index, lenient)
         except ScimError as err:
-            raise ScimError(
+            raise error_for(
                 err.status, f"Operations[{index}]: {err.detail}", err.scim_type
             ) from None
         if other is not None:
@@ -191,7 +191,7 @@ def _split(raw: Any, index: int, lenient: bool) -> tuple[Any, list[Action]]:
         else:
             actions.extend(_on_members(op, key.strip(), target, item, index, lenient))
     if len(actions) > 1 and any(isinstance(a, (AddMembers, ReplaceMembers)) for a in actions):
-        raise bad_request("invalidValue", "'members' is given twice")
+        raise InvalidValue("'members' is given twice")
     return ({"op": op, "value": kept} if kept else None), actions
 
 
@@ -262,15 +262,12 @@ def _members(elements: Any, where: str) -> tuple[Member, ...]:
     for element in elements or []:
         value = element.get("value") if isinstance(element, dict) else None
         if not isinstance(value, str) or not value:
-            raise bad_request(
-                "invalidValue", f"'{where}': each member needs a 'value', the id of a User or Group"
-            )
+            raise InvalidValue(f"'{where}': each member needs a 'value', the id of a User or Group")
         kind = element.get("type")
         if kind is not None:
             canonical = next((t for t in MEMBER_TYPES if t.lower() == kind.lower()), None)
             if canonical is None:
-                raise bad_request(
-                    "invalidValue",
+                raise InvalidValue(
                     f"'{where}': member type must be 'User' or 'Group', got {kind!r}",
                 )
             kind = canonical

@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import Any
 
 from scimdock.core import leniency
-from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.errors import InvalidValue, ScimError
 from scimdock.core.filter import parse_path
 from scimdock.core.schema import Attribute, ResourceType, Schema
 
@@ -254,7 +254,7 @@ def _put(out: dict[Any, Any], name: Any, value: Any) -> None:
     """Two spellings of one name are one attribute given twice (RFC 7643
     §2.1): 400 invalidValue, as core.resource answers for a POST."""
     if name in out:
-        raise bad_request("invalidValue", f"'{name}' is given twice")
+        raise InvalidValue(f"'{name}' is given twice")
     out[name] = value
 
 

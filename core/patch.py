@@ -10,7 +10,15 @@ import copy
 from typing import Any
 
 from scimdock.core import leniency
-from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.errors import (
+    InvalidPath,
+    InvalidSyntax,
+    InvalidValue,
+    Mutability,
+    NoTarget,
+    ScimError,
+    error_for,
+)
 from scimdock.core.filter import parse_path, resolve_path
 from scimdock.core.filter.ast import AttrPath, PatchPath
 from scimdock.core.identity import normalize_identity
@@ -37,7 +45,7 @@ def apply_patch(
     (400 invalidValue).
     """
     if not isinstance(operations, list) or not operations:
-        raise bad_request("invalidSyntax", "'Operations' must be a non-empty array")
+        raise InvalidSyntax("'Operations' must be a non-empty array")
     return apply_operations(doc, list(enumerate(operations)), rt, lenient=lenient)
 
 
@@ -52,7 +60,7 @@ def apply_operations(
         try:
             _apply_one(work, raw, rt, lenient=lenient)
         except ScimError as err:
-            raise ScimError(
+            raise error_for(
                 err.status, f"Operations[{index}]: {err.detail}", err.scim_type
             ) from None
     check_required(work, rt)
@@ -65,11 +73,11 @@ def read_operation(raw: Any) -> tuple[str, str | None, Any]:
     ``op`` lower-cased (Entra ID sends ``"Replace"``), ``path`` stripped or
     None, ``value`` or :data:`NO_VALUE`; malformed operations raise."""
     if not isinstance(raw, dict):
-        raise bad_request("invalidSyntax", "each operation must be a JSON object")
+        raise InvalidSyntax("each operation must be a JSON object")
     fields = {k.lower(): v for k, v in raw.items() if isinstance(k, str)}
     op = fields.get("op")
     if not isinstance(op, str) or op.lower() not in _OPS:
-        raise bad_request("invalidSyntax", f"'op' must be add, replace or remove, got {op!r}")
+        raise InvalidSyntax(f"'op' must be add, replace or remove, got {op!r}")
     if op != op.lower():
         leniency.note("op-case")
     op = op.lower()
@@ -78,13 +86,13 @@ def read_operation(raw: Any) -> tuple[str, str | None, Any]:
     if op == "remove" and value is None:
         value = NO_VALUE  # "value": null on a remove is no value at all
     if op != "remove" and value is NO_VALUE:
-        raise bad_request("invalidValue", f"'{op}' needs a 'value'")
+        raise InvalidValue(f"'{op}' needs a 'value'")
     if path is None:
         if op == "remove":
-            raise bad_request("noTarget", "'remove' needs a 'path'")
+            raise NoTarget("'remove' needs a 'path'")
         return op, None, value
     if not isinstance(path, str) or not path.strip():
-        raise bad_request("invalidPath", f"'path' must be a non-empty string, got {path!r}")
+        raise InvalidPath(f"'path' must be a non-empty string, got {path!r}")
     return op, path.strip(), value
 
 
@@ -105,10 +113,10 @@ def _apply_object(
     URN-qualified, or an extension URN holding that extension's attributes
     — each applied as if it were the ``path``."""
     if not isinstance(value, dict):
-        raise bad_request("invalidValue", "without a 'path', 'value' must be a JSON object")
+        raise InvalidValue("without a 'path', 'value' must be a JSON object")
     for key, item in value.items():
         if not isinstance(key, str) or not key.strip():
-            raise bad_request("invalidPath", f"invalid attribute name {key!r}")
+            raise InvalidPath(f"invalid attribute name {key!r}")
         if key.strip().lower() in _PROVIDER_OWNED:
             leniency.provider_owned_in_value(key.strip(), lenient=lenient)
             continue
@@ -126,36 +134,32 @@ def _apply_path(
     if parsed.path.urn is not None and rt.schema_for(parsed.path.urn) is None:
         # Not skipped, even when lenient: a 2xx would say it was applied.
         # A tenant can register the schema (core.extensions).
-        raise bad_request("invalidPath", f"'{text}': unknown schema '{parsed.path.urn}'")
+        raise InvalidPath(f"'{text}': unknown schema '{parsed.path.urn}'")
     if parsed.path.attr.lower() in _PROVIDER_OWNED and _is_core(parsed.path.urn, rt):
-        raise bad_request("mutability", f"'{parsed.path.attr}' cannot be modified")
+        raise Mutability(f"'{parsed.path.attr}' cannot be modified")
     if _unknown(parsed, rt):
-        raise bad_request("invalidPath", f"unknown attribute '{text}'")
+        raise InvalidPath(f"unknown attribute '{text}'")
     resolved = resolve_path(parsed, rt, lenient=lenient)
     schema, attr = _lookup(resolved, rt, text)
     sub_name = resolved.sub if resolved.filter is not None else resolved.path.sub
     sub = attr.sub(sub_name) if sub_name else None
     if sub_name and sub is None:
-        raise bad_request("invalidPath", f"'{text}': no sub-attribute '{sub_name}'")
+        raise InvalidPath(f"'{text}': no sub-attribute '{sub_name}'")
     if attr.mutability == "readOnly" or (sub is not None and sub.mutability == "readOnly"):
-        raise bad_request("mutability", f"'{text}' is read-only")
+        raise Mutability(f"'{text}' is read-only")
     if attr.mutability == "writeOnly" or (sub is not None and sub.mutability == "writeOnly"):
         return  # RFC 7643 §2.2 writeOnly: password is accepted and discarded
     given = value is not NO_VALUE
     before = read(work, schema, attr, rt)
     if resolved.filter is not None:
         if not attr.multi_valued:
-            raise bad_request(
-                "invalidPath", f"'{text}': a value filter needs a multi-valued attribute"
-            )
+            raise InvalidPath(f"'{text}': a value filter needs a multi-valued attribute")
         after = filtered_op(
             op, attr, before, resolved.filter, sub, value, given, lenient=lenient, where=text
         )
     elif sub is not None:
         if attr.multi_valued:
-            raise bad_request(
-                "invalidPath", f"'{text}': select the {attr.name} values with a filter"
-            )
+            raise InvalidPath(f"'{text}': select the {attr.name} values with a filter")
         after = sub_op(op, attr, before, sub, value, given, lenient=lenient, where=text)
     else:
         after = whole_op(op, attr, before, value, given, lenient=lenient, where=text)
@@ -175,13 +179,13 @@ def _apply_extension(
                 _apply_path(work, "remove", f"{ext.id}:{attr.name}", NO_VALUE, rt, lenient=lenient)
         return
     if not isinstance(value, dict):
-        raise bad_request("invalidValue", f"'{ext.id}' must be a JSON object")
+        raise InvalidValue(f"'{ext.id}' must be a JSON object")
     for key, item in value.items():
         if isinstance(key, str) and key.strip().lower() == "schemas":
             leniency.extension_schemas_key(ext.id, lenient=lenient)
             continue
         if not isinstance(key, str) or not key.strip() or ":" in key:
-            raise bad_request("invalidPath", f"'{ext.id}': invalid attribute name {key!r}")
+            raise InvalidPath(f"'{ext.id}': invalid attribute name {key!r}")
         _apply_path(work, op, f"{ext.id}:{key.strip()}", item, rt, lenient=lenient)
 
 
@@ -219,5 +223,5 @@ def _lookup(path: PatchPath, rt: ResourceType, text: str) -> tuple[Schema, Attri
     urn = path.path.urn
     found = rt.attribute(path.path.attr) if _is_core(urn, rt) else rt.attribute(path.path.attr, urn)
     if found is None:
-        raise bad_request("invalidPath", f"unknown attribute '{text}'")
+        raise InvalidPath(f"unknown attribute '{text}'")
     return found

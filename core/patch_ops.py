@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from scimdock.core import leniency
-from scimdock.core.errors import bad_request
+from scimdock.core.errors import InvalidPath, InvalidValue, Mutability, NoTarget
 from scimdock.core.filter import matches_element
 from scimdock.core.filter.ast import And, Compare, Filter
 from scimdock.core.schema import Attribute
@@ -160,7 +160,7 @@ def filtered_op(
         if part is None:
             part = {}
         elif not isinstance(part, dict):
-            raise bad_request("invalidPath", f"'{where}': a value filter needs complex values")
+            raise InvalidPath(f"'{where}': a value filter needs complex values")
         else:
             part = _settable(part, where)
     if not hits:
@@ -191,8 +191,7 @@ def _create(
         return items or None  # nothing to set, so nothing to create
     seed = _seed(flt, attr)
     if seed is None:
-        raise bad_request(
-            "noTarget",
+        raise NoTarget(
             f"no value matches '{where}', and the filter does not "
             "describe one to create (only 'eq' joined by 'and' can)",
         )
@@ -226,7 +225,7 @@ def _settable(part: dict[str, Any], where: str) -> dict[str, Any]:
     400 mutability (RFC 7644 §3.5.2: an operation "not compatible with an
     attribute's mutability" is an error), not a 2xx for nothing done."""
     if not part:
-        raise bad_request("mutability", f"'{where}': only read-only sub-attributes were given")
+        raise Mutability(f"'{where}': only read-only sub-attributes were given")
     return part
 
 
@@ -269,7 +268,7 @@ def _one_primary(items: list[Any], touched: set[int], where: str) -> list[Any]:
     others; two such values in one operation → 400 invalidValue."""
     primary = [i for i in touched if isinstance(items[i], dict) and items[i].get("primary") is True]
     if len(primary) > 1:
-        raise bad_request("invalidValue", f"more than one '{where}' value is primary")
+        raise InvalidValue(f"more than one '{where}' value is primary")
     if primary:
         cleared = (
             e
@@ -289,7 +288,7 @@ def _check_sub(sub: Attribute, element: Any, new: Any, where: str) -> None:
         return
     old = element.get(sub.name)
     if old is not None and (new is None or not same_value(old, new, sub)):
-        raise bad_request("mutability", f"'{where}': '{sub.name}' is immutable")
+        raise Mutability(f"'{where}': '{sub.name}' is immutable")
 
 
 def immutable_check(attr: Attribute, before: Any, after: Any, *, where: str) -> None:
@@ -301,7 +300,7 @@ def immutable_check(attr: Attribute, before: Any, after: Any, *, where: str) -> 
         and before is not None
         and (after is None or not same_value(before, after, attr))
     ):
-        raise bad_request("mutability", f"'{where}': '{attr.name}' is immutable")
+        raise Mutability(f"'{where}': '{attr.name}' is immutable")
     if attr.type == "complex" and not attr.multi_valued and isinstance(before, dict):
         for sub in attr.sub_attributes:
             _check_sub(sub, before, (after or {}).get(sub.name), where)

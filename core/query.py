@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.errors import InvalidValue, ScimError
 from scimdock.core.filter import parse_attr_path, parse_filter, resolve_attr_path, resolve_filter
 from scimdock.core.filter.ast import AttrPath, Filter
 from scimdock.core.paging import Page, page
@@ -72,10 +72,10 @@ def build_query(
         try:
             sort_path = resolve_attr_path(parse_attr_path(sort_by), rt)
         except ScimError as exc:
-            raise bad_request("invalidValue", f"sortBy: {exc.detail}") from None
+            raise InvalidValue(f"sortBy: {exc.detail}") from None
     order = (sort_order or "ascending").lower()
     if order not in ("ascending", "descending"):
-        raise bad_request("invalidValue", "sortOrder must be 'ascending' or 'descending'")
+        raise InvalidValue("sortOrder must be 'ascending' or 'descending'")
     p = page(start_index, count, max_results)
     query = ListQuery(
         resolved, sort_path, order == "descending", p.offset, p.count, resource_type=rt

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from scimdock.core import leniency
-from scimdock.core.errors import bad_request
+from scimdock.core.errors import InvalidSyntax, InvalidValue, Mutability
 from scimdock.core.identity import normalize_identity
 from scimdock.core.schema import Attribute, ResourceType, Schema
 from scimdock.core.values import (
@@ -49,18 +49,18 @@ def normalize_resource(
       invalidValue.
     """
     if not isinstance(body, dict):
-        raise bad_request("invalidSyntax", "the resource must be a JSON object")
+        raise InvalidSyntax("the resource must be a JSON object")
     doc: dict[str, Any] = {}
     objects: set[str] = set()
     for key, value in body.items():
         if not isinstance(key, str):
-            raise bad_request("invalidValue", f"attribute name {key!r} is not a string")
+            raise InvalidValue(f"attribute name {key!r} is not a string")
         if key.lower() in _IGNORED:
             continue
         ext = _extension(key, rt)
         if ext is not None:
             if ext.id in objects:
-                raise bad_request("invalidValue", f"'{ext.id}' is given twice")
+                raise InvalidValue(f"'{ext.id}' is given twice")
             objects.add(ext.id)
             _put_extension(doc, ext, value, rt, lenient=lenient)
         elif ":" in key:
@@ -70,7 +70,7 @@ def normalize_resource(
                 key, rt, lenient=lenient, scim_type="invalidValue"
             )
             if found is None:
-                raise bad_request("invalidValue", f"unknown attribute '{key}'")
+                raise InvalidValue(f"unknown attribute '{key}'")
             schema, attr = found
             where = attr.name if schema is rt.schema else f"{schema.id}:{attr.name}"
             _put(doc, schema, attr, value, rt, lenient=lenient, where=where)
@@ -93,8 +93,7 @@ def _schema_key(key: str, rt: ResourceType, *, lenient: bool) -> None:
     low = key.lower()
     for schema in rt.schemas:
         if low == schema.id.lower() or low.startswith(schema.id.lower() + ":"):
-            raise bad_request(
-                "invalidValue",
+            raise InvalidValue(
                 f"'{key}': core attributes go top-level and extension attributes "
                 "inside an object under their schema URN",
             )
@@ -108,14 +107,14 @@ def _put_extension(
     if value is None:
         return
     if not isinstance(value, dict):
-        raise bad_request("invalidValue", f"'{ext.id}' must be a JSON object")
+        raise InvalidValue(f"'{ext.id}' must be a JSON object")
     for key, raw in value.items():
         if isinstance(key, str) and key.lower() == "schemas":
             leniency.extension_schemas_key(ext.id, lenient=lenient)
             continue
         attr = ext.attribute(key) if isinstance(key, str) else None
         if attr is None:
-            raise bad_request("invalidValue", f"unknown attribute '{ext.id}:{key}'")
+            raise InvalidValue(f"unknown attribute '{ext.id}:{key}'")
         _put(doc, ext, attr, raw, rt, lenient=lenient, where=f"{ext.id}:{attr.name}")
 
 
@@ -132,7 +131,7 @@ def _put(
     if attr.mutability in ("readOnly", "writeOnly"):
         return  # RFC 7643 §2.2: readOnly values are ignored; password discarded
     if read(doc, schema, attr, rt) is not None:
-        raise bad_request("invalidValue", f"'{where}' is given twice")
+        raise InvalidValue(f"'{where}' is given twice")
     write(doc, schema, attr, rt, normalize_value(value, attr, lenient=lenient, where=where))
 
 
@@ -166,7 +165,7 @@ def _keep_immutable(attr: Attribute, before: Any, after: Any) -> Any:
         if after is None:
             return before
         if not same_value(before, after, attr):
-            raise bad_request("mutability", f"'{where}' is immutable")
+            raise Mutability(f"'{where}' is immutable")
         return after
     if attr.type != "complex" or attr.multi_valued or not isinstance(before, dict):
         return after
@@ -178,7 +177,7 @@ def _keep_immutable(attr: Attribute, before: Any, after: Any) -> Any:
         if sub.name not in merged:
             merged[sub.name] = old_v
         elif not same_value(old_v, merged[sub.name], sub):
-            raise bad_request("mutability", f"'{where}.{sub.name}' is immutable")
+            raise Mutability(f"'{where}.{sub.name}' is immutable")
     return merged or None
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs pinned
 
-from scimdock.core.errors import ScimError
+from scimdock.core.errors import InvalidValue, ScimError, error_for
 from scimdock.core.membership import plan_create
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import USER
@@ -59,7 +59,7 @@ def plan(document: Any, *, lenient: bool = True) -> SeedPlan:
     errors = sorted(_VALIDATOR.iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "the document"
-        raise ScimError(400, f"seed data: {where}: {errors[0].message}", "invalidValue")
+        raise InvalidValue(f"seed data: {where}: {errors[0].message}")
     users = []
     for index, body in enumerate(document.get("users") or []):
         doc = _checked(lambda b=body: normalize_resource(b, USER, lenient=lenient), "users", index)
@@ -73,11 +73,9 @@ def plan(document: Any, *, lenient: bool = True) -> SeedPlan:
         known = names | {g[0].casefold() for g in groups}
         for member in members:
             if member.casefold() not in known:
-                raise ScimError(
-                    400,
+                raise InvalidValue(
                     f"seed data: groups/{index}: member {member!r} is no userName of the"
-                    " document and no group before this one",
-                    "invalidValue",
+                    " document and no group before this one"
                 )
         groups.append((str(doc["displayName"]), doc, members))
     return SeedPlan(users, groups)
@@ -87,4 +85,4 @@ def _checked(make: Any, kind: str, index: int) -> Any:
     try:
         return make()
     except ScimError as exc:
-        raise ScimError(400, f"seed data: {kind}/{index}: {exc.detail}", exc.scim_type) from None
+        raise error_for(400, f"seed data: {kind}/{index}: {exc.detail}", exc.scim_type) from None

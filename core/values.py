@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from scimdock.core import leniency
-from scimdock.core.errors import bad_request
+from scimdock.core.errors import InvalidValue
 from scimdock.core.schema import Attribute, ResourceType, Schema
 
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
@@ -31,7 +31,7 @@ def is_unassigned(value: Any) -> bool:
 
 def _invalid(where: str, expected: str, value: Any) -> Exception:
     shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-    return bad_request("invalidValue", f"'{where}' must be {expected}, got {shown}")
+    return InvalidValue(f"'{where}' must be {expected}, got {shown}")
 
 
 def normalize_value(
@@ -87,9 +87,9 @@ def _complex(
     for key, raw in value.items():
         sub = attr.sub(key) if isinstance(key, str) else None
         if sub is None:
-            raise bad_request("invalidValue", f"'{where}' has no sub-attribute '{key}'")
+            raise InvalidValue(f"'{where}' has no sub-attribute '{key}'")
         if sub.name in out:
-            raise bad_request("invalidValue", f"'{where}.{sub.name}' is given twice")
+            raise InvalidValue(f"'{where}.{sub.name}' is given twice")
         if sub.mutability in ("readOnly", "writeOnly"):
             continue
         v = normalize_value(raw, sub, lenient=lenient, where=f"{where}.{sub.name}")
@@ -122,7 +122,7 @@ def _simple(value: Any, attr: Attribute, *, lenient: bool, where: str) -> Any:
         if isinstance(value, str) and is_datetime(value):
             return value
         raise _invalid(where, "an RFC 3339 date-time such as 2008-01-23T04:56:22Z", value)
-    raise bad_request("invalidValue", f"'{where}' has unsupported type {kind!r}")
+    raise InvalidValue(f"'{where}' has unsupported type {kind!r}")
 
 
 def is_datetime(text: str) -> bool:
@@ -141,7 +141,7 @@ def check_primary(elements: list[Any], where: str) -> None:
     """RFC 7643 §2.4: the primary attribute value ``true`` MUST appear no
     more than once."""
     if sum(1 for e in elements if isinstance(e, dict) and e.get("primary") is True) > 1:
-        raise bad_request("invalidValue", f"more than one '{where}' value is primary")
+        raise InvalidValue(f"more than one '{where}' value is primary")
 
 
 def canonical(value: Any, attr: Attribute) -> Any:
@@ -215,20 +215,20 @@ def check_required(doc: dict[str, Any], rt: ResourceType) -> None:
     an extension the resource type requires (RFC 7643 §6) must be present."""
     for urn in rt.required_extensions:
         if is_unassigned(doc.get(urn)):
-            raise bad_request("invalidValue", f"the extension '{urn}' is required")
+            raise InvalidValue(f"the extension '{urn}' is required")
     for schema, checks in rt.derived(_required_plan):
         if schema.id != rt.schema.id and schema.id not in doc:
             continue
         for attr, subs in checks:
             value = read(doc, schema, attr, rt)
             if attr.required and is_unassigned(value):
-                raise bad_request("invalidValue", f"'{attr.name}' is required")
+                raise InvalidValue(f"'{attr.name}' is required")
             for element in value if isinstance(value, list) else [value]:
                 if not isinstance(element, dict):
                     continue
                 for sub in subs:
                     if is_unassigned(element.get(sub.name)):
-                        raise bad_request("invalidValue", f"'{attr.name}.{sub.name}' is required")
+                        raise InvalidValue(f"'{attr.name}.{sub.name}' is required")
 
 
 _Plan = tuple[tuple[Schema, tuple[tuple[Attribute, tuple[Attribute, ...]], ...]], ...]

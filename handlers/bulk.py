@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from scimdock.core import bulk as core_bulk
 from scimdock.core import representation
-from scimdock.core.errors import ScimError, bad_request
+from scimdock.core.errors import Conflict, InvalidValue, ScimError
 from scimdock.core.schema import GROUP
 from scimdock.handlers import groups, users
 from scimdock.handlers.errors import STORE_ERRORS
@@ -82,8 +82,8 @@ async def _perform(
         if op.error is not None:
             raise op.error
         if circular:
-            raise ScimError(
-                409, "Circular bulkId references: the operations refer to one another (§3.7.1)"
+            raise Conflict(
+                "Circular bulkId references: the operations refer to one another (§3.7.1)"
             )
         assert op.rt is not None
         target, data = core_bulk.resolve(op, ids)
@@ -109,7 +109,7 @@ def _check(op: core_bulk.Operation, data: Any) -> None:
     error = next(iter(_validators()[name].iter_errors(data)), None)
     if error is not None:
         # Connexion's words for the same error of a single request.
-        raise bad_request("invalidValue", f"{error.message}{format_error_with_path(error)}")
+        raise InvalidValue(f"{error.message}{format_error_with_path(error)}")
 
 
 async def _write(

@@ -14,7 +14,7 @@ from connexion.exceptions import OAuthProblem
 from starlette.responses import Response
 
 from scimdock.core import credentials, discovery
-from scimdock.core.errors import ScimError, not_found
+from scimdock.core.errors import NotFound, Unauthorized
 from scimdock.core.schema import RESOURCE_TYPES, ResourceType
 from scimdock.handlers import security
 from scimdock.handlers.extensions import types_of
@@ -45,11 +45,11 @@ async def _types() -> Iterable[ResourceType]:
     scheme, _, token = authorization.strip().partition(" ")
     pair = credentials.decode_token(token) if scheme.lower() in ("bearer", "basic") else None
     if pair is None:
-        raise ScimError(401, "Malformed credential: expected Base64 of '<key id>:<secret>'")
+        raise Unauthorized("Malformed credential: expected Base64 of '<key id>:<secret>'")
     try:
         info = await security.authenticate(pair[0], pair[1], header("host"))
     except OAuthProblem as exc:
-        raise ScimError(401, str(exc.detail)) from None
+        raise Unauthorized(str(exc.detail)) from None
     return (await types_of(int(info["tenant_id"]))).values()
 
 
@@ -61,7 +61,7 @@ async def get_resource_type(id: str) -> Response:
     for rt in await _types():
         if rt.id.lower() == id.lower():
             return scim(discovery.resource_type(rt, base_url()))
-    raise not_found(f"ResourceType {id} not found")
+    raise NotFound(f"ResourceType {id} not found")
 
 
 async def list_schemas() -> Response:
@@ -71,5 +71,5 @@ async def list_schemas() -> Response:
 async def get_schema(id: str) -> Response:
     found = discovery.schema(id, base_url(), await _types())
     if found is None:
-        raise not_found(f"Schema {id} not found")
+        raise NotFound(f"Schema {id} not found")
     return scim(found)

@@ -22,7 +22,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from scimdock.core.body import TOO_DEEP
-from scimdock.core.errors import ScimError
+from scimdock.core.errors import InternalServerError, InvalidSyntax, ScimError
 from scimdock.store.errors import (
     Conflict,
     InvalidReference,
@@ -141,7 +141,7 @@ def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
 
 def undecodable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """A body that is not UTF-8 cannot be JSON (RFC 8259 §8.1)."""
-    return response(ScimError(400, "Request body is not valid UTF-8 JSON", "invalidSyntax"))
+    return response(InvalidSyntax("Request body is not valid UTF-8 JSON"))
 
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -179,7 +179,7 @@ def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     if refused is not None:
         return response(refused)
     log.error("unhandled error", exc_info=exc)
-    return response(ScimError(500, "Internal server error"))
+    return response(InternalServerError("Internal server error"))
 
 
 def _unparsable(exc: Exception) -> ScimError | None:
@@ -196,10 +196,8 @@ def _unparsable(exc: Exception) -> ScimError | None:
     ):
         return None
     if isinstance(exc, RecursionError):
-        return ScimError(400, TOO_DEEP, "invalidSyntax")
-    return ScimError(
-        400, "Request body is not valid JSON: a number has too many digits", "invalidSyntax"
-    )
+        return InvalidSyntax(TOO_DEEP)
+    return InvalidSyntax("Request body is not valid JSON: a number has too many digits")
 
 
 def _bad_request_type(exc: ProblemException, detail: str) -> str:

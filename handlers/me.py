@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from scimdock.core.errors import ScimError
+from scimdock.core.errors import Unimplemented
 
 DETAIL = (
     "/Me is not supported: a scimdock key belongs to a tenant, not to a User"
@@ -23,7 +23,7 @@ DETAIL = (
 
 async def get_me(**_: Any) -> Response:
     """Every ``/Me`` operation: 501 (RFC 7644 §3.11)."""
-    raise ScimError(501, DETAIL)
+    raise Unimplemented(DETAIL)
 
 
 create_me = replace_me = patch_me = delete_me = get_me

@@ -15,7 +15,7 @@ from typing import Any
 
 from scimdock.core import cursor as cursors
 from scimdock.core.clock import instant
-from scimdock.core.errors import bad_request
+from scimdock.core.errors import InvalidCursor, InvalidValue
 from scimdock.core.query import ListQuery, Position
 from scimdock.core.schema import LIST_RESPONSE, ResourceType
 from scimdock.handlers.runtime import current
@@ -41,8 +41,7 @@ def check_method(cursor: str | None, start_index: int | None) -> None:
     """A request names one paging method (RFC 9865 §2.4): ``startIndex``
     with ``cursor`` is a 400 ``invalidValue``."""
     if cursor is not None and start_index is not None:
-        raise bad_request(
-            "invalidValue",
+        raise InvalidValue(
             "Use either startIndex (index paging) or cursor (cursor paging), not both",
         )
 
@@ -81,7 +80,7 @@ async def cursor_page(
         start = cursors.read(cursor, key=key, bound=bound, now=now, timeout=timeout)
     order = [s.rt.id for s in sources]
     if start is not None and start.rt not in order:
-        raise bad_request("invalidCursor", "Invalid cursor for this endpoint")
+        raise InvalidCursor("Invalid cursor for this endpoint")
     first = 0 if start is None else order.index(start.rt)
     total = 0
     rows: list[tuple[str, dict[str, Any], Position | None]] = []

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from connexion.context import context
 
-from scimdock.core.errors import ScimError, not_found
+from scimdock.core.errors import Forbidden, NotFound
 from scimdock.handlers.runtime import current
 from scimdock.store.base import Actor, Tenant
 
@@ -65,8 +65,7 @@ def require_role(roles: tuple[str, ...]) -> Caller:
     ``x-scimdock-roles``)."""
     who = caller()
     if who.role not in roles:
-        raise ScimError(
-            403,
+        raise Forbidden(
             "This operation needs an operator token; a tenant-admin token"
             " reaches only its own tenant's self-service operations",
         )
@@ -79,5 +78,5 @@ async def tenant(name: str) -> Tenant:
     who = caller()
     found = await current().store.get_tenant(name)
     if found is None or (not who.is_operator and found.id != who.tenant_id):
-        raise not_found(f"No tenant named {name!r}")
+        raise NotFound(f"No tenant named {name!r}")
     return found

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core import clock, credentials
-from scimdock.core.errors import ScimError, bad_request, not_found
+from scimdock.core.errors import Conflict, InvalidValue, NotFound
 from scimdock.handlers.admin import auth, times, views
 from scimdock.handlers.admin.respond import body_of, created, listing, ok
 from scimdock.handlers.runtime import current
@@ -21,7 +21,7 @@ async def _key(tenant: Tenant, key_id: str) -> ApiKey:
     """The key if it is this tenant's, else 404 (another tenant's key does not exist here)."""
     key = await current().store.get_key(key_id)
     if key is None or key.tenant_id != tenant.id:
-        raise not_found(f"No key {key_id!r} in tenant {tenant.name!r}")
+        raise NotFound(f"No key {key_id!r} in tenant {tenant.name!r}")
     return key
 
 
@@ -30,7 +30,7 @@ def _future(text: str) -> str:
     try:
         return credentials.future_expiry(times.parse(text, "expires"), current().clock.now())
     except ValueError as exc:
-        raise bad_request("invalidValue", f"expires: {exc}") from None
+        raise InvalidValue(f"expires: {exc}") from None
 
 
 def _with_secret(key: ApiKey, secret: str) -> dict[str, Any]:
@@ -100,5 +100,5 @@ async def rotate_key(tenant: str, keyId: str, body: Any = None) -> Response:
             key.key_id, new.secret_hash, grace_until, actor=auth.actor()
         )
     except ValueError:  # revoked: a revocation is final
-        raise ScimError(409, f"Key {keyId!r} is revoked; generate a new key instead") from None
+        raise Conflict(f"Key {keyId!r} is revoked; generate a new key instead") from None
     return ok(_with_secret(rotated, new.secret))

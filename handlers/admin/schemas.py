@@ -11,7 +11,7 @@ from urllib.parse import quote
 from starlette.responses import Response
 
 from scimdock.core import extensions
-from scimdock.core.errors import bad_request, not_found
+from scimdock.core.errors import InvalidValue, NotFound
 from scimdock.core.schema import RESOURCE_TYPES, Schema
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, created, listing, no_content, ok
@@ -39,7 +39,7 @@ async def get_schema_extension(tenant: str, urn: str) -> Response:
     for ext in await current().store.list_schema_extensions(found.id):
         if ext.urn.lower() == urn.lower():
             return ok(view(ext))
-    raise not_found(f"No extension schema {urn!r} in tenant {tenant!r}")
+    raise NotFound(f"No extension schema {urn!r} in tenant {tenant!r}")
 
 
 def resource_type_of(urn: str, given: str | None) -> str:
@@ -51,9 +51,7 @@ def resource_type_of(urn: str, given: str | None) -> str:
     for name in RESOURCE_TYPES:
         if name.lower() == last.lower():
             return name
-    raise bad_request(
-        "invalidValue", f"say which resource type {urn!r} extends: resourceType User or Group"
-    )
+    raise InvalidValue(f"say which resource type {urn!r} extends: resourceType User or Group")
 
 
 def checked(
@@ -65,9 +63,7 @@ def checked(
     kind = resource_type_of(schema.id, resource_type)
     extensions.check_no_clash(schema.id, (e.urn for e in existing))
     if len(existing) >= extensions.MAX_EXTENSIONS:
-        raise bad_request(
-            "invalidValue", f"a tenant has at most {extensions.MAX_EXTENSIONS} extension schemas"
-        )
+        raise InvalidValue(f"a tenant has at most {extensions.MAX_EXTENSIONS} extension schemas")
     return schema, kind
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from scimdock.core.errors import ScimError, conflict, not_found
+from scimdock.core.errors import Conflict, InvalidValue, NotFound, Uniqueness
 from scimdock.core.tenants import check_name
 from scimdock.handlers.admin import auth, views
 from scimdock.handlers.admin.respond import body_of, created, listing, no_content, ok
@@ -26,8 +26,8 @@ async def create_tenant(body: Any) -> Response:
         tenant = await store.create_tenant(check_name(body["name"]), actor=actor)
     except ValueError as exc:
         if await store.get_tenant(body["name"]) is not None:
-            raise conflict(f"A tenant named {body['name']!r} already exists") from None
-        raise ScimError(400, str(exc), "invalidValue") from None
+            raise Uniqueness(f"A tenant named {body['name']!r} already exists") from None
+        raise InvalidValue(str(exc)) from None
     if body.get("scimEnabled"):
         tenant = await store.set_scim_enabled(tenant.name, True, actor=actor)
     return created(views.tenant(tenant), f"/tenants/{tenant.name}")
@@ -53,10 +53,9 @@ async def delete_tenant(tenant: str, force: bool = False) -> Response:
     try:
         await current().store.delete_tenant(found.name, force=force, actor=auth.actor())
     except KeyError:
-        raise not_found(f"No tenant named {tenant!r}") from None
+        raise NotFound(f"No tenant named {tenant!r}") from None
     except ValueError:
-        raise ScimError(
-            409,
+        raise Conflict(
             f"Tenant {tenant!r} still holds users or groups (live or deleted);"
             " repeat with force=true to delete them all, permanently",
         ) from None

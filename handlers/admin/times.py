@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from scimdock.core.errors import bad_request
+from scimdock.core.errors import InvalidValue
 
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
@@ -59,7 +59,6 @@ def format_time(value: datetime) -> str:
 
 
 def _invalid(name: str, text: str) -> Exception:
-    return bad_request(
-        "invalidValue",
+    return InvalidValue(
         f"{name} must be an RFC 3339 time such as 2026-01-31T12:00:00Z, got {text!r}",
     )

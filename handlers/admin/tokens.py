@@ -9,7 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core import credentials
-from scimdock.core.errors import not_found
+from scimdock.core.errors import NotFound
 from scimdock.handlers.admin import auth, views
 from scimdock.handlers.admin.respond import body_of, created, listing, ok
 from scimdock.handlers.runtime import current
@@ -30,7 +30,7 @@ async def _view(token: AdminToken, names: dict[int, str] | None = None) -> dict[
 async def _token(token_id: str) -> AdminToken:
     found = await current().store.get_admin_token(token_id)
     if found is None:
-        raise not_found(f"No admin token {token_id!r}")
+        raise NotFound(f"No admin token {token_id!r}")
     return found
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core import clock
-from scimdock.core.errors import not_found
+from scimdock.core.errors import NotFound
 from scimdock.core.schema import USER
 from scimdock.handlers.admin import auth, views
 from scimdock.handlers.admin.respond import body_of, listing, no_content, ok
@@ -23,7 +23,7 @@ async def _tombstone(tenant: Tenant, user_id: str) -> Tombstone:
     """Ids are unique per tenant: a live user of that id is no tombstone (404)."""
     found = await current().store.lookup_user(tenant.id, user_id=user_id)
     if not isinstance(found, Tombstone):
-        raise not_found(f"No deleted user {user_id!r} in tenant {tenant.name!r}")
+        raise NotFound(f"No deleted user {user_id!r} in tenant {tenant.name!r}")
     return found
 
 

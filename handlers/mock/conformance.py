@@ -10,7 +10,7 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core.conformance import report
-from scimdock.core.errors import ScimError
+from scimdock.core.errors import InvalidValue
 from scimdock.core.leniency import RULES
 from scimdock.core.profile import PRESETS, ProfileError, parse_profile
 from scimdock.handlers.admin import auth
@@ -41,7 +41,7 @@ async def put_profile(tenant: str, body: Any) -> Response:
     try:
         profile = parse_profile(body_of(body))
     except ProfileError as exc:
-        raise ScimError(400, str(exc), "invalidValue") from None
+        raise InvalidValue(str(exc)) from None
     # A userName switch that would make two users one is 409 uniqueness.
     await state.set_profile(current().store, found.id, profile, auth.actor())
     return ok(await _profile_view(found.id))

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from scimdock.core.errors import ScimError
+from scimdock.core.errors import InvalidValue
 from scimdock.core.faultrules import MAX_RULES, RuleError, parse_rule, parse_rules
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, listing, no_content, ok
@@ -31,7 +31,7 @@ async def replace_faults(tenant: str, body: Any) -> Response:
     try:
         rules = parse_rules(body_of(body).get("rules"))
     except RuleError as exc:
-        raise ScimError(400, str(exc), "invalidValue") from None
+        raise InvalidValue(str(exc)) from None
     state.faults().replace(tenant_id, rules)
     return _listing(tenant_id)
 
@@ -40,11 +40,11 @@ async def add_fault(tenant: str, body: Any) -> Response:
     tenant_id = await _tenant_id(tenant)
     book = state.faults()
     if len(book.rules(tenant_id)) >= MAX_RULES:
-        raise ScimError(400, f"A tenant holds at most {MAX_RULES} fault rules", "invalidValue")
+        raise InvalidValue(f"A tenant holds at most {MAX_RULES} fault rules")
     try:
         book.add(tenant_id, parse_rule(body_of(body)))
     except RuleError as exc:
-        raise ScimError(400, str(exc), "invalidValue") from None
+        raise InvalidValue(str(exc)) from None
     return _listing(tenant_id)
 
 

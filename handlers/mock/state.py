@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from scimdock.core.errors import ScimError
+from scimdock.core.errors import NotFound
 from scimdock.core.faultrules import FaultRule, first_fault
 from scimdock.core.profile import DEFAULT, Profile
 from scimdock.store.base import Actor, Store
@@ -185,18 +185,14 @@ def installed() -> tuple[Journal | None, FaultBook | None, int | None]:
 def journal() -> Journal:
     """The journal, or 404 (RFC 7644 §3.12) when it is off."""
     if _journal is None:
-        raise ScimError(
-            404, "The request journal is off: start 'scimdock mock', or set SCIMDOCK_JOURNAL"
-        )
+        raise NotFound("The request journal is off: start 'scimdock mock', or set SCIMDOCK_JOURNAL")
     return _journal
 
 
 def faults() -> FaultBook:
     """The fault rules, or 404 when faults are off."""
     if _faults is None:
-        raise ScimError(
-            404, "Fault injection is off: start 'scimdock mock', or set SCIMDOCK_FAULTS"
-        )
+        raise NotFound("Fault injection is off: start 'scimdock mock', or set SCIMDOCK_FAULTS")
     return _faults
 
 
@@ -208,5 +204,5 @@ def install_profiles(book: ProfileBook | None) -> None:
 def profiles() -> ProfileBook:
     """The profiles, or 404 outside the mock."""
     if _profiles is None:
-        raise ScimError(404, "Behaviour profiles are a 'scimdock mock' feature")
+        raise NotFound("Behaviour profiles are a 'scimdock mock' feature")
     return _profiles
