@@ -27,6 +27,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs pinned
 
+from scimdock.core.schema_text import describe
+
 #: The JSON Schema of one rule (docs/mock.md; openapi/admin.yaml ``FaultRule``).
 RULE_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -114,14 +116,13 @@ def parse_rule(value: Any) -> FaultRule:
     errors = sorted(_VALIDATOR.iter_errors(value), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "the rule"
-        reason = first.message
+        reason = describe(first, "the rule")
         if first.validator in ("anyOf", "not") and not first.absolute_path:
             reason = (
                 "give one action: status, drop or malformed (latencyMs may go with any),"
                 " or latencyMs alone; retryAfter goes with status"
             )
-        raise RuleError(f"fault rule: {where}: {reason}")
+        raise RuleError(f"fault rule: {reason}")
     return FaultRule(dict(value))
 
 

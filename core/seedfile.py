@@ -18,6 +18,7 @@ from scimdock.core.errors import InvalidValue, ScimError, error_for
 from scimdock.core.membership import plan_create
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import USER
+from scimdock.core.schema_text import describe
 
 #: The JSON Schema of a seed document (openapi/admin.yaml ``SeedInput``).
 SEED_SCHEMA: dict[str, Any] = {
@@ -58,8 +59,7 @@ def plan(document: Any, *, lenient: bool = True) -> SeedPlan:
     first mistake is."""
     errors = sorted(_VALIDATOR.iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
-        where = "/".join(str(p) for p in errors[0].absolute_path) or "the document"
-        raise InvalidValue(f"seed data: {where}: {errors[0].message}")
+        raise InvalidValue(f"seed data: {describe(errors[0], 'the document')}")
     users = []
     for index, body in enumerate(document.get("users") or []):
         doc = _checked(lambda b=body: normalize_resource(b, USER, lenient=lenient), "users", index)

@@ -19,10 +19,12 @@ from typing import Any
 import orjson
 from connexion.exceptions import BadRequestProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]  # no stubs pinned
 from starlette.exceptions import HTTPException
 
 from scimdock.core.body import TOO_DEEP
 from scimdock.core.errors import InternalServerError, InvalidSyntax, ScimError
+from scimdock.core.schema_text import sentence
 from scimdock.store.errors import (
     Conflict,
     InvalidReference,
@@ -97,9 +99,13 @@ def _challenge(request: ConnexionRequest) -> str:
 
 
 def problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    """A Connexion problem (request validation, security, media type)."""
+    """A Connexion problem (request validation, security, media type). On
+    the admin API, a body that breaks its schema is one sentence naming
+    the field and what it must be (core.schema_text), not jsonschema's message."""
     assert isinstance(exc, ProblemException)
     detail = _shortened(str(exc.detail or exc.title or "").strip().split("\n", 1)[0])
+    if isinstance(exc.__context__, ValidationError) and request.url.path.startswith("/admin/"):
+        detail = _shortened(sentence(exc.__context__))
     scim_type = None
     if exc.status == 400:
         scim_type = _bad_request_type(exc, detail)

@@ -50,6 +50,9 @@ class Settings:
     admin_token_hash: bytes | None = None
     #: Largest request body in bytes (413 above it; ``bulk.maxPayloadSize``).
     max_body: int = 1024 * 1024
+    #: Largest body of an upload, the mock's seed and snapshot (413 above
+    #: it): the operations openapi/admin.yaml marks ``x-scimdock-upload``.
+    max_upload: int = 64 * 1024 * 1024
     #: Longest string a request body may hold, in characters (400 above it).
     max_string: int = 65536
     #: Most elements an array of a request body may hold (400 above it).

@@ -30,7 +30,7 @@ from scimdock.handlers.admin import resolver as admin_resolver  # noqa: E402
 from scimdock.handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
 from scimdock.handlers.http import BASE_PATH  # noqa: E402
 from scimdock.handlers.runtime import Runtime, Settings, install  # noqa: E402
-from scimdock.limits import RequestLimits  # noqa: E402
+from scimdock.limits import RequestLimits, upload_routes  # noqa: E402
 from scimdock.openapi import DIR as OPENAPI_DIR  # noqa: E402
 from scimdock.slashes import CollapseSlashes, FoldEndpoints  # noqa: E402
 from scimdock.store.base import Store  # noqa: E402
@@ -76,7 +76,8 @@ def create_app(
     )
     # Each admin operation's x-scimdock-roles, enforced before its handler;
     # an operation without them is refused here, at start-up.
-    admin_roles = admin_resolver.enforcing(tuning.load(OPENAPI_DIR / "admin.yaml"))
+    admin_document = tuning.load(OPENAPI_DIR / "admin.yaml")
+    admin_roles = admin_resolver.enforcing(admin_document)
     app.add_api(  # the operator and tenant-admin API (docs/admin.md)
         "admin.yaml",
         base_path=ADMIN_PATH,
@@ -98,7 +99,8 @@ def create_app(
             root=BASE_PATH,
             templates=list(_paths("scim.yaml")),
         )
-    # Body size and nesting, on the bytes, before anything parses them; and,
+    # Body size and nesting, on the bytes, before anything parses them (the
+    # admin operations marked x-scimdock-upload take larger bodies); and,
     # outside everything else, a tenant's in-flight slot given back once its
     # response is sent, whatever happened (handlers.throttle).
     app.add_middleware(
@@ -107,6 +109,8 @@ def create_app(
         max_body=settings.max_body,
         max_string=settings.max_string,
         max_values=settings.max_values,
+        max_upload=settings.max_upload,
+        uploads=upload_routes(admin_document["paths"], ADMIN_PATH),
     )
     app.add_error_handler(ScimError, errors.scim_error)
     app.add_error_handler(StoreError, errors.store_error)

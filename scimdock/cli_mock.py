@@ -4,8 +4,10 @@ One tenant with SCIM on, a SCIM key and a tenant-admin token, the request
 journal and fault injection on (scimdock.journal, scimdock.faults), on a
 throwaway database (a temporary folder, removed at exit) unless ``--db``.
 ``--json`` prints one line, ``{"tenant", "baseUrl", "token", "adminUrl",
-"adminToken"}``, once the port accepts connections. The workflow:
-docs/mock.md.
+"adminToken"}``, once the port accepts connections, and nothing else on
+stdout: the access lines and the server's messages go to stderr. SIGINT
+and SIGTERM both shut the server down and remove the throwaway database.
+The workflow: docs/mock.md.
 """
 
 from __future__ import annotations
@@ -15,8 +17,14 @@ import json
 import logging
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -31,6 +39,7 @@ from scimdock.store.errors import Conflict
 
 if TYPE_CHECKING:  # jsonschema, which rules and seeds need, loads when a mock starts
     from scimdock.core.faultrules import FaultRule
+    from scimdock.handlers.runtime import Settings
 
 #: Journal entries kept per tenant unless ``--journal`` says otherwise.
 DEFAULT_JOURNAL = 1000
@@ -40,12 +49,7 @@ GRACEFUL_SHUTDOWN = 2
 
 
 def mock(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from scimdock.cli_common import store_of
     from scimdock.core.seedfile import plan
-    from scimdock.faults import with_transport
-    from scimdock.worker import assemble
 
     rules = _rules(args)
     profile = _profile(args.profile) if args.profile else None
@@ -57,6 +61,30 @@ def mock(args: argparse.Namespace) -> int:
     log_level = config.server_log_level(args.log_level)
     settings = config.settings()
     kept = args.mock_db or args.db
+    with _sigterm_raises():
+        try:
+            return _run(args, kept, host, log_level, settings, profile, seeds, rules)
+        except _Terminated:  # before the server started: nothing to shut down
+            return 0
+
+
+def _run(
+    args: argparse.Namespace,
+    kept: str | None,
+    host: str,
+    log_level: str,
+    settings: Settings,
+    profile: Profile | None,
+    seeds: Any,
+    rules: list[FaultRule],
+) -> int:
+    """Serve until SIGINT or SIGTERM; the throwaway database removed after."""
+    import uvicorn
+
+    from scimdock.cli_common import store_of
+    from scimdock.faults import with_transport
+    from scimdock.worker import assemble
+
     folder = None if kept else tempfile.mkdtemp(prefix="scimdock-mock-")
     try:
         args.db = kept or os.path.join(folder or "", "mock.db")
@@ -80,6 +108,7 @@ def mock(args: argparse.Namespace) -> int:
                 log_level=log_level,
                 owned=owned,
                 fallback_tenant=tenant.id,
+                access_to=sys.stderr,  # stdout: the --json document alone
             )
             from scimdock.handlers.mock.state import installed
 
@@ -99,7 +128,7 @@ def mock(args: argparse.Namespace) -> int:
             logging.getLogger("uvicorn.error").info("scimdock mock serving %s", origin)
             try:
                 server.run(sockets=[sock])
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, _Terminated):  # uvicorn has shut down cleanly
                 pass
             if not server.started:
                 raise CliError("the server did not start (see the log above)")
@@ -112,6 +141,33 @@ def mock(args: argparse.Namespace) -> int:
 
             _close_opened()
             shutil.rmtree(folder, ignore_errors=True)
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived (:func:`_sigterm_raises`)."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises :class:`_Terminated` while the block runs, so that it
+    ends the mock as SIGINT's ``KeyboardInterrupt`` does: through the
+    ``finally`` that removes the throwaway database. Python's default
+    action for SIGTERM ends the process at once, and uvicorn, which takes
+    both signals over while it serves, raises the signal again under the
+    handler it found once it has shut down (``uvicorn.Server.capture_signals``):
+    this one. Handlers can only be set in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _tenant(store: Any, name: str) -> tuple[Any, str, str]:
@@ -159,9 +215,23 @@ def _rules(args: argparse.Namespace) -> list[FaultRule]:
 
 
 def _profile(text: str) -> Profile:
-    """A preset's name, or a JSON or YAML file of a profile (core.profile)."""
+    """A preset's name, or a JSON or YAML file of a profile (core.profile);
+    neither: a usage error that lists the presets."""
+    raw: Any = text
+    if text not in PRESETS:
+        path = Path(text)
+        try:
+            content = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise CliError(
+                f"--profile {text}: neither a preset ({', '.join(PRESETS)})"
+                f" nor a readable file ({reason})",
+                2,
+            ) from None
+        raw = _parsed(path, content)
     try:
-        return parse_profile(text if text in PRESETS else _load(Path(text)))
+        return parse_profile(raw)
     except ProfileError as exc:
         raise CliError(f"--profile {text}: {exc}", 2) from None
 
@@ -169,10 +239,18 @@ def _profile(text: str) -> Profile:
 def _load(path: Path) -> Any:
     """A JSON or YAML file (YAML 1.1 reads JSON too)."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        content = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path}: neither JSON nor YAML: {exc}", 2) from None
+    return _parsed(path, content)
+
+
+def _parsed(path: Path, content: str) -> Any:
+    try:
+        return yaml.safe_load(content)
+    except yaml.YAMLError as exc:
         raise CliError(f"{path}: neither JSON nor YAML: {exc}", 2) from None
 
 

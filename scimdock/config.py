@@ -203,6 +203,7 @@ def settings(*, strict: bool = False, domain: str | None = None) -> Settings:
         public_url=_env("SCIMDOCK_PUBLIC_URL", _public_url, None),
         admin_token_hash=admin_token_hash(),
         max_body=_env("SCIMDOCK_MAX_BODY", _positive, Settings.max_body),
+        max_upload=_env("SCIMDOCK_MAX_UPLOAD", _positive, Settings.max_upload),
         max_string=_env("SCIMDOCK_MAX_STRING", _positive, Settings.max_string),
         max_values=_env("SCIMDOCK_MAX_VALUES", _positive, Settings.max_values),
         auth_failures=_env("SCIMDOCK_AUTH_FAILURES", rate, limits.parse(DEFAULT_AUTH_FAILURES)),

@@ -46,9 +46,15 @@ async def act(
     receive: Receive,
     send: Send,
     note: Callable[[Message], Awaitable[None]],
+    *,
+    read_first: int,
 ) -> None:
     """Do ``fault`` to the request: ``send`` sends (and records), ``note``
-    only records what was written on the connection directly."""
+    only records what was written on the connection directly. The body is
+    read first, up to ``read_first`` bytes, through ``receive`` (which
+    records it): a request answered by the fault alone, dropped, or whose
+    client gives up during the delay is journaled with what it sent."""
+    receive = await _read_first(receive, read_first)
     if fault.get("latencyMs"):
         await asyncio.sleep(fault["latencyMs"] / 1000)
     if "status" in fault:
@@ -67,6 +73,27 @@ async def act(
         await _broken_chunk(scope, status, headers, body, note)
     else:  # only the delay
         await app(scope, receive, send)
+
+
+async def _read_first(receive: Receive, limit: int) -> Receive:
+    """``receive`` once the request's first ``limit`` bytes of body (all
+    of it, mostly) are read: the messages read are handed on as they
+    came, then ``receive`` itself (the rest of a longer body)."""
+    held: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        held.append(message)
+        if message["type"] != "http.request":
+            break  # http.disconnect: the client is gone
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False) or size >= limit:
+            break
+
+    async def replayed() -> Message:
+        return held.pop(0) if held else await receive()
+
+    return replayed
 
 
 async def _error(fault: dict[str, Any], send: Send) -> None:

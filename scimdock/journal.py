@@ -105,7 +105,13 @@ class JournalLayer:
                     await self.app(scope, recording_receive, recording_send)
                 else:
                     await actions.act(
-                        fault, self.app, scope, recording_receive, recording_send, note
+                        fault,
+                        self.app,
+                        scope,
+                        recording_receive,
+                        recording_send,
+                        note,
+                        read_first=BODY_CAP,
                     )
             finally:
                 if self.journal is not None:

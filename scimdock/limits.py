@@ -5,6 +5,10 @@
   a running count and refused as soon as the count passes the limit. Either
   way the answer is ``413 Payload Too Large`` (RFC 9110 §15.5.14) as a SCIM
   Error (RFC 7644 §3.12), and no more than the limit is ever held in memory.
+  The limit is ``max_body`` for every route but the uploads: the
+  operations the document marks ``x-scimdock-upload: true`` (the mock's
+  seed and snapshot, openapi/admin.yaml) take up to ``max_upload``
+  (:func:`upload_routes`), so that a snapshot just read can be put back.
 * **Strings and arrays.** A JSON body that may hold a string longer than
   ``max_string`` characters or an array of more than ``max_values``
   elements (it is long enough, or has enough commas) is read with orjson
@@ -31,7 +35,9 @@ one layer fewer for every request than a middleware of its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from itertools import accumulate
+from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,6 +53,24 @@ _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKETS = bytes.maketrans(b"[{]}", b"\x01\x01\x02\x02")
 _OTHERS = bytes(b for b in range(256) if b not in b"[{]}")
 _STEP = (0, 1, -1)
+#: The operation extension (OpenAPI 3.0 §4.7.1, "Specification Extensions")
+#: that gives a route the upload limit.
+UPLOAD = "x-scimdock-upload"
+#: A method, and a pattern of the paths it has the upload limit on.
+Route = tuple[str, "re.Pattern[str]"]
+
+
+def upload_routes(paths: dict[str, Any], base_path: str) -> tuple[Route, ...]:
+    """The method and path pattern of each operation of ``paths`` (an
+    OpenAPI document's) marked :data:`UPLOAD`; a path parameter is one
+    segment, a trailing slash is allowed."""
+    routes: list[Route] = []
+    for template, item in paths.items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and operation.get(UPLOAD) is True:
+                pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(base_path + template))
+                routes.append((method.upper(), re.compile(pattern + "/?")))
+    return tuple(routes)
 
 
 def too_deep(data: bytes) -> bool:
@@ -65,14 +89,34 @@ class TooLarge(Exception):
 
 
 class RequestLimits:
-    """``max_body``: the largest request body, in bytes; ``max_string`` and
+    """``max_body``: the largest request body, in bytes, but on ``uploads``
+    (:func:`upload_routes`), where it is ``max_upload``; ``max_string`` and
     ``max_values``: :func:`scimdock.core.body.check_sizes`."""
 
-    def __init__(self, app: ASGIApp, max_body: int, max_string: int, max_values: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body: int,
+        max_string: int,
+        max_values: int,
+        max_upload: int | None = None,
+        uploads: Iterable[Route] = (),
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.max_string = max_string
         self.max_values = max_values
+        self.max_upload = max_body if max_upload is None else max_upload
+        self.uploads = tuple(uploads)
+
+    def limit(self, scope: Scope) -> int:
+        """The largest body the request's route takes."""
+        if self.uploads:
+            method, path = scope["method"], scope["path"]
+            for allowed, pattern in self.uploads:
+                if method == allowed and pattern.fullmatch(path):
+                    return self.max_upload
+        return self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,13 +133,14 @@ class RequestLimits:
                 elif name == b"content-type":
                     media = value
             if length or chunked:  # else no body (RFC 9112 §6.3): nothing to measure
-                if length and (not length.isdigit() or int(length) > self.max_body):
-                    await _refuse(send, self._too_large())
+                limit = self.limit(scope)
+                if length and (not length.isdigit() or int(length) > limit):
+                    await _refuse(send, _too_large(limit))
                     return
                 try:
-                    body = await self._read(receive)
+                    body = await _read(receive, limit)
                 except TooLarge:
-                    await _refuse(send, self._too_large())
+                    await _refuse(send, _too_large(limit))
                     return
                 if body and b"json" in media.lower():
                     try:
@@ -108,22 +153,6 @@ class RequestLimits:
         finally:
             release(held)
 
-    async def _read(self, receive: Receive) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break  # http.disconnect: nobody to answer
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                raise TooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
-
     def _check(self, body: bytes) -> None:
         if too_deep(body):
             raise ScimError(400, TOO_DEEP, "invalidSyntax")
@@ -134,8 +163,26 @@ class RequestLimits:
                 return  # the parser after this one answers
             check_sizes(value, self.max_string, self.max_values)
 
-    def _too_large(self) -> ScimError:
-        return ScimError(413, f"Request body is larger than {self.max_body} bytes")
+
+async def _read(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # http.disconnect: nobody to answer
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> ScimError:
+    return ScimError(413, f"Request body is larger than {limit} bytes")
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

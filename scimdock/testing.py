@@ -10,27 +10,35 @@ Installed with scimdock (the ``pytest11`` entry point ``scimdock``)::
                                 count={"exactly": 1})["ok"]
 
 Each test gets its own server process on a free port, with its own
-temporary database, stopped when the test ends.
+temporary database, stopped when the test ends. The server's log (its
+stderr: access lines, server messages) goes to a file in a temporary
+folder of the fixture's, never to a pipe that nobody reads (a full pipe
+would stop the server), and is shown in the report of a test that fails.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
 #: Seconds the server may take to start or stop.
 TIMEOUT = 30.0
+#: The last characters of the server's log shown with a failing test.
+LOG_TAIL = 20_000
 
 
 class ScimMock:
@@ -38,25 +46,42 @@ class ScimMock:
     under test, and the admin side (journal, verify, faults, reset, seed)."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        self._log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "scimdock", "mock", "--port", "0", "--json", *args],
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            env={**os.environ, **(env or {})},
-        )
+        self._folder = tempfile.mkdtemp(prefix="scimdock-mock-log-")
+        self.log_path = Path(self._folder) / "mock.log"
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "scimdock", "mock", "--port", "0", "--json", *args],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env={**os.environ, **(env or {})},
+            )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line:
             self.process.wait(TIMEOUT)
-            self._log.seek(0)
-            raise RuntimeError(f"scimdock mock did not start: {self._log.read().decode()}")
+            self.process.stdout.close()
+            text = self.log()
+            shutil.rmtree(self._folder, ignore_errors=True)
+            raise RuntimeError(f"scimdock mock did not start: {text}")
+        # stdout carries the one line of --json; anything after it is kept
+        # with the log rather than left to fill the pipe.
+        self._drain = threading.Thread(
+            target=_copy, args=(self.process.stdout, self.log_path), daemon=True
+        )
+        self._drain.start()
         self.info: dict[str, str] = json.loads(line)
         self.tenant = self.info["tenant"]
         self.url = self.info["baseUrl"]
         self.token = self.info["token"]
         self.admin_url = self.info["adminUrl"]
         self.admin_token = self.info["adminToken"]
+
+    def log(self) -> str:
+        """What the server wrote so far beside its ``--json`` line."""
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:  # stopped: the folder is gone
+            return ""
 
     def call(self, verb: str, path: str, body: Any = None, /, **params: Any) -> Any:
         """One admin call on this tenant (``path`` under
@@ -114,9 +139,16 @@ class ScimMock:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self._log.close()
+        self._drain.join(TIMEOUT)  # the end of stdout: the process has exited
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _copy(source: IO[bytes], path: Path) -> None:
+    """``source`` to the end of the file at ``path``, until it ends."""
+    with source, open(path, "ab") as log:
+        for chunk in iter(lambda: source.read1(65536), b""):  # type: ignore[attr-defined]
+            log.write(chunk)
+            log.flush()
 
 
 @pytest.fixture
@@ -127,6 +159,19 @@ def scim_mock() -> Iterator[ScimMock]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """The report of a failing test that uses ``scim_mock`` gets the end
+    of the mock's log, as a section of its own."""
+    report = yield
+    server = getattr(item, "funcargs", {}).get("scim_mock")
+    if report.failed and isinstance(server, ScimMock):
+        text = server.log()
+        if text:
+            report.sections.append(("scimdock mock log", text[-LOG_TAIL:]))
+    return report
 
 
 __all__ = ["ScimMock", "scim_mock"]

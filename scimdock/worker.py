@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from uvicorn.config import STARTUP_FAILURE
 
@@ -67,6 +67,7 @@ def assemble(
     log_level: str,
     owned: bool = False,
     fallback_tenant: int | None = None,
+    access_to: TextIO | None = None,
 ) -> Any:
     """The whole application one server process serves: the request id and
     the JSON access log (scimdock.request_log) around the health probes
@@ -75,7 +76,9 @@ def assemble(
     written at shutdown (:func:`flush_at_shutdown`). The mock's journal and
     faults (scimdock.journal) only when ``SCIMDOCK_JOURNAL`` or
     ``SCIMDOCK_FAULTS`` is on; ``fallback_tenant``: the tenant of a
-    request that names none (``scimdock mock``'s)."""
+    request that names none (``scimdock mock``'s); ``access_to``: where the
+    access lines go, stdout unless given (``scimdock mock``: stderr, its
+    stdout being the one JSON document of ``--json``)."""
     from scimdock import metrics
     from scimdock.app import create_app
     from scimdock.handlers.runtime import current
@@ -85,7 +88,7 @@ def assemble(
     sys.setswitchinterval(SWITCH_INTERVAL)
     access = log_level in ACCESS_LEVELS
     if access:
-        _log_access_to_stdout()
+        _log_access_to(sys.stdout if access_to is None else access_to)
     app = create_app(store, settings, validate_responses=validate)
     measure = metrics.mode()
     observe = None
@@ -135,12 +138,12 @@ class _MessageOnly(logging.Formatter):
         return record.getMessage()
 
 
-def _log_access_to_stdout() -> None:
-    """One JSON line per request on stdout, where uvicorn's access log
-    went (docs/configuration.md)."""
+def _log_access_to(stream: TextIO) -> None:
+    """One JSON line per request on ``stream``: stdout for ``serve``, where
+    uvicorn's access log went (docs/configuration.md)."""
     from scimdock.request_log import ACCESS
 
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(_MessageOnly())
     ACCESS.handlers[:] = [handler]
     ACCESS.setLevel(logging.INFO)

@@ -350,3 +350,21 @@ def test_a_snapshot_round_trips(mock: ScimMock) -> None:
         bad = adm.put("/snapshot", json={"users": [{"userName": ""}]})
         assert bad.status_code == 400
         assert len(client.get("/Users").json()["Resources"]) == 2  # checked before the reset
+
+
+@pytest.mark.parametrize("path", ["/Users", "/Groups"])
+def test_one_attribute_in_another_case_is_one_note(mock: ScimMock, path: str) -> None:
+    """One ``DisplayName`` in a body: one ``name-case`` note, counted once
+    (the body is folded twice, the notes of one fold kept: scimdock.folding)."""
+    schema = USER if path == "/Users" else GROUP
+    body: dict[str, Any] = {"schemas": [schema], "DisplayName": "Ann"}
+    if path == "/Users":
+        body["userName"] = "ann"
+    with scim(mock) as client, admin(mock) as adm:
+        made = client.post(path, json=body, headers={"Content-Type": "application/scim+json"})
+        assert made.status_code == 201, made.text
+        [entry] = adm.get("/journal").json()["Resources"]
+        report = adm.get("/conformance").json()
+    assert entry["conformance"] == [{**notes(entry)["name-case"], "count": 1}]
+    [client_report] = report["clients"]
+    assert [(r["rule"], r["requests"]) for r in client_report["rules"]] == [("name-case", 1)]

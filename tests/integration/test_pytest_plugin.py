@@ -91,3 +91,33 @@ def test_client_forgot_the_deactivation(scim_mock):
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*'matched': 0*"])
+    # The mock's log is in the failure's report: its access line of the verify.
+    result.stdout.fnmatch_lines(
+        ["*scimdock mock log*", '*"path":"/admin/v1/tenants/mock/journal/verify"*']
+    )
+
+
+def test_a_thousand_requests_in_one_test_and_a_prompt_stop(pytester: pytest.Pytester) -> None:
+    """The mock writes an access line per request: none of them may fill a
+    pipe that nobody reads, which would stop the server (at about 257
+    requests, the 64 KiB of a Linux pipe)."""
+    pytester.makepyfile(
+        test_many="""
+import time
+import urllib.request
+
+
+def test_many_requests(scim_mock):
+    for _ in range(1000):
+        request = urllib.request.Request(scim_mock.url + "/Users")
+        request.add_header("Authorization", "Bearer " + scim_mock.token)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200
+    started = time.monotonic()
+    scim_mock.stop()
+    assert scim_mock.process.returncode == 0
+    assert time.monotonic() - started < 10
+"""
+    )
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

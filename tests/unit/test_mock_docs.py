@@ -1,5 +1,6 @@
 """docs/mock.md shows the JSON Schemas the mock validates with: the fault
-rule's (core.faultrules) and the seed data's (core.seedfile), as written."""
+rule's (core.faultrules) and the seed data's (core.seedfile), as written;
+and the defaults of ``scimdock mock`` as its command line has them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
+from scimdock import config
+from scimdock.cli import _parser
 from scimdock.core.faultrules import RULE_SCHEMA
 from scimdock.core.seedfile import SEED_SCHEMA
 
@@ -16,3 +21,17 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "mock.md"
 def test_the_documented_schemas_are_the_ones_in_force() -> None:
     blocks = re.findall(r"```json\n(.*?)\n```", DOC.read_text(), re.S)
     assert [json.loads(b) for b in blocks] == [RULE_SCHEMA, SEED_SCHEMA]
+
+
+def test_the_documented_defaults_are_the_ones_the_mock_binds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/mock.md's option table, ``scimdock mock --help`` and the port
+    the command binds when given none (its parser's default) agree."""
+    row = next(line for line in DOC.read_text().splitlines() if line.startswith("| `--host`"))
+    host, port = re.findall(r"`([^`]+)`", row.split("|")[2])
+    assert (host, int(port)) == (config.DEFAULT_HOST, _parser().parse_args(["mock"]).port)
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["mock", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"(default {port})" in help_text and f"(default {host})" in help_text
