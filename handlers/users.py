@@ -26,7 +26,7 @@ def _shown(record: UserRecord, groups: list[Membership] | None) -> dict[str, Any
     """The stored document with the derived ``groups`` (RFC 7643 §4.1.2)."""
     if not groups:
         return record.doc
-    refs = [(g.id, g.display, g.direct) for g in groups]
+    refs: list[tuple[str, str | None, bool]] = [(g.id, g.display, g.direct) for g in groups]
     return {**record.doc, "groups": representation.group_refs(base_url(), GROUP.endpoint, refs)}
 
 
