@@ -1,10 +1,11 @@
 """``POST /Bulk`` (RFC 7644 §3.7): each operation performed through the
-same code as its single request (handlers.users, handlers.groups: the
-same core normalisation and store calls) after its ``data`` is checked
-against the same schema of openapi/scim.yaml the single request's body
-is; which operations run, in which order, with which ``bulkId`` resolved,
-is :mod:`core.bulk`'s. Each operation is its own write: one failing does
-not undo the others (§3.7), and ``failOnErrors`` stops the rest."""
+same code as its single request (the writes of handlers.resources, with
+the kind of handlers.users or handlers.groups: the same core normalisation
+and store calls) after its ``data`` is checked against the same schema of
+openapi/scim.yaml the single request's body is; which operations run, in
+which order, with which ``bulkId`` resolved, is :mod:`core.bulk`'s. Each
+operation is its own write: one failing does not undo the others (§3.7),
+and ``failOnErrors`` stops the rest."""
 
 from __future__ import annotations
 
@@ -19,8 +20,7 @@ from starlette.responses import Response
 from scimdock.core import bulk as core_bulk
 from scimdock.core import representation
 from scimdock.core.errors import Conflict, InvalidValue, ScimError
-from scimdock.core.schema import GROUP
-from scimdock.handlers import groups, users
+from scimdock.handlers import groups, resources, users
 from scimdock.handlers.errors import STORE_ERRORS
 from scimdock.handlers.http import base_url, scim
 from scimdock.handlers.runtime import current
@@ -31,6 +31,9 @@ from scimdock.store.errors import StoreError
 _SCHEMAS = {("POST", "User"): "UserInput", ("PUT", "User"): "UserInput"}
 _SCHEMAS |= {("POST", "Group"): "GroupInput", ("PUT", "Group"): "GroupInput"}
 _SCHEMAS |= {("PATCH", "User"): "PatchOp", ("PATCH", "Group"): "PatchOp"}
+
+#: The kind of each resource type an operation may name (core.bulk).
+_KINDS: dict[str, resources.Kind[Any, Any]] = {k.rt.id: k for k in (users.USERS, groups.GROUPS)}
 
 
 @functools.cache
@@ -116,17 +119,18 @@ async def _write(
     op: core_bulk.Operation, target: str | None, data: Any
 ) -> tuple[int, str, int | None]:
     """``(status, id, version)`` of one performed operation."""
-    module: Any = groups if op.rt.id == GROUP.id else users
+    assert op.rt is not None
+    kind = _KINDS[op.rt.id]
     if op.method == "POST":
-        record = await module.create(data)
+        record = await resources.create_record(kind, data)
         return 201, record.id, record.version
     assert target is not None
     if op.method == "PUT":
-        record = await module.replace(target, data, op.version)
+        record = await resources.replace_record(kind, target, data, op.version)
     elif op.method == "PATCH":
-        record = await module.patch(target, data.get("Operations"), op.version)
+        record = await resources.patch_record(kind, target, data.get("Operations"), op.version)
     else:
-        await module.delete(target, op.version)
+        await resources.delete_record(kind, target, op.version)
         return 204, target, None
     return 200, record.id, record.version
 

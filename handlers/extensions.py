@@ -24,7 +24,7 @@ from connexion.context import _context
 
 from scimdock.core import extensions, names
 from scimdock.core.profile import case_exact_user_name
-from scimdock.core.schema import GROUP, RESOURCE_TYPES, USER, ResourceType
+from scimdock.core.schema import RESOURCE_TYPES, USER, ResourceType
 from scimdock.handlers.runtime import current
 from scimdock.store.base import SchemaExtension, TenantSchema
 
@@ -96,14 +96,6 @@ async def types_of(tenant: int) -> Types:
             _BY_TAG.popitem(last=False)
     context["scimdock.types"] = cached
     return cached
-
-
-async def user_type(tenant: int) -> ResourceType:
-    return (await types_of(tenant))[USER.id]
-
-
-async def group_type(tenant: int) -> ResourceType:
-    return (await types_of(tenant))[GROUP.id]
 
 
 def fold_resource(body: Any, rt: ResourceType) -> Any:

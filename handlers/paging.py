@@ -21,7 +21,7 @@ from scimdock.core.schema import LIST_RESPONSE, ResourceType
 from scimdock.handlers.runtime import current
 
 #: ``(tenant, query, attributes, excludedAttributes)`` → ``(totalResults,
-#: rendered page, each row's position)``: ``users.list_page``, ``groups.list_page``.
+#: rendered page, each row's position)``: :func:`handlers.resources.list_page` of a kind.
 PageOf = Callable[
     [int, ListQuery, str | None, str | None],
     Awaitable[tuple[int, list[dict[str, Any]], list[Position | None]]],

@@ -9,7 +9,7 @@ over the concatenation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from starlette.responses import Response
@@ -17,26 +17,13 @@ from starlette.responses import Response
 from scimdock.core import representation
 from scimdock.core.errors import ScimError
 from scimdock.core.query import ListQuery, build_query
-from scimdock.core.schema import GROUP, USER, ResourceType
-from scimdock.handlers import groups, paging, users
+from scimdock.handlers import groups, paging, resources, users
 from scimdock.handlers.extensions import types_of
 from scimdock.handlers.http import joined, scim, tenant_id
 from scimdock.handlers.runtime import current
 
-
-@dataclass(frozen=True)
-class Listing:
-    """How to list one resource type: ``(tenant, query, attributes,
-    excludedAttributes)`` → ``(totalResults, rendered page)``."""
-
-    rt: ResourceType
-    page: paging.PageOf
-
-
-LISTINGS: tuple[Listing, ...] = (
-    Listing(USER, users.list_page),
-    Listing(GROUP, groups.list_page),
-)
+#: The resource types searched, in this order (handlers.resources).
+LISTINGS: tuple[resources.Kind[Any, Any], ...] = (users.USERS, groups.GROUPS)
 
 
 async def search_all(body: dict[str, Any]) -> Response:
@@ -44,14 +31,14 @@ async def search_all(body: dict[str, Any]) -> Response:
     tenant = tenant_id()
     cursor = body.get("cursor")
     paging.check_method(cursor, body.get("startIndex"))
-    planned: list[tuple[Listing, ListQuery]] = []
+    planned: list[tuple[resources.Kind[Any, Any], ListQuery]] = []
     errors: list[ScimError] = []
     page = None
     types = await types_of(tenant)  # the tenant's, with its extensions
-    for listing in LISTINGS:
+    for kind in LISTINGS:
         try:
             query, page = build_query(
-                types[listing.rt.id],
+                types[kind.rt.id],
                 filter=body.get("filter"),
                 sort_by=body.get("sortBy"),
                 sort_order=body.get("sortOrder"),
@@ -63,7 +50,7 @@ async def search_all(body: dict[str, Any]) -> Response:
         except ScimError as exc:
             errors.append(exc)
             continue
-        planned.append((listing, query))
+        planned.append((kind, query))
     if page is None:
         raise errors[0]
     attributes = joined(body.get("attributes"))
@@ -71,7 +58,7 @@ async def search_all(body: dict[str, Any]) -> Response:
     if cursor is not None:  # RFC 9865: positions span the types in LISTINGS' order
         return scim(
             await paging.cursor_page(
-                [paging.Source(listing.rt, query, listing.page) for listing, query in planned],
+                [paging.Source(kind.rt, query, resources.page_of(kind)) for kind, query in planned],
                 tenant=tenant,
                 endpoint="/",
                 cursor=cursor,
@@ -81,19 +68,19 @@ async def search_all(body: dict[str, Any]) -> Response:
                 excluded=excluded,
             )
         )
-    resources: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []
     total, offset, remaining = 0, page.offset, page.count
-    for listing, query in planned:
+    for kind, query in planned:
         # One call per type: it counts the type's matches and returns the
         # slice of this page that falls in it (empty once offset passes it).
-        count, page_part, _ = await listing.page(
-            tenant, replace(query, offset=offset, count=remaining), attributes, excluded
+        count, page_part, _ = await resources.list_page(
+            kind, tenant, replace(query, offset=offset, count=remaining), attributes, excluded
         )
-        resources += page_part
+        found += page_part
         remaining -= len(page_part)
         offset = max(0, offset - count)
         total += count
-    return scim(representation.list_response(resources, total, page.start_index))
+    return scim(representation.list_response(found, total, page.start_index))
 
 
 async def query_all(

@@ -1,0 +1,373 @@
+"""The operations on a resource type's endpoint (RFC 7644 §3.3–§3.6),
+written once for every type: create, get, list and search, replace, patch,
+delete. Each translates HTTP to core and store calls and back, and decides
+nothing itself.
+
+A resource type is a :class:`Kind`: its core type (core.schema), its store
+calls, and what is its own: the attribute the store reads with the record
+(a Group's ``members``, read only when the response shows it), the one read
+after the records (a User's ``groups``, RFC 7643 §4.1.2), the core's plans
+for PUT and PATCH (core.membership for a Group's members), and what a PATCH
+answers by default. handlers/users.py and handlers/groups.py describe theirs
+and bind each operationId to a function of this module; Connexion passes the
+query parameters by the names of these signatures.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from starlette.responses import Response
+
+from scimdock.core import representation
+from scimdock.core.projection import parse_attribute_list, project
+from scimdock.core.query import ListQuery, Position, build_query
+from scimdock.core.schema import ResourceType
+from scimdock.handlers import paging
+from scimdock.handlers.extensions import fold_operations, fold_resource, types_of
+from scimdock.handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
+from scimdock.handlers.runtime import current
+from scimdock.store.base import Actor, Store
+
+
+class Record(Protocol):
+    """What the store returns for any resource (store.base ``UserRecord``,
+    ``GroupRecord``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def doc(self) -> dict[str, Any]: ...
+    @property
+    def created(self) -> str: ...
+    @property
+    def last_modified(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def position(self) -> Position | None: ...
+
+
+R = TypeVar("R", bound=Record)
+#: What a PUT or PATCH plan makes of the stored document: a new document,
+#: or a Group's document and membership actions (core.membership).
+C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class Kind(Generic[R, C]):
+    """One resource type, as the operations of this module need it.
+
+    The store calls take ``with_members``: whether to read what the store
+    keeps beside the record (a Group's ``members``); a type without it
+    ignores it. The plans are the core's, called as ``plan(old doc or
+    body, ..., rt=the tenant's type, lenient=...)``."""
+
+    #: The server's type; a request uses its tenant's (handlers.extensions).
+    rt: ResourceType
+    #: ``(store, tenant, id, with_members)`` → the record.
+    read: Callable[[Store, int, str, bool], Awaitable[R]]
+    #: ``(store, tenant, query, with_members)`` → ``(totalResults, page)``.
+    read_page: Callable[[Store, int, ListQuery, bool], Awaitable[tuple[int, list[R]]]]
+    #: ``(body)`` → what :attr:`insert` stores (RFC 7644 §3.3).
+    plan_create: Callable[..., Any]
+    #: ``(store, tenant, planned, with_members, actor)`` → the new record.
+    insert: Callable[[Store, int, Any, bool, Actor], Awaitable[R]]
+    #: ``(old doc, body)`` → the change of a PUT (RFC 7644 §3.5.1).
+    plan_replace: Callable[..., C]
+    #: ``(old doc, operations)`` → the change of a PATCH (RFC 7644 §3.5.2).
+    plan_patch: Callable[..., C]
+    #: ``(old doc, change, tenant's type)`` → the change, keeping what the
+    #: old document holds under extensions the tenant removed.
+    keep: Callable[[dict[str, Any], C, ResourceType], C]
+    #: ``(store, tenant, id, change, If-Match, with_members, operation,
+    #: actor)``: read, ``change`` and write back in one transaction.
+    update: Callable[
+        [Store, int, str, Callable[[R], C], str | None, bool, str, Actor], Awaitable[R]
+    ]
+    #: ``(store, tenant, id, If-Match, actor)``.
+    remove: Callable[[Store, int, str, str | None, Actor], Awaitable[None]]
+    #: ``(record, its derived value or None)`` → the document to represent,
+    #: with what the record does not hold itself (``members``, ``groups``).
+    shown: Callable[[R, Any], dict[str, Any]]
+    #: ``(attributes, excludedAttributes)`` → whether the response shows
+    #: what the store keeps beside the record; ``None``: the type has none.
+    wants_members: Callable[[str | None, str | None], bool] | None = None
+    #: ``(tenant, records, tenant's type, attributes, excludedAttributes)``
+    #: → each record's value of an attribute read after the records, by id,
+    #: read only when the projection keeps it; ``None``: the type has none.
+    derived: (
+        Callable[[int, list[R], ResourceType, str | None, str | None], Awaitable[dict[str, Any]]]
+        | None
+    ) = None
+    #: Whether a PATCH answers 200 with the resource (else 204) when neither
+    #: ``attributes`` nor ``excludedAttributes`` is named and no profile
+    #: says otherwise (core.profile ``patchResponse``).
+    patch_answers_resource: bool = True
+
+
+# --- the operations, bound to an operationId by handlers/users.py, groups.py --
+
+
+async def create(
+    kind: Kind[Any, Any],
+    body: dict[str, Any],
+    attributes: str | None = None,
+    excludedAttributes: str | None = None,
+) -> Response:
+    """RFC 7644 §3.3: 201 with the resource and its ``Location``."""
+    with_members = _with_members(kind, attributes, excludedAttributes)
+    record = await create_record(kind, body, with_members)
+    return await _one(kind, record, 201, attributes, excludedAttributes)
+
+
+async def get(
+    kind: Kind[Any, Any],
+    id: str,
+    attributes: str | None = None,
+    excludedAttributes: str | None = None,
+) -> Response:
+    """RFC 7644 §3.4.1; 304 when ``If-None-Match`` names its version (§3.14)."""
+    with_members = _with_members(kind, attributes, excludedAttributes)
+    record = await kind.read(current().store, tenant_id(), id, with_members)
+    if representation.etag_matches(header("If-None-Match"), record.version):
+        return empty(304, {"ETag": representation.etag(record.version)})
+    return await _one(kind, record, 200, attributes, excludedAttributes)
+
+
+async def list_resources(
+    kind: Kind[Any, Any],
+    filter: str | None = None,
+    startIndex: int | None = None,
+    count: int | None = None,
+    sortBy: str | None = None,
+    sortOrder: str | None = None,
+    attributes: str | None = None,
+    excludedAttributes: str | None = None,
+    cursor: str | None = None,
+) -> Response:
+    """RFC 7644 §3.4.2: index paging, or with ``cursor`` RFC 9865's."""
+    runtime = current()
+    paging.check_method(cursor, startIndex)
+    query, page = build_query(
+        (await types_of(tenant_id()))[kind.rt.id],
+        filter=filter,
+        sort_by=sortBy,
+        sort_order=sortOrder,
+        start_index=startIndex,
+        count=count,
+        max_results=runtime.settings.max_results,
+        lenient=runtime.settings.lenient,
+    )
+    if cursor is not None:  # RFC 9865
+        return scim(
+            await paging.cursor_page(
+                [paging.Source(kind.rt, query, page_of(kind))],
+                tenant=tenant_id(),
+                endpoint=kind.rt.endpoint,
+                cursor=cursor,
+                count=page.count,
+                params=(filter, sortBy, sortOrder),
+                attributes=attributes,
+                excluded=excludedAttributes,
+            )
+        )
+    total, resources, _ = await list_page(kind, tenant_id(), query, attributes, excludedAttributes)
+    return scim(representation.list_response(resources, total, page.start_index))
+
+
+async def search(kind: Kind[Any, Any], body: dict[str, Any]) -> Response:
+    """``POST /<endpoint>/.search`` (RFC 7644 §3.4.3): the query in a body."""
+    return await list_resources(kind, **search_params(body))
+
+
+async def modify(
+    operation: str,
+    kind: Kind[Any, Any],
+    id: str,
+    body: dict[str, Any],
+    attributes: str | None = None,
+    excludedAttributes: str | None = None,
+) -> Response:
+    """PUT (``operation`` ``replace``, RFC 7644 §3.5.1): 200 with the
+    resource. PATCH (``patch``, §3.5.2), which allows 200 with the resource
+    or 204: the kind's default (or 200 when the request names
+    ``attributes`` or ``excludedAttributes``), unless a mock's profile
+    says (core.profile)."""
+    if operation == "replace":
+        projected, value = True, body
+    else:
+        projected = (
+            kind.patch_answers_resource or attributes is not None or excludedAttributes is not None
+        )
+        profile = current().profile
+        if profile is not None and profile.patchResponse != "default":
+            projected = profile.patchResponse == "resource"
+        value = body["Operations"]
+    with_members = projected and _with_members(kind, attributes, excludedAttributes)
+    record = await _update_record(kind, operation, id, value, header("If-Match"), with_members)
+    if not projected:
+        return empty(204, {"ETag": representation.etag(record.version)})
+    return await _one(kind, record, 200, attributes, excludedAttributes)
+
+
+#: RFC 7644 §3.5.1.
+replace = functools.partial(modify, "replace")
+#: RFC 7644 §3.5.2.
+patch = functools.partial(modify, "patch")
+
+
+async def delete(kind: Kind[Any, Any], id: str) -> Response:
+    """RFC 7644 §3.6: 204."""
+    await delete_record(kind, id, header("If-Match"))
+    return empty(204)
+
+
+#: What :func:`operations` binds, in this order.
+OPERATIONS = (create, get, list_resources, search, replace, patch, delete)
+
+
+def operations(kind: Kind[Any, Any]) -> tuple[Callable[..., Awaitable[Response]], ...]:
+    """Each of :data:`OPERATIONS` on ``kind``: the handlers of its
+    operationIds, whose signatures (without ``kind``) are what Connexion
+    reads to pass parameters by name."""
+    return tuple(functools.partial(operation, kind) for operation in OPERATIONS)
+
+
+# --- the writes, also performed by Bulk (handlers/bulk.py) --------------------
+
+
+async def create_record(kind: Kind[R, Any], body: Any, with_members: bool = False) -> R:
+    """RFC 7644 §3.3."""
+    runtime = current()
+    tenant = tenant_id()
+    rt = (await types_of(tenant))[kind.rt.id]
+    lenient = runtime.settings.lenient
+    planned = kind.plan_create(fold_resource(body, rt), rt=rt, lenient=lenient)
+    return await kind.insert(runtime.store, tenant, planned, with_members, actor())
+
+
+async def replace_record(
+    kind: Kind[R, Any], id: str, body: Any, if_match: str | None, with_members: bool = False
+) -> R:
+    """RFC 7644 §3.5.1."""
+    return await _update_record(kind, "replace", id, body, if_match, with_members)
+
+
+async def patch_record(
+    kind: Kind[R, Any], id: str, operations: Any, if_match: str | None, with_members: bool = False
+) -> R:
+    """RFC 7644 §3.5.2."""
+    return await _update_record(kind, "patch", id, operations, if_match, with_members)
+
+
+async def _update_record(
+    kind: Kind[R, C],
+    operation: str,
+    id: str,
+    value: Any,
+    if_match: str | None,
+    with_members: bool,
+) -> R:
+    """A PUT's body or a PATCH's ``Operations`` (``value``) folded to the
+    tenant's names, planned against the stored document in the store's
+    transaction."""
+    runtime = current()
+    lenient = runtime.settings.lenient
+    tenant = tenant_id()
+    rt = (await types_of(tenant))[kind.rt.id]
+    if operation == "replace":
+        value, plan = fold_resource(value, rt), kind.plan_replace
+    else:
+        value, plan = fold_operations(value, rt), kind.plan_patch
+    keep = kind.keep
+    return await kind.update(
+        runtime.store,
+        tenant,
+        id,
+        lambda cur: keep(cur.doc, plan(cur.doc, value, rt=rt, lenient=lenient), rt),
+        if_match,
+        with_members,
+        operation,
+        actor(),
+    )
+
+
+async def delete_record(kind: Kind[Any, Any], id: str, if_match: str | None) -> None:
+    """RFC 7644 §3.6."""
+    await kind.remove(current().store, tenant_id(), id, if_match, actor())
+
+
+# --- rendering ------------------------------------------------------------------
+
+
+async def list_page(
+    kind: Kind[Any, Any],
+    tenant: int,
+    query: ListQuery,
+    attributes: str | None,
+    excluded: str | None,
+) -> tuple[int, list[dict[str, Any]], list[Position | None]]:
+    """``(totalResults, rendered page, positions)`` of a list or search, what
+    the page needs read once for the whole page; the positions are ``None``
+    but in a keyset query (RFC 9865 paging)."""
+    with_members = _with_members(kind, attributes, excluded)
+    total, records = await kind.read_page(current().store, tenant, query, with_members)
+    rt = (await types_of(tenant))[kind.rt.id]
+    derived: dict[str, Any] = {}
+    if kind.derived is not None:
+        derived = await kind.derived(tenant, records, rt, attributes, excluded)
+    wanted, dropped = parse_attribute_list(attributes), parse_attribute_list(excluded)
+    rendered = [
+        project(_full(kind, r, derived.get(r.id), rt), rt, wanted, dropped) for r in records
+    ]
+    return total, rendered, [r.position for r in records]
+
+
+def _with_members(kind: Kind[Any, Any], attributes: str | None, excluded: str | None) -> bool:
+    """Whether to read what the store keeps beside the record: only when
+    the response shows it."""
+    return kind.wants_members is not None and kind.wants_members(attributes, excluded)
+
+
+def page_of(kind: Kind[Any, Any]) -> paging.PageOf:
+    """:func:`list_page` of ``kind``, as a cursor page reads it (handlers.paging)."""
+    return functools.partial(list_page, kind)
+
+
+async def _one(
+    kind: Kind[R, Any],
+    record: R,
+    status: int,
+    attributes: str | None,
+    excluded: str | None,
+) -> Response:
+    """One resource, projected (RFC 7644 §3.4.2.5), with its ``ETag``."""
+    tenant = tenant_id()
+    rt = (await types_of(tenant))[kind.rt.id]
+    derived = None
+    # A resource just created (201) has no derived value yet: nothing to read.
+    if status != 201 and kind.derived is not None:
+        derived = (await kind.derived(tenant, [record], rt, attributes, excluded)).get(record.id)
+    full = _full(kind, record, derived, rt)
+    body = project(full, rt, parse_attribute_list(attributes), parse_attribute_list(excluded))
+    headers = {"ETag": representation.etag(record.version)}
+    if status == 201:
+        headers["Location"] = full["meta"]["location"]  # RFC 7644 §3.3, whatever the projection
+    return scim(body, status, headers)
+
+
+def _full(kind: Kind[R, Any], record: R, derived: Any, rt: ResourceType) -> dict[str, Any]:
+    """The representation before projection; ``rt``: the tenant's type."""
+    return representation.resource(
+        rt,
+        kind.shown(record, derived),
+        id=record.id,
+        created=record.created,
+        last_modified=record.last_modified,
+        version=record.version,
+        base_url=base_url(),
+    )
