@@ -46,6 +46,21 @@ ENV = {
 }
 
 
+def package_tree(checkout: str, into: Path) -> str:
+    """A directory whose ``scimdock/`` is ``checkout``'s whole package, as
+    setuptools maps it (``core/``, ``handlers/``, ``store/``, ``openapi/``
+    under ``scimdock/``), made of links in ``into``: on ``sys.path`` it wins
+    over this venv's editable install, which maps those folders to this
+    checkout whatever comes first."""
+    package = into / "scimdock"
+    package.mkdir(parents=True)
+    for entry in Path(checkout, "scimdock").iterdir():
+        (package / entry.name).symlink_to(entry)
+    for folder in ("core", "handlers", "store", "openapi"):
+        (package / folder).symlink_to(Path(checkout, folder))
+    return str(into)
+
+
 def count(tree: str, n: int, log_level: str) -> int:
     """Instructions of ``n`` GETs on checkout ``tree``."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,8 +235,10 @@ def main() -> int:
     args = p.parse_args()
     results = {}
     for spec in args.variants:
-        name, tree = spec.split("=", 1) if "=" in spec else (spec, str(ROOT))
-        results[name] = count(tree, args.n, args.log_level) / args.n
+        name, checkout = spec.split("=", 1) if "=" in spec else (spec, str(ROOT))
+        with tempfile.TemporaryDirectory() as links:
+            tree = package_tree(checkout, Path(links))
+            results[name] = count(tree, args.n, args.log_level) / args.n
         print(f"  {name:12} {results[name]:>12,.0f} instructions per GET", flush=True)
     first = next(iter(results.values()))
     for name, ir in results.items():
