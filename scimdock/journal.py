@@ -90,10 +90,46 @@ class JournalLayer:
 
         async def recording_send(message: Message) -> None:
             await note(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                # Recorded before the last byte leaves: a client that reads
+                # the journal once it has its answer finds the exchange there.
+                await record()
             await send(message)
 
         fault: dict[str, Any] | None = None
         tenant: int | None = None
+        recorded = False
+
+        async def record() -> None:
+            """Add the exchange to the journal, once: before its answer's last
+            body message is sent, or when the request ends without one (a
+            dropped connection, an error)."""
+            nonlocal recorded, tenant
+            if recorded or self.journal is None:
+                return
+            recorded = True
+            tenant = _authenticated(scope) or tenant or await self._tenant(scope)
+            if tenant is not None:
+                # What the exchange was, kept as it came; the entry (parsed
+                # bodies, masked credentials, conformance notes) is built when
+                # the journal is first read, off the request's path
+                # (docs/mock.md, "Cost").
+                duration = round((time.perf_counter() - started) * 1000, 3)
+                self.journal.add(
+                    tenant,
+                    partial(
+                        _noted_entry,
+                        scope,
+                        path,
+                        at,
+                        duration,
+                        bytes(request_body),
+                        response,
+                        fault,
+                        list(applied),
+                    ),
+                )
+
         if self.faults is not None and self.faults.any():
             tenant = await self._tenant(scope, verified=True)
             rule = None if tenant is None else self.faults.pick(tenant, scope["method"], path)
@@ -114,28 +150,7 @@ class JournalLayer:
                         read_first=BODY_CAP,
                     )
             finally:
-                if self.journal is not None:
-                    tenant = _authenticated(scope) or tenant or await self._tenant(scope)
-                    if tenant is not None:
-                        # What the exchange was, kept as it came; the entry
-                        # (parsed bodies, masked credentials, conformance
-                        # notes) is built when the journal is first read,
-                        # off the request's path (docs/mock.md, "Cost").
-                        duration = round((time.perf_counter() - started) * 1000, 3)
-                        self.journal.add(
-                            tenant,
-                            partial(
-                                _noted_entry,
-                                scope,
-                                path,
-                                at,
-                                duration,
-                                bytes(request_body),
-                                response,
-                                fault,
-                                list(applied),
-                            ),
-                        )
+                await record()
 
     async def _tenant(self, scope: Scope, *, verified: bool = False) -> int | None:
         return await tenant_of(scope, self.fallback, verified=verified)

@@ -289,7 +289,7 @@ def _value_filters() -> st.SearchStrategy[Filter]:
 FILTERS = st.recursive(TOP_LEAVES | _value_filters(), _combine, max_leaves=6)
 
 
-#: More examples for a long hunt: SCIM_FILTER_EXAMPLES=10000 pytest ...
+#: More examples for a long hunt: SCIMDOCK_FUZZ=deep (tests/fuzzing.py).
 EXAMPLES = examples(250)
 DECOY = {
     "id": "decoy",
