@@ -150,10 +150,10 @@ async def list_resources(
     cursor: str | None = None,
 ) -> Response:
     """RFC 7644 §3.4.2: index paging, or with ``cursor`` RFC 9865's."""
-    runtime = current()
+    runtime, tenant = current(), tenant_id()
     paging.check_method(cursor, startIndex)
     query, page = build_query(
-        (await types_of(tenant_id()))[kind.rt.id],
+        (await types_of(tenant))[kind.rt.id],
         filter=filter,
         sort_by=sortBy,
         sort_order=sortOrder,
@@ -166,7 +166,7 @@ async def list_resources(
         return scim(
             await paging.cursor_page(
                 [paging.Source(kind.rt, query, page_of(kind))],
-                tenant=tenant_id(),
+                tenant=tenant,
                 endpoint=kind.rt.endpoint,
                 cursor=cursor,
                 count=page.count,
@@ -175,7 +175,7 @@ async def list_resources(
                 excluded=excludedAttributes,
             )
         )
-    total, resources, _ = await list_page(kind, tenant_id(), query, attributes, excludedAttributes)
+    total, resources, _ = await list_page(kind, tenant, query, attributes, excludedAttributes)
     return scim(representation.list_response(resources, total, page.start_index))
 
 
