@@ -33,6 +33,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 Sql = tuple[str, list[object]]
 
@@ -71,6 +74,10 @@ def _right(x: str, mark: str, literal: str) -> Sql:
     return f"right({x}, length({mark})) = {mark}", [literal, literal]
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 @dataclass(frozen=True)
 class Dialect:
     """The SQL of one backend where the two differ (templates: see above)."""
@@ -107,6 +114,16 @@ class Dialect:
     nested_index: str  #: the index hint of its nested-group join
     tenant_joins: bool  #: every join of a relation names ``tenant_id`` again
     member_name: str  #: a user member ``mu``'s displayName
+    locks: bool  #: rows read for a change are locked (SQLite's writer holds the whole file)
+    greatest: str  #: the larger of two values
+    json_in: str  #: the placeholder of JSON text bound to a JSON column
+    json_out: Callable[[Any], Any]  #: a JSON column's value as Python
+
+    def for_update(self, of: str = "") -> str:
+        """`` FOR UPDATE`` (of the table ``of``) where the backend locks rows."""
+        if not self.locks:
+            return ""
+        return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
 
     def at(self, base: str, names: tuple[str, ...]) -> Json:
         """The JSON value at ``names`` (schema names) in JSON ``base``."""
@@ -185,6 +202,10 @@ SQLITE = Dialect(
     nested_index=" INDEXED BY members_nested",
     tenant_joins=False,
     member_name="json_extract(mu.doc, '$.\"displayName\"')",
+    locks=False,
+    greatest="max",
+    json_in="?",
+    json_out=orjson.loads,
 )
 
 POSTGRES = Dialect(
@@ -223,4 +244,8 @@ POSTGRES = Dialect(
     nested_index="",
     tenant_joins=True,  # Citus co-location: a tenant's rows only join its own
     member_name="mu.doc ->> 'displayName'",
+    locks=True,
+    greatest="greatest",
+    json_in="?::jsonb",
+    json_out=_as_is,  # psycopg reads jsonb (with orjson: store.postgres)
 )

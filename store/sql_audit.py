@@ -1,0 +1,135 @@
+"""The audit log, written once for every backend (transaction scripts:
+store.sqlscript): the ``audit`` table of store/migrations.py, and in
+PostgreSQL its ``audit_seq`` (store/pg_schema.py, step 4).
+
+:func:`record` runs inside the caller's write script, so a change and its
+audit line commit or roll back together (a change is never acknowledged
+without its line). The table is append-only (SQLite: migration 4's
+triggers; PostgreSQL: step 4's). Only names are stored (attribute names,
+key and token ids), never a value, a secret or a password.
+
+Numbering: SQLite's one writer numbers the lines of every log in commit
+order (``INTEGER PRIMARY KEY AUTOINCREMENT``). PostgreSQL's instances
+write at once: each log (a tenant's, or the operator's, tenant 0) numbers
+its lines 1, 2, 3... without gaps, the line taking the next number from
+the log's ``audit_seq`` row in the same statement (``INSERT ... ON
+CONFLICT DO UPDATE ... RETURNING``), whose row lock holds the log's next
+writer, in any instance, until this transaction ends; it is dated no
+earlier than the line before it (``audit_seq.last_at``), so date order is
+``seq`` order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+
+from scimdock.store.base import OPERATOR_LOG, Actor, AuditEntry
+from scimdock.store.sqldialect import Dialect
+from scimdock.store.sqlscript import Script, many, one, rows, run
+
+_COLUMNS = (
+    "seq, at, tenant_id, actor_kind, actor_id, address, operation, resource_type,"
+    " resource_id, attributes"
+)
+_INSERT = f"INSERT INTO audit({_COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_APPEND = """
+    WITH n AS (
+        INSERT INTO audit_seq AS s (tenant_id, last, last_at) VALUES (%(t)s, %(k)s, %(at)s)
+        ON CONFLICT (tenant_id) DO UPDATE
+            SET last = s.last + %(k)s, last_at = GREATEST(s.last_at, excluded.last_at)
+        RETURNING last, last_at
+    )
+    INSERT INTO audit(tenant_id, seq, at, actor_kind, actor_id, address, operation,
+                      resource_type, resource_id, attributes)
+    SELECT %(t)s, n.last - %(k)s + r.i, n.last_at, %(kind)s, %(id)s, %(address)s, %(op)s,
+           %(rt)s, r.rid, r.attrs::jsonb
+    FROM n, unnest(%(rids)s::text[], %(attrs)s::text[]) WITH ORDINALITY AS r(rid, attrs, i)
+"""
+
+
+def record(
+    d: Dialect,
+    tenant_id: int | None,
+    actor: Actor,
+    operation: str,
+    resource_type: str,
+    resource_id: str,
+    attributes: Iterable[str] = (),
+    *,
+    at: str,
+) -> Script[None]:
+    """Append one line to ``tenant_id``'s log (``None``: the operator log),
+    dated ``at`` (the store's clock: the time of the change it records)."""
+    log = OPERATOR_LOG if tenant_id is None else tenant_id
+    yield from record_many(
+        d, log, actor, operation, resource_type, [(resource_id, attributes)], at=at
+    )
+
+
+def record_many(
+    d: Dialect,
+    tenant_id: int,
+    actor: Actor,
+    operation: str,
+    resource_type: str,
+    changes: list[tuple[str, Iterable[str]]],
+    *,
+    at: str,
+) -> Script[None]:
+    """One line per ``(resource id, attribute names)``, numbered in order,
+    in one statement."""
+    if not changes:
+        return
+    names = [orjson.dumps(sorted(set(attributes))).decode() for _, attributes in changes]
+    if not d.array_params:
+        who = (actor.kind, actor.id, actor.address, operation, resource_type)
+        yield many(
+            _INSERT,
+            [(at, tenant_id, *who, rid, n) for (rid, _), n in zip(changes, names, strict=True)],
+        )
+        return
+    yield run(
+        _APPEND,
+        {  # type: ignore[arg-type]  # psycopg's named parameters
+            "t": tenant_id,
+            "k": len(changes),
+            "at": at,
+            "kind": actor.kind,
+            "id": actor.id,
+            "address": actor.address,
+            "op": operation,
+            "rt": resource_type,
+            "rids": [rid for rid, _ in changes],
+            "attrs": names,
+        },
+    )
+
+
+def read(
+    d: Dialect, tenant_id: int, since: str | None, until: str | None, offset: int, count: int
+) -> Script[tuple[int, list[AuditEntry]]]:
+    """``(total, page)`` of one log, oldest first; ``since`` inclusive,
+    ``until`` exclusive. Walks ``audit_tenant_at`` only."""
+    where = "tenant_id = ?"
+    params: list[object] = [tenant_id]
+    if since is not None:
+        where += " AND at >= ?"
+        params.append(since)
+    if until is not None:
+        where += " AND at < ?"
+        params.append(until)
+    row = yield one(f"SELECT count(*) FROM audit WHERE {where}", params)
+    total = int(row[0]) if row else 0
+    if count <= 0 or offset >= total:
+        return total, []
+    found = yield rows(
+        f"SELECT {_COLUMNS} FROM audit WHERE {where} ORDER BY at, seq LIMIT ? OFFSET ?",
+        [*params, count, max(offset, 0)],
+    )
+    loads = d.json_out
+    return total, [
+        AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(loads(r[9])))
+        for r in found
+    ]
