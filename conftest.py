@@ -33,8 +33,7 @@ from scimdock.core import credentials
 from scimdock.core.clock import ManualClock
 from scimdock.core.tenants import check_name
 from scimdock.store.blocking import BlockingStore
-from scimdock.store.opening import open_store, parse
-from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.opening import open_store
 
 # The store contract's asserts explain their failures as a test module's do
 # (registered before any backend's contract module imports it).
@@ -98,7 +97,7 @@ class Server:
     operator_token: str = ""
     #: The process's working directory, with its ``server.log``.
     home: Path = field(default_factory=Path)
-    _store: SqliteEngine | BlockingStore | None = field(default=None, repr=False)
+    _store: BlockingStore | None = field(default=None, repr=False)
 
     @property
     def origin(self) -> str:
@@ -117,13 +116,9 @@ class Server:
         """The server's database, opened in this process and called
         synchronously, as the CLI's store is (scimdock.cli_common.store_of):
         migrated, every write one committed transaction with its audit line
-        (actor ``cli``). On SQLite, the engine under the store, which needs
-        no event loop of its own."""
+        (actor ``cli``)."""
         if self._store is None:
-            if parse(self.db).kind == "sqlite":
-                self._store = SqliteEngine(self.db)
-            else:
-                self._store = BlockingStore(open_store(self.db))
+            self._store = BlockingStore(open_store(self.db))
         return self._store
 
     def tenant(self, name: str, *, enabled: bool = True) -> str:

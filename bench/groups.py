@@ -31,7 +31,8 @@ from bench.servers import scimdock, tenant_token  # noqa: E402
 from scimdock.core.membership import Member  # noqa: E402
 from scimdock.core.query import build_query  # noqa: E402
 from scimdock.core.schema import USER  # noqa: E402
-from scimdock.store.sqlite_engine import SqliteEngine  # noqa: E402
+from scimdock.store.blocking import BlockingStore  # noqa: E402
+from scimdock.store.sqlite import SqliteStore  # noqa: E402
 
 LARGE = int(os.environ.get("BENCH_GROUP_MEMBERS", "100000"))
 ROUNDS = int(os.environ.get("BENCH_GROUP_ROUNDS", "300"))
@@ -41,7 +42,7 @@ PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 def seed(db: Path, spare: int) -> tuple[str, str, list[str]]:
     """Users, a 10-member and a LARGE-member group; returns their ids and
     the ids of users in neither group (to be added one by one)."""
-    store = SqliteEngine(db, synchronous="NORMAL")
+    store = BlockingStore(SqliteStore(db, synchronous="NORMAL"))
     tenant = store.get_tenant("bench")
     assert tenant is not None
     store.create_users(

@@ -1,6 +1,6 @@
 """Test data: Entra-like users ``user<i>@example.com``, loaded either through
 HTTP (``POST /Users``, any server) or in bulk through the store
-(:meth:`store.sqlite_engine.SqliteEngine.create_users`, scimdock only).
+(:meth:`store.base.Store.create_users` on SQLite, scimdock only).
 
 The bulk documents are built directly in the normalised form the store
 keeps; :func:`check_docs` proves on a sample that they equal what
@@ -53,9 +53,10 @@ def check_docs(sample: range = range(1, 200, 7)) -> None:
 def bulk_load(db: Path, tenant: str, start: int, stop: int, chunk: int = 50_000) -> None:
     """Users ``start..stop-1`` into ``tenant`` with ``create_users``, one
     transaction per ``chunk``."""
-    from scimdock.store.sqlite_engine import SqliteEngine
+    from scimdock.store.blocking import BlockingStore
+    from scimdock.store.sqlite import SqliteStore
 
-    store = SqliteEngine(db)
+    store = BlockingStore(SqliteStore(db))
     try:
         found = store.get_tenant(tenant)
         assert found is not None, tenant

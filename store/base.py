@@ -15,188 +15,54 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from scimdock.core.clock import Clock
+from scimdock.core.clock import Clock, parse
 from scimdock.core.membership import GroupChange, Member
-from scimdock.core.query import ListQuery, Position
+from scimdock.core.query import ListQuery
+from scimdock.store import sql_keys as keys
+from scimdock.store.key_use import KeyUses
+from scimdock.store.records import (
+    CLI_ACTOR,
+    OPERATOR_LOG,
+    QUERY_BUDGET,
+    Actor,
+    AdminToken,
+    ApiKey,
+    AuditEntry,
+    GroupRecord,
+    MemberRecord,
+    Membership,
+    SchemaExtension,
+    Tenant,
+    TenantSchema,
+    Tombstone,
+    UserRecord,
+)
+from scimdock.store.sql_keys import KeyCache
+from scimdock.store.sqldialect import Dialect
+from scimdock.store.sqlscript import Script
+
+__all__ = [
+    "Actor",
+    "AdminToken",
+    "ApiKey",
+    "AuditEntry",
+    "CLI_ACTOR",
+    "GroupRecord",
+    "MemberRecord",
+    "Membership",
+    "OPERATOR_LOG",
+    "QUERY_BUDGET",
+    "SchemaExtension",
+    "Store",
+    "Tenant",
+    "TenantSchema",
+    "Tombstone",
+    "UserRecord",
+]
 
 T = TypeVar("T")
-
-
-#: The longest a list or search may run, in seconds (``SCIMDOCK_QUERY_BUDGET``),
-#: on every backend; over it the store raises :class:`~scimdock.store.errors.OverBudget`.
-QUERY_BUDGET = 10.0
-
-
-@dataclass(frozen=True)
-class Tenant:
-    id: int
-    name: str
-    scim_enabled: bool
-    created: str
-    #: ``userName`` compared as given, not case-folded, in this tenant's
-    #: uniqueness and filters (a behaviour profile: core.profile).
-    user_name_case_exact: bool = False
-    #: Moves with every change to the tenant's resource types (extensions,
-    #: ``user_name_case_exact``); 0: the server's own types, unchanged.
-    schema_tag: int = 0
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    """A credential's stored form: never the secret, only its hash."""
-
-    key_id: str
-    tenant_id: int
-    tenant_name: str
-    tenant_scim_enabled: bool
-    secret_hash: bytes
-    label: str
-    created: str
-    expires: str | None
-    revoked: str | None
-    last_used: str | None
-    last_used_from: str | None = None
-    #: After a rotation with a grace period: the old secret's hash, valid
-    #: until ``previous_valid_until``.
-    previous_hash: bytes | None = None
-    previous_valid_until: str | None = None
-    #: The tenant's :attr:`Tenant.schema_tag` as of this read.
-    tenant_schema_tag: int = 0
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who made a change, for the audit log: the credential (``kind`` is
-    ``"scim-key"`` with a SCIM key id, ``"admin-token"`` with an admin token
-    id, ``"operator"`` for SCIMDOCK_ADMIN_TOKEN, ``"cli"`` for a shell
-    command) and the client address it came from. Never a secret."""
-
-    kind: str
-    id: str
-    address: str | None = None
-
-
-CLI_ACTOR = Actor("cli", "cli")
-
-#: The tenant id of the operator's own audit log: changes that belong to no
-#: tenant (operator tokens, tenant deletions). No tenant has id 0.
-OPERATOR_LOG = 0
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One line of a tenant's append-only audit log: who, what, when, from
-    where. ``attributes`` names what changed (``name.givenName``,
-    ``members``); values, secrets and passwords are never recorded."""
-
-    seq: int
-    at: str
-    tenant_id: int
-    actor_kind: str
-    actor_id: str
-    address: str | None
-    operation: str
-    resource_type: str
-    resource_id: str
-    attributes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AdminToken:
-    """An admin credential's stored form: ``tenant_id`` ``None`` is an
-    operator token (everything), else a tenant-admin token (that tenant's
-    self-service endpoints only)."""
-
-    token_id: str
-    tenant_id: int | None
-    secret_hash: bytes
-    label: str
-    created: str
-    revoked: str | None
-
-
-@dataclass(frozen=True)
-class Tombstone:
-    """A user hidden from SCIM by DELETE, data kept until an operator purges it."""
-
-    id: str
-    user_name: str
-    deleted: str
-    doc: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class UserRecord:
-    id: str
-    doc: dict[str, Any]
-    created: str
-    last_modified: str
-    version: int
-    #: Where it stands in a keyset list (``ListQuery.keyset``), else ``None``.
-    position: Position | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class MemberRecord:
-    """A member of a group: its id, ``"User"`` or ``"Group"``, and the name
-    to show (a user's ``displayName`` or else ``userName``; a group's
-    ``displayName``), RFC 7643 §4.2."""
-
-    id: str
-    type: str
-    display: str | None
-
-
-@dataclass(frozen=True)
-class GroupRecord:
-    """A stored group: ``doc`` without ``members``; ``members`` only when
-    the caller asked for them (``None`` = not read)."""
-
-    id: str
-    doc: dict[str, Any]
-    created: str
-    last_modified: str
-    version: int
-    members: tuple[MemberRecord, ...] | None = None
-    #: Where it stands in a keyset list (``ListQuery.keyset``), else ``None``.
-    position: Position | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class Membership:
-    """A group a user is in (RFC 7643 §4.1.2 ``groups``): ``direct`` when
-    the user is a member of it, else through nested groups."""
-
-    id: str
-    display: str
-    direct: bool
-
-
-@dataclass(frozen=True)
-class TenantSchema:
-    """What a tenant's resource types are built from, read together: its
-    :attr:`Tenant.schema_tag`, whether ``userName`` is case-exact, and its
-    extensions, oldest first."""
-
-    tag: int
-    user_name_case_exact: bool
-    extensions: list[SchemaExtension]
-
-
-@dataclass(frozen=True)
-class SchemaExtension:
-    """A tenant's extension schema (RFC 7643 §3.3, §7; core.extensions):
-    the resource type it extends (``User`` or ``Group``), whether resources
-    must include it (RFC 7643 §6), and its checked definition."""
-
-    urn: str
-    resource_type: str
-    required: bool
-    definition: dict[str, Any]
-    created: str
 
 
 class Store(ABC):
@@ -217,6 +83,34 @@ class Store(ABC):
 
     #: Where this store's "now" comes from (core.clock).
     clock: Clock
+    #: The SQL of this backend where backends differ (store.sqldialect).
+    dialect: Dialect
+    #: Key uses noted in memory, not yet written (store.key_use).
+    _uses: KeyUses
+    #: The key rows authentication remembers (``None``: none remembered).
+    _key_cache: KeyCache | None
+
+    # --- how a backend runs a transaction script (store.sqlscript) ----
+    @abstractmethod
+    async def _point(self, script: Script[T]) -> T:
+        """A read of a few rows by an index (a key, one resource by id):
+        committed data, no budget."""
+
+    @abstractmethod
+    async def _scan(self, script: Script[T], *, budget: bool = True) -> T:
+        """A read of many rows (a list, a search), within the query
+        budget (:class:`~scimdock.store.errors.OverBudget` past it)."""
+
+    @abstractmethod
+    async def _admin(self, script: Script[T]) -> T:
+        """An administrative write: one transaction, committed on return."""
+
+    @abstractmethod
+    async def _change(self, script: Script[T]) -> T:
+        """A SCIM write: one transaction, durable on return."""
+
+    def _now(self) -> str:
+        return self.clock.now()
 
     # --- tenants ------------------------------------------------------
     @abstractmethod
@@ -233,8 +127,7 @@ class Store(ABC):
         self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR
     ) -> Tenant: ...
 
-    # --- credentials --------------------------------------------------
-    @abstractmethod
+    # --- credentials (store.sql_keys) --------------------------------
     async def add_key(
         self,
         tenant_id: int,
@@ -244,21 +137,30 @@ class Store(ABC):
         *,
         expires: str | None = None,
         actor: Actor = CLI_ACTOR,
-    ) -> ApiKey: ...
+    ) -> ApiKey:
+        until = None if expires is None else parse(expires)
+        key = await self._admin(
+            keys.add(self.dialect, tenant_id, key_id, secret_hash, label, until, actor, self._now())
+        )
+        return self._uses.merged(key)
 
-    @abstractmethod
     async def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
         """The key, with its last use noted in memory. ``last_use=False``
         (authentication, which never reads the last use): a row that may
         be remembered between requests, whose last use may be behind."""
+        if last_use:
+            key = await self._point(keys.get(self.dialect, key_id))
+            return None if key is None else self._uses.merged(key)
+        return await self._point(keys.get(self.dialect, key_id, self._key_cache))
 
-    @abstractmethod
-    async def list_keys(self, tenant_id: int) -> list[ApiKey]: ...
+    async def list_keys(self, tenant_id: int) -> list[ApiKey]:
+        found = await self._scan(keys.listed(self.dialect, tenant_id), budget=False)
+        return [self._uses.merged(key) for key in found]
 
-    @abstractmethod
-    async def revoke_key(self, key_id: str, *, actor: Actor = CLI_ACTOR) -> ApiKey: ...
+    async def revoke_key(self, key_id: str, *, actor: Actor = CLI_ACTOR) -> ApiKey:
+        key = await self._admin(keys.revoke(self.dialect, key_id, actor, self._now()))
+        return self._uses.merged(key)
 
-    @abstractmethod
     async def update_key(
         self,
         key_id: str,
@@ -269,8 +171,10 @@ class Store(ABC):
         actor: Actor = CLI_ACTOR,
     ) -> ApiKey:
         """Change a key's label and/or expiry (ISO 8601 UTC); :class:`NotFound` if unknown."""
+        until = None if expires is None else parse(expires)
+        script = keys.update(self.dialect, key_id, label, until, clear_expiry, actor, self._now())
+        return self._uses.merged(await self._admin(script))
 
-    @abstractmethod
     async def rotate_key(
         self,
         key_id: str,
@@ -281,20 +185,25 @@ class Store(ABC):
     ) -> ApiKey:
         """Give the key a new secret. With ``grace_until`` the old secret stays
         valid until then; without, it is refused from the next request on."""
+        until = None if grace_until is None else parse(grace_until)
+        script = keys.rotate(self.dialect, key_id, secret_hash, until, actor, self._now())
+        return self._uses.merged(await self._admin(script))
 
-    @abstractmethod
     async def record_key_use(self, uses: dict[str, tuple[str, str | None]]) -> None:
         """Persist ``key id -> (last used at, from address)`` (batched by the caller)."""
+        if uses:
+            await self._admin(keys.record_uses(self.dialect, uses))
 
-    @abstractmethod
     def note_key_use(self, key_id: str, address: str | None) -> None:
         """Remember, in memory only, that a key was just used from ``address``.
         :meth:`get_key` and :meth:`list_keys` show it at once; it reaches the
         database at the next :meth:`flush_key_uses` (and at :meth:`close`)."""
+        self._uses.note(key_id, self._now(), address)
 
-    @abstractmethod
     async def flush_key_uses(self) -> None:
         """Persist the uses noted since the last flush, in one write."""
+        if self._uses.pending:
+            await self._change(keys.flush(self.dialect, self._uses))
 
     # --- admin tokens -------------------------------------------------
     @abstractmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 
-from scimdock.store.base import ApiKey
+from scimdock.store.records import ApiKey
 
 #: The longest a use stays in memory only (docs/configuration.md).
 FLUSH_SECONDS = 5.0
@@ -31,6 +31,11 @@ class KeyUses:
     def note(self, key_id: str, at: str, address: str | None) -> None:
         with self._lock:
             self._pending[key_id] = (at, address)
+
+    @property
+    def pending(self) -> bool:
+        """Whether any use waits to be written."""
+        return bool(self._pending)
 
     def take(self) -> Uses:
         """Everything pending, emptying the buffer."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from scimdock.store import sql_audit
-from scimdock.store.base import AuditEntry
 from scimdock.store.pg_host import Conn, drive
+from scimdock.store.records import AuditEntry
 from scimdock.store.sqldialect import POSTGRES
 
 

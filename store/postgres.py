@@ -26,7 +26,7 @@ import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from time import perf_counter
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import psycopg
@@ -36,17 +36,21 @@ from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 from scimdock.core.clock import Clock, SystemClock
 from scimdock.store import metrics
-from scimdock.store.base import QUERY_BUDGET, ApiKey, Store
+from scimdock.store.base import QUERY_BUDGET, Store
 from scimdock.store.errors import OverBudget, Unavailable
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS
 from scimdock.store.pg_extensions import PgExtensionTables
 from scimdock.store.pg_groups import PgGroupTables
-from scimdock.store.pg_host import Conn, one
-from scimdock.store.pg_keys import PgKeyTables
+from scimdock.store.pg_host import Conn, drive, one
 from scimdock.store.pg_migrate import migrate
 from scimdock.store.pg_tenants import PgTenantTables
 from scimdock.store.pg_users import PgUserTables
+from scimdock.store.sql_keys import KeyCache
+from scimdock.store.sqldialect import POSTGRES
+from scimdock.store.sqlscript import Script
+
+T = TypeVar("T")
 
 #: The longest a request waits for a connection of the pool, in seconds.
 POOL_TIMEOUT = 10.0
@@ -62,9 +66,7 @@ async def _configure(conn: Conn) -> None:
     set_json_dumps(_dumps, conn)
 
 
-class PostgresStore(
-    PgTenantTables, PgKeyTables, PgUserTables, PgGroupTables, PgExtensionTables, Store
-):
+class PostgresStore(PgTenantTables, PgUserTables, PgGroupTables, PgExtensionTables, Store):
     """The store on one PostgreSQL database, given by its URL
     (``postgresql://user@host:port/dbname``, libpq's forms)."""
 
@@ -83,9 +85,9 @@ class PostgresStore(
         self._pool_min, self._pool_max = pool_min, max(pool_min, pool_max)
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._closed = False
+        self.dialect = POSTGRES
         self._uses = KeyUses()
-        self._key_cache: dict[str, ApiKey] = {}
-        self._key_cache_epoch = -1
+        self._key_cache = KeyCache()
         try:
             with psycopg.connect(url, autocommit=True) as conn:
                 migrate(conn)
@@ -158,6 +160,20 @@ class PostgresStore(
         finally:
             if metrics.ENABLED:
                 metrics.READ.observe(perf_counter() - started)
+
+    async def _point(self, script: Script[T]) -> T:
+        async with self._read() as conn:
+            return await drive(conn, script)
+
+    async def _scan(self, script: Script[T], *, budget: bool = True) -> T:
+        async with self._read(budget=budget) as conn:
+            return await drive(conn, script)
+
+    async def _admin(self, script: Script[T]) -> T:
+        async with self._write() as conn:
+            return await drive(conn, script)
+
+    _change = _admin  # every write is one transaction of its own
 
     async def ready(self) -> bool:
         """Whether the database answers and holds every migration this code knows."""

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 
 import orjson
 
-from scimdock.store.base import OPERATOR_LOG, Actor, AuditEntry
+from scimdock.store.records import OPERATOR_LOG, Actor, AuditEntry
 from scimdock.store.sqldialect import Dialect
 from scimdock.store.sqlscript import Script, many, one, rows, run
 

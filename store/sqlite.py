@@ -43,12 +43,12 @@ from scimdock.core.clock import Clock
 from scimdock.core.membership import GroupChange, Member
 from scimdock.core.query import ListQuery
 from scimdock.store import metrics
+from scimdock.store import sql_keys as keys
 from scimdock.store.base import (
     CLI_ACTOR,
     QUERY_BUDGET,
     Actor,
     AdminToken,
-    ApiKey,
     AuditEntry,
     GroupRecord,
     Membership,
@@ -59,8 +59,12 @@ from scimdock.store.base import (
     Tombstone,
     UserRecord,
 )
+from scimdock.store.key_use import KeyUses
+from scimdock.store.sql_keys import KeyCache
+from scimdock.store.sqldialect import SQLITE
 from scimdock.store.sqlite_engine import SqliteEngine
 from scimdock.store.sqlite_unavailable import disk_refusals
+from scimdock.store.sqlscript import Script
 
 T = TypeVar("T")
 
@@ -121,7 +125,11 @@ class SqliteStore(Store):
         )
         # Administrative writes hold the writer's lock, which the commit
         # thread waits for: they run at the normal priority, one at a time.
-        self._admin = ThreadPoolExecutor(1, thread_name_prefix="scimdock-admin")
+        self._admin_thread = ThreadPoolExecutor(1, thread_name_prefix="scimdock-admin")
+        self.dialect = SQLITE
+        self._uses = KeyUses()
+        # ``:memory:``'s one connection sees uncommitted rows: none is remembered.
+        self._key_cache = None if self._engine.in_memory else KeyCache()
 
     # Each dispatch is timed by where it runs (store.metrics) once enabled.
     async def _inline(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -150,7 +158,7 @@ class SqliteStore(Store):
             return await _timed(
                 metrics.OFFLOAD,
                 asyncio.get_running_loop().run_in_executor(
-                    self._admin, partial(call, *args, **kwargs)
+                    self._admin_thread, partial(call, *args, **kwargs)
                 ),
             )
 
@@ -168,22 +176,31 @@ class SqliteStore(Store):
         except Exception:  # any database error: not ready (the probe says 503)
             return False
 
-    def note_key_use(self, key_id: str, address: str | None) -> None:
-        self._engine.note_key_use(key_id, address)
+    async def _point(self, script: Script[T]) -> T:
+        return await self._inline(self._engine.read, script)
+
+    async def _scan(self, script: Script[T], *, budget: bool = True) -> T:
+        return await self._read(self._engine.read, script)
+
+    async def _admin(self, script: Script[T]) -> T:
+        return await self._offload(self._engine.write, script)
+
+    async def _change(self, script: Script[T]) -> T:
+        return await self._commit(self._engine.write, script)
 
     async def close(self) -> None:
         """Let the reads and the commit in flight finish, write the key uses
         still in memory, then close."""
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._pool.shutdown)
-        await loop.run_in_executor(None, self._admin.shutdown)
-        self._engine.close()
+        await loop.run_in_executor(None, self._admin_thread.shutdown)
+        self._engine.close(keys.flush(SQLITE, self._uses))
 
     def close_now(self) -> None:
         """:meth:`close` from outside an event loop (at process exit)."""
         self._pool.shutdown()
-        self._admin.shutdown()
-        self._engine.close()
+        self._admin_thread.shutdown()
+        self._engine.close(keys.flush(SQLITE, self._uses))
 
     async def create_tenant(self, name: str, *, actor: Actor = CLI_ACTOR) -> Tenant:
         return await self._offload(self._engine.create_tenant, name, actor=actor)
@@ -200,73 +217,6 @@ class SqliteStore(Store):
         self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR
     ) -> Tenant:
         return await self._offload(self._engine.set_scim_enabled, name, enabled, actor=actor)
-
-    async def add_key(
-        self,
-        tenant_id: int,
-        key_id: str,
-        secret_hash: bytes,
-        label: str,
-        *,
-        expires: str | None = None,
-        actor: Actor = CLI_ACTOR,
-    ) -> ApiKey:
-        return await self._offload(
-            self._engine.add_key,
-            tenant_id,
-            key_id,
-            secret_hash,
-            label,
-            expires=expires,
-            actor=actor,
-        )
-
-    async def get_key(self, key_id: str, *, last_use: bool = True) -> ApiKey | None:
-        return await self._inline(self._engine.get_key, key_id, last_use=last_use)
-
-    async def list_keys(self, tenant_id: int) -> list[ApiKey]:
-        return await self._read(self._engine.list_keys, tenant_id)
-
-    async def revoke_key(self, key_id: str, *, actor: Actor = CLI_ACTOR) -> ApiKey:
-        return await self._offload(self._engine.revoke_key, key_id, actor=actor)
-
-    async def update_key(
-        self,
-        key_id: str,
-        *,
-        label: str | None = None,
-        expires: str | None = None,
-        clear_expiry: bool = False,
-        actor: Actor = CLI_ACTOR,
-    ) -> ApiKey:
-        return await self._offload(
-            self._engine.update_key,
-            key_id,
-            label=label,
-            expires=expires,
-            clear_expiry=clear_expiry,
-            actor=actor,
-        )
-
-    async def rotate_key(
-        self,
-        key_id: str,
-        secret_hash: bytes,
-        grace_until: str | None = None,
-        *,
-        actor: Actor = CLI_ACTOR,
-    ) -> ApiKey:
-        return await self._offload(
-            self._engine.rotate_key, key_id, secret_hash, grace_until, actor=actor
-        )
-
-    async def record_key_use(self, uses: dict[str, tuple[str, str | None]]) -> None:
-        return await self._offload(self._engine.record_key_use, uses)
-
-    async def flush_key_uses(self) -> None:
-        return await self._commit(
-            self._engine.flush_key_uses,
-        )
 
     async def add_admin_token(
         self,

@@ -7,7 +7,7 @@ import sqlite3
 from typing import Any
 
 from scimdock.store import sql_audit
-from scimdock.store.base import AuditEntry
+from scimdock.store.records import AuditEntry
 from scimdock.store.sqldialect import SQLITE
 from scimdock.store.sqlite_host import drive
 

@@ -28,10 +28,9 @@ from scimdock.core.clock import Clock, SystemClock
 from scimdock.core.query import ListQuery
 from scimdock.core.schema import USER
 from scimdock.store import sqlite_audit as audit
-from scimdock.store.base import CLI_ACTOR, Actor, ApiKey, UserRecord
+from scimdock.store.base import CLI_ACTOR, Actor, UserRecord
 from scimdock.store.errors import Conflict, NotFound, OverBudget, check_version
 from scimdock.store.group_commit import GroupCommit
-from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS, migrate
 from scimdock.store.sqldialect import SQLITE
 from scimdock.store.sqlfilter import compile_filter, register_functions
@@ -40,9 +39,10 @@ from scimdock.store.sqlite_admin import USER as USER_TYPE
 from scimdock.store.sqlite_admin import AdminTables
 from scimdock.store.sqlite_extensions import ExtensionTables, case_exact
 from scimdock.store.sqlite_groups import GroupTables
-from scimdock.store.sqlite_keys import KeyTables
+from scimdock.store.sqlite_host import drive
 from scimdock.store.sqlite_members import drop_resource
 from scimdock.store.sqlite_tenants import TenantTables
+from scimdock.store.sqlscript import Script
 from scimdock.store.sqlsort import keyset_sql, order_clause, position
 from scimdock.store.tenant_schema import check_batch, user_name_key
 
@@ -62,12 +62,12 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionTables):
+class SqliteEngine(AdminTables, TenantTables, GroupTables, ExtensionTables):
     """One writer connection per process, and a reader connection per thread.
 
     Groups and memberships: :class:`store.sqlite_groups.GroupTables`;
     tenants and admin tokens: :class:`store.sqlite_tenants.TenantTables`;
-    SCIM keys: :class:`store.sqlite_keys.KeyTables`; tombstones, purge and
+    tombstones, purge and
     the audit log: :class:`store.sqlite_admin.AdminTables`. Every write
     appends its audit line in its own transaction (store.sqlite_audit).
 
@@ -91,7 +91,6 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionT
         self.clock: Clock = SystemClock() if clock is None else clock
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._uses = KeyUses()
         self._local = threading.local()
         self._wlock = threading.Lock()
         self._rlock = threading.RLock()
@@ -110,8 +109,6 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionT
             # reader's (:meth:`read_within`; writes set no deadline).
             writer.set_progress_handler(self._interrupt, PROGRESS_STEPS)
         self._commits = GroupCommit(writer, self._wlock, self._local)
-        self._key_cache: dict[str, ApiKey] = {}
-        self._key_cache_epoch = -1
 
     @property
     def _rconn(self) -> sqlite3.Connection:
@@ -189,12 +186,24 @@ class SqliteEngine(AdminTables, TenantTables, KeyTables, GroupTables, ExtensionT
             return write()
         return cast(T, await self._commits.run(write))
 
-    def close(self) -> None:
-        """Let the commit in flight finish, write the key uses still in
-        memory, then close."""
+    def read(self, script: Script[T]) -> T:
+        """Run a read script (store.sqlscript) on this thread's connection."""
+        with self._lock:
+            return drive(self._conn, script)
+
+    def write(self, script: Script[T]) -> T:
+        """Run a write script in one transaction of the writer (or a
+        savepoint of the one this thread has open: store.group_commit)."""
+        with self._write() as conn:
+            return drive(conn, script)
+
+    def close(self, last: Script[None] | None = None) -> None:
+        """Let the commit in flight finish, write ``last`` (the key uses
+        still in memory), then close."""
         self._commits.close()
         try:
-            self.flush_key_uses()
+            if last is not None:
+                self.write(last)
         finally:
             for reader in self._readers:
                 reader.close()

@@ -20,8 +20,8 @@ from typing import Any
 import orjson
 
 from scimdock.core.identity import fold
-from scimdock.store.base import SchemaExtension, TenantSchema
 from scimdock.store.errors import Conflict, NotFound
+from scimdock.store.records import SchemaExtension, TenantSchema
 
 #: An extension's columns, as both stores keep them.
 COLUMNS = "urn, resource_type, required, definition, created"

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Client, cli, start_server, stop_server
-from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.blocking import BlockingStore
+from scimdock.store.sqlite import SqliteStore
 
 #: SQLite's own file: runs in the SQLite run only.
 pytestmark = pytest.mark.sqlite_only
@@ -49,7 +50,7 @@ def test_a_backup_taken_under_writes_holds_every_acknowledged_user(tmp_path: Pat
         assert written and set(written) == {201}
     finally:
         stop_server(srv)
-    engine = SqliteEngine(copy)
+    engine = BlockingStore(SqliteStore(copy))
     try:
         tenant = engine.get_tenant("backed")
         assert tenant is not None

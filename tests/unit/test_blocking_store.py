@@ -13,7 +13,6 @@ from scimdock.store.base import Tenant
 from scimdock.store.blocking import BlockingStore
 from scimdock.store.errors import Conflict, NotFound
 from scimdock.store.sqlite import SqliteStore
-from scimdock.store.sqlite_engine import SqliteEngine
 
 
 def test_methods_return_their_results_and_errors_come_through(tmp_path: Path) -> None:
@@ -33,7 +32,7 @@ def test_methods_return_their_results_and_errors_come_through(tmp_path: Path) ->
         assert store.create_tenant is store.create_tenant  # wrapped once
     finally:
         store.close()
-    engine = SqliteEngine(tmp_path / "b.db")  # committed, as another process sees it
+    engine = BlockingStore(SqliteStore(tmp_path / "b.db"))  # committed, as another process sees it
     try:
         found = engine.get_tenant("acme")
         assert found is not None and found.scim_enabled

@@ -12,10 +12,11 @@ from pathlib import Path
 from scimdock.core.filter import parse_filter, resolve_filter
 from scimdock.core.query import ListQuery
 from scimdock.core.schema import GROUP, USER
+from scimdock.store.blocking import BlockingStore
 from scimdock.store.migrations import MIGRATIONS, _statements
 from scimdock.store.sqlfilter import compile_filter
 from scimdock.store.sqlfold import folded_doc, folded_json
-from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.sqlite import SqliteStore
 
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 OLD_USER = {
@@ -51,7 +52,7 @@ def _version_5(db: Path) -> None:
 def test_rows_stored_before_the_migration_get_their_folded_document(tmp_path: Path) -> None:
     db = tmp_path / "v5.db"
     _version_5(db)
-    engine = SqliteEngine(db)
+    engine = BlockingStore(SqliteStore(db))
     try:
         with sqlite3.connect(db) as raw:
             (user_fold,) = raw.execute("SELECT doc_fold FROM users").fetchone()

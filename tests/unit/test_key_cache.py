@@ -14,29 +14,30 @@ from scimdock.core import clock, credentials
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import USER
 from scimdock.store.base import ApiKey
-from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.blocking import BlockingStore
+from scimdock.store.sqlite import SqliteStore
 
 RANDOM = credentials.SYSTEM_RANDOM
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[SqliteEngine, SqliteEngine, int, str]]:
+def world(tmp_path: Path) -> Iterator[tuple[BlockingStore, BlockingStore, int, str]]:
     """(server's store, another process's store, tenant id, key id)."""
-    server = SqliteEngine(tmp_path / "keys.db")
+    server = BlockingStore(SqliteStore(tmp_path / "keys.db"))
     tenant = server.create_tenant("acme")
     server.set_scim_enabled("acme", True)
     new = credentials.generate(RANDOM)
     server.add_key(tenant.id, new.key_id, new.secret_hash, "")
-    other = SqliteEngine(tmp_path / "keys.db")
+    other = BlockingStore(SqliteStore(tmp_path / "keys.db"))
     yield server, other, tenant.id, new.key_id
     other.close()
     server.close()
 
 
-def key_reads(store: SqliteEngine, call: Callable[[], object]) -> int:
+def key_reads(store: BlockingStore, call: Callable[[], object]) -> int:
     """Statements that read ``api_keys`` on the store's reader during ``call``."""
     seen: list[str] = []
-    conn = store._conn  # outside a write: the reader, which authentication uses
+    conn = store.store._engine._conn  # outside a write: the reader, which authentication uses
     conn.set_trace_callback(seen.append)
     try:
         call()
@@ -45,7 +46,7 @@ def key_reads(store: SqliteEngine, call: Callable[[], object]) -> int:
     return sum("FROM api_keys" in statement for statement in seen)
 
 
-def auth_row(store: SqliteEngine, key_id: str) -> ApiKey:
+def auth_row(store: BlockingStore, key_id: str) -> ApiKey:
     key = store.get_key(key_id, last_use=False)
     assert key is not None
     return key

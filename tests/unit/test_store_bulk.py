@@ -1,4 +1,4 @@
-"""``SqliteEngine.create_users``: bulk loading on a real SQLite file.
+"""``SqliteStore.create_users``: bulk loading on a real SQLite file.
 
 The rows must be the ones ``create_user`` writes (filterable through
 ``list_users`` like any other user), and a taken ``userName`` must fail the
@@ -16,15 +16,16 @@ import pytest
 from scimdock.core.query import build_query
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import USER
+from scimdock.store.blocking import BlockingStore
 from scimdock.store.errors import Conflict
-from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.sqlite import SqliteStore
 
 
 def _doc(name: str, **extra: Any) -> dict[str, Any]:
     return normalize_resource({"userName": name, **extra}, USER)
 
 
-def _find(store: SqliteEngine, tenant_id: int, scim_filter: str | None) -> tuple[int, list[str]]:
+def _find(store: BlockingStore, tenant_id: int, scim_filter: str | None) -> tuple[int, list[str]]:
     query, _page = build_query(
         USER,
         filter=scim_filter,
@@ -39,13 +40,13 @@ def _find(store: SqliteEngine, tenant_id: int, scim_filter: str | None) -> tuple
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteEngine]:
-    s = SqliteEngine(tmp_path / "bulk.db")
+def store(tmp_path: Path) -> Iterator[BlockingStore]:
+    s = BlockingStore(SqliteStore(tmp_path / "bulk.db"))
     yield s
     s.close()
 
 
-def test_bulk_rows_are_filterable(store: SqliteEngine) -> None:
+def test_bulk_rows_are_filterable(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme")
     other = store.create_tenant("other")
     docs = [
@@ -77,7 +78,7 @@ def test_bulk_rows_are_filterable(store: SqliteEngine) -> None:
     assert updated.version == 2
 
 
-def test_duplicate_in_batch_is_409_and_writes_nothing(store: SqliteEngine) -> None:
+def test_duplicate_in_batch_is_409_and_writes_nothing(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme")
     docs = [_doc("a@example.com"), _doc("b@example.com"), _doc("A@EXAMPLE.COM")]
     with pytest.raises(Conflict) as bulk:
@@ -90,7 +91,7 @@ def test_duplicate_in_batch_is_409_and_writes_nothing(store: SqliteEngine) -> No
     assert _find(store, tenant.id, None) == (1, ["a@example.com"])
 
 
-def test_name_taken_by_existing_user_is_409_and_writes_nothing(store: SqliteEngine) -> None:
+def test_name_taken_by_existing_user_is_409_and_writes_nothing(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme")
     store.create_user(tenant.id, _doc("taken@example.com"))
     docs = [_doc("new1@example.com"), _doc("TAKEN@example.com"), _doc("new2@example.com")]
@@ -103,7 +104,7 @@ def test_name_taken_by_existing_user_is_409_and_writes_nothing(store: SqliteEngi
     assert _find(store, tenant.id, None) == (1, ["taken@example.com"])
 
 
-def test_deleted_users_name_can_be_reused(store: SqliteEngine) -> None:
+def test_deleted_users_name_can_be_reused(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme")
     gone = store.create_user(tenant.id, _doc("gone@example.com"))
     store.delete_user(tenant.id, gone.id)
@@ -111,7 +112,7 @@ def test_deleted_users_name_can_be_reused(store: SqliteEngine) -> None:
     assert _find(store, tenant.id, 'userName eq "gone@example.com"')[0] == 1
 
 
-def test_empty_batch(store: SqliteEngine) -> None:
+def test_empty_batch(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme")
     assert store.create_users(tenant.id, []) == 0
     assert _find(store, tenant.id, None) == (0, [])

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from scimdock.store.blocking import BlockingStore
 from scimdock.store.errors import Conflict
-from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.sqlite import SqliteStore
 
 
 def test_user_name_clash_is_409_but_a_missing_tenant_is_not(tmp_path: Path) -> None:
-    store = SqliteEngine(tmp_path / "s.db", synchronous="NORMAL")
+    store = BlockingStore(SqliteStore(tmp_path / "s.db", synchronous="NORMAL"))
     tenant = store.create_tenant("acme").id
     store.create_user(tenant, {"userName": "Ann"})
     with pytest.raises(Conflict) as clash:
@@ -24,7 +25,7 @@ def test_user_name_clash_is_409_but_a_missing_tenant_is_not(tmp_path: Path) -> N
 
 
 def test_group_name_clash_is_409_but_a_missing_tenant_is_not(tmp_path: Path) -> None:
-    store = SqliteEngine(tmp_path / "s.db", synchronous="NORMAL")
+    store = BlockingStore(SqliteStore(tmp_path / "s.db", synchronous="NORMAL"))
     tenant = store.create_tenant("acme").id
     store.create_group(tenant, {"displayName": "Sales"}, ())
     with pytest.raises(Conflict) as clash:

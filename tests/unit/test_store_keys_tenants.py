@@ -15,7 +15,8 @@ from scimdock.core.clock import ManualClock
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import USER
 from scimdock.store.base import CLI_ACTOR, OPERATOR_LOG, Actor, AuditEntry
-from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.blocking import BlockingStore
+from scimdock.store.sqlite import SqliteStore
 
 RANDOM = credentials.SYSTEM_RANDOM
 
@@ -29,25 +30,25 @@ def wall() -> ManualClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, wall: ManualClock) -> Iterator[SqliteEngine]:
-    s = SqliteEngine(tmp_path / "admin.db", clock=wall)
+def store(tmp_path: Path, wall: ManualClock) -> Iterator[BlockingStore]:
+    s = BlockingStore(SqliteStore(tmp_path / "admin.db", clock=wall))
     yield s
     s.close()
 
 
-def _log(store: SqliteEngine, tenant_id: int) -> list[AuditEntry]:
+def _log(store: BlockingStore, tenant_id: int) -> list[AuditEntry]:
     total, entries = store.audit_log(tenant_id, count=1000)
     assert total == len(entries)
     return entries
 
 
-def _ops(store: SqliteEngine, tenant_id: int) -> list[tuple[str, str, str, tuple[str, ...]]]:
+def _ops(store: BlockingStore, tenant_id: int) -> list[tuple[str, str, str, tuple[str, ...]]]:
     return [
         (e.operation, e.resource_type, e.resource_id, e.attributes) for e in _log(store, tenant_id)
     ]
 
 
-def test_tenant_create_enable_disable_are_audited_once(store: SqliteEngine) -> None:
+def test_tenant_create_enable_disable_are_audited_once(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme", actor=ADMIN)
     store.set_scim_enabled("acme", True, actor=ADMIN)
     store.set_scim_enabled("acme", True, actor=ADMIN)  # no change: no line
@@ -70,7 +71,7 @@ def test_tenant_create_enable_disable_are_audited_once(store: SqliteEngine) -> N
         store.set_scim_enabled("nope", True)
 
 
-def test_key_expiry_is_normalised_and_updates_are_audited(store: SqliteEngine) -> None:
+def test_key_expiry_is_normalised_and_updates_are_audited(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme")
     new = credentials.generate(RANDOM)
     key = store.add_key(
@@ -99,7 +100,7 @@ def test_key_expiry_is_normalised_and_updates_are_audited(store: SqliteEngine) -
     ]
 
 
-def test_rotation_without_grace_forgets_the_old_secret(store: SqliteEngine) -> None:
+def test_rotation_without_grace_forgets_the_old_secret(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme")
     old = credentials.generate(RANDOM)
     store.add_key(tenant.id, old.key_id, old.secret_hash, "")
@@ -111,7 +112,7 @@ def test_rotation_without_grace_forgets_the_old_secret(store: SqliteEngine) -> N
 
 
 def test_rotation_with_grace_keeps_the_old_secret_until_then(
-    store: SqliteEngine, wall: ManualClock
+    store: BlockingStore, wall: ManualClock
 ) -> None:
     tenant = store.create_tenant("acme")
     old = credentials.generate(RANDOM)
@@ -135,7 +136,7 @@ def test_rotation_with_grace_keeps_the_old_secret_until_then(
     assert key.previous_hash is None and key.previous_valid_until is None
 
 
-def test_revocation_is_final_and_audited_once(store: SqliteEngine) -> None:
+def test_revocation_is_final_and_audited_once(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme")
     new = credentials.generate(RANDOM)
     store.add_key(tenant.id, new.key_id, new.secret_hash, "")
@@ -150,7 +151,7 @@ def test_revocation_is_final_and_audited_once(store: SqliteEngine) -> None:
     assert [op for op, *_ in _ops(store, tenant.id)] == ["create", "create", "rotate", "revoke"]
 
 
-def test_key_use_is_in_memory_until_flushed(store: SqliteEngine, tmp_path: Path) -> None:
+def test_key_use_is_in_memory_until_flushed(store: BlockingStore, tmp_path: Path) -> None:
     tenant = store.create_tenant("acme")
     new = credentials.generate(RANDOM)
     store.add_key(tenant.id, new.key_id, new.secret_hash, "")
@@ -173,7 +174,7 @@ def test_key_use_is_in_memory_until_flushed(store: SqliteEngine, tmp_path: Path)
 
 
 def test_close_flushes_pending_key_uses(tmp_path: Path) -> None:
-    store = SqliteEngine(tmp_path / "close.db")
+    store = BlockingStore(SqliteStore(tmp_path / "close.db"))
     tenant = store.create_tenant("acme")
     new = credentials.generate(RANDOM)
     store.add_key(tenant.id, new.key_id, new.secret_hash, "")
@@ -183,7 +184,7 @@ def test_close_flushes_pending_key_uses(tmp_path: Path) -> None:
         assert raw.execute("SELECT last_used_from FROM api_keys").fetchone() == ("::1",)
 
 
-def test_admin_tokens_are_hashed_listed_revoked_and_audited(store: SqliteEngine) -> None:
+def test_admin_tokens_are_hashed_listed_revoked_and_audited(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme")
     other = store.create_tenant("other")
     tadmin = credentials.generate_admin(RANDOM, tenant_admin=True)
@@ -207,7 +208,7 @@ def test_admin_tokens_are_hashed_listed_revoked_and_audited(store: SqliteEngine)
     assert _ops(store, other.id) == [("create", "Tenant", "other", ("name",))]
 
 
-def test_delete_tenant_refuses_data_unless_forced(store: SqliteEngine, tmp_path: Path) -> None:
+def test_delete_tenant_refuses_data_unless_forced(store: BlockingStore, tmp_path: Path) -> None:
     tenant = store.create_tenant("acme")
     new = credentials.generate(RANDOM)
     store.add_key(tenant.id, new.key_id, new.secret_hash, "")
@@ -233,7 +234,7 @@ def test_delete_tenant_refuses_data_unless_forced(store: SqliteEngine, tmp_path:
     assert store.list_keys(again.id) == []
 
 
-def test_delete_empty_tenant_keeps_its_log_out_of_reach(store: SqliteEngine) -> None:
+def test_delete_empty_tenant_keeps_its_log_out_of_reach(store: BlockingStore) -> None:
     tenant = store.create_tenant("empty")
     store.delete_tenant("empty")
     assert store.get_tenant("empty") is None
@@ -243,7 +244,7 @@ def test_delete_empty_tenant_keeps_its_log_out_of_reach(store: SqliteEngine) -> 
     assert _ops(store, reborn.id) == [("create", "Tenant", "empty", ("name",))]
 
 
-def test_audit_log_is_append_only_in_sqlite_itself(store: SqliteEngine, tmp_path: Path) -> None:
+def test_audit_log_is_append_only_in_sqlite_itself(store: BlockingStore, tmp_path: Path) -> None:
     store.create_tenant("acme")
     with sqlite3.connect(tmp_path / "admin.db") as raw:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -252,7 +253,7 @@ def test_audit_log_is_append_only_in_sqlite_itself(store: SqliteEngine, tmp_path
             raw.execute("DELETE FROM audit")
 
 
-def test_audit_log_pages_and_filters_by_time(store: SqliteEngine, wall: ManualClock) -> None:
+def test_audit_log_pages_and_filters_by_time(store: BlockingStore, wall: ManualClock) -> None:
     tenant = store.create_tenant("acme")
     wall.advance(1e-6)
     middle = wall.now()
@@ -288,7 +289,7 @@ def test_a_version_3_database_migrates_with_its_keys_intact(tmp_path: Path) -> N
             "INSERT INTO api_keys(key_id, tenant_id, secret_hash, created)"
             " VALUES ('sk_old', 1, x'00', 'x')"
         )
-    store = SqliteEngine(db)
+    store = BlockingStore(SqliteStore(db))
     try:
         key = store.get_key("sk_old")
         assert key is not None and key.previous_hash is None and key.tenant_name == "old"
@@ -301,7 +302,7 @@ def test_a_version_3_database_migrates_with_its_keys_intact(tmp_path: Path) -> N
         assert raw.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
 
 
-def test_a_tenant_id_is_never_given_twice(store: SqliteEngine) -> None:
+def test_a_tenant_id_is_never_given_twice(store: BlockingStore) -> None:
     """Not even after a forced delete left no row of the tenant behind:
     anything kept by id must never pass to a new tenant."""
     first = store.create_tenant("first")

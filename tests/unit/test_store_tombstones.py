@@ -16,8 +16,9 @@ from scimdock.core.patch import apply_patch
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import USER
 from scimdock.store.base import Actor, Tombstone, UserRecord
+from scimdock.store.blocking import BlockingStore
 from scimdock.store.errors import Conflict, NotFound, PreconditionFailed
-from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.sqlite import SqliteStore
 
 KEY = Actor("scim-key", "sk_abc", "192.0.2.10")
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -35,14 +36,14 @@ def wall() -> ManualClock:
 
 
 @pytest.fixture
-def store(db: Path, wall: ManualClock) -> Iterator[SqliteEngine]:
-    s = SqliteEngine(db, clock=wall)
+def store(db: Path, wall: ManualClock) -> Iterator[BlockingStore]:
+    s = BlockingStore(SqliteStore(db, clock=wall))
     yield s
     s.close()
 
 
 @pytest.fixture
-def tenant(store: SqliteEngine) -> int:
+def tenant(store: BlockingStore) -> int:
     return store.create_tenant("acme").id
 
 
@@ -50,7 +51,7 @@ def _user(user_name: str, **extra: Any) -> dict[str, Any]:
     return normalize_resource({"userName": user_name, **extra}, USER)
 
 
-def _lines(store: SqliteEngine, tenant: int) -> list[tuple[str, str, tuple[str, ...]]]:
+def _lines(store: BlockingStore, tenant: int) -> list[tuple[str, str, tuple[str, ...]]]:
     return [
         (e.operation, e.resource_type, e.attributes) for e in store.audit_log(tenant, count=1000)[1]
     ][1:]  # after the tenant's create
@@ -62,7 +63,7 @@ def _raw(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
 
 
 def test_delete_keeps_the_row_and_lists_a_tombstone(
-    store: SqliteEngine, tenant: int, db: Path
+    store: BlockingStore, tenant: int, db: Path
 ) -> None:
     user = store.create_user(tenant, _user("ann@x", active=True, displayName="Ann"))
     store.delete_user(tenant, user.id, actor=KEY)
@@ -76,7 +77,7 @@ def test_delete_keeps_the_row_and_lists_a_tombstone(
 
 
 def test_restore_brings_back_the_same_id_with_a_new_version(
-    store: SqliteEngine, tenant: int
+    store: BlockingStore, tenant: int
 ) -> None:
     user = store.create_user(tenant, _user("ann@x", displayName="Ann"))
     store.delete_user(tenant, user.id)
@@ -96,7 +97,7 @@ def test_restore_brings_back_the_same_id_with_a_new_version(
 
 
 def test_restore_is_409_when_the_user_name_was_taken_meanwhile(
-    store: SqliteEngine, tenant: int
+    store: BlockingStore, tenant: int
 ) -> None:
     user = store.create_user(tenant, _user("ann@x"))
     store.delete_user(tenant, user.id)
@@ -110,7 +111,7 @@ def test_restore_is_409_when_the_user_name_was_taken_meanwhile(
     assert store.restore_user(tenant, user.id).id == user.id
 
 
-def test_restore_in_another_tenant_is_404(store: SqliteEngine, tenant: int) -> None:
+def test_restore_in_another_tenant_is_404(store: BlockingStore, tenant: int) -> None:
     user = store.create_user(tenant, _user("ann@x"))
     store.delete_user(tenant, user.id)
     other = store.create_tenant("other").id
@@ -124,7 +125,7 @@ def test_restore_in_another_tenant_is_404(store: SqliteEngine, tenant: int) -> N
     assert [t.id for t in store.list_tombstones(tenant)] == [user.id]
 
 
-def test_purge_removes_the_row_for_good(store: SqliteEngine, tenant: int, db: Path) -> None:
+def test_purge_removes_the_row_for_good(store: BlockingStore, tenant: int, db: Path) -> None:
     user = store.create_user(tenant, _user("purge-marker-7f3a@example.com"))
     live = store.create_user(tenant, _user("bob@x"))
     with pytest.raises(NotFound):
@@ -145,7 +146,7 @@ def test_purge_removes_the_row_for_good(store: SqliteEngine, tenant: int, db: Pa
 
 
 def test_purge_older_than_takes_only_old_tombstones(
-    store: SqliteEngine, tenant: int, db: Path, wall: ManualClock
+    store: BlockingStore, tenant: int, db: Path, wall: ManualClock
 ) -> None:
     old = store.create_user(tenant, _user("old@x"))
     store.delete_user(tenant, old.id)
@@ -164,7 +165,7 @@ def test_purge_older_than_takes_only_old_tombstones(
     assert [op for op, *_ in _lines(store, tenant)].count("purge") == 1
 
 
-def test_lookup_user_finds_live_then_tombstoned(store: SqliteEngine, tenant: int) -> None:
+def test_lookup_user_finds_live_then_tombstoned(store: BlockingStore, tenant: int) -> None:
     ann = store.create_user(tenant, _user("Ann@x", active=False))
     found = store.lookup_user(tenant, user_name="ann@X")
     assert isinstance(found, UserRecord) and found.id == ann.id
@@ -180,7 +181,7 @@ def test_lookup_user_finds_live_then_tombstoned(store: SqliteEngine, tenant: int
         store.lookup_user(tenant)
 
 
-def test_user_writes_record_changed_attribute_names_only(store: SqliteEngine, tenant: int) -> None:
+def test_user_writes_record_changed_attribute_names_only(store: BlockingStore, tenant: int) -> None:
     user = store.create_user(tenant, _user("ann@x", name={"givenName": "Ann"}), actor=KEY)
     ops = [
         {"op": "replace", "path": "name.givenName", "value": "Anne"},
@@ -209,7 +210,7 @@ def test_user_writes_record_changed_attribute_names_only(store: SqliteEngine, te
     )
 
 
-def test_group_writes_record_members_and_attributes(store: SqliteEngine, tenant: int) -> None:
+def test_group_writes_record_members_and_attributes(store: BlockingStore, tenant: int) -> None:
     a = store.create_user(tenant, _user("a@x"))
     b = store.create_user(tenant, _user("b@x"))
     group = store.create_group(tenant, {"displayName": "eng"}, (Member(a.id),), actor=KEY)
@@ -231,7 +232,7 @@ def test_group_writes_record_members_and_attributes(store: SqliteEngine, tenant:
     ]
 
 
-def test_a_failed_write_leaves_no_audit_line(store: SqliteEngine, tenant: int) -> None:
+def test_a_failed_write_leaves_no_audit_line(store: BlockingStore, tenant: int) -> None:
     store.create_user(tenant, _user("ann@x"))
     with pytest.raises(Conflict):
         store.create_user(tenant, _user("ann@x"))  # 409
@@ -243,6 +244,6 @@ def test_a_failed_write_leaves_no_audit_line(store: SqliteEngine, tenant: int) -
     assert [op for op, *_ in _lines(store, tenant)] == ["create", "create"]
 
 
-def test_bulk_create_records_one_line_per_user(store: SqliteEngine, tenant: int) -> None:
+def test_bulk_create_records_one_line_per_user(store: BlockingStore, tenant: int) -> None:
     store.create_users(tenant, [_user(f"u{i}@x") for i in range(3)])
     assert _lines(store, tenant) == [("create", "User", ("userName",))] * 3

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from scimdock.store.blocking import BlockingStore
 from scimdock.store.errors import Conflict
 from scimdock.store.migrations import MIGRATIONS, _statements
 from scimdock.store.sqlfilter import register_functions
-from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.sqlite import SqliteStore
 from tests.store_contract.support import user
 
 URN = "urn:example:params:scim:schemas:Acme"
@@ -48,7 +49,7 @@ def _version_7(db: Path) -> None:
 def test_a_database_from_before_keeps_its_users_and_tags_extended_tenants(tmp_path: Path) -> None:
     db = tmp_path / "v7.db"
     _version_7(db)
-    engine = SqliteEngine(db)
+    engine = BlockingStore(SqliteStore(db))
     try:
         plain, extended = engine.tenant_schema(1), engine.tenant_schema(2)
         assert (plain.tag, plain.user_name_case_exact, plain.extensions) == (0, False, [])
