@@ -5,7 +5,7 @@ RFC 7643 §3.3, §6, §7) and, where its profile says so, a case-exact
 
 What they are built from moves the tenant's ``schema_tag`` (store.base
 ``Tenant``), which authentication reads with the key: a key's row is read
-again whenever a key or tenant changes (store.sqlite_keys, ``key_epoch``),
+again whenever a key or tenant changes (store.sql_keys, ``key_epoch``),
 so a registration, a removal or a profile switch holds from the next
 request on, in every server process. A request whose tag is 0 (the
 server's own types) or one already built reads nothing more; any other

@@ -7,7 +7,7 @@ unknown keys are checked against a dummy hash so that timing does not tell
 which key ids exist. Secrets never reach a log line.
 
 Every request reads the key as of the database's latest commit (the store
-keeps key rows only until the database changes: store.sqlite_keys): a
+keeps key rows only until the database changes: store.sql_keys): a
 revocation, an expiry or a tenant's SCIM switched off refuses the very next
 request. After a rotation with a grace period the previous secret is
 accepted until the grace ends. Admin tokens (``sat_``/``sop_`` ids) are

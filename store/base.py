@@ -20,7 +20,9 @@ from typing import Any, TypeVar
 from scimdock.core.clock import Clock, parse
 from scimdock.core.membership import GroupChange, Member
 from scimdock.core.query import ListQuery
+from scimdock.store import sql_extensions as extensions
 from scimdock.store import sql_keys as keys
+from scimdock.store import sql_tenants as tenants
 from scimdock.store.key_use import KeyUses
 from scimdock.store.records import (
     CLI_ACTOR,
@@ -112,20 +114,21 @@ class Store(ABC):
     def _now(self) -> str:
         return self.clock.now()
 
-    # --- tenants ------------------------------------------------------
-    @abstractmethod
-    async def create_tenant(self, name: str, *, actor: Actor = CLI_ACTOR) -> Tenant: ...
+    # --- tenants (store.sql_tenants) ---------------------------------
+    async def create_tenant(self, name: str, *, actor: Actor = CLI_ACTOR) -> Tenant:
+        return await self._admin(tenants.create(self.dialect, name, actor, self._now()))
 
-    @abstractmethod
-    async def get_tenant(self, name: str) -> Tenant | None: ...
+    async def get_tenant(self, name: str) -> Tenant | None:
+        return await self._point(tenants.where(self.dialect, "name", name))
 
-    @abstractmethod
-    async def list_tenants(self) -> list[Tenant]: ...
+    async def list_tenants(self) -> list[Tenant]:
+        return await self._scan(tenants.listed(self.dialect), budget=False)
 
-    @abstractmethod
     async def set_scim_enabled(
         self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR
-    ) -> Tenant: ...
+    ) -> Tenant:
+        script = tenants.set_scim_enabled(self.dialect, name, enabled, actor, self._now())
+        return await self._admin(script)
 
     # --- credentials (store.sql_keys) --------------------------------
     async def add_key(
@@ -205,8 +208,7 @@ class Store(ABC):
         if self._uses.pending:
             await self._change(keys.flush(self.dialect, self._uses))
 
-    # --- admin tokens -------------------------------------------------
-    @abstractmethod
+    # --- admin tokens (store.sql_tenants) ----------------------------
     async def add_admin_token(
         self,
         token_id: str,
@@ -215,36 +217,37 @@ class Store(ABC):
         label: str = "",
         *,
         actor: Actor = CLI_ACTOR,
-    ) -> AdminToken: ...
+    ) -> AdminToken:
+        script = tenants.add_token(
+            self.dialect, token_id, secret_hash, tenant_id, label, actor, self._now()
+        )
+        return await self._admin(script)
 
-    @abstractmethod
-    async def get_admin_token(self, token_id: str) -> AdminToken | None: ...
+    async def get_admin_token(self, token_id: str) -> AdminToken | None:
+        return await self._point(tenants.token(self.dialect, token_id))
 
-    @abstractmethod
-    async def list_admin_tokens(self, tenant_id: int | None = None) -> list[AdminToken]: ...
+    async def list_admin_tokens(self, tenant_id: int | None = None) -> list[AdminToken]:
+        return await self._scan(tenants.tokens(self.dialect, tenant_id), budget=False)
 
-    @abstractmethod
-    async def revoke_admin_token(
-        self, token_id: str, *, actor: Actor = CLI_ACTOR
-    ) -> AdminToken: ...
+    async def revoke_admin_token(self, token_id: str, *, actor: Actor = CLI_ACTOR) -> AdminToken:
+        return await self._admin(tenants.revoke_token(self.dialect, token_id, actor, self._now()))
 
     # --- tenants (operator) -------------------------------------------
-    @abstractmethod
-    async def get_tenant_by_id(self, tenant_id: int) -> Tenant | None: ...
+    async def get_tenant_by_id(self, tenant_id: int) -> Tenant | None:
+        return await self._point(tenants.where(self.dialect, "id", tenant_id))
 
-    @abstractmethod
     async def tenant_holds_data(self, tenant_id: int) -> bool:
         """Whether any user or group row (live or tombstoned) belongs to it."""
+        return await self._point(tenants.holds_data(self.dialect, tenant_id))
 
-    @abstractmethod
     async def delete_tenant(
         self, name: str, *, force: bool = False, actor: Actor = CLI_ACTOR
     ) -> None:
         """Remove a tenant and its keys; with ``force`` also all its users,
         groups and audit log. Without ``force`` a tenant holding data raises
         :class:`Conflict`. :class:`NotFound` if unknown."""
+        await self._admin(tenants.delete(self.dialect, name, force, actor, self._now()))
 
-    @abstractmethod
     async def reset_tenant_data(
         self, tenant_id: int, *, actor: Actor = CLI_ACTOR
     ) -> tuple[int, int]:
@@ -252,9 +255,9 @@ class Store(ABC):
         memberships at once; keep the tenant, its keys, admin tokens and
         audit log, which gets one ``reset`` line (resource type ``Tenant``).
         ``(users, groups)`` removed. :class:`NotFound` if unknown."""
+        return await self._admin(tenants.reset(self.dialect, tenant_id, actor, self._now()))
 
-    # --- schema extensions (core.extensions) --------------------------
-    @abstractmethod
+    # --- schema extensions (core.extensions; store.sql_extensions) --
     async def add_schema_extension(
         self,
         tenant_id: int,
@@ -267,17 +270,22 @@ class Store(ABC):
     ) -> SchemaExtension:
         """Register an extension; :class:`Conflict` if the tenant has one of
         that URN (case-insensitive). Audited as ``create`` of ``Schema``."""
+        script = extensions.add(
+            self.dialect, tenant_id, urn, resource_type, definition, required, actor, self._now()
+        )
+        return await self._admin(script)
 
-    @abstractmethod
     async def list_schema_extensions(self, tenant_id: int) -> list[SchemaExtension]:
         """The tenant's extensions, oldest first."""
+        # A point read of a few rows, on every SCIM request.
+        return await self._point(extensions.listed(self.dialect, tenant_id))
 
-    @abstractmethod
     async def tenant_schema(self, tenant_id: int) -> TenantSchema:
         """The tag, the userName choice and the extensions, as of one moment.
         :class:`NotFound` for an unknown tenant."""
+        # A point read, when a request meets a schema tag it has not built.
+        return await self._point(extensions.schema(self.dialect, tenant_id))
 
-    @abstractmethod
     async def set_user_name_case_exact(
         self, tenant_id: int, exact: bool, *, actor: Actor = CLI_ACTOR
     ) -> Tenant:
@@ -286,13 +294,17 @@ class Store(ABC):
         the same transaction. :class:`Conflict`, naming two of them, when
         live users would then share a userName; :class:`NotFound` for an
         unknown tenant. Writes and audits nothing when it is already so."""
+        script = extensions.set_case_exact(self.dialect, tenant_id, exact, actor, self._now())
+        return await self._admin(script)
 
-    @abstractmethod
     async def remove_schema_extension(
         self, tenant_id: int, urn: str, *, actor: Actor = CLI_ACTOR
     ) -> SchemaExtension:
         """Unregister (case-insensitive URN); the values resources hold under
         it are kept. :class:`NotFound` if unknown. Audited as ``delete``."""
+        return await self._admin(
+            extensions.remove(self.dialect, tenant_id, urn, actor, self._now())
+        )
 
     # --- tombstones and purge (operator) ------------------------------
     @abstractmethod

@@ -196,7 +196,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         postgresql=pg_schema.STEP_4,
     ),
     # 5: ``key_epoch`` counts the changes to what authentication reads of a
-    # key and its tenant (store.sqlite_keys keeps those rows until it moves).
+    # key and its tenant (store.sql_keys keeps those rows until it moves).
     # A key's last use is left out: it changes on every flush and
     # authentication never reads it. ``UPDATE OF`` fires whenever a listed
     # column is set, changed or not, which errs on the safe side.

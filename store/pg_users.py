@@ -26,10 +26,10 @@ from scimdock.core.query import ListQuery
 from scimdock.core.schema import USER
 from scimdock.store import pg_audit as audit
 from scimdock.store import pg_members
+from scimdock.store import sql_extensions as extensions
 from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
 from scimdock.store.errors import Conflict, NotFound, check_version
-from scimdock.store.pg_extensions import case_exact
-from scimdock.store.pg_host import Conn, PgHost, every, one
+from scimdock.store.pg_host import Conn, PgHost, drive, every, one
 from scimdock.store.sqldialect import POSTGRES
 from scimdock.store.sqlfilter import compile_filter
 from scimdock.store.sqlfold import folded_doc
@@ -82,7 +82,7 @@ class PgUserTables(PgHost):
     ) -> UserRecord:
         async with self._write() as conn:
             # The tenant's row before the user's: the order a userName switch
-            # takes them in (store.pg_extensions), so neither waits on the other.
+            # takes them in (store.sql_extensions), so neither waits on the other.
             exact = await case_exact(conn, tenant_id)
             current = await _live(conn, tenant_id, user_id, lock=True)
             check_version(if_match, current.version)
@@ -320,6 +320,11 @@ async def _live(conn: Conn, tenant_id: int, user_id: str, *, lock: bool = False)
     if row is None:
         raise NotFound(f"User {user_id} not found")
     return _user(row)
+
+
+async def case_exact(conn: Conn, tenant_id: int, *, lock: bool = True) -> bool:
+    """Whether the tenant keys userNames as given (store.sql_extensions)."""
+    return await drive(conn, extensions.case_exact(POSTGRES, tenant_id, lock=lock))
 
 
 def _rows(docs: list[dict[str, Any]], exact: bool) -> list[tuple[Any, ...]]:

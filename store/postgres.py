@@ -40,11 +40,9 @@ from scimdock.store.base import QUERY_BUDGET, Store
 from scimdock.store.errors import OverBudget, Unavailable
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS
-from scimdock.store.pg_extensions import PgExtensionTables
 from scimdock.store.pg_groups import PgGroupTables
 from scimdock.store.pg_host import Conn, drive, one
 from scimdock.store.pg_migrate import migrate
-from scimdock.store.pg_tenants import PgTenantTables
 from scimdock.store.pg_users import PgUserTables
 from scimdock.store.sql_keys import KeyCache
 from scimdock.store.sqldialect import POSTGRES
@@ -66,7 +64,7 @@ async def _configure(conn: Conn) -> None:
     set_json_dumps(_dumps, conn)
 
 
-class PostgresStore(PgTenantTables, PgUserTables, PgGroupTables, PgExtensionTables, Store):
+class PostgresStore(PgUserTables, PgGroupTables, Store):
     """The store on one PostgreSQL database, given by its URL
     (``postgresql://user@host:port/dbname``, libpq's forms)."""
 

@@ -83,7 +83,7 @@ def record_many(
     if not changes:
         return
     names = [orjson.dumps(sorted(set(attributes))).decode() for _, attributes in changes]
-    if not d.array_params:
+    if not d.log_numbers:
         who = (actor.kind, actor.id, actor.address, operation, resource_type)
         yield many(
             _INSERT,

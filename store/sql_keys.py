@@ -35,7 +35,7 @@ from scimdock.store.errors import Conflict, NotFound
 from scimdock.store.key_use import KeyUses
 from scimdock.store.records import Actor, ApiKey
 from scimdock.store.sqldialect import Dialect
-from scimdock.store.sqlscript import FOREIGN, UNIQUE, Script, Violation, first, many, one, rows, run
+from scimdock.store.sqlscript import Script, Violation, first, many, meaning, one, rows, run
 
 _SELECT = """
     SELECT k.key_id, k.tenant_id, t.name, t.scim_enabled, k.secret_hash, k.label,
@@ -98,18 +98,13 @@ def add(
     actor: Actor,
     now: str,
 ) -> Script[ApiKey]:
-    try:
-        yield run(
-            "INSERT INTO api_keys(tenant_id, key_id, secret_hash, label, created, expires)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (tenant_id, key_id, secret_hash, label, now, until),
-        )
-    except Violation as refused:
-        if refused.kind == UNIQUE:
-            raise Conflict(f"key {key_id!r} already exists") from None
-        if refused.kind == FOREIGN:
-            raise NotFound(f"no tenant with id {tenant_id}") from None
-        raise
+    yield from insert_credential(
+        "INSERT INTO api_keys(tenant_id, key_id, secret_hash, label, created, expires)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (tenant_id, key_id, secret_hash, label, now, until),
+        f"key {key_id!r}",
+        tenant_id,
+    )
     named = ["secret", *(["label"] if label else []), *(["expires"] if until else [])]
     yield from audit.record(d, tenant_id, actor, "create", KEY, key_id, named, at=now)
     return (yield from _existing(d, key_id))
@@ -205,6 +200,21 @@ def flush(d: Dialect, uses: KeyUses) -> Script[None]:
     except BaseException:
         uses.restore(taken)
         raise
+
+
+def insert_credential(
+    sql: str, params: tuple[object, ...], what: str, tenant_id: int | None
+) -> Script[None]:
+    """Insert a credential's row (a key, an admin token): :class:`Conflict`
+    if its id is taken, :class:`NotFound` if its tenant is unknown."""
+    try:
+        yield run(sql, params)
+    except Violation as refused:
+        raise meaning(
+            refused,
+            unique=Conflict(f"{what} already exists"),
+            foreign=NotFound(f"no tenant with id {tenant_id}"),
+        ) from None
 
 
 def _existing(d: Dialect, key_id: str, *, lock: bool = False) -> Script[ApiKey]:

@@ -116,6 +116,8 @@ class Dialect:
     member_name: str  #: a user member ``mu``'s displayName
     locks: bool  #: rows read for a change are locked (SQLite's writer holds the whole file)
     greatest: str  #: the larger of two values
+    char: str  #: the character of a code point
+    log_numbers: bool  #: each audit log numbers its own lines in ``audit_seq`` (store.sql_audit)
     json_in: str  #: the placeholder of JSON text bound to a JSON column
     json_out: Callable[[Any], Any]  #: a JSON column's value as Python
 
@@ -204,6 +206,8 @@ SQLITE = Dialect(
     member_name="json_extract(mu.doc, '$.\"displayName\"')",
     locks=False,
     greatest="max",
+    char="char",
+    log_numbers=False,
     json_in="?",
     json_out=orjson.loads,
 )
@@ -246,6 +250,8 @@ POSTGRES = Dialect(
     member_name="mu.doc ->> 'displayName'",
     locks=True,
     greatest="greatest",
+    char="chr",
+    log_numbers=True,
     json_in="?::jsonb",
     json_out=_as_is,  # psycopg reads jsonb (with orjson: store.postgres)
 )

@@ -48,14 +48,10 @@ from scimdock.store.base import (
     CLI_ACTOR,
     QUERY_BUDGET,
     Actor,
-    AdminToken,
     AuditEntry,
     GroupRecord,
     Membership,
-    SchemaExtension,
     Store,
-    Tenant,
-    TenantSchema,
     Tombstone,
     UserRecord,
 )
@@ -201,102 +197,6 @@ class SqliteStore(Store):
         self._pool.shutdown()
         self._admin_thread.shutdown()
         self._engine.close(keys.flush(SQLITE, self._uses))
-
-    async def create_tenant(self, name: str, *, actor: Actor = CLI_ACTOR) -> Tenant:
-        return await self._offload(self._engine.create_tenant, name, actor=actor)
-
-    async def get_tenant(self, name: str) -> Tenant | None:
-        return await self._inline(self._engine.get_tenant, name)
-
-    async def list_tenants(self) -> list[Tenant]:
-        return await self._read(
-            self._engine.list_tenants,
-        )
-
-    async def set_scim_enabled(
-        self, name: str, enabled: bool, *, actor: Actor = CLI_ACTOR
-    ) -> Tenant:
-        return await self._offload(self._engine.set_scim_enabled, name, enabled, actor=actor)
-
-    async def add_admin_token(
-        self,
-        token_id: str,
-        secret_hash: bytes,
-        tenant_id: int | None,
-        label: str = "",
-        *,
-        actor: Actor = CLI_ACTOR,
-    ) -> AdminToken:
-        return await self._offload(
-            self._engine.add_admin_token, token_id, secret_hash, tenant_id, label, actor=actor
-        )
-
-    async def get_admin_token(self, token_id: str) -> AdminToken | None:
-        return await self._inline(self._engine.get_admin_token, token_id)
-
-    async def list_admin_tokens(self, tenant_id: int | None = None) -> list[AdminToken]:
-        return await self._read(self._engine.list_admin_tokens, tenant_id)
-
-    async def revoke_admin_token(self, token_id: str, *, actor: Actor = CLI_ACTOR) -> AdminToken:
-        return await self._offload(self._engine.revoke_admin_token, token_id, actor=actor)
-
-    async def get_tenant_by_id(self, tenant_id: int) -> Tenant | None:
-        return await self._inline(self._engine.get_tenant_by_id, tenant_id)
-
-    async def tenant_holds_data(self, tenant_id: int) -> bool:
-        return await self._inline(self._engine.tenant_holds_data, tenant_id)
-
-    async def delete_tenant(
-        self, name: str, *, force: bool = False, actor: Actor = CLI_ACTOR
-    ) -> None:
-        return await self._offload(self._engine.delete_tenant, name, force=force, actor=actor)
-
-    async def reset_tenant_data(
-        self, tenant_id: int, *, actor: Actor = CLI_ACTOR
-    ) -> tuple[int, int]:
-        return await self._offload(self._engine.reset_tenant_data, tenant_id, actor=actor)
-
-    async def add_schema_extension(
-        self,
-        tenant_id: int,
-        urn: str,
-        resource_type: str,
-        definition: dict[str, Any],
-        *,
-        required: bool = False,
-        actor: Actor = CLI_ACTOR,
-    ) -> SchemaExtension:
-        return await self._offload(
-            self._engine.add_schema_extension,
-            tenant_id,
-            urn,
-            resource_type,
-            definition,
-            required=required,
-            actor=actor,
-        )
-
-    async def list_schema_extensions(self, tenant_id: int) -> list[SchemaExtension]:
-        # A point read of a few rows, on every SCIM request: on the loop.
-        return await self._inline(self._engine.list_schema_extensions, tenant_id)
-
-    async def tenant_schema(self, tenant_id: int) -> TenantSchema:
-        # A point read, when a request meets a schema tag it has not built.
-        return await self._inline(self._engine.tenant_schema, tenant_id)
-
-    async def set_user_name_case_exact(
-        self, tenant_id: int, exact: bool, *, actor: Actor = CLI_ACTOR
-    ) -> Tenant:
-        return await self._offload(
-            self._engine.set_user_name_case_exact, tenant_id, exact, actor=actor
-        )
-
-    async def remove_schema_extension(
-        self, tenant_id: int, urn: str, *, actor: Actor = CLI_ACTOR
-    ) -> SchemaExtension:
-        return await self._offload(
-            self._engine.remove_schema_extension, tenant_id, urn, actor=actor
-        )
 
     async def list_tombstones(self, tenant_id: int) -> list[Tombstone]:
         return await self._read(self._engine.list_tombstones, tenant_id)

@@ -25,8 +25,7 @@ from scimdock.core.clock import Clock
 from scimdock.store import sqlite_audit as audit
 from scimdock.store.base import CLI_ACTOR, Actor, AuditEntry, Tombstone, UserRecord
 from scimdock.store.errors import Conflict, NotFound
-from scimdock.store.sqlite_extensions import case_exact
-from scimdock.store.sqlite_host import SqliteHost
+from scimdock.store.sqlite_host import SqliteHost, case_exact
 from scimdock.store.tenant_schema import user_name_key
 
 USER = "User"

@@ -37,11 +37,9 @@ from scimdock.store.sqlfilter import compile_filter, register_functions
 from scimdock.store.sqlfold import folded_json
 from scimdock.store.sqlite_admin import USER as USER_TYPE
 from scimdock.store.sqlite_admin import AdminTables
-from scimdock.store.sqlite_extensions import ExtensionTables, case_exact
 from scimdock.store.sqlite_groups import GroupTables
-from scimdock.store.sqlite_host import drive
+from scimdock.store.sqlite_host import case_exact, drive
 from scimdock.store.sqlite_members import drop_resource
-from scimdock.store.sqlite_tenants import TenantTables
 from scimdock.store.sqlscript import Script
 from scimdock.store.sqlsort import keyset_sql, order_clause, position
 from scimdock.store.tenant_schema import check_batch, user_name_key
@@ -62,11 +60,10 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteEngine(AdminTables, TenantTables, GroupTables, ExtensionTables):
+class SqliteEngine(AdminTables, GroupTables):
     """One writer connection per process, and a reader connection per thread.
 
     Groups and memberships: :class:`store.sqlite_groups.GroupTables`;
-    tenants and admin tokens: :class:`store.sqlite_tenants.TenantTables`;
     tombstones, purge and
     the audit log: :class:`store.sqlite_admin.AdminTables`. Every write
     appends its audit line in its own transaction (store.sqlite_audit).
@@ -137,7 +134,7 @@ class SqliteEngine(AdminTables, TenantTables, GroupTables, ExtensionTables):
 
     def _reads_committed(self, conn: sqlite3.Connection) -> bool:
         """Whether ``conn`` sees only committed data: a reader, if it is
-        not the writer too (store.sqlite_keys)."""
+        not the writer too (store.sql_keys)."""
         return conn is not self._wconn
 
     @property

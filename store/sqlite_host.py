@@ -10,6 +10,8 @@ import sqlite3
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar, cast
 
+from scimdock.store import sql_extensions as extensions
+from scimdock.store.sqldialect import SQLITE
 from scimdock.store.sqlscript import FOREIGN, ONE, OTHER, ROWS, RUN, UNIQUE, Script, thrown
 
 T = TypeVar("T")
@@ -57,3 +59,9 @@ def drive(conn: sqlite3.Connection, script: Script[T]) -> T:
 def _kind(exc: sqlite3.IntegrityError) -> str:
     text = str(exc)
     return UNIQUE if "UNIQUE" in text else FOREIGN if "FOREIGN KEY" in text else OTHER
+
+
+def case_exact(conn: sqlite3.Connection, tenant_id: int) -> bool:
+    """Whether the tenant keys userNames as given, as ``conn`` sees it
+    (store.sql_extensions)."""
+    return drive(conn, extensions.case_exact(SQLITE, tenant_id))

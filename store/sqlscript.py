@@ -88,3 +88,16 @@ def thrown(script: Script[T], kind: str, error: BaseException) -> Stmt:
         if passed is violation:
             raise error from None  # not claimed: the database's own error
         raise
+
+
+def meaning(
+    refused: Violation,
+    *,
+    unique: Exception | None = None,
+    foreign: Exception | None = None,
+) -> Exception:
+    """What a script raises for ``refused``: the store's error for its kind,
+    else the violation itself (not the client's doing: the driver raises
+    the database's own error)."""
+    found = unique if refused.kind == UNIQUE else foreign if refused.kind == FOREIGN else None
+    return refused if found is None else found

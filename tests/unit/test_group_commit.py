@@ -14,13 +14,21 @@ from typing import Any
 import pytest
 
 from conftest import loop_turns, wait_until
+from scimdock.store import sql_tenants
+from scimdock.store.base import CLI_ACTOR
 from scimdock.store.errors import Conflict
+from scimdock.store.sqldialect import SQLITE
 from scimdock.store.sqlite_engine import SqliteEngine
+
+
+def _tenant(engine: SqliteEngine, name: str) -> int:
+    """A new tenant's id, written by the engine (store.sql_tenants)."""
+    return engine.write(sql_tenants.create(SQLITE, name, CLI_ACTOR, engine.clock.now())).id
 
 
 def _store(tmp_path: Path) -> tuple[SqliteEngine, int]:
     store = SqliteEngine(tmp_path / "s.db")  # synchronous=FULL, as served
-    return store, store.create_tenant("acme").id
+    return store, _tenant(store, "acme")
 
 
 def _commits(store: SqliteEngine) -> list[str]:
@@ -294,7 +302,7 @@ def test_an_in_memory_store_writes_on_the_loop() -> None:
     sync: writes run where they are awaited, one transaction each, so a
     read never meets a batch in flight on the commit thread."""
     store = SqliteEngine(":memory:")
-    tenant = store.create_tenant("acme").id
+    tenant = _tenant(store, "acme")
 
     async def run() -> list[Any]:
         return await asyncio.gather(

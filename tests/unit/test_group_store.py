@@ -21,10 +21,18 @@ from scimdock.core.membership import Member, plan_patch
 from scimdock.core.query import build_query
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import GROUP, USER
+from scimdock.store import sql_tenants
+from scimdock.store.base import CLI_ACTOR
 from scimdock.store.errors import InvalidReference
+from scimdock.store.sqldialect import SQLITE
 from scimdock.store.sqlite_engine import SqliteEngine
 
 SMALL, LARGE = 10, 5000
+
+
+def _tenant(engine: SqliteEngine, name: str) -> int:
+    """A new tenant's id, written by the engine (store.sql_tenants)."""
+    return engine.write(sql_tenants.create(SQLITE, name, CLI_ACTOR, engine.clock.now())).id
 
 
 def steps(store: SqliteEngine, call: Callable[[], Any]) -> int:
@@ -48,7 +56,7 @@ def steps(store: SqliteEngine, call: Callable[[], Any]) -> int:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     store = SqliteEngine(tmp_path_factory.mktemp("groups") / "groups.db", synchronous="NORMAL")
-    tenant = store.create_tenant("acme").id
+    tenant = _tenant(store, "acme")
     docs = [normalize_resource({"userName": f"u{i}@example.com"}, USER) for i in range(LARGE + 20)]
     store.create_users(tenant, docs)
     query, _ = build_query(
@@ -153,7 +161,7 @@ def test_a_users_groups_cost_the_same_in_a_tenant_of_any_size(world: dict[str, A
     store, tenant, users = world["store"], world["tenant"], world["users"]
     member = users[LARGE + 11]
     store.create_group(tenant, {"displayName": "one"}, (Member(member),))
-    tiny = store.create_tenant("tiny").id
+    tiny = _tenant(store, "tiny")
     store.create_users(tiny, [normalize_resource({"userName": "t@example.com"}, USER)])
     query, _ = build_query(
         USER, filter=None, sort_by=None, sort_order=None, start_index=None, count=1, max_results=1
@@ -185,7 +193,7 @@ def test_deleting_a_member_costs_its_memberships_not_the_groups(tmp_path: Path) 
     store = SqliteEngine(tmp_path / "delete.db", synchronous="NORMAL")
 
     def tenant_with_group(name: str, size: int) -> tuple[int, list[str], str]:
-        tenant = store.create_tenant(name).id
+        tenant = _tenant(store, name)
         store.create_users(
             tenant, [normalize_resource({"userName": f"{name}{i}"}, USER) for i in range(size)]
         )

@@ -1,5 +1,5 @@
 """The key rows authentication reads, remembered between requests
-(store.sqlite_keys): kept across the server's own user writes, never kept
+(store.sql_keys): kept across the server's own user writes, never kept
 past a change to a key or its tenant, whoever made it. "Another process"
 is a second store on the same file, as the CLI is."""
 
