@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from scimdock.core import bulk as core_bulk
 from scimdock.core import representation
-from scimdock.core.errors import Conflict, InvalidValue, ScimError
+from scimdock.core.errors import Conflict, InvalidValue, ScimError, error_for
 from scimdock.handlers import groups, resources, users
 from scimdock.handlers.errors import STORE_ERRORS
 from scimdock.handlers.http import base_url, scim
@@ -139,5 +139,5 @@ def _store_error(exc: StoreError) -> ScimError:
     """The SCIM Error a single request would have answered."""
     for kind, status, scim_type in STORE_ERRORS:
         if isinstance(exc, kind):
-            return ScimError(status, exc.detail, scim_type)
+            return error_for(status, exc.detail, scim_type)
     raise exc

@@ -23,16 +23,19 @@ from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped
 from starlette.exceptions import HTTPException
 
 from scimdock.core.body import TOO_DEEP
-from scimdock.core.errors import InternalServerError, InvalidSyntax, ScimError
+from scimdock.core.errors import InternalServerError, InvalidSyntax, ScimError, error_for
 from scimdock.core.schema_text import sentence
 from scimdock.store.errors import (
     Conflict,
+    FilterRefused,
     InvalidReference,
     NotFound,
     OverBudget,
     PreconditionFailed,
+    SortPathUnknown,
     StoreError,
     Unavailable,
+    Unsortable,
 )
 
 log = logging.getLogger("scimdock")
@@ -71,6 +74,9 @@ STORE_ERRORS: tuple[tuple[type[StoreError], int, str | None], ...] = (
     (Conflict, 409, "uniqueness"),
     (PreconditionFailed, 412, None),
     (InvalidReference, 400, "invalidValue"),
+    (FilterRefused, 400, "invalidFilter"),
+    (SortPathUnknown, 400, "invalidPath"),
+    (Unsortable, 400, "invalidValue"),
     (OverBudget, 400, "tooMany"),
     (Unavailable, 503, None),
 )
@@ -89,7 +95,7 @@ def store_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     for kind, status, scim_type in STORE_ERRORS:
         if isinstance(exc, kind):
             return response(
-                ScimError(status, exc.detail, scim_type), headers, challenge=_challenge(request)
+                error_for(status, exc.detail, scim_type), headers, challenge=_challenge(request)
             )
     return unexpected(request, exc)
 

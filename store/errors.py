@@ -45,6 +45,22 @@ class InvalidReference(StoreError):
     (RFC 7644 §3.5.2, ``invalidValue``)."""
 
 
+class FilterRefused(StoreError):
+    """A filter the store cannot run: it compares an attribute the store
+    does not filter on, with an operator it does not know, or a value out
+    of range (RFC 7644 §3.4.2.2, §3.12 ``invalidFilter``)."""
+
+
+class SortPathUnknown(StoreError):
+    """``sortBy`` names no attribute of the resource type (RFC 7644
+    §3.4.2.3, §3.12 ``invalidPath``)."""
+
+
+class Unsortable(StoreError):
+    """``sortBy`` names an attribute with no order: a complex one, a
+    membership, ``meta`` (RFC 7644 §3.4.2.3, §3.12 ``invalidValue``)."""
+
+
 class OverBudget(StoreError):
     """A query would run past the store's time budget: the server will not
     compute that many results (RFC 7644 §3.12 ``tooMany``)."""

@@ -56,7 +56,6 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from scimdock.core.errors import bad_request
 from scimdock.core.filter.ast import (
     And,
     AttrPath,
@@ -74,6 +73,7 @@ from scimdock.core.filter.resolve import attribute_of
 from scimdock.core.identity import fold
 from scimdock.core.schema import Attribute, ResourceType
 from scimdock.store import sqlfold
+from scimdock.store.errors import FilterRefused
 from scimdock.store.sqldialect import SQLITE, Dialect, Json, Sql
 from scimdock.store.sqlfold import folds
 from scimdock.store.sqlsort import compile_order_by, compile_sort
@@ -202,8 +202,7 @@ class _Compiler:
         if elem is not None and elem.top is None:
             leaf = elem.parent.sub(path.attr)
             if leaf is None:
-                raise bad_request(
-                    "invalidFilter",
+                raise FilterRefused(
                     f"Invalid filter: unknown sub-attribute {path.attr!r} of {elem.parent.name!r}",
                 )
             if elem.relation is not None:
@@ -238,7 +237,7 @@ class _Compiler:
             prefolded = name in self.table.folded
             return self.leaf(sub or attr, self.table.columns[name], None, op, literal, prefolded)
         if name in _NOT_STORED:
-            raise bad_request("invalidFilter", f"Invalid filter: {name!r} is not filterable")
+            raise FilterRefused(f"Invalid filter: {name!r} is not filterable")
         if name == "meta.resourceType" and sub is not None:
             node = Present(AttrPath(name)) if op == "pr" else Compare(AttrPath(name), op, literal)
             return (self.d.true if leaf_matches(node, sub, [self.rt.id]) else self.d.false), []
@@ -282,9 +281,7 @@ class _Compiler:
         """An atom on sub-attribute ``leaf`` of a relation's element row."""
         column = relation.column(leaf.name, alias, self.d)
         if column is None:
-            raise bad_request(
-                "invalidFilter", f"Invalid filter: {parent.name}.{leaf.name!r} is not filterable"
-            )
+            raise FilterRefused(f"Invalid filter: {parent.name}.{leaf.name!r} is not filterable")
         return self.leaf(leaf, column, None, op, literal, leaf.name in relation.folded)
 
     def leaf(
@@ -326,9 +323,7 @@ class _Compiler:
         if attr.type == "dateTime":
             return f"{value}{d.collate} {_SQL_OP[op]} {d.mark}", [literal]
         if not isinstance(literal, str):
-            raise bad_request(
-                "invalidFilter", f"Invalid filter: expected a string, not {literal!r}"
-            )
+            raise FilterRefused(f"Invalid filter: expected a string, not {literal!r}")
         indexed = prefolded and json is None  # a case-exact userName's key column too
         if attr.case_exact:
             return self.text(value, op, d.mark, literal, indexed=indexed)
@@ -356,14 +351,14 @@ class _Compiler:
             return d.starts(x, mark, literal)
         if op == "ew":
             return d.ends(x, mark, literal)
-        raise bad_request("invalidFilter", f"Invalid filter: unknown operator {op!r}")
+        raise FilterRefused(f"Invalid filter: unknown operator {op!r}")
 
 
 def _lookup(path: AttrPath, rt: ResourceType) -> tuple[str, Attribute, Attribute | None]:
     try:
         return attribute_of(path, rt)
     except ValueError as exc:
-        raise bad_request("invalidFilter", f"Invalid filter: {exc}") from None
+        raise FilterRefused(f"Invalid filter: {exc}") from None
 
 
 def _successor(prefix: str) -> str | None:

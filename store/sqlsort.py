@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from scimdock.core.errors import bad_request
 from scimdock.core.filter.ast import AttrPath
 from scimdock.core.filter.printer import path_string
 from scimdock.core.filter.resolve import attribute_of
 from scimdock.core.query import ListQuery, Position
 from scimdock.core.schema import Attribute, ResourceType
+from scimdock.store.errors import SortPathUnknown, Unsortable
 from scimdock.store.sqldialect import SQLITE, Dialect, Json
 from scimdock.store.sqlfold import folds
 from scimdock.store.sqltables import table_for
@@ -32,21 +32,19 @@ def compile_sort(path: AttrPath, rt: ResourceType, dialect: Dialect = SQLITE) ->
     try:
         urn, attr, sub = attribute_of(path, rt)
     except ValueError as exc:
-        raise bad_request("invalidPath", f"Invalid sortBy: {exc}") from None
+        raise SortPathUnknown(f"Invalid sortBy: {exc}") from None
     core = urn == rt.schema.id
     name = attr.name if sub is None else f"{attr.name}.{sub.name}"
     table = table_for(rt.id)
     if core and name in table.columns:
         return table.columns[name]
     if core and attr.name in table.relations:
-        raise bad_request(
-            "invalidValue", f"Cannot sort by {path_string(path)!r}: memberships are not sort keys"
-        )
+        raise Unsortable(f"Cannot sort by {path_string(path)!r}: memberships are not sort keys")
     if attr.type == "complex" and attr.multi_valued and sub is None:
         sub = attr.sub("value")
     leaf = sub or attr
     if leaf.type == "complex" or (core and attr.name == "meta"):
-        raise bad_request("invalidValue", f"Cannot sort by {path_string(path)!r}")
+        raise Unsortable(f"Cannot sort by {path_string(path)!r}")
     prefix = () if core else (urn,)
     doc = "doc_fold" if folds(leaf) else "doc"
     d = dialect
