@@ -3,7 +3,7 @@ a figure that does not move with the other jobs of a shared machine.
 
 Usage::
 
-    .venv/bin/python bench/instructions.py [-n 300] [-l info] [VARIANT ...]
+    .venv/bin/python bench/instructions.py [-n 300] [-l info] [-m GET|POST] [VARIANT ...]
 
 A variant is ``tuned`` (this checkout) or ``NAME=DIR``: another checkout of
 scimdock (e.g. a ``git worktree`` of an older commit) run on this venv's
@@ -14,7 +14,8 @@ callgrind, with no socket: ``uvicorn.Server`` is replaced by a driver that
 feeds raw HTTP/1.1 requests to the protocol over a stand-in transport and
 runs the event loop until each response is whole. 50 users are POSTed and
 300 GETs warm up with callgrind's instrumentation off; it is switched on
-(``callgrind_control -i on``) for ``-n`` GETs only. Needs ``valgrind``
+(``callgrind_control -i on``) for ``-n`` GETs only (with ``-m POST``,
+``-n`` POSTs of new users instead). Needs ``valgrind``
 (Debian's package). Not part of ``make bench``.
 """
 
@@ -61,8 +62,8 @@ def package_tree(checkout: str, into: Path) -> str:
     return str(into)
 
 
-def count(tree: str, n: int, log_level: str) -> int:
-    """Instructions of ``n`` GETs on checkout ``tree``."""
+def count(tree: str, n: int, log_level: str, method: str = "GET") -> int:
+    """Instructions of ``n`` GETs (or POSTs of new users) on checkout ``tree``."""
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "ir.db")
 
@@ -92,6 +93,7 @@ def count(tree: str, n: int, log_level: str) -> int:
                 token,
                 str(n),
                 log_level,
+                method,
             ],
             env={**os.environ, **ENV},
             stdout=subprocess.DEVNULL,
@@ -163,7 +165,7 @@ async def exchange(protocol: Any, transport: Transport, raw: bytes) -> bytes:
         await asyncio.sleep(0)
 
 
-def inner(tree: str, db: str, token: str, n: int, log_level: str) -> None:
+def inner(tree: str, db: str, token: str, n: int, log_level: str, method: str) -> None:
     """In the server process: ``scimdock serve`` with the driver as its server."""
     sys.path.insert(0, tree)
     import uvicorn
@@ -183,8 +185,8 @@ def inner(tree: str, db: str, token: str, n: int, log_level: str) -> None:
         transport = Transport()
         protocol.connection_made(transport)
         auth = f"Host: 127.0.0.1:8000\r\nAuthorization: Bearer {token}\r\n".encode()
-        ids = []
-        for i in range(50):
+
+        def post(i: int) -> bytes:
             body = json.dumps(
                 {
                     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -193,22 +195,25 @@ def inner(tree: str, db: str, token: str, n: int, log_level: str) -> None:
                     "emails": [{"value": f"user{i}@example.com", "type": "work"}],
                 }
             ).encode()
-            response = await exchange(
-                protocol,
-                transport,
+            return (
                 b"POST /scim/v1/Users HTTP/1.1\r\n" + auth + b"Content-Type: application/scim+json"
-                b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body,
+                b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
             )
+
+        ids = []
+        for i in range(50):
+            response = await exchange(protocol, transport, post(i))
             assert response.startswith(b"HTTP/1.1 201"), response[:300]
             ids.append(json.loads(response[response.find(b"\r\n\r\n") + 4 :])["id"])
         gets = [f"GET /scim/v1/Users/{i} HTTP/1.1\r\n".encode() + auth + b"\r\n" for i in ids]
         for k in range(300):
             response = await exchange(protocol, transport, gets[k % len(gets)])
             assert response.startswith(b"HTTP/1.1 200"), response[:300]
+        counted = [post(50 + k) for k in range(n)] if method == "POST" else gets
         control = ["callgrind_control", "-i"]
         subprocess.run([*control, "on", str(os.getpid())], check=True, capture_output=True)
         for k in range(n):
-            await exchange(protocol, transport, gets[k % len(gets)])
+            await exchange(protocol, transport, counted[k % len(counted)])
         subprocess.run([*control, "off", str(os.getpid())], check=True, capture_output=True)
         print("GETS DONE", file=sys.stderr)
         protocol.connection_lost(None)
@@ -225,21 +230,22 @@ def inner(tree: str, db: str, token: str, n: int, log_level: str) -> None:
 
 def main() -> int:
     if sys.argv[1:2] == ["--inner"]:
-        tree, db, token, n, level = sys.argv[2:7]
-        inner(tree, db, token, int(n), level)
+        tree, db, token, n, level, method = sys.argv[2:8]
+        inner(tree, db, token, int(n), level, method)
         return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("variants", nargs="*", default=["tuned"])
     p.add_argument("-n", type=int, default=300, help="GETs counted")
     p.add_argument("-l", "--log-level", default="info")
+    p.add_argument("-m", "--method", choices=("GET", "POST"), default="GET", help="what is counted")
     args = p.parse_args()
     results = {}
     for spec in args.variants:
         name, checkout = spec.split("=", 1) if "=" in spec else (spec, str(ROOT))
         with tempfile.TemporaryDirectory() as links:
             tree = package_tree(checkout, Path(links))
-            results[name] = count(tree, args.n, args.log_level) / args.n
-        print(f"  {name:12} {results[name]:>12,.0f} instructions per GET", flush=True)
+            results[name] = count(tree, args.n, args.log_level, args.method) / args.n
+        print(f"  {name:12} {results[name]:>12,.0f} instructions per {args.method}", flush=True)
     first = next(iter(results.values()))
     for name, ir in results.items():
         print(f"  {name:12} {ir / first:5.3f}x")

@@ -20,9 +20,12 @@ from typing import Any, TypeVar
 from scimdock.core.clock import Clock, parse
 from scimdock.core.membership import GroupChange, Member
 from scimdock.core.query import ListQuery
+from scimdock.store import sql_audit
 from scimdock.store import sql_extensions as extensions
 from scimdock.store import sql_keys as keys
 from scimdock.store import sql_tenants as tenants
+from scimdock.store import sql_users as users
+from scimdock.store.errors import NotFound
 from scimdock.store.key_use import KeyUses
 from scimdock.store.records import (
     CLI_ACTOR,
@@ -110,6 +113,11 @@ class Store(ABC):
     @abstractmethod
     async def _change(self, script: Script[T]) -> T:
         """A SCIM write: one transaction, durable on return."""
+
+    async def _purge(self, script: Script[list[str]]) -> list[str]:
+        """A write that deletes rows for good: :meth:`_admin`, unless the
+        backend must do more to leave no copy of the bytes behind."""
+        return await self._admin(script)
 
     def _now(self) -> str:
         return self.clock.now()
@@ -306,38 +314,48 @@ class Store(ABC):
             extensions.remove(self.dialect, tenant_id, urn, actor, self._now())
         )
 
-    # --- tombstones and purge (operator) ------------------------------
-    @abstractmethod
-    async def list_tombstones(self, tenant_id: int) -> list[Tombstone]: ...
+    # --- tombstones and purge (operator; store.sql_users) ------------
+    async def list_tombstones(self, tenant_id: int) -> list[Tombstone]:
+        return await self._scan(users.tombstones(self.dialect, tenant_id), budget=False)
 
-    @abstractmethod
     async def restore_user(
         self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR
     ) -> UserRecord:
         """Bring a tombstoned user back with the same id (a new version);
         :class:`NotFound` if there is no such tombstone, :class:`Conflict` if a live user
         took its ``userName`` meanwhile."""
+        return await self._admin(
+            users.restore(self.dialect, tenant_id, user_id, actor, self._now())
+        )
 
-    @abstractmethod
     async def purge_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> None:
         """Delete a tombstoned user's rows for good; :class:`NotFound` if not a tombstone."""
+        if not await self._purge(
+            users.purge(self.dialect, tenant_id, [user_id], actor, self._now())
+        ):
+            raise NotFound(f"No deleted User {user_id} in this tenant")
 
-    @abstractmethod
     async def purge_tombstones(
         self, tenant_id: int, older_than: str, *, actor: Actor = CLI_ACTOR
     ) -> list[str]:
-        """Purge every tombstone deleted before ``older_than``; the purged ids."""
+        """Purge every tombstone deleted before ``older_than`` (ISO 8601,
+        ``ValueError`` if unreadable); the purged ids."""
+        ids = await self._point(users.dead_before(self.dialect, tenant_id, parse(older_than)))
+        if not ids:
+            return []
+        return await self._purge(users.purge(self.dialect, tenant_id, ids, actor, self._now()))
 
-    @abstractmethod
     async def lookup_user(
         self, tenant_id: int, *, user_id: str | None = None, user_name: str | None = None
     ) -> UserRecord | Tombstone | None:
         """A user by id or by ``userName`` (case-insensitive), tombstones
         included: the live user, else its tombstone (by name: the most
         recently deleted), else ``None``. For the sign-in check."""
+        if (user_id is None) == (user_name is None):
+            raise TypeError("lookup_user needs exactly one of user_id and user_name")
+        return await self._point(users.lookup(self.dialect, tenant_id, user_id, user_name))
 
-    # --- audit log ----------------------------------------------------
-    @abstractmethod
+    # --- audit log (store.sql_audit) ----------------------------------
     async def audit_log(
         self,
         tenant_id: int,
@@ -350,17 +368,20 @@ class Store(ABC):
         """``(total, page)`` of the tenant's audit entries, oldest first;
         ``since`` inclusive, ``until`` exclusive (ISO 8601, ``ValueError``
         if unreadable). :data:`OPERATOR_LOG` reads the operator log."""
+        start = None if since is None else parse(since)
+        end = None if until is None else parse(until)
+        script = sql_audit.read(self.dialect, tenant_id, start, end, offset, count)
+        return await self._scan(script, budget=False)
 
-    # --- users --------------------------------------------------------
-    @abstractmethod
+    # --- users (store.sql_users) --------------------------------------
     async def create_user(
         self, tenant_id: int, doc: dict[str, Any], *, actor: Actor = CLI_ACTOR
-    ) -> UserRecord: ...
+    ) -> UserRecord:
+        return await self._change(users.create(self.dialect, tenant_id, doc, actor, self._now()))
 
-    @abstractmethod
-    async def get_user(self, tenant_id: int, user_id: str) -> UserRecord: ...
+    async def get_user(self, tenant_id: int, user_id: str) -> UserRecord:
+        return await self._point(users.get(self.dialect, tenant_id, user_id))
 
-    @abstractmethod
     async def update_user(
         self,
         tenant_id: int,
@@ -377,21 +398,25 @@ class Store(ABC):
         raises (a :class:`~scimdock.core.errors.ScimError` of the core) to abort with nothing written. ``if_match``
         is the request's If-Match header (RFC 7644 §3.14): stale → :class:`PreconditionFailed`.
         """
+        script = users.update(
+            self.dialect, tenant_id, user_id, change, if_match, operation, actor, self._now
+        )
+        return await self._change(script)
 
-    @abstractmethod
     async def delete_user(
         self, tenant_id: int, user_id: str, if_match: str | None = None, *, actor: Actor = CLI_ACTOR
     ) -> None:
         """Hide the user from SCIM (:class:`NotFound` from now on) but keep its row."""
+        script = users.delete(self.dialect, tenant_id, user_id, if_match, actor, self._now())
+        await self._change(script)
 
-    @abstractmethod
     async def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
         """``(totalResults, page)`` for a query: ``query.count`` rows from
         ``query.offset``, or with ``query.keyset`` the rows after
         ``query.after``, each with its ``position``. ``totalResults``
         counts every match of the filter, whatever the page."""
+        return await self._scan(users.listed(self.dialect, tenant_id, query))
 
-    @abstractmethod
     async def create_users(
         self, tenant_id: int, docs: list[dict[str, Any]], *, actor: Actor = CLI_ACTOR
     ) -> int:
@@ -402,6 +427,18 @@ class Store(ABC):
         ``userName`` taken in the tenant or repeated in the batch raises the
         same :class:`Conflict` as :meth:`create_user` and writes nothing.
         """
+        if not docs:
+            return 0
+        d, now = self.dialect, self._now()
+        exact = await self._point(extensions.case_exact(d, tenant_id, lock=False))
+        built = exact, users.batch(d, tenant_id, docs, exact, now)  # before the write
+        try:
+            return await self._admin(users.create_many(d, tenant_id, docs, built, actor, now))
+        except users.BatchTaken:
+            taken = await self._point(users.first_taken(d, tenant_id, docs, exact))
+            if taken is None:
+                raise
+            raise users.taken(taken) from None
 
     # --- groups -------------------------------------------------------
     # Members are rows beside the group, never part of ``doc``. Member ids

@@ -43,7 +43,6 @@ from scimdock.store.migrations import MIGRATIONS
 from scimdock.store.pg_groups import PgGroupTables
 from scimdock.store.pg_host import Conn, drive, one
 from scimdock.store.pg_migrate import migrate
-from scimdock.store.pg_users import PgUserTables
 from scimdock.store.sql_keys import KeyCache
 from scimdock.store.sqldialect import POSTGRES
 from scimdock.store.sqlscript import Script
@@ -64,7 +63,7 @@ async def _configure(conn: Conn) -> None:
     set_json_dumps(_dumps, conn)
 
 
-class PostgresStore(PgUserTables, PgGroupTables, Store):
+class PostgresStore(PgGroupTables, Store):
     """The store on one PostgreSQL database, given by its URL
     (``postgresql://user@host:port/dbname``, libpq's forms)."""
 

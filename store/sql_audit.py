@@ -21,7 +21,7 @@ earlier than the line before it (``audit_seq.last_at``), so date order is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import orjson
 
@@ -74,7 +74,7 @@ def record_many(
     actor: Actor,
     operation: str,
     resource_type: str,
-    changes: list[tuple[str, Iterable[str]]],
+    changes: Sequence[tuple[str, Iterable[str]]],
     *,
     at: str,
 ) -> Script[None]:

@@ -48,12 +48,9 @@ from scimdock.store.base import (
     CLI_ACTOR,
     QUERY_BUDGET,
     Actor,
-    AuditEntry,
     GroupRecord,
     Membership,
     Store,
-    Tombstone,
-    UserRecord,
 )
 from scimdock.store.key_use import KeyUses
 from scimdock.store.sql_keys import KeyCache
@@ -184,6 +181,9 @@ class SqliteStore(Store):
     async def _change(self, script: Script[T]) -> T:
         return await self._commit(self._engine.write, script)
 
+    async def _purge(self, script: Script[list[str]]) -> list[str]:
+        return await self._offload(self._engine.purge, script)
+
     async def close(self) -> None:
         """Let the reads and the commit in flight finish, write the key uses
         still in memory, then close."""
@@ -197,87 +197,6 @@ class SqliteStore(Store):
         self._pool.shutdown()
         self._admin_thread.shutdown()
         self._engine.close(keys.flush(SQLITE, self._uses))
-
-    async def list_tombstones(self, tenant_id: int) -> list[Tombstone]:
-        return await self._read(self._engine.list_tombstones, tenant_id)
-
-    async def restore_user(
-        self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR
-    ) -> UserRecord:
-        return await self._offload(self._engine.restore_user, tenant_id, user_id, actor=actor)
-
-    async def purge_user(self, tenant_id: int, user_id: str, *, actor: Actor = CLI_ACTOR) -> None:
-        return await self._offload(self._engine.purge_user, tenant_id, user_id, actor=actor)
-
-    async def purge_tombstones(
-        self, tenant_id: int, older_than: str, *, actor: Actor = CLI_ACTOR
-    ) -> list[str]:
-        return await self._offload(
-            self._engine.purge_tombstones, tenant_id, older_than, actor=actor
-        )
-
-    async def lookup_user(
-        self, tenant_id: int, *, user_id: str | None = None, user_name: str | None = None
-    ) -> UserRecord | Tombstone | None:
-        return await self._inline(
-            self._engine.lookup_user, tenant_id, user_id=user_id, user_name=user_name
-        )
-
-    async def audit_log(
-        self,
-        tenant_id: int,
-        *,
-        since: str | None = None,
-        until: str | None = None,
-        offset: int = 0,
-        count: int = 100,
-    ) -> tuple[int, list[AuditEntry]]:
-        return await self._read(
-            self._engine.audit_log, tenant_id, since=since, until=until, offset=offset, count=count
-        )
-
-    async def create_user(
-        self, tenant_id: int, doc: dict[str, Any], *, actor: Actor = CLI_ACTOR
-    ) -> UserRecord:
-        return await self._commit(self._engine.create_user, tenant_id, doc, actor=actor)
-
-    async def get_user(self, tenant_id: int, user_id: str) -> UserRecord:
-        return await self._inline(self._engine.get_user, tenant_id, user_id)
-
-    async def update_user(
-        self,
-        tenant_id: int,
-        user_id: str,
-        change: Callable[[UserRecord], dict[str, Any]],
-        if_match: str | None = None,
-        *,
-        operation: str = "replace",
-        actor: Actor = CLI_ACTOR,
-    ) -> UserRecord:
-        return await self._commit(
-            self._engine.update_user,
-            tenant_id,
-            user_id,
-            change,
-            if_match,
-            operation=operation,
-            actor=actor,
-        )
-
-    async def delete_user(
-        self, tenant_id: int, user_id: str, if_match: str | None = None, *, actor: Actor = CLI_ACTOR
-    ) -> None:
-        return await self._commit(
-            self._engine.delete_user, tenant_id, user_id, if_match, actor=actor
-        )
-
-    async def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
-        return await self._read(self._engine.list_users, tenant_id, query)
-
-    async def create_users(
-        self, tenant_id: int, docs: list[dict[str, Any]], *, actor: Actor = CLI_ACTOR
-    ) -> int:
-        return await self._offload(self._engine.create_users, tenant_id, docs, actor=actor)
 
     async def create_group(
         self,

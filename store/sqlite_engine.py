@@ -14,35 +14,19 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-import orjson
-
-from scimdock.core.audit import changed
 from scimdock.core.clock import Clock, SystemClock
-from scimdock.core.query import ListQuery
-from scimdock.core.schema import USER
-from scimdock.store import sqlite_audit as audit
-from scimdock.store.base import CLI_ACTOR, Actor, UserRecord
-from scimdock.store.errors import Conflict, NotFound, OverBudget, check_version
+from scimdock.store.errors import OverBudget
 from scimdock.store.group_commit import GroupCommit
 from scimdock.store.migrations import MIGRATIONS, migrate
-from scimdock.store.sqldialect import SQLITE
-from scimdock.store.sqlfilter import compile_filter, register_functions
-from scimdock.store.sqlfold import folded_json
-from scimdock.store.sqlite_admin import USER as USER_TYPE
-from scimdock.store.sqlite_admin import AdminTables
+from scimdock.store.sqlfilter import register_functions
 from scimdock.store.sqlite_groups import GroupTables
-from scimdock.store.sqlite_host import case_exact, drive
-from scimdock.store.sqlite_members import drop_resource
+from scimdock.store.sqlite_host import drive
 from scimdock.store.sqlscript import Script
-from scimdock.store.sqlsort import keyset_sql, order_clause, position
-from scimdock.store.tenant_schema import check_batch, user_name_key
 
 _USER_COLUMNS = "id, doc, created, last_modified, version"
 _HELD = nullcontext()
@@ -60,13 +44,12 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteEngine(AdminTables, GroupTables):
+class SqliteEngine(GroupTables):
     """One writer connection per process, and a reader connection per thread.
 
     Groups and memberships: :class:`store.sqlite_groups.GroupTables`;
-    tombstones, purge and
-    the audit log: :class:`store.sqlite_admin.AdminTables`. Every write
-    appends its audit line in its own transaction (store.sqlite_audit).
+    everything else is a transaction script (store.sqlscript) the store
+    runs through :meth:`read`, :meth:`write` and :meth:`purge`.
 
     Every write runs in a transaction of the writer connection (``BEGIN
     IMMEDIATE``, so concurrent processes on the same file serialise
@@ -77,7 +60,7 @@ class SqliteEngine(AdminTables, GroupTables):
     connection of its own, so reads on several threads run side by side;
     :meth:`read_within` bounds one read's time with a progress handler.
     :class:`~scimdock.store.sqlite.SqliteStore` writes through
-    :meth:`durable` (store.group_commit); tests call the write methods
+    :meth:`durable` (store.group_commit); tests call :meth:`write`
     directly, one transaction and one commit per call.
     """
 
@@ -96,7 +79,7 @@ class SqliteEngine(AdminTables, GroupTables):
         writer.execute("PRAGMA journal_mode=WAL")
         writer.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
         # Deleted content is zeroed where that costs no extra I/O; a purge
-        # turns it fully on (store.sqlite_admin).
+        # turns it fully on (:meth:`purge`).
         writer.execute("PRAGMA secure_delete=FAST")
         migrate(writer)
         #: ``:memory:`` has one connection: a second would be another database.
@@ -194,6 +177,20 @@ class SqliteEngine(AdminTables, GroupTables):
         with self._write() as conn:
             return drive(conn, script)
 
+    def purge(self, script: Script[list[str]]) -> list[str]:
+        """A write that deletes rows for good (store.sql_users.purge), with
+        ``secure_delete`` on, so SQLite overwrites the freed bytes with
+        zeros; then the WAL is checkpointed, so no old copy of a page stays
+        in it (best effort: a reader in another process may keep old frames)."""
+        self._wconn.execute("PRAGMA secure_delete = ON")
+        try:
+            purged = self.write(script)
+        finally:
+            self._wconn.execute("PRAGMA secure_delete = FAST")
+        if purged:
+            self._checkpoint()
+        return purged
+
     def close(self, last: Script[None] | None = None) -> None:
         """Let the commit in flight finish, write ``last`` (the key uses
         still in memory), then close."""
@@ -251,214 +248,3 @@ class SqliteEngine(AdminTables, GroupTables):
                 raise
             finally:
                 local.depth = 0
-
-    # --- users --------------------------------------------------------
-    def create_user(
-        self, tenant_id: int, doc: dict[str, Any], *, actor: Actor = CLI_ACTOR
-    ) -> UserRecord:
-        user_id = str(uuid.uuid4())
-        now = self.clock.now()
-        with self._write() as conn:
-            try:
-                conn.execute(
-                    "INSERT INTO users(tenant_id, id, user_name, user_name_key, external_id,"
-                    " active, doc, doc_fold, created, last_modified, version)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                    (tenant_id, user_id, *_columns(doc, case_exact(conn, tenant_id)), now, now),
-                )
-            except sqlite3.IntegrityError as exc:
-                if "user_name_key" not in str(exc):
-                    raise  # not the userName index: a bug, not a client's conflict
-                raise _user_name_taken(doc) from None
-            audit.record(
-                conn, tenant_id, actor, "create", USER_TYPE, user_id, changed(None, doc), at=now
-            )
-        return UserRecord(user_id, doc, now, now, 1)
-
-    def get_user(self, tenant_id: int, user_id: str) -> UserRecord:
-        row = self._conn.execute(
-            f"SELECT {_USER_COLUMNS} FROM users WHERE tenant_id = ? AND id = ? AND deleted IS NULL",
-            (tenant_id, user_id),
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"User {user_id} not found")
-        return _user(row)
-
-    def update_user(
-        self,
-        tenant_id: int,
-        user_id: str,
-        change: Callable[[UserRecord], dict[str, Any]],
-        if_match: str | None = None,
-        *,
-        operation: str = "replace",
-        actor: Actor = CLI_ACTOR,
-    ) -> UserRecord:
-        with self._write() as conn:
-            current = self.get_user(tenant_id, user_id)
-            check_version(if_match, current.version)
-            doc = change(current)
-            if doc == current.doc:
-                # Nothing changed: no write, same version (RFC 7644 §3.14;
-                # Entra re-sends unchanged PATCHes every cycle).
-                return current
-            now = self.clock.now()
-            version = current.version + 1
-            try:
-                conn.execute(
-                    "UPDATE users SET user_name = ?, user_name_key = ?, external_id = ?,"
-                    " active = ?, doc = ?, doc_fold = ?, last_modified = ?, version = ?"
-                    " WHERE tenant_id = ? AND id = ?",
-                    (*_columns(doc, case_exact(conn, tenant_id)), now, version, tenant_id, user_id),
-                )
-            except sqlite3.IntegrityError as exc:
-                if "user_name_key" not in str(exc):
-                    raise  # not the userName index: a bug, not a client's conflict
-                raise _user_name_taken(doc) from None
-            audit.record(
-                conn,
-                tenant_id,
-                actor,
-                operation,
-                USER_TYPE,
-                user_id,
-                changed(current.doc, doc),
-                at=now,
-            )
-        return UserRecord(user_id, doc, current.created, now, version)
-
-    def delete_user(
-        self, tenant_id: int, user_id: str, if_match: str | None = None, *, actor: Actor = CLI_ACTOR
-    ) -> None:
-        with self._write() as conn:
-            current = self.get_user(tenant_id, user_id)
-            check_version(if_match, current.version)
-            now = self.clock.now()
-            conn.execute(
-                "UPDATE users SET deleted = ? WHERE tenant_id = ? AND id = ?",
-                (now, tenant_id, user_id),
-            )
-            drop_resource(conn, tenant_id, user_id, "User", now)
-            audit.record(conn, tenant_id, actor, "delete", USER_TYPE, user_id, at=now)
-
-    def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
-        where = "tenant_id = ? AND deleted IS NULL"
-        params: list[object] = [tenant_id]
-        if query.filter is not None:
-            sql, args = compile_filter(
-                query.filter, query.resource_type or USER, dialect=SQLITE, tenant_id=tenant_id
-            )
-            where += f" AND ({sql})"
-            params.extend(args)
-        (total,) = self._conn.execute(
-            f"SELECT count(*) FROM users WHERE {where}", params
-        ).fetchone()
-        if query.count <= 0 or query.offset >= total:
-            return total, []
-        rt = query.resource_type or USER
-        order = order_clause(query.sort_by, rt, descending=query.descending, dialect=SQLITE)
-        if query.keyset:  # RFC 9865: after a position, not an offset
-            columns, after, args = keyset_sql(query, rt, dialect=SQLITE)
-            rows = self._conn.execute(
-                f"SELECT {_USER_COLUMNS}, {columns} FROM users WHERE {where}{after}"
-                f" ORDER BY {order} LIMIT ?",
-                [*params, *args, query.count],
-            ).fetchall()
-            return total, [replace(_user(r), position=position(r)) for r in rows]
-        rows = self._conn.execute(
-            f"SELECT {_USER_COLUMNS} FROM users WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-            [*params, query.count, query.offset],
-        ).fetchall()
-        return total, [_user(r) for r in rows]
-
-    def create_users(
-        self, tenant_id: int, docs: list[dict[str, Any]], *, actor: Actor = CLI_ACTOR
-    ) -> int:
-        """One ``BEGIN IMMEDIATE`` transaction and one ``executemany``: the
-        same rows :meth:`create_user` writes (audit lines included), one
-        commit (one fsync) for all."""
-        now = self.clock.now()
-        exact = case_exact(self._conn, tenant_id)
-        rows = _rows(tenant_id, docs, exact, now)  # built before the writer is taken
-        try:
-            with self._write() as conn:
-                if case_exact(conn, tenant_id) != exact:  # switched meanwhile
-                    exact = not exact
-                    rows = _rows(tenant_id, docs, exact, now)
-                conn.executemany(
-                    "INSERT INTO users(tenant_id, id, user_name, user_name_key, external_id,"
-                    " active, doc, doc_fold, created, last_modified, version)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                    rows,
-                )
-                audit.record_many(
-                    conn,
-                    tenant_id,
-                    actor,
-                    "create",
-                    USER_TYPE,
-                    [(row[1], changed(None, doc)) for row, doc in zip(rows, docs, strict=False)],
-                    at=now,
-                )
-        except sqlite3.IntegrityError:
-            taken = self._first_taken(tenant_id, docs, exact)
-            if taken is None:
-                raise
-            raise _user_name_taken(taken) from None
-        return len(rows)
-
-    def _first_taken(
-        self, tenant_id: int, docs: list[dict[str, Any]], exact: bool
-    ) -> dict[str, Any] | None:
-        """The first document whose ``userName`` a live user already has
-        (after the failed batch was rolled back)."""
-        for start in range(0, len(docs), 500):
-            chunk = docs[start : start + 500]
-            folds = [user_name_key(str(doc["userName"]), exact) for doc in chunk]
-            marks = ", ".join("?" * len(folds))
-            found = {
-                row[0]
-                for row in self._conn.execute(
-                    "SELECT user_name_key FROM users WHERE tenant_id = ? AND deleted IS NULL"
-                    f" AND user_name_key IN ({marks})",
-                    [tenant_id, *folds],
-                )
-            }
-            for doc, folded in zip(chunk, folds, strict=False):
-                if folded in found:
-                    return doc
-        return None
-
-
-def _columns(doc: dict[str, Any], exact: bool) -> tuple[str, str, str | None, int | None, str, str]:
-    """The indexed columns derived from a user document (the userName's
-    key as the tenant compares it: ``exact``, store.tenant_schema), then
-    the document and its folded form (store.sqlfold)."""
-    user_name = str(doc["userName"])
-    active = doc.get("active")
-    external_id = doc.get("externalId")
-    return (
-        user_name,
-        user_name_key(user_name, exact),
-        None if external_id is None else str(external_id),
-        None if active is None else int(active),
-        orjson.dumps(doc).decode(),
-        folded_json(doc, USER),
-    )
-
-
-def _rows(
-    tenant_id: int, docs: list[dict[str, Any]], exact: bool, now: str
-) -> list[tuple[Any, ...]]:
-    """The rows :meth:`SqliteEngine.create_users` inserts; a userName
-    repeated in the batch is refused here."""
-    check_batch(docs, exact)
-    return [(tenant_id, str(uuid.uuid4()), *_columns(doc, exact), now, now) for doc in docs]
-
-
-def _user(row: tuple[Any, ...]) -> UserRecord:
-    return UserRecord(row[0], orjson.loads(row[1]), row[2], row[3], row[4])
-
-
-def _user_name_taken(doc: dict[str, Any]) -> Conflict:
-    return Conflict(f"userName {doc['userName']!r} is already taken in this tenant")

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from conftest import loop_turns, wait_until
-from scimdock.store import sql_tenants
-from scimdock.store.base import CLI_ACTOR
+from scimdock.store import sql_audit, sql_tenants, sql_users
+from scimdock.store.base import CLI_ACTOR, UserRecord
 from scimdock.store.errors import Conflict
 from scimdock.store.sqldialect import SQLITE
 from scimdock.store.sqlite_engine import SqliteEngine
@@ -24,6 +24,11 @@ from scimdock.store.sqlite_engine import SqliteEngine
 def _tenant(engine: SqliteEngine, name: str) -> int:
     """A new tenant's id, written by the engine (store.sql_tenants)."""
     return engine.write(sql_tenants.create(SQLITE, name, CLI_ACTOR, engine.clock.now())).id
+
+
+def _user(engine: SqliteEngine, tenant: int, doc: dict[str, Any]) -> UserRecord:
+    """A new user, written by the engine (store.sql_users) in one write."""
+    return engine.write(sql_users.create(SQLITE, tenant, doc, CLI_ACTOR, engine.clock.now()))
 
 
 def _store(tmp_path: Path) -> tuple[SqliteEngine, int]:
@@ -86,7 +91,7 @@ def test_concurrent_writes_share_commits_and_fail_alone(tmp_path: Path) -> None:
     commits = _commits(store)
 
     async def create(name: str) -> Any:
-        return await store.durable(lambda: store.create_user(tenant, {"userName": name}))
+        return await store.durable(lambda: _user(store, tenant, {"userName": name}))
 
     async def run() -> list[Any]:
         names = [f"user{i}" for i in range(40)] + ["USER7", "user13"]  # two clashes
@@ -100,7 +105,7 @@ def test_concurrent_writes_share_commits_and_fail_alone(tmp_path: Path) -> None:
     # 40 created users and two conflicts in fewer transactions than writes.
     assert 1 <= len(commits) < 40
     # Each write left exactly its audit line, the failed ones none.
-    lines = store.audit_log(tenant, count=100)[1]
+    lines = store.read(sql_audit.read(SQLITE, tenant, None, None, 0, 100))[1]
     assert (
         sorted(e.resource_type for e in lines if e.operation == "create")
         == ["Tenant"] + ["User"] * 40
@@ -124,18 +129,18 @@ def test_a_failed_commit_acknowledges_no_write_of_its_batch(tmp_path: Path) -> N
     async def run() -> list[Any]:
         entered, release = _hold_commits(store)  # the first COMMIT waits until the rest are queued
         first = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "u0"}))
+            store.durable(lambda: _user(store, tenant, {"userName": "u0"}))
         )
         await _committing(entered)  # u0's transaction is committing, held
         rest = [
             asyncio.ensure_future(
-                store.durable(lambda i=i: store.create_user(tenant, {"userName": f"u{i}"}))
+                store.durable(lambda i=i: _user(store, tenant, {"userName": f"u{i}"}))
             )
             for i in range(1, 5)
         ]
         dangle = asyncio.ensure_future(store.durable(dangling))
         clash = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "U1"}))
+            store.durable(lambda: _user(store, tenant, {"userName": "U1"}))
         )
         await _all_queued(store, 6)  # all queued behind it: the next transaction
         release.set()
@@ -149,7 +154,7 @@ def test_a_failed_commit_acknowledges_no_write_of_its_batch(tmp_path: Path) -> N
     assert all(isinstance(r, sqlite3.IntegrityError) for r in results[1:])
     assert _names(store, tenant) == {"u0"}
     # The writer is free again: the next write commits.
-    asyncio.run(store.durable(lambda: store.create_user(tenant, {"userName": "after"})))
+    asyncio.run(store.durable(lambda: _user(store, tenant, {"userName": "after"})))
     assert _names(store, tenant) == {"u0", "after"}
     store.close()
 
@@ -158,19 +163,21 @@ def test_reads_do_not_wait_for_a_commit_in_flight(tmp_path: Path) -> None:
     """While a batch is being committed (its COMMIT stalled here), the
     event loop still serves reads, which see only committed data."""
     store, tenant = _store(tmp_path)
-    store.create_user(tenant, {"userName": "before"})
+    _user(store, tenant, {"userName": "before"})
     entered, release = _hold_commits(store)
 
     async def run() -> tuple[list[str], list[str]]:
         write = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "pending"}))
+            store.durable(lambda: _user(store, tenant, {"userName": "pending"}))
         )
         await _committing(entered)
-        during = [u.doc["userName"] for u in store.list_users(tenant, _all())[1]]
+        during = [
+            u.doc["userName"] for u in store.read(sql_users.listed(SQLITE, tenant, _all()))[1]
+        ]
         assert not write.done()
         release.set()
         await write
-        after = [u.doc["userName"] for u in store.list_users(tenant, _all())[1]]
+        after = [u.doc["userName"] for u in store.read(sql_users.listed(SQLITE, tenant, _all()))[1]]
         return during, after
 
     during, after = asyncio.run(run())
@@ -198,10 +205,10 @@ def test_synchronous_writes_still_commit_one_by_one(tmp_path: Path) -> None:
     """The CLI and scripts call the store directly: a transaction each."""
     store, tenant = _store(tmp_path)
     commits = _commits(store)
-    store.create_user(tenant, {"userName": "a"})
+    _user(store, tenant, {"userName": "a"})
     with pytest.raises(Conflict):
-        store.create_user(tenant, {"userName": "A"})
-    store.create_user(tenant, {"userName": "b"})
+        _user(store, tenant, {"userName": "A"})
+    _user(store, tenant, {"userName": "b"})
     assert len(commits) == 2 and _names(store, tenant) == {"a", "b"}
     store.close()
 
@@ -210,9 +217,9 @@ def test_a_write_after_close_fails_and_leaves_the_writer_free(tmp_path: Path) ->
     store, tenant = _store(tmp_path)
     store._commits.close()
     with pytest.raises(RuntimeError):
-        asyncio.run(store.durable(lambda: store.create_user(tenant, {"userName": "late"})))
+        asyncio.run(store.durable(lambda: _user(store, tenant, {"userName": "late"})))
     assert _names(store, tenant) == set()
-    store.create_user(tenant, {"userName": "direct"})  # the writer lock was released
+    _user(store, tenant, {"userName": "direct"})  # the writer lock was released
     assert _names(store, tenant) == {"direct"}
     store.close()
 
@@ -223,14 +230,14 @@ def test_a_write_whose_request_is_gone_before_its_turn_is_not_made(tmp_path: Pat
 
     async def run() -> None:
         first = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "first"}))
+            store.durable(lambda: _user(store, tenant, {"userName": "first"}))
         )
         await _committing(entered)  # the first write ran; its commit is in flight, held
         gone = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "gone"}))
+            store.durable(lambda: _user(store, tenant, {"userName": "gone"}))
         )
         kept = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "kept"}))
+            store.durable(lambda: _user(store, tenant, {"userName": "kept"}))
         )
         await _all_queued(store, 2)  # both queued behind the commit
         gone.cancel()
@@ -253,7 +260,7 @@ def test_a_write_runs_in_the_context_of_its_own_request(tmp_path: Path) -> None:
     async def one(name: str) -> str:
         request.set(name)
         return await store.durable(
-            lambda: store.create_user(tenant, {"userName": request.get()}).doc["userName"]
+            lambda: _user(store, tenant, {"userName": request.get()}).doc["userName"]
         )
 
     async def run() -> list[str]:
@@ -283,15 +290,13 @@ def test_a_loop_that_ends_with_a_commit_in_flight_does_not_block_the_next(tmp_pa
     entered, release = _hold_commits(store)
 
     async def leave_early() -> None:
-        asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "early"}))
-        )
+        asyncio.ensure_future(store.durable(lambda: _user(store, tenant, {"userName": "early"})))
         await _committing(entered)  # its commit is in flight when this loop ends
 
     asyncio.run(leave_early())
     release.set()  # the COMMIT returns with no loop left to answer
     asyncio.run(
-        asyncio.wait_for(store.durable(lambda: store.create_user(tenant, {"userName": "next"})), 10)
+        asyncio.wait_for(store.durable(lambda: _user(store, tenant, {"userName": "next"})), 10)
     )
     assert _names(store, tenant) == {"early", "next"}
     store.close()
@@ -307,7 +312,7 @@ def test_an_in_memory_store_writes_on_the_loop() -> None:
     async def run() -> list[Any]:
         return await asyncio.gather(
             *(
-                store.durable(lambda n=n: store.create_user(tenant, {"userName": n}))
+                store.durable(lambda n=n: _user(store, tenant, {"userName": n}))
                 for n in ("a", "b", "A", "c")
             ),
             return_exceptions=True,
@@ -320,7 +325,11 @@ def test_an_in_memory_store_writes_on_the_loop() -> None:
         True,
         False,
     ]
-    assert {u.doc["userName"] for u in store.list_users(tenant, _all())[1]} == {"a", "b", "c"}
+    assert {u.doc["userName"] for u in store.read(sql_users.listed(SQLITE, tenant, _all()))[1]} == {
+        "a",
+        "b",
+        "c",
+    }
     assert store._commits._thread is None  # no commit thread was started
     store.close()
 
@@ -337,13 +346,11 @@ def test_close_makes_the_writes_queued_before_it_then_stops(tmp_path: Path) -> N
 
     async def run() -> None:
         first = asyncio.ensure_future(
-            store.durable(lambda: store.create_user(tenant, {"userName": "a"}))
+            store.durable(lambda: _user(store, tenant, {"userName": "a"}))
         )
         await _committing(entered)
         rest = [
-            asyncio.ensure_future(
-                store.durable(lambda n=n: store.create_user(tenant, {"userName": n}))
-            )
+            asyncio.ensure_future(store.durable(lambda n=n: _user(store, tenant, {"userName": n})))
             for n in ("b", "c")
         ]
         await _all_queued(store, 2)  # queued behind the held COMMIT
@@ -358,7 +365,7 @@ def test_close_makes_the_writes_queued_before_it_then_stops(tmp_path: Path) -> N
         # It returned only once what was queued before it was made.
         assert returned == [(True, {"a", "b", "c"})]
         with pytest.raises(RuntimeError):
-            await store.durable(lambda: store.create_user(tenant, {"userName": "late"}))
+            await store.durable(lambda: _user(store, tenant, {"userName": "late"}))
 
     asyncio.run(run())
     assert _names(store, tenant) == {"a", "b", "c"}

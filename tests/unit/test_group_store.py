@@ -21,21 +21,20 @@ from scimdock.core.membership import Member, plan_patch
 from scimdock.core.query import build_query
 from scimdock.core.resource import normalize_resource
 from scimdock.core.schema import GROUP, USER
-from scimdock.store import sql_tenants
-from scimdock.store.base import CLI_ACTOR
+from scimdock.store.blocking import BlockingStore
 from scimdock.store.errors import InvalidReference
-from scimdock.store.sqldialect import SQLITE
-from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.sqlite import SqliteStore
 
 SMALL, LARGE = 10, 5000
 
 
-def _tenant(engine: SqliteEngine, name: str) -> int:
-    """A new tenant's id, written by the engine (store.sql_tenants)."""
-    return engine.write(sql_tenants.create(SQLITE, name, CLI_ACTOR, engine.clock.now())).id
+def _store() -> BlockingStore:
+    """A store whose every statement runs on one connection, the loop's
+    (``:memory:``), without a time budget: :func:`steps` counts its work."""
+    return BlockingStore(SqliteStore(":memory:", query_budget=None))
 
 
-def steps(store: SqliteEngine, call: Callable[[], Any]) -> int:
+def steps(store: BlockingStore, call: Callable[[], Any]) -> int:
     """VM instructions SQLite runs for ``call`` on the store's connection."""
     count = 0
 
@@ -44,7 +43,7 @@ def steps(store: SqliteEngine, call: Callable[[], Any]) -> int:
         count += 1
         return 0
 
-    conn: sqlite3.Connection = store._conn  # the store's own connection: its work
+    conn: sqlite3.Connection = store.store._engine._wconn  # the store's one connection
     conn.set_progress_handler(tick, 1)
     try:
         call()
@@ -55,8 +54,8 @@ def steps(store: SqliteEngine, call: Callable[[], Any]) -> int:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    store = SqliteEngine(tmp_path_factory.mktemp("groups") / "groups.db", synchronous="NORMAL")
-    tenant = _tenant(store, "acme")
+    store = _store()
+    tenant = store.create_tenant("acme").id
     docs = [normalize_resource({"userName": f"u{i}@example.com"}, USER) for i in range(LARGE + 20)]
     store.create_users(tenant, docs)
     query, _ = build_query(
@@ -161,7 +160,7 @@ def test_a_users_groups_cost_the_same_in_a_tenant_of_any_size(world: dict[str, A
     store, tenant, users = world["store"], world["tenant"], world["users"]
     member = users[LARGE + 11]
     store.create_group(tenant, {"displayName": "one"}, (Member(member),))
-    tiny = _tenant(store, "tiny")
+    tiny = store.create_tenant("tiny").id
     store.create_users(tiny, [normalize_resource({"userName": "t@example.com"}, USER)])
     query, _ = build_query(
         USER, filter=None, sort_by=None, sort_order=None, start_index=None, count=1, max_results=1
@@ -190,10 +189,10 @@ def test_a_bad_member_fails_the_whole_patch(world: dict[str, Any]) -> None:
 def test_deleting_a_member_costs_its_memberships_not_the_groups(tmp_path: Path) -> None:
     """A user in a group of thousands (in a tenant of thousands of member
     rows) is deleted with the same work as one in a group of one."""
-    store = SqliteEngine(tmp_path / "delete.db", synchronous="NORMAL")
+    store = _store()
 
     def tenant_with_group(name: str, size: int) -> tuple[int, list[str], str]:
-        tenant = _tenant(store, name)
+        tenant = store.create_tenant(name).id
         store.create_users(
             tenant, [normalize_resource({"userName": f"{name}{i}"}, USER) for i in range(size)]
         )
