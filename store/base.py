@@ -22,7 +22,9 @@ from scimdock.core.membership import GroupChange, Member
 from scimdock.core.query import ListQuery
 from scimdock.store import sql_audit
 from scimdock.store import sql_extensions as extensions
+from scimdock.store import sql_groups as groups
 from scimdock.store import sql_keys as keys
+from scimdock.store import sql_members as members
 from scimdock.store import sql_tenants as tenants
 from scimdock.store import sql_users as users
 from scimdock.store.errors import NotFound
@@ -440,12 +442,11 @@ class Store(ABC):
                 raise
             raise users.taken(taken) from None
 
-    # --- groups -------------------------------------------------------
+    # --- groups (store.sql_groups, store.sql_members) ----------------
     # Members are rows beside the group, never part of ``doc``. Member ids
     # are matched case-folded (core.membership); every member must be a
     # live user or group of the same tenant, else :class:`InvalidReference` and
     # nothing is written. Deleting a user or a group removes its memberships.
-    @abstractmethod
     async def create_group(
         self,
         tenant_id: int,
@@ -456,20 +457,25 @@ class Store(ABC):
         actor: Actor = CLI_ACTOR,
     ) -> GroupRecord:
         """A new group with these members; ``displayName`` taken → :class:`Conflict`."""
+        script = groups.create(
+            self.dialect, tenant_id, doc, members, with_members, actor, self._now()
+        )
+        return await self._change(script)
 
-    @abstractmethod
     async def get_group(
         self, tenant_id: int, group_id: str, *, with_members: bool = False
     ) -> GroupRecord:
         """The group; its members are read only ``with_members``."""
+        script = groups.get(self.dialect, tenant_id, group_id, with_members)
+        # Members may be many: a scan; the group alone is a point read.
+        return await (self._scan(script, budget=False) if with_members else self._point(script))
 
-    @abstractmethod
     async def list_groups(
         self, tenant_id: int, query: ListQuery, *, with_members: bool = False
     ) -> tuple[int, list[GroupRecord]]:
         """``(totalResults, page)``; members of the whole page in one read."""
+        return await self._scan(groups.listed(self.dialect, tenant_id, query, with_members))
 
-    @abstractmethod
     async def update_group(
         self,
         tenant_id: int,
@@ -487,8 +493,19 @@ class Store(ABC):
         in order; any error writes nothing. Stale ``if_match`` → :class:`PreconditionFailed`. A
         change that changes nothing (members already there) keeps the
         version and writes nothing."""
+        script = groups.update(
+            self.dialect,
+            tenant_id,
+            group_id,
+            change,
+            if_match,
+            with_members,
+            operation,
+            actor,
+            self._now,
+        )
+        return await self._change(script)
 
-    @abstractmethod
     async def delete_group(
         self,
         tenant_id: int,
@@ -499,11 +516,16 @@ class Store(ABC):
     ) -> None:
         """Hide the group (:class:`NotFound` from now on), keep its row, drop its
         memberships both ways."""
+        script = groups.delete(self.dialect, tenant_id, group_id, if_match, actor, self._now())
+        await self._change(script)
 
-    @abstractmethod
     async def user_groups(self, tenant_id: int, user_ids: list[str]) -> dict[str, list[Membership]]:
         """The groups each user is in, directly or through nested groups,
         for a page of users at once (RFC 7643 §4.1.2)."""
+        script = members.user_groups(self.dialect, tenant_id, user_ids)
+        # One user's groups (a GET by id) is a point read: its own rows of
+        # the membership index, not a scan a client's filter can widen.
+        return await (self._point(script) if len(user_ids) == 1 else self._scan(script))
 
     @abstractmethod
     async def ready(self) -> bool:

@@ -8,7 +8,7 @@ one database.
   connection (store.pg_migrate), so ``PostgresStore(url)`` is ready as
   ``SqliteStore(path)`` is; the pool opens on first use, in the running
   event loop.
-* Every write is one transaction, with its audit line (store.pg_audit);
+* Every write is one transaction, with its audit line (store.sql_audit);
   uniqueness is the database's (unique indexes), so concurrent writers in
   any number of instances get one success and a :class:`Conflict`.
 * Every list and search runs in a transaction with ``statement_timeout``
@@ -40,7 +40,6 @@ from scimdock.store.base import QUERY_BUDGET, Store
 from scimdock.store.errors import OverBudget, Unavailable
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS
-from scimdock.store.pg_groups import PgGroupTables
 from scimdock.store.pg_host import Conn, drive, one
 from scimdock.store.pg_migrate import migrate
 from scimdock.store.sql_keys import KeyCache
@@ -63,7 +62,7 @@ async def _configure(conn: Conn) -> None:
     set_json_dumps(_dumps, conn)
 
 
-class PostgresStore(PgGroupTables, Store):
+class PostgresStore(Store):
     """The store on one PostgreSQL database, given by its URL
     (``postgresql://user@host:port/dbname``, libpq's forms)."""
 

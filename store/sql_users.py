@@ -33,11 +33,10 @@ from scimdock.store import sql_extensions as extensions
 from scimdock.store import sql_members as members
 from scimdock.store.errors import Conflict, NotFound, check_version
 from scimdock.store.records import Actor, Tombstone, UserRecord
+from scimdock.store.sql_pages import page
 from scimdock.store.sqldialect import Dialect
-from scimdock.store.sqlfilter import compile_filter
 from scimdock.store.sqlfold import folded_json
 from scimdock.store.sqlscript import Script, Violation, many, meaning, one, rows, run
-from scimdock.store.sqlsort import keyset_sql, order_clause, position
 from scimdock.store.tenant_schema import check_batch, user_name_key
 
 USER_TYPE = "User"
@@ -126,34 +125,13 @@ def delete(
 
 
 def listed(d: Dialect, tenant_id: int, query: ListQuery) -> Script[tuple[int, list[UserRecord]]]:
-    """``(totalResults, page)``: the page by offset, or after a position
-    (RFC 9865 keyset), each record then with its ``position``."""
-    rt = query.resource_type or USER
-    where = f"tenant_id = {d.mark} AND deleted IS NULL"
-    params: list[object] = [tenant_id]
-    if query.filter is not None:
-        sql, args = compile_filter(query.filter, rt, dialect=d, tenant_id=tenant_id)
-        where += f" AND ({sql})"
-        params.extend(args)
-    row = yield one(f"SELECT count(*) FROM users WHERE {where}", params)
-    total = int(row[0]) if row else 0
-    if query.count <= 0 or query.offset >= total:
-        return total, []
-    order = order_clause(query.sort_by, rt, descending=query.descending, dialect=d)
+    """``(totalResults, page)``, each record with its keyset ``position``."""
+    total, found, at = yield from page(d, "users", _COLUMNS, USER, tenant_id, query)
     loads = d.json_out
-    if query.keyset:
-        columns, after, args = keyset_sql(query, rt, dialect=d)
-        found = yield rows(
-            f"SELECT {_COLUMNS}, {columns} FROM users WHERE {where}{after}"
-            f" ORDER BY {order} LIMIT {d.mark}",
-            [*params, *args, query.count],
-        )
-        return total, [UserRecord(r[0], loads(r[1]), r[2], r[3], r[4], position(r)) for r in found]
-    found = yield rows(
-        f"{_LIVE} WHERE {where} ORDER BY {order} LIMIT {d.mark} OFFSET {d.mark}",
-        [*params, query.count, query.offset],
-    )
-    return total, [UserRecord(r[0], loads(r[1]), r[2], r[3], r[4]) for r in found]
+    records = [
+        UserRecord(r[0], loads(r[1]), r[2], r[3], r[4], p) for r, p in zip(found, at, strict=True)
+    ]
+    return total, records
 
 
 class BatchTaken(Conflict):

@@ -40,16 +40,10 @@ from time import perf_counter
 from typing import Any, TypeVar
 
 from scimdock.core.clock import Clock
-from scimdock.core.membership import GroupChange, Member
-from scimdock.core.query import ListQuery
 from scimdock.store import metrics
 from scimdock.store import sql_keys as keys
 from scimdock.store.base import (
-    CLI_ACTOR,
     QUERY_BUDGET,
-    Actor,
-    GroupRecord,
-    Membership,
     Store,
 )
 from scimdock.store.key_use import KeyUses
@@ -197,80 +191,3 @@ class SqliteStore(Store):
         self._pool.shutdown()
         self._admin_thread.shutdown()
         self._engine.close(keys.flush(SQLITE, self._uses))
-
-    async def create_group(
-        self,
-        tenant_id: int,
-        doc: dict[str, Any],
-        members: tuple[Member, ...] = (),
-        *,
-        with_members: bool = False,
-        actor: Actor = CLI_ACTOR,
-    ) -> GroupRecord:
-        return await self._commit(
-            self._engine.create_group,
-            tenant_id,
-            doc,
-            members,
-            with_members=with_members,
-            actor=actor,
-        )
-
-    async def get_group(
-        self, tenant_id: int, group_id: str, *, with_members: bool = False
-    ) -> GroupRecord:
-        if with_members:
-            return await self._read(
-                self._engine.get_group, tenant_id, group_id, with_members=with_members
-            )
-        return await self._inline(
-            self._engine.get_group, tenant_id, group_id, with_members=with_members
-        )
-
-    async def list_groups(
-        self, tenant_id: int, query: ListQuery, *, with_members: bool = False
-    ) -> tuple[int, list[GroupRecord]]:
-        return await self._read(
-            self._engine.list_groups, tenant_id, query, with_members=with_members
-        )
-
-    async def update_group(
-        self,
-        tenant_id: int,
-        group_id: str,
-        change: Callable[[GroupRecord], GroupChange],
-        if_match: str | None = None,
-        *,
-        with_members: bool = False,
-        operation: str = "replace",
-        actor: Actor = CLI_ACTOR,
-    ) -> GroupRecord:
-        return await self._commit(
-            self._engine.update_group,
-            tenant_id,
-            group_id,
-            change,
-            if_match,
-            with_members=with_members,
-            operation=operation,
-            actor=actor,
-        )
-
-    async def delete_group(
-        self,
-        tenant_id: int,
-        group_id: str,
-        if_match: str | None = None,
-        *,
-        actor: Actor = CLI_ACTOR,
-    ) -> None:
-        return await self._commit(
-            self._engine.delete_group, tenant_id, group_id, if_match, actor=actor
-        )
-
-    async def user_groups(self, tenant_id: int, user_ids: list[str]) -> dict[str, list[Membership]]:
-        # One user's groups (a GET by id) is a point read: its own rows of
-        # the membership index, not a scan a client's filter can widen.
-        if len(user_ids) == 1:
-            return await self._inline(self._engine.user_groups, tenant_id, user_ids)
-        return await self._read(self._engine.user_groups, tenant_id, user_ids)

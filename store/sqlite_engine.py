@@ -24,7 +24,6 @@ from scimdock.store.errors import OverBudget
 from scimdock.store.group_commit import GroupCommit
 from scimdock.store.migrations import MIGRATIONS, migrate
 from scimdock.store.sqlfilter import register_functions
-from scimdock.store.sqlite_groups import GroupTables
 from scimdock.store.sqlite_host import drive
 from scimdock.store.sqlscript import Script
 
@@ -44,12 +43,11 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteEngine(GroupTables):
+class SqliteEngine:
     """One writer connection per process, and a reader connection per thread.
 
-    Groups and memberships: :class:`store.sqlite_groups.GroupTables`;
-    everything else is a transaction script (store.sqlscript) the store
-    runs through :meth:`read`, :meth:`write` and :meth:`purge`.
+    What it reads and writes are transaction scripts (store.sqlscript),
+    run through :meth:`read`, :meth:`write` and :meth:`purge`.
 
     Every write runs in a transaction of the writer connection (``BEGIN
     IMMEDIATE``, so concurrent processes on the same file serialise

@@ -1,35 +1,15 @@
-"""What the SQLite table mixins (``sqlite_*.py``) read from the store that
-hosts them: the connection for this thread and the lock that guards it
-(:class:`scimdock.store.sqlite.SqliteStore` provides both); and
-:func:`drive`, which runs a transaction script (store.sqlscript) on a
-connection."""
+"""How :class:`scimdock.store.sqlite.SqliteStore` runs a transaction
+script (store.sqlscript) on a ``sqlite3`` connection, on the thread the
+store chose: :func:`drive`."""
 
 from __future__ import annotations
 
 import sqlite3
-from contextlib import AbstractContextManager
 from typing import Any, TypeVar, cast
 
-from scimdock.store import sql_extensions as extensions
-from scimdock.store.sqldialect import SQLITE
 from scimdock.store.sqlscript import FOREIGN, ONE, OTHER, ROWS, RUN, UNIQUE, Script, thrown
 
 T = TypeVar("T")
-
-
-class SqliteHost:
-    """The part of :class:`~scimdock.store.sqlite.SqliteStore` every table
-    mixin uses."""
-
-    @property
-    def _conn(self) -> sqlite3.Connection:
-        """The writer inside a write on this thread, else the reader."""
-        raise NotImplementedError
-
-    @property
-    def _lock(self) -> AbstractContextManager[Any]:
-        """What guards :attr:`_conn` on this thread."""
-        raise NotImplementedError
 
 
 def drive(conn: sqlite3.Connection, script: Script[T]) -> T:
@@ -59,9 +39,3 @@ def drive(conn: sqlite3.Connection, script: Script[T]) -> T:
 def _kind(exc: sqlite3.IntegrityError) -> str:
     text = str(exc)
     return UNIQUE if "UNIQUE" in text else FOREIGN if "FOREIGN KEY" in text else OTHER
-
-
-def case_exact(conn: sqlite3.Connection, tenant_id: int) -> bool:
-    """Whether the tenant keys userNames as given, as ``conn`` sees it
-    (store.sql_extensions)."""
-    return drive(conn, extensions.case_exact(SQLITE, tenant_id))

@@ -10,7 +10,7 @@ million users). Only the representation changes: SQLite's 0/1 become
 than copied: the identity counters of ``users.seq``, ``groups.seq`` and
 ``schema_extensions.seq`` (moved past the highest copied value) and the
 audit log's numbering, one counter per tenant's log on PostgreSQL
-(store.pg_audit) where SQLite has one for the whole file: each log's lines
+(store.sql_audit) where SQLite has one for the whole file: each log's lines
 are numbered 1, 2, 3... in their SQLite order, and ``audit_seq`` records
 the last.
 
