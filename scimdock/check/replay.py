@@ -1,5 +1,6 @@
 """The replay format: identity-provider request flows as YAML, and the small
-template and matcher language the runner (``test_replays.py``) uses.
+template and matcher language their runner (:mod:`scimdock.check.flows`)
+uses, for ``scimdock check --suite entra|okta`` and for the contract tests.
 
 A flow file::
 
@@ -10,6 +11,8 @@ A flow file::
         section: User Operations / Get User by query - Zero results
         url: https://learn.microsoft.com/...
     notes: free text                # optional: what the flow shows
+    needs: [empty]                  # optional: runs only on a tenant with no user
+                                    # or group (the flow counts them all)
     vars: {guid: 9a7c1f6e-...}      # optional starting variables
     steps:
       - name: query a random userName
@@ -42,6 +45,10 @@ A flow file::
           same: [seen, created]     # equal as multisets: each item exactly once
           distinct: [seen]          # no duplicates
           count: {seen: 150}        # list lengths
+      - name: a step of scimdock's own
+        own: why                    # scimdock's choice where the sources leave it
+                                    # open: ``scimdock check`` leaves the step out
+        ...
       - name: a step the server does not pass yet
         known_issue: what is wrong and who must fix it
         ...                         # the flow is an expected failure (xfail) at
@@ -52,7 +59,9 @@ Templates: ``{{name}}`` is replaced by a variable anywhere in strings, keys
 and paths; a string that is exactly ``{{name}}`` takes the variable's value
 with its JSON type (``startIndex: "{{start}}"`` stays a number). Predefined:
 ``CORE``, ``ENT`` (the enterprise extension URN), ``GROUP``, ``PATCHOP``,
-``LIST``, ``ERROR``; and ``tenant``, the name of the flow's tenant.
+``LIST``, ``ERROR``; ``tenant``, the name of the flow's tenant; ``p``, the
+prefix every name of a user or group the flow creates starts with (what
+``scimdock check`` recognises as its own), and ``P``, the same in capitals.
 
 Paths: ``a.b``, ``a[0].b``, ``a[*].b`` (every element). A key that itself
 contains dots — the enterprise URN ``...:enterprise:2.0:User`` — is matched
@@ -102,6 +111,7 @@ _STEP_KEYS = frozenset(
         "as",
         "check",
         "known_issue",
+        "own",
     }
 )
 _MISSING = object()
@@ -122,6 +132,7 @@ class Flow:
     sources: list[dict[str, str]]
     steps: list[dict[str, Any]]
     vars: dict[str, Any] = field(default_factory=dict)
+    needs: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -137,7 +148,7 @@ def load_flow(file: Path) -> Flow:
     where = f"{file.parent.name}/{file.name}"
     if not isinstance(raw, dict):
         raise ReplayError(f"{where}: a flow is a mapping")
-    unknown = set(raw) - {"name", "idp", "source", "steps", "vars", "notes"}
+    unknown = set(raw) - {"name", "idp", "source", "steps", "vars", "notes", "needs"}
     if unknown:
         raise ReplayError(f"{where}: unknown keys {sorted(unknown)}")
     sources = raw.get("source")
@@ -167,7 +178,15 @@ def load_flow(file: Path) -> Flow:
         sources,
         steps,
         dict(raw.get("vars") or {}),
+        tuple(str(n) for n in raw.get("needs") or ()),
     )
+
+
+def variables_of(flow: Flow, tenant: str, prefix: str) -> dict[str, Any]:
+    """A flow's starting variables: ``tenant``, ``p``/``P`` (the name
+    prefix) and its own ``vars``, which may use them."""
+    base = {"tenant": tenant, "p": prefix, "P": prefix.upper()}
+    return {**base, **render(flow.vars, base)}
 
 
 # --- templates -----------------------------------------------------------------
