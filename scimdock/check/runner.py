@@ -36,6 +36,20 @@ def run(options: Options) -> list[Result]:
     results: list[Result] = []
     try:
         ctx = Context(target, discover(target))
+        if ctx.found.problems and "rfc" not in options.suites:
+            # Every check would be skipped: the run itself fails, saying why
+            # (with the rfc suite, rfc.discovery.spc says it).
+            reason = "; ".join(ctx.found.problems)
+            results.append(
+                Result(
+                    "run",
+                    "discovery",
+                    "the discovery documents read",
+                    "RFC 7644 §4",
+                    FAILED,
+                    reason,
+                )
+            )
         for suite in options.suites:
             results += _suite(suite, ctx, options)
     finally:

@@ -85,3 +85,12 @@ def test_read_only_sends_no_write() -> None:
         with pytest.raises(Unsafe, match="--read-only"):
             target.request(method, path, json={})
     assert target.sent == 0
+
+
+def test_a_target_that_does_not_answer_fails_the_run() -> None:
+    """Nothing answers: every flow is skipped for want of discovery, and
+    the run fails rather than passing on nothing."""
+    out = _cli("--suite", "okta")
+    assert out.returncode == 1, out.stderr
+    assert "run    discovery" in out.stdout and "FAIL" in out.stdout
+    assert "0 passed, 1 failed, 7 skipped" in out.stdout
