@@ -141,7 +141,7 @@ typecheck: $(VENV)/.installed-test
 	for f in scimdock/*; do ln -s "$(CURDIR)/$$f" build/typecheck/scimdock/; done
 	for d in core handlers store openapi; do ln -s "$(CURDIR)/$$d" build/typecheck/scimdock/$$d; done
 	cd build/typecheck && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml \
-		-p scimdock.core -p scimdock.store
+		-p scimdock.core -p scimdock.store -p scimdock.check
 
 ## Rewrite the User and Group schemas of openapi/scim.yaml from core/schema.py
 ## (scimdock/contract.py); commit the result (a unit test checks it is current).

@@ -24,7 +24,7 @@ Sources (Microsoft Learn unless said otherwise):
   flag, ``active`` is sent as the string ``"False"``.
 * The full Create User body (``null`` for unassigned attributes, phone
   numbers, work address with ``"primary": "True"``, ``roles: []``) is the one
-  of contract_tests/replays/entra/create_user.yaml; ``members: []`` on Create
+  of scimdock/check/replays/entra/create_user.yaml; ``members: []`` on Create
   Group is from a request captured on Microsoft Q&A ("Azure AD Enterprise
   Application Provisioning", 2021, learn.microsoft.com/en-us/answers/a/637791).
 * "How Application Provisioning works", *Provisioning cycles: Initial and

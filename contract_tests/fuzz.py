@@ -23,7 +23,7 @@ def run_schemathesis(
         "-m",
         "schemathesis.cli",
         "--config-file",
-        str(HERE / config),
+        str(config if "/" in config else HERE / config),
         "--no-color",
         "run",
         f"{base}/openapi.json",

@@ -1,11 +1,12 @@
 """Identity-provider request replays against the live server.
 
-Every ``replays/<idp>/*.yaml`` is one flow that Microsoft Entra ID or Okta
+Every ``scimdock/check/replays/<idp>/*.yaml`` is one flow that Microsoft Entra ID or Okta
 really performs, paraphrased from the document each file cites (its
 ``source:``). A flow runs step by step in a fresh tenant of the session
 server, through :class:`conftest.Client`, so every answer is also checked
-against openapi/scim.yaml. The format is described in ``replay.py``; adding
-a flow is adding a YAML file.
+against openapi/scim.yaml. The format is described in
+``scimdock/check/replay.py``; adding a flow is adding a YAML file (``scimdock
+check`` runs the same flows against any server, docs/check.md).
 
 Each flow runs twice: on the session server and, in a tenant of its own, on
 a server with Connexion and uvicorn as shipped (``SCIMDOCK_TUNING=off``) on
@@ -26,12 +27,13 @@ from typing import Any
 import httpx
 import pytest
 
+import scimdock.check
 from conftest import Client, Server, start_server, stop_server
-from contract_tests.replay import (
+from scimdock.check.flows import run_flow
+from scimdock.check.replay import (
     CONSTANTS,
     Flow,
     ReplayError,
-    capture,
     check_answer,
     get_all,
     load_flow,
@@ -40,9 +42,11 @@ from contract_tests.replay import (
     run_check,
     same_json,
     same_multiset,
+    variables_of,
 )
+from scimdock.check.target import PREFIX
 
-REPLAYS = Path(__file__).resolve().parent / "replays"
+REPLAYS = Path(scimdock.check.__file__).resolve().parent / "replays"
 FILES = sorted(REPLAYS.glob("*/*.yaml"))
 #: base64("nokey:nosecret"): well-formed, but no such key exists.
 WRONG_TOKEN = "bm9rZXk6bm9zZWNyZXQ="
@@ -138,106 +142,27 @@ def _ordered(body: str) -> str:
 def _run_flow(flow: Flow, server: Server, tenant: str) -> list[tuple[Any, ...]]:
     """Run ``flow`` in a new tenant of ``server``; its normalized transcript."""
     token = server.tenant(tenant)
-    client = Transcript(server, token, tenant)
-    wrong = Transcript(server, WRONG_TOKEN, tenant)
-    anonymous = Transcript(server, None, tenant)
-    admin = Transcript(server, server.operator_token, tenant, admin=True)
-    for other in (wrong, anonymous, admin):
+    clients = {
+        "token": Transcript(server, token, tenant),
+        "wrong": Transcript(server, WRONG_TOKEN, tenant),
+        "none": Transcript(server, None, tenant),
+        "admin": Transcript(server, server.operator_token, tenant, admin=True),
+    }
+    client = clients["token"]
+    for other in clients.values():
         other.seen, other.ids = client.seen, client.ids  # one transcript, in order
-    variables: dict[str, Any] = {"tenant": tenant, **flow.vars}
-    for number, step in enumerate(flow.steps, 1):
-        if "check" in step:
-            _fail_if(run_check(step["check"], variables), flow, number, step, "check")
-            continue
-        chosen = {"none": anonymous, "wrong": wrong}.get(step.get("auth", ""), client)
-        if step.get("api") == "admin":
-            chosen = admin
-        if "known_issue" not in step:
-            _run_loop(chosen, flow, number, step, variables)
-            continue
+
+    def send(who: str, method: str, path: str, kwargs: dict[str, Any]) -> httpx.Response:
         try:
-            _run_loop(chosen, flow, number, step, variables)
-        except ReplayError as exc:
-            pytest.xfail(f"known issue: {step['known_issue']}\n{exc}")
-        raise ReplayError(
-            f"{flow.label}, step {number} {step.get('name', '')!r} passes now: "
-            "remove its 'known_issue' marker"
-        )
+            return clients[who].request(method, path, **kwargs)
+        except AssertionError as exc:  # the OpenAPI check of conftest.Client
+            raise ReplayError(f"the response breaks openapi/scim.yaml: {exc}") from None
+
+    def known_issue(step: dict[str, Any], exc: ReplayError) -> None:
+        pytest.xfail(f"known issue: {step['known_issue']}\n{exc}")
+
+    run_flow(flow, send, variables_of(flow, tenant, PREFIX), known_issue=known_issue)
     return client.seen
-
-
-def _run_loop(
-    client: Client, flow: Flow, number: int, step: dict[str, Any], variables: dict[str, Any]
-) -> None:
-    as_name = str(step.get("as", "i"))
-    for value in loop_values(step["repeat"]) if "repeat" in step else [None]:
-        if value is not None:
-            variables[as_name] = value
-        _run_step(client, flow, number, step, variables)
-
-
-def _run_step(
-    client: Client, flow: Flow, number: int, step: dict[str, Any], variables: dict[str, Any]
-) -> None:
-    method = str(step["method"]).upper()
-    path = render(step["path"], variables)
-    kwargs: dict[str, Any] = {}
-    if step.get("query"):
-        kwargs["params"] = {k: _param(v) for k, v in render(step["query"], variables).items()}
-    headers = {str(k): str(v) for k, v in (render(step.get("headers") or {}, variables)).items()}
-    if headers:
-        kwargs["headers"] = headers
-    if "body" in step:
-        kwargs["json"] = render(step["body"], variables)
-    request = f"{method} {path}" + (f" {kwargs['params']}" if "params" in kwargs else "")
-    try:
-        response = client.request(method, path, **kwargs)
-    except AssertionError as exc:  # the OpenAPI check of conftest.Client
-        _fail(flow, number, step, request, [f"the response breaks openapi/scim.yaml: {exc}"])
-    body = _json(response)
-    problems = check_answer(step, response.status_code, body, dict(response.headers), variables)
-    if not problems:
-        problems = capture(step, body, variables)
-    if problems:
-        _fail(flow, number, step, request, problems, response)
-
-
-def _param(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _json(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except json.JSONDecodeError:
-        return response.text
-
-
-def _fail_if(
-    problems: list[str], flow: Flow, number: int, step: dict[str, Any], request: str
-) -> None:
-    if problems:
-        _fail(flow, number, step, request, problems)
-
-
-def _fail(
-    flow: Flow,
-    number: int,
-    step: dict[str, Any],
-    request: str,
-    problems: list[str],
-    response: httpx.Response | None = None,
-) -> None:
-    lines = [f"{flow.label} ({flow.name}), step {number} {step.get('name', '')!r}: {request}"]
-    lines += [f"  - {p}" for p in problems]
-    if response is not None:
-        text = response.text if len(response.text) < 3000 else response.text[:3000] + "..."
-        lines.append(f"  response {response.status_code}: {text}")
-    raise ReplayError("\n".join(lines))
 
 
 # --- the replay language itself ------------------------------------------------

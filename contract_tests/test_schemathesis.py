@@ -1,7 +1,8 @@
 """schemathesis fuzzes the live server against openapi/scim.yaml: every
 operation, every check, every phase (examples, coverage, fuzzing, stateful).
 
-Per-operation adjustments live in contract_tests/schemathesis.toml, each
+Per-operation adjustments live in scimdock/check/schemathesis.toml (shared
+with ``scimdock check --suite fuzz``), each
 with its reason. The run must report zero failures.
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import scimdock.check
 from conftest import Server, start_server, stop_server
 from contract_tests.fuzz import run_schemathesis
 from tests.fuzzing import examples as fuzz_examples
@@ -27,4 +29,5 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def test_schemathesis_reports_no_failures(fuzz_server: Server, tmp_path: Path) -> None:
     token = fuzz_server.tenant("fuzz")
     examples = str(fuzz_examples(60))
-    run_schemathesis(fuzz_server, fuzz_server.base, "schemathesis.toml", token, examples, tmp_path)
+    config = str(Path(scimdock.check.__file__).resolve().parent / "schemathesis.toml")
+    run_schemathesis(fuzz_server, fuzz_server.base, config, token, examples, tmp_path)

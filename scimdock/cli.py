@@ -1,11 +1,11 @@
 """The ``scimdock`` command: tenants, keys, and the server.
 
-``scimdock [--db PATH|URL] tenant|key|user|audit|admin-token|serve|backup|migrate ...`` — see
+``scimdock [--db PATH|URL] tenant|key|user|audit|admin-token|serve|backup|migrate|check ...`` — see
 ``scimdock --help`` and the README. Every command takes ``--json`` (the admin
 API's field names, handlers/admin/views.py). A mistake prints one line on
 stderr and exits non-zero (scimdock.cli_common). Keys: :mod:`scimdock.cli_keys`;
 users, the audit log and admin tokens: :mod:`scimdock.cli_admin`; the server:
-:mod:`scimdock.cli_serve`. Every change is recorded in the audit log with the
+:mod:`scimdock.cli_serve`; testing any SCIM server: :mod:`scimdock.cli_check`. Every change is recorded in the audit log with the
 actor ``cli``.
 """
 
@@ -14,7 +14,16 @@ from __future__ import annotations
 import argparse
 from importlib.metadata import PackageNotFoundError, version
 
-from scimdock import cli_admin, cli_db, cli_keys, cli_mock, cli_schemas, cli_serve, config
+from scimdock import (
+    cli_admin,
+    cli_check,
+    cli_db,
+    cli_keys,
+    cli_mock,
+    cli_schemas,
+    cli_serve,
+    config,
+)
 from scimdock.cli_common import CliError, Parser, add_json, json_out, run, store_of
 from scimdock.core.tenants import check_name
 from scimdock.handlers.admin import views
@@ -127,4 +136,5 @@ def _parser() -> argparse.ArgumentParser:
     cli_serve.add_commands(sub)
     cli_db.add_commands(sub)
     cli_mock.add_commands(sub)
+    cli_check.add_commands(sub)
     return p
