@@ -51,6 +51,8 @@ def _report(mock: ScimMock, tmp_path: Path, *args: str) -> tuple[int, dict[str, 
     path = tmp_path / "report.json"
     out = run_check(mock.url, mock.token, "--json", str(path), *args)
     assert out.returncode in (0, 1), out.stderr
+    for text in (out.stdout, out.stderr, path.read_text()):
+        assert mock.token not in text
     return out.returncode, {r["id"]: r for r in json.loads(path.read_text())["results"]}
 
 
@@ -65,6 +67,7 @@ def test_a_patch_answered_204_fails_the_flows_that_read_it(mock: ScimMock, tmp_p
         assert "status: expected 200, got 204" in results[name]["reason"], results[name]
         assert "PATCH /Users/" in results[name]["reason"], results[name]
         assert results[name]["exchange"]["status"] == 204
+        assert results[name]["exchange"]["request_headers"]["Authorization"] == "Bearer ****"
     assert results["rfc.users.patch"]["outcome"] == "passed"
     assert results["rfc.groups.patch-members"]["outcome"] == "passed"
     auth = {"Authorization": f"Bearer {mock.token}"}
