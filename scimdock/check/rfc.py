@@ -154,7 +154,7 @@ def _patched(ctx: Context, path: str, operations: list[dict[str, Any]]) -> dict[
     CHECKS,
     "rfc.users.patch",
     "PATCH replace: 200 or 204, applied",
-    "RFC 7644 §3.5.2.3",
+    "RFC 7644 §3.5.2, §3.5.2.3",
     "User",
     "patch",
 )
