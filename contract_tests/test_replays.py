@@ -30,18 +30,14 @@ import pytest
 import scimdock.check
 from conftest import Client, Server, start_server, stop_server
 from scimdock.check.flows import run_flow
+from scimdock.check.matching import check_answer, get_all, run_check, same_json, same_multiset
 from scimdock.check.replay import (
     CONSTANTS,
     Flow,
     ReplayError,
-    check_answer,
-    get_all,
     load_flow,
     loop_values,
     render,
-    run_check,
-    same_json,
-    same_multiset,
     variables_of,
 )
 from scimdock.check.target import PREFIX

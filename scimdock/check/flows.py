@@ -18,15 +18,8 @@ from typing import Any
 
 import httpx
 
-from scimdock.check.replay import (
-    Flow,
-    ReplayError,
-    capture,
-    check_answer,
-    loop_values,
-    render,
-    run_check,
-)
+from scimdock.check.matching import capture, check_answer, run_check
+from scimdock.check.replay import Flow, ReplayError, loop_values, render
 
 Send = Callable[[str, str, str, dict[str, Any]], httpx.Response]
 #: Called for a step marked ``known_issue`` that failed: it decides (the

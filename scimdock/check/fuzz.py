@@ -140,7 +140,9 @@ def _config(target: Target) -> str:
     the token as an environment reference."""
     head = 'headers = { Authorization = "Bearer ${SCIMDOCK_CHECK_TOKEN}" }\n'
     if target.interval:
-        head += f'rate-limit = "{max(1, round(1 / target.interval))}/s"\n'
+        rate = 1 / target.interval  # never rounded up past the cap
+        limit = f"{int(rate)}/s" if rate >= 1 else f"{max(1, int(rate * 60))}/m"
+        head += f'rate-limit = "{limit}"\n'
     return head + CONFIG.read_text(encoding="utf-8")
 
 

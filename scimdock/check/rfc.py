@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scimdock.check.model import expect, member
+from scimdock.check.model import Skip, expect, member
 from scimdock.check.suite import (
     CORE,
     GROUP,
@@ -51,6 +51,29 @@ def schemas(ctx: Context) -> None:
     expect(user is not None, f"/Schemas lists no {CORE}")
     names = {member(a, "name") for a in member(user, "attributes") or []}
     expect("userName" in names, "the User schema has no userName attribute")
+
+
+@check(
+    CHECKS,
+    "rfc.discovery.extensions",
+    "Each schema extension is served and attached",
+    "RFC 7643 §3.3, §6, §7",
+)
+def extensions(ctx: Context) -> None:
+    if not ctx.found.extensions:
+        raise Skip("/Schemas and /ResourceTypes name no schema extension of the target's own")
+    attached = {
+        str(member(e, "schema"))
+        for rt in ctx.found.resource_types
+        for e in member(rt, "schemaExtensions") or []
+    }
+    for urn in sorted(ctx.found.extensions):
+        expect(urn in attached, f"{urn} is attached to no resource type")
+        body = json_object(ctx.target.get(f"/Schemas/{urn}"))
+        expect(
+            member(body, "id") == urn, f"/Schemas/{urn} answered the schema {member(body, 'id')!r}"
+        )
+        expect(isinstance(member(body, "attributes"), list), f"{urn} lists no attributes")
 
 
 @check(CHECKS, "rfc.auth.missing", "No credentials: 401", "RFC 7644 §2, §3.12")
@@ -154,7 +177,7 @@ def _patched(ctx: Context, path: str, operations: list[dict[str, Any]]) -> dict[
     CHECKS,
     "rfc.users.patch",
     "PATCH replace: 200 or 204, applied",
-    "RFC 7644 §3.5.2.3",
+    "RFC 7644 §3.5.2, §3.5.2.3",
     "User",
     "patch",
 )

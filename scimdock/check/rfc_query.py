@@ -58,7 +58,7 @@ def filter_eq(ctx: Context) -> None:
     CHECKS,
     "rfc.filter.case",
     "userName compares in any case",
-    "RFC 7643 §4.1.1, §2.2; RFC 7644 §3.4.2.2",
+    "RFC 7643 §2.2, §8.7.1; RFC 7644 §3.4.2.2",
     "User",
     "filter",
 )

@@ -15,6 +15,7 @@ client that keeps the run safe and keeps what it sent for the report.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -212,8 +213,6 @@ class Target:
         sent = {k: (_masked(v) if k.lower() == "authorization" else v) for k, v in headers.items()}
         body = ""
         if "json" in kwargs:
-            import json
-
             body = json.dumps(kwargs["json"], ensure_ascii=False)
         url = str(response.request.url) if response is not None else f"{self.base_url}{path}"
         return Exchange(
