@@ -54,7 +54,8 @@ def mock(args: argparse.Namespace) -> int:
     rules = _rules(args)
     profile = _profile(args.profile) if args.profile else None
     seed_doc = _load(Path(args.seed)) if args.seed else None
-    seeds = plan(seed_doc) if seed_doc is not None else None
+    exact = profile is not None and profile.userNameCaseExact
+    seeds = plan(seed_doc, case_exact=exact) if seed_doc is not None else None
     os.environ["SCIMDOCK_JOURNAL"] = str(args.journal)
     os.environ["SCIMDOCK_FAULTS"] = "on"
     host = config.host(args.host)

@@ -34,7 +34,9 @@ async def seed_tenant(tenant: str, body: Any) -> Response:
     mock_on()
     found = await auth.tenant(tenant)
     runtime = current()
-    seeds = plan(body_of(body), lenient=runtime.settings.lenient)
+    seeds = plan(
+        body_of(body), lenient=runtime.settings.lenient, case_exact=found.user_name_case_exact
+    )
     return ok(await seed(runtime.store, found.id, seeds, auth.actor()))
 
 

@@ -32,7 +32,9 @@ async def put_snapshot(tenant: str, body: Any) -> Response:
     data.mock_on()
     found = await auth.tenant(tenant)
     runtime = current()
-    seeds = plan(body_of(body), lenient=runtime.settings.lenient)
+    seeds = plan(
+        body_of(body), lenient=runtime.settings.lenient, case_exact=found.user_name_case_exact
+    )
     await runtime.store.reset_tenant_data(found.id, actor=auth.actor())
     return ok(await data.seed(runtime.store, found.id, seeds, auth.actor()))
 

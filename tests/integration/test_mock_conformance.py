@@ -352,6 +352,36 @@ def test_a_snapshot_round_trips(mock: ScimMock) -> None:
         assert len(client.get("/Users").json()["Resources"]) == 2  # checked before the reset
 
 
+@pytest.mark.parametrize(
+    ("document", "detail"),
+    [
+        (
+            {"users": [{"userName": "x"}], "groups": [{"displayName": "Admins"}] * 10_000},
+            "groups/1: displayName 'Admins' is taken by groups/0",
+        ),
+        (
+            {"users": [{"userName": "Ann"}, {"userName": "bob"}, {"userName": "ANN"}]},
+            "users/2: userName 'ANN' is taken by users/0",
+        ),
+    ],
+)
+def test_a_snapshot_naming_one_resource_twice_is_409_and_nothing_changes(
+    mock: ScimMock, document: dict[str, Any], detail: str
+) -> None:
+    """Found in the document before the reset, as the unique index would
+    find it half-way through (RFC 7644 §3.3), and in time linear in the
+    document: 10,000 groups of one name used to be compared pairwise."""
+    with admin(mock) as adm, scim(mock) as client:
+        kept = client.post("/Users", json={"schemas": [USER], "userName": "kept"})
+        assert kept.status_code == 201, kept.text
+        refused = adm.put("/snapshot", json=document)
+        assert is_scim_error(refused, 409, "uniqueness"), refused.text
+        assert refused.json()["detail"] == f"seed data: {detail}"
+        assert adm.post("/seed", json=document).status_code == 409
+        users = client.get("/Users").json()["Resources"]
+        assert [u["userName"] for u in users] == ["kept"]
+
+
 @pytest.mark.parametrize("path", ["/Users", "/Groups"])
 def test_one_attribute_in_another_case_is_one_note(mock: ScimMock, path: str) -> None:
     """One ``DisplayName`` in a body: one ``name-case`` note, counted once
