@@ -97,8 +97,12 @@ class ProxyLayer:
         target = self.target
         await target.discover()
         path = scope["path"][len(BASE_PATH) :] or "/"
+        # As the client encoded it (``path`` is decoded: %2F would become /).
+        raw = (scope.get("raw_path") or b"").decode("latin-1")
+        if not raw.startswith(BASE_PATH):
+            raw = scope["path"]
         query = scope.get("query_string", b"").decode("latin-1")
-        url = target.url + path + (f"?{query}" if query else "")
+        url = target.url + (raw[len(BASE_PATH) :] or "/") + (f"?{query}" if query else "")
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _NOT_FORWARDED]
         headers.append((b"authorization", f"Bearer {target.token}".encode()))
         extensions = scope.setdefault("extensions", {})
@@ -109,6 +113,8 @@ class ProxyLayer:
             answer = await target.client().request(
                 scope["method"], url, headers=headers, content=body
             )
+        except httpx.InvalidURL as exc:  # what the client sent, not the target's failing
+            error = ScimError(400, f"This request's URL cannot be forwarded: {exc}")
         except httpx.TimeoutException:
             error = ScimError(
                 504, f"The target {target.url} did not answer within {target.timeout:g} s"

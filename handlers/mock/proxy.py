@@ -54,25 +54,27 @@ class Target:
 
     async def discover(self) -> None:
         """Read /ServiceProviderConfig and /Schemas into the recording, once
-        (a failure is only less to go on)."""
+        the target answers (until then, on each request: a target that
+        was down at first is read when it is up)."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
             if not self._discovered:
-                self._discovered = True
-                for path in _DISCOVERY:
-                    await self.read(path)
+                self._discovered = await self.read(_DISCOVERY[0])
+                if self._discovered:
+                    await self.read(_DISCOVERY[1])
 
-    async def read(self, path: str) -> None:
-        """GET ``path`` of the target into the recording; a failure ignored."""
+    async def read(self, path: str) -> bool:
+        """GET ``path`` of the target into the recording; whether it answered."""
         try:
             answer = await self.client().get(self.url + path, headers=self.auth())
         except httpx.HTTPError:
-            return
+            return False
         headers = {k.lower(): v for k, v in answer.headers.items()}
         self.recording.observe(
             Exchange("GET", path, {}, None, answer.status_code, headers, parsed(answer.content))
         )
+        return True
 
     def view(self) -> dict[str, Any]:
         profile, why = self.recording.profile(f"recorded from {self.url}")

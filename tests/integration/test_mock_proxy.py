@@ -136,17 +136,23 @@ def test_a_target_that_is_slow_or_down_is_a_504_or_502_never_a_500(
 
 
 def test_proxy_options_are_checked_before_the_mock_starts() -> None:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "scimdock", "mock", "--port", "0", *args]
-        return subprocess.run(command, capture_output=True, text=True, timeout=60)
-
-    for args, says in (
-        (("--record", "x"), "--record and --proxy-token go with --proxy URL"),
-        (("--proxy", "http://127.0.0.1:1/scim/v2"), "--proxy needs --proxy-token"),
-        (("--proxy", "ftp://example.com", "--proxy-token", "t"), "an http:// or https:// base URL"),
-    ):
-        done = run(*args)
-        assert done.returncode == 2 and says in done.stderr, (args, done.stderr)
+    cases = {
+        ("--record", "x"): "--record and --proxy-token go with --proxy URL",
+        ("--proxy", "http://127.0.0.1:1/scim/v2"): "--proxy needs --proxy-token",
+        ("--proxy", "ftp://example.com", "--proxy-token", "t"): "an http:// or https:// base URL",
+    }
+    runs = {  # side by side: each only starts Python and parses its options
+        args: subprocess.Popen(
+            [sys.executable, "-m", "scimdock", "mock", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in cases
+    }
+    for args, process in runs.items():
+        _out, err = process.communicate(timeout=60)
+        assert process.returncode == 2 and cases[args] in err, (args, err)
 
 
 @pytest.fixture
