@@ -72,6 +72,12 @@ def test_in_front_of_scimdock_both_sides_are_journaled_and_the_token_is_swapped(
         with admin(mock) as console:
             entries = console.get("/journal", params={"count": 100}).json()["Resources"]
             har = console.get("/journal.har").text
+            recording = console.get("/proxy/recording").json()
+            unsaved = console.post("/proxy/recording")
+        assert is_scim_error(unsaved, 409) and "--record DIR" in unsaved.json()["detail"]
+        assert recording["target"] == server.base and recording["folder"] is None
+        assert [(u["id"], u["active"]) for u in recording["snapshot"]["users"]] == [(uid, False)]
+        assert recording["profile"]["patchResponse"] == "resource"  # a user's PATCH answered 200
         assert [(e["method"], e["status"]) for e in entries] == [
             ("POST", 201),
             ("PATCH", 200),
