@@ -119,7 +119,8 @@ class Recording:
             value = body.get(name)
             if isinstance(value, dict) and isinstance(value.get("supported"), bool):
                 self.advertised[name] = value["supported"]
-        limit = (body.get("filter") or {}).get("maxResults")
+        found = body.get("filter")
+        limit = found.get("maxResults") if isinstance(found, dict) else None
         if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
             self.advertised["maxResults"] = limit
 

@@ -187,10 +187,19 @@ def answer_notes(
         if listing and isinstance(body, dict):
             found += _list(body, query)
             for resource in body.get("Resources") or ():
-                found += _resource(collection, resource, None, etags=None)
+                listed = collection if collection in _TYPES else _kind_of(resource)
+                if listed is not None:  # a root search (/.search) lists both kinds
+                    found += _resource(listed, resource, None, etags=None)
         elif collection in _TYPES and len(parts) <= 2 and isinstance(body, dict):
             found += _resource(collection, body, headers, etags=etags)
     return [{**TARGET_RULES[r].view(), "count": n} for r, n in Counter(found).items()]
+
+
+def _kind_of(resource: Any) -> str | None:
+    """``users`` or ``groups`` by the resource's ``meta.resourceType``."""
+    meta = resource.get("meta") if isinstance(resource, dict) else None
+    kind = meta.get("resourceType") if isinstance(meta, dict) else None
+    return {"User": "users", "Group": "groups"}.get(kind) if isinstance(kind, str) else None
 
 
 def _error(status: int, body: Any) -> list[str]:

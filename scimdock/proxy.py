@@ -25,6 +25,7 @@ snapshot holds its state.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -43,6 +44,7 @@ from scimdock.handlers.runtime import current
 from scimdock.handlers.security import authenticate, client_address
 from scimdock.journal import _credential, _header
 
+_log = logging.getLogger(__name__)
 #: Where a proxied request's record waits for the journal (scimdock.journal).
 EXTENSION = "scimdock.proxy"
 #: Request headers not forwarded: hop-by-hop (RFC 9110 §7.6.1), the
@@ -147,15 +149,18 @@ class ProxyLayer:
         exchange = Exchange(
             scope["method"], path, query, parsed(sent), answer.status_code, lowered, doc
         )
-        etags = target.recording.advertised.get("etag")
         record["status"] = answer.status_code
-        record["notes"] = answer_notes(
-            exchange.method, path, query, exchange.status, lowered, doc, etags=etags
-        )
-        target.recording.observe(exchange)
-        again = target.recording.read_back(exchange)
-        if again is not None:
-            await target.read(again)
+        try:
+            etags = target.recording.advertised.get("etag")
+            record["notes"] = answer_notes(
+                exchange.method, path, query, exchange.status, lowered, doc, etags=etags
+            )
+            target.recording.observe(exchange)
+            again = target.recording.read_back(exchange)
+            if again is not None:
+                await target.read(again)
+        except Exception:  # what the proxy learns is a bonus: the answer still goes back
+            _log.exception("recording proxy: could not note %s %s", exchange.method, path)
         here = f"{scope.get('scheme', 'http')}://{_header(scope, b'host') or ''}{BASE_PATH}"
         headers = []
         for key, value in answer.headers.raw:

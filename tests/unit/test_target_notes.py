@@ -114,3 +114,12 @@ def test_names_in_another_case_are_each_counted_once() -> None:
         "Version",
     ]
     assert rules("GET", "/Users/1", {}, 200, SCIM, doc)["answer-name-case"] == 4
+
+
+def test_a_root_search_notes_each_resource_by_its_type() -> None:
+    user = {"id": "1", "UserName": "b", "meta": {"resourceType": "User"}}
+    group = {"id": "2", "displayName": "g", "meta": {"resourceType": "Group"}}
+    odd = {"id": "3", "whatever": 1}
+    page = {**PAGE, "totalResults": 3, "itemsPerPage": 3, "Resources": [user, group, odd]}
+    found = rules("POST", "/.search", {}, 200, SCIM, page)
+    assert found == {"resource-schemas": 2, "answer-name-case": 1}
