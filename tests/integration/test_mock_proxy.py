@@ -298,6 +298,9 @@ def test_a_recording_of_scim2_server_is_reproduced_by_a_second_mock(
         assert patch_notes and all("patch-no-content" in n for n in patch_notes)
     finally:
         mock.stop()
+    # Saved again as the mock stopped: the target's latest, bob deleted since.
+    final = json.loads((folder / "snapshot.json").read_text())
+    assert [u["userName"] for u in final["users"]] == ["ann"]
     assert recorded[0][3:] == ("list", 1, 1)  # "ANN" found "ann": userName caseExact false
     assert recorded[2][0] == 409 and recorded[2][-1] == "uniqueness"  # and "Ann" is taken
     assert [r[0] for r in recorded][3:6] == [204, 200, 204]  # PATCH answered 204, as recorded
