@@ -5,7 +5,8 @@ one list) a request needed, and the per-client report of a journal.
 The leniency code paths say what they applied (:func:`core.leniency.note`);
 the few deviations no code path handles because they are simply accepted
 (the media type, ``schemas`` left out, ``id``/``meta`` sent) are read off
-the request here.
+the request here. Notes on the answers of a target behind the mock's
+recording proxy, in the same shape, are core.target_notes's.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from scimdock import cli_serve, config
+from scimdock import cli_proxy, cli_serve, config
 from scimdock.cli_common import CliError, add_json, json_out, option
 from scimdock.core import credentials
 from scimdock.core.membership import Member
@@ -51,6 +51,7 @@ GRACEFUL_SHUTDOWN = 2
 def mock(args: argparse.Namespace) -> int:
     from scimdock.core.seedfile import plan
 
+    cli_proxy.check(args)
     rules = _rules(args)
     profile = _profile(args.profile) if args.profile else None
     seed_doc = _load(Path(args.seed)) if args.seed else None
@@ -102,6 +103,7 @@ def _run(
             if seeds is not None:
                 _seed(store, tenant.id, seeds)
             served, owned = cli_serve.store_for_server(store, args.db)
+            target = cli_proxy.target(args, tenant.id)
             app = assemble(
                 served,
                 settings,
@@ -110,6 +112,7 @@ def _run(
                 owned=owned,
                 fallback_tenant=tenant.id,
                 access_to=sys.stderr,  # stdout: the --json document alone
+                proxy=target,
             )
             from scimdock.handlers.mock.state import installed
 
@@ -131,6 +134,8 @@ def _run(
                 server.run(sockets=[sock])
             except (KeyboardInterrupt, _Terminated):  # uvicorn has shut down cleanly
                 pass
+            finally:
+                cli_proxy.save(target)
             if not server.started:
                 raise CliError("the server did not start (see the log above)")
             return 0
@@ -327,5 +332,6 @@ def add_commands(sub: Any) -> None:
         metavar="LEVEL",
         help=f"one of {', '.join(config.LOG_LEVELS)} (default info)",
     )
+    cli_proxy.add_options(sp)
     add_json(sp)
     sp.set_defaults(func=mock)

@@ -221,6 +221,10 @@ def _noted_entry(
     entry["conformance"] = conformance.request_notes(
         entry["method"], entry["request"]["headers"], entry["request"].get("body"), applied
     )
+    proxied = (scope.get("extensions") or {}).get("scimdock.proxy")
+    if proxied is not None:  # the recording proxy's notes on the target's answer
+        entry["proxy"] = {k: v for k, v in proxied.items() if k != "notes"}
+        entry["conformance"] += proxied.get("notes") or []
     return entry
 
 

@@ -68,6 +68,7 @@ def assemble(
     owned: bool = False,
     fallback_tenant: int | None = None,
     access_to: TextIO | None = None,
+    proxy: Any = None,
 ) -> Any:
     """The whole application one server process serves: the request id and
     the JSON access log (scimdock.request_log) around the health probes
@@ -78,7 +79,9 @@ def assemble(
     ``SCIMDOCK_FAULTS`` is on; ``fallback_tenant``: the tenant of a
     request that names none (``scimdock mock``'s); ``access_to``: where the
     access lines go, stdout unless given (``scimdock mock``: stderr, its
-    stdout being the one JSON document of ``--json``)."""
+    stdout being the one JSON document of ``--json``); ``proxy``: the
+    service provider the mock's SCIM requests go to (a
+    :class:`scimdock.handlers.mock.proxy.Target`, scimdock.proxy)."""
     from scimdock import metrics
     from scimdock.app import create_app
     from scimdock.handlers.runtime import current
@@ -95,7 +98,7 @@ def assemble(
     if measure.kind != "off":
         metrics.record(current().throttle)
         observe = metrics.observe_request
-    inner: Any = Probes(_mock_layer(app, fallback_tenant), store)
+    inner: Any = Probes(_mock_layer(app, fallback_tenant, proxy), store)
     if measure.token_hash is not None:
         inner = metrics.Endpoint(inner, measure.token_hash)
     # The lifespan goes round the request layers, to the key-use flush.
@@ -104,9 +107,11 @@ def assemble(
     )
 
 
-def _mock_layer(app: Any, fallback_tenant: int | None) -> Any:
+def _mock_layer(app: Any, fallback_tenant: int | None, proxy: Any = None) -> Any:
     """``app`` inside scimdock.journal's layer when the journal or the
-    faults are on, else ``app`` itself (``serve`` pays nothing)."""
+    faults are on, else ``app`` itself (``serve`` pays nothing); with
+    ``proxy``, the SCIM requests inside it go to the target instead
+    (scimdock.proxy), the journal and faults still around them."""
     size, faulty = config.journal_size(), config.faults_enabled()
     if not size and not faulty:
         return app
@@ -123,6 +128,12 @@ def _mock_layer(app: Any, fallback_tenant: int | None) -> Any:
         book = ProfileBook()
         install_profiles(book)
         app = ProfileLayer(app, book, fallback_tenant)
+    if proxy is not None:
+        from scimdock.handlers.mock.proxy import install as install_target
+        from scimdock.proxy import ProxyLayer
+
+        install_target(proxy)
+        app = ProxyLayer(app, proxy)
     layer: Any = JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)
     if faulty and journal is not None:  # the mock's web console (scimdock.console)
         from scimdock.console import ConsoleLayer

@@ -29,6 +29,7 @@ from scimdock.handlers.mock import conformance as mock_conformance
 from scimdock.handlers.mock import data as mock_data
 from scimdock.handlers.mock import faults as mock_faults
 from scimdock.handlers.mock import journal as mock_journal
+from scimdock.handlers.mock import proxy as mock_proxy
 from scimdock.handlers.mock import snapshot as mock_snapshot
 from scimdock.handlers.resolver import resolver_for
 
@@ -48,6 +49,7 @@ resolve = resolver_for(
     mock_data,
     mock_conformance,
     mock_snapshot,
+    mock_proxy,
 )
 
 
