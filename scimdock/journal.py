@@ -99,6 +99,8 @@ class JournalLayer:
         fault: dict[str, Any] | None = None
         tenant: int | None = None
         recorded = False
+        #: The status of the server's own answer, when a fault stands between.
+        served: dict[str, int | None] = {"status": None}
 
         async def record() -> None:
             """Add the exchange to the journal, once: before its answer's last
@@ -115,6 +117,7 @@ class JournalLayer:
                 # the journal is first read, off the request's path
                 # (docs/mock.md, "Cost").
                 duration = round((time.perf_counter() - started) * 1000, 3)
+                own = served["status"] if fault is not None else response["status"] or None
                 self.journal.add(
                     tenant,
                     partial(
@@ -126,29 +129,39 @@ class JournalLayer:
                         bytes(request_body),
                         response,
                         fault,
+                        own,
                         list(applied),
                     ),
                 )
 
-        if self.faults is not None and self.faults.any():
-            tenant = await self._tenant(scope, verified=True)
-            rule = None if tenant is None else self.faults.pick(tenant, scope["method"], path)
-            if rule is not None and tenant is not None:
-                fault = {"rule": self.faults.index(tenant, rule), **rule.spec}
+        async def serving(scope: Scope, receive: Receive, send: Send) -> None:
+            """The server, its answer's status kept (``applied``)."""
+
+            async def watch(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    served["status"] = message["status"]
+                await send(message)
+
+            await self.app(scope, receive, watch)
+
         with leniency.noting() as applied:
             try:
+                receive_on: Receive = recording_receive
+                if self.faults is not None and self.faults.any():
+                    tenant = await self._tenant(scope, verified=True)
+                    if tenant is not None and self.faults.has(tenant):
+                        # Read the body first: a rule may match on it, and a
+                        # request answered by the fault alone, dropped, or whose
+                        # client gives up during a delay is journaled with it.
+                        receive_on = await actions.read_first(recording_receive, BODY_CAP)
+                        picked = self.faults.pick(tenant, _request_view(scope, path, request_body))
+                        if picked is not None and picked[1]:
+                            rule, action = picked
+                            fault = {"rule": self.faults.index(tenant, rule), **action}
                 if fault is None:
-                    await self.app(scope, recording_receive, recording_send)
+                    await self.app(scope, receive_on, recording_send)
                 else:
-                    await actions.act(
-                        fault,
-                        self.app,
-                        scope,
-                        recording_receive,
-                        recording_send,
-                        note,
-                        read_first=BODY_CAP,
-                    )
+                    await actions.act(fault, serving, scope, receive_on, recording_send, note)
             finally:
                 await record()
 
@@ -214,10 +227,11 @@ def _noted_entry(
     request_body: bytes,
     response: dict[str, Any],
     fault: dict[str, Any] | None,
+    own: int | None,
     applied: list[Any],
 ) -> dict[str, Any]:
     """:func:`_entry` with its conformance notes."""
-    entry = _entry(scope, path, at, duration, request_body, response, fault)
+    entry = _entry(scope, path, at, duration, request_body, response, fault, own)
     entry["conformance"] = conformance.request_notes(
         entry["method"], entry["request"]["headers"], entry["request"].get("body"), applied
     )
@@ -232,7 +246,10 @@ def _entry(
     request_body: bytes,
     response: dict[str, Any],
     fault: dict[str, Any] | None,
+    own: int | None,
 ) -> dict[str, Any]:
+    """``own``: the status of the server's own answer (``applied``: it
+    carried the request out), which a fault may have kept from the client."""
     request_headers = _headers(scope["headers"])
     response_headers = _headers(response["headers"])
     sent = _body(bytes(response["body"]))
@@ -252,6 +269,8 @@ def _entry(
         "status": response["status"] or None,
         "resourceIds": _resource_ids(path, received, sent),
         "fault": fault,
+        "applied": own is not None and 200 <= own < 300,
+        "appliedStatus": own,
         "client": {
             "userAgent": request_headers.get("user-agent"),
             "keyId": (_credential(_header(scope, b"authorization")) or (None, None))[0],
@@ -266,6 +285,17 @@ def _entry(
             **sent,
             "bodyTruncated": len(response["body"]) >= BODY_CAP,
         },
+    }
+
+
+def _request_view(scope: Scope, path: str, body: bytearray) -> dict[str, Any]:
+    """The request as a rule's matcher reads it (core.matcher): as the
+    journal will show it."""
+    return {
+        "method": scope["method"],
+        "path": path,
+        "query": _mask_query(scope.get("query_string", b"").decode("latin-1")),
+        "request": {"headers": _headers(scope["headers"]), **_body(bytes(body))},
     }
 
 
