@@ -332,11 +332,12 @@ def describe(spec: dict[str, Any]) -> str:
     parts += [f"header {k} {_text_want(v)}" for k, v in (spec.get("headers") or {}).items()]
     parts += [f"{p['pointer']} {_text_want(p)}" for p in spec.get("jsonPointer") or ()]
     parts += [f"bulk {describe(b)}" for b in spec.get("bulk") or ()]
+    text = " ".join(words) + (" with " + ", ".join(parts) if parts else "")
     if "status" in spec:
-        parts.append(f"answered {spec['status']}")
+        text += f", answered {spec['status']}"
     if "applied" in spec:
-        parts.append("carried out" if spec["applied"] else "not carried out")
-    return " ".join(words) + (" with " + ", ".join(parts) if parts else "")
+        text += ", carried out" if spec["applied"] else ", not carried out"
+    return text
 
 
 def _text_want(want: dict[str, Any] | str) -> str:

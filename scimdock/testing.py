@@ -113,9 +113,19 @@ class ScimMock:
     def clear_journal(self) -> None:
         self.call("DELETE", "/journal")
 
+    def find(self, **matcher: Any) -> list[dict[str, Any]]:
+        """The journal's entries a request matcher matches (docs/mock.md,
+        "Match, find and verify"), oldest first."""
+        return list(self.call("POST", "/journal/find", matcher)["Resources"])
+
     def verify(self, **expected: Any) -> dict[str, Any]:
-        """The verdict of ``POST .../journal/verify`` (``ok``, ``matched``, ``nearest``)."""
+        """The verdict of ``POST .../journal/verify`` (``ok``, ``summary``,
+        ``reasons``, ``matched``, ``nearest``)."""
         return dict(self.call("POST", "/journal/verify", expected))
+
+    def scenarios(self) -> dict[str, str]:
+        """Each scenario of the rules and its state."""
+        return dict(self.call("GET", "/scenarios")["scenarios"])
 
     def fault(self, rule: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
         """Add one fault rule (a dict, or its fields as keywords)."""
