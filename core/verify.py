@@ -130,5 +130,5 @@ def _in_order(
         return found, [f"no {describe(step)} was sent"]
     after = f"after {describe(steps[len(found) - 1])} (seq {found[-1]})"
     if anywhere:
-        return found, [f"{describe(step)} came only before {after}{_seqs(anywhere)}"]
+        return found, [f"{describe(step)}{_seqs(anywhere)} was not sent {after}"]
     return found, [f"no {describe(step)} was sent, expected {after}"]
