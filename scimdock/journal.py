@@ -99,8 +99,8 @@ class JournalLayer:
         fault: dict[str, Any] | None = None
         tenant: int | None = None
         recorded = False
-        #: The status of the server's own answer, when a fault stands between.
-        served: dict[str, int | None] = {"status": None}
+        #: The server's own answer, when a fault stands between.
+        served: dict[str, Any] = {"status": None, "body": bytearray()}
 
         async def record() -> None:
             """Add the exchange to the journal, once: before its answer's last
@@ -117,7 +117,7 @@ class JournalLayer:
                 # the journal is first read, off the request's path
                 # (docs/mock.md, "Cost").
                 duration = round((time.perf_counter() - started) * 1000, 3)
-                own = served["status"] if fault is not None else response["status"] or None
+                own = served if fault is not None else {"status": response["status"] or None}
                 self.journal.add(
                     tenant,
                     partial(
@@ -140,6 +140,10 @@ class JournalLayer:
             async def watch(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     served["status"] = message["status"]
+                elif message["type"] == "http.response.body" and len(served["body"]) < BODY_CAP:
+                    served["body"].extend(
+                        message.get("body", b"")[: BODY_CAP - len(served["body"])]
+                    )
                 await send(message)
 
             await self.app(scope, receive, watch)
@@ -227,7 +231,7 @@ def _noted_entry(
     request_body: bytes,
     response: dict[str, Any],
     fault: dict[str, Any] | None,
-    own: int | None,
+    own: dict[str, Any],
     applied: list[Any],
 ) -> dict[str, Any]:
     """:func:`_entry` with its conformance notes."""
@@ -246,10 +250,12 @@ def _entry(
     request_body: bytes,
     response: dict[str, Any],
     fault: dict[str, Any] | None,
-    own: int | None,
+    own: dict[str, Any],
 ) -> dict[str, Any]:
-    """``own``: the status of the server's own answer (``applied``: it
-    carried the request out), which a fault may have kept from the client."""
+    """``own``: the status (and, behind a fault, the body) of the server's
+    own answer (``applied``: it carried the request out), which a fault
+    may have kept from the client; the ids it names are the entry's too
+    (the user a create made, though its answer was lost)."""
     request_headers = _headers(scope["headers"])
     response_headers = _headers(response["headers"])
     sent = _body(bytes(response["body"]))
@@ -267,10 +273,10 @@ def _entry(
         "query": _mask_query(query),
         "url": url + (f"?{_mask_query(query)}" if query else ""),
         "status": response["status"] or None,
-        "resourceIds": _resource_ids(path, received, sent),
+        "resourceIds": _resource_ids(path, received, sent, _body(bytes(own.get("body", b"")))),
         "fault": fault,
-        "applied": own is not None and 200 <= own < 300,
-        "appliedStatus": own,
+        "applied": own["status"] is not None and 200 <= own["status"] < 300,
+        "appliedStatus": own["status"],
         "client": {
             "userAgent": request_headers.get("user-agent"),
             "keyId": (_credential(_header(scope, b"authorization")) or (None, None))[0],
@@ -343,15 +349,18 @@ def _mask_passwords(value: Any) -> Any:
     return value
 
 
-def _resource_ids(path: str, received: dict[str, Any], sent: dict[str, Any]) -> list[str]:
-    """The resource of the path, the one created, and members named in the body."""
+def _resource_ids(
+    path: str, received: dict[str, Any], sent: dict[str, Any], served: dict[str, Any]
+) -> list[str]:
+    """The resource of the path, the one created (as sent, or as the server
+    answered behind a fault), and members named in the body."""
     ids: list[str] = []
     match = _ID_PATH.match(path)
     if match:
         ids.append(match.group(2))
-    body = sent.get("body")
-    if isinstance(body, dict) and isinstance(body.get("id"), str):
-        ids.append(body["id"])
+    for body in (sent.get("body"), served.get("body")):
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            ids.append(body["id"])
     for value in _member_values(received.get("body")):
         ids.append(value)
     return list(dict.fromkeys(ids))

@@ -76,10 +76,12 @@ def test_a_retried_create_after_commit_then_drop_is_caught_by_verify(mock: ScimM
         # second is refused as a duplicate (userName is unique, RFC 7643 §4.1.1).
         again = naive_create(client, "/Users", ann)
         assert again.status_code == 409 and again.json()["scimType"] == "uniqueness"
-    entries = journal_when(mock, lambda e: len(e) == 2)
-    first, second = entries
+        [made] = client.get("/Users").json()["Resources"]
+    entries = journal_when(mock, lambda e: len(e) == 3)
+    first, second, _ = entries
     assert first["status"] is None and first["fault"]["drop"] == "reset"
     assert first["applied"] is True and first["appliedStatus"] == 201
+    assert first["resourceIds"] == [made["id"]]  # the user made, though its answer was lost
     assert first["request"]["body"] == ann  # journaled with its body
     assert (second["status"], second["applied"], second["fault"]) == (409, False, None)
     verdict = mock.verify(
