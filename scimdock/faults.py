@@ -52,7 +52,9 @@ async def act(
 ) -> None:
     """Do ``action`` (core.faultrules) to the request: ``send`` sends (and
     records), ``note`` only records what was written on the connection
-    directly. ``when: before``: the server never sees the request (but a
+    directly (its last body message records the exchange: sent before the
+    connection ends, so that the journal holds it when the client sees the
+    end). ``when: before``: the server never sees the request (but a
     ``malformed`` answer, which is the server's own); ``after``: the
     server carries it out (a write is committed) and the fault then hits
     its answer, held back until then."""
@@ -63,7 +65,7 @@ async def act(
         if "status" in action or "respond" in action:
             await _respond(action, send)
         elif "drop" in action:
-            await _drop(scope, receive, action["drop"])
+            await _drop(scope, receive, action["drop"], note)
         else:  # only the delay, or a step that lets the request through
             await app(scope, receive, send)
         return
@@ -73,7 +75,7 @@ async def act(
     if "status" in action or "respond" in action:
         await _respond(action, send)
     elif "drop" in action:
-        await _drop(scope, receive, action["drop"])
+        await _drop(scope, receive, action["drop"], note)
     elif action.get("malformed") == "body":
         cut = body[: len(body) // 2]
         headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
@@ -148,7 +150,9 @@ async def _answer(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, li
     return got["status"], got["headers"], bytes(got["body"])
 
 
-async def _drop(scope: Scope, receive: Receive, how: str) -> None:
+async def _drop(
+    scope: Scope, receive: Receive, how: str, note: Callable[[Message], Awaitable[None]]
+) -> None:
     """Reset the connection (an RST: ``SO_LINGER`` of zero), close it with
     nothing written, or (``timeout``) write nothing until the client gives
     up (at most :data:`HANG_SECONDS`); then wait until the server has seen
@@ -161,6 +165,7 @@ async def _drop(scope: Scope, receive: Receive, how: str) -> None:
                     pass
         except TimeoutError:
             pass
+    await note({"type": "http.response.body", "body": b""})  # the exchange ends: nothing sent
     if how == "reset":
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -188,9 +193,9 @@ async def _broken_chunk(
             lines.append(key + b": " + value)
     lines += [b"transfer-encoding: chunked", b"connection: close", b"", b""]
     piece = body[: max(1, len(body) // 2)]
-    transport.write(b"\r\n".join(lines) + b"zz\r\n" + piece + b"\r\n")
     await note({"type": "http.response.start", "status": status, "headers": headers})
     await note({"type": "http.response.body", "body": piece})
+    transport.write(b"\r\n".join(lines) + b"zz\r\n" + piece + b"\r\n")
     transport.close()
     for _ in range(10):
         await asyncio.sleep(0)

@@ -88,12 +88,17 @@ class JournalLayer:
                 if len(body) < BODY_CAP:
                     body.extend(message.get("body", b"")[: BODY_CAP - len(body)])
 
-        async def recording_send(message: Message) -> None:
+        async def noted(message: Message) -> None:
+            """Note it; the last body message (or a fault's end of the
+            exchange) records the exchange, before the last byte leaves: a
+            client that reads the journal once it has its answer, or has
+            seen its connection end, finds the exchange there."""
             await note(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
-                # Recorded before the last byte leaves: a client that reads
-                # the journal once it has its answer finds the exchange there.
                 await record()
+
+        async def recording_send(message: Message) -> None:
+            await noted(message)
             await send(message)
 
         fault: dict[str, Any] | None = None
@@ -165,7 +170,7 @@ class JournalLayer:
                 if fault is None:
                     await self.app(scope, receive_on, recording_send)
                 else:
-                    await actions.act(fault, serving, scope, receive_on, recording_send, note)
+                    await actions.act(fault, serving, scope, receive_on, recording_send, noted)
             finally:
                 await record()
 

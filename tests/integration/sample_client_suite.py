@@ -6,6 +6,8 @@ requests. tests/integration/test_pytest_plugin.py runs it with pytester
 
 from __future__ import annotations
 
+import http.client
+import urllib.parse
 from typing import Any
 
 import httpx
@@ -141,8 +143,19 @@ def test_assert_called_fails_with_the_verdict(scim_mock: ScimMock) -> None:
 
 
 def test_ten_thousand_requests(scim_mock: ScimMock) -> None:
+    """A bulk reader on one kept-alive connection (the standard library's
+    client, whose own cost per request is a fifth of httpx's)."""
     with Client(scim_mock) as client:
         user = client.provision("busy@example.com")
+    url = urllib.parse.urlsplit(scim_mock.url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    headers = {"Authorization": f"Bearer {scim_mock.token}"}
+    try:
         for _ in range(10_000):
-            assert client.http.get(f"/Users/{user['id']}").status_code == 200
+            connection.request("GET", f"{url.path}/Users/{user['id']}", headers=headers)
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status == 200
+    finally:
+        connection.close()
     assert len(scim_mock.journal()) == 1000  # the ring keeps the last --journal entries
