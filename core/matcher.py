@@ -1,6 +1,7 @@
-"""The mock's one request matcher (docs/mock.md, "Matching"): the question
-"does this request match?" that fault rules and stubs (core.faultrules),
-verification (core.verify) and journal queries ask, answered here alone.
+"""The mock's one request matcher (docs/mock.md, "Match, find and
+verify"): the question "does this request match?" that fault rules and
+stubs (core.faultrules), verification (core.verify) and journal queries
+ask, answered here alone.
 
 A matcher is a JSON object; every field given must hold:
 
