@@ -4,6 +4,7 @@ answers, named scenario states as WireMock has them, and verify's
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -89,3 +90,31 @@ def test_verify_in_order_and_no_unexpected_say_why(mock: ScimMock) -> None:
         "no DELETE to any path was sent, expected after POST /Users with userName"
         f' "ann@example.com" (seq {seqs[0]})'
     ]
+
+
+def test_the_same_rules_from_a_file_at_start(tmp_path: Path) -> None:
+    """A rule is data: the sequence and commit-then-fail of the admin API,
+    from a YAML file given to ``--faults``."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "- method: POST\n"
+        "  path: /users\n"
+        "  sequence:\n"
+        "    - {status: 503, retryAfter: 1, when: after}\n"
+        "    - {drop: reset}\n"
+    )
+    server = ScimMock("--faults", str(rules), env={"TMPDIR": str(tmp_path)})
+    try:
+        with scim(server) as client:
+            assert client.post("/Users", json=ANN).status_code == 503
+            with pytest.raises(httpx.TransportError):
+                client.post("/Users", json=ANN)
+            assert client.post("/Users", json=ANN).status_code == 409
+        entries = server.journal(method="POST")
+        assert [(e["status"], e["applied"]) for e in entries] == [
+            (503, True),
+            (None, False),
+            (409, False),
+        ]
+    finally:
+        server.stop()
