@@ -111,23 +111,25 @@ async def read_first(receive: Receive, limit: int) -> Receive:
 
 
 async def _respond(action: dict[str, Any], send: Send) -> None:
-    """A stub's answer: ``respond`` (status, headers and a body as given),
-    or a SCIM Error (RFC 7644 §3.12) of the status, ``scimType`` and
-    ``detail``, built as the server builds its own (handlers.errors), with
-    ``Retry-After`` when ``retryAfter`` is given."""
+    """A stub's answer: ``respond`` (status, headers and a body as given;
+    none for a success without one), or a SCIM Error (RFC 7644 §3.12) of
+    the status, ``scimType`` and ``detail``, built as the server builds its
+    own (handlers.errors), with ``Retry-After`` when ``retryAfter`` is
+    given. Headers given replace those of the same name, in any case."""
     spec = action.get("respond") or action
     status = int(spec["status"])
-    if "body" in spec:
-        headers = {"Content-Type": SCIM_JSON.decode()} if spec["body"] is not None else {}
-        body = b"" if spec["body"] is None else orjson.dumps(spec["body"])
+    if "body" in spec or status < 400:  # a success stub without a body has none
+        given = spec.get("body")
+        headers = {"Content-Type": SCIM_JSON.decode()} if given is not None else {}
+        body = b"" if given is None else orjson.dumps(given)
     else:
         detail = spec.get("detail") or f"Fault injected by the mock: status {status}"
         error = ScimError(status, detail, spec.get("scimType"))
         headers, body = errors.error_headers(error), errors.error_body(error)
     if "retryAfter" in action:
         headers["Retry-After"] = str(action["retryAfter"])
-    headers.update(spec.get("headers") or {})
-    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    named = {k.lower(): v for k, v in [*headers.items(), *(spec.get("headers") or {}).items()]}
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in named.items()]
     if status not in (204, 304):
         raw.append((b"content-length", str(len(body)).encode()))
     else:

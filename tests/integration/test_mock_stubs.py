@@ -101,6 +101,11 @@ def test_a_stub_with_its_own_body_and_headers(mock: ScimMock) -> None:
         respond={"status": 200, "headers": {"X-Stubbed": "yes"}, "body": body},
     )
     mock.fault(method="DELETE", path="/Users/*", respond={"status": 204})
+    mock.fault(
+        method="GET",
+        path="/Groups",
+        respond={"status": 200, "headers": {"content-type": "application/json"}},
+    )
     with scim(mock) as client:
         client.post("/Users", json={"schemas": [USER], "userName": "ann"})
         listed = client.get("/Users")
@@ -108,6 +113,9 @@ def test_a_stub_with_its_own_body_and_headers(mock: ScimMock) -> None:
         assert listed.headers["content-type"] == "application/scim+json"
         gone = client.delete("/Users/anything")
         assert gone.status_code == 204 and gone.content == b""
+        bare = client.get("/Groups")  # a success stub without a body has none
+        assert bare.status_code == 200 and bare.content == b""
+        assert bare.headers.get_list("content-type") == ["application/json"]
     entries = mock.find(method="GET")
     assert entries[0]["fault"]["respond"]["status"] == 200
     assert entries[0]["applied"] is False and entries[0]["response"]["body"] == body
