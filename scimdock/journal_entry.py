@@ -64,25 +64,8 @@ def noted_entry(
     own: dict[str, Any],
     applied: list[Any],
 ) -> dict[str, Any]:
-    """:func:`_entry` with its conformance notes."""
-    entry = _entry(scope, path, at, duration, request_body, response, fault, own)
-    entry["conformance"] = conformance.request_notes(
-        entry["method"], entry["request"]["headers"], entry["request"].get("body"), applied
-    )
-    return entry
-
-
-def _entry(
-    scope: Scope,
-    path: str,
-    at: datetime,
-    duration: float,
-    request_body: bytes,
-    response: dict[str, Any],
-    fault: dict[str, Any] | None,
-    own: dict[str, Any],
-) -> dict[str, Any]:
-    """``own``: the status (and, behind a fault, the body) of the server's
+    """The entry, with its conformance notes (``applied``: the leniency
+    rules the server applied, core.conformance). ``own``: the status (and, behind a fault, the body) of the server's
     own answer (``applied``: it carried the request out), which a fault
     may have kept from the client; the ids it names are the entry's too
     (the user a create made, though its answer was lost)."""
@@ -93,7 +76,7 @@ def _entry(
     query = scope.get("query_string", b"").decode("latin-1")
     host = request_headers.get("host", "")
     url = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
-    return {
+    entry = {
         "requestId": (scope.get("extensions") or {}).get("request_id")
         or response_headers.get("x-request-id"),
         "time": at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
@@ -122,6 +105,10 @@ def _entry(
             "bodyTruncated": len(response["body"]) >= BODY_CAP,
         },
     }
+    entry["conformance"] = conformance.request_notes(
+        entry["method"], request_headers, entry["request"].get("body"), applied
+    )
+    return entry
 
 
 def request_view(scope: Scope, path: str, body: bytearray) -> dict[str, Any]:
