@@ -1,44 +1,68 @@
-"""Verification of a journal (docs/mock.md, "Verify"): which recorded
-requests carry what a client should have sent, by their SCIM meaning.
+"""Verification of a journal (docs/mock.md, "Verify"): did the client send
+what it should, as often as it should, in the order it should, and
+nothing else?
 
-A request matches when its method, path glob and status are those asked
-for and its body means what is asked for: each expected PatchOp operation
-is in the request's ``Operations`` (RFC 7644 §3.5.2; ``op`` and attribute
-names compared case-insensitively, RFC 7643 §2.1; an operation without
-``path`` whose value is an object stands for one operation per attribute,
-§3.5.2.3), and each expected attribute of ``resource`` is in the body.
-Values compare as JSON, a boolean also equal to the string of its name in
-any case (``"False"``: a deviation some identity providers send,
-docs/compatibility.md), an expected object or list a subset of the sent one.
-Pure: entries are the journal's JSON views.
+A spec (openapi/admin.yaml ``VerifyInput``) is a matcher (core.matcher)
+with a ``count`` (``exactly``, ``atLeast``, ``atMost``; at least one when
+left out), and may add ``inOrder``, matchers that must match entries in
+that order (others may come between), and ``noUnexpected``: every entry
+must match one of the matchers given (``true``: the spec's own and those
+of ``inOrder``; or a list). The verdict says ``ok``, a one-line
+``summary`` and its ``reasons`` in plain words, and the ``nearest``
+entries that do not match, with why. Pure: entries are the journal's JSON
+views.
 """
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Any
+
+from scimdock.core.matcher import describe, why_not
 
 #: Non-matching entries reported, closest first.
 NEAREST = 3
+#: Entries named in a reason, at most.
+NAMED = 5
+#: The fields of a spec that are not its matcher.
+CHECKS = ("count", "inOrder", "noUnexpected")
 
 
 def verify(entries: list[dict[str, Any]], spec: dict[str, Any]) -> dict[str, Any]:
-    """The verdict of ``spec`` (openapi/admin.yaml ``VerifyInput``) on ``entries``."""
+    """The verdict of ``spec`` on ``entries``."""
+    matcher = {k: v for k, v in spec.items() if k not in CHECKS}
+    counted = (
+        bool(matcher) or "count" in spec or not (spec.get("inOrder") or "noUnexpected" in spec)
+    )
     matches: list[int] = []
     misses: list[tuple[int, int, dict[str, Any], list[str]]] = []
     for order, entry in enumerate(entries):
-        reasons = why_not(entry, spec)
+        reasons = why_not(entry, matcher)
         if not reasons:
             matches.append(entry["seq"])
         else:
             misses.append((len(reasons), -order, entry, reasons))
     expected = dict(spec.get("count") or {"atLeast": 1})
-    count = len(matches)
-    ok = (
-        ("exactly" not in expected or count == expected["exactly"])
-        and ("atLeast" not in expected or count >= expected["atLeast"])
-        and ("atMost" not in expected or count <= expected["atMost"])
-    )
+    failed: list[str] = []
+    if counted and not _count_ok(len(matches), expected):
+        failed.append(
+            f"expected {_count_text(expected)} {describe(matcher)}, "
+            f"found {len(matches)}{_seqs(matches)}"
+        )
+    verdict: dict[str, Any] = {}
+    if spec.get("inOrder"):
+        verdict["inOrder"], reason = _in_order(entries, spec["inOrder"])
+        failed += reason
+    if spec.get("noUnexpected"):
+        allowed = spec["noUnexpected"]
+        if allowed is True:
+            allowed = ([matcher] if matcher else []) + list(spec.get("inOrder") or [])
+        verdict["unexpected"] = [e["seq"] for e in entries if all(why_not(e, m) for m in allowed)]
+        if verdict["unexpected"]:
+            shown = [e for e in entries if e["seq"] in verdict["unexpected"]][:NAMED]
+            failed.append(
+                f"{len(verdict['unexpected'])} unexpected request(s): "
+                + ", ".join(f"{e['method']} {e['path']} (seq {e['seq']})" for e in shown)
+            )
     misses.sort(key=lambda m: (m[0], m[1]))
     nearest = [
         {
@@ -50,101 +74,61 @@ def verify(entries: list[dict[str, Any]], spec: dict[str, Any]) -> dict[str, Any
         }
         for _, _, e, reasons in misses[:NEAREST]
     ]
+    ok = not failed
+    if ok:
+        summary = f"passed: {len(matches)} request(s) {describe(matcher)}" if counted else "passed"
+    else:
+        summary = (
+            "failed: " + failed[0] + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else "")
+        )
     return {
         "ok": ok,
-        "matched": count,
+        "summary": summary,
+        "reasons": failed,
+        "matched": len(matches),
         "expected": expected,
         "matches": matches,
-        "nearest": nearest,
+        "nearest": nearest if counted else [],
+        **verdict,
     }
 
 
-def why_not(entry: dict[str, Any], spec: dict[str, Any]) -> list[str]:
-    """Why ``entry`` does not match ``spec``; empty when it does."""
-    reasons: list[str] = []
-    method = spec.get("method")
-    if method is not None and entry["method"].upper() != method.upper():
-        reasons.append(f"method is {entry['method']}, not {method.upper()}")
-    path = spec.get("path")
-    if path is not None and not fnmatch.fnmatchcase(entry["path"], path):
-        reasons.append(f"path {entry['path']} does not match {path}")
-    status = spec.get("status")
-    if status is not None and entry["status"] != status:
-        reasons.append(f"status is {entry['status']}, not {status}")
-    body = entry["request"].get("body")
-    if spec.get("patch"):
-        reasons += _patch_reasons(body, spec["patch"])
-    if spec.get("resource"):
-        reasons += _resource_reasons(body, spec["resource"])
-    return reasons
+def _count_ok(count: int, expected: dict[str, int]) -> bool:
+    return (
+        ("exactly" not in expected or count == expected["exactly"])
+        and ("atLeast" not in expected or count >= expected["atLeast"])
+        and ("atMost" not in expected or count <= expected["atMost"])
+    )
 
 
-def _patch_reasons(body: Any, expected: list[dict[str, Any]]) -> list[str]:
-    ops = body.get("Operations") if isinstance(body, dict) else None
-    if not isinstance(ops, list):
-        return ["the body is not a PatchOp (no Operations)"]
-    sent = [t for op in ops if isinstance(op, dict) for t in _triples(op)]
-    reasons = []
-    for want in expected:
-        wanted = _triples(want)
-        if not all(any(_same_op(w, s) for s in sent) for w in wanted):
-            shown = {k: want[k] for k in ("op", "path", "value") if k in want}
-            near = [s for s in sent if s[0] == wanted[0][0] and s[1] == wanted[0][1]]
-            sent_value = f" (sent value {near[0][2]!r})" if near else ""
-            reasons.append(f"no operation {shown}{sent_value}")
-    return reasons
+def _count_text(expected: dict[str, int]) -> str:
+    words = {"exactly": "exactly", "atLeast": "at least", "atMost": "at most"}
+    return " and ".join(f"{words[k]} {v}" for k, v in expected.items())
 
 
-def _triples(op: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """``(op, path, value)`` with the op and path in lower case; a pathless
-    operation on an object, one per attribute (RFC 7644 §3.5.2.3)."""
-    name = str(op.get("op", "")).lower()
-    value = op.get("value", _ANY) if "value" in op else _ANY
-    path = op.get("path")
-    if path is None and isinstance(value, dict):
-        return [(name, str(k).lower(), v) for k, v in value.items()]
-    return [(name, "" if path is None else str(path).lower(), value)]
+def _seqs(seqs: list[int]) -> str:
+    if not seqs:
+        return ""
+    more = ", ..." if len(seqs) > NAMED else ""
+    return " (seq " + ", ".join(str(s) for s in seqs[:NAMED]) + more + ")"
 
 
-class _Any:
-    def __repr__(self) -> str:
-        return "any"
-
-
-_ANY: Any = _Any()
-
-
-def _same_op(want: tuple[str, str, Any], sent: tuple[str, str, Any]) -> bool:
-    return want[0] == sent[0] and want[1] == sent[1] and (want[2] is _ANY or same(want[2], sent[2]))
-
-
-def _resource_reasons(body: Any, expected: dict[str, Any]) -> list[str]:
-    if not isinstance(body, dict):
-        return ["the body is not a resource"]
-    return [
-        f"{name} is {_get(body, name)!r}, not {value!r}"
-        for name, value in expected.items()
-        if not same(value, _get(body, name))
-    ]
-
-
-def _get(body: dict[str, Any], name: str) -> Any:
-    for key, value in body.items():
-        if key.lower() == name.lower():
-            return value
-    return None
-
-
-def same(want: Any, got: Any) -> bool:
-    """``got`` means ``want`` (see the module docstring)."""
-    if isinstance(want, bool):
-        if isinstance(got, str):
-            return got.lower() == str(want).lower()
-        return got is want
-    if isinstance(want, dict):
-        return isinstance(got, dict) and all(same(v, _get(got, k)) for k, v in want.items())
-    if isinstance(want, list):
-        return isinstance(got, list) and all(any(same(w, g) for g in got) for w in want)
-    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
-        return not isinstance(got, bool) and want == got
-    return bool(want == got)
+def _in_order(
+    entries: list[dict[str, Any]], steps: list[dict[str, Any]]
+) -> tuple[list[int], list[str]]:
+    """The seq of the first entry matching each step after the one before;
+    a reason when a step has none."""
+    found: list[int] = []
+    for entry in entries:
+        if len(found) < len(steps) and not why_not(entry, steps[len(found)]):
+            found.append(entry["seq"])
+    if len(found) == len(steps):
+        return found, []
+    step = steps[len(found)]
+    anywhere = [e["seq"] for e in entries if not why_not(e, step)]
+    if not found:  # the first step matches nothing at all
+        return found, [f"no {describe(step)} was sent"]
+    after = f"after {describe(steps[len(found) - 1])} (seq {found[-1]})"
+    if anywhere:
+        return found, [f"{describe(step)}{_seqs(anywhere)} was not sent {after}"]
+    return found, [f"no {describe(step)} was sent, expected {after}"]

@@ -47,17 +47,30 @@ WWW_AUTHENTICATE = 'Bearer realm="scimdock", Basic realm="scimdock", charset="UT
 ADMIN_WWW_AUTHENTICATE = 'Bearer realm="scimdock-admin"'
 
 
+def error_headers(error: ScimError, *, challenge: str = WWW_AUTHENTICATE) -> dict[str, str]:
+    """The headers of a SCIM Error's answer: its media type (RFC 7644
+    §3.8), and the challenge of a 401 (RFC 9110 §11.6.1)."""
+    headers = {"Content-Type": SCIM_JSON}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = challenge
+    return headers
+
+
+def error_body(error: ScimError) -> bytes:
+    """The body of a SCIM Error's answer (RFC 7644 §3.12)."""
+    return orjson.dumps(error.to_dict())
+
+
 def response(
     error: ScimError, headers: dict[str, str] | None = None, *, challenge: str = WWW_AUTHENTICATE
 ) -> ConnexionResponse:
-    hdrs = dict(headers or {})
-    if error.status == 401:
-        hdrs["WWW-Authenticate"] = challenge
+    hdrs = {**(headers or {}), **error_headers(error, challenge=challenge)}
+    hdrs.pop("Content-Type")
     return ConnexionResponse(
         status_code=error.status,
         mimetype=SCIM_JSON,
         content_type=SCIM_JSON,
-        body=orjson.dumps(error.to_dict()),
+        body=error_body(error),
         headers=hdrs,
     )
 

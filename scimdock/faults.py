@@ -1,4 +1,4 @@
-"""Carrying out a fault rule (core.faultrules) on one SCIM request, for
+"""Carrying out a fault rule or stub (core.faultrules) on one SCIM request, for
 the mock's ASGI layer (scimdock.journal).
 
 ``drop`` and ``malformed: chunk`` need the connection itself, which ASGI
@@ -20,9 +20,12 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scimdock.core.errors import ScimError
+from scimdock.handlers import errors
 
 TRANSPORT = "scimdock.transport"
 SCIM_JSON = b"application/scim+json"
+#: Longest a ``timeout`` drop holds a connection with no answer.
+HANG_SECONDS = 120.0
 
 
 def with_transport(base: type[Any]) -> type[Any]:
@@ -40,42 +43,53 @@ def with_transport(base: type[Any]) -> type[Any]:
 
 
 async def act(
-    fault: dict[str, Any],
+    action: dict[str, Any],
     app: ASGIApp,
     scope: Scope,
     receive: Receive,
     send: Send,
     note: Callable[[Message], Awaitable[None]],
-    *,
-    read_first: int,
 ) -> None:
-    """Do ``fault`` to the request: ``send`` sends (and records), ``note``
-    only records what was written on the connection directly. The body is
-    read first, up to ``read_first`` bytes, through ``receive`` (which
-    records it): a request answered by the fault alone, dropped, or whose
-    client gives up during the delay is journaled with what it sent."""
-    receive = await _read_first(receive, read_first)
-    if fault.get("latencyMs"):
-        await asyncio.sleep(fault["latencyMs"] / 1000)
-    if "status" in fault:
-        await _error(fault, send)
-    elif "drop" in fault:
-        await _drop(scope, reset=fault["drop"] == "reset")
-    elif fault.get("malformed") == "body":
-        status, headers, body = await _answer(app, scope, receive)
+    """Do ``action`` (core.faultrules) to the request: ``send`` sends (and
+    records), ``note`` only records what was written on the connection
+    directly (its last body message records the exchange: sent before the
+    connection ends, so that the journal holds it when the client sees the
+    end). ``when: before``: the server never sees the request (but a
+    ``malformed`` answer, which is the server's own); ``after``: the
+    server carries it out (a write is committed) and the fault then hits
+    its answer, held back until then."""
+    after = action.get("when") == "after"
+    if action.get("latencyMs") and not after:
+        await asyncio.sleep(action["latencyMs"] / 1000)
+    if not after and "malformed" not in action:
+        if "status" in action or "respond" in action:
+            await _respond(action, send)
+        elif "drop" in action:
+            await _drop(scope, receive, action["drop"], note)
+        else:  # only the delay, or a step that lets the request through
+            await app(scope, receive, send)
+        return
+    status, headers, body = await _answer(app, scope, receive)
+    if action.get("latencyMs") and after:
+        await asyncio.sleep(action["latencyMs"] / 1000)
+    if "status" in action or "respond" in action:
+        await _respond(action, send)
+    elif "drop" in action:
+        await _drop(scope, receive, action["drop"], note)
+    elif action.get("malformed") == "body":
         cut = body[: len(body) // 2]
         headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(cut)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": cut})
-    elif fault.get("malformed") == "chunk":
-        status, headers, body = await _answer(app, scope, receive)
+    elif action.get("malformed") == "chunk":
         await _broken_chunk(scope, status, headers, body, note)
-    else:  # only the delay
-        await app(scope, receive, send)
+    else:  # the server's answer, delayed
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
-async def _read_first(receive: Receive, limit: int) -> Receive:
+async def read_first(receive: Receive, limit: int) -> Receive:
     """``receive`` once the request's first ``limit`` bytes of body (all
     of it, mostly) are read: the messages read are handed on as they
     came, then ``receive`` itself (the rest of a longer body)."""
@@ -96,15 +110,31 @@ async def _read_first(receive: Receive, limit: int) -> Receive:
     return replayed
 
 
-async def _error(fault: dict[str, Any], send: Send) -> None:
-    """The status as a SCIM Error (RFC 7644 §3.12), ``Retry-After`` when asked."""
-    status = int(fault["status"])
-    error = ScimError(status, f"Fault injected by the mock: status {status}")
-    body = orjson.dumps(error.to_dict())
-    headers = [(b"content-type", SCIM_JSON), (b"content-length", str(len(body)).encode())]
-    if "retryAfter" in fault:
-        headers.append((b"retry-after", str(fault["retryAfter"]).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+async def _respond(action: dict[str, Any], send: Send) -> None:
+    """A stub's answer: ``respond`` (status, headers and a body as given;
+    none for a success without one), or a SCIM Error (RFC 7644 §3.12) of
+    the status, ``scimType`` and ``detail``, built as the server builds its
+    own (handlers.errors), with ``Retry-After`` when ``retryAfter`` is
+    given. Headers given replace those of the same name, in any case."""
+    spec = action.get("respond") or action
+    status = int(spec["status"])
+    if "body" in spec or status < 400:  # a success stub without a body has none
+        given = spec.get("body")
+        headers = {"Content-Type": SCIM_JSON.decode()} if given is not None else {}
+        body = b"" if given is None else orjson.dumps(given)
+    else:
+        detail = spec.get("detail") or f"Fault injected by the mock: status {status}"
+        error = ScimError(status, detail, spec.get("scimType"))
+        headers, body = errors.error_headers(error), errors.error_body(error)
+    if "retryAfter" in action:
+        headers["Retry-After"] = str(action["retryAfter"])
+    named = {k.lower(): v for k, v in [*headers.items(), *(spec.get("headers") or {}).items()]}
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in named.items()]
+    if status not in (204, 304):
+        raw.append((b"content-length", str(len(body)).encode()))
+    else:
+        body = b""
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -122,12 +152,23 @@ async def _answer(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, li
     return got["status"], got["headers"], bytes(got["body"])
 
 
-async def _drop(scope: Scope, *, reset: bool) -> None:
-    """Reset the connection (an RST: ``SO_LINGER`` of zero) or close it
-    with nothing written; then wait until the server has seen it go, so
-    that it writes no answer of its own."""
+async def _drop(
+    scope: Scope, receive: Receive, how: str, note: Callable[[Message], Awaitable[None]]
+) -> None:
+    """Reset the connection (an RST: ``SO_LINGER`` of zero), close it with
+    nothing written, or (``timeout``) write nothing until the client gives
+    up (at most :data:`HANG_SECONDS`); then wait until the server has seen
+    it go, so that it writes no answer of its own."""
     transport = _transport(scope)
-    if reset:
+    if how == "timeout":
+        try:
+            async with asyncio.timeout(HANG_SECONDS):
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+        except TimeoutError:
+            pass
+    await note({"type": "http.response.body", "body": b""})  # the exchange ends: nothing sent
+    if how == "reset":
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -154,9 +195,9 @@ async def _broken_chunk(
             lines.append(key + b": " + value)
     lines += [b"transfer-encoding: chunked", b"connection: close", b"", b""]
     piece = body[: max(1, len(body) // 2)]
-    transport.write(b"\r\n".join(lines) + b"zz\r\n" + piece + b"\r\n")
     await note({"type": "http.response.start", "status": status, "headers": headers})
     await note({"type": "http.response.body", "body": piece})
+    transport.write(b"\r\n".join(lines) + b"zz\r\n" + piece + b"\r\n")
     transport.close()
     for _ in range(10):
         await asyncio.sleep(0)

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core.membership import Member
+from scimdock.core.profile import DEFAULT
 from scimdock.core.seedfile import SeedPlan, plan
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
@@ -23,10 +24,22 @@ def mock_on() -> None:
         state.journal()  # raises the 404
 
 
-async def reset_tenant(tenant: str) -> Response:
+async def reset_tenant(
+    tenant: str, journal: bool = False, faults: bool = False, profile: bool = False
+) -> Response:
+    """The data; and the journal, rules and profile when asked (in that
+    order: no user is left for a profile's userName switch to collide)."""
     mock_on()
     found = await auth.tenant(tenant)
-    users, groups = await current().store.reset_tenant_data(found.id, actor=auth.actor())
+    store = current().store
+    users, groups = await store.reset_tenant_data(found.id, actor=auth.actor())
+    book, rules, _ = state.installed()
+    if profile and not (await state.profile_of(store, found.id)).is_default():
+        await state.set_profile(store, found.id, DEFAULT, auth.actor())
+    if journal and book is not None:
+        book.clear(found.id)
+    if faults and rules is not None:
+        rules.clear(found.id)
     return ok({"users": users, "groups": groups})
 
 

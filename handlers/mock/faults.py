@@ -51,3 +51,22 @@ async def add_fault(tenant: str, body: Any) -> Response:
 async def clear_faults(tenant: str) -> Response:
     state.faults().clear(await _tenant_id(tenant))
     return no_content()
+
+
+def _scenarios(tenant_id: int) -> Response:
+    return ok({"scenarios": state.faults().scenarios(tenant_id)})
+
+
+async def list_scenarios(tenant: str) -> Response:
+    return _scenarios(await _tenant_id(tenant))
+
+
+async def reset_scenarios(tenant: str) -> Response:
+    state.faults().reset_scenarios(await _tenant_id(tenant))
+    return no_content()
+
+
+async def set_scenario(tenant: str, scenario: str, body: Any) -> Response:
+    tenant_id = await _tenant_id(tenant)
+    state.faults().set_scenario(tenant_id, scenario, str(body_of(body)["state"]))
+    return _scenarios(tenant_id)

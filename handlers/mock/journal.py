@@ -5,7 +5,6 @@ live (server-sent events), and verified (core.verify)."""
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,6 +12,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response, StreamingResponse
 
+from scimdock.core.errors import InvalidValue
+from scimdock.core.matcher import bad_pattern, matches
 from scimdock.core.verify import verify
 from scimdock.handlers.admin import auth, times
 from scimdock.handlers.admin.respond import body_of, no_content, ok
@@ -43,12 +44,12 @@ async def get_journal(
     _, entries = await _entries(tenant)
     start = times.parse(since, "since") if since is not None else None
     end = times.parse(until, "until") if until is not None else None
+    given = {"method": method, "path": path, "status": status}
+    matcher = {k: v for k, v in given.items() if v is not None}
     chosen = [
         e
         for e in entries
-        if (method is None or e["method"] == method.upper())
-        and (path is None or fnmatch.fnmatchcase(e["path"], path))
-        and (status is None or e["status"] == status)
+        if matches(e, matcher)
         and (start is None or e["time"] >= start)
         and (end is None or e["time"] < end)
         and (resourceId is None or resourceId in e["resourceIds"])
@@ -108,6 +109,30 @@ async def stream_journal(tenant: str, seconds: float | None = None) -> Response:
     )
 
 
+def _checked(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with every ``matches`` a regular expression, else 400."""
+    for matcher in [spec, *(spec.get("inOrder") or [])]:
+        problem = bad_pattern(matcher)
+        if problem:
+            raise InvalidValue(f"Field 'matches': {problem}")
+    return spec
+
+
 async def verify_journal(tenant: str, body: Any) -> Response:
     _, entries = await _entries(tenant)
-    return ok(verify(entries, body_of(body)))
+    return ok(verify(entries, _checked(body_of(body))))
+
+
+async def find_journal(tenant: str, body: Any) -> Response:
+    """The entries the matcher (core.matcher) matches, oldest first."""
+    _, entries = await _entries(tenant)
+    matcher = _checked(body_of(body))
+    chosen = [e for e in entries if matches(e, matcher)]
+    return ok(
+        {
+            "totalResults": len(chosen),
+            "startIndex": 1,
+            "itemsPerPage": len(chosen),
+            "Resources": chosen,
+        }
+    )

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from scimdock.core.errors import NotFound
-from scimdock.core.faultrules import FaultRule, first_fault
+from scimdock.core.faultrules import STARTED, FaultRule, first_fault
 from scimdock.core.profile import DEFAULT, Profile
 from scimdock.store.base import Actor, Store
 
@@ -94,36 +94,58 @@ class Journal:
 
 class FaultBook:
     """Each tenant's fault rules, in the order given (the first that
-    matches and triggers acts)."""
+    matches and triggers acts), and its scenarios' states."""
 
     def __init__(self, draw: random.Random | None = None) -> None:
         self._rules: dict[int, list[FaultRule]] = {}
+        self._states: dict[int, dict[str, str]] = {}
         self._random = draw or random.Random()
 
     def any(self) -> bool:
         """Whether any tenant has a rule (else no request pays for a lookup)."""
         return any(self._rules.values())
 
+    def has(self, tenant_id: int) -> bool:
+        return bool(self._rules.get(tenant_id))
+
     def rules(self, tenant_id: int) -> list[FaultRule]:
         return list(self._rules.get(tenant_id, ()))
 
     def replace(self, tenant_id: int, rules: list[FaultRule]) -> None:
         self._rules[tenant_id] = list(rules)
+        self._states.pop(tenant_id, None)
 
     def add(self, tenant_id: int, rule: FaultRule) -> None:
         self._rules.setdefault(tenant_id, []).append(rule)
 
     def clear(self, tenant_id: int) -> None:
         self._rules.pop(tenant_id, None)
+        self._states.pop(tenant_id, None)
 
-    def pick(self, tenant_id: int, method: str, path: str) -> FaultRule | None:
+    def pick(
+        self, tenant_id: int, request: dict[str, Any]
+    ) -> tuple[FaultRule, dict[str, Any]] | None:
         rules = self._rules.get(tenant_id)
         if not rules:
             return None
-        return first_fault(rules, method, path, self._random.random())
+        states = self._states.setdefault(tenant_id, {})
+        return first_fault(rules, request, self._random.random(), states)
 
     def index(self, tenant_id: int, rule: FaultRule) -> int:
         return next(i for i, r in enumerate(self._rules.get(tenant_id, ())) if r is rule)
+
+    def scenarios(self, tenant_id: int) -> dict[str, str]:
+        """Each scenario its rules name, and its state."""
+        states = self._states.get(tenant_id, {})
+        names = {r.spec["scenario"] for r in self._rules.get(tenant_id, ()) if "scenario" in r.spec}
+        return {name: states.get(name, STARTED) for name in sorted(names | set(states))}
+
+    def set_scenario(self, tenant_id: int, name: str, state: str) -> None:
+        self._states.setdefault(tenant_id, {})[name] = state
+
+    def reset_scenarios(self, tenant_id: int) -> None:
+        """Every scenario back to ``Started``."""
+        self._states.pop(tenant_id, None)
 
 
 class ProfileBook:

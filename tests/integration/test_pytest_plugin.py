@@ -4,9 +4,12 @@ conftest of its own, and a sample SCIM client is tested against it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["pytester"]
+SAMPLE_SUITE = Path(__file__).with_name("sample_client_suite.py")
 pytestmark = pytest.mark.backend_independent(
     "the scim_mock fixture, whose mock runs on a SQLite database of its own"
 )
@@ -121,3 +124,12 @@ def test_many_requests(scim_mock):
     )
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_a_sample_suite_of_a_hundred_tests_on_one_session_mock(pytester: pytest.Pytester) -> None:
+    """One server for the session, each test's tenant clean and set by its
+    marker or fixture parameter, a test of 10,000 requests (its time is
+    reported in docs/mock.md, not asserted here)."""
+    pytester.makepyfile(test_sample_suite=SAMPLE_SUITE.read_text(encoding="utf-8"))
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=100)

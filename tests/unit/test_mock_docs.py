@@ -12,15 +12,34 @@ import pytest
 
 from scimdock import config
 from scimdock.cli import _parser
-from scimdock.core.faultrules import RULE_SCHEMA
+from scimdock.core.faultrules import RULE_SCHEMA, parse_rule, parse_rules
 from scimdock.core.seedfile import SEED_SCHEMA
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mock.md"
 
 
+#: A JSON block of the doc, and the kind its ``<!-- example: KIND -->`` line gives.
+BLOCK = re.compile(r"(?:<!-- example: (\w+) -->\n)?```json\n(.*?)\n```", re.S)
+
+
+def examples(kind: str) -> list[object]:
+    """The doc's JSON examples of one kind (tests/integration/test_mock_docs.py
+    sends each to a running mock)."""
+    return [json.loads(b) for k, b in BLOCK.findall(DOC.read_text()) if k == kind]
+
+
 def test_the_documented_schemas_are_the_ones_in_force() -> None:
-    blocks = re.findall(r"```json\n(.*?)\n```", DOC.read_text(), re.S)
-    assert [json.loads(b) for b in blocks] == [RULE_SCHEMA, SEED_SCHEMA]
+    blocks = [(kind, json.loads(b)) for kind, b in BLOCK.findall(DOC.read_text())]
+    assert [b for kind, b in blocks if not kind] == [RULE_SCHEMA, SEED_SCHEMA]
+    assert {kind for kind, _ in blocks} == {"", "rule", "rules", "find", "verify"}
+
+
+def test_every_documented_rule_is_a_valid_rule() -> None:
+    assert examples("rule") and examples("rules")
+    for rule in examples("rule"):
+        parse_rule(rule)
+    for rules in examples("rules"):
+        parse_rules(rules)
 
 
 def test_the_documented_defaults_are_the_ones_the_mock_binds(
