@@ -35,7 +35,7 @@ from scimdock.store.errors import Conflict, NotFound
 from scimdock.store.key_use import KeyUses
 from scimdock.store.records import Actor, ApiKey
 from scimdock.store.sqldialect import Dialect
-from scimdock.store.sqlscript import Script, Violation, first, many, meaning, one, rows, run
+from scimdock.store.sqlscript import Script, Violation, many, meaning, one, rows, run
 
 _SELECT = """
     SELECT k.key_id, k.tenant_id, t.name, t.scim_enabled, k.secret_hash, k.label,
@@ -71,7 +71,8 @@ def get(d: Dialect, key_id: str, cache: KeyCache | None = None) -> Script[ApiKey
     if cache is None:
         row = yield one(_BY_ID, (key_id,))
         return None if row is None else _key(row)
-    remembered = cache.at(int((yield from first(one("SELECT n FROM key_epoch")))))
+    (epoch,) = yield one("SELECT n FROM key_epoch")
+    remembered = cache.at(int(epoch))
     key = remembered.get(key_id)
     if key is None:
         row = yield one(_BY_ID, (key_id,))
