@@ -1,8 +1,11 @@
-"""What the SQL of filters and sorts (RFC 7644 §3.4.2.2, §3.4.2.3) says
-differently in SQLite and in PostgreSQL: one :class:`Dialect` per backend,
-read by the one filter compiler (:mod:`store.sqlfilter`), the one sort
-compiler (:mod:`store.sqlsort`) and the membership relations
-(:mod:`store.sqltables`). Everything else they write is the same text.
+"""What the store's SQL says differently in SQLite and in PostgreSQL: one
+:class:`Dialect` per backend, read by the one filter compiler
+(:mod:`store.sqlfilter`, RFC 7644 §3.4.2.2), the one sort compiler
+(:mod:`store.sqlsort`, §3.4.2.3), the membership relations
+(:mod:`store.sqltables`) and the transaction scripts of every operation
+(``store/sql_*.py``: placeholders, booleans, JSON in and out, row locks,
+batches, the audit log's numbering). Everything else they write is the
+same text.
 
 Templates are :meth:`str.format` strings over ``{b}`` (a JSON base: a
 column or an element's value), ``{p}`` (a path literal of schema names,
