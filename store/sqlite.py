@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -167,6 +167,16 @@ class SqliteStore(Store):
         if not metrics.ENABLED:  # on the loop, without a second coroutine
             return self._engine.read(script)
         return await self._inline(self._engine.read, script)
+
+    async def _one(self, sql: str, params: Sequence[object]) -> tuple[Any, ...] | None:
+        if not metrics.ENABLED:
+            return self._engine.one(sql, params)
+        return await self._inline(self._engine.one, sql, params)
+
+    async def _rows(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        if not metrics.ENABLED:
+            return self._engine.rows(sql, params)
+        return await self._inline(self._engine.rows, sql, params)
 
     async def _scan(self, script: Script[T], *, budget: bool = True) -> T:
         return await self._read(self._engine.read, script)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -166,6 +166,18 @@ class SqliteEngine:
             with self._lock:
                 return drive(self._conn, script)
         return drive(self._conn, script)
+
+    def one(self, sql: str, params: Sequence[object]) -> tuple[Any, ...] | None:
+        """The first row of one read statement, on this thread's connection."""
+        if self.in_memory:
+            with self._lock:
+                return cast(tuple[Any, ...] | None, self._conn.execute(sql, params).fetchone())
+        return cast(tuple[Any, ...] | None, self._conn.execute(sql, params).fetchone())
+
+    def rows(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        """Every row of one read statement, on this thread's connection."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
 
     def write(self, script: Script[T]) -> T:
         """Run a write script in one transaction of the writer (or a
