@@ -212,9 +212,11 @@ def inner(tree: str, db: str, token: str, n: int, log_level: str, method: str) -
         counted = [post(50 + k) for k in range(n)] if method == "POST" else gets
         control = ["callgrind_control", "-i"]
         subprocess.run([*control, "on", str(os.getpid())], check=True, capture_output=True)
-        for k in range(n):
-            await exchange(protocol, transport, counted[k % len(counted)])
+        answers = [await exchange(protocol, transport, counted[k % len(counted)]) for k in range(n)]
         subprocess.run([*control, "off", str(os.getpid())], check=True, capture_output=True)
+        want = b"HTTP/1.1 201" if method == "POST" else b"HTTP/1.1 200"
+        wrong = [a[:300] for a in answers if not a.startswith(want)]
+        assert not wrong, wrong[0]  # a count of failed requests would mean nothing
         print("GETS DONE", file=sys.stderr)
         protocol.connection_lost(None)
         await self.lifespan.shutdown()
