@@ -6,9 +6,19 @@ thread, PostgreSQL on its own connections), and no tenant's query holds up
 another's. Every resource method takes the tenant id first: there is no
 call that can reach another tenant's rows. What the client caused comes out
 as a domain error of :mod:`scimdock.store.errors` (not found, conflict,
-precondition failed, invalid reference, over budget); the HTTP edge turns
-each into its SCIM Error. An acknowledged write is durable: a method that
-changes something returns only once the change is committed to disk.
+precondition failed, invalid reference, a filter or sort refused, over
+budget); the HTTP edge turns each into its SCIM Error. An acknowledged
+write is durable: a method that changes something returns only once the
+change is committed to disk.
+
+:class:`Store` implements every method once, for every backend: each
+operation is a transaction script (store.sqlscript, ``store/sql_*.py``)
+written with the backend's :class:`~scimdock.store.sqldialect.Dialect`,
+handed to one of the runners a backend provides (:meth:`Store._point`,
+:meth:`Store._scan`, :meth:`Store._admin`, :meth:`Store._change`, and
+:meth:`Store._one` / :meth:`Store._rows` for the one-statement reads of
+every request). A backend is its connections, where each runner runs, and
+a driver.
 """
 
 from __future__ import annotations
