@@ -22,6 +22,7 @@ earlier than the line before it (``audit_seq.last_at``), so date order is
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import orjson
 
@@ -63,7 +64,8 @@ def record(
     """Append one line to ``tenant_id``'s log (``None``: the operator log),
     dated ``at`` (the store's clock: the time of the change it records)."""
     log = OPERATOR_LOG if tenant_id is None else tenant_id
-    yield _lines(d, log, actor, operation, resource_type, [(resource_id, attributes)], at)
+    who = (actor.kind, actor.id, actor.address, operation, resource_type)
+    yield _lines(d, log, who, [(resource_id, attributes)], at)
 
 
 def record_many(
@@ -79,33 +81,33 @@ def record_many(
     """One line per ``(resource id, attribute names)``, numbered in order,
     in one statement."""
     if changes:
-        yield _lines(d, tenant_id, actor, operation, resource_type, changes, at)
+        who = (actor.kind, actor.id, actor.address, operation, resource_type)
+        yield _lines(d, tenant_id, who, changes, at)
 
 
 def _lines(
     d: Dialect,
-    tenant_id: int,
-    actor: Actor,
-    operation: str,
-    resource_type: str,
+    log: int,
+    who: tuple[Any, ...],
     changes: Sequence[tuple[str, Iterable[str]]],
     at: str,
 ) -> Stmt:
-    """The statement that appends ``changes`` (one or more) to a log."""
+    """The statement that appends ``changes`` (one or more) to a log, each
+    line by ``who``: (actor kind, actor id, address, operation, resource type)."""
     names = [orjson.dumps(sorted(set(attributes))).decode() for _, attributes in changes]
     if not d.log_numbers:
-        who = (actor.kind, actor.id, actor.address, operation, resource_type)
-        lines = [(at, tenant_id, *who, rid, n) for (rid, _), n in zip(changes, names, strict=True)]
+        lines = [(at, log, *who, rid, n) for (rid, _), n in zip(changes, names, strict=True)]
         return run(_INSERT, lines[0]) if len(lines) == 1 else many(_INSERT, lines)
+    kind, actor_id, address, operation, resource_type = who
     return run(
         _APPEND,
         {  # type: ignore[arg-type]  # psycopg's named parameters
-            "t": tenant_id,
+            "t": log,
             "k": len(changes),
             "at": at,
-            "kind": actor.kind,
-            "id": actor.id,
-            "address": actor.address,
+            "kind": kind,
+            "id": actor_id,
+            "address": address,
             "op": operation,
             "rt": resource_type,
             "rids": [rid for rid, _ in changes],
