@@ -149,12 +149,6 @@ class SqliteStore(Store):
                 ),
             )
 
-    async def _commit(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with disk_refusals():
-            return await _timed(
-                metrics.COMMIT, self._engine.durable(partial(call, *args, **kwargs))
-            )
-
     async def ready(self) -> bool:
         """The schema version (``PRAGMA user_version``) read on a reader
         thread, against the number of migrations (store.migrations)."""
@@ -185,7 +179,11 @@ class SqliteStore(Store):
         return await self._offload(self._engine.write, script)
 
     async def _change(self, script: Script[T]) -> T:
-        return await self._commit(self._engine.write, script)
+        engine = self._engine
+        with disk_refusals():
+            if not metrics.ENABLED:
+                return await engine.durable(partial(engine.write, script))
+            return await _timed(metrics.COMMIT, engine.durable(partial(engine.write, script)))
 
     async def _purge(self, script: Script[list[str]]) -> list[str]:
         return await self._offload(self._engine.purge, script)
