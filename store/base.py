@@ -6,15 +6,25 @@ thread, PostgreSQL on its own connections), and no tenant's query holds up
 another's. Every resource method takes the tenant id first: there is no
 call that can reach another tenant's rows. What the client caused comes out
 as a domain error of :mod:`scimdock.store.errors` (not found, conflict,
-precondition failed, invalid reference, over budget); the HTTP edge turns
-each into its SCIM Error. An acknowledged write is durable: a method that
-changes something returns only once the change is committed to disk.
+precondition failed, invalid reference, a filter or sort refused, over
+budget); the HTTP edge turns each into its SCIM Error. An acknowledged
+write is durable: a method that changes something returns only once the
+change is committed to disk.
+
+:class:`Store` implements every method once, for every backend: each
+operation is a transaction script (store.sqlscript, ``store/sql_*.py``)
+written with the backend's :class:`~scimdock.store.sqldialect.Dialect`,
+handed to one of the runners a backend provides (:meth:`Store._point`,
+:meth:`Store._scan`, :meth:`Store._admin`, :meth:`Store._change`, and
+:meth:`Store._one` / :meth:`Store._rows` for the one-statement reads of
+every request). A backend is its connections, where each runner runs, and
+a driver.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from scimdock.core.clock import Clock, parse
@@ -116,6 +126,15 @@ class Store(ABC):
     async def _change(self, script: Script[T]) -> T:
         """A SCIM write: one transaction, durable on return."""
 
+    @abstractmethod
+    async def _one(self, sql: str, params: Sequence[object]) -> tuple[Any, ...] | None:
+        """The first row of one statement (``?`` placeholders), a point
+        read: :meth:`_point` without a script, for the reads of every request."""
+
+    @abstractmethod
+    async def _rows(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        """Every row of one statement, a point read."""
+
     async def _purge(self, script: Script[list[str]]) -> list[str]:
         """A write that deletes rows for good: :meth:`_admin`, unless the
         backend must do more to leave no copy of the bytes behind."""
@@ -161,10 +180,21 @@ class Store(ABC):
         """The key, with its last use noted in memory. ``last_use=False``
         (authentication, which never reads the last use): a row that may
         be remembered between requests, whose last use may be behind."""
-        if last_use:
+        cache = None if last_use else self._key_cache
+        if cache is None:
             key = await self._point(keys.get(self.dialect, key_id))
-            return None if key is None else self._uses.merged(key)
-        return await self._point(keys.get(self.dialect, key_id, self._key_cache))
+            return self._uses.merged(key) if key is not None and last_use else key
+        # Once per SCIM request: two point reads, the second only when the
+        # row is not remembered under the epoch just read (store.sql_keys).
+        epoch = await self._one(keys.EPOCH, ())
+        remembered = cache.at(int(epoch[0]) if epoch else -1)
+        key = remembered.get(key_id)
+        if key is None:
+            row = await self._one(keys.BY_ID, (key_id,))
+            if row is None:
+                return None
+            key = remembered[key_id] = keys.key_of(row)
+        return key
 
     async def list_keys(self, tenant_id: int) -> list[ApiKey]:
         found = await self._scan(keys.listed(self.dialect, tenant_id), budget=False)
@@ -382,7 +412,7 @@ class Store(ABC):
         return await self._change(users.create(self.dialect, tenant_id, doc, actor, self._now()))
 
     async def get_user(self, tenant_id: int, user_id: str) -> UserRecord:
-        return await self._point(users.get(self.dialect, tenant_id, user_id))
+        return users.live(self.dialect, await self._one(users.BY_ID, (tenant_id, user_id)), user_id)
 
     async def update_user(
         self,
@@ -522,10 +552,16 @@ class Store(ABC):
     async def user_groups(self, tenant_id: int, user_ids: list[str]) -> dict[str, list[Membership]]:
         """The groups each user is in, directly or through nested groups,
         for a page of users at once (RFC 7643 §4.1.2)."""
-        script = members.user_groups(self.dialect, tenant_id, user_ids)
+        if len(user_ids) != 1:
+            return await self._scan(members.user_groups(self.dialect, tenant_id, user_ids))
         # One user's groups (a GET by id) is a point read: its own rows of
-        # the membership index, not a scan a client's filter can widen.
-        return await (self._point(script) if len(user_ids) == 1 else self._scan(script))
+        # the membership index, not a scan a client's filter can widen. Its
+        # direct groups first, in one statement: most users stop there.
+        sql, params = members.direct_groups(self.dialect, tenant_id, user_ids)
+        direct = await self._rows(sql, params)
+        if not direct:
+            return {user_ids[0]: []}
+        return await self._point(members.user_groups(self.dialect, tenant_id, user_ids, direct))
 
     @abstractmethod
     async def ready(self) -> bool:

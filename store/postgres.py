@@ -23,7 +23,7 @@ The table methods live in one mixin per idea (store/pg_*.py).
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from time import perf_counter
 from typing import Any, TypeVar
@@ -160,6 +160,15 @@ class PostgresStore(Store):
     async def _point(self, script: Script[T]) -> T:
         async with self._read() as conn:
             return await drive(conn, script)
+
+    async def _one(self, sql: str, params: Sequence[object]) -> tuple[Any, ...] | None:
+        async with self._read() as conn:
+            return await one(conn, sql.replace("?", "%s"), params)
+
+    async def _rows(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        async with self._read() as conn:
+            cur = await conn.execute(sql.replace("?", "%s"), params)
+            return await cur.fetchall()
 
     async def _scan(self, script: Script[T], *, budget: bool = True) -> T:
         async with self._read(budget=budget) as conn:

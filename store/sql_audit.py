@@ -22,12 +22,13 @@ earlier than the line before it (``audit_seq.last_at``), so date order is
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import orjson
 
 from scimdock.store.records import OPERATOR_LOG, Actor, AuditEntry
 from scimdock.store.sqldialect import Dialect
-from scimdock.store.sqlscript import Script, many, one, rows, run
+from scimdock.store.sqlscript import Script, Stmt, many, one, rows, run
 
 _COLUMNS = (
     "seq, at, tenant_id, actor_kind, actor_id, address, operation, resource_type,"
@@ -63,9 +64,8 @@ def record(
     """Append one line to ``tenant_id``'s log (``None``: the operator log),
     dated ``at`` (the store's clock: the time of the change it records)."""
     log = OPERATOR_LOG if tenant_id is None else tenant_id
-    yield from record_many(
-        d, log, actor, operation, resource_type, [(resource_id, attributes)], at=at
-    )
+    who = (actor.kind, actor.id, actor.address, operation, resource_type)
+    yield _lines(d, log, who, [(resource_id, attributes)], at)
 
 
 def record_many(
@@ -80,25 +80,34 @@ def record_many(
 ) -> Script[None]:
     """One line per ``(resource id, attribute names)``, numbered in order,
     in one statement."""
-    if not changes:
-        return
+    if changes:
+        who = (actor.kind, actor.id, actor.address, operation, resource_type)
+        yield _lines(d, tenant_id, who, changes, at)
+
+
+def _lines(
+    d: Dialect,
+    log: int,
+    who: tuple[Any, ...],
+    changes: Sequence[tuple[str, Iterable[str]]],
+    at: str,
+) -> Stmt:
+    """The statement that appends ``changes`` (one or more) to a log, each
+    line by ``who``: (actor kind, actor id, address, operation, resource type)."""
     names = [orjson.dumps(sorted(set(attributes))).decode() for _, attributes in changes]
     if not d.log_numbers:
-        who = (actor.kind, actor.id, actor.address, operation, resource_type)
-        yield many(
-            _INSERT,
-            [(at, tenant_id, *who, rid, n) for (rid, _), n in zip(changes, names, strict=True)],
-        )
-        return
-    yield run(
+        lines = [(at, log, *who, rid, n) for (rid, _), n in zip(changes, names, strict=True)]
+        return run(_INSERT, lines[0]) if len(lines) == 1 else many(_INSERT, lines)
+    kind, actor_id, address, operation, resource_type = who
+    return run(
         _APPEND,
         {  # type: ignore[arg-type]  # psycopg's named parameters
-            "t": tenant_id,
+            "t": log,
             "k": len(changes),
             "at": at,
-            "kind": actor.kind,
-            "id": actor.id,
-            "address": actor.address,
+            "kind": kind,
+            "id": actor_id,
+            "address": address,
             "op": operation,
             "rt": resource_type,
             "rids": [rid for rid, _ in changes],

@@ -76,12 +76,16 @@ def schema(d: Dialect, tenant_id: int) -> Script[TenantSchema]:
     return schema_of(tenant_id, (yield rows(SCHEMA_OF.format(mark="?"), (tenant_id,))))
 
 
+_CASE_EXACT = "SELECT user_name_case_exact FROM tenants WHERE id = ?"
+
+
 def case_exact(d: Dialect, tenant_id: int, *, lock: bool = True) -> Script[bool]:
     """Whether the tenant keys userNames as given (store.tenant_schema);
     ``lock``: holding its row against a switch to the end of the write
     (a read-only transaction cannot)."""
-    shared = " FOR KEY SHARE" if lock and d.locks else ""
-    row = yield one(f"SELECT user_name_case_exact FROM tenants WHERE id = ?{shared}", (tenant_id,))
+    row = yield one(
+        _CASE_EXACT + " FOR KEY SHARE" if lock and d.locks else _CASE_EXACT, (tenant_id,)
+    )
     return bool(row and row[0])
 
 

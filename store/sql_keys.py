@@ -35,7 +35,7 @@ from scimdock.store.errors import Conflict, NotFound
 from scimdock.store.key_use import KeyUses
 from scimdock.store.records import Actor, ApiKey
 from scimdock.store.sqldialect import Dialect
-from scimdock.store.sqlscript import Script, Violation, first, many, meaning, one, rows, run
+from scimdock.store.sqlscript import Script, Violation, many, meaning, one, rows, run
 
 _SELECT = """
     SELECT k.key_id, k.tenant_id, t.name, t.scim_enabled, k.secret_hash, k.label,
@@ -44,6 +44,8 @@ _SELECT = """
     FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 """
 _BY_ID = _SELECT + " WHERE k.key_id = ?"
+BY_ID = _BY_ID  #: a key's row by its id (``Store._one``)
+EPOCH = "SELECT n FROM key_epoch"  #: the epoch of the remembered rows
 _WHERE_KEY = " WHERE tenant_id = ? AND key_id = ?"
 KEY = "ApiKey"
 #: Most key rows remembered between changes (found keys only).
@@ -65,27 +67,16 @@ class KeyCache:
         return self.rows
 
 
-def get(d: Dialect, key_id: str, cache: KeyCache | None = None) -> Script[ApiKey | None]:
-    """The key's row; through ``cache`` when given (one read of the epoch,
-    and of the row only when it is not remembered under that epoch)."""
-    if cache is None:
-        row = yield one(_BY_ID, (key_id,))
-        return None if row is None else _key(row)
-    remembered = cache.at(int((yield from first(one("SELECT n FROM key_epoch")))))
-    key = remembered.get(key_id)
-    if key is None:
-        row = yield one(_BY_ID, (key_id,))
-        if row is None:
-            return None
-        key = remembered[key_id] = _key(row)
-    return key
+def get(d: Dialect, key_id: str) -> Script[ApiKey | None]:
+    row = yield one(_BY_ID, (key_id,))
+    return None if row is None else key_of(row)
 
 
 def listed(d: Dialect, tenant_id: int) -> Script[list[ApiKey]]:
     found = yield rows(
         _SELECT + " WHERE k.tenant_id = ? ORDER BY k.created, k.key_id", (tenant_id,)
     )
-    return [_key(r) for r in found]
+    return [key_of(r) for r in found]
 
 
 def add(
@@ -221,10 +212,10 @@ def _existing(d: Dialect, key_id: str, *, lock: bool = False) -> Script[ApiKey]:
     row = yield one(_BY_ID + (d.for_update("k") if lock else ""), (key_id,))
     if row is None:
         raise NotFound(f"no key {key_id!r}")
-    return _key(row)
+    return key_of(row)
 
 
-def _key(row: tuple[Any, ...]) -> ApiKey:
+def key_of(row: tuple[Any, ...]) -> ApiKey:
     return ApiKey(
         row[0],
         int(row[1]),

@@ -13,6 +13,7 @@ that leads with it. Each writer returns how many rows it changed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from scimdock.core.membership import (
     Action,
@@ -158,30 +159,43 @@ def clear(d: Dialect, tenant_id: int, group_seq: int) -> Script[int]:
     return int((yield run(sql, (tenant_id, group_seq))))
 
 
+def direct_groups(d: Dialect, tenant_id: int, user_ids: Sequence[str]) -> tuple[str, list[object]]:
+    """The statement of the direct groups of a few users (one part of
+    :func:`in_ids`): ``(user id, group id, displayName)`` rows."""
+    where, params = next(in_ids(d, "m.member_id", user_ids))
+    return _DIRECT_GROUPS.format(where=where), [tenant_id, *params]
+
+
 def user_groups(
-    d: Dialect, tenant_id: int, user_ids: Sequence[str]
+    d: Dialect,
+    tenant_id: int,
+    user_ids: Sequence[str],
+    direct: list[tuple[Any, ...]] | None = None,
 ) -> Script[dict[str, list[Membership]]]:
     """Direct and indirect groups of a page of users (RFC 7643 §4.1.2); a
-    group that is both is direct. One join for the direct groups; the
-    recursive query runs only for users with a group when the tenant nests
-    groups at all (an index probe), so a user read costs one small query
-    in the common case (docs/performance.md)."""
+    group that is both is direct. One join for the direct groups (or
+    ``direct``, its rows read already for these few users); the recursive
+    query runs only for users with a group when the tenant nests groups at
+    all (an index probe), so a user read costs one small query in the
+    common case (docs/performance.md)."""
     out: dict[str, list[Membership]] = {uid: [] for uid in user_ids}
     nests: bool | None = None
     for where, params in in_ids(d, "m.member_id", list(dict.fromkeys(user_ids))):
-        direct = yield rows(_DIRECT_GROUPS.format(where=where), [tenant_id, *params])
-        if not direct:
+        if direct is None:
+            direct = yield rows(_DIRECT_GROUPS.format(where=where), [tenant_id, *params])
+        found, direct = direct, None
+        if not found:
             continue
         if nests is None:
             nests = (yield one(_NESTS.format(index=d.nested_index), (tenant_id,))) is not None
         if not nests:
-            for user_id, group_id, display in direct:
+            for user_id, group_id, display in found:
                 out[user_id].append(Membership(group_id, display, True))
             continue
-        found = yield rows(
+        every = yield rows(
             _USER_GROUPS.format(where=where), [tenant_id, *params, tenant_id, tenant_id, tenant_id]
         )
-        for user_id, group_id, display, depth in found:
+        for user_id, group_id, display, depth in every:
             out[user_id].append(Membership(group_id, display, depth == 0))
     return out
 

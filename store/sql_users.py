@@ -67,11 +67,17 @@ def create(
     return UserRecord(user_id, doc, now, now, 1)
 
 
+#: A live user by id (a point read of one row: ``Store._one``).
+BY_ID = f"{_LIVE} WHERE tenant_id = ? AND id = ? AND deleted IS NULL"
+
+
 def get(d: Dialect, tenant_id: int, user_id: str, *, lock: bool = False) -> Script[UserRecord]:
-    row = yield one(
-        f"{_LIVE} WHERE tenant_id = ? AND id = ? AND deleted IS NULL{d.for_update() if lock else ''}",
-        (tenant_id, user_id),
-    )
+    row = yield one(BY_ID + d.for_update() if lock else BY_ID, (tenant_id, user_id))
+    return live(d, row, user_id)
+
+
+def live(d: Dialect, row: tuple[Any, ...] | None, user_id: str) -> UserRecord:
+    """The user of a :data:`BY_ID` row; :class:`NotFound` without one."""
     if row is None:
         raise NotFound(f"User {user_id} not found")
     return UserRecord(row[0], d.json_out(row[1]), row[2], row[3], row[4])

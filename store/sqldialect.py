@@ -1,8 +1,11 @@
-"""What the SQL of filters and sorts (RFC 7644 §3.4.2.2, §3.4.2.3) says
-differently in SQLite and in PostgreSQL: one :class:`Dialect` per backend,
-read by the one filter compiler (:mod:`store.sqlfilter`), the one sort
-compiler (:mod:`store.sqlsort`) and the membership relations
-(:mod:`store.sqltables`). Everything else they write is the same text.
+"""What the store's SQL says differently in SQLite and in PostgreSQL: one
+:class:`Dialect` per backend, read by the one filter compiler
+(:mod:`store.sqlfilter`, RFC 7644 §3.4.2.2), the one sort compiler
+(:mod:`store.sqlsort`, §3.4.2.3), the membership relations
+(:mod:`store.sqltables`) and the transaction scripts of every operation
+(``store/sql_*.py``: placeholders, booleans, JSON in and out, row locks,
+batches, the audit log's numbering). Everything else they write is the
+same text.
 
 Templates are :meth:`str.format` strings over ``{b}`` (a JSON base: a
 column or an element's value), ``{p}`` (a path literal of schema names,
@@ -171,87 +174,59 @@ class Json:
     path: str = ""
 
 
-SQLITE = Dialect(
-    mark="?",
-    true="1",
-    false="0",
-    booleans=(0, 1),
-    json_path=json_path,
-    value_at="json_extract({b}, {p})",
-    type_at="json_type({b}, {p})",
-    element_type="{a}.type",
-    text_of="{v}",
-    boolean_type="{t} IN ('true', 'false')",
-    number_type="{t} IN ('integer', 'real')",
-    json_is="{t} = {m}",
-    empty_object="'{}'",
-    numeric="",
-    guarded="({g} AND {x})",
-    typed_sort=False,
-    desc="DESC",
-    not_null_types=frozenset({"boolean"}),  # timestamps are TEXT
-    collate="",
-    instr="instr",
-    starts=_substr_starts,
-    ends=_substr_ends,
-    fold_literal_in_sql=False,
-    elements="json_each({b}, {p})",
-    as_elements="{e} AS {a}",
-    as_keyed="{e} AS {a}",
-    array_present="json_array_length({b}, {p}) > 0",
-    array_params=False,
-    join="CROSS JOIN",  # SQLite keeps a CROSS JOIN's order
-    nested_index=" INDEXED BY members_nested",
-    tenant_joins=False,
-    member_name="json_extract(mu.doc, '$.\"displayName\"')",
-    locks=False,
-    greatest="max",
-    char="char",
-    log_numbers=False,
-    json_in="?",
-    json_out=orjson.loads,
-)
-
-POSTGRES = Dialect(
-    mark="%s",
-    true="true",
-    false="false",
-    booleans=(False, True),
-    json_path=jsonb_path,
-    value_at="({b} #> {p})",
-    type_at="jsonb_typeof({v})",
-    element_type="jsonb_typeof({a}.value)",
-    text_of="(CASE WHEN {t} = 'string' THEN {v} #>> '{{}}' END)",
-    boolean_type="{t} = 'boolean'",
-    number_type="{t} = 'number'",
-    json_is="{v} = {m}::jsonb",
-    empty_object="'{}'::jsonb",
-    numeric="::numeric",
-    guarded="(CASE WHEN {g} THEN {x} END)",  # a cast under AND may run first
-    typed_sort=True,
-    desc="DESC NULLS LAST",
-    not_null_types=frozenset({"boolean", "integer", "decimal", "dateTime"}),
-    collate=' COLLATE "C"',
-    instr="strpos",
-    starts=_starts_with,
-    ends=_right,
-    fold_literal_in_sql=True,
-    elements=(
-        "jsonb_array_elements(CASE WHEN jsonb_typeof({v}) = 'array' THEN {v}"
-        " ELSE '[]'::jsonb END)"  # none when it is not an array
+#: Every field of :class:`Dialect`, side by side: (SQLite's, PostgreSQL's).
+_BACKENDS: dict[str, tuple[Any, Any]] = {
+    "mark": ("?", "%s"),
+    "true": ("1", "true"),
+    "false": ("0", "false"),
+    "booleans": ((0, 1), (False, True)),
+    "json_path": (json_path, jsonb_path),
+    "value_at": ("json_extract({b}, {p})", "({b} #> {p})"),
+    "type_at": ("json_type({b}, {p})", "jsonb_typeof({v})"),
+    "element_type": ("{a}.type", "jsonb_typeof({a}.value)"),
+    "text_of": ("{v}", "(CASE WHEN {t} = 'string' THEN {v} #>> '{{}}' END)"),
+    "boolean_type": ("{t} IN ('true', 'false')", "{t} = 'boolean'"),
+    "number_type": ("{t} IN ('integer', 'real')", "{t} = 'number'"),
+    "json_is": ("{t} = {m}", "{v} = {m}::jsonb"),
+    "empty_object": ("'{}'", "'{}'::jsonb"),
+    "numeric": ("", "::numeric"),
+    # PostgreSQL: a cast under AND may run first.
+    "guarded": ("({g} AND {x})", "(CASE WHEN {g} THEN {x} END)"),
+    "typed_sort": (False, True),
+    "desc": ("DESC", "DESC NULLS LAST"),
+    # SQLite's timestamps are TEXT.
+    "not_null_types": (
+        frozenset({"boolean"}),
+        frozenset({"boolean", "integer", "decimal", "dateTime"}),
     ),
-    as_elements="{e} AS {a}(value)",
-    as_keyed="{e} WITH ORDINALITY AS {a}(value, key)",
-    array_present="EXISTS (SELECT 1 FROM {e})",
-    array_params=True,
-    join="JOIN",
-    nested_index="",
-    tenant_joins=True,  # Citus co-location: a tenant's rows only join its own
-    member_name="mu.doc ->> 'displayName'",
-    locks=True,
-    greatest="greatest",
-    char="chr",
-    log_numbers=True,
-    json_in="?::jsonb",
-    json_out=_as_is,  # psycopg reads jsonb (with orjson: store.postgres)
-)
+    "collate": ("", ' COLLATE "C"'),
+    "instr": ("instr", "strpos"),
+    "starts": (_substr_starts, _starts_with),
+    "ends": (_substr_ends, _right),
+    "fold_literal_in_sql": (False, True),
+    "elements": (
+        "json_each({b}, {p})",
+        # none when it is not an array
+        "jsonb_array_elements(CASE WHEN jsonb_typeof({v}) = 'array' THEN {v} ELSE '[]'::jsonb END)",
+    ),
+    "as_elements": ("{e} AS {a}", "{e} AS {a}(value)"),
+    "as_keyed": ("{e} AS {a}", "{e} WITH ORDINALITY AS {a}(value, key)"),
+    "array_present": ("json_array_length({b}, {p}) > 0", "EXISTS (SELECT 1 FROM {e})"),
+    "array_params": (False, True),
+    # SQLite keeps a CROSS JOIN's order.
+    "join": ("CROSS JOIN", "JOIN"),
+    "nested_index": (" INDEXED BY members_nested", ""),
+    # Citus co-location: a tenant's rows only join its own.
+    "tenant_joins": (False, True),
+    "member_name": ("json_extract(mu.doc, '$.\"displayName\"')", "mu.doc ->> 'displayName'"),
+    "locks": (False, True),
+    "greatest": ("max", "greatest"),
+    "char": ("char", "chr"),
+    "log_numbers": (False, True),
+    "json_in": ("?", "?::jsonb"),
+    # psycopg reads jsonb itself (with orjson: store.postgres).
+    "json_out": (orjson.loads, _as_is),
+}
+
+SQLITE = Dialect(**{name: both[0] for name, both in _BACKENDS.items()})
+POSTGRES = Dialect(**{name: both[1] for name, both in _BACKENDS.items()})

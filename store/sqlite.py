@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -149,12 +149,6 @@ class SqliteStore(Store):
                 ),
             )
 
-    async def _commit(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with disk_refusals():
-            return await _timed(
-                metrics.COMMIT, self._engine.durable(partial(call, *args, **kwargs))
-            )
-
     async def ready(self) -> bool:
         """The schema version (``PRAGMA user_version``) read on a reader
         thread, against the number of migrations (store.migrations)."""
@@ -164,7 +158,19 @@ class SqliteStore(Store):
             return False
 
     async def _point(self, script: Script[T]) -> T:
+        if not metrics.ENABLED:  # on the loop, without a second coroutine
+            return self._engine.read(script)
         return await self._inline(self._engine.read, script)
+
+    async def _one(self, sql: str, params: Sequence[object]) -> tuple[Any, ...] | None:
+        if not metrics.ENABLED:
+            return self._engine.one(sql, params)
+        return await self._inline(self._engine.one, sql, params)
+
+    async def _rows(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        if not metrics.ENABLED:
+            return self._engine.rows(sql, params)
+        return await self._inline(self._engine.rows, sql, params)
 
     async def _scan(self, script: Script[T], *, budget: bool = True) -> T:
         return await self._read(self._engine.read, script)
@@ -173,7 +179,11 @@ class SqliteStore(Store):
         return await self._offload(self._engine.write, script)
 
     async def _change(self, script: Script[T]) -> T:
-        return await self._commit(self._engine.write, script)
+        engine = self._engine
+        with disk_refusals():
+            if not metrics.ENABLED:
+                return await engine.durable(partial(engine.write, script))
+            return await _timed(metrics.COMMIT, engine.durable(partial(engine.write, script)))
 
     async def _purge(self, script: Script[list[str]]) -> list[str]:
         return await self._offload(self._engine.purge, script)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -113,11 +113,6 @@ class SqliteEngine:
         reader: sqlite3.Connection | None = getattr(local, "reader", None)
         return self._rconn if reader is None else reader  # one property call per read
 
-    def _reads_committed(self, conn: sqlite3.Connection) -> bool:
-        """Whether ``conn`` sees only committed data: a reader, if it is
-        not the writer too (store.sql_keys)."""
-        return conn is not self._wconn
-
     @property
     def _lock(self) -> AbstractContextManager[Any]:
         """What guards :attr:`_conn` on this thread: nothing but the
@@ -165,9 +160,24 @@ class SqliteEngine:
         return cast(T, await self._commits.run(write))
 
     def read(self, script: Script[T]) -> T:
-        """Run a read script (store.sqlscript) on this thread's connection."""
+        """Run a read script (store.sqlscript) on this thread's connection
+        (:attr:`_conn`; ``:memory:``'s one connection under its lock)."""
+        if self.in_memory:
+            with self._lock:
+                return drive(self._conn, script)
+        return drive(self._conn, script)
+
+    def one(self, sql: str, params: Sequence[object]) -> tuple[Any, ...] | None:
+        """The first row of one read statement, on this thread's connection."""
+        if self.in_memory:
+            with self._lock:
+                return cast(tuple[Any, ...] | None, self._conn.execute(sql, params).fetchone())
+        return cast(tuple[Any, ...] | None, self._conn.execute(sql, params).fetchone())
+
+    def rows(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        """Every row of one read statement, on this thread's connection."""
         with self._lock:
-            return drive(self._conn, script)
+            return self._conn.execute(sql, params).fetchall()
 
     def write(self, script: Script[T]) -> T:
         """Run a write script in one transaction of the writer (or a

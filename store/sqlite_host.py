@@ -4,34 +4,35 @@ store chose: :func:`drive`."""
 
 from __future__ import annotations
 
+import operator
 import sqlite3
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from scimdock.store.sqlscript import FOREIGN, ONE, OTHER, ROWS, RUN, UNIQUE, Script, thrown
+from scimdock.store.sqlscript import FOREIGN, MANY, ONE, OTHER, ROWS, RUN, UNIQUE, Script, thrown
 
 T = TypeVar("T")
+#: What a script gets back for each kind of statement (store.sqlscript).
+_FETCH: dict[int, Callable[[sqlite3.Cursor], Any]] = {
+    ONE: sqlite3.Cursor.fetchone,
+    ROWS: sqlite3.Cursor.fetchall,
+    RUN: operator.attrgetter("rowcount"),
+    MANY: operator.attrgetter("rowcount"),
+}
 
 
 def drive(conn: sqlite3.Connection, script: Script[T]) -> T:
     """Run ``script`` (store.sqlscript) on ``conn``, on this thread; a
     constraint SQLite refuses is thrown into the script as a :class:`Violation`."""
     try:
-        stmt = script.send(None)
+        sql, params, how = script.send(None)
         while True:
-            sql, params, how = stmt
             try:
-                if how == ONE:
-                    result: Any = conn.execute(sql, params).fetchone()
-                elif how == ROWS:
-                    result = conn.execute(sql, params).fetchall()
-                elif how == RUN:
-                    result = conn.execute(sql, params).rowcount
-                else:
-                    result = conn.executemany(sql, params).rowcount
+                cur = conn.executemany(sql, params) if how == MANY else conn.execute(sql, params)
             except sqlite3.IntegrityError as exc:
-                stmt = thrown(script, _kind(exc), exc)
+                sql, params, how = thrown(script, _kind(exc), exc)
                 continue
-            stmt = script.send(result)
+            sql, params, how = script.send(_FETCH[how](cur))
     except StopIteration as end:
         return cast(T, end.value)
 
