@@ -114,6 +114,7 @@ def test_a_backup_under_steady_writes_finishes_within_three_times_idle(
         kept = {row[0] for row in conn.execute("SELECT id FROM users WHERE user_name LIKE 'w%'")}
     assert not set(acknowledged) - kept
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert (tmp_path / "loaded.db").stat().st_mode & 0o777 == 0o600  # its owner's only
 
 
 @pytest.fixture
