@@ -231,7 +231,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+#: What the tests measured (:func:`figure`), in the order they reported it.
+FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Report a figure a test measured (a time, a rate): printed at the end
+    of the run, also under pytest-xdist, whose workers' output is not shown
+    (it travels to the controller as the report's ``user_properties``)."""
+
+    def note(text: str) -> None:
+        print(text)
+        request.node.user_properties.append(("figure", text))
+
+    return note
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        FIGURES.extend(str(v) for k, v in report.user_properties if k == "figure")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.write_sep("-", "figures measured")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
     if DESELECTED:
         left = ", ".join(f"{n} {marker}" for marker, n in sorted(DESELECTED.items()))
         other = "PostgreSQL" if BACKEND["name"] == "sqlite" else "SQLite"

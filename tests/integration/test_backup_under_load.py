@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -91,7 +91,7 @@ class Writer:
 
 
 def test_a_backup_under_steady_writes_finishes_within_three_times_idle(
-    big: Path, tmp_path: Path
+    big: Path, tmp_path: Path, figure: Callable[[str], None]
 ) -> None:
     idle_before = _timed_backup(big, tmp_path / "idle1.db")
     with Writer(big) as writer:
@@ -102,8 +102,8 @@ def test_a_backup_under_steady_writes_finishes_within_three_times_idle(
     idle_after = _timed_backup(big, tmp_path / "idle2.db")
     idle = (idle_before + idle_after) / 2
     size = big.stat().st_size / 1e6
-    print(
-        f"\nbackup of {size:.0f} MB: idle {idle_before:.2f} s and {idle_after:.2f} s,"
+    figure(
+        f"backup of {size:.0f} MB: idle {idle_before:.2f} s and {idle_after:.2f} s,"
         f" under writes {loaded:.2f} s ({during} writes committed during it,"
         f" {loaded / idle:.2f}x idle)"
     )

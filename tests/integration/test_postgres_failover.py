@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +82,7 @@ class Writer:
 
 
 def test_writes_resume_on_the_promoted_standby_and_none_acknowledged_is_lost(
-    pair: tuple[PostgresCluster, PostgresCluster], tmp_path: Path
+    pair: tuple[PostgresCluster, PostgresCluster], tmp_path: Path, figure: Callable[[str], None]
 ) -> None:
     primary, standby = pair
     database = primary.new_database().rsplit("/", 1)[1]
@@ -117,11 +117,11 @@ def test_writes_resume_on_the_promoted_standby_and_none_acknowledged_is_lost(
     with psycopg.connect(standby.url(database), autocommit=True) as conn:
         kept = {row[0] for row in conn.execute("SELECT id FROM users")}
     lost = [user for user, _ in writer.acknowledged if user not in kept]
-    print(
-        f"\nfailover: {acknowledged_before} users acknowledged before the primary was killed,"
+    figure(
+        f"failover: {acknowledged_before} users acknowledged before the primary was killed,"
         f" promotion took {promoted - killed:.2f} s, first write on the new primary"
-        f" {resumed * 1000:.0f} ms after it, {len(writer.refused)} requests refused (503)"
-        f" meanwhile; {len(writer.acknowledged)} acknowledged in all, {len(lost)} lost"
+        f" {resumed * 1000:.0f} ms after it, requests refused (503) meanwhile:"
+        f" {len(writer.refused)}; {len(writer.acknowledged)} acknowledged in all, {len(lost)} lost"
     )
     assert not lost
     assert resumed < RESUME_WITHIN

@@ -57,7 +57,7 @@ class Outage:
             for what, got in self.answers.items()
         )
         return (
-            f"\noutage of {length:.0f} s: {kinds}; first 2xx {self.back_after * 1000:.0f} ms"
+            f"outage of {length:.0f} s: {kinds}; first 2xx {self.back_after * 1000:.0f} ms"
             " after PostgreSQL accepted connections again"
         )
 
@@ -113,7 +113,7 @@ def _created(client: Client) -> bool:
     ],
 )
 def test_an_outage_is_answered_at_once_and_its_end_noticed_at_once(
-    own: tuple[PostgresCluster, Server, Client], length: float
+    own: tuple[PostgresCluster, Server, Client], length: float, figure: Callable[[str], None]
 ) -> None:
     cluster, srv, client = own
     outage = Outage()
@@ -128,7 +128,7 @@ def test_an_outage_is_answered_at_once_and_its_end_noticed_at_once(
     up = time.monotonic()
     wait_until(lambda: _created(client), 30, "the first 2xx after the restart", every=0.02)
     outage.back_after = time.monotonic() - up
-    print(outage.report(length))
+    figure(outage.report(length))
     for what in ("POST", "GET", "readyz"):
         statuses = {status for status, _, _ in outage.answers[what]}
         assert statuses == {503}, (what, outage.answers[what])
@@ -142,7 +142,7 @@ def test_an_outage_is_answered_at_once_and_its_end_noticed_at_once(
 
 
 def test_readyz_answers_within_a_second_while_postgresql_is_frozen(
-    own: tuple[PostgresCluster, Server, Client],
+    own: tuple[PostgresCluster, Server, Client], figure: Callable[[str], None]
 ) -> None:
     """SIGSTOP to the postmaster and every process of the cluster: the
     connections stay open and nothing answers on them, which no refused
@@ -158,7 +158,8 @@ def test_readyz_answers_within_a_second_while_postgresql_is_frozen(
     finally:
         for pid in frozen:
             os.kill(pid, signal.SIGCONT)
-    print(f"\n/readyz while frozen: {', '.join(f'{s * 1000:.0f} ms' for _, s in answers)}")
+    times = ", ".join(f"{seconds * 1000:.0f} ms" for _, seconds in answers)
+    figure(f"/readyz while PostgreSQL was frozen (SIGSTOP): {times}")
     for response, seconds in answers:
         assert response.status_code == 503 and response.headers["retry-after"] == "5"
         assert response.json()["status"] == "503"
