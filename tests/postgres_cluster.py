@@ -21,9 +21,11 @@ import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -59,6 +61,15 @@ def available() -> str | None:
         except KeyError:
             return f"running as root and there is no {SYSTEM_USER!r} user to run PostgreSQL as"
     return None
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is no zombie (/proc's state)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _free_port() -> int:
@@ -206,6 +217,24 @@ class PostgresCluster:
                                 text = text.split(": ", 1)[1] if ": " in text else text
                             out.append(text)
         return out
+
+    def kill(self) -> None:
+        """SIGKILL to the postmaster, then to every process it started (a
+        machine lost), returning once none of them runs. Where PID 1 reaps
+        no orphans (a container), they linger as zombies and the postmaster's
+        would pass for a live server: its ``postmaster.pid`` and its
+        socket's lock file are removed, as nothing holds them any more, and
+        :meth:`start` recovers from the WAL."""
+        processes = self.processes()
+        for pid in processes:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while any(_running(pid) for pid in processes):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the cluster's processes outlived SIGKILL: {processes}")
+            time.sleep(0.01)  # between two looks at /proc: times nothing
+        (self.data / "postmaster.pid").unlink()
+        (self.root / f".s.PGSQL.{self.port}.lock").unlink(missing_ok=True)
 
     def stop(self) -> None:
         """Stop the server (fast shutdown; immediate for one killed or still

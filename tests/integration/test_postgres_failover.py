@@ -10,12 +10,8 @@ the standby has the WAL that holds it."""
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -23,9 +19,9 @@ import pytest
 
 from conftest import Client, Server, start_server, stop_server, wait_until
 from tests.postgres_cluster import PostgresCluster
+from tests.writers import Writer
 
 pytestmark = pytest.mark.postgresql_only
-USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 #: Seconds within which scimdock must write again after the promotion.
 RESUME_WITHIN = 5.0
 
@@ -56,31 +52,6 @@ def pair() -> Iterator[tuple[PostgresCluster, PostgresCluster]]:
         primary.stop()
 
 
-@dataclass
-class Writer:
-    """A thread creating users through scimdock until stopped: the id and
-    time of each one acknowledged (201), the time of each refusal."""
-
-    client: Client
-    acknowledged: list[tuple[str, float]] = field(default_factory=list)
-    refused: list[tuple[int, float]] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def run(self) -> None:
-        n = 0
-        while not self.stop.is_set():
-            r = self.client.post("/Users", json={"schemas": [USER], "userName": f"f{n}"})
-            n += 1
-            if r.status_code == 201:
-                self.acknowledged.append((r.json()["id"], time.monotonic()))
-            else:
-                assert r.status_code == 503, r.text  # a SCIM Error (the client checks it)
-                self.refused.append((r.status_code, time.monotonic()))
-
-    def after(self, moment: float) -> list[float]:
-        return [at for _, at in self.acknowledged if at > moment]
-
-
 def test_writes_resume_on_the_promoted_standby_and_none_acknowledged_is_lost(
     pair: tuple[PostgresCluster, PostgresCluster], tmp_path: Path, figure: Callable[[str], None]
 ) -> None:
@@ -94,13 +65,9 @@ def test_writes_resume_on_the_promoted_standby_and_none_acknowledged_is_lost(
     try:
         client = Client(srv, srv.tenant("failover"))
         srv.close_store()
-        writer = Writer(client)
-        thread = threading.Thread(target=writer.run, name="writer")
-        thread.start()
-        try:
+        with Writer(client, "f") as writer:
             wait_until(lambda: len(writer.acknowledged) >= 100, 60, "100 users written")
-            for pid in primary.processes():  # the postmaster first: it restarts nothing
-                os.kill(pid, signal.SIGKILL)
+            primary.kill()  # SIGKILL to every process of it
             killed = time.monotonic()
             acknowledged_before = len(writer.acknowledged)
             standby.promote()  # returns once the standby takes writes
@@ -108,15 +75,12 @@ def test_writes_resume_on_the_promoted_standby_and_none_acknowledged_is_lost(
             wait_until(
                 lambda: len(writer.after(promoted)) >= 100, 60, "100 users on the new primary"
             )
-        finally:
-            writer.stop.set()
-            thread.join(60)
     finally:
         stop_server(srv)
     resumed = writer.after(promoted)[0] - promoted
     with psycopg.connect(standby.url(database), autocommit=True) as conn:
         kept = {row[0] for row in conn.execute("SELECT id FROM users")}
-    lost = [user for user, _ in writer.acknowledged if user not in kept]
+    lost = writer.lost(kept)
     figure(
         f"failover: {acknowledged_before} users acknowledged before the primary was killed,"
         f" promotion took {promoted - killed:.2f} s, first write on the new primary"
