@@ -30,7 +30,7 @@ from scimdock.store.base import Store
 
 HEALTH, READY = "/healthz", "/readyz"
 #: Seconds /readyz waits for the database's answer before it says 503.
-READY_TIMEOUT = 0.5
+READY_TIMEOUT = 0.4
 _JSON, _SCIM_JSON = b"application/json", b"application/scim+json"
 
 

@@ -53,7 +53,7 @@ log = logging.getLogger("scimdock.store")
 RECONNECT_TIMEOUT = 1.0
 #: The longest a request waits for a probe while the database is down,
 #: in seconds: its 503 comes well within a second.
-WAIT = 0.5
+WAIT = 0.4
 #: Seconds a failed probe is trusted before a request starts another.
 RETRY = 0.2
 #: libpq's ``connect_timeout`` for a probe (per host; libpq's least is 2 s).
@@ -101,6 +101,13 @@ class Availability:
         probe in the background, and mark the database down if it fails."""
         if self.down_since is None and self._probe is None:
             self._probe = asyncio.create_task(self._connect(), name="scimdock-db-probe")
+
+    async def close(self) -> None:
+        """Stop a probe still under way (the store is closing)."""
+        probe = self._probe
+        if probe is not None:
+            probe.cancel()
+            await asyncio.gather(probe, return_exceptions=True)
 
     async def _connect(self) -> bool:
         try:

@@ -195,9 +195,7 @@ class PostgresStore(
 
     async def ready(self) -> bool:
         """Whether the database answers and holds every migration this code knows."""
-        try:
-            if self._availability.down and not await self._availability.up():
-                return False
+        try:  # while down, _connections() answers from the probe (store.pg_availability)
             async with self._read() as conn:
                 row = await one(conn, "SELECT n FROM schema_version")
             return row is not None and row[0] == len(MIGRATIONS)
@@ -212,6 +210,7 @@ class PostgresStore(
             await self.flush_key_uses()  # nothing noted: no connection taken
         finally:
             self._closed = True
+            await self._availability.close()
             if self._pool is not None:
                 await self._pool.close()
             for task in list(self._closing):

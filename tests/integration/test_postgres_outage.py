@@ -129,7 +129,7 @@ def test_an_outage_is_answered_at_once_and_its_end_noticed_at_once(
         _round(outage, srv, client)
         # The outage's length is what this test is about: held for `length`
         # seconds, with a round of requests every PACE seconds.
-        time.sleep(PACE)
+        time.sleep(PACE)  # the outage: its length is what is tested
     cluster.start()  # returns once PostgreSQL accepts connections
     up = time.monotonic()
     wait_until(lambda: _created(client), 30, "the first 2xx after the restart", every=0.02)
