@@ -43,8 +43,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 from time import monotonic
+from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 log = logging.getLogger("scimdock.store")
 
@@ -56,8 +58,18 @@ RECONNECT_TIMEOUT = 1.0
 WAIT = 0.4
 #: Seconds a failed probe is trusted before a request starts another.
 RETRY = 0.2
-#: libpq's ``connect_timeout`` for a probe (per host; libpq's least is 2 s).
+#: libpq's ``connect_timeout`` (per host; libpq's least is 2 s) for every
+#: connection the store makes, unless the URL sets its own: psycopg's
+#: default, 130 s, would hold a pool's or a probe's attempt that long on a
+#: host that drops packets before it tries the next host of the URL.
 CONNECT_TIMEOUT = 2
+
+
+def connect_options(url: str) -> dict[str, Any]:
+    """The options the store adds to ``url``'s for each connection."""
+    return (
+        {} if "connect_timeout" in conninfo_to_dict(url) else {"connect_timeout": CONNECT_TIMEOUT}
+    )
 
 
 class Availability:
@@ -112,7 +124,7 @@ class Availability:
     async def _connect(self) -> bool:
         try:
             conn = await psycopg.AsyncConnection.connect(
-                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+                self.url, autocommit=True, **connect_options(self.url)
             )
             await conn.close()
         except Exception as exc:  # refused, unknown host, read-only standby: not up

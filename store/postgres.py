@@ -43,7 +43,7 @@ from scimdock.store.base import QUERY_BUDGET, ApiKey, Store
 from scimdock.store.errors import OverBudget, Unavailable
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS
-from scimdock.store.pg_availability import RECONNECT_TIMEOUT, Availability
+from scimdock.store.pg_availability import RECONNECT_TIMEOUT, Availability, connect_options
 from scimdock.store.pg_extensions import PgExtensionTables
 from scimdock.store.pg_groups import PgGroupTables
 from scimdock.store.pg_host import Conn, one
@@ -101,7 +101,7 @@ class PostgresStore(
         self._availability = Availability(url, self._drop_pool)
         self._closing: set[asyncio.Task[None]] = set()
         try:
-            with psycopg.connect(url, autocommit=True) as conn:
+            with psycopg.connect(url, autocommit=True, **connect_options(url)) as conn:
                 migrate(conn)
         except psycopg.OperationalError as exc:
             raise Unavailable(f"The database cannot be reached: {exc}") from exc
@@ -116,7 +116,7 @@ class PostgresStore(
                 self.url,
                 min_size=self._pool_min,
                 max_size=self._pool_max,
-                kwargs={"autocommit": True},
+                kwargs={"autocommit": True, **connect_options(self.url)},
                 configure=_configure,
                 timeout=POOL_TIMEOUT,
                 reconnect_timeout=RECONNECT_TIMEOUT,
