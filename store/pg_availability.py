@@ -50,9 +50,11 @@ from psycopg.conninfo import conninfo_to_dict
 
 log = logging.getLogger("scimdock.store")
 
-#: The pool's ``reconnect_timeout``: how long its own attempts to replace a
-#: lost connection go on before it gives up and calls ``reconnect_failed``.
-RECONNECT_TIMEOUT = 1.0
+#: The pool's ``reconnect_timeout``: how long its own attempts to make a
+#: connection go on before it gives up and calls ``reconnect_failed``: as
+#: long as a request may wait on a pool that cannot connect (one that found
+#: no broken connection to show the outage, such as a pool opened during it).
+RECONNECT_TIMEOUT = 0.25
 #: The longest a request waits for a probe while the database is down,
 #: in seconds: its 503 comes well within a second.
 WAIT = 0.4
