@@ -26,6 +26,7 @@ servers go on writing, through SQLite's backup API
 
 from __future__ import annotations
 
+import glob
 import os
 import sqlite3
 import threading
@@ -114,7 +115,7 @@ def remove_abandoned(target: Path) -> list[Path]:
     killed by SIGKILL has no chance to remove its own); those of a live
     process, a backup still running, are left alone. Returns what was removed."""
     removed = []
-    for found in target.parent.glob(f".{target.name}.*{PARTIAL}"):
+    for found in target.parent.glob(f".{glob.escape(target.name)}.*{PARTIAL}"):
         pid = found.name[len(target.name) + 2 : -len(PARTIAL)]
         if pid.isdigit() and not _alive(int(pid)):
             _remove(found)
