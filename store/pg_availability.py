@@ -14,10 +14,11 @@ takes to bound both, and this module uses it:
 * **Down.** A connection found broken, the pool's reconnection attempts
   failing for :data:`RECONNECT_TIMEOUT` (its ``reconnect_failed``
   callback), or a wait for the pool that timed out while a probe fails,
-  marks the database down (:meth:`Availability.lost`). The store then closes its pool
-  (``AsyncConnectionPool.close``: every client waiting on it gets
-  ``PoolClosed`` at once, the back-off's pending attempts are dropped) and
-  keeps none while down: a request waits for no pool.
+  marks the database down (:meth:`Availability.lost`). The store then
+  closes its pool (``AsyncConnectionPool.close``: the back-off's pending
+  attempts are dropped, and every client waiting on it gets
+  ``PoolClosed`` once its workers have stopped) and keeps none while
+  down: a request waits for no pool.
 * **Probe on demand.** A request that arrives while the database is down
   starts a probe (one at a time, shared by every request meanwhile): one
   connection of its own, as libpq makes it from the same URL (every host
@@ -27,8 +28,9 @@ takes to bound both, and this module uses it:
   :data:`RETRY` seconds; the first request after that probes again. No
   back-off: the cost of a probe while down is one refused connection.
 * **Up.** A probe that connects marks the database up, and the store
-  opens a fresh pool on the next request, so the first request after the server is back is served
-  within one probe and one connection, however long the outage lasted.
+  opens a fresh pool on the next request, so the first request after the
+  server is back is served within one probe and one connection, however
+  long the outage lasted.
 
 Written here rather than taken from a circuit-breaker library
 (pybreaker, aiobreaker): those count failures of the calls they wrap and
