@@ -185,19 +185,35 @@ def pytest_configure(config: pytest.Config) -> None:
         "(the HTTP edge, the command line's words, a server of its own); runs in the "
         "SQLite run only",
     )
+    config.addinivalue_line(
+        "markers",
+        "postgresql_only(reason): about PostgreSQL's server itself (its outages, a "
+        "failover); runs in the PostgreSQL run only",
+    )
+    config.addinivalue_line(
+        "markers",
+        "runs_long(reason): takes a minute or more of waiting by design; collected first, "
+        "so that pytest-xdist starts it at once on one worker while the other works on",
+    )
 
 
-#: Under ``--backend=postgresql``: the tests left to the SQLite run, by marker.
+#: The tests left to the other backend's run, by marker.
 DESELECTED: dict[str, int] = {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``--backend=postgresql``, the ``sqlite_only`` and
     ``backend_independent`` tests are deselected (they ran in the SQLite
-    run): counted by marker in the summary, never skipped silently."""
+    run), and under SQLite the ``postgresql_only`` ones: counted by marker
+    in the summary, never skipped silently. The ``runs_long`` tests go
+    first: pytest-xdist's worksteal gives each worker a contiguous share of
+    the list and runs it from its front, so a long test starts at once and
+    the other worker (and stealing) takes the rest meanwhile."""
+    items.sort(key=lambda item: item.get_closest_marker("runs_long") is None)  # stable
     if BACKEND["name"] == "sqlite":
-        return
-    markers = ("sqlite_only", "backend_independent")
+        markers: tuple[str, ...] = ("postgresql_only",)
+    else:
+        markers = ("sqlite_only", "backend_independent")
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
@@ -210,10 +226,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+#: What the tests measured (:func:`figure`), in the order they reported it.
+FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Report a figure a test measured (a time, a rate): printed at the end
+    of the run, also under pytest-xdist, whose workers' output is not shown
+    (it travels to the controller as the report's ``user_properties``)."""
+
+    def note(text: str) -> None:
+        print(text)
+        request.node.user_properties.append(("figure", text))
+
+    return note
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        FIGURES.extend(str(v) for k, v in report.user_properties if k == "figure")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.write_sep("-", "figures measured")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
     if DESELECTED:
         left = ", ".join(f"{n} {marker}" for marker, n in sorted(DESELECTED.items()))
-        terminalreporter.write_line(f"left to the SQLite run (deselected here): {left}")
+        other = "PostgreSQL" if BACKEND["name"] == "sqlite" else "SQLite"
+        terminalreporter.write_line(f"left to the {other} run (deselected here): {left}")
 
 
 def new_database(tmp: Path) -> Path | str:

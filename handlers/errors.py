@@ -93,9 +93,6 @@ STORE_ERRORS: tuple[tuple[type[StoreError], int, str | None], ...] = (
     (OverBudget, 400, "tooMany"),
     (Unavailable, 503, None),
 )
-#: Seconds a client waits before sending a write the disk refused again
-#: (``Retry-After``, RFC 9110 §10.2.3): room comes back by an operator's hand.
-RETRY_UNAVAILABLE = 30
 
 
 def store_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -104,7 +101,7 @@ def store_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     headers = None
     if isinstance(exc, Unavailable):  # the operator must hear of it (docs/security.md)
         log.error("the database refused a write: %s", exc.__cause__ or exc)
-        headers = {"Retry-After": str(RETRY_UNAVAILABLE)}
+        headers = {"Retry-After": str(exc.retry_after)}  # RFC 9110 §10.2.3
     for kind, status, scim_type in STORE_ERRORS:
         if isinstance(exc, kind):
             return response(

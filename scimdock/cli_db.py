@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import argparse
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 from scimdock import config
@@ -26,11 +30,30 @@ def backup(args: argparse.Namespace) -> None:
             " (PostgreSQL: pg_dump, docs/deployment.md)",
             USAGE,
         )
-    pages = copy(target.location, args.target)
+    with _signals_exit(signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        pages = copy(target.location, args.target)
     if args.json:
         json_out({"source": target.location, "target": args.target, "pages": pages})
         return
     print(f"backed up {target.location} to {args.target} ({pages} pages, integrity checked)")
+
+
+@contextmanager
+def _signals_exit(*signals: signal.Signals) -> Iterator[None]:
+    """While inside, each of ``signals`` raises SystemExit(128 + its number)
+    (the shell's convention), so that what is under way unwinds and cleans
+    up (a backup removes its partial file) instead of the process dying
+    where it stands; the previous handlers come back on leaving."""
+
+    def leave(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {s: signal.signal(s, leave) for s in signals}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def migrate(args: argparse.Namespace) -> None:

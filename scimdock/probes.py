@@ -9,13 +9,18 @@ APIs (they are no SCIM resource: RFC 7644 §3.2 lists none).
 * ``GET /readyz``: the database answers and its schema holds every
   migration this code knows (:meth:`Store.ready`). ``200 {"status":
   "ready"}``, else ``503`` with a SCIM Error body (RFC 7644 §3.12, as every
-  error of this server) and ``Retry-After``.
+  error of this server) and ``Retry-After``. The check has its own
+  timeout, :data:`READY_TIMEOUT`: a database that does not answer in time
+  (a server frozen, a network that drops packets) is not ready, and the
+  balancer hears so before its own check times out.
 
 ``HEAD`` is answered as ``GET`` without a body; another method is a SCIM
 Error 405 with ``Allow``. Anything else goes on to the application.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,6 +29,8 @@ from scimdock.core.errors import ScimError
 from scimdock.store.base import Store
 
 HEALTH, READY = "/healthz", "/readyz"
+#: Seconds /readyz waits for the database's answer before it says 503.
+READY_TIMEOUT = 0.4
 _JSON, _SCIM_JSON = b"application/json", b"application/scim+json"
 
 
@@ -31,6 +38,7 @@ class Probes:
     def __init__(self, app: ASGIApp, store: Store) -> None:
         self.app = app
         self.store = store
+        self._check: asyncio.Future[bool] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path") if scope["type"] == "http" else None
@@ -43,11 +51,23 @@ class Probes:
             await _send(send, 405, _SCIM_JSON, error.to_dict(), method, [(b"allow", b"GET, HEAD")])
         elif path == HEALTH:
             await _send(send, 200, _JSON, {"status": "ok"}, method)
-        elif await self.store.ready():
+        elif await self._ready():
             await _send(send, 200, _JSON, {"status": "ready"}, method)
         else:
             error = ScimError(503, "The database is unreachable or its schema is not current")
             await _send(send, 503, _SCIM_JSON, error.to_dict(), method, [(b"retry-after", b"5")])
+
+    async def _ready(self) -> bool:
+        """:meth:`Store.ready`, or False past :data:`READY_TIMEOUT`. A check
+        that did not finish in time is left to finish in the background
+        (cancelled, a query on a frozen server would first try psycopg's
+        own cancel, for seconds), and the probes that come meanwhile wait
+        for that same check rather than start one each."""
+        check = self._check
+        if check is None or check.done():
+            check = self._check = asyncio.ensure_future(self.store.ready())
+        done, _ = await asyncio.wait({check}, timeout=READY_TIMEOUT)
+        return bool(done) and not check.cancelled() and check.exception() is None and check.result()
 
 
 async def _send(

@@ -68,8 +68,15 @@ class OverBudget(StoreError):
 
 class Unavailable(StoreError):
     """The database cannot take writes now: its disk is full or failed an
-    I/O. The refused write left nothing behind; the same request may
-    succeed later (RFC 9110 §15.6.4: 503 Service Unavailable)."""
+    I/O, or its server cannot be reached. The refused write left nothing
+    behind; the same request may succeed later (RFC 9110 §15.6.4: 503
+    Service Unavailable), after ``retry_after`` seconds (``Retry-After``):
+    30 for a disk, which room comes back to by an operator's hand; fewer
+    for a server that may come back by itself."""
+
+    def __init__(self, detail: str, *, retry_after: int = 30) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 def check_version(if_match: str | None, version: int) -> None:

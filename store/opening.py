@@ -69,10 +69,8 @@ def describe(setting: str | Path) -> str:
         return text.split("://", 1)[0] + "://..."
     if parts.password is None:
         return text
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{parts.username or ''}:***@{host}"
+    hosts = parts.netloc.rsplit("@", 1)[-1]  # as given: libpq takes several, h1:p1,h2:p2
+    netloc = f"{parts.username or ''}:***@{hosts}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 

@@ -15,13 +15,16 @@ one database.
   set to the query budget: past it, :class:`OverBudget`.
 * A database that cannot be reached (refused connection, pool exhausted
   past its timeout, server shut down) is :class:`Unavailable` (503):
-  nothing of the request was kept, and it may be sent again.
+  nothing of the request was kept, and it may be sent again. Once it is
+  found down, requests are answered at once and a probe notices its
+  return (store.pg_availability).
 
 The table methods live in one mixin per idea (store/pg_*.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -40,6 +43,7 @@ from scimdock.store.base import QUERY_BUDGET, Store
 from scimdock.store.errors import OverBudget, Unavailable
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS
+from scimdock.store.pg_availability import RECONNECT_TIMEOUT, Availability, connect_options
 from scimdock.store.pg_host import Conn, drive, one
 from scimdock.store.pg_migrate import migrate
 from scimdock.store.sql_keys import KeyCache
@@ -48,8 +52,16 @@ from scimdock.store.sqlscript import Script
 
 T = TypeVar("T")
 
-#: The longest a request waits for a connection of the pool, in seconds.
+#: The longest a request waits for a connection of the pool, in seconds,
+#: while the database answers (all connections busy).
 POOL_TIMEOUT = 10.0
+#: ``Retry-After`` of a 503 while the database cannot be reached, as /readyz's.
+RETRY_AFTER = 5
+
+
+_UNREACHABLE = (
+    "The database cannot be reached now. Nothing of this request was kept; try again later"
+)
 
 
 def _dumps(value: Any) -> str:
@@ -84,8 +96,10 @@ class PostgresStore(Store):
         self.dialect = POSTGRES
         self._uses = KeyUses()
         self._key_cache = KeyCache()
+        self._availability = Availability(url, self._drop_pool)
+        self._closing: set[asyncio.Task[None]] = set()
         try:
-            with psycopg.connect(url, autocommit=True) as conn:
+            with psycopg.connect(url, autocommit=True, **connect_options(url)) as conn:
                 migrate(conn)
         except psycopg.OperationalError as exc:
             raise Unavailable(f"The database cannot be reached: {exc}") from exc
@@ -93,24 +107,42 @@ class PostgresStore(Store):
     async def _connections(self) -> AsyncConnectionPool[Conn]:
         if self._closed:
             raise PoolClosed("the store is closed")
+        if self._availability.down and not await self._availability.up():
+            raise Unavailable(_UNREACHABLE, retry_after=RETRY_AFTER)
         if self._pool is None:
             self._pool = AsyncConnectionPool(
                 self.url,
                 min_size=self._pool_min,
                 max_size=self._pool_max,
-                kwargs={"autocommit": True},
+                kwargs={"autocommit": True, **connect_options(self.url)},
                 configure=_configure,
                 timeout=POOL_TIMEOUT,
+                reconnect_timeout=RECONNECT_TIMEOUT,
+                reconnect_failed=self._reconnect_failed,
                 open=False,
                 name="scimdock",
             )
         await self._pool.open()
         return self._pool
 
+    def _reconnect_failed(self, pool: AsyncConnectionPool[Conn]) -> None:
+        if pool is self._pool:
+            self._availability.lost("the pool's attempts to reconnect failed")
+
+    def _drop_pool(self) -> None:
+        """The database is down: close the pool now (its waiting clients get
+        PoolClosed at once), and open a new one once a probe finds it back."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            task = asyncio.get_running_loop().create_task(pool.close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Conn]:
         """A pooled connection; what the database's absence raises comes
         out as :class:`Unavailable`, a cancelled statement as :class:`OverBudget`."""
+        conn: Conn | None = None
         try:
             pool = await self._connections()
             async with pool.connection() as conn:
@@ -120,11 +152,13 @@ class PostgresStore(Store):
                 f"The query ran past the server's budget of {self.query_budget:g} s: narrow"
                 " the filter, or ask for fewer results"
             ) from None
-        except (psycopg.OperationalError, PoolTimeout, PoolClosed) as exc:
-            raise Unavailable(
-                "The database cannot be reached now. Nothing of this request was kept;"
-                " try again later"
-            ) from exc
+        except PoolTimeout as exc:  # busy, or down without a connection to show it
+            self._availability.suspect()
+            raise Unavailable(_UNREACHABLE, retry_after=RETRY_AFTER) from exc
+        except (psycopg.OperationalError, PoolClosed) as exc:
+            if conn is not None and conn.closed and not self._closed:  # the connection died
+                self._availability.lost(exc)
+            raise Unavailable(_UNREACHABLE, retry_after=RETRY_AFTER) from exc
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[Conn]:
@@ -182,7 +216,7 @@ class PostgresStore(Store):
 
     async def ready(self) -> bool:
         """Whether the database answers and holds every migration this code knows."""
-        try:
+        try:  # while down, _connections() answers from the probe (store.pg_availability)
             async with self._read() as conn:
                 row = await one(conn, "SELECT n FROM schema_version")
             return row is not None and row[0] == len(MIGRATIONS)
@@ -197,5 +231,8 @@ class PostgresStore(Store):
             await self.flush_key_uses()  # nothing noted: no connection taken
         finally:
             self._closed = True
+            await self._availability.close()
             if self._pool is not None:
                 await self._pool.close()
+            for task in list(self._closing):
+                await task

@@ -21,9 +21,11 @@ import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -33,7 +35,7 @@ from psycopg import sql
 #: Where the server's programs are looked for, newest first, then ``PATH``.
 SEARCH = ("/usr/lib/postgresql/{v}/bin",)
 VERSIONS = tuple(range(18, 12, -1))
-PROGRAMS = ("initdb", "pg_ctl", "postgres")
+PROGRAMS = ("initdb", "pg_ctl", "postgres", "pg_basebackup")
 SYSTEM_USER = "postgres"
 
 
@@ -61,6 +63,15 @@ def available() -> str | None:
     return None
 
 
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is no zombie (/proc's state)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -69,9 +80,14 @@ def _free_port() -> int:
 
 class PostgresCluster:
     """One server on a temporary directory; :meth:`new_database` gives a
-    fresh database's URL."""
+    fresh database's URL. ``settings``: more ``-c name=value`` options of
+    the server. ``standby_of``: instead of ``initdb``, a streaming standby
+    of that running cluster (``pg_basebackup -R``: its ``primary_conninfo``
+    and ``standby.signal`` written), which :meth:`promote` makes a primary."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, settings: tuple[str, ...] = (), *, standby_of: PostgresCluster | None = None
+    ) -> None:
         reason = available()
         if reason is not None:
             raise RuntimeError(reason)
@@ -87,18 +103,25 @@ class PostgresCluster:
             entry = pwd.getpwnam(SYSTEM_USER)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
             self._as = ["runuser", "-u", SYSTEM_USER, "--"]
-        self._run(
-            "initdb",
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--locale=C.UTF-8",
-            "--no-sync",
-        )
-        options = " ".join(
+        if standby_of is None:
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            )
+        else:
+            self._run(
+                "pg_basebackup", "-D", str(self.data), "-h", "127.0.0.1",
+                "-p", str(standby_of.port), "-U", "postgres", "-R", "--no-sync",
+                "--checkpoint=fast", "--wal-method=stream",
+            )  # fmt: skip
+        self._options = " ".join(
             [
                 f"-c port={self.port}",
                 "-c listen_addresses=127.0.0.1",
@@ -108,12 +131,38 @@ class PostgresCluster:
                 "-c logging_collector=on -c log_destination=csvlog",
                 f"-c log_directory={self.logs} -c log_filename=pg",
                 "-c log_rotation_size=0",
+                *(f"-c {setting}" for setting in settings),
             ]
         )
+        self.start()
+
+    def start(self) -> None:
+        """Start the server (again, after :meth:`halt` or :meth:`kill`), on
+        the same port; returns once it accepts connections."""
         self._run(
             "pg_ctl", "start", "-w", "-D", str(self.data), "-l", str(self.root / "server.log"),
-            "-o", options,
+            "-o", self._options,
         )  # fmt: skip
+
+    def halt(self) -> None:
+        """``pg_ctl stop -m fast``: the server ends its sessions and stops,
+        its data kept for :meth:`start`."""
+        self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data))
+
+    def promote(self) -> None:
+        """``pg_ctl promote -w`` of a standby: it takes writes once this returns."""
+        self._run("pg_ctl", "promote", "-w", "-D", str(self.data))
+
+    def postmaster(self) -> int:
+        """The server's postmaster process (the first line of postmaster.pid)."""
+        return int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+
+    def processes(self) -> list[int]:
+        """The postmaster and every process it started (its sessions, the
+        checkpointer, the WAL writer ...), from /proc."""
+        leader = self.postmaster()
+        children = Path(f"/proc/{leader}/task/{leader}/children").read_text().split()
+        return [leader, *map(int, children)]
 
     def _run(self, program: str, *args: str) -> None:
         assert self.bin is not None
@@ -169,10 +218,32 @@ class PostgresCluster:
                             out.append(text)
         return out
 
+    def kill(self) -> None:
+        """SIGKILL to the postmaster, then to every process it started (a
+        machine lost), returning once none of them runs. Where PID 1 reaps
+        no orphans (a container), they linger as zombies and the postmaster's
+        would pass for a live server: its ``postmaster.pid`` and its
+        socket's lock file are removed, as nothing holds them any more, and
+        :meth:`start` recovers from the WAL."""
+        processes = self.processes()
+        for pid in processes:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while any(_running(pid) for pid in processes):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the cluster's processes outlived SIGKILL: {processes}")
+            time.sleep(0.01)  # between two looks at /proc: times nothing
+        (self.data / "postmaster.pid").unlink()
+        (self.root / f".s.PGSQL.{self.port}.lock").unlink(missing_ok=True)
+
     def stop(self) -> None:
-        """Stop the server (fast shutdown) and remove its directory."""
+        """Stop the server (fast shutdown; immediate for one killed or still
+        stopping) and remove its directory."""
         try:
-            self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data))
+            if (self.data / "postmaster.pid").exists():
+                self._run("pg_ctl", "stop", "-w", "-m", "immediate", "-D", str(self.data))
+        except RuntimeError:
+            pass  # a postmaster killed with SIGKILL left its pid file: nothing runs
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
