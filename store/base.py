@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from scimdock.core.clock import Clock
 from scimdock.core.membership import GroupChange, Member
 from scimdock.core.query import ListQuery, Position
+from scimdock.store.counters import Counters
 
 T = TypeVar("T")
 
@@ -217,6 +218,9 @@ class Store(ABC):
 
     #: Where this store's "now" comes from (core.clock).
     clock: Clock
+    #: The limits' counters, shared by every process on the database
+    #: (store.counters, handlers.throttle).
+    counters: Counters
 
     # --- tenants ------------------------------------------------------
     @abstractmethod

@@ -40,6 +40,7 @@ from scimdock.store.base import QUERY_BUDGET, ApiKey, Store
 from scimdock.store.errors import OverBudget, Unavailable
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS
+from scimdock.store.pg_counters import PgCounters
 from scimdock.store.pg_extensions import PgExtensionTables
 from scimdock.store.pg_groups import PgGroupTables
 from scimdock.store.pg_host import Conn, one
@@ -86,6 +87,7 @@ class PostgresStore(
         self._uses = KeyUses()
         self._key_cache: dict[str, ApiKey] = {}
         self._key_cache_epoch = -1
+        self.counters = PgCounters(self._connection)
         try:
             with psycopg.connect(url, autocommit=True) as conn:
                 migrate(conn)

@@ -107,6 +107,9 @@ class Dialect:
     nested_index: str  #: the index hint of its nested-group join
     tenant_joins: bool  #: every join of a relation names ``tenant_id`` again
     member_name: str  #: a user member ``mu``'s displayName
+    #: The statement that serialises a transaction with every other on the
+    #: text bound at ``{m}`` (store.counters), where beginning it does not.
+    advisory_lock: str = ""
 
     def at(self, base: str, names: tuple[str, ...]) -> Json:
         """The JSON value at ``names`` (schema names) in JSON ``base``."""
@@ -223,4 +226,5 @@ POSTGRES = Dialect(
     nested_index="",
     tenant_joins=True,  # Citus co-location: a tenant's rows only join its own
     member_name="mu.doc ->> 'displayName'",
+    advisory_lock="SELECT pg_advisory_xact_lock(hashtextextended({m}, 0))",
 )
