@@ -186,23 +186,30 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
+        "postgresql_only(reason): what only PostgreSQL serves (serve --workers); "
+        "runs in the PostgreSQL run only",
+    )
+    config.addinivalue_line(
+        "markers",
         "backend_independent(reason): what the test checks the store cannot change "
         "(the HTTP edge, the command line's words, a server of its own); runs in the "
         "SQLite run only",
     )
 
 
-#: Under ``--backend=postgresql``: the tests left to the SQLite run, by marker.
+#: The tests left to the other backend's run, by marker.
 DESELECTED: dict[str, int] = {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``--backend=postgresql``, the ``sqlite_only`` and
     ``backend_independent`` tests are deselected (they ran in the SQLite
-    run): counted by marker in the summary, never skipped silently."""
+    run); in the SQLite run, the ``postgresql_only`` ones (they run in the
+    PostgreSQL run): counted by marker in the summary, never skipped silently."""
     if BACKEND["name"] == "sqlite":
-        return
-    markers = ("sqlite_only", "backend_independent")
+        markers: tuple[str, ...] = ("postgresql_only",)
+    else:
+        markers = ("sqlite_only", "backend_independent")
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
@@ -218,7 +225,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if DESELECTED:
         left = ", ".join(f"{n} {marker}" for marker, n in sorted(DESELECTED.items()))
-        terminalreporter.write_line(f"left to the SQLite run (deselected here): {left}")
+        other = "PostgreSQL" if BACKEND["name"] == "sqlite" else "SQLite"
+        terminalreporter.write_line(f"left to the {other} run (deselected here): {left}")
 
 
 def new_database(tmp: Path) -> Path | str:

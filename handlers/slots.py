@@ -5,9 +5,11 @@ Each process leases slots from the tenant's shared pool (``busy:tenant:<id>``)
 in a row of its own, and counts its requests against its lease in memory:
 a request that finds a free slot in the lease touches no database. The
 lease grows when a request finds none (one take, refused with 429 when the
-pool is full), keeps :attr:`Slots.spare` free slots for the next requests
-(an eighth of the cap: none under a cap below 8), and gives the rest back
-when responses are sent, in a task after the response. A lease expires
+pool is full), with :attr:`Slots.spare` slots more for the next requests
+(an eighth of the cap: none under a cap below 8). Slots freed beyond that
+go back :data:`GIVE_BACK_SECONDS` after the first response that freed them,
+all together: one write however many responses end meanwhile, and at most
+that long before another process can have them. A lease expires
 :data:`LEASE_SECONDS` after the process last renewed it
 (:meth:`Slots.renew`, every third of that): the slots of a process that
 died come back by then. A process whose renewal fails (the database away)
@@ -28,15 +30,19 @@ from scimdock.store.counters import Counters
 
 #: How long a process's lease outlives its last renewal, in seconds.
 LEASE_SECONDS = 15
+#: How long freed slots stay in the lease before they go back, in seconds.
+GIVE_BACK_SECONDS = 0.5
 PREFIX = "busy:tenant:"
 _log = logging.getLogger(__name__)
 
 
 @dataclass
 class _Lease:
-    leased: int = 0  #: slots the shared pool counts for this process ...
-    back: int = 0  #: ... and those being given back (reclaimed first)
+    leased: int = 0  #: slots the shared pool counts for this process
     busy: int = 0  #: requests holding one
+    due: bool = False  #: a give-back is scheduled
+    #: Held while the lease changes in the database: a take waits for a
+    #: give-back under way, so it never finds the pool full of its own slots.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -61,65 +67,67 @@ class Slots:
         if lease is None:
             lease = self._leases[tenant_id] = _Lease()
         if lease.busy >= lease.leased:
-            if lease.back > 0:
-                lease.back -= 1
-                lease.leased += 1
-            else:
-                async with lease.lock:
-                    if lease.busy >= lease.leased:
-                        want = lease.busy + 1 + self.spare - lease.leased
-                        until, now = self._until()
-                        name = f"{PREFIX}{tenant_id}"
-                        grant = await self.counters.take(
-                            name, self.holder, want, self.cap, until, now
-                        )
-                        lease.leased += grant.granted
-                    if lease.busy >= lease.leased:
-                        return False
+            async with lease.lock:
+                if lease.busy >= lease.leased:
+                    want = lease.busy + 1 + self.spare - lease.leased
+                    until, now = self._until()
+                    name = f"{PREFIX}{tenant_id}"
+                    grant = await self.counters.take(name, self.holder, want, self.cap, until, now)
+                    lease.leased += grant.granted
+                if lease.busy >= lease.leased:
+                    return False
         lease.busy += 1
         return True
 
     def leave(self, tenant_id: int) -> None:
-        """Give a slot back: the lease keeps :attr:`spare` free slots and
-        returns the rest in a task (the response is sent already)."""
+        """Give a slot back to the lease; what the lease holds beyond
+        :attr:`spare` free slots goes back to the pool a little later."""
         lease = self._leases[tenant_id]
         lease.busy -= 1
-        extra = lease.leased - lease.busy - self.spare
-        if extra <= 0:
+        if lease.due or lease.leased - lease.busy <= self.spare:
             return
-        lease.leased -= extra
-        lease.back += extra
+        lease.due = True
+        asyncio.get_running_loop().call_later(GIVE_BACK_SECONDS, self._spawn, tenant_id)
+
+    def _spawn(self, tenant_id: int) -> None:
         task = asyncio.get_running_loop().create_task(self._give_back(tenant_id))
         self._tasks.add(task)  # a reference until done: the loop keeps only weak ones
         task.add_done_callback(self._tasks.discard)
 
     async def _give_back(self, tenant_id: int) -> None:
-        lease = self._leases[tenant_id]
-        count, lease.back = lease.back, 0
-        if count <= 0:
+        lease = self._leases.get(tenant_id)
+        if lease is None:
             return
-        try:
-            await self.counters.give_back(f"{PREFIX}{tenant_id}", self.holder, count)
-        except Exception:  # kept, and tried again by the next renewal
-            lease.back += count
-            _log.warning("could not give back in-flight slots", exc_info=True)
+        lease.due = False
+        async with lease.lock:
+            extra = lease.leased - lease.busy - self.spare
+            if extra <= 0:
+                return
+            lease.leased -= extra
+            try:
+                await self.counters.give_back(f"{PREFIX}{tenant_id}", self.holder, extra)
+            except Exception:  # still counted: kept, and tried again by the next renewal
+                lease.leased += extra
+                _log.warning("could not give back in-flight slots", exc_info=True)
+
+    async def settle(self) -> None:
+        """Give back now what is due (as the scheduled give-backs will)."""
+        for tenant_id, lease in list(self._leases.items()):
+            if lease.leased - lease.busy > self.spare:
+                await self._give_back(tenant_id)
+        await asyncio.gather(*self._tasks)
 
     def in_flight(self, tenant_id: int) -> int:
         lease = self._leases.get(tenant_id)
         return 0 if lease is None else lease.busy
 
-    @property
-    def held(self) -> bool:
-        return any(lease.leased or lease.back for lease in self._leases.values())
-
     async def renew(self) -> None:
-        """Give back what is due, then move every lease of this process's
-        :data:`LEASE_SECONDS` on (one statement for all of them)."""
+        """Give back what is due, forget idle tenants, then move every lease
+        of this process :data:`LEASE_SECONDS` on (one statement for all)."""
+        await self.settle()
         for tenant_id, lease in list(self._leases.items()):
-            if lease.back:
-                await self._give_back(tenant_id)
-            elif not (lease.leased or lease.busy or lease.lock.locked()):
+            if not (lease.leased or lease.busy or lease.due or lease.lock.locked()):
                 del self._leases[tenant_id]
-        if self.held:
+        if self._leases:
             until, _ = self._until()
             await self.counters.renew(PREFIX, self.holder, until)

@@ -10,8 +10,8 @@ shared by every server process on the database (several ``serve``,
 - Windows: a limit of N per window W counts each window in
   :data:`SLICES` slices and admits while the hits of the current slice and
   the :data:`SLICES` before it stay within N. That span is longer than W,
-  so no interval of length W ever holds more than N; a hit leaves the count
-  at most W/:data:`SLICES` later than in an exact moving window.
+  so no interval of length W ever counts more than N; a hit leaves the
+  count at most W/:data:`SLICES` later than in an exact moving window.
 - Failed logins: only failures are throttled. A credential is always
   checked first, and a valid one is never refused by this limit: identity
   providers send every customer's requests from shared address ranges, so
@@ -28,11 +28,11 @@ shared by every server process on the database (several ``serve``,
 - Rates: each authenticated request counts against its tenant's window
   and its key's; over either, 429. A process takes permits from the shared
   count in batches (:func:`batch`, a two-hundredth of the limit) and hands
-  them out from memory: one round trip per batch, not per request. The
-  permits are counted in the slice they were taken in and serve only
-  there; those left when the slice ends go back. The shared count never
-  passes the limit; what the processes hold unused at once (a batch each,
-  at most) is admitted less.
+  them out from memory: one round trip per batch, not per request. A
+  permit is counted in the slice it was taken in and may be used later,
+  so an interval of the window's length can hold, beyond the limit, the
+  permits the processes held unused at its start: a batch each at most.
+  Permits taken and never used are admitted less, a batch each at most.
 - In flight: at most ``tenant_concurrency`` requests of one tenant at once
   (handlers.slots); the slot is taken after authentication and given back
   (:func:`release`) when the response has been sent, errors included.
@@ -92,9 +92,8 @@ def batch(item: RateLimitItem) -> int:
 
 @dataclass
 class _Budget:
-    """A process's permits of one rate, in slice ``part``."""
+    """A process's permits of one rate."""
 
-    part: int = -1
     left: int = 0
     #: Until when (epoch seconds) a refill is known to be refused, and
     #: when the first counted hit leaves the window (for ``Retry-After``).
@@ -183,54 +182,47 @@ class Throttle:
         if not self._rates and self.slots is None:
             return
         self._keep_up()
-        taken: list[tuple[_Budget, int]] = []
+        taken: list[_Budget] = []
         try:
             for item, kind in self._rates:
                 name = f"rate:{kind}:{tenant_id if kind == 'tenant' else key_id}"
-                budget, part, wait = await self._permit(item, name)
+                budget, wait = await self._permit(item, name)
                 if wait is not None:
                     self.refused[f"rate_{kind}"] += 1
                     raise too_many(
                         f"Request rate limit of this {kind} reached ({item}): slow down", wait
                     )
-                taken.append((budget, part))
+                taken.append(budget)
             await self._enter(scope, tenant_id)
         except BaseException:
-            for budget, part in taken:  # not used: back to the process's budget
-                if budget.part == part:
-                    budget.left += 1
+            for budget in taken:  # not used: back to the process's budget
+                budget.left += 1
             raise
 
-    async def _permit(self, item: RateLimitItem, name: str) -> tuple[_Budget, int, int | None]:
+    async def _permit(self, item: RateLimitItem, name: str) -> tuple[_Budget, int | None]:
         """One permit of the rate ``name`` from this process's budget, taken
-        from the shared count when the budget is empty: the budget, its
-        slice, and ``None``, or the seconds to wait when none is left."""
+        from the shared count when the budget is empty: the budget, and
+        ``None``, or the seconds to wait when none is left."""
         budget = self._budgets.get(name)
         if budget is None:
             budget = self._budgets[name] = _Budget()
+        if budget.left <= 0:
+            now = self._now()
+            if now < budget.closed_until:
+                return budget, _seconds(budget.frees_at - now, item.get_expiry())
+            async with budget.lock:
+                if budget.left <= 0:
+                    wait = await self._refill(item, name, budget)
+                    if wait is not None:
+                        return budget, wait
+        budget.left -= 1
+        return budget, None
+
+    async def _refill(self, item: RateLimitItem, name: str, budget: _Budget) -> int | None:
         now = self._now()
         part, until = _slice(item, now)
-        if budget.part != part or budget.left <= 0:
-            if now < budget.closed_until:
-                return budget, part, _seconds(budget.frees_at - now, item.get_expiry())
-            async with budget.lock:
-                now = self._now()
-                part, until = _slice(item, now)
-                if budget.part != part or budget.left <= 0:
-                    wait = await self._refill(item, name, budget, part, until, now)
-                    if wait is not None:
-                        return budget, part, wait
-        budget.left -= 1
-        return budget, part, None
-
-    async def _refill(
-        self, item: RateLimitItem, name: str, budget: _Budget, part: int, until: int, now: float
-    ) -> int | None:
-        if budget.left > 0:  # permits of an earlier slice, not used: given back
-            left, budget.left = budget.left, 0
-            await self.counters.give_back(name, budget.part, left)
         grant = await self.counters.take(name, part, batch(item), item.amount, until, _ms(now))
-        budget.part, budget.left = part, grant.granted
+        budget.left = grant.granted
         if grant.granted:
             return None
         window = item.get_expiry()
@@ -262,7 +254,7 @@ class Throttle:
 
     # --- upkeep ------------------------------------------------------------
     def _keep_up(self) -> None:
-        """Run :meth:`_chores` on this event loop (started on first use)."""
+        """Run :meth:`_upkeep` on this event loop (started on first use)."""
         task = self._chores
         loop = asyncio.get_running_loop()
         if task is None or task.done() or task.get_loop() is not loop:

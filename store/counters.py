@@ -59,33 +59,14 @@ class Grant:
     frees_at: int | None
 
 
-class Counters(ABC):
-    """Counting shared through the database (see the module's text)."""
-
-    @abstractmethod
-    async def take(self, name: str, part: int, want: int, cap: int, until: int, now: int) -> Grant:
-        """Drop ``name``'s rows whose ``until`` is at or before ``now``; add
-        up to ``want`` hits to row ``part`` (its ``until`` set to
-        ``until``) so that the name's live hits stay within ``cap``.
-        ``want=0`` only reads."""
-
-    @abstractmethod
-    async def give_back(self, name: str, part: int, count: int) -> None:
-        """Return ``count`` hits of row ``part`` (none below zero; nothing
-        if the row has expired)."""
-
-    @abstractmethod
-    async def renew(self, prefix: str, part: int, until: int) -> None:
-        """Move ``until`` of every row ``part`` of the names starting with
-        ``prefix`` that holds hits (a process's leases) to ``until``."""
-
-    @abstractmethod
-    async def sweep(self, now: int) -> None:
-        """Drop every row whose ``until`` is at or before ``now``."""
-
-
 def take_script(
-    d: Dialect, name: str, part: int, want: int, cap: int, until: int, now: int
+    d: Dialect,
+    name: str,
+    part: int,
+    want: int,
+    cap: int,
+    until: int,
+    now: int,
 ) -> list[Sql]:
     """The statements of :meth:`Counters.take`, run in one transaction that
     serialises the takes of one name: the dialect's lock first (SQLite's
@@ -150,10 +131,10 @@ def grant_of(taken: tuple[object, ...] | None, total: tuple[object, ...] | None)
     )
 
 
-class SqlCounters(Counters):
-    """:class:`Counters` in the ``limit_counts`` table of a backend's
-    :attr:`dialect`; the backend runs a list of statements as one
-    transaction (:meth:`_steps`)."""
+class Counters(ABC):
+    """Counting shared through the database (see the module's text), in
+    the ``limit_counts`` table of a backend's :attr:`dialect`; the backend
+    runs a list of statements as one transaction (:meth:`_steps`)."""
 
     dialect: Dialect
 
@@ -162,14 +143,23 @@ class SqlCounters(Counters):
         """Run ``steps`` in one transaction; the first row of each (or ``None``)."""
 
     async def take(self, name: str, part: int, want: int, cap: int, until: int, now: int) -> Grant:
+        """Drop ``name``'s rows whose ``until`` is at or before ``now``; add
+        up to ``want`` hits to row ``part`` (its ``until`` set to
+        ``until``) so that the name's live hits stay within ``cap``.
+        ``want=0`` only reads."""
         rows = await self._steps(take_script(self.dialect, name, part, want, cap, until, now))
         return grant_of(rows[-2], rows[-1])
 
     async def give_back(self, name: str, part: int, count: int) -> None:
+        """Return ``count`` hits of row ``part`` (none below zero; nothing
+        if the row has expired)."""
         await self._steps([give_back_sql(self.dialect, name, part, count)])
 
     async def renew(self, prefix: str, part: int, until: int) -> None:
+        """Move ``until`` of every row ``part`` of the names starting with
+        ``prefix`` that holds hits (a process's leases) to ``until``."""
         await self._steps([renew_sql(self.dialect, prefix, part, until)])
 
     async def sweep(self, now: int) -> None:
+        """Drop every row whose ``until`` is at or before ``now``."""
         await self._steps([sweep_sql(self.dialect, now)])

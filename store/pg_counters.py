@@ -16,12 +16,12 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from scimdock.store.counters import SqlCounters
+from scimdock.store.counters import Counters
 from scimdock.store.pg_host import Conn
 from scimdock.store.sqldialect import POSTGRES, Sql
 
 
-class PgCounters(SqlCounters):
+class PgCounters(Counters):
     dialect = POSTGRES
 
     def __init__(self, connection: Callable[[], AbstractAsyncContextManager[Conn]]) -> None:

@@ -20,7 +20,7 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from scimdock.store.counters import SQLITE_TABLE, SqlCounters
+from scimdock.store.counters import SQLITE_TABLE, Counters
 from scimdock.store.sqldialect import SQLITE, Sql
 
 
@@ -29,7 +29,7 @@ def side_file(path: str) -> str:
     return path if path == ":memory:" else f"{path}-limits"
 
 
-class SqliteCounters(SqlCounters):
+class SqliteCounters(Counters):
     dialect = SQLITE
 
     def __init__(self, path: str) -> None:

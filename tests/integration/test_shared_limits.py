@@ -1,7 +1,7 @@
 """The limits held across every process on one database (docs/security.md,
 "Limits"; handlers/throttle.py): two ``scimdock serve`` on one database (a
 SQLite file, or one PostgreSQL database under ``--backend=postgresql``),
-and ``serve --workers 2``. Each test sets the limit it tests, small, and
+and ``serve --workers 2`` (PostgreSQL only: ``serve`` refuses it on SQLite). Each test sets the limit it tests, small, and
 sends its requests well inside one window, so that no wait is needed: a
 window is counted as a moving one (no boundary to fall on)."""
 
@@ -87,6 +87,7 @@ def test_a_client_alternating_between_two_instances_gets_the_rate_once(
     assert other.status_code == 200  # another tenant's count is its own
 
 
+@pytest.mark.postgresql_only("serve refuses --workers on SQLite")
 def test_workers_of_one_serve_count_the_rate_together(tmp_path: Path) -> None:
     server = start_server(
         tmp_path, "--workers", "2", env={"SCIMDOCK_RATE_TENANT": f"{RATE}/minute"}
