@@ -117,6 +117,11 @@ class Slots:
                 await self._give_back(tenant_id)
         await asyncio.gather(*self._tasks)
 
+    async def close(self) -> None:
+        """Give every slot not in use back (the process stops serving)."""
+        self.spare = 0
+        await self.settle()
+
     def in_flight(self, tenant_id: int) -> int:
         lease = self._leases.get(tenant_id)
         return 0 if lease is None else lease.busy

@@ -252,6 +252,14 @@ class Throttle:
     def in_flight(self, tenant_id: int) -> int:
         return 0 if self.slots is None else self.slots.in_flight(tenant_id)
 
+    async def close(self) -> None:
+        """Stop the upkeep and give back the in-flight slots this process
+        holds spare (at shutdown: else they wait for the lease to expire)."""
+        if self._chores is not None:
+            self._chores.cancel()
+        if self.slots is not None:
+            await self.slots.close()
+
     # --- upkeep ------------------------------------------------------------
     def _keep_up(self) -> None:
         """Run :meth:`_upkeep` on this event loop (started on first use)."""

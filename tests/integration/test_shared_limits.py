@@ -139,17 +139,24 @@ def test_failed_logins_count_across_instances(tmp_path: Path) -> None:
         stop_server(one)
 
 
-def _stalled_list(server: Server, token: str) -> socket.socket:
+def _stalled_list(server: Server, token: str) -> socket.socket | None:
     """A GET of every user of a heavy tenant (megabytes) whose answer is
-    never read: the server's send waits for the socket, and the request
-    keeps its in-flight slot until the socket goes."""
+    never read past its status line: the server's send waits for the
+    socket, and the request keeps its in-flight slot until the socket goes.
+    ``None`` (the socket closed) when the answer was not a 200: no slot."""
     sock = socket.create_connection(("127.0.0.1", server.port))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.sendall(
         f"GET /scim/v1/Users HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         f"Authorization: Bearer {token}\r\n\r\n".encode()
     )
-    return sock
+    status = b""
+    while len(status) < 12:
+        status += sock.recv(12 - len(status))
+    if status == b"HTTP/1.1 200":
+        return sock
+    sock.close()
+    return None
 
 
 def test_the_in_flight_cap_holds_across_instances_and_a_dead_ones_slots_come_back(
@@ -171,15 +178,21 @@ def test_the_in_flight_cap_holds_across_instances_and_a_dead_ones_slots_come_bac
         def served_on_two() -> bool:
             return bool(through_two.get("/Users", params={"count": 1}).status_code == 200)
 
-        stalled = _stalled_list(one, token)
-        refused = wait_until(refused_on_two, 30, "the stalled list to hold the tenant's slot")
+        def held_by_one() -> socket.socket | None:
+            # Refused while two still leases the slot: two gives back what
+            # it holds free half a second after its last response.
+            return _stalled_list(one, token)
+
+        stalled = wait_until(held_by_one, 30, "a list on one to hold the slot", every=1)
+        refused = refused_on_two()
+        assert refused is not None  # two asks the pool: one holds its one slot
         check_response(refused)
         assert quiet.get("/Users").status_code == 200
         stalled.close()  # the answer goes nowhere; the slot comes back
         wait_until(served_on_two, 30, "the slot given back to the pool")
         # A process that dies holding a slot: its lease expires.
-        stalled = _stalled_list(one, token)
-        wait_until(refused_on_two, 30, "the stalled list to hold the tenant's slot again")
+        stalled = wait_until(held_by_one, 30, "a list on one to hold the slot again", every=1)
+        assert refused_on_two() is not None
         one.process.kill()
         one.process.wait(30)
         wait_until(
