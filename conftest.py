@@ -181,6 +181,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
+        "postgresql_only(reason): what only PostgreSQL serves (serve --workers); "
+        "runs in the PostgreSQL run only",
+    )
+    config.addinivalue_line(
+        "markers",
         "backend_independent(reason): what the test checks the store cannot change "
         "(the HTTP edge, the command line's words, a server of its own); runs in the "
         "SQLite run only",

@@ -13,7 +13,9 @@ level: ``info`` unless ``-l`` says otherwise, so each request writes its
 access line as in production; pinned to core 0) on its own database with 1,000 POSTed users; rounds are
 interleaved, the variant order rotating, and the median kept. The server's
 CPU time per request is the figure to read on a shared machine; req/s is
-printed too. Not part of ``make bench``.
+printed too. ``--postgresql``: each variant on a database of its own in a
+throwaway durable cluster (bench/pg.py) instead of SQLite; ``-e
+NAME=VALUE``: a server setting for every variant. Not part of ``make bench``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -59,9 +62,14 @@ def variant_code(spec: str) -> tuple[str, str]:
 
 
 def start(
-    name: str, code: str, work: Path, log_level: str = "info"
+    name: str,
+    code: str,
+    work: Path,
+    log_level: str = "info",
+    cluster: Any = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[servers.Server, list[str]]:
-    db = work / f"{name}.db"
+    db = work / f"{name}.db" if cluster is None else cluster.new_database()
     token = servers.tenant_token(db, "ab")
     port = servers.free_port()
     server = servers._spawn(
@@ -80,7 +88,7 @@ def start(
             log_level,
         ],
         # scimdock's defaults, as bench/servers.py runs it (access log included).
-        {"SCIMDOCK_RATE_TENANT": servers.BENCH_RATE_TENANT},
+        {"SCIMDOCK_RATE_TENANT": servers.BENCH_RATE_TENANT, **(env or {})},
         port,
         "/scim/v1",
         f"Bearer {token}",
@@ -103,7 +111,17 @@ def main() -> int:
         default="info",
         help="the servers' --log-level; info (the default, as users run it) logs every request",
     )
+    p.add_argument("--postgresql", action="store_true")
+    p.add_argument("-e", "--env", action="append", default=[], metavar="NAME=VALUE")
     args = p.parse_args()
+    env = dict(item.split("=", 1) for item in args.env)
+    cluster = None
+    if args.postgresql:
+        from bench import pg
+
+        cluster = pg.start()
+        if cluster is None:
+            return 1
     S.QUIET_WAIT = args.quiet_wait
     specs = [variant_code(v) for v in args.variants]
     workloads = args.workloads.split(",")
@@ -114,7 +132,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(dir=report.RESULTS) as tmp:
         try:
             for name, code in specs:
-                running[name] = start(name, code, Path(tmp), args.log_level)
+                running[name] = start(name, code, Path(tmp), args.log_level, cluster, env)
                 print(f"{name}: cold start {running[name][0].started:.2f} s", flush=True)
             for round_ in range(args.rounds):
                 order = specs[round_ % len(specs) :] + specs[: round_ % len(specs)]
@@ -135,6 +153,8 @@ def main() -> int:
             for server, _ in running.values():
                 server.stop()
                 check_log(server)
+            if cluster is not None:
+                cluster.stop()
     base = specs[0][0]
     print(f"\nmedians of {args.rounds} rounds; ratio = variant / {base} (CPU: < 1 is cheaper)")
     for w in workloads:

@@ -16,7 +16,9 @@ runs the event loop until each response is whole. 50 users are POSTed and
 300 GETs warm up with callgrind's instrumentation off; it is switched on
 (``callgrind_control -i on``) for ``-n`` GETs only (with ``-m POST``,
 ``-n`` POSTs of new users instead). Needs ``valgrind``
-(Debian's package). Not part of ``make bench``.
+(Debian's package). Not part of ``make bench``. ``-e NAME=VALUE`` sets a
+server setting over :data:`ENV` (``-e SCIMDOCK_RATE_TENANT=6000/minute``:
+the limits counted, as by default).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def package_tree(checkout: str, into: Path) -> str:
     return str(into)
 
 
-def count(tree: str, n: int, log_level: str, method: str = "GET") -> int:
+def count(tree: str, n: int, log_level: str, env: dict[str, str], method: str = "GET") -> int:
     """Instructions of ``n`` GETs (or POSTs of new users) on checkout ``tree``."""
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "ir.db")
@@ -95,7 +97,7 @@ def count(tree: str, n: int, log_level: str, method: str = "GET") -> int:
                 log_level,
                 method,
             ],
-            env={**os.environ, **ENV},
+            env={**os.environ, **ENV, **env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -248,13 +250,15 @@ def main() -> int:
     p.add_argument("-n", type=int, default=300, help="GETs counted")
     p.add_argument("-l", "--log-level", default="info")
     p.add_argument("-m", "--method", choices=("GET", "POST"), default="GET", help="what is counted")
+    p.add_argument("-e", "--env", action="append", default=[], metavar="NAME=VALUE")
     args = p.parse_args()
+    env = dict(item.split("=", 1) for item in args.env)
     results = {}
     for spec in args.variants:
         name, checkout = spec.split("=", 1) if "=" in spec else (spec, str(ROOT))
         with tempfile.TemporaryDirectory() as links:
             tree = package_tree(checkout, Path(links))
-            results[name] = count(tree, args.n, args.log_level, args.method) / args.n
+            results[name] = count(tree, args.n, args.log_level, env, args.method) / args.n
         print(f"  {name:12} {results[name]:>12,.0f} instructions per {args.method}", flush=True)
     first = next(iter(results.values()))
     for name, ir in results.items():

@@ -90,6 +90,7 @@ class Runtime:
     def __post_init__(self) -> None:
         s = self.settings
         throttle = Throttle(
+            self.store.counters,
             auth_failures=s.auth_failures,
             rate_tenant=s.rate_tenant,
             rate_key=s.rate_key,

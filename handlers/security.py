@@ -64,7 +64,7 @@ async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
     address = client_address(scope)
     pair = credentials.decode_token(token)
     if pair is None:
-        raise refused(
+        raise await refused(
             address, None, token, "Malformed bearer token: expected Base64 of '<key id>:<secret>'"
         )
     return await _admitted(scope, pair[0], pair[1], address)
@@ -78,7 +78,7 @@ async def basic_auth(username: str, password: str, request: Any) -> dict[str, An
 async def _admitted(scope: Any, key_id: str, secret: str, address: str | None) -> dict[str, Any]:
     """:func:`authenticate`, then the request's rates and in-flight slot."""
     info = await authenticate(key_id, secret, scope_header(scope, "host"), address)
-    current().throttle.admit(scope, info["tenant_id"], info["sub"])
+    await current().throttle.admit(scope, info["tenant_id"], info["sub"])
     return info
 
 
@@ -98,9 +98,9 @@ async def authenticate(
     key = await runtime.store.get_key(key_id, last_use=False)
     if key is None:
         credentials.verify(secret, _DUMMY_HASH)
-        raise refused(address, None, f"{key_id}:{secret}", _INVALID)
+        raise await refused(address, None, f"{key_id}:{secret}", _INVALID)
     if not secret_matches(secret, key, runtime.clock):
-        raise refused(address, key.key_id, f"{key_id}:{secret}", _INVALID)
+        raise await refused(address, key.key_id, f"{key_id}:{secret}", _INVALID)
     if key.revoked is not None:
         raise OAuthProblem(detail="This key has been revoked")
     if key.expires is not None and key.expires <= runtime.clock.now():
@@ -121,11 +121,15 @@ async def authenticate(
     }
 
 
-def refused(address: str | None, key_id: str | None, credential: str, detail: str) -> Exception:
+async def refused(
+    address: str | None, key_id: str | None, credential: str, detail: str
+) -> Exception:
     """The answer to a failed login (a guess) with ``credential``: 401 with
     ``detail``, or the 429 of :meth:`Throttle.failed` once ``address`` or
     the key ``key_id`` has used up its failures."""
-    return current().throttle.failed(address, key_id, credential) or OAuthProblem(detail=detail)
+    return await current().throttle.failed(address, key_id, credential) or OAuthProblem(
+        detail=detail
+    )
 
 
 def secret_matches(secret: str, key: ApiKey, clock: Clock) -> bool:

@@ -50,10 +50,12 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(str(exc), USAGE) from None
     measure = metrics.mode()
-    if workers > 1 and target.location == ":memory:":
+    if workers > 1 and target.kind == "sqlite":
+        # Measured (docs/deployment.md, "SQLite on one node"): two processes
+        # contend for the file's one write lock, and write latency suffers.
         raise CliError(
-            "--workers above 1 needs a database file: each process would have"
-            " its own empty in-memory database",
+            "--workers above 1 needs PostgreSQL: on SQLite the processes contend for"
+            " the file's one write lock (docs/deployment.md); run one worker",
             USAGE,
         )
     sock = _bind(host, port)
@@ -237,8 +239,8 @@ def add_commands(sub: Any) -> None:
         "--workers",
         type=option(config.worker_count),
         metavar="N",
-        help="server processes sharing the port and the database (env SCIMDOCK_WORKERS,"
-        " default 1; docs/configuration.md)",
+        help="server processes sharing the port and the database, above 1 on PostgreSQL"
+        " only (env SCIMDOCK_WORKERS, default 1; docs/configuration.md)",
     )
     sp.add_argument(
         "--log-level",

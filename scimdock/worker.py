@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from uvicorn.config import STARTUP_FAILURE
 
 from scimdock import config
-from scimdock.handlers.runtime import Settings
+from scimdock.handlers.runtime import Settings, current
 from scimdock.store.base import Store
 
 #: Seconds a thread may keep the GIL while another waits (CPython: 0.005).
@@ -84,7 +84,6 @@ def assemble(
     :class:`scimdock.handlers.mock.proxy.Target`, scimdock.proxy)."""
     from scimdock import metrics
     from scimdock.app import create_app
-    from scimdock.handlers.runtime import current
     from scimdock.probes import Probes
     from scimdock.request_log import RequestLog
 
@@ -168,7 +167,10 @@ def flush_at_shutdown(app: Any, store: Store, *, close: bool = False) -> Any:
     any ``finally`` of the caller runs. In every process of ``--workers``:
     each keeps its own uses. With ``close``, the store is closed there too,
     on the server's own event loop, which a PostgreSQL pool's connections
-    belong to (the server owns the store: no caller closes it after)."""
+    belong to (the server owns the store: no caller closes it after). The
+    limits of the app (installed by its factory before this is called) give
+    back the in-flight slots they hold spare first."""
+    throttle = current().throttle
 
     async def wrapped(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan":
@@ -178,6 +180,10 @@ def flush_at_shutdown(app: Any, store: Store, *, close: bool = False) -> Any:
         async def receive_and_flush() -> Any:
             message = await receive()
             if message.get("type") == "lifespan.shutdown":
+                try:
+                    await throttle.close()
+                except Exception as exc:  # they come back when the lease expires
+                    print(f"scimdock: could not give back in-flight slots: {exc}", file=sys.stderr)
                 try:
                     await (store.close() if close else store.flush_key_uses())
                 except Exception as exc:  # never block the shutdown; say what was lost

@@ -38,6 +38,7 @@ from scimdock.store import sql_members as members
 from scimdock.store import sql_tenants as tenants
 from scimdock.store import sql_users as users
 from scimdock.store.errors import NotFound
+from scimdock.store.counters import Counters
 from scimdock.store.key_use import KeyUses
 from scimdock.store.records import (
     CLI_ACTOR,
@@ -106,6 +107,9 @@ class Store(ABC):
     _uses: KeyUses
     #: The key rows authentication remembers (``None``: none remembered).
     _key_cache: KeyCache | None
+    #: The limits' counters, shared by every process on the database
+    #: (store.counters, handlers.throttle).
+    counters: Counters
 
     # --- how a backend runs a transaction script (store.sqlscript) ----
     @abstractmethod

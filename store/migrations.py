@@ -280,6 +280,24 @@ CREATE TRIGGER key_epoch_tenant_update
     FOR EACH STATEMENT EXECUTE FUNCTION key_epoch_bump();
 """,
     ),
+    # 9: the limits' counters shared by every process on the database
+    # (store.counters). UNLOGGED: no write-ahead log, so a take costs no
+    # disk flush; after a crash the table is empty, which only resets the
+    # windows. SQLite keeps them in a side file (store.sqlite_counters),
+    # away from the database's write lock: nothing to add to its schema.
+    Migration(
+        sqlite="",
+        postgresql="""
+CREATE UNLOGGED TABLE limit_counts (
+    name  text COLLATE "C" NOT NULL,
+    part  bigint NOT NULL,
+    hits  bigint NOT NULL,
+    taken bigint NOT NULL,
+    until bigint NOT NULL,
+    PRIMARY KEY (name, part)
+);
+""",
+    ),
 )
 
 

@@ -45,6 +45,7 @@ from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS
 from scimdock.store.pg_availability import RECONNECT_TIMEOUT, Availability, connect_options
 from scimdock.store.pg_host import Conn, drive, one
+from scimdock.store.pg_counters import PgCounters
 from scimdock.store.pg_migrate import migrate
 from scimdock.store.sql_keys import KeyCache
 from scimdock.store.sqldialect import POSTGRES
@@ -98,6 +99,7 @@ class PostgresStore(Store):
         self._key_cache = KeyCache()
         self._availability = Availability(url, self._drop_pool)
         self._closing: set[asyncio.Task[None]] = set()
+        self.counters = PgCounters(self._connection)
         try:
             with psycopg.connect(url, autocommit=True, **connect_options(url)) as conn:
                 migrate(conn)

@@ -123,6 +123,9 @@ class Dialect:
     log_numbers: bool  #: each audit log numbers its own lines in ``audit_seq`` (store.sql_audit)
     json_in: str  #: the placeholder of JSON text bound to a JSON column
     json_out: Callable[[Any], Any]  #: a JSON column's value as Python
+    #: The statement that serialises a transaction with every other on the
+    #: text bound at ``{m}`` (store.counters), where beginning it does not.
+    advisory_lock: str
 
     def for_update(self, of: str = "") -> str:
         """`` FOR UPDATE`` (of the table ``of``) where the backend locks rows."""
@@ -226,6 +229,8 @@ _BACKENDS: dict[str, tuple[Any, Any]] = {
     "json_in": ("?", "?::jsonb"),
     # psycopg reads jsonb itself (with orjson: store.postgres).
     "json_out": (orjson.loads, _as_is),
+    # SQLite's one writer serialises every write transaction already.
+    "advisory_lock": ("", "SELECT pg_advisory_xact_lock(hashtextextended({m}, 0))"),
 }
 
 SQLITE = Dialect(**{name: both[0] for name, both in _BACKENDS.items()})

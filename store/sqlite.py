@@ -49,6 +49,7 @@ from scimdock.store.base import (
 from scimdock.store.key_use import KeyUses
 from scimdock.store.sql_keys import KeyCache
 from scimdock.store.sqldialect import SQLITE
+from scimdock.store.sqlite_counters import SqliteCounters
 from scimdock.store.sqlite_engine import SqliteEngine
 from scimdock.store.sqlite_unavailable import disk_refusals
 from scimdock.store.sqlscript import Script
@@ -106,6 +107,7 @@ class SqliteStore(Store):
         self._engine = SqliteEngine(path, synchronous=synchronous, clock=clock)
         self.clock = self._engine.clock
         self.path = self._engine.path
+        self.counters = self._counters = SqliteCounters(self.path)
         self.query_budget = query_budget
         self._pool = ThreadPoolExecutor(
             readers, thread_name_prefix="scimdock-reader", initializer=_yield_to_the_loop
@@ -194,10 +196,12 @@ class SqliteStore(Store):
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._pool.shutdown)
         await loop.run_in_executor(None, self._admin_thread.shutdown)
+        await self._counters.close()
         self._engine.close(keys.flush(SQLITE, self._uses))
 
     def close_now(self) -> None:
         """:meth:`close` from outside an event loop (at process exit)."""
         self._pool.shutdown()
         self._admin_thread.shutdown()
+        self._counters.close_now()
         self._engine.close(keys.flush(SQLITE, self._uses))

@@ -45,7 +45,7 @@ async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
         return {"sub": "env", "kind": OPERATOR, "tenant_id": None, "address": address}
     pair = credentials.decode_token(token)
     if pair is None:
-        raise refused(address, None, token, _INVALID)
+        raise await refused(address, None, token, _INVALID)
     token_id, secret = pair
     stored = await runtime.store.get_admin_token(token_id)
     if stored is None:
@@ -54,9 +54,9 @@ async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
             credentials.verify(secret, _DUMMY_HASH)
         elif secret_matches(secret, key, runtime.clock):
             raise OAuthProblem(detail=_SCIM_KEY)
-        raise refused(address, None, token, _INVALID)
+        raise await refused(address, None, token, _INVALID)
     if not credentials.verify(secret, stored.secret_hash):
-        raise refused(address, stored.token_id, token, _INVALID)
+        raise await refused(address, stored.token_id, token, _INVALID)
     if stored.revoked is not None:
         raise OAuthProblem(detail="This admin token has been revoked")
     if (

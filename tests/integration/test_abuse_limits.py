@@ -31,8 +31,6 @@ from conftest import (
     wait_until,
 )
 
-pytestmark = pytest.mark.backend_independent("the limits, counted in each server process's memory")
-
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 WRONG = "Bearer " + base64.b64encode(b"k_nosuchkey:wrong-secret").decode()
 

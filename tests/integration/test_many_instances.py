@@ -1,7 +1,7 @@
 """Several scimdock processes on one database (a SQLite file, or one
 PostgreSQL database under ``--backend=postgresql``), as behind one load
 balancer: two separate ``scimdock serve`` on the same database, and one
-``serve --workers 2``. Each process has its own connections, key cache
+``serve --workers 2`` (on PostgreSQL: ``serve`` refuses it on SQLite). Each process has its own connections, key cache
 and buffered key uses; the database is all they share. What one writes
 or revokes, the other honours on its next request (docs/architecture.md,
 "Several processes")."""
@@ -244,6 +244,7 @@ def _workers(pid: int) -> list[int]:
     ]
 
 
+@pytest.mark.postgresql_only("serve refuses --workers on SQLite")
 def test_workers_share_one_port_and_write_their_key_uses_at_shutdown(tmp_path: Path) -> None:
     srv = start_server(tmp_path, "--workers", "2")
     workers = _workers(srv.process.pid)
@@ -276,6 +277,7 @@ def test_workers_share_one_port_and_write_their_key_uses_at_shutdown(tmp_path: P
     assert last is not None and before <= last <= after
 
 
+@pytest.mark.postgresql_only("serve refuses --workers on SQLite")
 def test_workers_announce_the_demo_token_they_accept(tmp_path: Path) -> None:
     """``--json`` prints one line once the port listens; the token works
     whichever worker answers."""
@@ -306,13 +308,17 @@ def test_workers_announce_the_demo_token_they_accept(tmp_path: Path) -> None:
 
 
 @pytest.mark.sqlite_only
-def test_workers_refuse_an_in_memory_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize("db", ["scimdock.db", ":memory:"])
+def test_workers_are_refused_on_sqlite_with_the_reason(tmp_path: Path, db: str) -> None:
+    """Two processes on one SQLite file contend for its one write lock
+    (docs/deployment.md, "SQLite on one node"): one line says so."""
     out = subprocess.run(
-        [sys.executable, "-m", "scimdock", "--db", ":memory:", "serve", "--workers", "2"],
+        [sys.executable, "-m", "scimdock", "--db", db, "serve", "--workers", "2"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
         timeout=60,
     )
     assert out.returncode == 2
-    assert out.stderr.startswith("scimdock: error: --workers above 1 needs a database file")
+    assert out.stderr.startswith("scimdock: error: --workers above 1 needs PostgreSQL: on SQLite")
+    assert not (tmp_path / "scimdock.db").exists()  # refused before anything was created

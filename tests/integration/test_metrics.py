@@ -138,6 +138,7 @@ def test_off_by_default(tmp_path: Path) -> None:
         stop_server(srv)
 
 
+@pytest.mark.postgresql_only("serve refuses --workers on SQLite")
 def test_workers_add_up(tmp_path: Path) -> None:
     port = free_port()
     srv = start_server(tmp_path, "--workers", "2", env={"SCIMDOCK_METRICS": f"port:{port}"})

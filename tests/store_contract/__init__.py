@@ -7,13 +7,14 @@ The suite then runs every test below against it, through the awaited
 interface only, with anyio's pytest plugin on asyncio; the backend passes
 or fails as a whole. Each part is a class of its own module (tenants, keys,
 users and tombstones, keyset pages, groups and nesting, audit log, isolation, budget, readiness,
-extensions, userName case).
+extensions, userName case, the limits' shared counters).
 """
 
 from __future__ import annotations
 
 from .audit import AuditContract
 from .budget import BudgetContract
+from .counters import CounterContract
 from .extensions import ExtensionContract
 from .groups import GroupContract, NestingContract
 from .isolation import IsolationContract
@@ -45,5 +46,6 @@ class StoreContract(
     ResetContract,
     ExtensionContract,
     UserNameCaseContract,
+    CounterContract,
 ):
     """Every rule of the store interface; subclass it and provide ``store_factory``."""
