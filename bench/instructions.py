@@ -58,6 +58,8 @@ def package_tree(checkout: str, into: Path) -> str:
         (package / entry.name).symlink_to(entry)
     for folder in ("core", "handlers", "store", "openapi"):
         (package / folder).symlink_to(Path(checkout, folder))
+        # An older checkout imports them as top-level packages (``handlers``).
+        (into / folder).symlink_to(Path(checkout, folder))
     return str(into)
 
 

@@ -11,7 +11,7 @@ its scheme, cookies and any header or query parameter naming a token,
 secret, key or password lose their value), both bodies (JSON when they
 parse; any ``password`` value masked, RFC 7643 §4.1.1 makes it
 write-only), the status, the duration, the ids of the resources touched,
-the time, the request id (``X-Request-ID``, scimdock.request_log) and the
+the time, the request id (``X-Request-ID``, scimdock.front.access) and the
 fault done to it, if any.
 
 The tenant is the authenticated key's (RFC 7644 §2); a request refused
@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scimdock import faults as actions
 from scimdock.core import conformance, credentials, leniency
 from scimdock.core.tenants import tenant_from_host
+from scimdock.handlers.context import request_context
 from scimdock.handlers.http import BASE_PATH
 from scimdock.handlers.mock.state import FaultBook, Journal
 from scimdock.handlers.runtime import current
@@ -119,6 +120,7 @@ class JournalLayer:
                     tenant,
                     partial(
                         _noted_entry,
+                        request_context().request_id,
                         scope,
                         path,
                         at,
@@ -176,9 +178,9 @@ async def tenant_of(scope: Scope, fallback: int | None, *, verified: bool = Fals
 
 
 def _authenticated(scope: Scope) -> int | None:
-    context = (scope.get("extensions") or {}).get("connexion_context") or {}
-    tenant = (context.get("token_info") or {}).get("tenant_id")
-    return tenant if isinstance(tenant, int) else None
+    """The tenant of the SCIM key that authenticated the request, if any
+    (handlers.context)."""
+    return request_context().tenant_id
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -207,6 +209,7 @@ def _credential(value: str | None) -> tuple[str, str] | None:
 
 
 def _noted_entry(
+    request_id: str,
     scope: Scope,
     path: str,
     at: datetime,
@@ -217,7 +220,7 @@ def _noted_entry(
     applied: list[Any],
 ) -> dict[str, Any]:
     """:func:`_entry` with its conformance notes."""
-    entry = _entry(scope, path, at, duration, request_body, response, fault)
+    entry = _entry(request_id, scope, path, at, duration, request_body, response, fault)
     entry["conformance"] = conformance.request_notes(
         entry["method"], entry["request"]["headers"], entry["request"].get("body"), applied
     )
@@ -225,6 +228,7 @@ def _noted_entry(
 
 
 def _entry(
+    request_id: str,
     scope: Scope,
     path: str,
     at: datetime,
@@ -241,8 +245,7 @@ def _entry(
     host = request_headers.get("host", "")
     url = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
     return {
-        "requestId": (scope.get("extensions") or {}).get("request_id")
-        or response_headers.get("x-request-id"),
+        "requestId": request_id,
         "time": at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "durationMs": duration,
         "method": scope["method"],

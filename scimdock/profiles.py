@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scimdock.core.errors import ScimError
 from scimdock.core.filter.parser import parse_filter
 from scimdock.core.profile import DEFAULT, Profile, missing, only_eq
-from scimdock.folding import _read, _replay
+from scimdock.front.limits import read_all, replay
 from scimdock.handlers.http import BASE_PATH
 from scimdock.handlers.mock.state import ProfileBook
 from scimdock.handlers.runtime import current, profiled
@@ -80,8 +80,8 @@ async def _request(profile: Profile, scope: Scope, receive: Receive) -> tuple[Sc
     query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     body: Any = None
     if method in ("POST", "PUT"):
-        raw = await _read(receive)
-        receive = _replay(raw, receive)
+        raw = await read_all(receive)
+        receive = replay(raw, receive)
         try:
             body = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:

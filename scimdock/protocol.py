@@ -29,7 +29,7 @@ closes); a connection that has sent nothing of a request is closed
 without an answer, as the keep-alive timeout closes one (RFC 9112 §9.5).
 
 Early answers: an answer written before the request's body is all read
-(a ``413`` from scimdock.limits for a ``Content-Length`` over the body
+(a ``413`` from scimdock.front.limits for a ``Content-Length`` over the body
 limit, or a chunked body that crosses it; any of the answers above) ends
 the connection with a lingering close (RFC 9112 §9.6), as nginx's
 ``lingering_close``: the end of the stream after the answer, then what the

@@ -69,66 +69,73 @@ def assemble(
     fallback_tenant: int | None = None,
     access_to: TextIO | None = None,
 ) -> Any:
-    """The whole application one server process serves: the request id and
-    the JSON access log (scimdock.request_log) around the health probes
-    (scimdock.probes) and ``/metrics`` (scimdock.metrics, when
-    ``SCIMDOCK_METRICS=token``) around the Connexion app, its key uses
-    written at shutdown (:func:`flush_at_shutdown`). The mock's journal and
-    faults (scimdock.journal) only when ``SCIMDOCK_JOURNAL`` or
+    """The whole application one server process serves: the front door
+    (scimdock.front: request ids and the JSON access log, ``/metrics``
+    when ``SCIMDOCK_METRICS=token``, the health probes, paths, limits)
+    around the Connexion app, its key uses written at shutdown
+    (:func:`flush_at_shutdown`). The mock's journal and faults
+    (scimdock.journal) only when ``SCIMDOCK_JOURNAL`` or
     ``SCIMDOCK_FAULTS`` is on; ``fallback_tenant``: the tenant of a
     request that names none (``scimdock mock``'s); ``access_to``: where the
     access lines go, stdout unless given (``scimdock mock``: stderr, its
     stdout being the one JSON document of ``--json``)."""
     from scimdock import metrics
-    from scimdock.app import create_app
-    from scimdock.handlers.runtime import current
-    from scimdock.probes import Probes
-    from scimdock.request_log import RequestLog
+    from scimdock.app import create_front
 
     sys.setswitchinterval(SWITCH_INTERVAL)
     access = log_level in ACCESS_LEVELS
     if access:
         _log_access_to(sys.stdout if access_to is None else access_to)
-    app = create_app(store, settings, validate_responses=validate)
     measure = metrics.mode()
-    observe = None
-    if measure.kind != "off":
-        metrics.record(current().throttle)
-        observe = metrics.observe_request
-    inner: Any = Probes(_mock_layer(app, fallback_tenant), store)
-    if measure.token_hash is not None:
-        inner = metrics.Endpoint(inner, measure.token_hash)
-    # The lifespan goes round the request layers, to the key-use flush.
-    return RequestLog(
-        inner, log=access, observe=observe, others=flush_at_shutdown(inner, store, close=owned)
+    front = create_front(
+        store,
+        settings,
+        validate_responses=validate,
+        log=access,
+        observe=metrics.observe_request if measure.kind != "off" else None,
+        metrics_token=measure.token_hash,
+        mock=_mock_layers(fallback_tenant),
     )
+    if measure.kind != "off":
+        metrics.record(front.runtime.throttle)
+    # The lifespan goes to the key-use flush.
+    front.others = flush_at_shutdown(front.api, store, close=owned)
+    return front
 
 
-def _mock_layer(app: Any, fallback_tenant: int | None) -> Any:
-    """``app`` inside scimdock.journal's layer when the journal or the
-    faults are on, else ``app`` itself (``serve`` pays nothing)."""
+def _mock_layers(fallback_tenant: int | None) -> Any:
+    """What wraps the front's inner stages in scimdock.journal's layer
+    when the journal or the faults are on; else ``None`` (``serve`` pays
+    nothing)."""
     size, faulty = config.journal_size(), config.faults_enabled()
     if not size and not faulty:
-        return app
+        return None
     from scimdock.handlers.mock.state import FaultBook, Journal, install
     from scimdock.journal import JournalLayer
 
     journal = Journal(size) if size else None
     faults = FaultBook() if faulty else None
     install(journal, faults, fallback_tenant)
+    book = None
     if faulty:  # the mock's behaviour profiles (scimdock.profiles), with its faults
         from scimdock.handlers.mock.state import ProfileBook, install_profiles
-        from scimdock.profiles import ProfileLayer
 
         book = ProfileBook()
         install_profiles(book)
-        app = ProfileLayer(app, book, fallback_tenant)
-    layer: Any = JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)
-    if faulty and journal is not None:  # the mock's web console (scimdock.console)
-        from scimdock.console import ConsoleLayer
 
-        layer = ConsoleLayer(layer)
-    return layer
+    def wrap(app: Any) -> Any:
+        if book is not None:
+            from scimdock.profiles import ProfileLayer
+
+            app = ProfileLayer(app, book, fallback_tenant)
+        layer: Any = JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)
+        if faulty and journal is not None:  # the mock's web console (scimdock.console)
+            from scimdock.console import ConsoleLayer
+
+            layer = ConsoleLayer(layer)
+        return layer
+
+    return wrap
 
 
 class _MessageOnly(logging.Formatter):
@@ -141,7 +148,7 @@ class _MessageOnly(logging.Formatter):
 def _log_access_to(stream: TextIO) -> None:
     """One JSON line per request on ``stream``: stdout for ``serve``, where
     uvicorn's access log went (docs/configuration.md)."""
-    from scimdock.request_log import ACCESS
+    from scimdock.front.access import ACCESS
 
     handler = logging.StreamHandler(stream)
     handler.setFormatter(_MessageOnly())

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connexion.context import context
-
 from scimdock.core.errors import Forbidden, NotFound
+from scimdock.handlers.context import request_context
 from scimdock.handlers.runtime import current
 from scimdock.store.base import Actor, Tenant
 
@@ -52,8 +51,11 @@ class Caller:
 
 
 def caller() -> Caller:
-    info = context["token_info"]
-    return Caller(str(info["kind"]), str(info["sub"]), info.get("tenant_id"), info.get("address"))
+    """The authenticated admin credential of this request (handlers.context)."""
+    found: Caller | None = request_context().caller
+    if found is None:
+        raise RuntimeError("no admin credential has authenticated this request")
+    return found
 
 
 def actor() -> Actor:

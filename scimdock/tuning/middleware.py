@@ -100,6 +100,10 @@ class ValidationOperation(RequestValidationOperation):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._parameters.validate(scope)
+        await self.body(scope, receive, send)
+
+    async def body(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The media type and the body, validated; then the next app."""
         mime_type, encoding = self.extract_content_type(scope["headers"])
         self.validate_mime_type(mime_type)
         schema, body_validator, required, nullable = self._body(mime_type)
