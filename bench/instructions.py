@@ -1,9 +1,10 @@
-"""Instructions per ``GET /Users/{id}``, counted by valgrind's callgrind:
-a figure that does not move with the other jobs of a shared machine.
+"""Instructions per ``GET /Users/{id}`` (or per ``POST /Users``), counted
+by valgrind's callgrind: a figure that does not move with the other jobs
+of a shared machine.
 
 Usage::
 
-    .venv/bin/python bench/instructions.py [-n 300] [-l info] [VARIANT ...]
+    .venv/bin/python bench/instructions.py [-n 300] [-l info] [-w get|post] [VARIANT ...]
 
 A variant is ``tuned`` (this checkout) or ``NAME=DIR``: another checkout of
 scimdock (e.g. a ``git worktree`` of an older commit) run on this venv's
@@ -14,8 +15,10 @@ callgrind, with no socket: ``uvicorn.Server`` is replaced by a driver that
 feeds raw HTTP/1.1 requests to the protocol over a stand-in transport and
 runs the event loop until each response is whole. 50 users are POSTed and
 300 GETs warm up with callgrind's instrumentation off; it is switched on
-(``callgrind_control -i on``) for ``-n`` GETs only. Needs ``valgrind``
-(Debian's package). Not part of ``make bench``.
+(``callgrind_control -i on``) for ``-n`` GETs only (``-w post``: ``-n``
+POSTs of new users, every thread's instructions counted, the commit
+thread's included). Needs ``valgrind`` (Debian's package). Not part of
+``make bench``.
 """
 
 from __future__ import annotations
@@ -63,8 +66,8 @@ def package_tree(checkout: str, into: Path) -> str:
     return str(into)
 
 
-def count(tree: str, n: int, log_level: str) -> int:
-    """Instructions of ``n`` GETs on checkout ``tree``."""
+def count(tree: str, n: int, log_level: str, workload: str = "get") -> int:
+    """Instructions of ``n`` requests of ``workload`` on checkout ``tree``."""
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "ir.db")
 
@@ -94,6 +97,7 @@ def count(tree: str, n: int, log_level: str) -> int:
                 token,
                 str(n),
                 log_level,
+                workload,
             ],
             env={**os.environ, **ENV},
             stdout=subprocess.DEVNULL,
@@ -112,6 +116,9 @@ class Transport:
     def __init__(self) -> None:
         self.out = bytearray()
         self.closing = False
+        #: Set on each write and on close: a response still being made is
+        #: awaited without spinning the loop (a POST waits for its commit).
+        self.moved = asyncio.Event()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 40000)}.get(
@@ -120,10 +127,12 @@ class Transport:
 
     def write(self, data: bytes) -> None:
         self.out += data
+        self.moved.set()
 
     def writelines(self, chunks: list[bytes]) -> None:
         for chunk in chunks:
             self.out += chunk
+        self.moved.set()
 
     def set_protocol(self, protocol: Any) -> None:
         pass
@@ -133,6 +142,7 @@ class Transport:
 
     def close(self) -> None:
         self.closing = True
+        self.moved.set()
 
     def pause_reading(self) -> None:
         pass
@@ -162,10 +172,27 @@ async def exchange(protocol: Any, transport: Transport, raw: bytes) -> bytes:
                 return response
         if transport.closing:
             raise RuntimeError(f"connection closed; written: {bytes(transport.out[:300])!r}")
-        await asyncio.sleep(0)
+        transport.moved.clear()
+        await transport.moved.wait()
 
 
-def inner(tree: str, db: str, token: str, n: int, log_level: str) -> None:
+def post_request(auth: bytes, i: int) -> bytes:
+    """``POST /Users`` of a new user ``i``."""
+    body = json.dumps(
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": f"user{i}@example.com",
+            "name": {"givenName": f"Given{i}", "familyName": f"Family{i}"},
+            "emails": [{"value": f"user{i}@example.com", "type": "work"}],
+        }
+    ).encode()
+    return (
+        b"POST /scim/v1/Users HTTP/1.1\r\n" + auth + b"Content-Type: application/scim+json"
+        b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+
+
+def inner(tree: str, db: str, token: str, n: int, log_level: str, workload: str) -> None:
     """In the server process: ``scimdock serve`` with the driver as its server."""
     sys.path.insert(0, tree)
     import uvicorn
@@ -187,30 +214,21 @@ def inner(tree: str, db: str, token: str, n: int, log_level: str) -> None:
         auth = f"Host: 127.0.0.1:8000\r\nAuthorization: Bearer {token}\r\n".encode()
         ids = []
         for i in range(50):
-            body = json.dumps(
-                {
-                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                    "userName": f"user{i}@example.com",
-                    "name": {"givenName": f"Given{i}", "familyName": f"Family{i}"},
-                    "emails": [{"value": f"user{i}@example.com", "type": "work"}],
-                }
-            ).encode()
-            response = await exchange(
-                protocol,
-                transport,
-                b"POST /scim/v1/Users HTTP/1.1\r\n" + auth + b"Content-Type: application/scim+json"
-                b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body,
-            )
+            response = await exchange(protocol, transport, post_request(auth, i))
             assert response.startswith(b"HTTP/1.1 201"), response[:300]
             ids.append(json.loads(response[response.find(b"\r\n\r\n") + 4 :])["id"])
         gets = [f"GET /scim/v1/Users/{i} HTTP/1.1\r\n".encode() + auth + b"\r\n" for i in ids]
         for k in range(300):
             response = await exchange(protocol, transport, gets[k % len(gets)])
             assert response.startswith(b"HTTP/1.1 200"), response[:300]
+        counted = [
+            gets[k % len(gets)] if workload == "get" else post_request(auth, 1000 + k)
+            for k in range(n)
+        ]
         control = ["callgrind_control", "-i"]
         subprocess.run([*control, "on", str(os.getpid())], check=True, capture_output=True)
-        for k in range(n):
-            await exchange(protocol, transport, gets[k % len(gets)])
+        for raw in counted:
+            await exchange(protocol, transport, raw)
         subprocess.run([*control, "off", str(os.getpid())], check=True, capture_output=True)
         print("GETS DONE", file=sys.stderr)
         protocol.connection_lost(None)
@@ -227,21 +245,23 @@ def inner(tree: str, db: str, token: str, n: int, log_level: str) -> None:
 
 def main() -> int:
     if sys.argv[1:2] == ["--inner"]:
-        tree, db, token, n, level = sys.argv[2:7]
-        inner(tree, db, token, int(n), level)
+        tree, db, token, n, level, workload = sys.argv[2:8]
+        inner(tree, db, token, int(n), level, workload)
         return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("variants", nargs="*", default=["tuned"])
     p.add_argument("-n", type=int, default=300, help="GETs counted")
     p.add_argument("-l", "--log-level", default="info")
+    p.add_argument("-w", "--workload", choices=("get", "post"), default="get")
     args = p.parse_args()
     results = {}
     for spec in args.variants:
         name, checkout = spec.split("=", 1) if "=" in spec else (spec, str(ROOT))
         with tempfile.TemporaryDirectory() as links:
             tree = package_tree(checkout, Path(links))
-            results[name] = count(tree, args.n, args.log_level) / args.n
-        print(f"  {name:12} {results[name]:>12,.0f} instructions per GET", flush=True)
+            results[name] = count(tree, args.n, args.log_level, args.workload) / args.n
+        per = "GET" if args.workload == "get" else "POST"
+        print(f"  {name:12} {results[name]:>12,.0f} instructions per {per}", flush=True)
     first = next(iter(results.values()))
     for name, ir in results.items():
         print(f"  {name:12} {ir / first:5.3f}x")

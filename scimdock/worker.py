@@ -138,21 +138,12 @@ def _mock_layers(fallback_tenant: int | None) -> Any:
     return wrap
 
 
-class _MessageOnly(logging.Formatter):
-    """``Formatter("%(message)s")`` without its per-record checks."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return record.getMessage()
-
-
 def _log_access_to(stream: TextIO) -> None:
     """One JSON line per request on ``stream``: stdout for ``serve``, where
     uvicorn's access log went (docs/configuration.md)."""
-    from scimdock.front.access import ACCESS
+    from scimdock.front.access import ACCESS, LineHandler
 
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(_MessageOnly())
-    ACCESS.handlers[:] = [handler]
+    ACCESS.handlers[:] = [LineHandler(stream)]
     ACCESS.setLevel(logging.INFO)
     ACCESS.propagate = False
 

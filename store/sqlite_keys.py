@@ -98,7 +98,7 @@ class KeyTables(SqliteHost):
 
         One query, whatever happened meanwhile. (``PRAGMA data_version`` is
         no cheaper, and under writes it moves on nearly every request, so
-        checking it first cost a second query; docs/performance.md#write-path.)"""
+        checking it first cost a second query; docs/performance-history.md#write-path.)"""
         if not self._reads_committed(conn):
             return None
         cache = self._key_cache

@@ -104,7 +104,9 @@ class Front:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 ctx.status = message["status"]
-                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != HEADER]
+                headers = list(message.get("headers", ()))
+                if any(k.lower() == HEADER for k, _ in headers):  # the app's own: replaced
+                    headers = [(k, v) for k, v in headers if k.lower() != HEADER]
                 headers.append((b"X-Request-ID", rid))
                 message = {**message, "headers": headers}
             elif message["type"] == "http.response.body":

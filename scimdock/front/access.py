@@ -72,11 +72,41 @@ def operation_id(scope: Any) -> str | None:
     return None if found is None else str(found)
 
 
+class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler writing each record's message alone, one per line
+    (``serve`` puts one on :data:`ACCESS`, scimdock.worker); an access line
+    that reaches it alone is written without a ``LogRecord``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage()
+
+    def line(self, text: str) -> None:
+        """What :meth:`emit` writes for a record whose message is ``text``."""
+        with self.lock:  # type: ignore[union-attr]  # made by createLock
+            try:
+                self.stream.write(text + self.terminator)
+                self.flush()
+            except Exception:  # as emit: reported, never raised into a request
+                self.handleError(_record(text))
+
+
+def _record(text: str) -> logging.LogRecord:
+    return ACCESS.makeRecord(ACCESS.name, logging.INFO, "(unknown file)", 0, text, (), None)
+
+
 def log_access(text: str) -> None:
     """``ACCESS.info(text)`` without looking up the caller's file and line
     (:meth:`logging.Logger.findCaller` walks the stack on every call; an
-    access line's place in this module says nothing)."""
-    ACCESS.handle(ACCESS.makeRecord(ACCESS.name, logging.INFO, "(unknown file)", 0, text, (), None))
+    access line's place in this module says nothing); when the only
+    handler is a :class:`LineHandler` and nothing filters, written by it
+    directly (a ``LogRecord`` costs more than the line)."""
+    handlers = ACCESS.handlers
+    if len(handlers) == 1 and type(handlers[0]) is LineHandler and not ACCESS.filters:
+        handler = handlers[0]
+        if not handler.filters and handler.level <= logging.INFO:
+            handler.line(text)
+            return
+    ACCESS.handle(_record(text))
 
 
 def utc_now_ms() -> str:
