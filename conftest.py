@@ -369,7 +369,7 @@ def start_clocked_server(tmp: Path, **settings: Any) -> tuple[ClockedServer, Cal
     than their defaults (what the test is about)."""
     import uvicorn
 
-    from scimdock.app import create_app
+    from scimdock.app import create_front
     from scimdock.core import credentials
     from scimdock.handlers.runtime import Settings
     from scimdock.tuning.transport import CoalescingProtocol
@@ -378,10 +378,11 @@ def start_clocked_server(tmp: Path, **settings: Any) -> tuple[ClockedServer, Cal
     db, port, token = new_database(tmp), free_port(), secrets.token_urlsafe(32)
     clock = ManualClock(time.time())
     store = open_store(db, clock=clock)
-    app = create_app(
+    app = create_front(  # the front door and the Connexion app, as served
         store,
         Settings(admin_token_hash=credentials.hash_secret(token), **settings),
         validate_responses=True,
+        log=False,
     )
     # The store is closed when the server shuts down, on the server's loop
     # (a PostgreSQL pool's connections belong to it): the last key uses written.

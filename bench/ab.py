@@ -23,8 +23,10 @@ printed too, each with its ratio to the first variant. Not part of ``make bench`
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -70,6 +72,24 @@ def variant_code(spec: str) -> tuple[str, str]:
     raise SystemExit(f"unknown variant {spec!r}; parts: {', '.join(tuning.PARTS)}")
 
 
+def _tenant_token(code: str, db: Path) -> str:
+    """A tenant with SCIM on and its key, made by the variant's own
+    command line (a checkout's migrations make its database)."""
+
+    def cli(*args: str) -> str:
+        argv = ["-c", LAUNCH.format(root=str(servers.ROOT)), code, "--db", str(db), *args]
+        out = subprocess.run(
+            [servers.PY, *argv], capture_output=True, text=True, cwd=servers.ROOT, timeout=120
+        )
+        if out.returncode:
+            raise RuntimeError(f"scimdock {' '.join(args)}: {out.stderr}")
+        return out.stdout
+
+    cli("tenant", "create", "ab")
+    cli("tenant", "enable-scim", "ab")
+    return str(json.loads(cli("key", "create", "--tenant", "ab", "--json"))["token"])
+
+
 def start(
     name: str, code: str, work: Path, log_level: str = "info"
 ) -> tuple[servers.Server, list[str]]:
@@ -77,7 +97,7 @@ def start(
         peer = servers.scim2_server(work)
         return peer, seed.post_users(peer.port, peer.base, peer.auth, 1, S.SEED_USERS + 1)
     db = work / f"{name}.db"
-    token = servers.tenant_token(db, "ab")
+    token = _tenant_token(code, db)
     port = servers.free_port()
     server = servers._spawn(
         name,

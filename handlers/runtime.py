@@ -120,11 +120,3 @@ def profiled(profile: Any, *, lenient: bool) -> Iterator[None]:
         yield
     finally:
         ctx.runtime = base
-
-
-def current() -> Runtime:
-    """This request's runtime (handlers.context), for code that takes no
-    context parameter yet."""
-    from scimdock.handlers.context import request_context
-
-    return request_context().runtime

@@ -38,7 +38,6 @@ from scimdock.core.tenants import tenant_from_host
 from scimdock.handlers.context import request_context
 from scimdock.handlers.http import BASE_PATH
 from scimdock.handlers.mock.state import FaultBook, Journal
-from scimdock.handlers.runtime import current
 from scimdock.handlers.security import secret_matches
 
 #: Bytes of each body kept in an entry; the rest is cut (``bodyTruncated``).
@@ -162,7 +161,7 @@ async def tenant_of(scope: Scope, fallback: int | None, *, verified: bool = Fals
     """The tenant the credential's key id names (its secret checked when
     ``verified``: a fault is done only to the tenant's own requests), else
     the host's, else ``fallback``."""
-    runtime = current()
+    runtime = request_context().runtime
     pair = _credential(_header(scope, b"authorization"))
     if pair is not None:
         key = await runtime.store.get_key(pair[0], last_use=False)

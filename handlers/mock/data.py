@@ -10,8 +10,8 @@ from scimdock.core.membership import Member
 from scimdock.core.seedfile import SeedPlan, plan
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
+from scimdock.handlers.context import RequestContext
 from scimdock.handlers.mock import state
-from scimdock.handlers.runtime import current
 from scimdock.store.base import Actor, Store
 
 
@@ -23,19 +23,19 @@ def mock_on() -> None:
         state.journal()  # raises the 404
 
 
-async def reset_tenant(tenant: str) -> Response:
+async def reset_tenant(ctx: RequestContext, tenant: str) -> Response:
     mock_on()
-    found = await auth.tenant(tenant)
-    users, groups = await current().store.reset_tenant_data(found.id, actor=auth.actor())
+    found = await auth.tenant(ctx, tenant)
+    users, groups = await ctx.store.reset_tenant_data(found.id, actor=auth.actor(ctx))
     return ok({"users": users, "groups": groups})
 
 
-async def seed_tenant(tenant: str, body: Any) -> Response:
+async def seed_tenant(ctx: RequestContext, tenant: str, body: Any) -> Response:
     mock_on()
-    found = await auth.tenant(tenant)
-    runtime = current()
+    found = await auth.tenant(ctx, tenant)
+    runtime = ctx.runtime
     seeds = plan(body_of(body), lenient=runtime.settings.lenient)
-    return ok(await seed(runtime.store, found.id, seeds, auth.actor()))
+    return ok(await seed(runtime.store, found.id, seeds, auth.actor(ctx)))
 
 
 async def seed(store: Store, tenant_id: int, seeds: SeedPlan, actor: Actor) -> dict[str, Any]:
