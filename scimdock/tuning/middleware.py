@@ -121,7 +121,9 @@ class ValidationOperation(RequestValidationOperation):
                     strict_validation=self.strict_validation,
                     uri_parser=self._uri_parser,
                 )
-                receive, scope = await validator.wrap_receive(receive, scope=scope)
+                parsed = getattr(validator, "validate_parsed", None)
+                if parsed is None or not parsed(scope):
+                    receive, scope = await validator.wrap_receive(receive, scope=scope)
         await self.next_app(scope, receive, send)
 
 

@@ -134,6 +134,24 @@ def loads(text: str) -> Any:
 
 
 class CachedJSONBodyValidator(JSONRequestBodyValidator):
+    def validate_parsed(self, scope: Scope) -> bool:
+        """What :meth:`wrap_receive` does with a body the names stage has
+        parsed already (scimdock.front.names), without a stream to replay:
+        its value validated and kept for the handler. ``False`` (nothing
+        done) when there is none, when the body is not UTF-8 to this
+        validator, or when ``Content-Length`` is absent or 0, which
+        :meth:`wrap_receive` answers itself."""
+        ctx = request_context()
+        if not (ctx.parsed and self._encoding.lower() in UTF8):
+            return False
+        length = scope_header(scope, "content-length")
+        if not (length and length.strip().isdigit() and int(length)):
+            return False
+        remembered(scope)["body"] = ctx.body
+        if not (ctx.body is None and self._nullable):
+            self._validate(ctx.body)
+        return True
+
     @property
     def _validator(self) -> Any:
         build = JSONRequestBodyValidator._validator.fget  # type: ignore[attr-defined]
