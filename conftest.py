@@ -491,7 +491,7 @@ def check_response(response: httpx.Response) -> None:
     """Validate one response against the document with openapi-core."""
     req = response.request
     url = req.url
-    # An API's base path is its root, as with a trailing slash (scimdock/slashes.py);
+    # An API's base path is its root, as with a trailing slash (scimdock/front/paths.py);
     # openapi-core matches only the latter.
     path = url.path + "/" if url.path in APIS else url.path
     base_path = next((b for b in APIS if path.startswith(b)), None)

@@ -260,7 +260,7 @@ class ScimErrorProtocol(HttpToolsProtocol):
     def _close_after_response(self) -> None:
         """What a response cycle's ``transport.close()`` does: its answer
         said ``Connection: close`` (a 413 before the body is read,
-        scimdock.limits) or the application failed. A lingering close if
+        scimdock.front.limits) or the application failed. A lingering close if
         the client may still be sending the request, else a close."""
         if self._lingering is not None:
             return  # already closing, within the lingering's bounds
