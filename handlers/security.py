@@ -41,7 +41,7 @@ from connexion.exceptions import OAuthProblem
 from scimdock.core import credentials
 from scimdock.core.clock import Clock
 from scimdock.core.tenants import tenant_from_host
-from scimdock.handlers.context import RequestContext, request_context
+from scimdock.handlers.context import PARAMETER, RequestContext
 from scimdock.handlers.http import scope_header
 from scimdock.store.base import ApiKey, Store
 from scimdock.store.key_use import FLUSH_SECONDS
@@ -60,29 +60,38 @@ _INVALID = "Invalid credentials: check the key id and secret (the Base64 token)"
 
 
 async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
+    ctx = context_of(request)
     scope = request.scope
     address = client_address(scope)
     pair = credentials.decode_token(token)
     if pair is None:
         raise refused(
-            request_context(),
+            ctx,
             address,
             None,
             token,
             "Malformed bearer token: expected Base64 of '<key id>:<secret>'",
         )
-    return await _admitted(scope, pair[0], pair[1], address)
+    return await _admitted(ctx, scope, pair[0], pair[1], address)
 
 
 async def basic_auth(username: str, password: str, request: Any) -> dict[str, Any]:
     scope = request.scope
-    return await _admitted(scope, username, password, client_address(scope))
+    return await _admitted(context_of(request), scope, username, password, client_address(scope))
 
 
-async def _admitted(scope: Any, key_id: str, secret: str, address: str | None) -> dict[str, Any]:
+def context_of(request: Any) -> RequestContext:
+    """The request's context, an entry of Connexion's request context
+    (``request.context``), where the front put it (handlers.context)."""
+    ctx: RequestContext = request.context[PARAMETER]
+    return ctx
+
+
+async def _admitted(
+    ctx: RequestContext, scope: Any, key_id: str, secret: str, address: str | None
+) -> dict[str, Any]:
     """:func:`authenticate`, then the request's rates and in-flight slot;
     the request's context learns who is asking (handlers.context)."""
-    ctx = request_context()
     info = await authenticate(ctx, key_id, secret, scope_header(scope, "host"), address)
     ctx.runtime.throttle.admit(scope, info["tenant_id"], info["sub"])
     ctx.authenticated(info["sub"], info["tenant_id"], info["tenant"], info["schema_tag"])

@@ -29,8 +29,7 @@ from connexion.exceptions import OAuthProblem
 
 from scimdock.core import credentials
 from scimdock.handlers.admin.auth import ADMIN_TOKEN, OPERATOR, Caller
-from scimdock.handlers.context import request_context
-from scimdock.handlers.security import client_address, refused, secret_matches
+from scimdock.handlers.security import client_address, context_of, refused, secret_matches
 
 _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
 _INVALID = "Invalid admin token"
@@ -40,7 +39,7 @@ _SCIM_KEY = "SCIM keys are not accepted by the admin API: use an admin token"
 async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
     """The token info of a valid admin token (the request's context
     learns the caller, handlers.context), or a 401 / 429."""
-    ctx = request_context()
+    ctx = context_of(request)
     info = await _authenticate(ctx, token, request)
     ctx.caller = Caller(str(info["kind"]), str(info["sub"]), info["tenant_id"], info["address"])
     return info
