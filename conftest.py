@@ -412,7 +412,7 @@ def start_clocked_server(tmp: Path, **settings: Any) -> tuple[ClockedServer, Cal
     than their defaults (what the test is about)."""
     import uvicorn
 
-    from scimdock.app import create_app
+    from scimdock.app import create_front
     from scimdock.core import credentials
     from scimdock.handlers.runtime import Settings
     from scimdock.tuning.transport import CoalescingProtocol
@@ -421,14 +421,15 @@ def start_clocked_server(tmp: Path, **settings: Any) -> tuple[ClockedServer, Cal
     db, port, token = new_database(tmp), free_port(), secrets.token_urlsafe(32)
     clock = ManualClock(time.time())
     store = open_store(db, clock=clock)
-    app = create_app(
+    app = create_front(  # the front door and the Connexion app, as served
         store,
         Settings(admin_token_hash=credentials.hash_secret(token), **settings),
         validate_responses=True,
+        log=False,
     )
     # The store is closed when the server shuts down, on the server's loop
     # (a PostgreSQL pool's connections belong to it): the last key uses written.
-    app = flush_at_shutdown(app, store, close=True)
+    app = flush_at_shutdown(app, store, close=True, throttle=app.runtime.throttle)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -533,7 +534,7 @@ def check_response(response: httpx.Response) -> None:
     """Validate one response against the document with openapi-core."""
     req = response.request
     url = req.url
-    # An API's base path is its root, as with a trailing slash (scimdock/slashes.py);
+    # An API's base path is its root, as with a trailing slash (scimdock/front/paths.py);
     # openapi-core matches only the latter.
     path = url.path + "/" if url.path in APIS else url.path
     base_path = next((b for b in APIS if path.startswith(b)), None)

@@ -1,9 +1,10 @@
-"""Instructions per ``GET /Users/{id}``, counted by valgrind's callgrind:
-a figure that does not move with the other jobs of a shared machine.
+"""Instructions per ``GET /Users/{id}`` (or per ``POST /Users``), counted
+by valgrind's callgrind: a figure that does not move with the other jobs
+of a shared machine.
 
 Usage::
 
-    .venv/bin/python bench/instructions.py [-n 300] [-l info] [-m GET|POST] [VARIANT ...]
+    .venv/bin/python bench/instructions.py [-n 300] [-l info] [-w get|post] [-e NAME=VALUE] [VARIANT ...]
 
 A variant is ``tuned`` (this checkout) or ``NAME=DIR``: another checkout of
 scimdock (e.g. a ``git worktree`` of an older commit) run on this venv's
@@ -14,11 +15,12 @@ callgrind, with no socket: ``uvicorn.Server`` is replaced by a driver that
 feeds raw HTTP/1.1 requests to the protocol over a stand-in transport and
 runs the event loop until each response is whole. 50 users are POSTed and
 300 GETs warm up with callgrind's instrumentation off; it is switched on
-(``callgrind_control -i on``) for ``-n`` GETs only (with ``-m POST``,
-``-n`` POSTs of new users instead). Needs ``valgrind``
-(Debian's package). Not part of ``make bench``. ``-e NAME=VALUE`` sets a
-server setting over :data:`ENV` (``-e SCIMDOCK_RATE_TENANT=6000/minute``:
-the limits counted, as by default).
+(``callgrind_control -i on``) for ``-n`` GETs only (``-w post``: ``-n``
+POSTs of new users, every thread's instructions counted, the commit
+thread's included). Needs ``valgrind`` (Debian's package). Not part of
+``make bench``. ``-e NAME=VALUE`` sets a server setting over
+:data:`ENV` (``-e SCIMDOCK_RATE_TENANT=6000/minute``: the limits counted,
+as by default).
 """
 
 from __future__ import annotations
@@ -61,11 +63,13 @@ def package_tree(checkout: str, into: Path) -> str:
         (package / entry.name).symlink_to(entry)
     for folder in ("core", "handlers", "store", "openapi"):
         (package / folder).symlink_to(Path(checkout, folder))
+        # An older checkout imports them as top-level packages (``handlers``).
+        (into / folder).symlink_to(Path(checkout, folder))
     return str(into)
 
 
-def count(tree: str, n: int, log_level: str, env: dict[str, str], method: str = "GET") -> int:
-    """Instructions of ``n`` GETs (or POSTs of new users) on checkout ``tree``."""
+def count(tree: str, n: int, log_level: str, env: dict[str, str], workload: str = "get") -> int:
+    """Instructions of ``n`` requests of ``workload`` on checkout ``tree``."""
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "ir.db")
 
@@ -95,7 +99,7 @@ def count(tree: str, n: int, log_level: str, env: dict[str, str], method: str = 
                 token,
                 str(n),
                 log_level,
-                method,
+                workload,
             ],
             env={**os.environ, **ENV, **env},
             stdout=subprocess.DEVNULL,
@@ -114,7 +118,9 @@ class Transport:
     def __init__(self) -> None:
         self.out = bytearray()
         self.closing = False
-        self.wrote = asyncio.Event()  # set by every write, and by close
+        #: Set on each write and on close: a response still being made is
+        #: awaited without spinning the loop (a POST waits for its commit).
+        self.moved = asyncio.Event()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 40000)}.get(
@@ -123,12 +129,12 @@ class Transport:
 
     def write(self, data: bytes) -> None:
         self.out += data
-        self.wrote.set()
+        self.moved.set()
 
     def writelines(self, chunks: list[bytes]) -> None:
         for chunk in chunks:
             self.out += chunk
-        self.wrote.set()
+        self.moved.set()
 
     def set_protocol(self, protocol: Any) -> None:
         pass
@@ -138,7 +144,7 @@ class Transport:
 
     def close(self) -> None:
         self.closing = True
-        self.wrote.set()
+        self.moved.set()
 
     def pause_reading(self) -> None:
         pass
@@ -168,14 +174,27 @@ async def exchange(protocol: Any, transport: Transport, raw: bytes) -> bytes:
                 return response
         if transport.closing:
             raise RuntimeError(f"connection closed; written: {bytes(transport.out[:300])!r}")
-        # Wait for the next write, not in a loop of sleep(0): a write's fsync
-        # on the commit thread would otherwise count as the instructions of
-        # however many empty turns of the loop its wall time allowed.
-        transport.wrote.clear()
-        await transport.wrote.wait()
+        transport.moved.clear()
+        await transport.moved.wait()
 
 
-def inner(tree: str, db: str, token: str, n: int, log_level: str, method: str) -> None:
+def post_request(auth: bytes, i: int) -> bytes:
+    """``POST /Users`` of a new user ``i``."""
+    body = json.dumps(
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": f"user{i}@example.com",
+            "name": {"givenName": f"Given{i}", "familyName": f"Family{i}"},
+            "emails": [{"value": f"user{i}@example.com", "type": "work"}],
+        }
+    ).encode()
+    return (
+        b"POST /scim/v1/Users HTTP/1.1\r\n" + auth + b"Content-Type: application/scim+json"
+        b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+
+
+def inner(tree: str, db: str, token: str, n: int, log_level: str, workload: str) -> None:
     """In the server process: ``scimdock serve`` with the driver as its server."""
     sys.path.insert(0, tree)
     import uvicorn
@@ -195,36 +214,24 @@ def inner(tree: str, db: str, token: str, n: int, log_level: str, method: str) -
         transport = Transport()
         protocol.connection_made(transport)
         auth = f"Host: 127.0.0.1:8000\r\nAuthorization: Bearer {token}\r\n".encode()
-
-        def post(i: int) -> bytes:
-            body = json.dumps(
-                {
-                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                    "userName": f"user{i}@example.com",
-                    "name": {"givenName": f"Given{i}", "familyName": f"Family{i}"},
-                    "emails": [{"value": f"user{i}@example.com", "type": "work"}],
-                }
-            ).encode()
-            return (
-                b"POST /scim/v1/Users HTTP/1.1\r\n" + auth + b"Content-Type: application/scim+json"
-                b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-            )
-
         ids = []
         for i in range(50):
-            response = await exchange(protocol, transport, post(i))
+            response = await exchange(protocol, transport, post_request(auth, i))
             assert response.startswith(b"HTTP/1.1 201"), response[:300]
             ids.append(json.loads(response[response.find(b"\r\n\r\n") + 4 :])["id"])
         gets = [f"GET /scim/v1/Users/{i} HTTP/1.1\r\n".encode() + auth + b"\r\n" for i in ids]
         for k in range(300):
             response = await exchange(protocol, transport, gets[k % len(gets)])
             assert response.startswith(b"HTTP/1.1 200"), response[:300]
-        counted = [post(50 + k) for k in range(n)] if method == "POST" else gets
+        counted = [
+            gets[k % len(gets)] if workload == "get" else post_request(auth, 1000 + k)
+            for k in range(n)
+        ]
         control = ["callgrind_control", "-i"]
         subprocess.run([*control, "on", str(os.getpid())], check=True, capture_output=True)
-        answers = [await exchange(protocol, transport, counted[k % len(counted)]) for k in range(n)]
+        answers = [await exchange(protocol, transport, raw) for raw in counted]
         subprocess.run([*control, "off", str(os.getpid())], check=True, capture_output=True)
-        want = b"HTTP/1.1 201" if method == "POST" else b"HTTP/1.1 200"
+        want = b"HTTP/1.1 201" if workload == "post" else b"HTTP/1.1 200"
         wrong = [a[:300] for a in answers if not a.startswith(want)]
         assert not wrong, wrong[0]  # a count of failed requests would mean nothing
         print("GETS DONE", file=sys.stderr)
@@ -242,14 +249,14 @@ def inner(tree: str, db: str, token: str, n: int, log_level: str, method: str) -
 
 def main() -> int:
     if sys.argv[1:2] == ["--inner"]:
-        tree, db, token, n, level, method = sys.argv[2:8]
-        inner(tree, db, token, int(n), level, method)
+        tree, db, token, n, level, workload = sys.argv[2:8]
+        inner(tree, db, token, int(n), level, workload)
         return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("variants", nargs="*", default=["tuned"])
     p.add_argument("-n", type=int, default=300, help="GETs counted")
     p.add_argument("-l", "--log-level", default="info")
-    p.add_argument("-m", "--method", choices=("GET", "POST"), default="GET", help="what is counted")
+    p.add_argument("-w", "--workload", choices=("get", "post"), default="get")
     p.add_argument("-e", "--env", action="append", default=[], metavar="NAME=VALUE")
     args = p.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
@@ -258,8 +265,9 @@ def main() -> int:
         name, checkout = spec.split("=", 1) if "=" in spec else (spec, str(ROOT))
         with tempfile.TemporaryDirectory() as links:
             tree = package_tree(checkout, Path(links))
-            results[name] = count(tree, args.n, args.log_level, env, args.method) / args.n
-        print(f"  {name:12} {results[name]:>12,.0f} instructions per {args.method}", flush=True)
+            results[name] = count(tree, args.n, args.log_level, env, args.workload) / args.n
+        per = "GET" if args.workload == "get" else "POST"
+        print(f"  {name:12} {results[name]:>12,.0f} instructions per {per}", flush=True)
     first = next(iter(results.values()))
     for name, ir in results.items():
         print(f"  {name:12} {ir / first:5.3f}x")

@@ -23,8 +23,8 @@ SEED_USERS = 1000
 POST_USERS = int(os.environ.get("BENCH_POST_USERS", 10_000 if QUICK else 100_000))
 PEER_POST_USERS = min(POST_USERS, 20_000)
 SCALE_STEPS = (1_000, 100_000) if QUICK else (1_000, 100_000, 1_000_000)
-WORKLOADS = {  # name -> servers that have it; the bare route only has GET /Users/{id}
-    "get": ("scimdock", "scim2-server", "bare-connexion"),
+WORKLOADS = {  # name -> servers that have it; the floor only has GET /Users/{id}
+    "get": ("scimdock", "scim2-server", "floor"),
     "filter": ("scimdock", "scim2-server"),
     "list": ("scimdock", "scim2-server"),
     "patch": ("scimdock", "scim2-server"),

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import groupload, load, noise, pyload, report, seed, servers
+from bench import floor, groupload, load, noise, pyload, report, seed, servers
 from bench import settings as S
 from bench.measure import check_log, log, measure, median_run
 from bench.servers import Server
@@ -17,12 +17,11 @@ from bench.servers import Server
 
 def cold_start(db: Path, token: str, work: Path, runs: int = 3) -> dict[str, Any]:
     """Seconds from spawning each server to its first 200 (the Test
-    Connection query; the bare route's GET), median of ``runs``."""
+    Connection query), median of ``runs``."""
     out: dict[str, Any] = {"runs": runs, "probe": "GET /Users?filter=userName eq (Test Connection)"}
     starters = {
         "scimdock": lambda: servers.scimdock(db, token, work),
         "scim2-server": lambda: servers.scim2_server(work),
-        "bare-connexion": lambda: servers.bare(work),
     }
     for name, start in starters.items():
         times = []
@@ -46,13 +45,15 @@ def workloads(db: Path, token: str, work: Path) -> tuple[dict[str, Any], dict[st
     try:
         running["scimdock"] = servers.scimdock(db, token, work)
         running["scim2-server"] = servers.scim2_server(work)
-        running["bare-connexion"] = servers.bare(work)
         ids = {
             name: seed.post_users(s.port, s.base, s.auth, 1, S.SEED_USERS + 1)
             for name, s in running.items()
-            if name != "bare-connexion"
         }
-        ids["bare-connexion"] = ids["scimdock"]
+        # The floor serves the documents scimdock answers, by the same ids.
+        sd = running["scimdock"]
+        floor.prepare(work / "floor.db", sd.port, sd.base, sd.auth, ids["scimdock"])
+        running["floor"] = servers.floor(work, work / "floor.db", ids["scimdock"][0])
+        ids["floor"] = ids["scimdock"]
         common = {"name_fmt": seed.NAME_FMT, "names": S.SEED_USERS, "prefix": f"w{os.getpid()}"}
         out: dict[str, Any] = {}
         rss: dict[str, float] = {}
@@ -61,7 +62,7 @@ def workloads(db: Path, token: str, work: Path) -> tuple[dict[str, Any], dict[st
                 rss = {
                     "scimdock_1k": running["scimdock"].rss_mib(),
                     "scim2-server_1k": running["scim2-server"].rss_mib(),
-                    "bare": running["bare-connexion"].rss_mib(),
+                    "floor": running["floor"].rss_mib(),
                 }
             runs: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
             if workload == "group_patch":
@@ -86,10 +87,8 @@ def workloads(db: Path, token: str, work: Path) -> tuple[dict[str, Any], dict[st
                         )
             results = {n: median_run(r) for n, r in runs.items()}
             peers = {"scim2_server": results["scim2-server"]}
-            if workload in ("get", "filter", "list"):  # the bare route has GET only
-                peers["bare"] = (
-                    results.get("bare-connexion") or out["get"]["servers"]["bare-connexion"]
-                )
+            if workload == "get":  # the floor has GET /Users/{id} only
+                peers["floor"] = results["floor"]
             out[workload] = {"servers": results}
             for peer, r in peers.items():  # > 1: scimdock faster / cheaper
                 out[workload][f"ratio_vs_{peer}"] = report.ratio(

@@ -49,23 +49,16 @@ def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
             "ratio_vs_scim2_server",
             "scim2-server",
             "GET /Users/{id} vs scim2-server",
-            2.5,
+            3.0,
         ),
-        _rate(
-            result,
-            "get",
-            "ratio_vs_bare",
-            "bare-connexion",
-            "GET /Users/{id} vs bare Connexion",
-            0.5,
-        ),
+        _rate(result, "get", "ratio_vs_floor", "floor", "GET /Users/{id} vs the floor", 0.4),
         _rate(
             result,
             "post",
             "ratio_vs_scim2_server",
             "scim2-server",
             "POST /Users vs scim2-server",
-            2.0,
+            2.5,
         ),
     ]
     cold = result["cold_start"]["scimdock"]

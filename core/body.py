@@ -29,7 +29,7 @@ import orjson
 from scimdock.core.errors import InvalidSyntax, InvalidValue
 
 #: The deepest nesting of arrays and objects a request body may have (``[]``
-#: is 1), checked on the bytes before parsing (scimdock/limits.py). A SCIM
+#: is 1), checked on the bytes before parsing (scimdock/front/limits.py). A SCIM
 #: message needs fewer than ten; Python's parser and jsonschema's messages
 #: recurse once per level, and the store's serializer writes at most 254.
 MAX_DEPTH = 64
@@ -51,7 +51,7 @@ _REFUSALS: tuple[tuple[str, str, type[InvalidSyntax | InvalidValue]], ...] = (
 def check(body: Any) -> None:
     """Raise :class:`ScimError` 400 when ``body`` holds a value above. The
     size limits (:func:`check_sizes`) are checked once, before routing
-    (scimdock.limits), not again here."""
+    (scimdock.front.limits), not again here."""
     try:
         written = orjson.dumps(body)
     except orjson.JSONEncodeError as exc:

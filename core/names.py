@@ -5,7 +5,7 @@ inside ``emails`` or ``"Manager": {"Value": ...}`` inside the enterprise
 extension (clients built on Microsoft's SCIM reference code do). The
 contract (openapi/scim.yaml) describes the canonical spelling only, so a
 request body is folded to it here, in one place, before it is validated
-(scimdock/folding.py applies these functions to every SCIM write, tuned or
+(scimdock/front/names.py applies these functions to every SCIM write, tuned or
 not, and handlers/bulk.py to each Bulk operation's ``data``). Responses
 always carry the canonical names (core.representation builds them from
 the stored doc, whose names are canonical).

@@ -21,9 +21,9 @@ from scimdock.core import bulk as core_bulk
 from scimdock.core import representation
 from scimdock.core.errors import Conflict, InvalidValue, ScimError, error_for
 from scimdock.handlers import groups, resources, users
+from scimdock.handlers.context import RequestContext
 from scimdock.handlers.errors import STORE_ERRORS
 from scimdock.handlers.http import base_url, scim
-from scimdock.handlers.runtime import current
 from scimdock.openapi import DIR as OPENAPI_DIR
 from scimdock.store.errors import StoreError
 
@@ -49,10 +49,10 @@ def _validators() -> dict[str, Any]:
     }
 
 
-async def bulk(body: dict[str, Any]) -> Response:
+async def bulk(ctx: RequestContext, body: dict[str, Any]) -> Response:
     """RFC 7644 §3.7.3: a BulkResponse with one result per operation
     performed, in the order of the request."""
-    plan = core_bulk.plan(body, lenient=current().settings.lenient)
+    plan = core_bulk.plan(body, lenient=ctx.settings.lenient)
     ids: dict[str, str | None] = {}
     results: dict[int, dict[str, Any]] = {}
     errors = 0
@@ -60,7 +60,7 @@ async def bulk(body: dict[str, Any]) -> Response:
         if plan.fail_on_errors is not None and errors >= plan.fail_on_errors:
             break  # §3.7.3: the operations after the limit are not performed
         op = plan.operations[index]
-        result = await _perform(op, index in plan.circular, ids)
+        result = await _perform(ctx, op, index in plan.circular, ids)
         created = result.pop("id", None)
         if op.error is None and op.method == "POST" and op.bulk_id is not None:
             ids[op.bulk_id] = created
@@ -76,7 +76,7 @@ async def bulk(body: dict[str, Any]) -> Response:
 
 
 async def _perform(
-    op: core_bulk.Operation, circular: bool, ids: dict[str, str | None]
+    ctx: RequestContext, op: core_bulk.Operation, circular: bool, ids: dict[str, str | None]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"method": op.method}
     if op.bulk_id is not None:
@@ -91,13 +91,13 @@ async def _perform(
         assert op.rt is not None
         target, data = core_bulk.resolve(op, ids)
         _check(op, data)
-        status, record_id, version = await _write(op, target, data)
+        status, record_id, version = await _write(ctx, op, target, data)
     except ScimError as err:
         return {**out, "status": str(err.status), "response": err.to_dict()}
     except StoreError as exc:
         err = _store_error(exc)
         return {**out, "status": str(err.status), "response": err.to_dict()}
-    out["location"] = f"{base_url()}{op.rt.endpoint}/{record_id}"
+    out["location"] = f"{base_url(ctx)}{op.rt.endpoint}/{record_id}"
     if version is not None:
         out["version"] = representation.etag(version)
     return {**out, "status": str(status), "id": record_id}
@@ -116,21 +116,22 @@ def _check(op: core_bulk.Operation, data: Any) -> None:
 
 
 async def _write(
-    op: core_bulk.Operation, target: str | None, data: Any
+    ctx: RequestContext, op: core_bulk.Operation, target: str | None, data: Any
 ) -> tuple[int, str, int | None]:
     """``(status, id, version)`` of one performed operation."""
     assert op.rt is not None
     kind = _KINDS[op.rt.id]
     if op.method == "POST":
-        record = await resources.create_record(kind, data)
+        record = await resources.create_record(ctx, kind, data)
         return 201, record.id, record.version
     assert target is not None
     if op.method == "PUT":
-        record = await resources.replace_record(kind, target, data, op.version)
+        record = await resources.replace_record(ctx, kind, target, data, op.version)
     elif op.method == "PATCH":
-        record = await resources.patch_record(kind, target, data.get("Operations"), op.version)
+        operations = data.get("Operations")
+        record = await resources.patch_record(ctx, kind, target, operations, op.version)
     else:
-        await resources.delete_record(kind, target, op.version)
+        await resources.delete_record(ctx, kind, target, op.version)
         return 204, target, None
     return 200, record.id, record.version
 

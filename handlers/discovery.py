@@ -17,16 +17,16 @@ from scimdock.core import credentials, discovery
 from scimdock.core.errors import NotFound, Unauthorized
 from scimdock.core.schema import RESOURCE_TYPES, ResourceType
 from scimdock.handlers import security
+from scimdock.handlers.context import RequestContext
 from scimdock.handlers.extensions import types_of
 from scimdock.handlers.http import base_url, header, scim
-from scimdock.handlers.runtime import current
 
 
-async def get_service_provider_config() -> Response:
-    settings = current().settings
+async def get_service_provider_config(ctx: RequestContext) -> Response:
+    settings = ctx.settings
     return scim(
         discovery.service_provider_config(
-            base_url(),
+            base_url(ctx),
             max_results=settings.max_results,
             max_payload=settings.max_body,
             docs_url=settings.docs_url,
@@ -35,11 +35,11 @@ async def get_service_provider_config() -> Response:
     )
 
 
-async def _types() -> Iterable[ResourceType]:
+async def _types(ctx: RequestContext) -> Iterable[ResourceType]:
     """The resource types as the credential's tenant has them, if the
     request carries a credential (Bearer or Basic, the same Base64 pair);
     a credential that does not authenticate is a 401, as elsewhere."""
-    authorization = header("authorization")
+    authorization = header(ctx, "authorization")
     if not authorization:
         return RESOURCE_TYPES.values()
     scheme, _, token = authorization.strip().partition(" ")
@@ -47,29 +47,29 @@ async def _types() -> Iterable[ResourceType]:
     if pair is None:
         raise Unauthorized("Malformed credential: expected Base64 of '<key id>:<secret>'")
     try:
-        info = await security.authenticate(pair[0], pair[1], header("host"))
+        info = await security.authenticate(ctx, pair[0], pair[1], header(ctx, "host"))
     except OAuthProblem as exc:
         raise Unauthorized(str(exc.detail)) from None
-    return (await types_of(int(info["tenant_id"]))).values()
+    return (await types_of(ctx, int(info["tenant_id"]))).values()
 
 
-async def list_resource_types() -> Response:
-    return scim(discovery.resource_types(base_url(), await _types()))
+async def list_resource_types(ctx: RequestContext) -> Response:
+    return scim(discovery.resource_types(base_url(ctx), await _types(ctx)))
 
 
-async def get_resource_type(id: str) -> Response:
-    for rt in await _types():
+async def get_resource_type(ctx: RequestContext, id: str) -> Response:
+    for rt in await _types(ctx):
         if rt.id.lower() == id.lower():
-            return scim(discovery.resource_type(rt, base_url()))
+            return scim(discovery.resource_type(rt, base_url(ctx)))
     raise NotFound(f"ResourceType {id} not found")
 
 
-async def list_schemas() -> Response:
-    return scim(discovery.schemas(base_url(), await _types()))
+async def list_schemas(ctx: RequestContext) -> Response:
+    return scim(discovery.schemas(base_url(ctx), await _types(ctx)))
 
 
-async def get_schema(id: str) -> Response:
-    found = discovery.schema(id, base_url(), await _types())
+async def get_schema(ctx: RequestContext, id: str) -> Response:
+    found = discovery.schema(id, base_url(ctx), await _types(ctx))
     if found is None:
         raise NotFound(f"Schema {id} not found")
     return scim(found)

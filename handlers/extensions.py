@@ -20,12 +20,11 @@ from collections import OrderedDict
 from typing import Any
 
 import orjson
-from connexion.context import _context
 
 from scimdock.core import extensions, names
 from scimdock.core.profile import case_exact_user_name
 from scimdock.core.schema import RESOURCE_TYPES, USER, ResourceType
-from scimdock.handlers.runtime import current
+from scimdock.handlers.context import RequestContext
 from scimdock.store.base import SchemaExtension, TenantSchema
 
 Types = dict[str, ResourceType]
@@ -75,41 +74,38 @@ def of_schema(schema: TenantSchema) -> Types:
     return build(schema.extensions, user_name_case_exact=schema.user_name_case_exact)
 
 
-async def types_of(tenant: int) -> Types:
+async def types_of(ctx: RequestContext, tenant: int) -> Types:
     """The tenant's resource types, worked out once per request."""
-    context = _context.get()
-    cached: Types | None = context.get("scimdock.types")
+    cached: Types | None = ctx.types
     if cached is not None:
         return cached
-    info = context.get("token_info") or {}
-    tag = info.get("schema_tag") if info.get("tenant_id") == tenant else None
+    tag = ctx.schema_tag if ctx.tenant_id == tenant else None
     if tag == 0:
         cached = RESOURCE_TYPES
     elif tag is not None and (tenant, tag) in _BY_TAG:
         cached = _BY_TAG[tenant, tag]
         _BY_TAG.move_to_end((tenant, tag))
     else:  # an admin route (no key), or a tag not seen yet in this process
-        schema = await current().store.tenant_schema(tenant)
+        schema = await ctx.store.tenant_schema(tenant)
         cached = of_schema(schema)
         _BY_TAG[tenant, schema.tag] = cached
         while len(_BY_TAG) > _KEEP:
             _BY_TAG.popitem(last=False)
-    context["scimdock.types"] = cached
+    ctx.types = cached
     return cached
 
 
-def fold_resource(body: Any, rt: ResourceType) -> Any:
+def fold_resource(body: Any, rt: ResourceType, *, lenient: bool) -> Any:
     """A POST/PUT body's extension names folded to the tenant's schema, and
     unknown ones left out (lenient) or refused (core.names, RFC 7643 §2.1);
-    the server's own names were folded before validation (scimdock.folding)."""
+    the server's own names were folded before validation (scimdock.front.names)."""
     if rt is RESOURCE_TYPES[rt.id]:
         return body
-    return names.fold_resource(body, rt, lenient=current().settings.lenient)
+    return names.fold_resource(body, rt, lenient=lenient)
 
 
-def fold_operations(operations: Any, rt: ResourceType) -> Any:
+def fold_operations(operations: Any, rt: ResourceType, *, lenient: bool) -> Any:
     """As :func:`fold_resource`, for a PatchOp's ``Operations``."""
     if rt is RESOURCE_TYPES[rt.id] or not isinstance(operations, list):
         return operations
-    lenient = current().settings.lenient
     return names.fold_patch({"Operations": operations}, rt, lenient=lenient)["Operations"]

@@ -17,7 +17,6 @@ from scimdock.core.membership import GroupChange, plan_create, plan_patch, plan_
 from scimdock.core.projection import parse_attribute_list, returns_attribute
 from scimdock.core.schema import GROUP, RESOURCE_TYPES, ResourceType
 from scimdock.handlers import resources
-from scimdock.handlers.http import base_url
 from scimdock.store.base import GroupRecord
 
 _ENDPOINTS = {name: rt.endpoint for name, rt in RESOURCE_TYPES.items()}
@@ -35,12 +34,12 @@ def _kept(old: dict[str, Any], change: GroupChange, rt: ResourceType) -> GroupCh
     return GroupChange(keep_unregistered(old, change.doc, rt), change.actions)
 
 
-def _shown(record: GroupRecord, _derived: None) -> dict[str, Any]:
+def _shown(record: GroupRecord, _derived: None, base: str) -> dict[str, Any]:
     """The stored document with the ``members`` read with it (RFC 7643 §4.2)."""
     if not record.members:
         return record.doc
     refs = [(m.id, m.type, m.display) for m in record.members]
-    return {**record.doc, "members": representation.member_refs(base_url(), _ENDPOINTS, refs)}
+    return {**record.doc, "members": representation.member_refs(base, _ENDPOINTS, refs)}
 
 
 GROUPS: resources.Kind[GroupRecord, GroupChange] = resources.Kind(

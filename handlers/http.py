@@ -1,11 +1,8 @@
 """Small HTTP helpers shared by the handlers: SCIM responses, the caller's
 tenant and identity, the base URL.
 
-The request is read from the ASGI scope and Connexion's request context
-(the context variables behind ``connexion.context``; tests/unit/test_tuning.py
-pins them), not through ``connexion.request``: that proxy builds a new
-request object on every attribute access, which cost a fifth of a
-``GET /Users/{id}`` (docs/performance.md#request-from-scope).
+The request is read from its context (handlers.context), which the handler
+receives as ``ctx``: its ASGI scope, and who authenticated.
 """
 
 from __future__ import annotations
@@ -13,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from connexion.context import _context, _scope
 from starlette.datastructures import URL
 from starlette.responses import Response
 
 from scimdock.core import tenants
-from scimdock.handlers.runtime import current
+from scimdock.handlers.context import RequestContext
 from scimdock.store.base import Actor
 
 SCIM_JSON = "application/scim+json"
@@ -34,23 +30,14 @@ def empty(status: int, headers: dict[str, str] | None = None) -> Response:
     return Response(b"", status, headers)
 
 
-def tenant_id() -> int:
-    """The tenant of the authenticated credential (set by handlers.security)."""
-    return int(_context.get()["token_info"]["tenant_id"])
-
-
-def actor() -> Actor:
+def actor(ctx: RequestContext) -> Actor:
     """Who is asking, for the audit log: the SCIM key of this request
     (handlers.security) and the client's address. Never the secret."""
-    client = _scope.get().get("client")
-    return Actor(
-        "scim-key",
-        str(_context.get()["token_info"]["sub"]),
-        None if client is None else str(client[0]),
-    )
+    client = ctx.scope.get("client")
+    return Actor("scim-key", str(ctx.key_id), None if client is None else str(client[0]))
 
 
-def base_url(tenant: str | None = None) -> str:
+def base_url(ctx: RequestContext, tenant: str | None = None) -> str:
     """``https://host/scim/v1`` as the client addressed us, for ``meta.location``.
 
     ``SCIMDOCK_PUBLIC_URL`` instead when set, its ``{tenant}`` the name of
@@ -60,32 +47,30 @@ def base_url(tenant: str | None = None) -> str:
     Worked out once per request and kept in the request's context: a list
     renders it for every resource and every member.
     """
-    context = _context.get()
-    cached = context.get("scimdock.base_url")
+    cached = ctx.base_url
     if cached is None:
-        settings = current().settings
+        settings = ctx.settings
         if settings.public_url:
-            cached = tenants.public_url(settings.public_url, tenant or _tenant_name(context))
+            cached = tenants.public_url(settings.public_url, tenant or _tenant_name(ctx))
         if cached is None:
-            scope = _scope.get()
-            host = header("host") or URL(scope=scope).netloc
+            scope = ctx.scope
+            host = header(ctx, "host") or URL(scope=scope).netloc
             cached = f"{scope.get('scheme', 'http')}://{host}{BASE_PATH}"
-        context["scimdock.base_url"] = cached
-    return str(cached)
+        ctx.base_url = cached
+    return cached
 
 
-def _tenant_name(context: dict[str, Any]) -> str | None:
+def _tenant_name(ctx: RequestContext) -> str | None:
     """The authenticated SCIM key's tenant (handlers.security), else the
     tenant the Host header names, if any."""
-    name = (context.get("token_info") or {}).get("tenant")
-    if name is not None:
-        return str(name)
-    return tenants.tenant_from_host(header("host"), current().settings.domain)
+    if ctx.tenant is not None:
+        return ctx.tenant
+    return tenants.tenant_from_host(header(ctx, "host"), ctx.settings.domain)
 
 
-def header(name: str) -> str | None:
+def header(ctx: RequestContext, name: str) -> str | None:
     """The first value of a request header of this request."""
-    return scope_header(_scope.get(), name)
+    return scope_header(ctx.scope, name)
 
 
 def scope_header(scope: Any, name: str) -> str | None:

@@ -18,7 +18,7 @@ from scimdock.core.clock import instant
 from scimdock.core.errors import InvalidCursor, InvalidValue
 from scimdock.core.query import ListQuery, Position
 from scimdock.core.schema import LIST_RESPONSE, ResourceType
-from scimdock.handlers.runtime import current
+from scimdock.handlers.context import RequestContext
 
 #: ``(tenant, query, attributes, excludedAttributes)`` → ``(totalResults,
 #: rendered page, each row's position)``: :func:`handlers.resources.list_page` of a kind.
@@ -47,6 +47,7 @@ def check_method(cursor: str | None, start_index: int | None) -> None:
 
 
 async def cursor_page(
+    ctx: RequestContext,
     sources: list[Source],
     *,
     tenant: int,
@@ -64,9 +65,8 @@ async def cursor_page(
     ``params`` are the filter, ``sortBy`` and ``sortOrder`` a cursor is
     bound to with the tenant and endpoint. ``previousCursor`` is OPTIONAL
     and not given."""
-    runtime = current()
-    key, timeout = runtime.settings.cursor_key, runtime.settings.cursor_timeout
-    now = int(instant(runtime.clock.now()).timestamp())
+    key, timeout = ctx.settings.cursor_key, ctx.settings.cursor_timeout
+    now = int(instant(ctx.clock.now()).timestamp())
     filter, sort_by, sort_order = params
     bound = cursors.scope(
         tenant,

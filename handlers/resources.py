@@ -27,9 +27,9 @@ from scimdock.core.projection import parse_attribute_list, project
 from scimdock.core.query import ListQuery, Position, build_query
 from scimdock.core.schema import ResourceType
 from scimdock.handlers import paging
+from scimdock.handlers.context import RequestContext
 from scimdock.handlers.extensions import fold_operations, fold_resource, types_of
-from scimdock.handlers.http import actor, base_url, empty, header, scim, search_params, tenant_id
-from scimdock.handlers.runtime import current
+from scimdock.handlers.http import actor, base_url, empty, header, scim, search_params
 from scimdock.store.base import Actor, Store
 
 
@@ -90,17 +90,22 @@ class Kind(Generic[R, C]):
     ]
     #: ``(store, tenant, id, If-Match, actor)``.
     remove: Callable[[Store, int, str, str | None, Actor], Awaitable[None]]
-    #: ``(record, its derived value or None)`` → the document to represent,
-    #: with what the record does not hold itself (``members``, ``groups``).
-    shown: Callable[[R, Any], dict[str, Any]]
+    #: ``(record, its derived value or None, base URL)`` → the document to
+    #: represent, with what the record does not hold itself (``members``,
+    #: ``groups``).
+    shown: Callable[[R, Any, str], dict[str, Any]]
     #: ``(attributes, excludedAttributes)`` → whether the response shows
     #: what the store keeps beside the record; ``None``: the type has none.
     wants_members: Callable[[str | None, str | None], bool] | None = None
-    #: ``(tenant, records, tenant's type, attributes, excludedAttributes)``
-    #: → each record's value of an attribute read after the records, by id,
-    #: read only when the projection keeps it; ``None``: the type has none.
+    #: ``(store, tenant, records, tenant's type, attributes,
+    #: excludedAttributes)`` → each record's value of an attribute read
+    #: after the records, by id, read only when the projection keeps it;
+    #: ``None``: the type has none.
     derived: (
-        Callable[[int, list[R], ResourceType, str | None, str | None], Awaitable[dict[str, Any]]]
+        Callable[
+            [Store, int, list[R], ResourceType, str | None, str | None],
+            Awaitable[dict[str, Any]],
+        ]
         | None
     ) = None
     #: Whether a PATCH answers 200 with the resource (else 204) when neither
@@ -114,32 +119,35 @@ class Kind(Generic[R, C]):
 
 async def create(
     kind: Kind[Any, Any],
+    ctx: RequestContext,
     body: dict[str, Any],
     attributes: str | None = None,
     excludedAttributes: str | None = None,
 ) -> Response:
     """RFC 7644 §3.3: 201 with the resource and its ``Location``."""
     with_members = _with_members(kind, attributes, excludedAttributes)
-    record = await create_record(kind, body, with_members)
-    return await _one(kind, record, 201, attributes, excludedAttributes)
+    record = await create_record(ctx, kind, body, with_members)
+    return await _one(ctx, kind, record, 201, attributes, excludedAttributes)
 
 
 async def get(
     kind: Kind[Any, Any],
+    ctx: RequestContext,
     id: str,
     attributes: str | None = None,
     excludedAttributes: str | None = None,
 ) -> Response:
     """RFC 7644 §3.4.1; 304 when ``If-None-Match`` names its version (§3.14)."""
     with_members = _with_members(kind, attributes, excludedAttributes)
-    record = await kind.read(current().store, tenant_id(), id, with_members)
-    if representation.etag_matches(header("If-None-Match"), record.version):
+    record = await kind.read(ctx.store, ctx.tenant_required(), id, with_members)
+    if representation.etag_matches(header(ctx, "If-None-Match"), record.version):
         return empty(304, {"ETag": representation.etag(record.version)})
-    return await _one(kind, record, 200, attributes, excludedAttributes)
+    return await _one(ctx, kind, record, 200, attributes, excludedAttributes)
 
 
 async def list_resources(
     kind: Kind[Any, Any],
+    ctx: RequestContext,
     filter: str | None = None,
     startIndex: int | None = None,
     count: int | None = None,
@@ -150,22 +158,23 @@ async def list_resources(
     cursor: str | None = None,
 ) -> Response:
     """RFC 7644 §3.4.2: index paging, or with ``cursor`` RFC 9865's."""
-    runtime, tenant = current(), tenant_id()
+    settings, tenant = ctx.settings, ctx.tenant_required()
     paging.check_method(cursor, startIndex)
     query, page = build_query(
-        (await types_of(tenant))[kind.rt.id],
+        (await types_of(ctx, tenant))[kind.rt.id],
         filter=filter,
         sort_by=sortBy,
         sort_order=sortOrder,
         start_index=startIndex,
         count=count,
-        max_results=runtime.settings.max_results,
-        lenient=runtime.settings.lenient,
+        max_results=settings.max_results,
+        lenient=settings.lenient,
     )
     if cursor is not None:  # RFC 9865
         return scim(
             await paging.cursor_page(
-                [paging.Source(kind.rt, query, page_of(kind))],
+                ctx,
+                [paging.Source(kind.rt, query, page_of(kind, ctx))],
                 tenant=tenant,
                 endpoint=kind.rt.endpoint,
                 cursor=cursor,
@@ -175,18 +184,19 @@ async def list_resources(
                 excluded=excludedAttributes,
             )
         )
-    total, resources, _ = await list_page(kind, tenant, query, attributes, excludedAttributes)
+    total, resources, _ = await list_page(kind, ctx, tenant, query, attributes, excludedAttributes)
     return scim(representation.list_response(resources, total, page.start_index))
 
 
-async def search(kind: Kind[Any, Any], body: dict[str, Any]) -> Response:
+async def search(kind: Kind[Any, Any], ctx: RequestContext, body: dict[str, Any]) -> Response:
     """``POST /<endpoint>/.search`` (RFC 7644 §3.4.3): the query in a body."""
-    return await list_resources(kind, **search_params(body))
+    return await list_resources(kind, ctx, **search_params(body))
 
 
 async def modify(
     operation: str,
     kind: Kind[Any, Any],
+    ctx: RequestContext,
     id: str,
     body: dict[str, Any],
     attributes: str | None = None,
@@ -203,15 +213,16 @@ async def modify(
         projected = (
             kind.patch_answers_resource or attributes is not None or excludedAttributes is not None
         )
-        profile = current().profile
+        profile = ctx.profile
         if profile is not None and profile.patchResponse != "default":
             projected = profile.patchResponse == "resource"
         value = body["Operations"]
     with_members = projected and _with_members(kind, attributes, excludedAttributes)
-    record = await _update_record(kind, operation, id, value, header("If-Match"), with_members)
+    if_match = header(ctx, "If-Match")
+    record = await _update_record(operation, ctx, kind, id, value, if_match, with_members)
     if not projected:
         return empty(204, {"ETag": representation.etag(record.version)})
-    return await _one(kind, record, 200, attributes, excludedAttributes)
+    return await _one(ctx, kind, record, 200, attributes, excludedAttributes)
 
 
 #: RFC 7644 §3.5.1.
@@ -220,9 +231,9 @@ replace = functools.partial(modify, "replace")
 patch = functools.partial(modify, "patch")
 
 
-async def delete(kind: Kind[Any, Any], id: str) -> Response:
+async def delete(kind: Kind[Any, Any], ctx: RequestContext, id: str) -> Response:
     """RFC 7644 §3.6: 204."""
-    await delete_record(kind, id, header("If-Match"))
+    await delete_record(ctx, kind, id, header(ctx, "If-Match"))
     return empty(204)
 
 
@@ -240,65 +251,60 @@ def operations(kind: Kind[Any, Any]) -> tuple[Callable[..., Awaitable[Response]]
 # --- the writes, also performed by Bulk (handlers/bulk.py) --------------------
 
 
-async def create_record(kind: Kind[R, Any], body: Any, with_members: bool = False) -> R:
+async def create_record(
+    ctx: RequestContext, kind: Kind[R, Any], body: Any, with_members: bool = False
+) -> R:
     """RFC 7644 §3.3."""
-    runtime = current()
-    tenant = tenant_id()
-    rt = (await types_of(tenant))[kind.rt.id]
-    lenient = runtime.settings.lenient
-    planned = kind.plan_create(fold_resource(body, rt), rt=rt, lenient=lenient)
-    return await kind.insert(runtime.store, tenant, planned, with_members, actor())
-
-
-async def replace_record(
-    kind: Kind[R, Any], id: str, body: Any, if_match: str | None, with_members: bool = False
-) -> R:
-    """RFC 7644 §3.5.1."""
-    return await _update_record(kind, "replace", id, body, if_match, with_members)
-
-
-async def patch_record(
-    kind: Kind[R, Any], id: str, operations: Any, if_match: str | None, with_members: bool = False
-) -> R:
-    """RFC 7644 §3.5.2."""
-    return await _update_record(kind, "patch", id, operations, if_match, with_members)
+    tenant = ctx.tenant_required()
+    rt = (await types_of(ctx, tenant))[kind.rt.id]
+    lenient = ctx.settings.lenient
+    planned = kind.plan_create(fold_resource(body, rt, lenient=lenient), rt=rt, lenient=lenient)
+    return await kind.insert(ctx.store, tenant, planned, with_members, actor(ctx))
 
 
 async def _update_record(
-    kind: Kind[R, C],
     operation: str,
+    ctx: RequestContext,
+    kind: Kind[R, C],
     id: str,
     value: Any,
     if_match: str | None,
-    with_members: bool,
+    with_members: bool = False,
 ) -> R:
     """A PUT's body or a PATCH's ``Operations`` (``value``) folded to the
     tenant's names, planned against the stored document in the store's
     transaction."""
-    runtime = current()
-    lenient = runtime.settings.lenient
-    tenant = tenant_id()
-    rt = (await types_of(tenant))[kind.rt.id]
+    lenient = ctx.settings.lenient
+    tenant = ctx.tenant_required()
+    rt = (await types_of(ctx, tenant))[kind.rt.id]
     if operation == "replace":
-        value, plan = fold_resource(value, rt), kind.plan_replace
+        value, plan = fold_resource(value, rt, lenient=lenient), kind.plan_replace
     else:
-        value, plan = fold_operations(value, rt), kind.plan_patch
+        value, plan = fold_operations(value, rt, lenient=lenient), kind.plan_patch
     keep = kind.keep
     return await kind.update(
-        runtime.store,
+        ctx.store,
         tenant,
         id,
         lambda cur: keep(cur.doc, plan(cur.doc, value, rt=rt, lenient=lenient), rt),
         if_match,
         with_members,
         operation,
-        actor(),
+        actor(ctx),
     )
 
 
-async def delete_record(kind: Kind[Any, Any], id: str, if_match: str | None) -> None:
+#: RFC 7644 §3.5.1: ``(ctx, kind, id, body, If-Match, with_members=False)``.
+replace_record = functools.partial(_update_record, "replace")
+#: RFC 7644 §3.5.2: ``(ctx, kind, id, Operations, If-Match, with_members=False)``.
+patch_record = functools.partial(_update_record, "patch")
+
+
+async def delete_record(
+    ctx: RequestContext, kind: Kind[Any, Any], id: str, if_match: str | None
+) -> None:
     """RFC 7644 §3.6."""
-    await kind.remove(current().store, tenant_id(), id, if_match, actor())
+    await kind.remove(ctx.store, ctx.tenant_required(), id, if_match, actor(ctx))
 
 
 # --- rendering ------------------------------------------------------------------
@@ -306,6 +312,7 @@ async def delete_record(kind: Kind[Any, Any], id: str, if_match: str | None) -> 
 
 async def list_page(
     kind: Kind[Any, Any],
+    ctx: RequestContext,
     tenant: int,
     query: ListQuery,
     attributes: str | None,
@@ -315,14 +322,15 @@ async def list_page(
     the page needs read once for the whole page; the positions are ``None``
     but in a keyset query (RFC 9865 paging)."""
     with_members = _with_members(kind, attributes, excluded)
-    total, records = await kind.read_page(current().store, tenant, query, with_members)
-    rt = (await types_of(tenant))[kind.rt.id]
+    total, records = await kind.read_page(ctx.store, tenant, query, with_members)
+    rt = (await types_of(ctx, tenant))[kind.rt.id]
     derived: dict[str, Any] = {}
     if kind.derived is not None:
-        derived = await kind.derived(tenant, records, rt, attributes, excluded)
+        derived = await kind.derived(ctx.store, tenant, records, rt, attributes, excluded)
     wanted, dropped = parse_attribute_list(attributes), parse_attribute_list(excluded)
+    base = base_url(ctx)
     rendered = [
-        project(_full(kind, r, derived.get(r.id), rt), rt, wanted, dropped) for r in records
+        project(_full(kind, r, derived.get(r.id), rt, base), rt, wanted, dropped) for r in records
     ]
     return total, rendered, [r.position for r in records]
 
@@ -333,12 +341,13 @@ def _with_members(kind: Kind[Any, Any], attributes: str | None, excluded: str | 
     return kind.wants_members is not None and kind.wants_members(attributes, excluded)
 
 
-def page_of(kind: Kind[Any, Any]) -> paging.PageOf:
+def page_of(kind: Kind[Any, Any], ctx: RequestContext) -> paging.PageOf:
     """:func:`list_page` of ``kind``, as a cursor page reads it (handlers.paging)."""
-    return functools.partial(list_page, kind)
+    return functools.partial(list_page, kind, ctx)
 
 
 async def _one(
+    ctx: RequestContext,
     kind: Kind[R, Any],
     record: R,
     status: int,
@@ -346,13 +355,14 @@ async def _one(
     excluded: str | None,
 ) -> Response:
     """One resource, projected (RFC 7644 §3.4.2.5), with its ``ETag``."""
-    tenant = tenant_id()
-    rt = (await types_of(tenant))[kind.rt.id]
+    tenant = ctx.tenant_required()
+    rt = (await types_of(ctx, tenant))[kind.rt.id]
     derived = None
     # A resource just created (201) has no derived value yet: nothing to read.
     if status != 201 and kind.derived is not None:
-        derived = (await kind.derived(tenant, [record], rt, attributes, excluded)).get(record.id)
-    full = _full(kind, record, derived, rt)
+        found = await kind.derived(ctx.store, tenant, [record], rt, attributes, excluded)
+        derived = found.get(record.id)
+    full = _full(kind, record, derived, rt, base_url(ctx))
     body = project(full, rt, parse_attribute_list(attributes), parse_attribute_list(excluded))
     headers = {"ETag": representation.etag(record.version)}
     if status == 201:
@@ -360,14 +370,17 @@ async def _one(
     return scim(body, status, headers)
 
 
-def _full(kind: Kind[R, Any], record: R, derived: Any, rt: ResourceType) -> dict[str, Any]:
-    """The representation before projection; ``rt``: the tenant's type."""
+def _full(
+    kind: Kind[R, Any], record: R, derived: Any, rt: ResourceType, base: str
+) -> dict[str, Any]:
+    """The representation before projection; ``rt``: the tenant's type;
+    ``base``: the base URL (handlers.http.base_url)."""
     return representation.resource(
         rt,
-        kind.shown(record, derived),
+        kind.shown(record, derived, base),
         id=record.id,
         created=record.created,
         last_modified=record.last_modified,
         version=record.version,
-        base_url=base_url(),
+        base_url=base,
     )

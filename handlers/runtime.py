@@ -1,7 +1,8 @@
 """What the handlers run against: the store and the settings of this process.
 
-The application factory (:func:`scimdock.app.create_app`) installs one
-:class:`Runtime` before serving; handlers read it with :func:`current`.
+The application factory (:func:`scimdock.app.create_app`) makes one
+:class:`Runtime` per application; the front door hands it to each request
+in its context (handlers.context), where the handlers read it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -105,35 +105,19 @@ class Runtime:
         return self.store.clock
 
 
-_current: Runtime | None = None
-#: This request's runtime when a mock profile changes it (:func:`profiled`).
-_scoped: ContextVar[Runtime | None] = ContextVar("scimdock_runtime", default=None)
-
-
-def install(runtime: Runtime) -> None:
-    global _current
-    _current = runtime
-
-
 @contextmanager
 def profiled(profile: Any, *, lenient: bool) -> Iterator[None]:
-    """While the block runs (one request), :func:`current` carries
-    ``profile`` and, when not ``lenient``, strict settings; the store and
-    the limits' counters stay the process's (scimdock.profiles)."""
-    base = current()
+    """While the block runs (one request), the request's context carries a
+    runtime with ``profile`` and, when not ``lenient``, strict settings;
+    the store and the limits' counters stay the process's (scimdock.profiles)."""
+    from scimdock.handlers.context import request_context
+
+    ctx = request_context()
+    base = ctx.runtime
     scoped = replace(base, settings=replace(base.settings, lenient=lenient), profile=profile)
     object.__setattr__(scoped, "throttle", base.throttle)
-    token = _scoped.set(scoped)
+    ctx.runtime = scoped
     try:
         yield
     finally:
-        _scoped.reset(token)
-
-
-def current() -> Runtime:
-    scoped = _scoped.get()
-    if scoped is not None:
-        return scoped
-    if _current is None:
-        raise RuntimeError("handlers.runtime.install() was not called")
-    return _current
+        ctx.runtime = base

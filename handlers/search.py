@@ -18,23 +18,23 @@ from scimdock.core import representation
 from scimdock.core.errors import ScimError
 from scimdock.core.query import ListQuery, build_query
 from scimdock.handlers import groups, paging, resources, users
+from scimdock.handlers.context import RequestContext
 from scimdock.handlers.extensions import types_of
-from scimdock.handlers.http import joined, scim, tenant_id
-from scimdock.handlers.runtime import current
+from scimdock.handlers.http import joined, scim
 
 #: The resource types searched, in this order (handlers.resources).
 LISTINGS: tuple[resources.Kind[Any, Any], ...] = (users.USERS, groups.GROUPS)
 
 
-async def search_all(body: dict[str, Any]) -> Response:
-    settings = current().settings
-    tenant = tenant_id()
+async def search_all(ctx: RequestContext, body: dict[str, Any]) -> Response:
+    settings = ctx.settings
+    tenant = ctx.tenant_required()
     cursor = body.get("cursor")
     paging.check_method(cursor, body.get("startIndex"))
     planned: list[tuple[resources.Kind[Any, Any], ListQuery]] = []
     errors: list[ScimError] = []
     page = None
-    types = await types_of(tenant)  # the tenant's, with its extensions
+    types = await types_of(ctx, tenant)  # the tenant's, with its extensions
     for kind in LISTINGS:
         try:
             query, page = build_query(
@@ -58,7 +58,11 @@ async def search_all(body: dict[str, Any]) -> Response:
     if cursor is not None:  # RFC 9865: positions span the types in LISTINGS' order
         return scim(
             await paging.cursor_page(
-                [paging.Source(kind.rt, query, resources.page_of(kind)) for kind, query in planned],
+                ctx,
+                [
+                    paging.Source(kind.rt, query, resources.page_of(kind, ctx))
+                    for kind, query in planned
+                ],
                 tenant=tenant,
                 endpoint="/",
                 cursor=cursor,
@@ -74,7 +78,7 @@ async def search_all(body: dict[str, Any]) -> Response:
         # One call per type: it counts the type's matches and returns the
         # slice of this page that falls in it (empty once offset passes it).
         count, page_part, _ = await resources.list_page(
-            kind, tenant, replace(query, offset=offset, count=remaining), attributes, excluded
+            kind, ctx, tenant, replace(query, offset=offset, count=remaining), attributes, excluded
         )
         found += page_part
         remaining -= len(page_part)
@@ -84,6 +88,7 @@ async def search_all(body: dict[str, Any]) -> Response:
 
 
 async def query_all(
+    ctx: RequestContext,
     filter: str | None = None,
     startIndex: int | None = None,
     count: int | None = None,
@@ -97,6 +102,7 @@ async def query_all(
     that all resources within the server SHALL be included, subject to
     filtering" (RFC 7644 §3.4.2); the same answer as :func:`search_all`."""
     return await search_all(
+        ctx,
         {
             "filter": filter,
             "startIndex": startIndex,
@@ -106,5 +112,5 @@ async def query_all(
             "attributes": attributes,
             "excludedAttributes": excludedAttributes,
             "cursor": cursor,
-        }
+        },
     )

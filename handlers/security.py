@@ -41,8 +41,8 @@ from connexion.exceptions import OAuthProblem
 from scimdock.core import credentials
 from scimdock.core.clock import Clock
 from scimdock.core.tenants import tenant_from_host
+from scimdock.handlers.context import PARAMETER, RequestContext
 from scimdock.handlers.http import scope_header
-from scimdock.handlers.runtime import current
 from scimdock.store.base import ApiKey, Store
 from scimdock.store.key_use import FLUSH_SECONDS
 
@@ -60,25 +60,41 @@ _INVALID = "Invalid credentials: check the key id and secret (the Base64 token)"
 
 
 async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
+    ctx = context_of(request)
     scope = request.scope
     address = client_address(scope)
     pair = credentials.decode_token(token)
     if pair is None:
         raise await refused(
-            address, None, token, "Malformed bearer token: expected Base64 of '<key id>:<secret>'"
+            ctx,
+            address,
+            None,
+            token,
+            "Malformed bearer token: expected Base64 of '<key id>:<secret>'",
         )
-    return await _admitted(scope, pair[0], pair[1], address)
+    return await _admitted(ctx, scope, pair[0], pair[1], address)
 
 
 async def basic_auth(username: str, password: str, request: Any) -> dict[str, Any]:
     scope = request.scope
-    return await _admitted(scope, username, password, client_address(scope))
+    return await _admitted(context_of(request), scope, username, password, client_address(scope))
 
 
-async def _admitted(scope: Any, key_id: str, secret: str, address: str | None) -> dict[str, Any]:
-    """:func:`authenticate`, then the request's rates and in-flight slot."""
-    info = await authenticate(key_id, secret, scope_header(scope, "host"), address)
-    await current().throttle.admit(scope, info["tenant_id"], info["sub"])
+def context_of(request: Any) -> RequestContext:
+    """The request's context, an entry of Connexion's request context
+    (``request.context``), where the front put it (handlers.context)."""
+    ctx: RequestContext = request.context[PARAMETER]
+    return ctx
+
+
+async def _admitted(
+    ctx: RequestContext, scope: Any, key_id: str, secret: str, address: str | None
+) -> dict[str, Any]:
+    """:func:`authenticate`, then the request's rates and in-flight slot;
+    the request's context learns who is asking (handlers.context)."""
+    info = await authenticate(ctx, key_id, secret, scope_header(scope, "host"), address)
+    await ctx.runtime.throttle.admit(scope, info["tenant_id"], info["sub"])
+    ctx.authenticated(info["sub"], info["tenant_id"], info["tenant"], info["schema_tag"])
     return info
 
 
@@ -90,17 +106,17 @@ def client_address(scope: Any) -> str | None:
 
 
 async def authenticate(
-    key_id: str, secret: str, host: str | None, address: str | None = None
+    ctx: RequestContext, key_id: str, secret: str, host: str | None, address: str | None = None
 ) -> dict[str, Any]:
     """The token info of a valid credential, or :class:`OAuthProblem` (401);
     a guess (unknown key id, wrong secret) counts as a failure of ``address``."""
-    runtime = current()
+    runtime = ctx.runtime
     key = await runtime.store.get_key(key_id, last_use=False)
     if key is None:
         credentials.verify(secret, _DUMMY_HASH)
-        raise await refused(address, None, f"{key_id}:{secret}", _INVALID)
+        raise await refused(ctx, address, None, f"{key_id}:{secret}", _INVALID)
     if not secret_matches(secret, key, runtime.clock):
-        raise await refused(address, key.key_id, f"{key_id}:{secret}", _INVALID)
+        raise await refused(ctx, address, key.key_id, f"{key_id}:{secret}", _INVALID)
     if key.revoked is not None:
         raise OAuthProblem(detail="This key has been revoked")
     if key.expires is not None and key.expires <= runtime.clock.now():
@@ -122,14 +138,13 @@ async def authenticate(
 
 
 async def refused(
-    address: str | None, key_id: str | None, credential: str, detail: str
+    ctx: RequestContext, address: str | None, key_id: str | None, credential: str, detail: str
 ) -> Exception:
     """The answer to a failed login (a guess) with ``credential``: 401 with
     ``detail``, or the 429 of :meth:`Throttle.failed` once ``address`` or
     the key ``key_id`` has used up its failures."""
-    return await current().throttle.failed(address, key_id, credential) or OAuthProblem(
-        detail=detail
-    )
+    failed = await ctx.runtime.throttle.failed(address, key_id, credential)
+    return failed or OAuthProblem(detail=detail)
 
 
 def secret_matches(secret: str, key: ApiKey, clock: Clock) -> bool:

@@ -303,7 +303,7 @@ def hold_slots(scope: Any) -> list[tuple[Throttle, int]]:
     """The list, kept in the request's ``scope``, of the in-flight slots
     :meth:`Throttle.admit` takes for it; hand it to :func:`release` once
     the response has been sent or the request has failed or been
-    cancelled (scimdock.limits.RequestLimits, outside everything else)."""
+    cancelled (the front door, scimdock.front, outside everything else)."""
     held: list[tuple[Throttle, int]] = []
     scope[SLOTS] = held
     return held

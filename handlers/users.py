@@ -17,20 +17,19 @@ from scimdock.core.projection import parse_attribute_list, returns_attribute
 from scimdock.core.resource import normalize_resource, replace_resource
 from scimdock.core.schema import GROUP, USER, ResourceType
 from scimdock.handlers import resources
-from scimdock.handlers.http import base_url
-from scimdock.handlers.runtime import current
-from scimdock.store.base import Membership, UserRecord
+from scimdock.store.base import Membership, Store, UserRecord
 
 
-def _shown(record: UserRecord, groups: list[Membership] | None) -> dict[str, Any]:
+def _shown(record: UserRecord, groups: list[Membership] | None, base: str) -> dict[str, Any]:
     """The stored document with the derived ``groups`` (RFC 7643 §4.1.2)."""
     if not groups:
         return record.doc
     refs: list[tuple[str, str | None, bool]] = [(g.id, g.display, g.direct) for g in groups]
-    return {**record.doc, "groups": representation.group_refs(base_url(), GROUP.endpoint, refs)}
+    return {**record.doc, "groups": representation.group_refs(base, GROUP.endpoint, refs)}
 
 
 async def _groups(
+    store: Store,
     tenant: int,
     records: list[UserRecord],
     rt: ResourceType,
@@ -43,7 +42,7 @@ async def _groups(
         rt, parse_attribute_list(attributes), parse_attribute_list(excluded), "groups"
     ):
         return {}
-    return await current().store.user_groups(tenant, [r.id for r in records])
+    return await store.user_groups(tenant, [r.id for r in records])
 
 
 USERS: resources.Kind[UserRecord, dict[str, Any]] = resources.Kind(

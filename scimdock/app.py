@@ -1,6 +1,8 @@
-"""The ASGI application: Connexion routes and validates against
+"""The Connexion application: it routes and validates against
 openapi/scim.yaml (``/scim/v1``) and openapi/admin.yaml (``/admin/v1``)
-and calls into :mod:`handlers` and :mod:`handlers.admin`."""
+and calls into :mod:`handlers` and :mod:`handlers.admin`; and the front
+door in front of it (scimdock.front), which :func:`create_front` builds
+around it."""
 
 from __future__ import annotations
 
@@ -17,22 +19,23 @@ warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testc
 
 from connexion import AsyncApp  # noqa: E402
 from connexion.exceptions import ProblemException  # noqa: E402
-from connexion.middleware import MiddlewarePosition  # noqa: E402
 from connexion.options import SwaggerUIOptions  # noqa: E402
 from connexion.resolver import Resolver  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
 
-from scimdock import config, folding, tuning  # noqa: E402
+from scimdock import config, tuning  # noqa: E402
 from scimdock.core.credentials import SYSTEM_RANDOM, TokenBytes  # noqa: E402
 from scimdock.core.errors import ScimError  # noqa: E402
+from scimdock.front import Front  # noqa: E402
+from scimdock.front.limits import BodyLimits, upload_routes  # noqa: E402
+from scimdock.front.names import FoldNames  # noqa: E402
+from scimdock.front.paths import EndpointCase  # noqa: E402
 from scimdock.handlers import errors, resolver  # noqa: E402
 from scimdock.handlers.admin import resolver as admin_resolver  # noqa: E402
 from scimdock.handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
 from scimdock.handlers.http import BASE_PATH  # noqa: E402
-from scimdock.handlers.runtime import Runtime, Settings, install  # noqa: E402
-from scimdock.limits import RequestLimits, upload_routes  # noqa: E402
+from scimdock.handlers.runtime import Runtime, Settings  # noqa: E402
 from scimdock.openapi import DIR as OPENAPI_DIR  # noqa: E402
-from scimdock.slashes import CollapseSlashes, FoldEndpoints  # noqa: E402
 from scimdock.store.base import Store  # noqa: E402
 from scimdock.store.errors import StoreError  # noqa: E402
 
@@ -44,28 +47,26 @@ def create_app(
     validate_responses: bool = False,
     random: TokenBytes = SYSTEM_RANDOM,
 ) -> AsyncApp:
-    """Build the application around ``store``.
+    """Build the Connexion application (the front door goes around it:
+    :func:`create_front`).
 
     ``validate_responses`` checks every response against the document too:
-    on in tests, off by default in production for speed. The handlers tell
-    time by the store's clock and draw new secrets from ``random``
-    (handlers.runtime).
+    on in tests, off by default in production for speed.
     """
     settings = settings or Settings()
-    install(Runtime(store, settings, random))
     # Connexion warns on every request to an operation that accepts both
     # application/scim+json and application/json; that is by design here.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     # Same routing, auth and validation; fixed work done once (scimdock/tuning/),
     # unless SCIMDOCK_TUNING=off: then every part is Connexion's own.
     # (No ``skip`` when tuned: bench/ab.py sets its own through tuning.options.)
+    # The body parsed once, its names folded, before validation (scimdock/front/names.py).
+    stages = (FoldNames,)
     options = (
-        tuning.options(validate_responses=validate_responses)
+        tuning.options(validate_responses=validate_responses, stages=stages)
         if config.tuned()
-        else tuning.options(skip=tuning.PARTS, validate_responses=validate_responses)
+        else tuning.options(skip=tuning.PARTS, validate_responses=validate_responses, stages=stages)
     )
-    # Attribute names folded to the schema's before validation (scimdock/folding.py).
-    options["middlewares"] = folding.before_validation(options["middlewares"])
     app = tuning.TunedAsyncApp("scimdock", specification_dir=str(OPENAPI_DIR), **options)
     app.add_api(
         "scim.yaml",
@@ -87,31 +88,6 @@ def create_app(
     )
     errors.install_routes(_paths("scim.yaml"), BASE_PATH)
     errors.install_routes(_paths("admin.yaml"), ADMIN_PATH)
-    # Before routing: a base URL pasted with a trailing slash, or without
-    # one, still routes (scimdock/slashes.py).
-    app.add_middleware(
-        CollapseSlashes, position=MiddlewarePosition.BEFORE_EXCEPTION, roots=(BASE_PATH, ADMIN_PATH)
-    )
-    if settings.lenient:  # /users routes as /Users (scimdock/slashes.py; not --strict)
-        app.add_middleware(
-            FoldEndpoints,
-            position=MiddlewarePosition.BEFORE_EXCEPTION,
-            root=BASE_PATH,
-            templates=list(_paths("scim.yaml")),
-        )
-    # Body size and nesting, on the bytes, before anything parses them (the
-    # admin operations marked x-scimdock-upload take larger bodies); and,
-    # outside everything else, a tenant's in-flight slot given back once its
-    # response is sent, whatever happened (handlers.throttle).
-    app.add_middleware(
-        RequestLimits,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        max_body=settings.max_body,
-        max_string=settings.max_string,
-        max_values=settings.max_values,
-        max_upload=settings.max_upload,
-        uploads=upload_routes(admin_document["paths"], ADMIN_PATH),
-    )
     app.add_error_handler(ScimError, errors.scim_error)
     app.add_error_handler(StoreError, errors.store_error)
     app.add_error_handler(UnicodeDecodeError, errors.undecodable)
@@ -119,6 +95,41 @@ def create_app(
     app.add_error_handler(HTTPException, errors.http_error)
     app.add_error_handler(Exception, errors.unexpected)
     return app
+
+
+def create_front(
+    store: Store,
+    settings: Settings | None = None,
+    *,
+    validate_responses: bool = False,
+    random: TokenBytes = SYSTEM_RANDOM,
+    **front: Any,
+) -> Front:
+    """The front door (scimdock.front) around :func:`create_app`'s
+    application, with one :class:`Runtime` for both; ``front``: the
+    front's other options (access log, metrics, the mock's layers)."""
+    settings = settings or Settings()
+    runtime = Runtime(store, settings, random)
+    app = create_app(store, settings, validate_responses=validate_responses, random=random)
+    admin_paths = _paths("admin.yaml")
+    return Front(
+        app,
+        runtime,
+        # Body size and nesting, on the bytes, before anything parses them
+        # (the admin operations marked x-scimdock-upload take larger bodies).
+        limits=BodyLimits(
+            max_body=settings.max_body,
+            max_string=settings.max_string,
+            max_values=settings.max_values,
+            max_upload=settings.max_upload,
+            uploads=upload_routes(admin_paths, ADMIN_PATH),
+        ),
+        # A base URL pasted with a trailing slash, or without one, still routes.
+        roots=frozenset((BASE_PATH, ADMIN_PATH)),
+        # /users routes as /Users (not --strict).
+        endpoint_case=EndpointCase(BASE_PATH, _paths("scim.yaml")) if settings.lenient else None,
+        **front,
+    )
 
 
 def _paths(document: str) -> dict[str, Any]:

@@ -115,7 +115,7 @@ def uvicorn_options(host: str, port: int, log_level: str, proxies: str) -> dict[
     from scimdock.tuning.transport import CoalescingProtocol
 
     # uvicorn's access log prints the query string (filters carry personal
-    # data): scimdock.request_log writes one JSON line instead (worker.assemble).
+    # data): scimdock.front.access writes one JSON line instead (worker.assemble).
     return {
         "host": host,
         "port": port,

@@ -22,7 +22,7 @@ no more: the server decides the rest against ``/Schemas``. The rules:
   bare string or a one-element array (``manager``, RFC 7643 §4.3);
 * a read-only attribute is ignored when sent: any value of its JSON type;
 * names are the canonical ones: the server folds a client's names to
-  them before validation (core/names.py, scimdock/folding.py, RFC 7643
+  them before validation (core/names.py, scimdock/front/names.py, RFC 7643
   §2.1);
 * every object stays open: a name the schema does not define is left out
   by the server (strict mode: 400, core/leniency.py), and keys naming

@@ -11,7 +11,7 @@ its scheme, cookies and any header or query parameter naming a token,
 secret, key or password lose their value), both bodies (JSON when they
 parse; any ``password`` value masked, RFC 7643 §4.1.1 makes it
 write-only), the status, the duration, the ids of the resources touched,
-the time, the request id (``X-Request-ID``, scimdock.request_log), the
+the time, the request id (``X-Request-ID``, scimdock.front.access), the
 fault done to it, if any, and whether the server carried it out; the
 entry itself is built by scimdock.journal_entry when first read.
 
@@ -34,9 +34,9 @@ from scimdock import faults as actions
 from scimdock import journal_entry as entry
 from scimdock.core import leniency
 from scimdock.core.tenants import tenant_from_host
+from scimdock.handlers.context import request_context
 from scimdock.handlers.http import BASE_PATH
 from scimdock.handlers.mock.state import FaultBook, Journal
-from scimdock.handlers.runtime import current
 from scimdock.handlers.security import secret_matches
 from scimdock.journal_entry import BODY_CAP
 
@@ -121,6 +121,7 @@ class JournalLayer:
                     tenant,
                     partial(
                         entry.noted_entry,
+                        request_context().request_id,
                         scope,
                         path,
                         at,
@@ -178,7 +179,7 @@ async def tenant_of(scope: Scope, fallback: int | None, *, verified: bool = Fals
     """The tenant the credential's key id names (its secret checked when
     ``verified``: a fault is done only to the tenant's own requests), else
     the host's, else ``fallback``."""
-    runtime = current()
+    runtime = request_context().runtime
     pair = entry.credential(entry.header(scope, b"authorization"))
     if pair is not None:
         key = await runtime.store.get_key(pair[0], last_use=False)
@@ -194,6 +195,7 @@ async def tenant_of(scope: Scope, fallback: int | None, *, verified: bool = Fals
 
 
 def _authenticated(scope: Scope) -> int | None:
-    context = (scope.get("extensions") or {}).get("connexion_context") or {}
-    tenant = (context.get("token_info") or {}).get("tenant_id")
-    return tenant if isinstance(tenant, int) else None
+    """The tenant of the SCIM key that authenticated the request, if any
+    (handlers.context)."""
+    return request_context().tenant_id
+

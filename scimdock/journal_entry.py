@@ -54,6 +54,7 @@ def credential(value: str | None) -> tuple[str, str] | None:
 
 
 def noted_entry(
+    request_id: str,
     scope: Scope,
     path: str,
     at: datetime,
@@ -64,7 +65,7 @@ def noted_entry(
     own: dict[str, Any],
     applied: list[Any],
 ) -> dict[str, Any]:
-    """The entry, with its conformance notes (``applied``: the leniency
+    """The entry of request ``request_id``, with its conformance notes (``applied``: the leniency
     rules the server applied, core.conformance). ``own``: the status (and, behind a fault, the body) of the server's
     own answer (``applied``: it carried the request out), which a fault
     may have kept from the client; the ids it names are the entry's too
@@ -77,8 +78,7 @@ def noted_entry(
     host = request_headers.get("host", "")
     url = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
     entry = {
-        "requestId": (scope.get("extensions") or {}).get("request_id")
-        or response_headers.get("x-request-id"),
+        "requestId": request_id,
         "time": at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "durationMs": duration,
         "method": scope["method"],

@@ -8,7 +8,7 @@ exposition format of the ``prometheus_client`` library.
   (RFC 6750 §2.1) equal to ``SCIMDOCK_METRICS_TOKEN``, compared in constant
   time with its SHA-256 like the operator token; outside tenant
   authentication and outside the SCIM and admin APIs (RFC 7644 §3.2 lists
-  no such resource), as the probes (scimdock.probes);
+  no such resource), as the probes (scimdock.front.probes);
 * ``port:9464``: on a port of its own (``SCIMDOCK_METRICS_HOST``, default
   127.0.0.1), without a token, by ``scimdock serve``; the main port has no
   ``/metrics``.
@@ -18,7 +18,7 @@ directory (the library's multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``,
 set by ``scimdock serve``), and ``/metrics`` adds them all up.
 
 The request counter and latency histogram are fed by the access log
-middleware (scimdock.request_log), which knows each request's operationId,
+middleware (scimdock.front), which knows each request's operationId,
 status and duration; every 401 it sends is an authentication failure
 (RFC 9110 §15.5.2). Refusals of the limits (handlers.throttle) are counted
 by reason; the store's own metrics live in store.metrics.
@@ -44,7 +44,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from scimdock.config import ADMIN_TOKEN_MIN, ConfigError
 from scimdock.core import credentials
@@ -144,7 +144,7 @@ def start_port(selected: Mode) -> None:
 
 
 def observe_request(operation: str | None, path: str, status: int, seconds: float) -> None:
-    """One answered request (scimdock.request_log)."""
+    """One answered request (scimdock.front)."""
     name = operation or NO_OPERATION
     REQUESTS.labels(name, str(status)).inc()
     LATENCY.labels(name).observe(seconds)
@@ -169,43 +169,36 @@ def record(throttle: Any) -> None:
     throttle.refused = refusals
 
 
-class Endpoint:
-    """``GET /metrics`` on the main port, to the metrics token only."""
+async def answer(scope: Scope, send: Send, token_hash: bytes) -> None:
+    """``GET /metrics`` on the main port, to the metrics token only (the
+    front door, scimdock.front, sends :data:`PATH` here)."""
+    method = scope["method"]
+    if method not in ("GET", "HEAD"):
+        await _error(
+            send, ScimError(405, f"{PATH} answers GET and HEAD only"), b"allow", b"GET, HEAD"
+        )
+    elif not _authorized(scope, token_hash):
+        error = ScimError(401, "The metrics token is required (Authorization: Bearer)")
+        await _error(send, error, b"www-authenticate", b'Bearer realm="metrics"')
+    else:
+        body = generate_latest(registry())
+        headers = [
+            (b"content-type", CONTENT_TYPE_LATEST.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
-    def __init__(self, app: ASGIApp, token_hash: bytes) -> None:
-        self.app = app
-        self.token_hash = token_hash
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != PATH:
-            await self.app(scope, receive, send)
-            return
-        method = scope["method"]
-        if method not in ("GET", "HEAD"):
-            await _error(
-                send, ScimError(405, f"{PATH} answers GET and HEAD only"), b"allow", b"GET, HEAD"
+def _authorized(scope: Scope, token_hash: bytes) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return scheme.lower() == "bearer" and credentials.verify_verbatim(
+                token.strip(), token_hash
             )
-        elif not self._authorized(scope):
-            error = ScimError(401, "The metrics token is required (Authorization: Bearer)")
-            await _error(send, error, b"www-authenticate", b'Bearer realm="metrics"')
-        else:
-            body = generate_latest(registry())
-            headers = [
-                (b"content-type", CONTENT_TYPE_LATEST.encode()),
-                (b"content-length", str(len(body)).encode()),
-                (b"cache-control", b"no-store"),
-            ]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
-
-    def _authorized(self, scope: Scope) -> bool:
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                return scheme.lower() == "bearer" and credentials.verify_verbatim(
-                    token.strip(), self.token_hash
-                )
-        return False
+    return False
 
 
 async def _error(send: Send, error: ScimError, name: bytes, value: bytes) -> None:

@@ -33,10 +33,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scimdock.core.errors import ScimError
 from scimdock.core.filter.parser import parse_filter
 from scimdock.core.profile import DEFAULT, Profile, missing, only_eq
-from scimdock.folding import _read, _replay
+from scimdock.front.limits import read_all, replay
+from scimdock.handlers.context import request_context
 from scimdock.handlers.http import BASE_PATH
 from scimdock.handlers.mock.state import ProfileBook
-from scimdock.handlers.runtime import current, profiled
+from scimdock.handlers.runtime import profiled
 from scimdock.journal import tenant_of
 
 SCIM_JSON = b"application/scim+json"
@@ -66,7 +67,7 @@ class ProfileLayer:
         except ScimError as exc:
             await _error(exc, send)
             return
-        lenient = current().settings.lenient and not profile.strict
+        lenient = request_context().settings.lenient and not profile.strict
         with profiled(profile, lenient=lenient):
             if profile.etag and profile.filter != "none":
                 await self.app(scope, receive, send)
@@ -80,8 +81,8 @@ async def _request(profile: Profile, scope: Scope, receive: Receive) -> tuple[Sc
     query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     body: Any = None
     if method in ("POST", "PUT"):
-        raw = await _read(receive)
-        receive = _replay(raw, receive)
+        raw = await read_all(receive)
+        receive = replay(raw, receive)
         try:
             body = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:

@@ -29,7 +29,7 @@ closes); a connection that has sent nothing of a request is closed
 without an answer, as the keep-alive timeout closes one (RFC 9112 §9.5).
 
 Early answers: an answer written before the request's body is all read
-(a ``413`` from scimdock.limits for a ``Content-Length`` over the body
+(a ``413`` from scimdock.front.limits for a ``Content-Length`` over the body
 limit, or a chunked body that crosses it; any of the answers above) ends
 the connection with a lingering close (RFC 9112 §9.6), as nginx's
 ``lingering_close``: the end of the stream after the answer, then what the
@@ -260,7 +260,7 @@ class ScimErrorProtocol(HttpToolsProtocol):
     def _close_after_response(self) -> None:
         """What a response cycle's ``transport.close()`` does: its answer
         said ``Connection: close`` (a 413 before the body is read,
-        scimdock.limits) or the application failed. A lingering close if
+        scimdock.front.limits) or the application failed. A lingering close if
         the client may still be sending the request, else a close."""
         if self._lingering is not None:
             return  # already closing, within the lingering's bounds

@@ -40,7 +40,7 @@ from scimdock.core.recording import Exchange
 from scimdock.core.target_notes import answer_notes
 from scimdock.handlers.http import BASE_PATH
 from scimdock.handlers.mock.proxy import Target, parsed
-from scimdock.handlers.runtime import current
+from scimdock.handlers.context import request_context
 from scimdock.handlers.security import authenticate, client_address
 from scimdock.journal import _credential, _header
 
@@ -74,7 +74,7 @@ class ProxyLayer:
             return
         try:
             await self._admitted(scope)
-            body = await _body(receive, current().settings.max_body)
+            body = await _body(receive, request_context().runtime.settings.max_body)
         except ScimError as exc:
             await _answer(send, exc.status, _error_headers(exc), orjson.dumps(exc.to_dict()))
             return

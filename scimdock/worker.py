@@ -25,7 +25,8 @@ from typing import Any, TextIO
 from uvicorn.config import STARTUP_FAILURE
 
 from scimdock import config
-from scimdock.handlers.runtime import Settings, current
+from scimdock.handlers.runtime import Settings
+from scimdock.handlers.throttle import Throttle
 from scimdock.store.base import Store
 
 #: Seconds a thread may keep the GIL while another waits (CPython: 0.005).
@@ -70,12 +71,12 @@ def assemble(
     access_to: TextIO | None = None,
     proxy: Any = None,
 ) -> Any:
-    """The whole application one server process serves: the request id and
-    the JSON access log (scimdock.request_log) around the health probes
-    (scimdock.probes) and ``/metrics`` (scimdock.metrics, when
-    ``SCIMDOCK_METRICS=token``) around the Connexion app, its key uses
-    written at shutdown (:func:`flush_at_shutdown`). The mock's journal and
-    faults (scimdock.journal) only when ``SCIMDOCK_JOURNAL`` or
+    """The whole application one server process serves: the front door
+    (scimdock.front: request ids and the JSON access log, ``/metrics``
+    when ``SCIMDOCK_METRICS=token``, the health probes, paths, limits)
+    around the Connexion app, its key uses written at shutdown
+    (:func:`flush_at_shutdown`). The mock's journal and faults
+    (scimdock.journal) only when ``SCIMDOCK_JOURNAL`` or
     ``SCIMDOCK_FAULTS`` is on; ``fallback_tenant``: the tenant of a
     request that names none (``scimdock mock``'s); ``access_to``: where the
     access lines go, stdout unless given (``scimdock mock``: stderr, its
@@ -83,84 +84,89 @@ def assemble(
     service provider the mock's SCIM requests go to (a
     :class:`scimdock.handlers.mock.proxy.Target`, scimdock.proxy)."""
     from scimdock import metrics
-    from scimdock.app import create_app
-    from scimdock.probes import Probes
-    from scimdock.request_log import RequestLog
+    from scimdock.app import create_front
 
     sys.setswitchinterval(SWITCH_INTERVAL)
     access = log_level in ACCESS_LEVELS
     if access:
         _log_access_to(sys.stdout if access_to is None else access_to)
-    app = create_app(store, settings, validate_responses=validate)
     measure = metrics.mode()
-    observe = None
-    if measure.kind != "off":
-        metrics.record(current().throttle)
-        observe = metrics.observe_request
-    inner: Any = Probes(_mock_layer(app, fallback_tenant, proxy), store)
-    if measure.token_hash is not None:
-        inner = metrics.Endpoint(inner, measure.token_hash)
-    # The lifespan goes round the request layers, to the key-use flush.
-    return RequestLog(
-        inner, log=access, observe=observe, others=flush_at_shutdown(inner, store, close=owned)
+    front = create_front(
+        store,
+        settings,
+        validate_responses=validate,
+        log=access,
+        observe=metrics.observe_request if measure.kind != "off" else None,
+        metrics_token=measure.token_hash,
+        mock=_mock_layers(fallback_tenant, proxy),
     )
+    if measure.kind != "off":
+        metrics.record(front.runtime.throttle)
+    # The lifespan goes to the key-use flush.
+    front.others = flush_at_shutdown(
+        front.api, store, close=owned, throttle=front.runtime.throttle
+    )
+    return front
 
 
-def _mock_layer(app: Any, fallback_tenant: int | None, proxy: Any = None) -> Any:
-    """``app`` inside scimdock.journal's layer when the journal or the
-    faults are on, else ``app`` itself (``serve`` pays nothing); with
-    ``proxy``, the SCIM requests inside it go to the target instead
-    (scimdock.proxy), the journal and faults still around them."""
+def _mock_layers(fallback_tenant: int | None, proxy: Any = None) -> Any:
+    """What wraps the front's inner stages in scimdock.journal's layer
+    when the journal or the faults are on; else ``None`` (``serve`` pays
+    nothing). With ``proxy``, the SCIM requests inside it go to the
+    target instead (scimdock.proxy), the journal and faults still around
+    them."""
     size, faulty = config.journal_size(), config.faults_enabled()
     if not size and not faulty:
-        return app
+        return None
     from scimdock.handlers.mock.state import FaultBook, Journal, install
     from scimdock.journal import JournalLayer
 
     journal = Journal(size) if size else None
     faults = FaultBook() if faulty else None
     install(journal, faults, fallback_tenant)
+    if proxy is not None:
+        from scimdock.handlers.mock.proxy import install as install_target
+
+        install_target(proxy)
+    book = None
     if faulty:  # the mock's behaviour profiles (scimdock.profiles), with its faults
         from scimdock.handlers.mock.state import ProfileBook, install_profiles
-        from scimdock.profiles import ProfileLayer
 
         book = ProfileBook()
         install_profiles(book)
-        app = ProfileLayer(app, book, fallback_tenant)
-    if proxy is not None:
-        from scimdock.handlers.mock.proxy import install as install_target
-        from scimdock.proxy import ProxyLayer
 
-        install_target(proxy)
-        app = ProxyLayer(app, proxy)
-    layer: Any = JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)
-    if faulty and journal is not None:  # the mock's web console (scimdock.console)
-        from scimdock.console import ConsoleLayer
+    def wrap(app: Any) -> Any:
+        if book is not None:
+            from scimdock.profiles import ProfileLayer
 
-        layer = ConsoleLayer(layer)
-    return layer
+            app = ProfileLayer(app, book, fallback_tenant)
+        if proxy is not None:
+            from scimdock.proxy import ProxyLayer
 
+            app = ProxyLayer(app, proxy)
+        layer: Any = JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)
+        if faulty and journal is not None:  # the mock's web console (scimdock.console)
+            from scimdock.console import ConsoleLayer
 
-class _MessageOnly(logging.Formatter):
-    """``Formatter("%(message)s")`` without its per-record checks."""
+            layer = ConsoleLayer(layer)
+        return layer
 
-    def format(self, record: logging.LogRecord) -> str:
-        return record.getMessage()
+    return wrap
 
 
 def _log_access_to(stream: TextIO) -> None:
     """One JSON line per request on ``stream``: stdout for ``serve``, where
     uvicorn's access log went (docs/configuration.md)."""
-    from scimdock.request_log import ACCESS
+    from scimdock.front.access import ACCESS, LineHandler
 
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(_MessageOnly())
-    ACCESS.handlers[:] = [handler]
+    ACCESS.handlers[:] = [LineHandler(stream)]
     ACCESS.setLevel(logging.INFO)
     ACCESS.propagate = False
 
 
-def flush_at_shutdown(app: Any, store: Store, *, close: bool = False) -> Any:
+def flush_at_shutdown(
+    app: Any, store: Store, *, close: bool = False, throttle: Throttle | None = None
+) -> Any:
     """The app, writing the SCIM key uses still in memory (handlers.security)
     when the server shuts down (the ASGI ``lifespan.shutdown`` message):
     uvicorn ends the process on SIGTERM right after its shutdown, before
@@ -168,9 +174,8 @@ def flush_at_shutdown(app: Any, store: Store, *, close: bool = False) -> Any:
     each keeps its own uses. With ``close``, the store is closed there too,
     on the server's own event loop, which a PostgreSQL pool's connections
     belong to (the server owns the store: no caller closes it after). The
-    limits of the app (installed by its factory before this is called) give
-    back the in-flight slots they hold spare first."""
-    throttle = current().throttle
+    app's limits (``throttle``, its runtime's) give back the in-flight slots
+    they hold spare first."""
 
     async def wrapped(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan":
@@ -181,7 +186,8 @@ def flush_at_shutdown(app: Any, store: Store, *, close: bool = False) -> Any:
             message = await receive()
             if message.get("type") == "lifespan.shutdown":
                 try:
-                    await throttle.close()
+                    if throttle is not None:
+                        await throttle.close()
                 except Exception as exc:  # they come back when the lease expires
                     print(f"scimdock: could not give back in-flight slots: {exc}", file=sys.stderr)
                 try:

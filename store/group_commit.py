@@ -3,7 +3,7 @@ loop while the disk syncs.
 
 With ``synchronous=FULL`` every ``COMMIT`` waits for an fsync. Run on the
 event-loop thread, that wait stops every other request, reads included
-(docs/performance.md#group-commit). Here the loop only queues a write and
+(docs/performance-history.md#group-commit). Here the loop only queues a write and
 awaits its answer: one commit thread takes every write queued so far, runs
 them in arrival order inside one transaction, each in its own
 ``SAVEPOINT`` (the store's ``_write``, so one write's error rolls back only
@@ -11,14 +11,14 @@ that write), then ``COMMIT``s them with one fsync, and takes the writes
 that arrived meanwhile. The :mod:`sqlite3` module releases the GIL while
 SQLite works, so the loop serves other requests, reads included, all the
 while; and the next transaction starts the moment a ``COMMIT`` returns,
-not when the busy loop gets round to it (docs/performance.md#commit-thread-batches).
+not when the busy loop gets round to it (docs/performance-history.md#commit-thread-batches).
 
 The commit thread does not preempt the loop when it wakes (Linux's
 ``SCHED_BATCH``, :func:`_yield_on_wakeup`): woken by a queued write or a
 finished fsync while the loop runs Python, it would only take the core to
 wait for the GIL the loop holds, two context switches for nothing; it runs
 when the loop waits for the network or its time slice ends, and by then
-more writes have queued (docs/performance.md#sched-batch).
+more writes have queued (docs/performance-history.md#sched-batch).
 
 A write is acknowledged (its awaiting handler resumes, through
 ``call_soon_threadsafe``) only after the ``COMMIT`` that contains it has

@@ -133,7 +133,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # Live rows in insertion order: counting a tenant and reading a page of
     # an unfiltered list walk this index instead of sorting every row
-    # (docs/performance.md#live-indexes).
+    # (docs/performance-history.md#live-indexes).
     Migration(
         sqlite="""
     CREATE INDEX users_live ON users(tenant_id, seq) WHERE deleted IS NULL;

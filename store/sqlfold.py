@@ -12,7 +12,7 @@ key and array order as in ``doc``. Written by the code that writes ``doc``
 on ``json_extract(doc_fold, ...)`` against the literal folded in Python at
 compile time), never calling back into Python once per row: such a call
 holds the GIL for the length of each value, while other tenants' requests
-wait for the event loop (docs/performance.md#async-store).
+wait for the event loop (docs/performance-history.md#async-store).
 
 A value where ``doc`` holds a case-sensitive string, a number, a boolean or
 ``null`` is the same in ``doc_fold``, so a filter can read every attribute

@@ -80,7 +80,7 @@ def _yield_to_the_loop() -> None:
     commit thread) take the core from it as soon as they have work. One
     tenant's long scan then costs the others' point reads, served on the
     loop, nothing more than the scan's GIL hand-offs (bench/noisy.py,
-    docs/performance.md#noisy-neighbour-cpu). The price: on a core the loop
+    docs/performance-history.md#noisy-neighbour-cpu). The price: on a core the loop
     keeps busy, a list waits for the loop to pause, and past the query
     budget it ends with ``tooMany``. Elsewhere, or where the call is refused
     (a sandbox's seccomp), nothing changes."""

@@ -12,23 +12,23 @@ from starlette.responses import Response
 from scimdock.core import credentials
 from scimdock.handlers.admin import auth, views
 from scimdock.handlers.admin.respond import body_of, ok
-from scimdock.handlers.runtime import current
+from scimdock.handlers.context import RequestContext
 from scimdock.handlers.security import secret_matches
 from scimdock.store.base import Tenant
 
 _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
 
 
-async def _credential_verdict(tenant: Tenant, token: str) -> dict[str, Any]:
+async def _credential_verdict(ctx: RequestContext, tenant: Tenant, token: str) -> dict[str, Any]:
     verdict: dict[str, Any] = {"valid": False, "scimEnabled": tenant.scim_enabled, "keyId": None}
     pair = credentials.decode_token(token)
     if pair is None:
         return {**verdict, "reason": "malformed"}
-    key = await current().store.get_key(pair[0])
+    key = await ctx.store.get_key(pair[0])
     if key is None or key.tenant_id != tenant.id:
         credentials.verify(pair[1], _DUMMY_HASH)  # the same work as for a key of this tenant
         return {**verdict, "reason": "invalid"}
-    clock = current().clock
+    clock = ctx.clock
     if not secret_matches(pair[1], key, clock):
         return {**verdict, "reason": "invalid"}
     verdict["keyId"] = key.key_id
@@ -40,18 +40,20 @@ async def _credential_verdict(tenant: Tenant, token: str) -> dict[str, Any]:
     return {**verdict, "valid": True, "reason": "ok"}
 
 
-async def test_credentials(tenant: str, body: Any) -> Response:
+async def test_credentials(ctx: RequestContext, tenant: str, body: Any) -> Response:
     """The "Test API Credentials" button: the SCIM API's verdict on a
     token, without using it."""
-    return ok(await _credential_verdict(await auth.tenant(tenant), body_of(body)["token"]))
+    return ok(
+        await _credential_verdict(ctx, await auth.tenant(ctx, tenant), body_of(body)["token"])
+    )
 
 
-async def get_user_access(tenant: str, id: str) -> Response:
-    found = await auth.tenant(tenant)
-    return ok(views.user_access(found, await current().store.lookup_user(found.id, user_id=id)))
+async def get_user_access(ctx: RequestContext, tenant: str, id: str) -> Response:
+    found = await auth.tenant(ctx, tenant)
+    return ok(views.user_access(found, await ctx.store.lookup_user(found.id, user_id=id)))
 
 
-async def get_user_access_by_user_name(tenant: str, userName: str) -> Response:
-    found = await auth.tenant(tenant)
-    found_user = await current().store.lookup_user(found.id, user_name=userName)
+async def get_user_access_by_user_name(ctx: RequestContext, tenant: str, userName: str) -> Response:
+    found = await auth.tenant(ctx, tenant)
+    found_user = await ctx.store.lookup_user(found.id, user_name=userName)
     return ok(views.user_access(found, found_user))

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connexion.context import context
-
 from scimdock.core.errors import Forbidden, NotFound
-from scimdock.handlers.runtime import current
+from scimdock.handlers.context import RequestContext
 from scimdock.store.base import Actor, Tenant
 
 OPERATOR = "operator"
@@ -51,19 +49,22 @@ class Caller:
         return Actor(self.kind, self.id, self.address)
 
 
-def caller() -> Caller:
-    info = context["token_info"]
-    return Caller(str(info["kind"]), str(info["sub"]), info.get("tenant_id"), info.get("address"))
+def caller(ctx: RequestContext) -> Caller:
+    """The authenticated admin credential of this request (handlers.context)."""
+    found: Caller | None = ctx.caller
+    if found is None:
+        raise RuntimeError("no admin credential has authenticated this request")
+    return found
 
 
-def actor() -> Actor:
-    return caller().actor
+def actor(ctx: RequestContext) -> Actor:
+    return caller(ctx).actor
 
 
-def require_role(roles: tuple[str, ...]) -> Caller:
+def require_role(ctx: RequestContext, roles: tuple[str, ...]) -> Caller:
     """403 unless the caller's role is one of ``roles`` (the operation's
     ``x-scimdock-roles``)."""
-    who = caller()
+    who = caller(ctx)
     if who.role not in roles:
         raise Forbidden(
             "This operation needs an operator token; a tenant-admin token"
@@ -72,11 +73,11 @@ def require_role(roles: tuple[str, ...]) -> Caller:
     return who
 
 
-async def tenant(name: str) -> Tenant:
+async def tenant(ctx: RequestContext, name: str) -> Tenant:
     """The tenant ``name`` if the caller may reach it, else 404 (the same
     answer whether it does not exist or belongs to someone else)."""
-    who = caller()
-    found = await current().store.get_tenant(name)
+    who = caller(ctx)
+    found = await ctx.store.get_tenant(name)
     if found is None or (not who.is_operator and found.id != who.tenant_id):
         raise NotFound(f"No tenant named {name!r}")
     return found

@@ -25,6 +25,7 @@ from scimdock.handlers.admin import (
     tokens,
     tombstones,
 )
+from scimdock.handlers.context import request_context
 from scimdock.handlers.mock import conformance as mock_conformance
 from scimdock.handlers.mock import data as mock_data
 from scimdock.handlers.mock import faults as mock_faults
@@ -84,7 +85,9 @@ def _guard(handler: Callable[..., Any], roles: tuple[str, ...]) -> Callable[...,
 
     @functools.wraps(handler)
     async def guarded(*args: Any, **kwargs: Any) -> Any:
-        auth.require_role(roles)
+        # The context Connexion passes a handler that names it; the front's
+        # (handlers.context) for one that does not yet.
+        auth.require_role(kwargs.get("ctx") or request_context(), roles)
         return await handler(*args, **kwargs)
 
     return guarded

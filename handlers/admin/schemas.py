@@ -15,7 +15,7 @@ from scimdock.core.errors import InvalidValue, NotFound
 from scimdock.core.schema import RESOURCE_TYPES, Schema
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, created, listing, no_content, ok
-from scimdock.handlers.runtime import current
+from scimdock.handlers.context import RequestContext
 from scimdock.store.base import SchemaExtension
 
 
@@ -29,14 +29,14 @@ def view(ext: SchemaExtension) -> dict[str, Any]:
     }
 
 
-async def list_schema_extensions(tenant: str) -> Response:
-    found = await auth.tenant(tenant)
-    return ok(listing([view(e) for e in await current().store.list_schema_extensions(found.id)]))
+async def list_schema_extensions(ctx: RequestContext, tenant: str) -> Response:
+    found = await auth.tenant(ctx, tenant)
+    return ok(listing([view(e) for e in await ctx.store.list_schema_extensions(found.id)]))
 
 
-async def get_schema_extension(tenant: str, urn: str) -> Response:
-    found = await auth.tenant(tenant)
-    for ext in await current().store.list_schema_extensions(found.id):
+async def get_schema_extension(ctx: RequestContext, tenant: str, urn: str) -> Response:
+    found = await auth.tenant(ctx, tenant)
+    for ext in await ctx.store.list_schema_extensions(found.id):
         if ext.urn.lower() == urn.lower():
             return ok(view(ext))
     raise NotFound(f"No extension schema {urn!r} in tenant {tenant!r}")
@@ -67,10 +67,10 @@ def checked(
     return schema, kind
 
 
-async def add_schema_extension(tenant: str, body: Any) -> Response:
-    found = await auth.tenant(tenant)
+async def add_schema_extension(ctx: RequestContext, tenant: str, body: Any) -> Response:
+    found = await auth.tenant(ctx, tenant)
     data = body_of(body)
-    store = current().store
+    store = ctx.store
     existing = await store.list_schema_extensions(found.id)
     schema, kind = checked(data.get("schema"), data.get("resourceType"), existing)
     ext = await store.add_schema_extension(
@@ -79,12 +79,12 @@ async def add_schema_extension(tenant: str, body: Any) -> Response:
         kind,
         extensions.definition(schema),
         required=bool(data.get("required", False)),
-        actor=auth.actor(),
+        actor=auth.actor(ctx),
     )
     return created(view(ext), f"/tenants/{found.name}/schemas/{quote(ext.urn, safe=':')}")
 
 
-async def remove_schema_extension(tenant: str, urn: str) -> Response:
-    found = await auth.tenant(tenant)
-    await current().store.remove_schema_extension(found.id, urn, actor=auth.actor())
+async def remove_schema_extension(ctx: RequestContext, tenant: str, urn: str) -> Response:
+    found = await auth.tenant(ctx, tenant)
+    await ctx.store.remove_schema_extension(found.id, urn, actor=auth.actor(ctx))
     return no_content()

@@ -28,9 +28,8 @@ from typing import Any
 from connexion.exceptions import OAuthProblem
 
 from scimdock.core import credentials
-from scimdock.handlers.admin.auth import ADMIN_TOKEN, OPERATOR
-from scimdock.handlers.runtime import current
-from scimdock.handlers.security import client_address, refused, secret_matches
+from scimdock.handlers.admin.auth import ADMIN_TOKEN, OPERATOR, Caller
+from scimdock.handlers.security import client_address, context_of, refused, secret_matches
 
 _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
 _INVALID = "Invalid admin token"
@@ -38,14 +37,23 @@ _SCIM_KEY = "SCIM keys are not accepted by the admin API: use an admin token"
 
 
 async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
-    runtime = current()
+    """The token info of a valid admin token (the request's context
+    learns the caller, handlers.context), or a 401 / 429."""
+    ctx = context_of(request)
+    info = await _authenticate(ctx, token, request)
+    ctx.caller = Caller(str(info["kind"]), str(info["sub"]), info["tenant_id"], info["address"])
+    return info
+
+
+async def _authenticate(ctx: Any, token: str, request: Any) -> dict[str, Any]:
+    runtime = ctx.runtime
     address = client_address(request.scope)
     operator_hash = runtime.settings.admin_token_hash
     if operator_hash is not None and credentials.verify_verbatim(token, operator_hash):
         return {"sub": "env", "kind": OPERATOR, "tenant_id": None, "address": address}
     pair = credentials.decode_token(token)
     if pair is None:
-        raise await refused(address, None, token, _INVALID)
+        raise await refused(ctx, address, None, token, _INVALID)
     token_id, secret = pair
     stored = await runtime.store.get_admin_token(token_id)
     if stored is None:
@@ -54,9 +62,9 @@ async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
             credentials.verify(secret, _DUMMY_HASH)
         elif secret_matches(secret, key, runtime.clock):
             raise OAuthProblem(detail=_SCIM_KEY)
-        raise await refused(address, None, token, _INVALID)
+        raise await refused(ctx, address, None, token, _INVALID)
     if not credentials.verify(secret, stored.secret_hash):
-        raise await refused(address, stored.token_id, token, _INVALID)
+        raise await refused(ctx, address, stored.token_id, token, _INVALID)
     if stored.revoked is not None:
         raise OAuthProblem(detail="This admin token has been revoked")
     if (

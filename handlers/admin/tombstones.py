@@ -14,50 +14,48 @@ from scimdock.core.errors import NotFound
 from scimdock.core.schema import USER
 from scimdock.handlers.admin import auth, views
 from scimdock.handlers.admin.respond import body_of, listing, no_content, ok
+from scimdock.handlers.context import RequestContext
 from scimdock.handlers.http import base_url
-from scimdock.handlers.runtime import current
 from scimdock.store.base import Tenant, Tombstone
 
 
-async def _tombstone(tenant: Tenant, user_id: str) -> Tombstone:
+async def _tombstone(ctx: RequestContext, tenant: Tenant, user_id: str) -> Tombstone:
     """Ids are unique per tenant: a live user of that id is no tombstone (404)."""
-    found = await current().store.lookup_user(tenant.id, user_id=user_id)
+    found = await ctx.store.lookup_user(tenant.id, user_id=user_id)
     if not isinstance(found, Tombstone):
         raise NotFound(f"No deleted user {user_id!r} in tenant {tenant.name!r}")
     return found
 
 
-async def list_tombstones(tenant: str) -> Response:
-    found = await auth.tenant(tenant)
-    return ok(
-        listing([views.tombstone(t) for t in await current().store.list_tombstones(found.id)])
-    )
+async def list_tombstones(ctx: RequestContext, tenant: str) -> Response:
+    found = await auth.tenant(ctx, tenant)
+    return ok(listing([views.tombstone(t) for t in await ctx.store.list_tombstones(found.id)]))
 
 
-async def get_tombstone(tenant: str, id: str) -> Response:
-    return ok(views.tombstone(await _tombstone(await auth.tenant(tenant), id), data=True))
+async def get_tombstone(ctx: RequestContext, tenant: str, id: str) -> Response:
+    return ok(views.tombstone(await _tombstone(ctx, await auth.tenant(ctx, tenant), id), data=True))
 
 
-async def restore_tombstone(tenant: str, id: str) -> Response:
+async def restore_tombstone(ctx: RequestContext, tenant: str, id: str) -> Response:
     """Live again with the same id; 409 ``uniqueness`` if its userName was taken meanwhile."""
-    found = await auth.tenant(tenant)
-    record = await current().store.restore_user(found.id, id, actor=auth.actor())
+    found = await auth.tenant(ctx, tenant)
+    record = await ctx.store.restore_user(found.id, id, actor=auth.actor(ctx))
     return ok(
         {
             **views.restored(record),
-            "location": f"{base_url(found.name)}/{USER.endpoint.lstrip('/')}/{record.id}",
+            "location": f"{base_url(ctx, found.name)}/{USER.endpoint.lstrip('/')}/{record.id}",
         }
     )
 
 
-async def purge_tombstone(tenant: str, id: str) -> Response:
-    found = await auth.tenant(tenant)
-    await current().store.purge_user(found.id, id, actor=auth.actor())
+async def purge_tombstone(ctx: RequestContext, tenant: str, id: str) -> Response:
+    found = await auth.tenant(ctx, tenant)
+    await ctx.store.purge_user(found.id, id, actor=auth.actor(ctx))
     return no_content()
 
 
-async def purge_tombstones(tenant: str, body: Any) -> Response:
-    found = await auth.tenant(tenant)
-    cutoff = clock.shifted(current().clock.now(), -86400 * int(body_of(body)["olderThanDays"]))
-    purged = await current().store.purge_tombstones(found.id, cutoff, actor=auth.actor())
+async def purge_tombstones(ctx: RequestContext, tenant: str, body: Any) -> Response:
+    found = await auth.tenant(ctx, tenant)
+    cutoff = clock.shifted(ctx.clock.now(), -86400 * int(body_of(body)["olderThanDays"]))
+    purged = await ctx.store.purge_tombstones(found.id, cutoff, actor=auth.actor(ctx))
     return ok({"totalPurged": len(purged), "purged": purged})

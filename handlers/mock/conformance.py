@@ -15,33 +15,33 @@ from scimdock.core.leniency import RULES
 from scimdock.core.profile import PRESETS, ProfileError, parse_profile
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
+from scimdock.handlers.context import RequestContext
 from scimdock.handlers.mock import state
-from scimdock.handlers.runtime import current
 
 
-async def get_conformance(tenant: str) -> Response:
+async def get_conformance(ctx: RequestContext, tenant: str) -> Response:
     journal = state.journal()
-    found = await auth.tenant(tenant)
+    found = await auth.tenant(ctx, tenant)
     return ok({**report(journal.entries(found.id)), "rules": [r.view() for r in RULES.values()]})
 
 
-async def _profile_view(tenant_id: int) -> dict[str, Any]:
-    profile = await state.profile_of(current().store, tenant_id)
+async def _profile_view(ctx: RequestContext, tenant_id: int) -> dict[str, Any]:
+    profile = await state.profile_of(ctx.store, tenant_id)
     return {**profile.view(), "presets": sorted(PRESETS)}
 
 
-async def get_profile(tenant: str) -> Response:
+async def get_profile(ctx: RequestContext, tenant: str) -> Response:
     state.profiles()
-    return ok(await _profile_view((await auth.tenant(tenant)).id))
+    return ok(await _profile_view(ctx, (await auth.tenant(ctx, tenant)).id))
 
 
-async def put_profile(tenant: str, body: Any) -> Response:
+async def put_profile(ctx: RequestContext, tenant: str, body: Any) -> Response:
     state.profiles()
-    found = await auth.tenant(tenant)
+    found = await auth.tenant(ctx, tenant)
     try:
         profile = parse_profile(body_of(body))
     except ProfileError as exc:
         raise InvalidValue(str(exc)) from None
     # A userName switch that would make two users one is 409 uniqueness.
-    await state.set_profile(current().store, found.id, profile, auth.actor())
-    return ok(await _profile_view(found.id))
+    await state.set_profile(ctx.store, found.id, profile, auth.actor(ctx))
+    return ok(await _profile_view(ctx, found.id))

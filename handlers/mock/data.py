@@ -11,8 +11,8 @@ from scimdock.core.profile import DEFAULT
 from scimdock.core.seedfile import SeedPlan, plan
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
+from scimdock.handlers.context import RequestContext
 from scimdock.handlers.mock import state
-from scimdock.handlers.runtime import current
 from scimdock.store.base import Actor, Store
 
 
@@ -25,17 +25,18 @@ def mock_on() -> None:
 
 
 async def reset_tenant(
+    ctx: RequestContext,
     tenant: str, journal: bool = False, faults: bool = False, profile: bool = False
 ) -> Response:
     """The data; and the journal, rules and profile when asked (in that
     order: no user is left for a profile's userName switch to collide)."""
     mock_on()
-    found = await auth.tenant(tenant)
-    store = current().store
-    users, groups = await store.reset_tenant_data(found.id, actor=auth.actor())
+    found = await auth.tenant(ctx, tenant)
+    store = ctx.store
+    users, groups = await store.reset_tenant_data(found.id, actor=auth.actor(ctx))
     book, rules, _ = state.installed()
     if profile and not (await state.profile_of(store, found.id)).is_default():
-        await state.set_profile(store, found.id, DEFAULT, auth.actor())
+        await state.set_profile(store, found.id, DEFAULT, auth.actor(ctx))
     if journal and book is not None:
         book.clear(found.id)
     if faults and rules is not None:
@@ -43,14 +44,14 @@ async def reset_tenant(
     return ok({"users": users, "groups": groups})
 
 
-async def seed_tenant(tenant: str, body: Any) -> Response:
+async def seed_tenant(ctx: RequestContext, tenant: str, body: Any) -> Response:
     mock_on()
-    found = await auth.tenant(tenant)
-    runtime = current()
+    found = await auth.tenant(ctx, tenant)
+    runtime = ctx.runtime
     seeds = plan(
         body_of(body), lenient=runtime.settings.lenient, case_exact=found.user_name_case_exact
     )
-    return ok(await seed(runtime.store, found.id, seeds, auth.actor()))
+    return ok(await seed(runtime.store, found.id, seeds, auth.actor(ctx)))
 
 
 async def seed(store: Store, tenant_id: int, seeds: SeedPlan, actor: Actor) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from scimdock.core.matcher import bad_pattern, matches
 from scimdock.core.verify import verify
 from scimdock.handlers.admin import auth, times
 from scimdock.handlers.admin.respond import body_of, no_content, ok
+from scimdock.handlers.context import RequestContext
 from scimdock.handlers.mock import state
 from scimdock.handlers.mock.har import archive
 
@@ -24,13 +25,14 @@ from scimdock.handlers.mock.har import archive
 KEEPALIVE = 15.0
 
 
-async def _entries(tenant: str) -> tuple[int, list[dict[str, Any]]]:
+async def _entries(ctx: RequestContext, tenant: str) -> tuple[int, list[dict[str, Any]]]:
     journal = state.journal()
-    tenant_id = (await auth.tenant(tenant)).id
+    tenant_id = (await auth.tenant(ctx, tenant)).id
     return tenant_id, journal.entries(tenant_id)
 
 
 async def get_journal(
+    ctx: RequestContext,
     tenant: str,
     method: str | None = None,
     path: str | None = None,
@@ -41,7 +43,7 @@ async def get_journal(
     startIndex: int = 1,
     count: int = 100,
 ) -> Response:
-    _, entries = await _entries(tenant)
+    _, entries = await _entries(ctx, tenant)
     start = times.parse(since, "since") if since is not None else None
     end = times.parse(until, "until") if until is not None else None
     given = {"method": method, "path": path, "status": status}
@@ -65,29 +67,31 @@ async def get_journal(
     )
 
 
-async def clear_journal(tenant: str) -> Response:
+async def clear_journal(ctx: RequestContext, tenant: str) -> Response:
     journal = state.journal()
-    journal.clear((await auth.tenant(tenant)).id)
+    journal.clear((await auth.tenant(ctx, tenant)).id)
     return no_content()
 
 
-async def get_journal_lines(tenant: str) -> Response:
+async def get_journal_lines(ctx: RequestContext, tenant: str) -> Response:
     """JSON Lines (https://jsonlines.org/): one entry a line."""
-    _, entries = await _entries(tenant)
+    _, entries = await _entries(ctx, tenant)
     body = b"".join(orjson.dumps(e) + b"\n" for e in entries)
     return Response(body, 200, media_type="application/jsonl")
 
 
-async def get_journal_har(tenant: str) -> Response:
-    _, entries = await _entries(tenant)
+async def get_journal_har(ctx: RequestContext, tenant: str) -> Response:
+    _, entries = await _entries(ctx, tenant)
     return ok(archive(entries))
 
 
-async def stream_journal(tenant: str, seconds: float | None = None) -> Response:
+async def stream_journal(
+    ctx: RequestContext, tenant: str, seconds: float | None = None
+) -> Response:
     """Server-sent events (HTML Living Standard §9.2): ``event: entry``,
     ``id`` the entry's seq, ``data`` the entry."""
     journal = state.journal()
-    tenant_id = (await auth.tenant(tenant)).id
+    tenant_id = (await auth.tenant(ctx, tenant)).id
     deadline = None if seconds is None else time.monotonic() + seconds
 
     async def events() -> AsyncIterator[bytes]:
@@ -118,14 +122,14 @@ def _checked(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-async def verify_journal(tenant: str, body: Any) -> Response:
-    _, entries = await _entries(tenant)
+async def verify_journal(ctx: RequestContext, tenant: str, body: Any) -> Response:
+    _, entries = await _entries(ctx, tenant)
     return ok(verify(entries, _checked(body_of(body))))
 
 
-async def find_journal(tenant: str, body: Any) -> Response:
+async def find_journal(ctx: RequestContext, tenant: str, body: Any) -> Response:
     """The entries the matcher (core.matcher) matches, oldest first."""
-    _, entries = await _entries(tenant)
+    _, entries = await _entries(ctx, tenant)
     matcher = _checked(body_of(body))
     chosen = [e for e in entries if matches(e, matcher)]
     return ok(

@@ -22,6 +22,7 @@ from scimdock.core.errors import Conflict, NotFound
 from scimdock.core.recording import Exchange, Recording
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import ok
+from scimdock.handlers.context import RequestContext
 
 #: Seconds the target may take, unless ``--proxy-timeout`` says otherwise.
 DEFAULT_TIMEOUT = 30.0
@@ -126,20 +127,20 @@ def installed() -> Target | None:
     return _target
 
 
-async def _proxied(tenant: str) -> Target:
+async def _proxied(ctx: RequestContext, tenant: str) -> Target:
     """The target of ``tenant``, or 404: the mock proxies only its own tenant."""
-    found = await auth.tenant(tenant)
+    found = await auth.tenant(ctx, tenant)
     if _target is None or _target.tenant != found.id:
         raise NotFound(f"Tenant {tenant!r} is not proxied: start 'scimdock mock --proxy URL'")
     return _target
 
 
-async def get_proxy_recording(tenant: str) -> Response:
-    return ok((await _proxied(tenant)).view())
+async def get_proxy_recording(ctx: RequestContext, tenant: str) -> Response:
+    return ok((await _proxied(ctx, tenant)).view())
 
 
-async def save_proxy_recording(tenant: str) -> Response:
-    target = await _proxied(tenant)
+async def save_proxy_recording(ctx: RequestContext, tenant: str) -> Response:
+    target = await _proxied(ctx, tenant)
     if target.folder is None:
         raise Conflict("No folder to save to: start the mock with --record DIR")
     saved = await asyncio.to_thread(target.save)

@@ -13,30 +13,30 @@ from scimdock.core.query import ListQuery
 from scimdock.core.seedfile import plan
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
+from scimdock.handlers.context import RequestContext
 from scimdock.handlers.mock import data
-from scimdock.handlers.runtime import current
 from scimdock.store.base import GroupRecord, Store
 
 PAGE = 1000
 
 
-async def get_snapshot(tenant: str) -> Response:
+async def get_snapshot(ctx: RequestContext, tenant: str) -> Response:
     data.mock_on()
-    found = await auth.tenant(tenant)
-    return ok(await snapshot(current().store, found.id))
+    found = await auth.tenant(ctx, tenant)
+    return ok(await snapshot(ctx.store, found.id))
 
 
-async def put_snapshot(tenant: str, body: Any) -> Response:
+async def put_snapshot(ctx: RequestContext, tenant: str, body: Any) -> Response:
     """Reset, then seed: the document is checked whole first (400 and
     nothing changed when it is wrong)."""
     data.mock_on()
-    found = await auth.tenant(tenant)
-    runtime = current()
+    found = await auth.tenant(ctx, tenant)
+    runtime = ctx.runtime
     seeds = plan(
         body_of(body), lenient=runtime.settings.lenient, case_exact=found.user_name_case_exact
     )
-    await runtime.store.reset_tenant_data(found.id, actor=auth.actor())
-    return ok(await data.seed(runtime.store, found.id, seeds, auth.actor()))
+    await runtime.store.reset_tenant_data(found.id, actor=auth.actor(ctx))
+    return ok(await data.seed(runtime.store, found.id, seeds, auth.actor(ctx)))
 
 
 async def snapshot(store: Store, tenant_id: int) -> dict[str, Any]:

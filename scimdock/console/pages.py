@@ -25,8 +25,8 @@ from scimdock.core.profile import PRESETS, parse_profile
 from scimdock.core.query import ListQuery
 from scimdock.handlers.admin.auth import OPERATOR
 from scimdock.handlers.admin.security import bearer_auth
+from scimdock.handlers.context import request_context
 from scimdock.handlers.mock import state
-from scimdock.handlers.runtime import current
 from scimdock.store.base import Actor, Tenant
 from scimdock.store.errors import Conflict
 
@@ -91,7 +91,7 @@ def signed_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
 async def _tenant(request: Request, session: Session) -> Tenant:
     """The tenant of the path, if the session's token may see it (as the
     admin API decides: an operator any, a tenant admin its own)."""
-    found = await current().store.get_tenant(request.path_params["tenant"])
+    found = await request_context().store.get_tenant(request.path_params["tenant"])
     principal = session.principal
     if found is None or (principal["kind"] != OPERATOR and principal["tenant_id"] != found.id):
         raise ScimError(404, "No such tenant")
@@ -143,7 +143,7 @@ async def logout(request: Request, session: Session) -> Response:
 
 
 async def tenants(request: Request, session: Session) -> Response:
-    store = current().store
+    store = request_context().store
     if session.principal["kind"] == OPERATOR:
         listed = await store.list_tenants()
     else:
@@ -154,7 +154,7 @@ async def tenants(request: Request, session: Session) -> Response:
 
 async def users(request: Request, session: Session) -> Response:
     tenant = await _tenant(request, session)
-    total, records = await current().store.list_users(tenant.id, ListQuery(count=ROWS))
+    total, records = await request_context().store.list_users(tenant.id, ListQuery(count=ROWS))
     rows = [
         {
             "id": r.id,
@@ -169,7 +169,7 @@ async def users(request: Request, session: Session) -> Response:
 
 async def groups(request: Request, session: Session) -> Response:
     tenant = await _tenant(request, session)
-    total, records = await current().store.list_groups(
+    total, records = await request_context().store.list_groups(
         tenant.id, ListQuery(count=ROWS), with_members=True
     )
     rows = [
@@ -181,7 +181,7 @@ async def groups(request: Request, session: Session) -> Response:
 
 async def keys(request: Request, session: Session) -> Response:
     tenant = await _tenant(request, session)
-    listed = await current().store.list_keys(tenant.id)
+    listed = await request_context().store.list_keys(tenant.id)
     made, session.flash = session.flash, None
     return _render("keys.html", request, session, tenant=tenant, keys=listed, made=made)
 
@@ -189,8 +189,8 @@ async def keys(request: Request, session: Session) -> Response:
 async def create_key(request: Request, session: Session) -> Response:
     tenant = await _tenant(request, session)
     label = str((await request.form()).get("label") or "console")[:200]
-    key = credentials.generate(current().random)
-    await current().store.add_key(
+    key = credentials.generate(request_context().runtime.random)
+    await request_context().store.add_key(
         tenant.id, key.key_id, key.secret_hash, label, actor=_actor(session)
     )
     session.flash = key.token  # shown once, on the next page
@@ -200,8 +200,8 @@ async def create_key(request: Request, session: Session) -> Response:
 async def revoke_key(request: Request, session: Session) -> Response:
     tenant = await _tenant(request, session)
     key_id = request.path_params["key"]
-    if key_id in {k.key_id for k in await current().store.list_keys(tenant.id)}:
-        await current().store.revoke_key(key_id, actor=_actor(session))
+    if key_id in {k.key_id for k in await request_context().store.list_keys(tenant.id)}:
+        await request_context().store.revoke_key(key_id, actor=_actor(session))
     return RedirectResponse(f"{PREFIX}/t/{tenant.name}/keys", 303)
 
 
@@ -247,7 +247,7 @@ async def mock(request: Request, session: Session) -> Response:
         session,
         tenant=tenant,
         rules=[r.view() for r in state.faults().rules(tenant.id)],
-        profile=await state.profile_of(current().store, tenant.id),
+        profile=await state.profile_of(request_context().store, tenant.id),
         presets=sorted(PRESETS),
         error=request.query_params.get("error"),
     )
@@ -261,7 +261,7 @@ async def mock_post(request: Request, session: Session) -> Response:
     try:
         if action == "profile":
             profile = parse_profile(str(form.get("preset")))
-            await state.set_profile(current().store, tenant.id, profile, _actor(session))
+            await state.set_profile(request_context().store, tenant.id, profile, _actor(session))
         elif action == "add-fault":
             book = state.faults()
             book.add(tenant.id, parse_rule(orjson.loads(str(form.get("rule") or ""))))

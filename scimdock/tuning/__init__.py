@@ -68,7 +68,7 @@ Connexion's validator. docs/performance.md has the measurements.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from scimdock.tuning.app import TunedAsyncApp
@@ -76,9 +76,11 @@ from scimdock.tuning.compat import (
     ConnexionMiddleware,
     RequestValidationMiddleware,
     ResponseValidationMiddleware,
+    RoutingMiddleware,
     SecurityMiddleware,
     SwaggerUIMiddleware,
 )
+from scimdock.tuning.direct import direct_middleware
 from scimdock.tuning.documents import load
 from scimdock.tuning.middleware import (
     ScopeSecurityMiddleware,
@@ -101,13 +103,19 @@ PARTS = (
     "handlers",
     "uri",
     "documents",
+    "direct",
 )
 
 
-def middlewares(skip: Collection[str] = (), *, validate_responses: bool = True) -> list[Any]:
-    """Connexion's default stack with the tuned classes in their places.
-    Without response validation its middleware only passes each request
-    on (Connexion routes every operation to the next app): left out."""
+def middlewares(
+    skip: Collection[str] = (), *, validate_responses: bool = True, stages: Sequence[type] = ()
+) -> list[Any]:
+    """Connexion's default stack with the tuned classes in their places,
+    and ``stages`` (the app's own middleware classes) just before request
+    validation. Without response validation its middleware only passes
+    each request on (Connexion routes every operation to the next app):
+    left out. The direct route (:mod:`.direct`) needs the tuned security
+    and validation parts."""
     swap: dict[Any, Any] = {}
     if "security" not in skip:
         swap[SecurityMiddleware] = ScopeSecurityMiddleware
@@ -118,15 +126,23 @@ def middlewares(skip: Collection[str] = (), *, validate_responses: bool = True) 
     if "swagger" not in skip:
         swap[SwaggerUIMiddleware] = SwaggerUIPassMiddleware
     stack = [swap.get(m, m) for m in ConnexionMiddleware.default_middlewares]
-    return [m for m in stack if m is not None]
+    stack = [m for m in stack if m is not None]
+    at = next(i for i, m in enumerate(stack) if issubclass(m, RequestValidationMiddleware))
+    stack[at:at] = stages
+    if not {"direct", "security", "validation"} & set(skip):
+        stack.insert(stack.index(RoutingMiddleware), direct_middleware(stages))
+    return stack
 
 
-def options(*, skip: Collection[str] = (), validate_responses: bool = True) -> dict[str, Any]:
+def options(
+    *, skip: Collection[str] = (), validate_responses: bool = True, stages: Sequence[type] = ()
+) -> dict[str, Any]:
     """Keyword arguments for :class:`TunedAsyncApp`; ``skip`` leaves parts
     of :data:`PARTS` as Connexion ships them (A/B measurements only).
-    ``validate_responses`` must match what the app's ``add_api`` calls say."""
+    ``validate_responses`` must match what the app's ``add_api`` calls say;
+    ``stages``: :func:`middlewares`."""
     out: dict[str, Any] = {
-        "middlewares": middlewares(skip, validate_responses=validate_responses),
+        "middlewares": middlewares(skip, validate_responses=validate_responses, stages=stages),
         "handlers": "handlers" not in skip,
         "documents": "documents" not in skip,
     }

@@ -43,6 +43,7 @@ from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.http_facts import FORM_CONTENT_TYPES
 from connexion.json_schema import allow_nullable
 from connexion.lifecycle import ConnexionRequest, parse_options_header
+from connexion.middleware.abstract import ROUTING_CONTEXT, RoutedAPI, SpecMiddleware
 from connexion.middleware.main import ConnexionMiddleware
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
@@ -52,7 +53,9 @@ from connexion.middleware.request_validation import (
 from connexion.middleware.response_validation import (
     ResponseValidationAPI,
     ResponseValidationMiddleware,
+    ResponseValidationOperation,
 )
+from connexion.middleware.routing import RoutingMiddleware, RoutingOperation
 from connexion.middleware.security import SecurityAPI, SecurityMiddleware, SecurityOperation
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import Swagger2Operation
@@ -61,6 +64,7 @@ from connexion.security import (
     AbstractSecurityHandler,
     BasicSecurityHandler,
     BearerSecurityHandler,
+    SecurityHandlerFactory,
 )
 from connexion.uri_parsing import AbstractURIParser, OpenAPIURIParser
 from connexion.utils import (
@@ -81,12 +85,18 @@ from connexion.validators import (
 from connexion.validators.abstract import AbstractRequestBodyValidator
 from connexion.validators.parameter import draft4_format_checker
 from starlette.requests import Request as StarletteRequest
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import (
     STATUS_LINE,
     HttpToolsProtocol,
     RequestResponseCycle,
 )
+
+#: The ASGI ``extensions`` entry Connexion's request context lives in
+#: (``ConnexionRequest.context`` makes it if absent, so an entry put there
+#: before routing is the context Connexion fills and whose entries it
+#: passes to a handler that names them: scimdock.front puts ``ctx`` there).
+CONNEXION_CONTEXT = "connexion_context"
 
 #: The versions every name and digest here was checked against.
 CHECKED = {"connexion": "3.3.0", "starlette": "1.10.0", "uvicorn": "0.55.0"}
@@ -94,6 +104,11 @@ CHECKED = {"connexion": "3.3.0", "starlette": "1.10.0", "uvicorn": "0.55.0"}
 #: Upstream code a tuned class mirrors or relies on -> (it, sha256 of its
 #: source, first 16 hex digits). By the module that relies on it.
 PINNED: dict[str, tuple[Any, str]] = {
+    # scimdock.front: the request context entry, made if absent
+    "ConnexionRequest.context": (
+        ConnexionRequest.context.fget,  # type: ignore[attr-defined]
+        "5ee2afcadc9c35fe",
+    ),
     # .middleware.ValidationOperation
     "RequestValidationOperation.__call__": (
         RequestValidationOperation.__call__,
@@ -203,6 +218,15 @@ PINNED: dict[str, tuple[Any, str]] = {
         "44c469448a6e46fb",
     ),
     "starlette framework get_request": (StarletteFramework.get_request, "0e2625a06664e504"),
+    # .direct: what Connexion's routing leaves in the scope, how a routed
+    # API builds its operations, and the parts each request then passes
+    "RoutingOperation.__call__": (RoutingOperation.__call__, "634b2f09f2375ba4"),
+    "RoutedAPI.add_operation": (RoutedAPI.add_operation, "dac535d5e476d0ee"),
+    "SecurityAPI.__init__": (SecurityAPI.__init__, "928154714c9b0ef1"),
+    "ResponseValidationOperation.__init__": (
+        ResponseValidationOperation.__init__,
+        "39d8cddc33d2d2a2",
+    ),
     # tuning.middlewares: without response validation, a pass-through
     "ResponseValidationAPI.make_operation": (
         ResponseValidationAPI.make_operation,
@@ -249,6 +273,7 @@ __all__ = [
     "BasicSecurityHandler",
     "BearerSecurityHandler",
     "CHECKED",
+    "CONNEXION_CONTEXT",
     "CONTEXT_NAME",
     "ConnexionMiddleware",
     "ConnexionRequest",
@@ -257,15 +282,22 @@ __all__ = [
     "JSONRequestBodyValidator",
     "JSONResponseBodyValidator",
     "MediaTypeDict",
+    "Message",
     "OAuthProblem",
     "OpenAPIURIParser",
     "PINNED",
+    "ROUTING_CONTEXT",
     "ParameterValidator",
     "Receive",
     "RequestValidationAPI",
     "RequestValidationMiddleware",
     "RequestValidationOperation",
     "ResponseValidationMiddleware",
+    "ResponseValidationOperation",
+    "RoutedAPI",
+    "RoutingMiddleware",
+    "SecurityHandlerFactory",
+    "SpecMiddleware",
     "Scope",
     "SecurityAPI",
     "SecurityMiddleware",

@@ -100,6 +100,10 @@ class ValidationOperation(RequestValidationOperation):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._parameters.validate(scope)
+        await self.body(scope, receive, send)
+
+    async def body(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The media type and the body, validated; then the next app."""
         mime_type, encoding = self.extract_content_type(scope["headers"])
         self.validate_mime_type(mime_type)
         schema, body_validator, required, nullable = self._body(mime_type)
@@ -117,7 +121,9 @@ class ValidationOperation(RequestValidationOperation):
                     strict_validation=self.strict_validation,
                     uri_parser=self._uri_parser,
                 )
-                receive, scope = await validator.wrap_receive(receive, scope=scope)
+                parsed = getattr(validator, "validate_parsed", None)
+                if parsed is None or not parsed(scope):
+                    receive, scope = await validator.wrap_receive(receive, scope=scope)
         await self.next_app(scope, receive, send)
 
 

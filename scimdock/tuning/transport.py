@@ -5,7 +5,7 @@ when the application sends ``http.response.start``, then its body on
 ``http.response.body``: two ``send`` system calls and, with
 ``TCP_NODELAY``, two TCP segments for every response. On loopback each
 costs the whole trip through the kernel (and a wake-up of the client), so
-the second is a measurable share of a request (docs/performance.md#one-write-per-response).
+the second is a measurable share of a request (docs/performance-history.md#one-write-per-response).
 
 :class:`CoalescingProtocol` gives uvicorn's protocol a transport that holds
 the first write after an idle moment until the next write (the body, which

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from jsonschema import Draft4Validator, ValidationError
 
+from scimdock.handlers.context import request_context
 from scimdock.handlers.http import scope_header
 from scimdock.tuning.compat import (
     VALIDATOR_MAP,
@@ -93,6 +94,13 @@ class CachedParameterValidator(ParameterValidator):
         return None
 
 
+def parameter_check(param: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """The compiled pre-check of one parameter (:mod:`.precheck`): True
+    only for values :meth:`CachedParameterValidator.validate_parameter`
+    accepts; ``None`` when there is none."""
+    return cached(_PARAMETERS, param, lambda: _parameter_validators(param))[1]  # type: ignore[no-any-return]
+
+
 def _parameter_validators(param: dict[str, Any]) -> tuple[Any, Callable[[Any], bool] | None]:
     """Connexion's validator for one parameter's schema, and its pre-check."""
     schema = copy.deepcopy(param.get("schema", param))
@@ -106,6 +114,8 @@ def _parameter_validators(param: dict[str, Any]) -> tuple[Any, Callable[[Any], b
 #: expression takes longer than parsing it).
 _DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 _NINETEEN = b"0" * 19
+#: The spellings of the encoding scimdock.front.names decodes a body with.
+UTF8 = frozenset(("utf-8", "utf8"))
 
 
 def loads(text: str) -> Any:
@@ -124,12 +134,35 @@ def loads(text: str) -> Any:
 
 
 class CachedJSONBodyValidator(JSONRequestBodyValidator):
+    def validate_parsed(self, scope: Scope) -> bool:
+        """What :meth:`wrap_receive` does with a body the names stage has
+        parsed already (scimdock.front.names), without a stream to replay:
+        its value validated and kept for the handler. ``False`` (nothing
+        done) when there is none, when the body is not UTF-8 to this
+        validator, or when ``Content-Length`` is absent or 0, which
+        :meth:`wrap_receive` answers itself."""
+        ctx = request_context()
+        if not (ctx.parsed and self._encoding.lower() in UTF8):
+            return False
+        length = scope_header(scope, "content-length")
+        if not (length and length.strip().isdigit() and int(length)):
+            return False
+        remembered(scope)["body"] = ctx.body
+        if not (ctx.body is None and self._nullable):
+            self._validate(ctx.body)
+        return True
+
     @property
     def _validator(self) -> Any:
         build = JSONRequestBodyValidator._validator.fget  # type: ignore[attr-defined]
         return cached(_REQUESTS, self._schema, lambda: build(self))
 
     async def _parse(self, stream: Any, scope: Scope) -> Any:
+        ctx = request_context()
+        if ctx.parsed and self._encoding.lower() in UTF8:
+            # Parsed and folded once by scimdock.front.names: as this would.
+            remembered(scope)["body"] = ctx.body
+            return ctx.body
         body = b"".join([message async for message in stream]).decode(self._encoding)
         if not body:
             return None

@@ -80,7 +80,7 @@ def test_openapi_document_and_swagger_ui_are_served(server: Server) -> None:
 
 def test_a_base_url_pasted_with_a_trailing_slash_still_works(server: Server) -> None:
     """``https://host/scim/v1/`` + ``/Users`` is ``/scim/v1//Users``: repeated
-    slashes are one (scimdock/slashes.py), so the setup works first time."""
+    slashes are one (scimdock/front/paths.py), so the setup works first time."""
     token = server.tenant("slashes")
     headers = {"Authorization": f"Bearer {token}"}
     made = httpx.post(

@@ -385,7 +385,7 @@ def test_a_snapshot_naming_one_resource_twice_is_409_and_nothing_changes(
 @pytest.mark.parametrize("path", ["/Users", "/Groups"])
 def test_one_attribute_in_another_case_is_one_note(mock: ScimMock, path: str) -> None:
     """One ``DisplayName`` in a body: one ``name-case`` note, counted once
-    (the body is folded twice, the notes of one fold kept: scimdock.folding)."""
+    (the body is folded once: scimdock.front.names)."""
     schema = USER if path == "/Users" else GROUP
     body: dict[str, Any] = {"schemas": [schema], "DisplayName": "Ann"}
     if path == "/Users":

@@ -1,4 +1,4 @@
-"""A body far over the limit gets its 413 (scimdock/limits.py answers it,
+"""A body far over the limit gets its 413 (scimdock/front/limits.py answers it,
 scimdock/protocol.py closes lingering, docs/security.md#limits): a client
 that sends all of it before reading, as Python's http.client does, reads a
 SCIM Error (RFC 7644 §3.12) instead of a reset connection, with a

@@ -1,5 +1,5 @@
-"""``X-Request-ID`` on every response (scimdock/request_log.py) and the
-orchestrator's probes ``/healthz`` and ``/readyz`` (scimdock/probes.py)."""
+"""``X-Request-ID`` on every response (scimdock/front/access.py) and the
+orchestrator's probes ``/healthz`` and ``/readyz`` (scimdock/front/probes.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The ``/Users`` and ``/Groups`` operationIds resolve to bindings of
 handlers.resources whose signatures, read as Connexion reads them, are the
-query, path and body parameters the operations had when each type had its
-own handlers: Connexion passes query parameters by these names."""
+request context and the query, path and body parameters the operations
+had when each type had its own handlers: Connexion passes query parameters
+and its context's entries by these names."""
 
 from __future__ import annotations
 
@@ -18,14 +19,15 @@ from scimdock.handlers.resolver import resolve
 ATTRIBUTES = ["attributes", "excludedAttributes"]
 LIST = ["filter", "startIndex", "count", "sortBy", "sortOrder", *ATTRIBUTES, "cursor"]
 #: operationId (without its type) → the arguments Connexion passes.
+#: ``ctx``: the request context (handlers.context), an entry of Connexion's.
 SIGNATURES = {
-    "create": ["body", *ATTRIBUTES],
-    "get": ["id", *ATTRIBUTES],
-    "list": LIST,
-    "search": ["body"],
-    "replace": ["id", "body", *ATTRIBUTES],
-    "patch": ["id", "body", *ATTRIBUTES],
-    "delete": ["id"],
+    "create": ["ctx", "body", *ATTRIBUTES],
+    "get": ["ctx", "id", *ATTRIBUTES],
+    "list": ["ctx", *LIST],
+    "search": ["ctx", "body"],
+    "replace": ["ctx", "id", "body", *ATTRIBUTES],
+    "patch": ["ctx", "id", "body", *ATTRIBUTES],
+    "delete": ["ctx", "id"],
 }
 
 

@@ -1,4 +1,5 @@
-"""Request limits enforced before routing, on the bytes, for both APIs.
+"""Stage 5 of the front: request limits enforced before routing, on the
+bytes, for both APIs; the body read here, once.
 
 * **Body size.** A ``Content-Length`` over the limit is refused before a
   byte of the body is read; a body sent without one (chunked) is read with
@@ -23,13 +24,11 @@
   at the interpreter's recursion limit. One check, on the bytes, whichever
   parser runs next.
 
-The body read here is handed on whole as one ``http.request`` message;
-Connexion reads it all before validating anyway; a request without a
-body (no ``Content-Length``, no ``Transfer-Encoding``: RFC 9112 §6.3)
-goes on untouched. An ASGI middleware: Starlette and uvicorn offer no
-body limit. The same layer, the outermost of Connexion's stack, gives back
-the in-flight slots a request took (:func:`scimdock.handlers.throttle.release`):
-one layer fewer for every request than a middleware of its own.
+The body is read here, once, and kept in the request's context
+(handlers.context) for every later stage; Connexion is handed it whole as
+one ``http.request`` message. A request without a body (no
+``Content-Length``, no ``Transfer-Encoding``: RFC 9112 §6.3) goes on
+untouched. Starlette and uvicorn offer no body limit.
 """
 
 from __future__ import annotations
@@ -40,13 +39,12 @@ from itertools import accumulate
 from typing import Any
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scimdock.core.body import MAX_DEPTH, TOO_DEEP, check_sizes
 from scimdock.core.errors import ScimError
-from scimdock.handlers.throttle import hold_slots, release
+from scimdock.front.respond import send_error
+from scimdock.tuning.compat import Message, Receive, Scope, Send
 
-SCIM_JSON = b"application/scim+json"
 #: A JSON string, escapes included (RFC 8259 §7), as one unrolled loop.
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 #: ``[`` and ``{`` as 1, ``]`` and ``}`` as 2; :data:`_OTHERS` deleted.
@@ -88,21 +86,19 @@ class TooLarge(Exception):
     """The body passed the limit while it was read."""
 
 
-class RequestLimits:
+class BodyLimits:
     """``max_body``: the largest request body, in bytes, but on ``uploads``
     (:func:`upload_routes`), where it is ``max_upload``; ``max_string`` and
     ``max_values``: :func:`scimdock.core.body.check_sizes`."""
 
     def __init__(
         self,
-        app: ASGIApp,
         max_body: int,
         max_string: int,
         max_values: int,
         max_upload: int | None = None,
         uploads: Iterable[Route] = (),
     ) -> None:
-        self.app = app
         self.max_body = max_body
         self.max_string = max_string
         self.max_values = max_values
@@ -118,40 +114,35 @@ class RequestLimits:
                     return self.max_upload
         return self.max_body
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        held = hold_slots(scope)
+    async def read(self, scope: Scope, receive: Receive, send: Send) -> bytes | bool:
+        """The request's body; ``True`` when it has none (nothing was read);
+        ``False`` when it broke a limit and the answer has been sent."""
+        length, chunked, media = b"", False, b"json"
+        for name, value in scope["headers"]:  # ASGI header names are lower-case
+            if name == b"content-length":
+                length = value.strip()
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"content-type":
+                media = value
+        if not length and not chunked:
+            return True  # no body (RFC 9112 §6.3): nothing to measure
+        limit = self.limit(scope)
+        if length and (not length.isdigit() or int(length) > limit):
+            await _refuse(send, _too_large(limit))
+            return False
         try:
-            length, chunked, media = b"", False, b"json"
-            for name, value in scope["headers"]:  # ASGI header names are lower-case
-                if name == b"content-length":
-                    length = value.strip()
-                elif name == b"transfer-encoding":
-                    chunked = True
-                elif name == b"content-type":
-                    media = value
-            if length or chunked:  # else no body (RFC 9112 §6.3): nothing to measure
-                limit = self.limit(scope)
-                if length and (not length.isdigit() or int(length) > limit):
-                    await _refuse(send, _too_large(limit))
-                    return
-                try:
-                    body = await _read(receive, limit)
-                except TooLarge:
-                    await _refuse(send, _too_large(limit))
-                    return
-                if body and b"json" in media.lower():
-                    try:
-                        self._check(body)
-                    except ScimError as error:
-                        await _refuse(send, error)
-                        return
-                receive = _replay(body, receive)
-            await self.app(scope, receive, send)
-        finally:
-            release(held)
+            body = await _read(receive, limit)
+        except TooLarge:
+            await _refuse(send, _too_large(limit))
+            return False
+        if body and b"json" in media.lower():
+            try:
+                self._check(body)
+            except ScimError as error:
+                await _refuse(send, error)
+                return False
+        return body
 
     def _check(self, body: bytes) -> None:
         if too_deep(body):
@@ -185,7 +176,23 @@ def _too_large(limit: int) -> ScimError:
     return ScimError(413, f"Request body is larger than {limit} bytes")
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+async def read_all(receive: Receive) -> bytes:
+    """The whole body, whatever its size (the mock's profile layer, in
+    front of the limits)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` that hands on ``body`` whole first, then what the
+    client's own ``receive`` says (a disconnect)."""
     sent = False
 
     async def replayed() -> Message:
@@ -203,12 +210,5 @@ async def _refuse(send: Send, error: ScimError) -> None:
     §15.5.14): the rest of an unread body is not worth reading.
     scimdock.protocol closes it lingering (RFC 9112 §9.6), so that a client
     still sending the body reads the answer."""
-    content = orjson.dumps(error.to_dict())
-    headers = [
-        (b"content-type", SCIM_JSON),
-        (b"content-length", str(len(content)).encode()),
-    ]
-    if error.status == 413:
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": content})
+    extra = [(b"connection", b"close")] if error.status == 413 else None
+    await send_error(send, error, extra)
