@@ -198,4 +198,3 @@ def _authenticated(scope: Scope) -> int | None:
     """The tenant of the SCIM key that authenticated the request, if any
     (handlers.context)."""
     return request_context().tenant_id
-

@@ -38,9 +38,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from scimdock.core.errors import ScimError
 from scimdock.core.recording import Exchange
 from scimdock.core.target_notes import answer_notes
+from scimdock.handlers.context import request_context
 from scimdock.handlers.http import BASE_PATH
 from scimdock.handlers.mock.proxy import Target, parsed
-from scimdock.handlers.context import request_context
 from scimdock.handlers.security import authenticate, client_address
 from scimdock.journal import _credential, _header
 

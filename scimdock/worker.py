@@ -103,9 +103,7 @@ def assemble(
     if measure.kind != "off":
         metrics.record(front.runtime.throttle)
     # The lifespan goes to the key-use flush.
-    front.others = flush_at_shutdown(
-        front.api, store, close=owned, throttle=front.runtime.throttle
-    )
+    front.others = flush_at_shutdown(front.api, store, close=owned, throttle=front.runtime.throttle)
     return front
 
 

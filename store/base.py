@@ -37,8 +37,8 @@ from scimdock.store import sql_keys as keys
 from scimdock.store import sql_members as members
 from scimdock.store import sql_tenants as tenants
 from scimdock.store import sql_users as users
-from scimdock.store.errors import NotFound
 from scimdock.store.counters import Counters
+from scimdock.store.errors import NotFound
 from scimdock.store.key_use import KeyUses
 from scimdock.store.records import (
     CLI_ACTOR,

@@ -44,8 +44,8 @@ from scimdock.store.errors import OverBudget, Unavailable
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS
 from scimdock.store.pg_availability import RECONNECT_TIMEOUT, Availability, connect_options
-from scimdock.store.pg_host import Conn, drive, one
 from scimdock.store.pg_counters import PgCounters
+from scimdock.store.pg_host import Conn, drive, one
 from scimdock.store.pg_migrate import migrate
 from scimdock.store.sql_keys import KeyCache
 from scimdock.store.sqldialect import POSTGRES

@@ -26,7 +26,10 @@ def mock_on() -> None:
 
 async def reset_tenant(
     ctx: RequestContext,
-    tenant: str, journal: bool = False, faults: bool = False, profile: bool = False
+    tenant: str,
+    journal: bool = False,
+    faults: bool = False,
+    profile: bool = False,
 ) -> Response:
     """The data; and the journal, rules and profile when asked (in that
     order: no user is left for a profile's userName switch to collide)."""
