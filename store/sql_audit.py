@@ -64,6 +64,11 @@ def record(
     """Append one line to ``tenant_id``'s log (``None``: the operator log),
     dated ``at`` (the store's clock: the time of the change it records)."""
     log = OPERATOR_LOG if tenant_id is None else tenant_id
+    if not d.log_numbers:  # one INSERT, the line built at once (every SCIM write has one)
+        names = orjson.dumps(sorted(set(attributes))).decode()
+        who = (actor.kind, actor.id, actor.address, operation, resource_type)
+        yield run(_INSERT, (at, log, *who, resource_id, names))
+        return
     who = (actor.kind, actor.id, actor.address, operation, resource_type)
     yield _lines(d, log, who, [(resource_id, attributes)], at)
 
@@ -97,7 +102,7 @@ def _lines(
     names = [orjson.dumps(sorted(set(attributes))).decode() for _, attributes in changes]
     if not d.log_numbers:
         lines = [(at, log, *who, rid, n) for (rid, _), n in zip(changes, names, strict=True)]
-        return run(_INSERT, lines[0]) if len(lines) == 1 else many(_INSERT, lines)
+        return many(_INSERT, lines)
     kind, actor_id, address, operation, resource_type = who
     return run(
         _APPEND,

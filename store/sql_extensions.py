@@ -24,7 +24,7 @@ from scimdock.store import sql_tenants as tenants
 from scimdock.store.errors import Conflict, NotFound
 from scimdock.store.records import Actor, SchemaExtension, Tenant, TenantSchema
 from scimdock.store.sqldialect import Dialect
-from scimdock.store.sqlscript import Script, Violation, many, meaning, one, rows, run
+from scimdock.store.sqlscript import Script, Stmt, Violation, many, meaning, one, rows, run
 from scimdock.store.tenant_schema import COLUMNS, SCHEMA_OF, extension, rekeyed, schema_of
 
 SCHEMA, TENANT = "Schema", "Tenant"
@@ -83,9 +83,16 @@ def case_exact(d: Dialect, tenant_id: int, *, lock: bool = True) -> Script[bool]
     """Whether the tenant keys userNames as given (store.tenant_schema);
     ``lock``: holding its row against a switch to the end of the write
     (a read-only transaction cannot)."""
-    row = yield one(
-        _CASE_EXACT + " FOR KEY SHARE" if lock and d.locks else _CASE_EXACT, (tenant_id,)
-    )
+    return exact_of((yield exact_statement(d, tenant_id, lock=lock)))
+
+
+def exact_statement(d: Dialect, tenant_id: int, *, lock: bool = True) -> Stmt:
+    """The statement of :func:`case_exact`, for a script that yields it itself."""
+    return one(_CASE_EXACT + " FOR KEY SHARE" if lock and d.locks else _CASE_EXACT, (tenant_id,))
+
+
+def exact_of(row: tuple[Any, ...] | None) -> bool:
+    """The answer of :func:`exact_statement`'s row."""
     return bool(row and row[0])
 
 

@@ -53,7 +53,7 @@ def create(
     d: Dialect, tenant_id: int, doc: dict[str, Any], actor: Actor, now: str
 ) -> Script[UserRecord]:
     user_id = str(uuid.uuid4())
-    exact = yield from extensions.case_exact(d, tenant_id)
+    exact = extensions.exact_of((yield extensions.exact_statement(d, tenant_id)))
     try:
         yield run(
             f"{_INSERT} VALUES (?, ?, ?, ?, ?, ?, {d.json_in}, {d.json_in}, ?, ?, 1)",
