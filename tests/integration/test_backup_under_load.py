@@ -21,7 +21,8 @@ import pytest
 
 from conftest import ROOT, cli, wait_until
 from scimdock.core.tenants import check_name
-from scimdock.store.sqlite_engine import SqliteEngine
+from scimdock.store.blocking import BlockingStore
+from scimdock.store.sqlite import SqliteStore
 
 #: SQLite's own file: runs in the SQLite run only.
 pytestmark = pytest.mark.sqlite_only
@@ -33,9 +34,9 @@ LEAST = 50 * 1000 * 1000
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database of over 50 MB: users of a 600-character title, written in
-    batches of 1,000 through the store's engine (its audit lines too)."""
+    batches of 1,000 through the store (its audit lines too)."""
     db = tmp_path_factory.mktemp("big") / "scimdock.db"
-    engine = SqliteEngine(db)
+    engine = BlockingStore(SqliteStore(db))
     try:
         tenant = engine.create_tenant(check_name("big"))
         batch = 0
@@ -61,11 +62,11 @@ def _timed_backup(db: Path, copy: Path) -> float:
 
 
 class Writer:
-    """A thread creating users through the store's engine, one committed
+    """A thread creating users through the store, one committed
     transaction each, until stopped; the ids it saw acknowledged, in order."""
 
     def __init__(self, db: Path) -> None:
-        self.engine = SqliteEngine(db)
+        self.engine = BlockingStore(SqliteStore(db))
         tenant = self.engine.get_tenant("big")
         assert tenant is not None
         self.tenant_id = tenant.id

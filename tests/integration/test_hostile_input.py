@@ -94,6 +94,7 @@ def world(server: Server) -> Iterator[World]:
         "keyId": key,
         "tokenId": str(token.get("id", "none")),
         "urn": "urn:example:hostile:2.0:User",
+        "scenario": "hostile",
         "/Users": user,
         "/Groups": group,
         "/ResourceTypes": "User",
