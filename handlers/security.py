@@ -41,7 +41,7 @@ from connexion.exceptions import OAuthProblem
 from scimdock.core import credentials
 from scimdock.core.clock import Clock
 from scimdock.core.tenants import tenant_from_host
-from scimdock.handlers.context import PARAMETER, RequestContext
+from scimdock.handlers.context import PARAMETER, RequestContext, request_context
 from scimdock.handlers.http import scope_header
 from scimdock.store.base import ApiKey, Store
 from scimdock.store.key_use import FLUSH_SECONDS
@@ -82,8 +82,13 @@ async def basic_auth(username: str, password: str, request: Any) -> dict[str, An
 
 def context_of(request: Any) -> RequestContext:
     """The request's context, an entry of Connexion's request context
-    (``request.context``), where the front put it (handlers.context)."""
-    ctx: RequestContext = request.context[PARAMETER]
+    (``request.context``), where the front put it (handlers.context); for
+    a request outside Connexion (the mock's console signs in with the same
+    functions), the one the front entered for it."""
+    context = getattr(request, "context", None)
+    if context is None:
+        return request_context()
+    ctx: RequestContext = context[PARAMETER]
     return ctx
 
 

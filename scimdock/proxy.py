@@ -42,7 +42,8 @@ from scimdock.handlers.context import request_context
 from scimdock.handlers.http import BASE_PATH
 from scimdock.handlers.mock.proxy import Target, parsed
 from scimdock.handlers.security import authenticate, client_address
-from scimdock.journal import _credential, _header
+from scimdock.journal_entry import credential as _credential
+from scimdock.journal_entry import header as _header
 
 _log = logging.getLogger(__name__)
 #: Where a proxied request's record waits for the journal (scimdock.journal).
@@ -88,7 +89,7 @@ class ProxyLayer:
             raise ScimError(401, "Authenticate with the mock's SCIM key (Bearer or Basic)")
         try:
             info = await authenticate(
-                pair[0], pair[1], _header(scope, b"host"), client_address(scope)
+                request_context(), pair[0], pair[1], _header(scope, b"host"), client_address(scope)
             )
         except ProblemException as exc:
             raise ScimError(exc.status or 401, str(exc.detail or "Invalid credentials")) from None

@@ -26,11 +26,16 @@ one round trip (:mod:`store.pg_counters`). On SQLite they run in one
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
 from scimdock.store.sqldialect import Dialect, Sql
+
+LOG = logging.getLogger("scimdock.limits")
 
 #: The table's definition: the SQLite side file's; PostgreSQL's (UNLOGGED,
 #: with its types) is store/migrations.py's migration 9.
@@ -137,29 +142,51 @@ class Counters(ABC):
     runs a list of statements as one transaction (:meth:`_steps`)."""
 
     dialect: Dialect
+    #: When the counts' storage last failed and said so (monotonic seconds).
+    _said_at: float = -math.inf
+
+    def _unavailable(self, exc: Exception) -> None:
+        """The counts cannot be read or written (a full disk, the database
+        gone): the limits let requests through rather than fail them, since
+        a limit protects the service and must not be what stops it; said
+        on the log at most once a minute."""
+        now = time.monotonic()
+        if now - self._said_at >= 60:
+            self._said_at = now
+            LOG.warning("limits not counted, their storage failed (%s): requests let through", exc)
 
     @abstractmethod
     async def _steps(self, steps: list[Sql]) -> list[tuple[Any, ...] | None]:
         """Run ``steps`` in one transaction; the first row of each (or ``None``)."""
+
+    async def _quietly(self, steps: list[Sql]) -> None:
+        try:
+            await self._steps(steps)
+        except Exception as exc:  # noqa: BLE001 - any failure of the counts' storage
+            self._unavailable(exc)
 
     async def take(self, name: str, part: int, want: int, cap: int, until: int, now: int) -> Grant:
         """Drop ``name``'s rows whose ``until`` is at or before ``now``; add
         up to ``want`` hits to row ``part`` (its ``until`` set to
         ``until``) so that the name's live hits stay within ``cap``.
         ``want=0`` only reads."""
-        rows = await self._steps(take_script(self.dialect, name, part, want, cap, until, now))
+        try:
+            rows = await self._steps(take_script(self.dialect, name, part, want, cap, until, now))
+        except Exception as exc:  # noqa: BLE001 - any failure of the counts' storage
+            self._unavailable(exc)
+            return Grant(granted=want, held=0, frees_at=None)
         return grant_of(rows[-2], rows[-1])
 
     async def give_back(self, name: str, part: int, count: int) -> None:
         """Return ``count`` hits of row ``part`` (none below zero; nothing
         if the row has expired)."""
-        await self._steps([give_back_sql(self.dialect, name, part, count)])
+        await self._quietly([give_back_sql(self.dialect, name, part, count)])
 
     async def renew(self, prefix: str, part: int, until: int) -> None:
         """Move ``until`` of every row ``part`` of the names starting with
         ``prefix`` that holds hits (a process's leases) to ``until``."""
-        await self._steps([renew_sql(self.dialect, prefix, part, until)])
+        await self._quietly([renew_sql(self.dialect, prefix, part, until)])
 
     async def sweep(self, now: int) -> None:
         """Drop every row whose ``until`` is at or before ``now``."""
-        await self._steps([sweep_sql(self.dialect, now)])
+        await self._quietly([sweep_sql(self.dialect, now)])

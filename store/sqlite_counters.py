@@ -54,7 +54,8 @@ class SqliteCounters(Counters):
             rows = [conn.execute(sql, params).fetchone() for sql, params in steps]
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL)
+                conn.execute("ROLLBACK")
             raise
         return rows
 

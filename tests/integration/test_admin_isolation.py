@@ -178,6 +178,7 @@ def path_for(op: Operation, side: Side, *, key_id: str | None = None) -> str:
         "keyId": key_id or side.key_id,
         "tokenId": side.admin_token_id,
         "urn": side.schema_urn,
+        "scenario": "isolation",
     }
     if "/tombstones/" in op.path:
         values["id"] = side.tombstone_id
