@@ -34,7 +34,16 @@ _COLUMNS = (
     "seq, at, tenant_id, actor_kind, actor_id, address, operation, resource_type,"
     " resource_id, attributes"
 )
-_INSERT = f"INSERT INTO audit({_COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#: SQLite's line: dated no earlier than the last line of its log (its
+#: newest ``at``, one probe of ``audit_tenant_at``), as PostgreSQL's
+#: ``audit_seq.last_at`` does. Processes on one file take their time before
+#: the file's write lock, so without it a line committed later could be
+#: dated earlier, and a reader following ``since`` would miss it.
+_INSERT = (
+    f"INSERT INTO audit({_COLUMNS.split(', ', 1)[1]})"
+    " SELECT max(?1, coalesce((SELECT max(at) FROM audit WHERE tenant_id = ?2), '')),"
+    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
+)
 _APPEND = """
     WITH n AS (
         INSERT INTO audit_seq AS s (tenant_id, last, last_at) VALUES (%(t)s, %(k)s, %(at)s)
