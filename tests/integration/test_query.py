@@ -3,6 +3,7 @@ projection and search, run by the real server against SQLite."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -62,8 +63,11 @@ def people(client: Client) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def reader(server: Server) -> Client:
-    """A tenant shared by the tests of this module that only read."""
-    return Client(server, server.tenant("query-reader"))
+    """A tenant shared by the tests of this module that only read. Named
+    anew at each set-up: pytest-xdist's work stealing can run a module's
+    tests on one worker in two runs, each setting this up on the worker's
+    one server."""
+    return Client(server, server.tenant(f"query-reader-{uuid.uuid4().hex[:8]}"))
 
 
 @pytest.fixture(scope="module")
