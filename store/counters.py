@@ -28,14 +28,20 @@ from __future__ import annotations
 
 import logging
 import math
+import sqlite3
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from scimdock.store.errors import OverBudget, Unavailable
 from scimdock.store.sqldialect import Dialect, Sql
 
 LOG = logging.getLogger("scimdock.limits")
+#: What the counts' storage raises when it fails: SQLite's side file (a full
+#: disk, a lock held too long), or the store's own errors, which the
+#: PostgreSQL store maps its driver's to. A defect of the code still raises.
+_STORAGE_FAILED = (Unavailable, OverBudget, sqlite3.Error, OSError)
 
 #: The table's definition: the SQLite side file's; PostgreSQL's (UNLOGGED,
 #: with its types) is store/migrations.py's migration 9.
@@ -145,7 +151,7 @@ class Counters(ABC):
     #: When the counts' storage last failed and said so (monotonic seconds).
     _said_at: float = -math.inf
 
-    def _unavailable(self, exc: Exception) -> None:
+    def _unavailable(self, exc: BaseException) -> None:
         """The counts cannot be read or written (a full disk, the database
         gone): the limits let requests through rather than fail them, since
         a limit protects the service and must not be what stops it; said
@@ -162,7 +168,7 @@ class Counters(ABC):
     async def _quietly(self, steps: list[Sql]) -> None:
         try:
             await self._steps(steps)
-        except Exception as exc:  # noqa: BLE001 - any failure of the counts' storage
+        except _STORAGE_FAILED as exc:
             self._unavailable(exc)
 
     async def take(self, name: str, part: int, want: int, cap: int, until: int, now: int) -> Grant:
@@ -172,7 +178,7 @@ class Counters(ABC):
         ``want=0`` only reads."""
         try:
             rows = await self._steps(take_script(self.dialect, name, part, want, cap, until, now))
-        except Exception as exc:  # noqa: BLE001 - any failure of the counts' storage
+        except _STORAGE_FAILED as exc:
             self._unavailable(exc)
             return Grant(granted=want, held=0, frees_at=None)
         return grant_of(rows[-2], rows[-1])
