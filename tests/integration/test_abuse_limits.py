@@ -249,6 +249,13 @@ def test_a_key_over_its_rate_gets_429_while_the_tenants_other_key_is_served(
 
 
 # --- requests in flight --------------------------------------------------------------
+# The slow search that holds the slot is slow on SQLite (about a second);
+# PostgreSQL may finish it before a second request looks, and the test then
+# has nothing to see (it timed out so once in four PostgreSQL runs). The cap
+# as PostgreSQL counts it, across instances, is tested by
+# test_shared_limits.py's in-flight test, which holds its slot by a request
+# of its own making.
+@pytest.mark.sqlite_only("its slow search is slow enough only on SQLite")
 def test_a_tenant_over_its_requests_in_flight_gets_429_others_are_served(
     busy_server: Server,
 ) -> None:
