@@ -114,7 +114,7 @@ class Server:
     @property
     def store(self) -> Any:
         """The server's database, opened in this process and called
-        synchronously, as the CLI's store is (scimdock.cli_common.store_of):
+        synchronously, as the CLI's store is (scimdock.cli.common.store_of):
         migrated, every write one committed transaction with its audit line
         (actor ``cli``)."""
         if self._store is None:

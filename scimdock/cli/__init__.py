@@ -3,9 +3,9 @@
 ``scimdock [--db PATH|URL] tenant|key|user|audit|admin-token|serve|backup|migrate|check ...`` — see
 ``scimdock --help`` and the README. Every command takes ``--json`` (the admin
 API's field names, handlers/admin/views.py). A mistake prints one line on
-stderr and exits non-zero (scimdock.cli_common). Keys: :mod:`scimdock.cli_keys`;
-users, the audit log and admin tokens: :mod:`scimdock.cli_admin`; the server:
-:mod:`scimdock.cli_serve`; testing any SCIM server: :mod:`scimdock.cli_check`. Every change is recorded in the audit log with the
+stderr and exits non-zero (scimdock.cli.common). Keys: :mod:`scimdock.cli.keys`;
+users, the audit log and admin tokens: :mod:`scimdock.cli.admin`; the server:
+:mod:`scimdock.cli.serve`; testing any SCIM server: :mod:`scimdock.cli.check`. Every change is recorded in the audit log with the
 actor ``cli``.
 """
 
@@ -14,17 +14,9 @@ from __future__ import annotations
 import argparse
 from importlib.metadata import PackageNotFoundError, version
 
-from scimdock import (
-    cli_admin,
-    cli_check,
-    cli_db,
-    cli_keys,
-    cli_mock,
-    cli_schemas,
-    cli_serve,
-    config,
-)
-from scimdock.cli_common import CliError, Parser, add_json, json_out, run, store_of
+from scimdock import config
+from scimdock.cli import admin, check, db, keys, mock, schemas, serve
+from scimdock.cli.common import CliError, Parser, add_json, json_out, run, store_of
 from scimdock.core.tenants import check_name
 from scimdock.handlers.admin import views
 
@@ -130,11 +122,11 @@ def _parser() -> argparse.ArgumentParser:
     add_json(sp)
     sp.set_defaults(func=tenant_list)
 
-    cli_keys.add_commands(sub)
-    cli_schemas.add_commands(sub)
-    cli_admin.add_commands(sub)
-    cli_serve.add_commands(sub)
-    cli_db.add_commands(sub)
-    cli_mock.add_commands(sub)
-    cli_check.add_commands(sub)
+    keys.add_commands(sub)
+    schemas.add_commands(sub)
+    admin.add_commands(sub)
+    serve.add_commands(sub)
+    db.add_commands(sub)
+    mock.add_commands(sub)
+    check.add_commands(sub)
     return p

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from scimdock.cli_common import CliError, add_json, json_out, store_of, tenant_of
+from scimdock.cli.common import CliError, add_json, json_out, store_of, tenant_of
 from scimdock.core import clock, credentials
 from scimdock.handlers.admin import views
 from scimdock.store.base import AuditEntry

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from scimdock.check import FUZZ_EXAMPLES, SUITES
-from scimdock.cli_common import USAGE, CliError
+from scimdock.cli.common import USAGE, CliError
 
 
 def check(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from types import FrameType
 from typing import Any
 
 from scimdock import config
-from scimdock.cli_common import USAGE, CliError, add_json, json_out
+from scimdock.cli.common import USAGE, CliError, add_json, json_out
 from scimdock.store import opening
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from scimdock.cli_common import CliError
+from scimdock.cli.common import CliError
 from scimdock.core import credentials
 from scimdock.store.base import ApiKey, Tenant
 from scimdock.store.blocking import BlockingStore

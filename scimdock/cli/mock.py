@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from scimdock import cli_proxy, cli_serve, config
-from scimdock.cli_common import CliError, add_json, json_out, option
+from scimdock import config
+from scimdock.cli import proxy, serve
+from scimdock.cli.common import CliError, add_json, json_out, option
 from scimdock.core import credentials
 from scimdock.core.membership import Member
 from scimdock.core.profile import PRESETS, Profile, ProfileError, parse_profile
@@ -51,7 +52,7 @@ GRACEFUL_SHUTDOWN = 2
 def mock(args: argparse.Namespace) -> int:
     from scimdock.core.seedfile import plan
 
-    cli_proxy.check(args)
+    proxy.check(args)
     rules = _rules(args)
     profile = _profile(args.profile) if args.profile else None
     seed_doc = _load(Path(args.seed)) if args.seed else None
@@ -83,14 +84,14 @@ def _run(
     """Serve until SIGINT or SIGTERM; the throwaway database removed after."""
     import uvicorn
 
-    from scimdock.cli_common import store_of
+    from scimdock.cli.common import store_of
     from scimdock.faults import with_transport
     from scimdock.worker import assemble
 
     folder = None if kept else tempfile.mkdtemp(prefix="scimdock-mock-")
     try:
         args.db = kept or os.path.join(folder or "", "mock.db")
-        sock = cli_serve._bind(host, args.port)
+        sock = serve._bind(host, args.port)
         port = sock.getsockname()[1]
         try:
             store = store_of(args)
@@ -102,8 +103,8 @@ def _run(
                     raise CliError(f"--profile: {exc}", 2) from None
             if seeds is not None:
                 _seed(store, tenant.id, seeds)
-            served, owned = cli_serve.store_for_server(store, args.db)
-            target = cli_proxy.target(args, tenant.id)
+            served, owned = serve.store_for_server(store, args.db)
+            target = proxy.target(args, tenant.id)
             app = assemble(
                 served,
                 settings,
@@ -123,9 +124,9 @@ def _run(
                 from scimdock.handlers.mock.state import profiles
 
                 profiles().set(tenant.id, profile)
-            origin = f"http://{cli_serve._url_host(host)}:{port}"
+            origin = f"http://{serve._url_host(host)}:{port}"
             _announce(args, tenant.name, origin, token, admin_token)
-            options = cli_serve.uvicorn_options(host, port, log_level, config.trusted_proxies(None))
+            options = serve.uvicorn_options(host, port, log_level, config.trusted_proxies(None))
             options["http"] = with_transport(options["http"])
             options["timeout_graceful_shutdown"] = GRACEFUL_SHUTDOWN
             server = uvicorn.Server(uvicorn.Config(app, **options))
@@ -135,7 +136,7 @@ def _run(
             except (KeyboardInterrupt, _Terminated):  # uvicorn has shut down cleanly
                 pass
             finally:
-                cli_proxy.save(target)
+                proxy.save(target)
             if not server.started:
                 raise CliError("the server did not start (see the log above)")
             return 0
@@ -143,7 +144,7 @@ def _run(
             sock.close()
     finally:
         if folder is not None:
-            from scimdock.cli_common import _close_opened
+            from scimdock.cli.common import _close_opened
 
             _close_opened()
             shutil.rmtree(folder, ignore_errors=True)
@@ -332,6 +333,6 @@ def add_commands(sub: Any) -> None:
         metavar="LEVEL",
         help=f"one of {', '.join(config.LOG_LEVELS)} (default info)",
     )
-    cli_proxy.add_options(sp)
+    proxy.add_options(sp)
     add_json(sp)
     sp.set_defaults(func=mock)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from scimdock.cli_common import CliError, option
+from scimdock.cli.common import CliError, option
 
 #: The token's variable, so that it need not be on the command line (``ps``).
 TOKEN_VARIABLE = "SCIMDOCK_PROXY_TOKEN"

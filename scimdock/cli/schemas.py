@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scimdock.cli_common import CliError, add_json, json_out, store_of, tenant_of
+from scimdock.cli.common import CliError, add_json, json_out, store_of, tenant_of
 from scimdock.core import extensions
 
 

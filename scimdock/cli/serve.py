@@ -17,8 +17,8 @@ import socket
 from typing import Any
 
 from scimdock import config, metrics
-from scimdock.cli_common import USAGE, CliError, add_json, json_out, option, store_of
-from scimdock.cli_demo import demo_token
+from scimdock.cli.common import USAGE, CliError, add_json, json_out, option, store_of
+from scimdock.cli.demo import demo_token
 from scimdock.store import opening
 from scimdock.store.base import Store
 from scimdock.store.blocking import BlockingStore

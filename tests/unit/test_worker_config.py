@@ -1,4 +1,4 @@
-"""What ``serve --workers N`` hands each worker (scimdock.cli_serve,
+"""What ``serve --workers N`` hands each worker (scimdock.cli.serve,
 scimdock.worker): a ``uvicorn.Config`` that survives pickling (uvicorn
 starts workers with the ``spawn`` method) and still names the tuned
 transport and the application factory."""
@@ -10,7 +10,7 @@ import pickle
 import pytest
 
 from scimdock import config
-from scimdock.cli_serve import uvicorn_options, worker_config
+from scimdock.cli.serve import uvicorn_options, worker_config
 from scimdock.protocol import ScimErrorProtocol
 from scimdock.tuning.transport import CoalescingProtocol
 
