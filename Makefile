@@ -134,14 +134,15 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 
-## mypy --strict on the core and the store, as the installed package names them:
-## a tree of links maps core/ and store/ under scimdock/, as setuptools does.
+## mypy --strict on the core, the store, `scimdock check` and the mock's pure
+## rules (scimdock/mock/rules/), as the installed package names them: a tree
+## of links maps core/ and store/ under scimdock/, as setuptools does.
 typecheck: $(VENV)/.installed-test
 	rm -rf build/typecheck && mkdir -p build/typecheck/scimdock
 	for f in scimdock/*; do ln -s "$(CURDIR)/$$f" build/typecheck/scimdock/; done
 	for d in core handlers store openapi; do ln -s "$(CURDIR)/$$d" build/typecheck/scimdock/$$d; done
 	cd build/typecheck && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml \
-		-p scimdock.core -p scimdock.store -p scimdock.check
+		-p scimdock.core -p scimdock.store -p scimdock.check -p scimdock.mock.rules
 
 ## Rewrite the User and Group schemas of openapi/scim.yaml from core/schema.py
 ## (scimdock/contract.py); commit the result (a unit test checks it is current).

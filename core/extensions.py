@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from scimdock.core.errors import InvalidValue, ScimError, Uniqueness
@@ -244,6 +245,17 @@ def with_extensions(base: ResourceType, extensions: Iterable[tuple[Schema, bool]
         required_extensions=base.required_extensions
         | frozenset(s.id for s, required in added if required),
     )
+
+
+def case_exact_user_name(rt: ResourceType) -> ResourceType:
+    """The User resource type with ``userName`` caseExact true (RFC 7643
+    §2.2, §7): what filters, sorts and /Schemas follow for a tenant whose
+    schema says so (``TenantSchema.user_name_case_exact``, set by a
+    mock behaviour profile's ``userNameCaseExact``)."""
+    attributes = tuple(
+        replace(a, case_exact=True) if a.name == "userName" else a for a in rt.schema.attributes
+    )
+    return replace(rt, schema=replace(rt.schema, attributes=attributes))
 
 
 def keep_unregistered(old: dict[str, Any], new: dict[str, Any], rt: ResourceType) -> dict[str, Any]:

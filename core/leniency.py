@@ -276,7 +276,7 @@ _applied: ContextVar[list[str] | None] = ContextVar("scimdock_leniencies", defau
 @contextmanager
 def noting() -> Iterator[list[str]]:
     """While the block runs, the id of each rule applied (:func:`note`) is
-    appended to the list yielded (one per request: scimdock.journal)."""
+    appended to the list yielded (one per request: scimdock.mock.journal)."""
     found: list[str] = []
     token = _applied.set(found)
     try:

@@ -5,7 +5,7 @@ or "none", not "x".`` rather than jsonschema's ``'x' is not one of
 to a suffix.
 
 For the admin API's validation errors (handlers.errors) and the mock's
-fault rules and seed data (core.faultrules, core.seedfile). Pure: the
+fault rules and seed data (scimdock.mock.rules.faultrules, scimdock.mock.rules.seedfile). Pure: the
 error is read through the attributes jsonschema's ``ValidationError``
 has (``validator``, ``validator_value``, ``instance``, ``schema``,
 ``absolute_path``, ``context``), so this module imports nothing of it.

@@ -7,7 +7,7 @@ limits), the request id and the ASGI scope. Authentication
 (:mod:`handlers.security`, :mod:`handlers.admin.security`) fills in who is
 asking: the tenant, the key and its schema tag, or the admin caller. The
 front puts the parsed body in once it has read and folded it
-(:mod:`scimdock.front.names`). A mock profile (scimdock.profiles) may swap
+(:mod:`scimdock.front.names`). A mock profile (scimdock.mock.profiles) may swap
 the runtime for one with that profile and its settings, once, before any
 handler runs.
 
@@ -95,7 +95,7 @@ class RequestContext:
 
     @property
     def profile(self) -> Any:
-        """The tenant's mock profile, or ``None`` (core.profile)."""
+        """The tenant's mock profile, or ``None`` (scimdock.mock.rules.profile)."""
         return self.runtime.profile
 
     def authenticated(self, key_id: str, tenant_id: int, tenant: str, schema_tag: Any) -> None:

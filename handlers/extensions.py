@@ -1,7 +1,7 @@
 """The resource types of the tenant a request is for: the server's User and
 Group with the tenant's registered extension schemas (core.extensions,
 RFC 7643 §3.3, §6, §7) and, where its profile says so, a case-exact
-``userName`` (core.profile).
+``userName`` (scimdock.mock.rules.profile).
 
 What they are built from moves the tenant's ``schema_tag`` (store.base
 ``Tenant``), which authentication reads with the key: a key's row is read
@@ -22,7 +22,6 @@ from typing import Any
 import orjson
 
 from scimdock.core import extensions, names
-from scimdock.core.profile import case_exact_user_name
 from scimdock.core.schema import RESOURCE_TYPES, USER, ResourceType
 from scimdock.handlers.context import RequestContext
 from scimdock.store.base import SchemaExtension, TenantSchema
@@ -60,7 +59,7 @@ def build(records: list[SchemaExtension], *, user_name_case_exact: bool = False)
             for rt in RESOURCE_TYPES.values()
         }
         if user_name_case_exact:
-            types[USER.id] = case_exact_user_name(types[USER.id])
+            types[USER.id] = extensions.case_exact_user_name(types[USER.id])
         _BUILT[key] = types
         while len(_BUILT) > _KEEP:
             _BUILT.popitem(last=False)

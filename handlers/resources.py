@@ -110,7 +110,7 @@ class Kind(Generic[R, C]):
     ) = None
     #: Whether a PATCH answers 200 with the resource (else 204) when neither
     #: ``attributes`` nor ``excludedAttributes`` is named and no profile
-    #: says otherwise (core.profile ``patchResponse``).
+    #: says otherwise (scimdock.mock.rules.profile ``patchResponse``).
     patch_answers_resource: bool = True
 
 
@@ -206,7 +206,7 @@ async def modify(
     resource. PATCH (``patch``, §3.5.2), which allows 200 with the resource
     or 204: the kind's default (or 200 when the request names
     ``attributes`` or ``excludedAttributes``), unless a mock's profile
-    says (core.profile)."""
+    says (scimdock.mock.rules.profile)."""
     if operation == "replace":
         projected, value = True, body
     else:

@@ -83,8 +83,8 @@ class Runtime:
     random: TokenBytes = SYSTEM_RANDOM
     #: The counters of the limits of ``settings`` (handlers.throttle).
     throttle: Throttle = field(init=False)
-    #: The tenant's behaviour profile (core.profile), under ``scimdock
-    #: mock`` only (scimdock.profiles); ``None``: scimdock's own behaviour.
+    #: The tenant's behaviour profile (scimdock.mock.rules.profile), under ``scimdock
+    #: mock`` only (scimdock.mock.profiles); ``None``: scimdock's own behaviour.
     profile: Any = None
 
     def __post_init__(self) -> None:
@@ -109,7 +109,7 @@ class Runtime:
 def profiled(profile: Any, *, lenient: bool) -> Iterator[None]:
     """While the block runs (one request), the request's context carries a
     runtime with ``profile`` and, when not ``lenient``, strict settings;
-    the store and the limits' counters stay the process's (scimdock.profiles)."""
+    the store and the limits' counters stay the process's (scimdock.mock.profiles)."""
     from scimdock.handlers.context import request_context
 
     ctx = request_context()

@@ -321,10 +321,10 @@ def _entries(text: str) -> int:
 
 
 def journal_size() -> int:
-    """Entries of each tenant's request journal (scimdock.journal); 0: off."""
+    """Entries of each tenant's request journal (scimdock.mock.journal); 0: off."""
     return _env("SCIMDOCK_JOURNAL", _entries, 0)
 
 
 def faults_enabled() -> bool:
-    """Whether fault rules may be set (scimdock.faults): off by default."""
+    """Whether fault rules may be set (scimdock.mock.faults): off by default."""
     return _env("SCIMDOCK_FAULTS", _flag, False)

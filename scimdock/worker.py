@@ -76,13 +76,13 @@ def assemble(
     when ``SCIMDOCK_METRICS=token``, the health probes, paths, limits)
     around the Connexion app, its key uses written at shutdown
     (:func:`flush_at_shutdown`). The mock's journal and faults
-    (scimdock.journal) only when ``SCIMDOCK_JOURNAL`` or
+    (scimdock.mock.journal) only when ``SCIMDOCK_JOURNAL`` or
     ``SCIMDOCK_FAULTS`` is on; ``fallback_tenant``: the tenant of a
     request that names none (``scimdock mock``'s); ``access_to``: where the
     access lines go, stdout unless given (``scimdock mock``: stderr, its
     stdout being the one JSON document of ``--json``); ``proxy``: the
     service provider the mock's SCIM requests go to (a
-    :class:`scimdock.handlers.mock.proxy.Target`, scimdock.proxy)."""
+    :class:`scimdock.mock.handlers.proxy.Target`, scimdock.mock.proxy)."""
     from scimdock import metrics
     from scimdock.app import create_front
 
@@ -108,38 +108,38 @@ def assemble(
 
 
 def _mock_layers(fallback_tenant: int | None, proxy: Any = None) -> Any:
-    """What wraps the front's inner stages in scimdock.journal's layer
+    """What wraps the front's inner stages in scimdock.mock.journal's layer
     when the journal or the faults are on; else ``None`` (``serve`` pays
     nothing). With ``proxy``, the SCIM requests inside it go to the
-    target instead (scimdock.proxy), the journal and faults still around
+    target instead (scimdock.mock.proxy), the journal and faults still around
     them."""
     size, faulty = config.journal_size(), config.faults_enabled()
     if not size and not faulty:
         return None
-    from scimdock.handlers.mock.state import FaultBook, Journal, install
-    from scimdock.journal import JournalLayer
+    from scimdock.mock.handlers.state import FaultBook, Journal, install
+    from scimdock.mock.journal import JournalLayer
 
     journal = Journal(size) if size else None
     faults = FaultBook() if faulty else None
     install(journal, faults, fallback_tenant)
     if proxy is not None:
-        from scimdock.handlers.mock.proxy import install as install_target
+        from scimdock.mock.handlers.proxy import install as install_target
 
         install_target(proxy)
     book = None
-    if faulty:  # the mock's behaviour profiles (scimdock.profiles), with its faults
-        from scimdock.handlers.mock.state import ProfileBook, install_profiles
+    if faulty:  # the mock's behaviour profiles (scimdock.mock.profiles), with its faults
+        from scimdock.mock.handlers.state import ProfileBook, install_profiles
 
         book = ProfileBook()
         install_profiles(book)
 
     def wrap(app: Any) -> Any:
         if book is not None:
-            from scimdock.profiles import ProfileLayer
+            from scimdock.mock.profiles import ProfileLayer
 
             app = ProfileLayer(app, book, fallback_tenant)
         if proxy is not None:
-            from scimdock.proxy import ProxyLayer
+            from scimdock.mock.proxy import ProxyLayer
 
             app = ProxyLayer(app, proxy)
         layer: Any = JournalLayer(app, journal=journal, faults=faults, fallback=fallback_tenant)

@@ -253,7 +253,7 @@ CREATE TABLE schema_extensions (
     # ``user_name_key``, the text the unique index compares: the case-folded
     # userName (RFC 7643 §4.1.1: caseExact false), or the userName as given
     # where the tenant's ``user_name_case_exact`` is set (a behaviour
-    # profile, core.profile). ``schema_tag`` moves with every change to
+    # profile, scimdock.mock.rules.profile). ``schema_tag`` moves with every change to
     # what the tenant's resource types are (its extensions, that choice);
     # 0 is the server's own types. Authentication reads it with the key
     # (``key_epoch`` now fires on it too), so a request knows whether the

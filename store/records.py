@@ -22,7 +22,7 @@ class Tenant:
     scim_enabled: bool
     created: str
     #: ``userName`` compared as given, not case-folded, in this tenant's
-    #: uniqueness and filters (a behaviour profile: core.profile).
+    #: uniqueness and filters (a behaviour profile: scimdock.mock.rules.profile).
     user_name_case_exact: bool = False
     #: Moves with every change to the tenant's resource types (extensions,
     #: ``user_name_case_exact``); 0: the server's own types, unchanged.

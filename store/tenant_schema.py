@@ -8,7 +8,7 @@ are told apart.
 ``userName`` is caseExact false in RFC 7643, so by default the key is the
 case-folded name (:func:`core.identity.fold`): ``Alice`` and ``alice`` are
 one user. A tenant whose behaviour profile makes userName case-exact
-(core.profile) keys the name as given, as some service providers do: then
+(scimdock.mock.rules.profile) keys the name as given, as some service providers do: then
 they are two. Pure functions and SQL text shared by both stores.
 """
 

@@ -26,13 +26,13 @@ from scimdock.handlers.admin import (
     tombstones,
 )
 from scimdock.handlers.context import request_context
-from scimdock.handlers.mock import conformance as mock_conformance
-from scimdock.handlers.mock import data as mock_data
-from scimdock.handlers.mock import faults as mock_faults
-from scimdock.handlers.mock import journal as mock_journal
-from scimdock.handlers.mock import proxy as mock_proxy
-from scimdock.handlers.mock import snapshot as mock_snapshot
 from scimdock.handlers.resolver import resolver_for
+from scimdock.mock.handlers import conformance as mock_conformance
+from scimdock.mock.handlers import data as mock_data
+from scimdock.mock.handlers import faults as mock_faults
+from scimdock.mock.handlers import journal as mock_journal
+from scimdock.mock.handlers import proxy as mock_proxy
+from scimdock.mock.handlers import snapshot as mock_snapshot
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 

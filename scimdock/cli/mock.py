@@ -1,7 +1,7 @@
 """``scimdock mock``: a ready SCIM target for testing a SCIM client.
 
 One tenant with SCIM on, a SCIM key and a tenant-admin token, the request
-journal and fault injection on (scimdock.journal, scimdock.faults), on a
+journal and fault injection on (scimdock.mock.journal, scimdock.mock.faults), on a
 throwaway database (a temporary folder, removed at exit) unless ``--db``.
 ``--json`` prints one line, ``{"tenant", "baseUrl", "token", "adminUrl",
 "adminToken"}``, once the port accepts connections, and nothing else on
@@ -34,13 +34,13 @@ from scimdock.cli import proxy, serve
 from scimdock.cli.common import CliError, add_json, json_out, option
 from scimdock.core import credentials
 from scimdock.core.membership import Member
-from scimdock.core.profile import PRESETS, Profile, ProfileError, parse_profile
 from scimdock.core.tenants import check_name
+from scimdock.mock.rules.profile import PRESETS, Profile, ProfileError, parse_profile
 from scimdock.store.errors import Conflict
 
 if TYPE_CHECKING:  # jsonschema, which rules and seeds need, loads when a mock starts
-    from scimdock.core.faultrules import FaultRule
     from scimdock.handlers.runtime import Settings
+    from scimdock.mock.rules.faultrules import FaultRule
 
 #: Journal entries kept per tenant unless ``--journal`` says otherwise.
 DEFAULT_JOURNAL = 1000
@@ -50,7 +50,7 @@ GRACEFUL_SHUTDOWN = 2
 
 
 def mock(args: argparse.Namespace) -> int:
-    from scimdock.core.seedfile import plan
+    from scimdock.mock.rules.seedfile import plan
 
     proxy.check(args)
     rules = _rules(args)
@@ -85,7 +85,7 @@ def _run(
     import uvicorn
 
     from scimdock.cli.common import store_of
-    from scimdock.faults import with_transport
+    from scimdock.mock.faults import with_transport
     from scimdock.worker import assemble
 
     folder = None if kept else tempfile.mkdtemp(prefix="scimdock-mock-")
@@ -115,13 +115,13 @@ def _run(
                 access_to=sys.stderr,  # stdout: the --json document alone
                 proxy=target,
             )
-            from scimdock.handlers.mock.state import installed
+            from scimdock.mock.handlers.state import installed
 
             book = installed()[1]
             assert book is not None
             book.replace(tenant.id, rules)
             if profile is not None:
-                from scimdock.handlers.mock.state import profiles
+                from scimdock.mock.handlers.state import profiles
 
                 profiles().set(tenant.id, profile)
             origin = f"http://{serve._url_host(host)}:{port}"
@@ -191,12 +191,12 @@ def _tenant(store: Any, name: str) -> tuple[Any, str, str]:
 
 
 def _seed(store: Any, tenant_id: int, seeds: Any) -> None:
-    """The seed plan's users, then groups (handlers.mock.data.seed, called synchronously)."""
+    """The seed plan's users, then groups (scimdock.mock.handlers.data.seed, called synchronously)."""
     users: dict[str, str] = {}
     for name, doc in seeds.users:
         users[name] = store.create_user(tenant_id, doc).id
     groups: dict[str, str] = {}
-    from scimdock.handlers.mock.data import member_of
+    from scimdock.mock.handlers.data import member_of
 
     for name, doc, members in seeds.groups:
         refs: tuple[Member, ...] = tuple(member_of(m, users, groups) for m in members)
@@ -204,7 +204,7 @@ def _seed(store: Any, tenant_id: int, seeds: Any) -> None:
 
 
 def _rules(args: argparse.Namespace) -> list[FaultRule]:
-    from scimdock.core.faultrules import RuleError, parse_rule, parse_rules
+    from scimdock.mock.rules.faultrules import RuleError, parse_rule, parse_rules
 
     rules: list[FaultRule] = []
     try:
@@ -222,7 +222,7 @@ def _rules(args: argparse.Namespace) -> list[FaultRule]:
 
 
 def _profile(text: str) -> Profile:
-    """A preset's name, or a JSON or YAML file of a profile (core.profile);
+    """A preset's name, or a JSON or YAML file of a profile (scimdock.mock.rules.profile);
     neither: a usage error that lists the presets."""
     raw: Any = text
     if text not in PRESETS:

@@ -1,5 +1,5 @@
 """``scimdock mock --proxy URL``: the options of the recording proxy
-(scimdock.proxy; docs/mock.md, "Recording proxy")."""
+(scimdock.mock.proxy; docs/mock.md, "Recording proxy")."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def target(args: argparse.Namespace, tenant_id: int) -> Any:
     if args.proxy is None:
         return None
     token = args.proxy_token or os.environ[TOKEN_VARIABLE]
-    from scimdock.handlers.mock.proxy import Target
+    from scimdock.mock.handlers.proxy import Target
 
     folder = Path(args.record) if args.record else None
     return Target(args.proxy, token, tenant_id, timeout=args.proxy_timeout, folder=folder)

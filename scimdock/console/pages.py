@@ -20,13 +20,13 @@ from scimdock.console import HERE, PREFIX
 from scimdock.console.sessions import Session, Sessions, csrf_ok
 from scimdock.core import credentials
 from scimdock.core.errors import ScimError
-from scimdock.core.faultrules import RuleError, parse_rule
-from scimdock.core.profile import PRESETS, parse_profile
 from scimdock.core.query import ListQuery
 from scimdock.handlers.admin.auth import OPERATOR
 from scimdock.handlers.admin.security import bearer_auth
 from scimdock.handlers.context import request_context
-from scimdock.handlers.mock import state
+from scimdock.mock.handlers import state
+from scimdock.mock.rules.faultrules import RuleError, parse_rule
+from scimdock.mock.rules.profile import PRESETS, parse_profile
 from scimdock.store.base import Actor, Tenant
 from scimdock.store.errors import Conflict
 

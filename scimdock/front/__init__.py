@@ -9,8 +9,8 @@ before Connexion routes it.
    token, when ``SCIMDOCK_METRICS=token``.
 3. **Probes** (:mod:`.probes`): ``/healthz`` and ``/readyz``.
 4. *The mock's layers*, under ``scimdock mock`` only: the console, the
-   journal and faults, the behaviour profiles (scimdock.journal,
-   scimdock.profiles); they see the request as the client sent it.
+   journal and faults, the behaviour profiles (scimdock.mock.journal,
+   scimdock.mock.profiles); they see the request as the client sent it.
 5. **Paths** (:mod:`.paths`): runs of slashes as one, the base path as its
    root, and (lenient) endpoints in any letter case.
 6. **Limits** (:mod:`.limits`): the body read once, its size, nesting,

@@ -1,5 +1,5 @@
-"""Carrying out a fault rule or stub (core.faultrules) on one SCIM request, for
-the mock's ASGI layer (scimdock.journal).
+"""Carrying out a fault rule or stub (scimdock.mock.rules.faultrules) on one SCIM request, for
+the mock's ASGI layer (scimdock.mock.journal).
 
 ``drop`` and ``malformed: chunk`` need the connection itself, which ASGI
 does not hand an application: :func:`with_transport` makes the mock's
@@ -50,7 +50,7 @@ async def act(
     send: Send,
     note: Callable[[Message], Awaitable[None]],
 ) -> None:
-    """Do ``action`` (core.faultrules) to the request: ``send`` sends (and
+    """Do ``action`` (scimdock.mock.rules.faultrules) to the request: ``send`` sends (and
     records), ``note`` only records what was written on the connection
     directly (its last body message records the exchange: sent before the
     connection ends, so that the journal holds it when the client sees the
@@ -206,5 +206,7 @@ async def _broken_chunk(
 def _transport(scope: Scope) -> asyncio.Transport:
     transport = (scope.get("extensions") or {}).get(TRANSPORT)
     if transport is None:
-        raise RuntimeError("the mock's protocol (scimdock.faults.with_transport) is not in use")
+        raise RuntimeError(
+            "the mock's protocol (scimdock.mock.faults.with_transport) is not in use"
+        )
     return transport  # type: ignore[no-any-return]

@@ -1,5 +1,5 @@
 """The mock's ASGI layer: every SCIM exchange into its tenant's journal,
-and the tenant's fault rules carried out (scimdock.faults).
+and the tenant's fault rules carried out (scimdock.mock.faults).
 
 Wrapped around the application by :func:`scimdock.worker.assemble` only
 when ``SCIMDOCK_JOURNAL`` or ``SCIMDOCK_FAULTS`` is on (``scimdock mock``
@@ -13,7 +13,7 @@ parse; any ``password`` value masked, RFC 7643 §4.1.1 makes it
 write-only), the status, the duration, the ids of the resources touched,
 the time, the request id (``X-Request-ID``, scimdock.front.access), the
 fault done to it, if any, and whether the server carried it out; the
-entry itself is built by scimdock.journal_entry when first read.
+entry itself is built by scimdock.mock.journal_entry when first read.
 
 The tenant is the authenticated key's (RFC 7644 §2); a request refused
 before that (a wrong secret, no credential) is put in the journal of the
@@ -30,15 +30,15 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scimdock import faults as actions
-from scimdock import journal_entry as entry
 from scimdock.core import leniency
 from scimdock.core.tenants import tenant_from_host
 from scimdock.handlers.context import request_context
 from scimdock.handlers.http import BASE_PATH
-from scimdock.handlers.mock.state import FaultBook, Journal
 from scimdock.handlers.security import secret_matches
-from scimdock.journal_entry import BODY_CAP
+from scimdock.mock import faults as actions
+from scimdock.mock import journal_entry as entry
+from scimdock.mock.handlers.state import FaultBook, Journal
+from scimdock.mock.journal_entry import BODY_CAP
 
 
 class JournalLayer:

@@ -1,6 +1,6 @@
 """A journal entry of the mock (docs/mock.md, "Read the journal"): what
 one SCIM exchange was, as the journal shows it, built from what
-scimdock.journal kept of it (the raw headers, bodies and status) when the
+scimdock.mock.journal kept of it (the raw headers, bodies and status) when the
 journal is first read.
 
 Credentials are masked: ``Authorization`` keeps its scheme, cookies and
@@ -19,7 +19,8 @@ from typing import Any
 import orjson
 from starlette.types import Scope
 
-from scimdock.core import conformance, credentials
+from scimdock.core import credentials
+from scimdock.mock.rules import conformance
 
 #: Bytes of each body kept in an entry; the rest is cut (``bodyTruncated``).
 BODY_CAP = 256 * 1024
@@ -66,7 +67,7 @@ def noted_entry(
     applied: list[Any],
 ) -> dict[str, Any]:
     """The entry of request ``request_id``, with its conformance notes (``applied``: the leniency
-    rules the server applied, core.conformance). ``own``: the status (and, behind a fault, the body) of the server's
+    rules the server applied, scimdock.mock.rules.conformance). ``own``: the status (and, behind a fault, the body) of the server's
     own answer (``applied``: it carried the request out), which a fault
     may have kept from the client; the ids it names are the entry's too
     (the user a create made, though its answer was lost)."""
@@ -108,7 +109,7 @@ def noted_entry(
     entry["conformance"] = conformance.request_notes(
         entry["method"], request_headers, entry["request"].get("body"), applied
     )
-    proxied = (scope.get("extensions") or {}).get("scimdock.proxy")
+    proxied = (scope.get("extensions") or {}).get("scimdock.mock.proxy")
     if proxied is not None:  # the recording proxy's notes on the target's answer
         entry["proxy"] = {k: v for k, v in proxied.items() if k != "notes"}
         entry["conformance"] += proxied.get("notes") or []
@@ -116,7 +117,7 @@ def noted_entry(
 
 
 def request_view(scope: Scope, path: str, body: bytearray) -> dict[str, Any]:
-    """The request as a rule's matcher reads it (core.matcher): as the
+    """The request as a rule's matcher reads it (scimdock.mock.rules.matcher): as the
     journal will show it."""
     return {
         "method": scope["method"],

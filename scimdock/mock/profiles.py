@@ -1,4 +1,4 @@
-"""The mock's behaviour profiles at the edge (core.profile, docs/mock.md):
+"""The mock's behaviour profiles at the edge (scimdock.mock.rules.profile, docs/mock.md):
 the parts of a profile that are about the wire, decided here for the
 tenant whose valid key the request carries; the rest (strict mode, the
 PATCH answer) is read by the handlers from the request's runtime, which
@@ -32,13 +32,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scimdock.core.errors import ScimError
 from scimdock.core.filter.parser import parse_filter
-from scimdock.core.profile import DEFAULT, Profile, missing, only_eq
 from scimdock.front.limits import read_all, replay
 from scimdock.handlers.context import request_context
 from scimdock.handlers.http import BASE_PATH
-from scimdock.handlers.mock.state import ProfileBook
 from scimdock.handlers.runtime import profiled
-from scimdock.journal import tenant_of
+from scimdock.mock.handlers.state import ProfileBook
+from scimdock.mock.journal import tenant_of
+from scimdock.mock.rules.profile import DEFAULT, Profile, missing, only_eq
 
 SCIM_JSON = b"application/scim+json"
 _LISTS = re.compile(r"^/(Users|Groups)?/?(\.search)?$", re.I)

@@ -12,11 +12,11 @@ and the target's answer comes back as it was, its ``Location`` and
 is a 502 SCIM Error, one that does not answer in time a 504 (RFC 9110
 §15.6.3, §15.6.5), each saying which.
 
-Inside the journal layer (scimdock.journal), which records both sides,
+Inside the journal layer (scimdock.mock.journal), which records both sides,
 masked; this layer adds the notes on the target's answer
-(core.target_notes) and what was forwarded, through the request's
+(scimdock.mock.rules.target_notes) and what was forwarded, through the request's
 ``extensions`` (:data:`EXTENSION`), and feeds every exchange to the
-recording (core.recording). On its first request the proxy reads the
+recording (scimdock.mock.rules.recording). On its first request the proxy reads the
 target's /ServiceProviderConfig and /Schemas once, for the notes (are
 ETags advertised?) and the recording; after a write answered without its
 resource (a PATCH answered 204) it reads that resource back, so that the
@@ -36,18 +36,18 @@ from connexion.exceptions import ProblemException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scimdock.core.errors import ScimError
-from scimdock.core.recording import Exchange
-from scimdock.core.target_notes import answer_notes
 from scimdock.handlers.context import request_context
 from scimdock.handlers.http import BASE_PATH
-from scimdock.handlers.mock.proxy import Target, parsed
 from scimdock.handlers.security import authenticate, client_address
-from scimdock.journal_entry import credential as _credential
-from scimdock.journal_entry import header as _header
+from scimdock.mock.handlers.proxy import Target, parsed
+from scimdock.mock.journal_entry import credential as _credential
+from scimdock.mock.journal_entry import header as _header
+from scimdock.mock.rules.recording import Exchange
+from scimdock.mock.rules.target_notes import answer_notes
 
 _log = logging.getLogger(__name__)
-#: Where a proxied request's record waits for the journal (scimdock.journal).
-EXTENSION = "scimdock.proxy"
+#: Where a proxied request's record waits for the journal (scimdock.mock.journal).
+EXTENSION = "scimdock.mock.proxy"
 #: Request headers not forwarded: hop-by-hop (RFC 9110 §7.6.1), the
 #: client's credential and cookies for the mock, and what httpx sets itself.
 _NOT_FORWARDED = frozenset(

@@ -16,7 +16,7 @@ no users, groups, journal, rules, scenarios or profile, then the
 ``profile``, ``seed`` and ``faults`` its ``scim_mock`` marker gives, or
 its fixture parameter (``@pytest.mark.parametrize("scim_mock", [{...}],
 indirect=True)``). A test that fails gets its part of the server's log in
-its report. :class:`ScimMock` (scimdock.mock_client) starts one outside
+its report. :class:`ScimMock` (scimdock.mock.client) starts one outside
 pytest.
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from scimdock.mock_client import (
+from scimdock.mock.client import (
     ScimMock,
     ScimMockBadRequest,
     ScimMockConflict,

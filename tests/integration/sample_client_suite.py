@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from scimdock.testing import ScimMock, ScimMockBadRequest, ScimMockNotFound
+from scimdock.mock.testing import ScimMock, ScimMockBadRequest, ScimMockNotFound
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from junitparser import Failure, JUnitXml, Skipped
 
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 from tests.integration.test_check import run_check
 
 pytestmark = pytest.mark.backend_independent(

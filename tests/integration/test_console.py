@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 from tests.integration.test_mock_conformance import USER, admin, scim, start
 
 pytestmark = pytest.mark.backend_independent(

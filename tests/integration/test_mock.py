@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from conftest import Server
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 
 pytestmark = pytest.mark.backend_independent(
     "the mock, which runs on a throwaway SQLite database of its own"

@@ -14,7 +14,7 @@ import pytest
 from test_mock import mock
 
 from conftest import wait_until
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 
 __all__ = ["mock"]  # the fixture, shared with test_mock.py
 pytestmark = pytest.mark.backend_independent(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from conftest import new_database
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from test_mock import mock
 
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 from tests.unit.test_mock_docs import examples
 
 __all__ = ["mock"]  # the fixture, shared with test_mock.py

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from test_mock import mock, scim
 
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 
 __all__ = ["mock"]  # the fixture, shared with test_mock.py
 pytestmark = pytest.mark.backend_independent(

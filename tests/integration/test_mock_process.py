@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from conftest import wait_until
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 from tests.integration.test_mock import ERROR, USER, admin, is_scim_error, mock, scim
 
 __all__ = ["mock"]  # the fixture of test_mock.py

@@ -21,7 +21,7 @@ import pytest
 from conftest import Server, free_port, wait_until
 from scimdock.core.credentials import decode_token
 from scimdock.core.schema import CORE_GROUP, CORE_USER
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 from tests.integration.test_mock import admin, is_scim_error, scim
 
 pytestmark = pytest.mark.backend_independent(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from test_mock import mock, scim
 
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 from tests.unit.test_mock_docs import examples
 
 __all__ = ["mock"]  # the fixture, shared with test_mock.py

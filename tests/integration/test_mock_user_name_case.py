@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 from tests.integration.test_mock_conformance import ERROR, USER, admin, mock, scim, start
 
 __all__ = ["mock"]  # the fixture, shared with the profile tests

@@ -1,4 +1,4 @@
-"""The ``scim_mock`` fixture (scimdock.testing), as a partner's test suite
+"""The ``scim_mock`` fixture (scimdock.mock.testing), as a partner's test suite
 uses it: pytest finds it through the ``pytest11`` entry point, with no
 conftest of its own, and a sample SCIM client is tested against it."""
 

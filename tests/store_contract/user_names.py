@@ -1,6 +1,6 @@
 """How a tenant's userNames are told apart (store.tenant_schema): case-folded
 by default (RFC 7643 §4.1.1, caseExact false), as given once the tenant's
-profile says so (core.profile ``userNameCaseExact``). The switch re-keys the
+profile says so (scimdock.mock.rules.profile ``userNameCaseExact``). The switch re-keys the
 tenant's users in one transaction, refuses (naming two) to make two live
 users one, and moves the tenant's schema tag, which a key read reports."""
 
@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from scimdock.core.profile import case_exact_user_name
+from scimdock.core.extensions import case_exact_user_name
 from scimdock.core.schema import USER
 from scimdock.store.base import Store, UserRecord
 from scimdock.store.errors import Conflict, NotFound

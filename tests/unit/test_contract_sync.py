@@ -45,10 +45,10 @@ def test_a_changed_document_is_detected_and_rewritten(tmp_path: Path) -> None:
 
 def test_the_profile_presets_of_the_admin_document_are_the_codes() -> None:
     """``ProfileInput.preset`` (openapi/admin.yaml) lists exactly the presets
-    core/profile.py knows, so the contract refuses an unknown name itself."""
+    scimdock/mock/rules/profile.py knows, so the contract refuses an unknown name itself."""
     import yaml
 
-    from scimdock.core.profile import PRESETS
+    from scimdock.mock.rules.profile import PRESETS
     from scimdock.openapi import DIR
 
     document = yaml.safe_load((Path(DIR) / "admin.yaml").read_text())

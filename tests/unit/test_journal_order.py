@@ -1,5 +1,5 @@
 """The mock's journal records an exchange before the answer's last byte is
-sent (scimdock.journal.JournalLayer): a client that reads the journal as
+sent (scimdock.mock.journal.JournalLayer): a client that reads the journal as
 soon as it has its answer finds the exchange there. Driven as an ASGI app
 over a stand-in ``send`` that looks at the journal at that moment."""
 
@@ -14,9 +14,9 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from scimdock.handlers.context import RequestContext, enter
-from scimdock.handlers.mock.state import Journal
 from scimdock.handlers.runtime import Runtime, Settings
-from scimdock.journal import JournalLayer
+from scimdock.mock.handlers.state import Journal
+from scimdock.mock.journal import JournalLayer
 from scimdock.store.sqlite import SqliteStore
 
 TENANT = 7

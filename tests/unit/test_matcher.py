@@ -1,4 +1,4 @@
-"""core.matcher: the one question rules, stubs, verify and journal
+"""scimdock.mock.rules.matcher: the one question rules, stubs, verify and journal
 queries ask of a request, and its reasons in plain words."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from scimdock.core.faultrules import RuleError, parse_rule
-from scimdock.core.matcher import describe, resolve, why_not
+from scimdock.mock.rules.faultrules import RuleError, parse_rule
+from scimdock.mock.rules.matcher import describe, resolve, why_not
 
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 

@@ -1,5 +1,5 @@
 """docs/mock.md shows the JSON Schemas the mock validates with: the fault
-rule's (core.faultrules) and the seed data's (core.seedfile), as written;
+rule's (scimdock.mock.rules.faultrules) and the seed data's (scimdock.mock.rules.seedfile), as written;
 and the defaults of ``scimdock mock`` as its command line has them."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 
 from scimdock import config
 from scimdock.cli import _parser
-from scimdock.core.faultrules import RULE_SCHEMA, parse_rule, parse_rules
-from scimdock.core.seedfile import SEED_SCHEMA
+from scimdock.mock.rules.faultrules import RULE_SCHEMA, parse_rule, parse_rules
+from scimdock.mock.rules.seedfile import SEED_SCHEMA
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mock.md"
 

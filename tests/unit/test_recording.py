@@ -1,4 +1,4 @@
-"""What the recording proxy makes of a target's answers (core.recording):
+"""What the recording proxy makes of a target's answers (scimdock.mock.rules.recording):
 the snapshot of the users and groups it saw, and the profile guessed from
 how it answered, each field from its evidence."""
 
@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from scimdock.core.profile import parse_profile
-from scimdock.core.recording import Exchange, Recording
 from scimdock.core.schema import CORE_USER, LIST_RESPONSE
-from scimdock.core.seedfile import plan
+from scimdock.mock.rules.profile import parse_profile
+from scimdock.mock.rules.recording import Exchange, Recording
+from scimdock.mock.rules.seedfile import plan
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 

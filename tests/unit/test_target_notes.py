@@ -1,4 +1,4 @@
-"""The notes on a target's answers (core.target_notes): each rule applies
+"""The notes on a target's answers (scimdock.mock.rules.target_notes): each rule applies
 to the answer RFC 7644 says it does, and not to the conforming one."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from scimdock.core.errors import ERROR_SCHEMA
 from scimdock.core.schema import CORE_USER, LIST_RESPONSE
 from scimdock.core.schema import USER as USER_TYPE
-from scimdock.core.target_notes import TARGET_RULES, answer_notes, miscased
+from scimdock.mock.rules.target_notes import TARGET_RULES, answer_notes, miscased
 
 SCIM = {"content-type": "application/scim+json"}
 USER = {"schemas": [CORE_USER], "id": "1", "userName": "bjensen", "meta": {"version": 'W/"1"'}}

@@ -1,11 +1,11 @@
-"""core.verify: a verdict on a journal, with a one-line summary and its
+"""scimdock.mock.rules.verify: a verdict on a journal, with a one-line summary and its
 reasons in plain words."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from scimdock.core.verify import verify
+from scimdock.mock.rules.verify import verify
 
 
 def entry(

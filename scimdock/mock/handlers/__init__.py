@@ -1,4 +1,4 @@
 """The mock's admin operations (docs/mock.md): the request journal, fault
 rules, reset and seed, and verification. Their state lives in memory, in
-:mod:`handlers.mock.state`, installed only when the journal or the faults
+:mod:`scimdock.mock.handlers.state`, installed only when the journal or the faults
 are switched on (scimdock.worker)."""

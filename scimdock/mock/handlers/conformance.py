@@ -1,7 +1,7 @@
 """The tenant's conformance report and behaviour profile (openapi/admin.yaml,
 tag Mock; docs/mock.md): what its clients sent that RFC 7643/7644 do not
-allow (core.conformance), and how its service provider behaves
-(core.profile)."""
+allow (scimdock.mock.rules.conformance), and how its service provider behaves
+(scimdock.mock.rules.profile)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from scimdock.core.conformance import report
 from scimdock.core.errors import InvalidValue
 from scimdock.core.leniency import RULES
-from scimdock.core.profile import PRESETS, ProfileError, parse_profile
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
 from scimdock.handlers.context import RequestContext
-from scimdock.handlers.mock import state
+from scimdock.mock.handlers import state
+from scimdock.mock.rules.conformance import report
+from scimdock.mock.rules.profile import PRESETS, ProfileError, parse_profile
 
 
 async def get_conformance(ctx: RequestContext, tenant: str) -> Response:

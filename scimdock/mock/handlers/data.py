@@ -7,12 +7,12 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core.membership import Member
-from scimdock.core.profile import DEFAULT
-from scimdock.core.seedfile import SeedPlan, plan
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
 from scimdock.handlers.context import RequestContext
-from scimdock.handlers.mock import state
+from scimdock.mock.handlers import state
+from scimdock.mock.rules.profile import DEFAULT
+from scimdock.mock.rules.seedfile import SeedPlan, plan
 from scimdock.store.base import Actor, Store
 
 
@@ -85,4 +85,4 @@ def member_of(name: str, users: dict[str, str], groups: dict[str, str]) -> Membe
     for display, group_id in groups.items():
         if display.casefold() == folded:
             return Member(group_id.casefold(), "Group")
-    raise KeyError(name)  # core.seedfile.plan has checked every name
+    raise KeyError(name)  # scimdock.mock.rules.seedfile.plan has checked every name

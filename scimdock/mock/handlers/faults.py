@@ -1,4 +1,4 @@
-"""A tenant's fault rules (openapi/admin.yaml, tag Mock; core.faultrules)."""
+"""A tenant's fault rules (openapi/admin.yaml, tag Mock; scimdock.mock.rules.faultrules)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core.errors import InvalidValue
-from scimdock.core.faultrules import MAX_RULES, RuleError, parse_rule, parse_rules
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, listing, no_content, ok
 from scimdock.handlers.context import RequestContext
-from scimdock.handlers.mock import state
+from scimdock.mock.handlers import state
+from scimdock.mock.rules.faultrules import MAX_RULES, RuleError, parse_rule, parse_rules
 
 
 async def _tenant_id(ctx: RequestContext, tenant: str) -> int:

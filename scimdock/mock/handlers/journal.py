@@ -1,6 +1,6 @@
 """A tenant's request journal (openapi/admin.yaml, tag Mock): read with
 filters and paging, cleared, exported as JSON Lines or HAR 1.2, followed
-live (server-sent events), and verified (core.verify)."""
+live (server-sent events), and verified (scimdock.mock.rules.verify)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import orjson
 from starlette.responses import Response, StreamingResponse
 
 from scimdock.core.errors import InvalidValue
-from scimdock.core.matcher import bad_pattern, matches
-from scimdock.core.verify import verify
 from scimdock.handlers.admin import auth, times
 from scimdock.handlers.admin.respond import body_of, no_content, ok
 from scimdock.handlers.context import RequestContext
-from scimdock.handlers.mock import state
-from scimdock.handlers.mock.har import archive
+from scimdock.mock.handlers import state
+from scimdock.mock.handlers.har import archive
+from scimdock.mock.rules.matcher import bad_pattern, matches
+from scimdock.mock.rules.verify import verify
 
 #: Seconds between the comments that keep an idle event stream open.
 KEEPALIVE = 15.0
@@ -128,7 +128,7 @@ async def verify_journal(ctx: RequestContext, tenant: str, body: Any) -> Respons
 
 
 async def find_journal(ctx: RequestContext, tenant: str, body: Any) -> Response:
-    """The entries the matcher (core.matcher) matches, oldest first."""
+    """The entries the matcher (scimdock.mock.rules.matcher) matches, oldest first."""
     _, entries = await _entries(ctx, tenant)
     matcher = _checked(body_of(body))
     chosen = [e for e in entries if matches(e, matcher)]

@@ -3,7 +3,7 @@ tag Mock; docs/mock.md, "Recording proxy"): ``GET
 .../proxy/recording`` answers the snapshot and the guessed profile so far,
 ``POST`` writes them to the ``--record`` folder as ``snapshot.json`` and
 ``profile.json`` (as ``scimdock mock`` also does when it stops). The
-forwarding itself is scimdock.proxy's."""
+forwarding itself is scimdock.mock.proxy's."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ import orjson
 from starlette.responses import Response
 
 from scimdock.core.errors import Conflict, NotFound
-from scimdock.core.recording import Exchange, Recording
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import ok
 from scimdock.handlers.context import RequestContext
+from scimdock.mock.rules.recording import Exchange, Recording
 
 #: Seconds the target may take, unless ``--proxy-timeout`` says otherwise.
 DEFAULT_TIMEOUT = 30.0

@@ -1,7 +1,7 @@
 """A tenant's users, groups and memberships as a seed document, and back
 (openapi/admin.yaml, tag Mock; docs/mock.md, "Snapshots"): ``GET`` reads
-them in the seed format (core.seedfile), ``PUT`` resets the tenant and
-seeds it with a document (handlers.mock.data)."""
+them in the seed format (scimdock.mock.rules.seedfile), ``PUT`` resets the tenant and
+seeds it with a document (scimdock.mock.handlers.data)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core.query import ListQuery
-from scimdock.core.seedfile import plan
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
 from scimdock.handlers.context import RequestContext
-from scimdock.handlers.mock import data
+from scimdock.mock.handlers import data
+from scimdock.mock.rules.seedfile import plan
 from scimdock.store.base import GroupRecord, Store
 
 PAGE = 1000
@@ -42,7 +42,7 @@ async def put_snapshot(ctx: RequestContext, tenant: str, body: Any) -> Response:
 async def snapshot(store: Store, tenant_id: int) -> dict[str, Any]:
     """Users (their stored attributes), then groups ordered so that a
     group comes after the groups it contains, members named by
-    ``userName`` or ``displayName`` (core.seedfile)."""
+    ``userName`` or ``displayName`` (scimdock.mock.rules.seedfile)."""
     users: dict[str, dict[str, Any]] = {}
     offset = 0
     while True:

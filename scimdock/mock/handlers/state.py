@@ -19,8 +19,8 @@ from dataclasses import replace
 from typing import Any
 
 from scimdock.core.errors import NotFound
-from scimdock.core.faultrules import STARTED, FaultRule, first_fault
-from scimdock.core.profile import DEFAULT, Profile
+from scimdock.mock.rules.faultrules import STARTED, FaultRule, first_fault
+from scimdock.mock.rules.profile import DEFAULT, Profile
 from scimdock.store.base import Actor, Store
 
 #: Entries a listener may fall behind by before it misses some.
@@ -149,7 +149,7 @@ class FaultBook:
 
 
 class ProfileBook:
-    """Each tenant's behaviour profile (core.profile) but its userName
+    """Each tenant's behaviour profile (scimdock.mock.rules.profile) but its userName
     choice, which the store keeps (:func:`set_profile`); the default where
     none was set. :meth:`any` is false while no profile changes what the
     wire sees: then no request pays for a lookup."""

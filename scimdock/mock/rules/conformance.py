@@ -6,7 +6,7 @@ The leniency code paths say what they applied (:func:`core.leniency.note`);
 the few deviations no code path handles because they are simply accepted
 (the media type, ``schemas`` left out, ``id``/``meta`` sent) are read off
 the request here. Notes on the answers of a target behind the mock's
-recording proxy, in the same shape, are core.target_notes's.
+recording proxy, in the same shape, are scimdock.mock.rules.target_notes's.
 """
 
 from __future__ import annotations

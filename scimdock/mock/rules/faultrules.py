@@ -1,6 +1,6 @@
 """Fault rules and stubs of the mock (docs/mock.md, "Faults and stubs"):
 what to do to which SCIM requests, and when. Pure: no I/O; the ASGI layer
-(scimdock.journal, scimdock.faults) carries the action out.
+(scimdock.mock.journal, scimdock.mock.faults) carries the action out.
 
 A rule is one JSON object, the same on the command line (``--fault``), in
 a file (``--faults``) and in the admin API (``/tenants/{t}/faults``)::
@@ -8,7 +8,7 @@ a file (``--faults``) and in the admin API (``/tenants/{t}/faults``)::
     {"method": "POST", "path": "/Users", "drop": "reset", "when": "after", "times": 1}
 
 Match: ``method`` and ``path`` (a glob of the path under the SCIM base
-URL), and ``match``, a whole request matcher (core.matcher). Action, one
+URL), and ``match``, a whole request matcher (scimdock.mock.rules.matcher). Action, one
 of: ``status`` (a SCIM Error, RFC 7644 §3.12, with ``scimType``,
 ``detail`` and ``Retry-After`` seconds, RFC 9110 §10.2.3), ``respond``
 (a stub: a chosen status, ``scimType``, ``detail``, ``headers`` and
@@ -33,8 +33,8 @@ from typing import Any
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs pinned
 
 from scimdock.core.errors import SCIM_TYPES
-from scimdock.core.matcher import REQUEST_FIELDS, bad_pattern, why_not
 from scimdock.core.schema_text import describe
+from scimdock.mock.rules.matcher import REQUEST_FIELDS, bad_pattern, why_not
 
 #: The state every scenario starts in (WireMock's name for it).
 STARTED = "Started"

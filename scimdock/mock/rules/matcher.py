@@ -1,6 +1,6 @@
 """The mock's one request matcher (docs/mock.md, "Match, find and
 verify"): the question "does this request match?" that fault rules and
-stubs (core.faultrules), verification (core.verify) and journal queries
+stubs (scimdock.mock.rules.faultrules), verification (scimdock.mock.rules.verify) and journal queries
 ask, answered here alone.
 
 A matcher is a JSON object; every field given must hold:
@@ -13,7 +13,7 @@ A matcher is a JSON object; every field given must hold:
   ``absent``; ``caseInsensitive`` for the first two); header names are
   without case (RFC 9110 §5.1), query values are decoded;
 - ``resource``: attributes the body carries, by SCIM meaning (names
-  without case, RFC 7643 §2.1; core.scim_meaning); ``patch``: operations
+  without case, RFC 7643 §2.1; scimdock.mock.rules.scim_meaning); ``patch``: operations
   the PatchOp holds (RFC 7644 §3.5.2);
 - ``jsonPointer``: parts of the body by JSON pointer (RFC 6901), each
   with one of ``equalTo`` (a JSON value), ``contains``, ``matches``,
@@ -24,7 +24,7 @@ A matcher is a JSON object; every field given must hold:
 - ``status`` and ``applied``: the answer and whether the server carried
   the request out; journal entries only (a rule acts before they exist).
 
-Requests are read as the journal shows them (scimdock.journal): a dict of
+Requests are read as the journal shows them (scimdock.mock.journal): a dict of
 ``method``, ``path``, ``query`` and ``request`` (``headers``, ``body``),
 and for entries ``status`` and ``applied``. Pure: no I/O.
 """
@@ -36,7 +36,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from scimdock.core.scim_meaning import op_text, patch_reasons, resource_reasons, show
+from scimdock.mock.rules.scim_meaning import op_text, patch_reasons, resource_reasons, show
 
 _TEXT_MATCH: dict[str, Any] = {
     "type": "object",

@@ -1,6 +1,6 @@
 """Behaviour profiles of the mock (docs/mock.md, "Profiles"): how a
 tenant's service provider behaves where RFC 7644 leaves a choice, as data
-read at the few places that decide (scimdock.profiles, handlers).
+read at the few places that decide (scimdock.mock.profiles, handlers).
 
 A profile is a JSON object; every field is optional and the defaults are
 scimdock's own behaviour. :data:`PRESETS` names the documented ones.
@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from scimdock.core.filter.ast import And, Compare, Filter, Or
-from scimdock.core.schema import ResourceType
 
 
 class ProfileError(ValueError):
@@ -127,16 +126,6 @@ def parse_profile(raw: Any) -> Profile:
     if "name" not in values and "preset" not in raw:
         values["name"] = "custom"
     return replace(base, **values)
-
-
-def case_exact_user_name(rt: ResourceType) -> ResourceType:
-    """The User resource type with ``userName`` caseExact true (RFC 7643
-    §2.2, §7): what filters, sorts and /Schemas follow for a tenant whose
-    profile says :attr:`Profile.userNameCaseExact`."""
-    attributes = tuple(
-        replace(a, case_exact=True) if a.name == "userName" else a for a in rt.schema.attributes
-    )
-    return replace(rt, schema=replace(rt.schema, attributes=attributes))
 
 
 def only_eq(node: Filter) -> bool:

@@ -1,7 +1,7 @@
 """What the mock's recording proxy saw of a target service provider
-(scimdock.proxy, docs/mock.md "Recording proxy"): its users and groups as
-a snapshot in the seed format (core.seedfile), and a behaviour profile
-(core.profile) guessed from how it answered, with the evidence for each
+(scimdock.mock.proxy, docs/mock.md "Recording proxy"): its users and groups as
+a snapshot in the seed format (scimdock.mock.rules.seedfile), and a behaviour profile
+(scimdock.mock.rules.profile) guessed from how it answered, with the evidence for each
 guess. Pure: exchanges in, documents out.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 from scimdock.core.errors import ScimError
 from scimdock.core.filter.parser import parse_filter
-from scimdock.core.profile import DEFAULT, Profile, only_eq
 from scimdock.core.schema import CORE_USER
+from scimdock.mock.rules.profile import DEFAULT, Profile, only_eq
 
 #: Attributes a snapshot leaves out: the server's (RFC 7643 §3.1) and the
 #: write-only password (RFC 7643 §4.1.1).
@@ -171,7 +171,7 @@ class Recording:
             self._pages.append((int(count), given, total > start - 1 + given))
 
     def snapshot(self) -> dict[str, Any]:
-        """The users and groups seen, as a seed document (core.seedfile): a
+        """The users and groups seen, as a seed document (scimdock.mock.rules.seedfile): a
         group's members named by ``userName`` or ``displayName``, those
         not seen left out, a group after the groups it contains."""
         names = {i: u.get("userName") for i, u in self.users.items()}

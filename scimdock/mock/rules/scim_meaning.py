@@ -1,4 +1,4 @@
-"""What a SCIM body means, for the mock's matcher (core.matcher): a
+"""What a SCIM body means, for the mock's matcher (scimdock.mock.rules.matcher): a
 PatchOp's operations (RFC 7644 §3.5.2) and a resource's attributes
 compared by meaning, not as text. ``op`` and attribute names compare
 without case (RFC 7643 §2.1); an operation without ``path`` whose value

@@ -72,7 +72,7 @@ def plan(document: Any, *, lenient: bool = True, case_exact: bool = False) -> Se
         name = str(doc["userName"])
         _unique(user_at, user_key(name), "users", index, f"userName {name!r}")
         users.append((name, doc))
-    # Members are matched without case (handlers.mock.data.member_of).
+    # Members are matched without case (scimdock.mock.handlers.data.member_of).
     known = {name.casefold() for name, _ in users}
     group_at: dict[str, int] = {}
     groups: list[tuple[str, dict[str, Any], list[str]]] = []

@@ -1,10 +1,10 @@
 """Conformance notes on what a *target* service provider answers: the
-mock's recording proxy (scimdock.proxy, docs/mock.md "Recording proxy")
+mock's recording proxy (scimdock.mock.proxy, docs/mock.md "Recording proxy")
 forwards a client's request to a real SCIM service provider and notes
 where its answer departs from RFC 7644 or makes a choice a client must
 cope with.
 
-The same note shape as the request notes of :mod:`core.conformance`
+The same note shape as the request notes of :mod:`scimdock.mock.rules.conformance`
 (:meth:`core.leniency.Rule.view` plus ``count``), with ``kind``
 ``target`` (the RFC says MUST, SHALL or REQUIRED and the answer does
 not) or ``target-choice`` (the RFC allows it; a client that assumes the

@@ -2,7 +2,7 @@
 what it should, as often as it should, in the order it should, and
 nothing else?
 
-A spec (openapi/admin.yaml ``VerifyInput``) is a matcher (core.matcher)
+A spec (openapi/admin.yaml ``VerifyInput``) is a matcher (scimdock.mock.rules.matcher)
 with a ``count`` (``exactly``, ``atLeast``, ``atMost``; at least one when
 left out), and may add ``inOrder``, matchers that must match entries in
 that order (others may come between), and ``noUnexpected``: every entry
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scimdock.core.matcher import describe, why_not
+from scimdock.mock.rules.matcher import describe, why_not
 
 #: Non-matching entries reported, closest first.
 NEAREST = 3
