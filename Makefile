@@ -145,9 +145,9 @@ typecheck: $(VENV)/.installed-test
 		-p scimdock.core -p scimdock.store -p scimdock.check -p scimdock.mock.rules
 
 ## Rewrite the User and Group schemas of openapi/scim.yaml from core/schema.py
-## (scimdock/contract.py); commit the result (a unit test checks it is current).
+## (tools/contract.py); commit the result (a unit test checks it is current).
 contract: $(VENV)/.installed
-	$(BIN)/python -m scimdock.contract
+	$(BIN)/python tools/contract.py
 
 $(VENV)/.installed-bench: pyproject.toml requirements/bench.txt | $(VENV_STAMP)
 	$(PIP) install --require-hashes -r requirements/bench.txt 2>&1 | $(QUIET_PIP)

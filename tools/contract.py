@@ -28,7 +28,8 @@ no more: the server decides the rest against ``/Schemas``. The rules:
   by the server (strict mode: 400, core/leniency.py), and keys naming
   extension schemas are checked by the server (RFC 7643 §3.3).
 
-Imports only :mod:`scimdock.core`, the standard library and PyYAML.
+Imports only :mod:`scimdock.core`, the standard library and PyYAML. Run
+from the checkout, never installed: the wheel does not carry it.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from scimdock.core.schema import COMMON, RESOURCE_TYPES, Attribute, ResourceType
 DOCUMENT = Path(__file__).resolve().parent.parent / "openapi" / "scim.yaml"
 BEGIN = (
     "    # --- generated from scimdock/core/schema.py by `make contract`"
-    " (scimdock/contract.py): do not edit by hand ---"
+    " (tools/contract.py): do not edit by hand ---"
 )
 END = "    # --- end of generated schemas ---"
 
@@ -317,7 +318,7 @@ def apply(document: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m scimdock.contract [--check] [document]``: rewrite the
+    """``python tools/contract.py [--check] [document]``: rewrite the
     document in place, or (``--check``) exit 1 if it is not up to date."""
     check = "--check" in argv
     paths = [a for a in argv if a != "--check"]

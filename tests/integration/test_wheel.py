@@ -77,8 +77,13 @@ def test_the_wheel_adds_one_import_package_and_carries_the_contract(wheel: Path)
         "scimdock/handlers/users.py",
         "scimdock/store/base.py",
         "scimdock/py.typed",
+        "scimdock/cli/__init__.py",
+        "scimdock/mock/rules/matcher.py",
+        "scimdock/mock/handlers/state.py",
     ):
         assert needed in names
+    # The checkout's tools (the contract's generator, `make contract`) stay out.
+    assert [n for n in names if n.endswith("/contract.py") or n.startswith("tools/")] == []
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """openapi/scim.yaml's User and Group schemas are generated from
-core/schema.py (scimdock/contract.py, ``make contract``): the committed
+core/schema.py (tools/contract.py, ``make contract``): the committed
 document must be exactly what the generator writes."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from scimdock import contract
 from scimdock.core.schema import RESOURCE_TYPES
+from tools import contract
 
 
 def test_the_committed_document_is_what_make_contract_writes() -> None:
