@@ -408,13 +408,13 @@ class ClockedServer(Server):
 def start_clocked_server(tmp: Path, **settings: Any) -> tuple[ClockedServer, Callable[[], None]]:
     """A :class:`ClockedServer` on ``tmp/scimdock.db``, and the call that
     stops it (the server, then the store: the last key uses are written).
-    ``settings``: fields of :class:`scimdock.handlers.runtime.Settings` other
+    ``settings``: fields of :class:`scimdock.settings.Settings` other
     than their defaults (what the test is about)."""
     import uvicorn
 
     from scimdock.app import create_front
     from scimdock.core import credentials
-    from scimdock.handlers.runtime import Settings
+    from scimdock.settings import Settings
     from scimdock.tuning.transport import CoalescingProtocol
     from scimdock.worker import flush_at_shutdown
 

@@ -25,7 +25,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from scimdock.core.clock import Clock
-from scimdock.handlers.runtime import Runtime, Settings
+from scimdock.handlers.runtime import Runtime
+from scimdock.settings import Settings
 from scimdock.store.base import Store
 
 #: The name of the handlers' parameter (and of Connexion's context entry).

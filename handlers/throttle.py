@@ -59,7 +59,7 @@ from scimdock.handlers.slots import LEASE_SECONDS, Slots
 from scimdock.store.counters import Counters
 
 if TYPE_CHECKING:  # Connexion is loaded only where a 429 is raised: the
-    # command line reads Settings (handlers.runtime) without loading it.
+    # command line reads Settings (scimdock.settings) without loading it.
     from connexion.exceptions import ProblemException
 
 #: The ASGI scope key under which :func:`hold_slots` keeps the tenants

@@ -34,8 +34,9 @@ from scimdock.handlers import errors, resolver  # noqa: E402
 from scimdock.handlers.admin import resolver as admin_resolver  # noqa: E402
 from scimdock.handlers.admin.respond import BASE_PATH as ADMIN_PATH  # noqa: E402
 from scimdock.handlers.http import BASE_PATH  # noqa: E402
-from scimdock.handlers.runtime import Runtime, Settings  # noqa: E402
+from scimdock.handlers.runtime import Runtime  # noqa: E402
 from scimdock.openapi import DIR as OPENAPI_DIR  # noqa: E402
+from scimdock.settings import Settings  # noqa: E402
 from scimdock.store.base import Store  # noqa: E402
 from scimdock.store.errors import StoreError  # noqa: E402
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import limits
 
 from scimdock.core import credentials
-from scimdock.handlers.runtime import (
+from scimdock.settings import (
     DEFAULT_AUTH_FAILURES,
     DEFAULT_RATE_TENANT,
     DEFAULT_TENANT_CONCURRENCY,

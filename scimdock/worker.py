@@ -25,8 +25,8 @@ from typing import Any, TextIO
 from uvicorn.config import STARTUP_FAILURE
 
 from scimdock import config
-from scimdock.handlers.runtime import Settings
 from scimdock.handlers.throttle import Throttle
+from scimdock.settings import Settings
 from scimdock.store.base import Store
 
 #: Seconds a thread may keep the GIL while another waits (CPython: 0.005).

@@ -39,8 +39,8 @@ from scimdock.mock.rules.profile import PRESETS, Profile, ProfileError, parse_pr
 from scimdock.store.errors import Conflict
 
 if TYPE_CHECKING:  # jsonschema, which rules and seeds need, loads when a mock starts
-    from scimdock.handlers.runtime import Settings
     from scimdock.mock.rules.faultrules import FaultRule
+    from scimdock.settings import Settings
 
 #: Journal entries kept per tenant unless ``--journal`` says otherwise.
 DEFAULT_JOURNAL = 1000

@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from conftest import ROOT, Client, Server, free_port, start_server, stop_server, wait_until
-from scimdock.handlers.runtime import Settings
+from scimdock.settings import Settings
 
 pytestmark = pytest.mark.backend_independent("the headers of a TLS proxy in front of the server")
 

@@ -14,9 +14,10 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from scimdock.handlers.context import RequestContext, enter
-from scimdock.handlers.runtime import Runtime, Settings
+from scimdock.handlers.runtime import Runtime
 from scimdock.mock.handlers.state import Journal
 from scimdock.mock.journal import JournalLayer
+from scimdock.settings import Settings
 from scimdock.store.sqlite import SqliteStore
 
 TENANT = 7
