@@ -191,15 +191,14 @@ def _tenant(store: Any, name: str) -> tuple[Any, str, str]:
 
 def _seed(store: Any, tenant_id: int, seeds: Any) -> None:
     """The seed plan's users, then groups (handlers.mock.data.seed, called synchronously)."""
-    users: dict[str, str] = {}
-    for name, doc in seeds.users:
-        users[name] = store.create_user(tenant_id, doc).id
-    groups: dict[str, str] = {}
-    from scimdock.handlers.mock.data import member_of
+    from scimdock.handlers.mock.data import member_of, user_rows
 
-    for name, doc, members in seeds.groups:
+    docs, given, users = user_rows(seeds)
+    store.create_users(tenant_id, docs, given=given)
+    groups: dict[str, str] = {}
+    for name, doc, members, kept in seeds.groups:
         refs: tuple[Member, ...] = tuple(member_of(m, users, groups) for m in members)
-        groups[name] = store.create_group(tenant_id, doc, refs).id
+        groups[name] = store.create_group(tenant_id, doc, refs, given=kept).id
 
 
 def _rules(args: argparse.Namespace) -> list[FaultRule]:
