@@ -3,7 +3,8 @@
 ``PUT /admin/v1/tenants/mock/snapshot`` to a running ``scimdock mock``.
 Target: at most 5 s (the median of the rounds).
 
-Beside it, its peer in the same run: the same document through the same
+Beside it, ``scimdock mock --seed`` of the same document as a file,
+started and stopped, against a mock without a seed. And its peer in the same run: the same document through the same
 check (core.seedfile.plan) and the store's bulk path
 (``Store.create_users``, one transaction, one statement) in this process,
 without HTTP, JSON or the reset; the ratio says what the service around
@@ -15,6 +16,7 @@ Run: ``.venv/bin/python bench/mock_seed.py`` (``make bench`` runs it);
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import sys
@@ -69,6 +71,22 @@ def over_http(doc: dict[str, Any], rounds: int) -> list[float]:
         mock.stop()
 
 
+def starts(doc: dict[str, Any]) -> tuple[float, float]:
+    """Seconds until ``scimdock mock --seed FILE`` of ``doc`` serves, and
+    until a mock without a seed does (its peer)."""
+    from scimdock.testing import ScimMock
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "seed.json"
+        path.write_text(json.dumps(doc))
+        times = []
+        for args in (("--seed", str(path)), ()):
+            start = time.perf_counter()
+            ScimMock(*args).stop()
+            times.append(time.perf_counter() - start)
+    return times[0], times[1]
+
+
 def in_process(doc: dict[str, Any], rounds: int) -> list[float]:
     """Seconds of the check and the bulk insert of ``doc``, each round into
     a new tenant of one SQLite file (as the mock's throwaway one)."""
@@ -101,7 +119,11 @@ def main() -> int:
     figure = f"PUT /snapshot over HTTP {http:.2f} s (median of {rounds};"
     peer = f"the check and the store's bulk path in-process {floor:.2f} s: {http / floor:.2f}x"
     print(f"mock seed: {USERS:,} users with their ids, {figure} {at_most(http, TARGET_SECONDS)});")
+    seeded, bare = starts(doc)
     print(f"  {peer}; load average {load:.1f}", flush=True)
+    print(
+        f"  scimdock mock --seed of it started and stopped in {seeded:.2f} s, without {bare:.2f} s"
+    )
     return 0
 
 

@@ -253,9 +253,11 @@ def _load(path: Path) -> Any:
 
 
 def _parsed(path: Path, content: str) -> Any:
+    from scimdock.core.seedfile import loads
+
     try:
-        return yaml.safe_load(content)
-    except yaml.YAMLError as exc:
+        return loads(content)
+    except (ValueError, yaml.YAMLError) as exc:
         raise CliError(f"{path}: neither JSON nor YAML: {exc}", 2) from None
 
 

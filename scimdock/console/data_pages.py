@@ -18,7 +18,7 @@ from scimdock.console.pages import actor_of, render, tenant_of
 from scimdock.console.sessions import Session
 from scimdock.core.errors import ScimError
 from scimdock.core.query import ListQuery
-from scimdock.core.seedfile import plan
+from scimdock.core.seedfile import loads, plan
 from scimdock.handlers.context import request_context
 from scimdock.handlers.mock import data as mock_data
 from scimdock.handlers.mock.snapshot import snapshot
@@ -64,7 +64,7 @@ async def data_post(request: Request, session: Session) -> Response:
             limit = runtime.settings.max_upload  # the admin API's /seed and /snapshot's
             if upload.size is None or upload.size > limit:
                 raise ValueError(f"{upload.filename} is over {limit} bytes (SCIMDOCK_MAX_UPLOAD).")
-            document = yaml.safe_load(await upload.read())  # YAML 1.1 reads JSON too
+            document = loads(await upload.read())
             lenient = runtime.settings.lenient
             seeds = plan(document, lenient=lenient, case_exact=tenant.user_name_case_exact)
             if action == "snapshot":
