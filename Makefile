@@ -163,7 +163,9 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/groups.py
 	status=0; $(BIN)/python bench/entra_cycle.py || status=$$?; \
 	  $(BIN)/python bench/noisy.py || status=$$?; \
-	  $(BIN)/python bench/journal_cost.py || status=$$?; exit $$status
+	  $(BIN)/python bench/journal_cost.py || status=$$?; \
+	  $(BIN)/python bench/mock_seed.py || status=$$?; \
+	  $(BIN)/python bench/sample_suite.py || status=$$?; exit $$status
 
 ## Refresh requirements/*.txt on purpose: the newest versions pyproject.toml
 ## allows, with hashes, for every platform (uv's universal resolution).

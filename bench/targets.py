@@ -73,3 +73,8 @@ def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return [row for row in rows if row is not None]
+
+
+def at_most(seconds: float, target: float) -> str:
+    """The verdict on a time goal, as the mock's benches print it."""
+    return f"target <= {target:g} s: {'met' if seconds <= target else 'NOT met'}"

@@ -52,6 +52,7 @@ from scimdock.store.records import (
     MemberRecord,
     Membership,
     SchemaExtension,
+    Stamp,
     Tenant,
     TenantSchema,
     Tombstone,
@@ -454,22 +455,31 @@ class Store(ABC):
         return await self._scan(users.listed(self.dialect, tenant_id, query))
 
     async def create_users(
-        self, tenant_id: int, docs: list[dict[str, Any]], *, actor: Actor = CLI_ACTOR
+        self,
+        tenant_id: int,
+        docs: list[dict[str, Any]],
+        *,
+        actor: Actor = CLI_ACTOR,
+        given: Sequence[Stamp | None] | None = None,
     ) -> int:
         """Create many users at once (seeding, benchmarks); return how many.
 
         Each document is what :meth:`create_user` takes (already normalised
-        by :func:`core.resource.normalize_resource`). All or nothing: a
-        ``userName`` taken in the tenant or repeated in the batch raises the
-        same :class:`Conflict` as :meth:`create_user` and writes nothing.
+        by :func:`core.resource.normalize_resource`); ``given``, one per
+        document, the id and ``meta`` to keep (:data:`Stamp`). All or
+        nothing, in one transaction: a ``userName`` taken in the tenant or
+        repeated in the batch raises the same :class:`Conflict` as
+        :meth:`create_user`, an id the tenant holds a :class:`Conflict`,
+        and nothing is written.
         """
         if not docs:
             return 0
         d, now = self.dialect, self._now()
         exact = await self._point(extensions.case_exact(d, tenant_id, lock=False))
-        built = exact, users.batch(d, tenant_id, docs, exact, now)  # before the write
+        built = exact, users.batch(d, tenant_id, docs, exact, now, given)  # before the write
+        script = users.create_many(d, tenant_id, docs, built, actor, now, given)
         try:
-            return await self._admin(users.create_many(d, tenant_id, docs, built, actor, now))
+            return await self._admin(script)
         except users.BatchTaken:
             taken = await self._point(users.first_taken(d, tenant_id, docs, exact))
             if taken is None:
@@ -489,10 +499,12 @@ class Store(ABC):
         *,
         with_members: bool = False,
         actor: Actor = CLI_ACTOR,
+        given: Stamp | None = None,
     ) -> GroupRecord:
-        """A new group with these members; ``displayName`` taken → :class:`Conflict`."""
+        """A new group with these members; ``displayName`` (or the id
+        ``given`` keeps, :data:`Stamp`) taken → :class:`Conflict`."""
         script = groups.create(
-            self.dialect, tenant_id, doc, members, with_members, actor, self._now()
+            self.dialect, tenant_id, doc, members, with_members, actor, self._now(), given
         )
         return await self._change(script)
 

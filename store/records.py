@@ -5,6 +5,7 @@ re-exports them)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +112,23 @@ class Tombstone:
     user_name: str
     deleted: str
     doc: dict[str, Any]
+
+
+#: What a snapshot put back keeps of a resource (docs/mock.md,
+#: "Snapshots"): ``(id, created, lastModified, version)``; an id, a
+#: ``created`` or a ``lastModified`` of ``None`` is made as for a new
+#: resource (a UUID, the time of the write, ``created``).
+Stamp = tuple[str | None, str | None, str | None, int]
+
+
+def stamped(stamp: Stamp | None, now: str) -> tuple[str, str, str, int]:
+    """``(id, created, last_modified, version)`` of a new row: those
+    ``stamp`` gives, the rest new."""
+    if stamp is None:
+        return str(uuid.uuid4()), now, now, 1
+    given_id, created, modified, version = stamp
+    created = created or now
+    return given_id or str(uuid.uuid4()), created, modified or created, version
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ group all land.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +26,7 @@ from scimdock.core.schema import GROUP
 from scimdock.store import sql_audit as audit
 from scimdock.store import sql_members as members_of
 from scimdock.store.errors import Conflict, NotFound, check_version
-from scimdock.store.records import Actor, GroupRecord
+from scimdock.store.records import Actor, GroupRecord, Stamp, stamped
 from scimdock.store.sql_pages import page
 from scimdock.store.sqldialect import Dialect
 from scimdock.store.sqlfold import folded_json
@@ -47,24 +46,25 @@ def create(
     with_members: bool,
     actor: Actor,
     now: str,
+    given: Stamp | None = None,
 ) -> Script[GroupRecord]:
-    group_id = str(uuid.uuid4())
+    group_id, created, modified, version = stamped(given, now)
     try:
         row = yield one(
             "INSERT INTO groups(tenant_id, id, display_name, display_name_fold, external_id,"
             f" doc, doc_fold, created, last_modified, version)"
-            f" VALUES (?, ?, ?, ?, ?, {d.json_in}, {d.json_in}, ?, ?, 1) RETURNING seq",
-            (tenant_id, group_id, *_columns(doc), now, now),
+            f" VALUES (?, ?, ?, ?, ?, {d.json_in}, {d.json_in}, ?, ?, ?) RETURNING seq",
+            (tenant_id, group_id, *_columns(doc), created, modified, version),
         )
     except Violation as refused:
-        raise meaning(refused, unique=_taken(doc)) from None
+        taken = _taken(doc) if given is None or given[0] is None else _id_taken(doc, group_id)
+        raise meaning(refused, unique=taken) from None
     seq = int(row[0])
     yield from members_of.add(d, tenant_id, seq, group_id, members)
     named = names.with_members(names.changed(None, doc), bool(members))
     yield from audit.record(d, tenant_id, actor, "create", GROUP_TYPE, group_id, named, at=now)
-    found = yield from _with_members(
-        d, tenant_id, [(seq, GroupRecord(group_id, doc, now, now, 1))], with_members
-    )
+    record = GroupRecord(group_id, doc, created, modified, version)
+    found = yield from _with_members(d, tenant_id, [(seq, record)], with_members)
     return found[0]
 
 
@@ -178,3 +178,11 @@ def _record(d: Dialect, row: tuple[Any, ...], at: Any = None) -> Seated:
 
 def _taken(doc: dict[str, Any]) -> Conflict:
     return Conflict(f"displayName {doc['displayName']!r} is already taken in this tenant")
+
+
+def _id_taken(doc: dict[str, Any], group_id: str) -> Conflict:
+    """A group put back with its id (docs/mock.md, "Snapshots"): the name
+    or the id may be the one taken."""
+    return Conflict(
+        f"displayName {doc['displayName']!r} or id {group_id!r} is already taken in this tenant"
+    )

@@ -20,7 +20,7 @@ makes sure no copy of the bytes stays behind where it can).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -32,7 +32,7 @@ from scimdock.store import sql_audit as audit
 from scimdock.store import sql_extensions as extensions
 from scimdock.store import sql_members as members
 from scimdock.store.errors import Conflict, NotFound, check_version
-from scimdock.store.records import Actor, Tombstone, UserRecord
+from scimdock.store.records import Actor, Stamp, Tombstone, UserRecord, stamped
 from scimdock.store.sql_pages import page
 from scimdock.store.sqldialect import Dialect
 from scimdock.store.sqlfold import folded_json
@@ -145,12 +145,23 @@ class BatchTaken(Conflict):
 
 
 def batch(
-    d: Dialect, tenant_id: int, docs: list[dict[str, Any]], exact: bool, now: str
+    d: Dialect,
+    tenant_id: int,
+    docs: list[dict[str, Any]],
+    exact: bool,
+    now: str,
+    given: Sequence[Stamp | None] | None = None,
 ) -> list[tuple[Any, ...]]:
     """The rows :func:`create_many` inserts (built before the write, where
-    a long batch holds no lock); a userName repeated in the batch is refused here."""
+    a long batch holds no lock); a userName repeated in the batch is refused
+    here. ``given``: per document, the id, ``created``, ``lastModified``
+    and version to keep (a snapshot put back: docs/mock.md), else new ones."""
     check_batch(docs, exact)
-    return [(tenant_id, str(uuid.uuid4()), *_columns(d, doc, exact), now, now) for doc in docs]
+    rows = []
+    for doc, stamp in zip(docs, given or [None] * len(docs), strict=True):
+        user_id, created, modified, version = stamped(stamp, now)
+        rows.append((tenant_id, user_id, *_columns(d, doc, exact), created, modified, version))
+    return rows
 
 
 def create_many(
@@ -160,26 +171,29 @@ def create_many(
     built: tuple[bool, list[tuple[Any, ...]]],
     actor: Actor,
     now: str,
+    given: Sequence[Stamp | None] | None = None,
 ) -> Script[int]:
     """The rows of :func:`batch` (built for a userName choice, rebuilt if
     the tenant switched meanwhile) in one statement, and their audit lines
-    in one more. :class:`BatchTaken` if a live user has one of the names."""
+    in one more. :class:`BatchTaken` if a live user has one of the names,
+    or any user of the tenant one of the ids."""
     exact, new = built
     if (yield from extensions.case_exact(d, tenant_id)) != exact:
-        new = batch(d, tenant_id, docs, not exact, now)
+        new = batch(d, tenant_id, docs, not exact, now, given)
     try:
         if d.array_params:
             yield run(
-                f"{_INSERT} SELECT ?, r.*, ?, ?, 1 FROM unnest(?::text[], ?::text[], ?::text[],"
-                " ?::text[], ?::boolean[], ?::jsonb[], ?::jsonb[])"
-                " AS r(id, user_name, user_name_key, external_id, active, doc, doc_fold)",
-                (tenant_id, now, now, *(list(c) for c in zip(*(r[1:8] for r in new), strict=True))),
+                f"{_INSERT} SELECT ?, r.* FROM unnest(?::text[], ?::text[], ?::text[],"
+                " ?::text[], ?::boolean[], ?::jsonb[], ?::jsonb[], ?::text[], ?::text[],"
+                " ?::integer[]) AS r(id, user_name, user_name_key, external_id, active, doc,"
+                " doc_fold, created, last_modified, version)",
+                (tenant_id, *(list(c) for c in zip(*(r[1:] for r in new), strict=True))),
             )
         else:
-            yield many(f"{_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", new)
+            yield many(f"{_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", new)
     except Violation as refused:
         raise meaning(
-            refused, unique=BatchTaken("a userName of the batch is already taken")
+            refused, unique=BatchTaken("a userName or id of the batch is already taken")
         ) from None
     creates = [(row[1], changed(None, doc)) for row, doc in zip(new, docs, strict=True)]
     yield from audit.record_many(d, tenant_id, actor, "create", USER_TYPE, creates, at=now)

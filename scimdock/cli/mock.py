@@ -192,15 +192,14 @@ def _tenant(store: Any, name: str) -> tuple[Any, str, str]:
 
 def _seed(store: Any, tenant_id: int, seeds: Any) -> None:
     """The seed plan's users, then groups (scimdock.mock.handlers.data.seed, called synchronously)."""
-    users: dict[str, str] = {}
-    for name, doc in seeds.users:
-        users[name] = store.create_user(tenant_id, doc).id
-    groups: dict[str, str] = {}
-    from scimdock.mock.handlers.data import member_of
+    from scimdock.mock.handlers.data import member_of, user_rows
 
-    for name, doc, members in seeds.groups:
+    docs, given, users = user_rows(seeds)
+    store.create_users(tenant_id, docs, given=given)
+    groups: dict[str, str] = {}
+    for name, doc, members, kept in seeds.groups:
         refs: tuple[Member, ...] = tuple(member_of(m, users, groups) for m in members)
-        groups[name] = store.create_group(tenant_id, doc, refs).id
+        groups[name] = store.create_group(tenant_id, doc, refs, given=kept).id
 
 
 def _rules(args: argparse.Namespace) -> list[FaultRule]:
@@ -255,9 +254,11 @@ def _load(path: Path) -> Any:
 
 
 def _parsed(path: Path, content: str) -> Any:
+    from scimdock.mock.rules.seedfile import loads
+
     try:
-        return yaml.safe_load(content)
-    except yaml.YAMLError as exc:
+        return loads(content)
+    except (ValueError, yaml.YAMLError) as exc:
         raise CliError(f"{path}: neither JSON nor YAML: {exc}", 2) from None
 
 

@@ -1,11 +1,11 @@
 """The console's routes (scimdock.console): sign-in, tenants, users,
-groups, keys, the live journal with its conformance notes, faults and the
-behaviour profile."""
+groups, keys, faults and the behaviour profile; the journal's pages are
+in console.journal_pages, the data's (reset, seed, snapshots) in
+console.data_pages."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +13,7 @@ import orjson
 from connexion.exceptions import OAuthProblem
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route, Router
 
 from scimdock.console import HERE, PREFIX
@@ -40,7 +40,7 @@ SESSIONS = Sessions()
 Page = Callable[[Request, Session], Awaitable[Response]]
 
 
-def _render(name: str, request: Request, session: Session | None, **context: Any) -> HTMLResponse:
+def render(name: str, request: Request, session: Session | None, **context: Any) -> HTMLResponse:
     body = TEMPLATES.get_template(name).render(
         prefix=PREFIX, session=session, csrf=session.csrf if session else "", **context
     )
@@ -88,7 +88,7 @@ def signed_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
     return guarded
 
 
-async def _tenant(request: Request, session: Session) -> Tenant:
+async def tenant_of(request: Request, session: Session) -> Tenant:
     """The tenant of the path, if the session's token may see it (as the
     admin API decides: an operator any, a tenant admin its own)."""
     found = await request_context().store.get_tenant(request.path_params["tenant"])
@@ -98,7 +98,7 @@ async def _tenant(request: Request, session: Session) -> Tenant:
     return found
 
 
-def _actor(session: Session) -> Actor:
+def actor_of(session: Session) -> Actor:
     p = session.principal
     kind = "operator" if p["kind"] == OPERATOR else "admin-token"
     return Actor(kind, str(p["sub"]), p.get("address"))
@@ -107,7 +107,7 @@ def _actor(session: Session) -> Actor:
 async def home(request: Request) -> Response:
     if SESSIONS.get(request.cookies.get(COOKIE)) is not None:
         return RedirectResponse(f"{PREFIX}/tenants", 303)
-    return _render("login.html", request, None, error=None)
+    return render("login.html", request, None, error=None)
 
 
 async def login(request: Request) -> Response:
@@ -120,9 +120,9 @@ async def login(request: Request) -> Response:
             raise OAuthProblem(detail="An admin token is needed")
         principal = await bearer_auth(token.strip(), request)
     except OAuthProblem as exc:
-        return _render("login.html", request, None, error=exc.detail)
+        return render("login.html", request, None, error=exc.detail)
     except ScimError as exc:  # too many failures from this address (429)
-        return _render("login.html", request, None, error=exc.detail)
+        return render("login.html", request, None, error=exc.detail)
     response = RedirectResponse(f"{PREFIX}/tenants", 303)
     response.set_cookie(
         COOKIE,
@@ -149,11 +149,11 @@ async def tenants(request: Request, session: Session) -> Response:
     else:
         own = await store.get_tenant_by_id(session.principal["tenant_id"])
         listed = [own] if own is not None else []
-    return _render("tenants.html", request, session, tenants=listed)
+    return render("tenants.html", request, session, tenants=listed)
 
 
 async def users(request: Request, session: Session) -> Response:
-    tenant = await _tenant(request, session)
+    tenant = await tenant_of(request, session)
     total, records = await request_context().store.list_users(tenant.id, ListQuery(count=ROWS))
     rows = [
         {
@@ -164,11 +164,11 @@ async def users(request: Request, session: Session) -> Response:
         }
         for r in records
     ]
-    return _render("users.html", request, session, tenant=tenant, rows=rows, total=total)
+    return render("users.html", request, session, tenant=tenant, rows=rows, total=total)
 
 
 async def groups(request: Request, session: Session) -> Response:
-    tenant = await _tenant(request, session)
+    tenant = await tenant_of(request, session)
     total, records = await request_context().store.list_groups(
         tenant.id, ListQuery(count=ROWS), with_members=True
     )
@@ -176,72 +176,38 @@ async def groups(request: Request, session: Session) -> Response:
         {"id": r.id, "displayName": r.doc.get("displayName"), "members": len(r.members or ())}
         for r in records
     ]
-    return _render("groups.html", request, session, tenant=tenant, rows=rows, total=total)
+    return render("groups.html", request, session, tenant=tenant, rows=rows, total=total)
 
 
 async def keys(request: Request, session: Session) -> Response:
-    tenant = await _tenant(request, session)
+    tenant = await tenant_of(request, session)
     listed = await request_context().store.list_keys(tenant.id)
     made, session.flash = session.flash, None
-    return _render("keys.html", request, session, tenant=tenant, keys=listed, made=made)
+    return render("keys.html", request, session, tenant=tenant, keys=listed, made=made)
 
 
 async def create_key(request: Request, session: Session) -> Response:
-    tenant = await _tenant(request, session)
+    tenant = await tenant_of(request, session)
     label = str((await request.form()).get("label") or "console")[:200]
     key = credentials.generate(request_context().runtime.random)
     await request_context().store.add_key(
-        tenant.id, key.key_id, key.secret_hash, label, actor=_actor(session)
+        tenant.id, key.key_id, key.secret_hash, label, actor=actor_of(session)
     )
     session.flash = key.token  # shown once, on the next page
     return RedirectResponse(f"{PREFIX}/t/{tenant.name}/keys", 303)
 
 
 async def revoke_key(request: Request, session: Session) -> Response:
-    tenant = await _tenant(request, session)
+    tenant = await tenant_of(request, session)
     key_id = request.path_params["key"]
     if key_id in {k.key_id for k in await request_context().store.list_keys(tenant.id)}:
-        await request_context().store.revoke_key(key_id, actor=_actor(session))
+        await request_context().store.revoke_key(key_id, actor=actor_of(session))
     return RedirectResponse(f"{PREFIX}/t/{tenant.name}/keys", 303)
 
 
-async def journal(request: Request, session: Session) -> Response:
-    tenant = await _tenant(request, session)
-    entries = state.journal().entries(tenant.id)[-ROWS:]
-    return _render("journal.html", request, session, tenant=tenant, entries=entries[::-1])
-
-
-async def journal_stream(request: Request, session: Session) -> Response:
-    """New entries as server-sent events, for the page's EventSource."""
-    tenant = await _tenant(request, session)
-    book = state.journal()
-
-    async def events() -> AsyncIterator[bytes]:
-        with book.listening(tenant.id) as queue:
-            yield b": scimdock console\n\n"
-            while True:
-                try:
-                    entry = await asyncio.wait_for(queue.get(), 15)
-                except TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
-                view = {
-                    "seq": entry["seq"],
-                    "method": entry["method"],
-                    "path": entry["path"],
-                    "status": entry["status"],
-                    "notes": [n["rule"] for n in entry.get("conformance") or ()],
-                }
-                yield b"event: entry\ndata: %s\n\n" % orjson.dumps(view)
-
-    return StreamingResponse(
-        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
-    )
-
-
 async def mock(request: Request, session: Session) -> Response:
-    tenant = await _tenant(request, session)
-    return _render(
+    tenant = await tenant_of(request, session)
+    return render(
         "mock.html",
         request,
         session,
@@ -254,14 +220,14 @@ async def mock(request: Request, session: Session) -> Response:
 
 
 async def mock_post(request: Request, session: Session) -> Response:
-    tenant = await _tenant(request, session)
+    tenant = await tenant_of(request, session)
     form = await request.form()
     action = form.get("action")
     error = ""
     try:
         if action == "profile":
             profile = parse_profile(str(form.get("preset")))
-            await state.set_profile(request_context().store, tenant.id, profile, _actor(session))
+            await state.set_profile(request_context().store, tenant.id, profile, actor_of(session))
         elif action == "add-fault":
             book = state.faults()
             book.add(tenant.id, parse_rule(orjson.loads(str(form.get("rule") or ""))))
@@ -286,6 +252,8 @@ def _handled(
 
 
 def router() -> Router:
+    from scimdock.console import data_pages, journal_pages
+
     def page(path: str, fn: Page, methods: tuple[str, ...] = ("GET",)) -> Route:
         return Route(PREFIX + path, _handled(signed_in(fn)), methods=list(methods))
 
@@ -302,8 +270,13 @@ def router() -> Router:
             page("/t/{tenant}/keys", keys),
             page("/t/{tenant}/keys", create_key, ("POST",)),
             page("/t/{tenant}/keys/{key}/revoke", revoke_key, ("POST",)),
-            page("/t/{tenant}/journal", journal),
-            page("/t/{tenant}/journal/stream", journal_stream),
+            page("/t/{tenant}/journal", journal_pages.journal),
+            page("/t/{tenant}/journal/clear", journal_pages.clear, ("POST",)),
+            page("/t/{tenant}/journal/stream", journal_pages.stream),
+            page("/t/{tenant}/journal/{seq:int}", journal_pages.entry),
+            page("/t/{tenant}/data", data_pages.data),
+            page("/t/{tenant}/data", data_pages.data_post, ("POST",)),
+            page("/t/{tenant}/snapshot.json", data_pages.download),
             page("/t/{tenant}/mock", mock),
             page("/t/{tenant}/mock", mock_post, ("POST",)),
         ]

@@ -136,7 +136,7 @@ def test_a_snapshot_over_the_body_limit_goes_back_as_it_came(mock: ScimMock) -> 
     """GET /snapshot then PUT of the same document, well over the 1 MiB
     of SCIMDOCK_MAX_BODY: the seed and the snapshot take uploads up to
     SCIMDOCK_MAX_UPLOAD; every other request keeps the 1 MiB."""
-    # Large users rather than many: each seeded user is a write of its own.
+    # Large users rather than many: over the 1 MiB in few rows.
     users = [
         {"userName": f"user{i:04d}@example.com", "title": f"{i:04d}" + "t" * 1500}
         for i in range(800)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from starlette.responses import Response
 
 from scimdock.core.membership import Member
+from scimdock.mock.rules.profile import DEFAULT
+from scimdock.mock.rules.seedfile import Given, SeedPlan, plan
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
 from scimdock.handlers.context import RequestContext
@@ -58,16 +61,27 @@ async def seed_tenant(ctx: RequestContext, tenant: str, body: Any) -> Response:
 
 
 async def seed(store: Store, tenant_id: int, seeds: SeedPlan, actor: Actor) -> dict[str, Any]:
-    """Create the plan's users, then its groups with their members, as
-    ``POST /Users`` and ``POST /Groups`` do; the ids made, by name."""
-    users: dict[str, str] = {}
-    for name, doc in seeds.users:
-        users[name] = (await store.create_user(tenant_id, doc, actor=actor)).id
+    """Create the plan's users in one transaction (the store's bulk path,
+    one statement), then its groups with their members, as ``POST /Users``
+    and ``POST /Groups`` check them; the ids made (or kept), by name."""
+    docs, given, users = user_rows(seeds)
+    await store.create_users(tenant_id, docs, actor=actor, given=given)
     groups: dict[str, str] = {}
-    for name, doc, members in seeds.groups:
+    for name, doc, members, kept in seeds.groups:
         refs = tuple(member_of(m, users, groups) for m in members)
-        groups[name] = (await store.create_group(tenant_id, doc, refs, actor=actor)).id
+        groups[name] = (await store.create_group(tenant_id, doc, refs, actor=actor, given=kept)).id
     return {"users": users, "groups": groups}
+
+
+def user_rows(
+    seeds: SeedPlan,
+) -> tuple[list[dict[str, Any]], list[Given], dict[str, str]]:
+    """The plan's user documents, what each keeps (a new UUID where it gives
+    no id, so the answer can name it) and the ids by userName."""
+    docs = [doc for _, doc, _ in seeds.users]
+    given = [g if g.id else g._replace(id=str(uuid.uuid4())) for _, _, g in seeds.users]
+    users = {name: str(g.id) for (name, _, _), g in zip(seeds.users, given, strict=True)}
+    return docs, given, users
 
 
 def member_of(name: str, users: dict[str, str], groups: dict[str, str]) -> Member:

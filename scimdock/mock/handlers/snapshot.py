@@ -1,7 +1,8 @@
 """A tenant's users, groups and memberships as a seed document, and back
 (openapi/admin.yaml, tag Mock; docs/mock.md, "Snapshots"): ``GET`` reads
-them in the seed format (scimdock.mock.rules.seedfile), ``PUT`` resets the tenant and
-seeds it with a document (scimdock.mock.handlers.data)."""
+them in the seed format (scimdock.mock.rules.seedfile) with their ids and ``meta``, ``PUT``
+resets the tenant and seeds it with a document (scimdock.mock.handlers.data),
+keeping them."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core.query import ListQuery
+from scimdock.core.representation import etag
+from scimdock.mock.rules.seedfile import plan
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
 from scimdock.handlers.context import RequestContext
 from scimdock.mock.handlers import data
-from scimdock.mock.rules.seedfile import plan
-from scimdock.store.base import GroupRecord, Store
+from scimdock.store.base import GroupRecord, Store, UserRecord
 
 PAGE = 1000
 
@@ -40,14 +42,16 @@ async def put_snapshot(ctx: RequestContext, tenant: str, body: Any) -> Response:
 
 
 async def snapshot(store: Store, tenant_id: int) -> dict[str, Any]:
-    """Users (their stored attributes), then groups ordered so that a
-    group comes after the groups it contains, members named by
-    ``userName`` or ``displayName`` (scimdock.mock.rules.seedfile)."""
+    """Users (their id, stored attributes and ``meta`` times and version),
+    then groups ordered so that a group comes after the groups it
+    contains, members named by ``userName`` or ``displayName``
+    (scimdock.mock.rules.seedfile): a document that :func:`put_snapshot` puts back as it
+    was, ids, times and versions kept."""
     users: dict[str, dict[str, Any]] = {}
     offset = 0
     while True:
         total, page = await store.list_users(tenant_id, ListQuery(offset=offset, count=PAGE))
-        users.update((r.id.casefold(), dict(r.doc)) for r in page)
+        users.update((r.id.casefold(), kept(r)) for r in page)
         offset += len(page)
         if not page or offset >= total:
             break
@@ -77,8 +81,19 @@ async def snapshot(store: Store, tenant_id: int) -> dict[str, Any]:
             elif key in users:
                 names.append(str(users[key]["userName"]))
         done.add(group_id)
-        ordered.append({**record.doc, "members": sorted(names)})
+        ordered.append({**kept(record), "members": sorted(names)})
 
     for group_id in groups:
         visit(group_id, frozenset())
     return {"users": list(users.values()), "groups": ordered}
+
+
+def kept(record: UserRecord | GroupRecord) -> dict[str, Any]:
+    """A resource as a snapshot holds it: its id, its stored attributes and
+    the ``meta`` a seed keeps (scimdock.mock.rules.seedfile; RFC 7643 §3.1)."""
+    meta = {
+        "created": record.created,
+        "lastModified": record.last_modified,
+        "version": etag(record.version),
+    }
+    return {"id": record.id, **record.doc, "meta": meta}

@@ -7,6 +7,7 @@ guess. Pure: exchanges in, documents out.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from scimdock.core.errors import ScimError
 from scimdock.core.filter.parser import parse_filter
 from scimdock.core.schema import CORE_USER
 from scimdock.mock.rules.profile import DEFAULT, Profile, only_eq
+from scimdock.mock.rules.seedfile import ID_PATTERN
 
 #: Attributes a snapshot leaves out: the server's (RFC 7643 §3.1) and the
 #: write-only password (RFC 7643 §4.1.1).
@@ -173,7 +175,8 @@ class Recording:
     def snapshot(self) -> dict[str, Any]:
         """The users and groups seen, as a seed document (scimdock.mock.rules.seedfile): a
         group's members named by ``userName`` or ``displayName``, those
-        not seen left out, a group after the groups it contains."""
+        not seen left out, a group after the groups it contains; the
+        target's ids where a seed can keep them."""
         names = {i: u.get("userName") for i, u in self.users.items()}
         titles = {i: g.get("displayName") for i, g in self.groups.items()}
         ordered: list[dict[str, Any]] = []
@@ -192,11 +195,11 @@ class Recording:
                 elif value in names:
                     members.append(str(names[value]))
             done.add(group_id)
-            ordered.append({**doc, "members": sorted(members)})
+            ordered.append({**_seedable(doc), "members": sorted(members)})
 
         for group_id in self.groups:
             visit(group_id, frozenset())
-        return {"users": list(self.users.values()), "groups": ordered}
+        return {"users": [_seedable(u) for u in self.users.values()], "groups": ordered}
 
     def profile(self, name: str) -> tuple[Profile, dict[str, str]]:
         """The guessed profile, named ``name``, and why each field is what it is."""
@@ -301,3 +304,12 @@ def _no_content(statuses: Counter[int]) -> Counter[bool]:
 
 def _scim_type(body: Any) -> Any:
     return body.get("scimType") if isinstance(body, dict) else None
+
+
+def _seedable(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` without an id a seed cannot keep (scimdock.mock.rules.seedfile.ID_PATTERN:
+    the mock then makes one)."""
+    given = doc.get("id")
+    if isinstance(given, str) and re.fullmatch(ID_PATTERN, given) and given != "bulkid":
+        return doc
+    return {k: v for k, v in doc.items() if k != "id"}
