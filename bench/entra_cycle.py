@@ -325,7 +325,7 @@ def main() -> int:
         ok = ok and result["pass"]
         figures["pass"] = result["pass"]
         R.print_report(result)
-        if config == M.name("sqlite", 1):
+        if config == M.name("sqlite", 1) and TENANTS == 1:
             R.write_json({**result, "wall_seconds": wall})
     summary = {
         "date": date,
@@ -337,7 +337,8 @@ def main() -> int:
         "wall_seconds": wall,
     }
     M.print_matrix(summary)
-    print(f"\nwritten: {R.write_json(summary, M.JSON_KEY)} (key {M.JSON_KEY!r})")
+    key = M.JSON_KEY if TENANTS == 1 else M.FLEET_JSON_KEY
+    print(f"\nwritten: {R.write_json(summary, key)} (key {key!r})")
     return 0 if ok else 1
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from bench.report import ratio, table
 
 JSON_KEY = "entra_cycle_backends"
+#: The same for the fleet (``BENCH_ENTRA_TENANTS`` above 1).
+FLEET_JSON_KEY = "entra_fleet_backends"
 #: PostgreSQL with ``--workers 2`` against SQLite's one worker (``serve``
 #: refuses ``--workers > 1`` on SQLite): req/s at least, CPU per request
 #: (scimdock's processes plus PostgreSQL's) at most (docs/deployment.md).
