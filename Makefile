@@ -156,12 +156,15 @@ $(VENV)/.installed-bench: pyproject.toml requirements/bench.txt | $(VENV_STAMP)
 
 ## Benchmarks with ratios against peers measured in the same run (docs/performance.md);
 ## never part of `make test`. BENCH_SECONDS=10 lengthens runs; BENCH_QUICK=1 skips 1M users.
-## The Entra-like cycle runs on SQLite and PostgreSQL, 1 and 2 workers; a FAIL there
+## The Entra-like cycle runs on SQLite and PostgreSQL, 1 and 2 workers, then as a fleet
+## of 20 tenants (2 clients each) on SQLite and PostgreSQL with 2 workers; a FAIL there
 ## still lets the noisy-neighbour figures run, then fails the target.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/groups.py
 	status=0; $(BIN)/python bench/entra_cycle.py || status=$$?; \
+	  BENCH_ENTRA_TENANTS=20 BENCH_ENTRA_CLIENTS=2 BENCH_ENTRA_GROUPS=10 \
+	  BENCH_ENTRA_CONFIGS=sqlite:1,postgresql:2 $(BIN)/python bench/entra_cycle.py || status=$$?; \
 	  $(BIN)/python bench/noisy.py || status=$$?; \
 	  $(BIN)/python bench/journal_cost.py || status=$$?; \
 	  $(BIN)/python bench/mock_seed.py || status=$$?; \

@@ -152,25 +152,31 @@ class Client:
             raise ValueError(what)
 
 
-def _worker(origin: str, base: str, auth: str, run: str, tasks: list[Task], out: Any) -> None:
+#: One client's share of a phase: its tenant's ``Authorization``, the
+#: tenant's run name (in every name it makes), and its tasks.
+Shard = tuple[str, str, list[Task]]
+
+
+def _worker(origin: str, base: str, shard: Shard, out: Any) -> None:
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {LOAD_CORE})
+    auth, run, tasks = shard
     client = Client(origin, base, auth, run)
     for task in tasks:
         client.do(task)
     client.conn.close()
-    out.put((client.latencies, client.errors, client.first_errors, client.results))
+    results = [(run, *r) for r in client.results]
+    out.put((client.latencies, client.errors, client.first_errors, results))
 
 
-def run_phase(origin: str, base: str, auth: str, run: str, shards: list[list[Task]]) -> PhaseRun:
-    """One client process per shard, all at once; merged figures."""
+def run_phase(origin: str, base: str, shards: list[Shard]) -> PhaseRun:
+    """One client process per shard, all at once; merged figures (each
+    result led by its shard's run name)."""
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     cpu0 = _children_cpu()
     start = time.perf_counter()
-    procs = [
-        ctx.Process(target=_worker, args=(origin, base, auth, run, shard, out)) for shard in shards
-    ]
+    procs = [ctx.Process(target=_worker, args=(origin, base, shard, out)) for shard in shards]
     for p in procs:
         p.start()
     parts = [out.get() for _ in procs]

@@ -45,7 +45,9 @@ Knobs: ``BENCH_ENTRA_USERS`` (2,000 per configuration and round, the
 cycle), ``BENCH_ENTRA_CONFIGS`` (``sqlite:1,postgresql:1,postgresql:2``),
 ``BENCH_ENTRA_ROUNDS`` (``BENCH_ROUNDS``, 3),
 ``BENCH_ENTRA_GROUPS`` (50), ``BENCH_ENTRA_GROUPS_PER_USER`` (2),
-``BENCH_ENTRA_MEMBERS_PER_PATCH`` (1), ``BENCH_ENTRA_CLIENTS`` (4),
+``BENCH_ENTRA_MEMBERS_PER_PATCH`` (1), ``BENCH_ENTRA_CLIENTS`` (4, per tenant),
+``BENCH_ENTRA_TENANTS`` (1; a fleet: ``20`` tenants with ``BENCH_ENTRA_CLIENTS=2``
+and ``BENCH_ENTRA_GROUPS=10``, the users shared out, every tenant's clients at once),
 ``BENCH_QUIET_WAIT``, ``BENCH_KEEP=1``. Output: tables and verdicts on
 stdout; in bench/results/latest.json the SQLite one-worker figures under
 ``entra_cycle`` (as before) and all of them under ``entra_cycle_backends``.
@@ -71,7 +73,7 @@ from bench import entra_matrix as M  # noqa: E402
 from bench import entra_report as R  # noqa: E402
 from bench import noise, pg, servers  # noqa: E402
 from bench import settings as S  # noqa: E402
-from bench.entra_client import Client, PhaseRun, Task, run_phase  # noqa: E402
+from bench.entra_client import Client, PhaseRun, Shard, Task, run_phase  # noqa: E402
 from bench.measure import log  # noqa: E402
 
 USERS = int(os.environ.get("BENCH_ENTRA_USERS", "2000"))
@@ -79,6 +81,8 @@ GROUPS = int(os.environ.get("BENCH_ENTRA_GROUPS", "50"))
 GROUPS_PER_USER = min(GROUPS, int(os.environ.get("BENCH_ENTRA_GROUPS_PER_USER", "2")))
 MEMBERS_PER_PATCH = int(os.environ.get("BENCH_ENTRA_MEMBERS_PER_PATCH", "1"))
 CLIENTS = int(os.environ.get("BENCH_ENTRA_CLIENTS", "4"))
+#: Tenants, each with CLIENTS clients and USERS / TENANTS users (a fleet).
+TENANTS = int(os.environ.get("BENCH_ENTRA_TENANTS", "1"))
 UPDATE_PCT, DISABLE_PCT, REMOVE_PCT = 20, 5, 1
 
 
@@ -135,13 +139,14 @@ def plan(users: dict[int, str], groups: dict[int, str]) -> tuple[list[list[Task]
 
 def verify(
     server: servers.Server,
+    auth: str,
     run: str,
     users: dict[int, str],
     groups: dict[int, str],
     incremental: list[Task],
 ) -> list[str]:
     """The end state Entra expects: who is deactivated, who is in group 0."""
-    c = Client(server.origin, server.base, server.auth, run)
+    c = Client(server.origin, server.base, auth, run)
     problems: list[str] = []
     if 0 not in groups:
         return ["group 0 was not created"]
@@ -163,14 +168,13 @@ def verify(
 def measured(
     server: servers.Server,
     database: int | None,
-    run: str,
-    shards: list[list[Task]],
+    shards: list[Shard],
     name: str,
     phases: dict[str, Any],
     runs: list[PhaseRun],
 ) -> PhaseRun:
     probe = noise.Probe(server.process.pid, database)
-    r = run_phase(server.origin, server.base, server.auth, run, shards)
+    r = run_phase(server.origin, server.base, shards)
     phases[name] = R.phase_figures(
         r, probe.server_seconds(), probe.foreign_pct(), probe.database_seconds()
     )
@@ -185,22 +189,45 @@ def measured(
     return r
 
 
-def cycle(server: servers.Server, database: int | None, run: str) -> dict[str, Any]:
+def made_by(run: PhaseRun, tenant: str, what: str) -> dict[int, str]:
+    """What one tenant's clients created in a phase: number to id."""
+    return {n: uid for r, kind, n, uid in run.results if r == tenant and kind == what}
+
+
+def cycle(
+    server: servers.Server, database: int | None, tenants: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Every phase for every tenant at once (``tenants``: each one's
+    ``Authorization`` and run name), CLIENTS clients per tenant."""
     for path in (servers.TEST_CONNECTION, "/Groups?filter=displayName+eq+%22no-such-group%22"):
         status, body = servers.get(server, server.base + path)  # Entra's Test Connection
         assert status == 200 and b'"totalResults":0' in body.replace(b" ", b""), (status, body)
     phases: dict[str, Any] = {}
     runs: list[PhaseRun] = []
-    creates = [("user_create", i) for i in range(USERS)]
-    made = measured(server, database, run, shard(creates, CLIENTS), "users", phases, runs)
-    users = {i: uid for kind, i, uid in made.results if kind == "user"}
-    creates = [("group_create", g) for g in range(GROUPS)]
-    made = measured(server, database, run, shard(creates, CLIENTS), "groups", phases, runs)
-    groups = {g: gid for kind, g, gid in made.results if kind == "group"}
-    member_shards, incremental = plan(users, groups)
-    measured(server, database, run, member_shards, "members", phases, runs)
-    measured(server, database, run, shard(incremental, CLIENTS), "incremental", phases, runs)
-    problems = verify(server, run, users, groups, incremental)
+    per_tenant = max(1, USERS // len(tenants))
+
+    def each(tasks: list[Task]) -> list[Shard]:
+        return [(auth, run, part) for auth, run in tenants for part in shard(tasks, CLIENTS)]
+
+    creates: list[Task] = [("user_create", i) for i in range(per_tenant)]
+    made = measured(server, database, each(creates), "users", phases, runs)
+    users = {run: made_by(made, run, "user") for _, run in tenants}
+    made = measured(
+        server, database, each([("group_create", g) for g in range(GROUPS)]), "groups", phases, runs
+    )
+    groups = {run: made_by(made, run, "group") for _, run in tenants}
+    plans = {run: plan(users[run], groups[run]) for _, run in tenants}
+    member_shards = [(auth, run, part) for auth, run in tenants for part in plans[run][0]]
+    measured(server, database, member_shards, "members", phases, runs)
+    incremental = [
+        (auth, run, part) for auth, run in tenants for part in shard(plans[run][1], CLIENTS)
+    ]
+    measured(server, database, incremental, "incremental", phases, runs)
+    problems = [
+        p
+        for auth, run in tenants
+        for p in verify(server, auth, run, users[run], groups[run], plans[run][1])
+    ]
     return {"phases": phases, "overall": R.overall(phases, runs), "problems": problems}
 
 
@@ -214,12 +241,15 @@ def one_cycle(
         database: int | None = cluster.postmaster()
     else:
         db, database = str(work / f"{run}.db"), None
-    token = servers.tenant_token(db, "entra")  # type: ignore[arg-type]
+    tokens = [servers.tenant_token(db, f"entra{k}") for k in range(TENANTS)]  # type: ignore[arg-type]
+    token = tokens[0]
     quiet = noise.wait_quiet(S.QUIET_WAIT)
     log(f"{backend}, {workers} worker(s), {run}: machine {quiet}% busy before the start")
     server = servers.scimdock(db, token, work, workers=workers)
     try:
-        figures = cycle(server, database, run)
+        figures = cycle(
+            server, database, [(f"Bearer {t}", f"{run}t{k}") for k, t in enumerate(tokens)]
+        )
     finally:
         server.stop()
     text = server.log.read_text(errors="replace")
@@ -249,7 +279,8 @@ def main() -> int:
         wanted = [(b, w) for b, w in wanted if b != "postgresql"]
     results: dict[str, list[dict[str, Any]]] = {M.name(b, w): [] for b, w in wanted}
     log(
-        f"entra cycle: {USERS:,} users, {GROUPS} groups, {CLIENTS} clients; "
+        f"entra cycle: {USERS:,} users, {TENANTS} tenant(s) with {GROUPS} groups and {CLIENTS}"
+        " clients each; "
         f"{', '.join(results)}; {rounds} round(s) interleaved"
     )
     try:
@@ -271,6 +302,7 @@ def main() -> int:
         "groups_per_user": GROUPS_PER_USER,
         "members_per_patch": MEMBERS_PER_PATCH,
         "clients": CLIENTS,
+        "tenants": TENANTS,
         "quick": S.QUICK,
         "rounds": rounds,
         "update_pct": UPDATE_PCT,
@@ -293,7 +325,7 @@ def main() -> int:
         ok = ok and result["pass"]
         figures["pass"] = result["pass"]
         R.print_report(result)
-        if config == M.name("sqlite", 1):
+        if config == M.name("sqlite", 1) and TENANTS == 1:
             R.write_json({**result, "wall_seconds": wall})
     summary = {
         "date": date,
@@ -305,7 +337,8 @@ def main() -> int:
         "wall_seconds": wall,
     }
     M.print_matrix(summary)
-    print(f"\nwritten: {R.write_json(summary, M.JSON_KEY)} (key {M.JSON_KEY!r})")
+    key = M.JSON_KEY if TENANTS == 1 else M.FLEET_JSON_KEY
+    print(f"\nwritten: {R.write_json(summary, key)} (key {key!r})")
     return 0 if ok else 1
 
 

@@ -17,6 +17,12 @@ from typing import Any
 from bench.report import ratio, table
 
 JSON_KEY = "entra_cycle_backends"
+#: The same for the fleet (``BENCH_ENTRA_TENANTS`` above 1).
+FLEET_JSON_KEY = "entra_fleet_backends"
+#: PostgreSQL with ``--workers 2`` against SQLite's one worker (``serve``
+#: refuses ``--workers > 1`` on SQLite): req/s at least, CPU per request
+#: (scimdock's processes plus PostgreSQL's) at most (docs/deployment.md).
+PG_RPS_AT_LEAST, PG_CPU_AT_MOST = 0.8, 1.5
 
 
 def name(backend: str, workers: int) -> str:
@@ -137,6 +143,7 @@ def print_matrix(summary: dict[str, Any]) -> None:
         print(f"\n-- {title}\n")
         grid = [[r, *(_cell(ratios[r].get(c), key) for c in names)] for r in names]
         print(table(grid, ["", *names]))
+    print_targets(configs, ratios)
     pg = summary.get("postgresql")
     if pg:
         print(
@@ -149,3 +156,26 @@ def print_matrix(summary: dict[str, Any]) -> None:
         f"{summary['rate_tenant']}; 1 worker on core 0, 2 workers on cores 0-1; "
         "clients on core 1"
     )
+
+
+def print_targets(configs: dict[str, Any], ratios: dict[str, dict[str, Any]]) -> None:
+    """PostgreSQL's ratios to SQLite's one worker, against their targets."""
+    base = name("sqlite", 1)
+    if base not in configs:
+        return
+    print(
+        f"\n-- PostgreSQL against {base} (targets: req/s >= {PG_RPS_AT_LEAST:g}x, CPU <= "
+        f"{PG_CPU_AT_MOST:g}x)\n"
+    )
+    for config in configs:
+        if not config.startswith("postgresql"):
+            continue
+        r = ratios[config][base]
+        rps, cpu = r["rps"], r["total_cpu"]
+        met = (
+            rps is not None and cpu is not None and rps >= PG_RPS_AT_LEAST and cpu <= PG_CPU_AT_MOST
+        )
+        print(
+            f"   {config}: req/s {_cell(r, 'rps')}, CPU per request (scimdock + PostgreSQL) "
+            f"{_cell(r, 'total_cpu')}: {'met' if met else 'NOT MET'}"
+        )

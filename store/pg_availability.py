@@ -27,6 +27,16 @@ takes to bound both, and this module uses it:
   seconds, then is answered 503. A failed probe is trusted for
   :data:`RETRY` seconds; the first request after that probes again. No
   back-off: the cost of a probe while down is one refused connection.
+* **Frozen.** A server that stops answering without closing anything
+  (its processes stopped, SIGSTOP; a host gone without a word) refuses
+  no connection and breaks none: the kernel keeps accepting, and the
+  requests on its connections would wait forever. So a request that has
+  held or waited for a connection for :data:`SUSPECT_AFTER` seconds
+  starts a probe (:meth:`Availability.suspect`, at most one each
+  :data:`SUSPECT_EVERY` seconds), bounded by :data:`PROBE_TIMEOUT`: a
+  server that cannot start a session in that time is down, and the
+  store ends every request still waiting on it with a 503. A slow query
+  costs one probe, which a server that answers passes in milliseconds.
 * **Up.** A probe that connects marks the database up, and the store
   opens a fresh pool on the next request, so the first request after the
   server is back is served within one probe and one connection, however
@@ -62,6 +72,14 @@ RECONNECT_TIMEOUT = 0.25
 WAIT = 0.4
 #: Seconds a failed probe is trusted before a request starts another.
 RETRY = 0.2
+#: Seconds a request holds or waits for a connection before it has the
+#: database probed (a frozen server answers nothing: the module's text).
+SUSPECT_AFTER = 0.2
+#: Seconds between two probes started by slow requests.
+SUSPECT_EVERY = 1.0
+#: The longest a probe may take to open a session, in seconds: a server
+#: that answers opens one in milliseconds, even under load.
+PROBE_TIMEOUT = 0.5
 #: libpq's ``connect_timeout`` (per host; libpq's least is 2 s) for every
 #: connection the store makes, unless the URL sets its own: psycopg's
 #: default, 130 s, would hold a pool's or a probe's attempt that long on a
@@ -88,6 +106,7 @@ class Availability:
         self.down_since: float | None = None
         self._probe: asyncio.Task[bool] | None = None
         self._failed_at = float("-inf")
+        self._suspected_at = float("-inf")
 
     @property
     def down(self) -> bool:
@@ -113,9 +132,13 @@ class Availability:
         return bool(done) and self.down_since is None
 
     def suspect(self) -> None:
-        """Something suggests an outage (a wait for the pool timed out):
-        probe in the background, and mark the database down if it fails."""
+        """Something suggests an outage (a wait for the pool timed out, a
+        request waits long): probe in the background, at most once each
+        :data:`SUSPECT_EVERY` seconds, and mark the database down if it fails."""
         if self.down_since is None and self._probe is None:
+            if monotonic() - self._suspected_at < SUSPECT_EVERY:
+                return
+            self._suspected_at = monotonic()
             self._probe = asyncio.create_task(self._connect(), name="scimdock-db-probe")
 
     async def close(self) -> None:
@@ -127,13 +150,15 @@ class Availability:
 
     async def _connect(self) -> bool:
         try:
-            conn = await psycopg.AsyncConnection.connect(
-                self.url, autocommit=True, **connect_options(self.url)
-            )
+            async with asyncio.timeout(PROBE_TIMEOUT):
+                conn = await psycopg.AsyncConnection.connect(
+                    self.url, autocommit=True, **connect_options(self.url)
+                )
             await conn.close()
         except Exception as exc:  # refused, unknown host, read-only standby: not up
             self._failed_at = monotonic()
-            self.lost(exc)
+            frozen = isinstance(exc, TimeoutError)
+            self.lost(f"no session within {PROBE_TIMEOUT:g} s" if frozen else exc)
             return False
         finally:
             self._probe = None

@@ -11,8 +11,17 @@ one database.
 * Every write is one transaction, with its audit line (store.sql_audit);
   uniqueness is the database's (unique indexes), so concurrent writers in
   any number of instances get one success and a :class:`Conflict`.
-* Every list and search runs in a transaction with ``statement_timeout``
-  set to the query budget: past it, :class:`OverBudget`.
+* Every read runs within the query budget: each pooled connection sets
+  ``statement_timeout`` to it once, when the pool opens it, so a read is
+  one statement, one round trip, with no transaction around it (READ
+  COMMITTED would give each statement of one its own snapshot anyway);
+  past the budget, :class:`OverBudget`. A write, and the few reads that
+  must not be cut short (a group with all its members, the operator's
+  lists), open their transaction with ``SET LOCAL statement_timeout = 0``
+  in the same round trip as ``BEGIN`` (:data:`_BEGIN_UNBOUNDED`).
+* A tenant's lists and searches run at most :data:`SCANS_PER_TENANT` at a
+  time in each process (store.pg_scans): one tenant's costly filters
+  take a core of the database at most, never all of them.
 * A database that cannot be reached (refused connection, pool exhausted
   past its timeout, server shut down) is :class:`Unavailable` (503):
   nothing of the request was kept, and it may be sent again. Once it is
@@ -26,27 +35,38 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
+import socket
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from time import perf_counter
 from typing import Any, TypeVar
 
 import orjson
 import psycopg
 from psycopg import errors
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 from scimdock.core.clock import Clock, SystemClock
+from scimdock.core.query import ListQuery
 from scimdock.store import metrics
 from scimdock.store.base import QUERY_BUDGET, Store
 from scimdock.store.errors import OverBudget, Unavailable
 from scimdock.store.key_use import KeyUses
 from scimdock.store.migrations import MIGRATIONS
-from scimdock.store.pg_availability import RECONNECT_TIMEOUT, Availability, connect_options
+from scimdock.store.pg_availability import (
+    RECONNECT_TIMEOUT,
+    SUSPECT_AFTER,
+    Availability,
+    connect_options,
+)
 from scimdock.store.pg_counters import PgCounters
 from scimdock.store.pg_host import Conn, drive, one
 from scimdock.store.pg_migrate import migrate
+from scimdock.store.pg_scans import TenantScans
+from scimdock.store.records import GroupRecord, UserRecord
 from scimdock.store.sql_keys import KeyCache
 from scimdock.store.sqldialect import POSTGRES
 from scimdock.store.sqlscript import Script
@@ -63,16 +83,29 @@ RETRY_AFTER = 5
 _UNREACHABLE = (
     "The database cannot be reached now. Nothing of this request was kept; try again later"
 )
+#: A transaction without the budget, begun in one round trip: psycopg sends
+#: a query without parameters as one simple query, which may hold several
+#: statements (never prepared: a prepared statement holds one).
+_BEGIN_UNBOUNDED = "BEGIN; SET LOCAL statement_timeout = 0"
 
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-async def _configure(conn: Conn) -> None:
-    """Each pooled connection reads and writes JSON with orjson."""
-    set_json_loads(orjson.loads, conn)
-    set_json_dumps(_dumps, conn)
+def _cut(conn: Conn) -> None:
+    """Shut the socket of a connection to a server found down: a statement
+    waiting on it ends at once with the server's connection lost
+    (OperationalError), where cancelling the waiting task would have
+    psycopg ask the frozen server to cancel it, and wait 10 s for that."""
+    with suppress(OSError, psycopg.Error):
+        fd = conn.fileno()
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _milliseconds(budget: float) -> str:
+    return str(max(1, math.ceil(budget * 1000)))
 
 
 class PostgresStore(Store):
@@ -99,7 +132,11 @@ class PostgresStore(Store):
         self._key_cache = KeyCache()
         self._availability = Availability(url, self._drop_pool)
         self._closing: set[asyncio.Task[None]] = set()
+        #: The pooled connections requests hold: cut when the database is
+        #: found down (:meth:`_drop_pool`).
+        self._held: set[Conn] = set()
         self.counters = PgCounters(self._connection)
+        self._scans = TenantScans()
         try:
             with psycopg.connect(url, autocommit=True, **connect_options(url)) as conn:
                 migrate(conn)
@@ -117,7 +154,7 @@ class PostgresStore(Store):
                 min_size=self._pool_min,
                 max_size=self._pool_max,
                 kwargs={"autocommit": True, **connect_options(self.url)},
-                configure=_configure,
+                configure=self._configure,
                 timeout=POOL_TIMEOUT,
                 reconnect_timeout=RECONNECT_TIMEOUT,
                 reconnect_failed=self._reconnect_failed,
@@ -126,6 +163,15 @@ class PostgresStore(Store):
             )
         await self._pool.open()
         return self._pool
+
+    async def _configure(self, conn: Conn) -> None:
+        """Each pooled connection reads and writes JSON with orjson, and
+        ends any statement past the query budget (the module's text)."""
+        set_json_loads(orjson.loads, conn)
+        set_json_dumps(_dumps, conn)
+        if self.query_budget is not None:
+            budget = _milliseconds(self.query_budget)
+            await conn.execute("SELECT set_config('statement_timeout', %s, false)", (budget,))
 
     def _reconnect_failed(self, pool: AsyncConnectionPool[Conn]) -> None:
         if pool is self._pool:
@@ -139,15 +185,19 @@ class PostgresStore(Store):
             task = asyncio.get_running_loop().create_task(pool.close())
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)
+        for conn in list(self._held):
+            _cut(conn)
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Conn]:
         """A pooled connection; what the database's absence raises comes
         out as :class:`Unavailable`, a cancelled statement as :class:`OverBudget`."""
         conn: Conn | None = None
+        watch = asyncio.get_running_loop().call_later(SUSPECT_AFTER, self._availability.suspect)
         try:
             pool = await self._connections()
             async with pool.connection() as conn:
+                self._held.add(conn)
                 yield conn
         except errors.QueryCanceled:
             raise OverBudget(
@@ -161,33 +211,49 @@ class PostgresStore(Store):
             if conn is not None and conn.closed and not self._closed:  # the connection died
                 self._availability.lost(exc)
             raise Unavailable(_UNREACHABLE, retry_after=RETRY_AFTER) from exc
+        finally:
+            watch.cancel()
+            if conn is not None:
+                self._held.discard(conn)
+
+    @asynccontextmanager
+    async def _unbounded(self) -> AsyncIterator[Conn]:
+        """One transaction without the query budget (:data:`_BEGIN_UNBOUNDED`),
+        committed when the block ends, rolled back when it raises."""
+        async with self._connection() as conn:
+            await conn.execute(_BEGIN_UNBOUNDED, prepare=False)
+            try:
+                yield conn
+            except BaseException:
+                if conn.info.transaction_status != TransactionStatus.ACTIVE:
+                    with suppress(psycopg.Error):  # broken: the pool discards it
+                        await conn.rollback()
+                raise  # a statement still running (cancelled): the pool discards it
+            await conn.commit()
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[Conn]:
         """One transaction, timed as ``commit`` (store.metrics) once enabled."""
         started = perf_counter()
         try:
-            async with self._connection() as conn, conn.transaction():
+            async with self._unbounded() as conn:
                 yield conn
         finally:
             if metrics.ENABLED:
                 metrics.COMMIT.observe(perf_counter() - started)
 
     @asynccontextmanager
-    async def _read(self, *, budget: bool = False) -> AsyncIterator[Conn]:
-        """A connection for reads (within the query budget when ``budget``),
-        timed as ``read`` (store.metrics) once enabled."""
+    async def _read(self, *, budget: bool = True) -> AsyncIterator[Conn]:
+        """A connection for reads, within the query budget unless not
+        ``budget`` (then in a transaction without it), timed as ``read``
+        (store.metrics) once enabled."""
         started = perf_counter()
         try:
-            async with self._connection() as conn:
-                if not budget or self.query_budget is None:
+            if budget or self.query_budget is None:
+                async with self._connection() as conn:
                     yield conn
-                    return
-                async with conn.transaction():
-                    milliseconds = max(1, math.ceil(self.query_budget * 1000))
-                    await conn.execute(
-                        "SELECT set_config('statement_timeout', %s, true)", (str(milliseconds),)
-                    )
+            else:
+                async with self._unbounded() as conn:
                     yield conn
         finally:
             if metrics.ENABLED:
@@ -209,6 +275,16 @@ class PostgresStore(Store):
     async def _scan(self, script: Script[T], *, budget: bool = True) -> T:
         async with self._read(budget=budget) as conn:
             return await drive(conn, script)
+
+    async def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
+        async with self._scans.turn(tenant_id):  # store.pg_scans
+            return await super().list_users(tenant_id, query)
+
+    async def list_groups(
+        self, tenant_id: int, query: ListQuery, *, with_members: bool = False
+    ) -> tuple[int, list[GroupRecord]]:
+        async with self._scans.turn(tenant_id):
+            return await super().list_groups(tenant_id, query, with_members=with_members)
 
     async def _admin(self, script: Script[T]) -> T:
         async with self._write() as conn:
