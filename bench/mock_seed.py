@@ -90,8 +90,8 @@ def starts(doc: dict[str, Any]) -> tuple[float, float]:
 def in_process(doc: dict[str, Any], rounds: int) -> list[float]:
     """Seconds of the check and the bulk insert of ``doc``, each round into
     a new tenant of one SQLite file (as the mock's throwaway one)."""
-    from scimdock.mock.rules.seedfile import plan
     from scimdock.mock.handlers.data import user_rows
+    from scimdock.mock.rules.seedfile import plan
     from scimdock.store.blocking import BlockingStore
     from scimdock.store.sqlite import SqliteStore
 

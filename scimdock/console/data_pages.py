@@ -18,10 +18,10 @@ from scimdock.console.pages import actor_of, render, tenant_of
 from scimdock.console.sessions import Session
 from scimdock.core.errors import ScimError
 from scimdock.core.query import ListQuery
-from scimdock.mock.rules.seedfile import loads, plan
 from scimdock.handlers.context import request_context
 from scimdock.mock.handlers import data as mock_data
 from scimdock.mock.handlers.snapshot import snapshot
+from scimdock.mock.rules.seedfile import loads, plan
 from scimdock.store.errors import Conflict
 
 #: What the page's forms do: reset, seed (add), snapshot (reset, then seed).

@@ -20,8 +20,8 @@ from scimdock.console import PREFIX
 from scimdock.console.pages import ROWS, render, tenant_of
 from scimdock.console.sessions import Session
 from scimdock.core.errors import ScimError
-from scimdock.mock.rules.matcher import matches
 from scimdock.mock.handlers import state
+from scimdock.mock.rules.matcher import matches
 
 #: The filters of the list, in the order the form shows them.
 FILTERS = ("method", "status", "path")

@@ -8,14 +8,12 @@ from typing import Any
 from starlette.responses import Response
 
 from scimdock.core.membership import Member
-from scimdock.mock.rules.profile import DEFAULT
-from scimdock.mock.rules.seedfile import Given, SeedPlan, plan
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
 from scimdock.handlers.context import RequestContext
 from scimdock.mock.handlers import state
 from scimdock.mock.rules.profile import DEFAULT
-from scimdock.mock.rules.seedfile import SeedPlan, plan
+from scimdock.mock.rules.seedfile import Given, SeedPlan, plan
 from scimdock.store.base import Actor, Store
 
 

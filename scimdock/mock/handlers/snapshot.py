@@ -12,11 +12,11 @@ from starlette.responses import Response
 
 from scimdock.core.query import ListQuery
 from scimdock.core.representation import etag
-from scimdock.mock.rules.seedfile import plan
 from scimdock.handlers.admin import auth
 from scimdock.handlers.admin.respond import body_of, ok
 from scimdock.handlers.context import RequestContext
 from scimdock.mock.handlers import data
+from scimdock.mock.rules.seedfile import plan
 from scimdock.store.base import GroupRecord, Store, UserRecord
 
 PAGE = 1000
