@@ -193,13 +193,13 @@ def _seed(store: Any, tenant_id: int, seeds: Any) -> None:
     """The seed plan's users, then groups (handlers.mock.data.seed, called synchronously)."""
     users: dict[str, str] = {}
     for name, doc in seeds.users:
-        users[name] = store.create_user(tenant_id, doc).id
+        users[name] = store.create(tenant_id, "User", doc).id
     groups: dict[str, str] = {}
     from scimdock.handlers.mock.data import member_of
 
     for name, doc, members in seeds.groups:
         refs: tuple[Member, ...] = tuple(member_of(m, users, groups) for m in members)
-        groups[name] = store.create_group(tenant_id, doc, refs).id
+        groups[name] = store.create(tenant_id, "Group", doc, refs).id
 
 
 def _rules(args: argparse.Namespace) -> list[FaultRule]:

@@ -62,11 +62,11 @@ async def seed(store: Store, tenant_id: int, seeds: SeedPlan, actor: Actor) -> d
     ``POST /Users`` and ``POST /Groups`` do; the ids made, by name."""
     users: dict[str, str] = {}
     for name, doc in seeds.users:
-        users[name] = (await store.create_user(tenant_id, doc, actor=actor)).id
+        users[name] = (await store.create(tenant_id, "User", doc, actor=actor)).id
     groups: dict[str, str] = {}
     for name, doc, members in seeds.groups:
         refs = tuple(member_of(m, users, groups) for m in members)
-        groups[name] = (await store.create_group(tenant_id, doc, refs, actor=actor)).id
+        groups[name] = (await store.create(tenant_id, "Group", doc, refs, actor=actor)).id
     return {"users": users, "groups": groups}
 
 
