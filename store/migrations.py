@@ -120,24 +120,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # ``tenant_id_seq`` holds the highest tenant id ever given, so an id is
     # never reused, not even after a forced delete removed every row of it.
     Migration(
-        sqlite="""
-    CREATE TABLE tenant_id_seq (last INTEGER NOT NULL);
-    INSERT INTO tenant_id_seq SELECT coalesce(max(id), 0) FROM tenants;
-"""
-        + shared_ddl.admin_tokens(postgresql=False)
-        + """    CREATE TABLE audit (
-        seq           INTEGER PRIMARY KEY,
-        tenant_id     INTEGER NOT NULL,
-        at            TEXT NOT NULL,
-        actor_kind    TEXT NOT NULL,
-        actor_id      TEXT NOT NULL,
-        address       TEXT,
-        operation     TEXT NOT NULL,
-        resource_type TEXT NOT NULL,
-        resource_id   TEXT NOT NULL,
-        attributes    TEXT NOT NULL DEFAULT '[]'
-    );
-    CREATE INDEX audit_tenant_at ON audit(tenant_id, at);
+        sqlite="\n"
+        + shared_ddl.administration(postgresql=False)
+        + """    CREATE INDEX audit_tenant_at ON audit(tenant_id, at);
     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
     BEGIN
         SELECT RAISE(ABORT, 'the audit log is append-only');

@@ -85,25 +85,9 @@ CREATE INDEX groups_live ON groups(tenant_id, seq) WHERE deleted IS NULL;
 #: date), so a log read in date order is in ``seq`` order. ``seq`` of an audit line is
 #: therefore per log, unique with ``tenant_id``.
 STEP_4 = (
-    """
-CREATE TABLE tenant_id_seq (last bigint NOT NULL);
-INSERT INTO tenant_id_seq SELECT coalesce(max(id), 0) FROM tenants;
-"""
-    + shared_ddl.admin_tokens(postgresql=True)
-    + """CREATE TABLE audit (
-    tenant_id     bigint NOT NULL,
-    seq           bigint NOT NULL,
-    at            text COLLATE "C" NOT NULL,
-    actor_kind    text NOT NULL,
-    actor_id      text NOT NULL,
-    address       text,
-    operation     text NOT NULL,
-    resource_type text NOT NULL,
-    resource_id   text NOT NULL,
-    attributes    jsonb NOT NULL DEFAULT '[]',
-    PRIMARY KEY (tenant_id, seq)
-);
-CREATE INDEX audit_tenant_at ON audit(tenant_id, at, seq);
+    "\n"
+    + shared_ddl.administration(postgresql=True)
+    + """CREATE INDEX audit_tenant_at ON audit(tenant_id, at, seq);
 CREATE TABLE audit_seq (
     tenant_id bigint PRIMARY KEY,
     last      bigint NOT NULL,

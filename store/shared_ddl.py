@@ -1,7 +1,7 @@
 """DDL the released migrations run on both backends (store/migrations.py
 on SQLite, store/pg_schema.py on PostgreSQL), written once and spelled in
 each dialect: the resource tables, ``users`` and ``groups`` (RFC 7643
-§4.1, §4.2), and ``admin_tokens`` (docs/admin.md).
+§4.1, §4.2), and the administration step's tables (docs/admin.md).
 
 A resource row: ``seq`` (insertion order, the stable default sort), the
 tenant, the id, the name that is unique among the tenant's live rows
@@ -64,23 +64,54 @@ def _layout(active: bool) -> list[tuple[str, str, str]]:
     return [c for c in _COLUMNS if active or c[0] != "active"]
 
 
-def admin_tokens(postgresql: bool) -> str:
-    """``admin_tokens``: hashed admin credentials, ``tenant_id`` NULL for an
-    operator token; and its index by tenant. Indented as each dialect's
-    migration text (SQLite's by four spaces)."""
-    rows = [
+#: ``(column, SQLite type, PostgreSQL type)`` of the administration tables:
+#: hashed admin credentials (``tenant_id`` NULL for an operator token), and
+#: an audit line after its number and tenant: when, who (kind, id,
+#: address), what (operation, resource type and id) and the names of the
+#: attributes changed (a JSON array, never values).
+_ADMINISTRATION = {
+    "admin_tokens": (
         ("token_id", "TEXT PRIMARY KEY", "text PRIMARY KEY"),
         ("tenant_id", "INTEGER REFERENCES tenants(id)", "bigint REFERENCES tenants(id)"),
         ("secret_hash", "BLOB NOT NULL", "bytea NOT NULL"),
         ("label", "TEXT NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"),
         ("created", "TEXT NOT NULL", 'text COLLATE "C" NOT NULL'),
         ("revoked", "TEXT", 'text COLLATE "C"'),
-    ]
-    i = "" if postgresql else "    "
-    columns = _rows([(c, pg if postgresql else lite) for c, lite, pg in rows], "", i + "    ", 12)
+    ),
+    "audit": (
+        ("at", "TEXT NOT NULL", 'text COLLATE "C" NOT NULL'),
+        *[(c, "TEXT NOT NULL", "text NOT NULL") for c in ("actor_kind", "actor_id")],
+        ("address", "TEXT", "text"),
+        *[(c, "TEXT NOT NULL", "text NOT NULL") for c in ("operation", "resource_type")],
+        ("resource_id", "TEXT NOT NULL", "text NOT NULL"),
+        ("attributes", "TEXT NOT NULL DEFAULT '[]'", "jsonb NOT NULL DEFAULT '[]'"),
+    ),
+}
+
+
+def administration(postgresql: bool) -> str:
+    """The start of the administration step: the highest tenant id ever
+    given, ``admin_tokens`` and its index by tenant, and the ``audit``
+    table (numbered per log on PostgreSQL: its key is (tenant, seq)).
+    Indented as each dialect's migration text (SQLite's by four spaces)."""
+    i, kind = ("", "bigint") if postgresql else ("    ", "INTEGER")
+
+    def spelled(table: str) -> list[tuple[str, str]]:
+        return [(c, pg if postgresql else lite) for c, lite, pg in _ADMINISTRATION[table]]
+
+    tokens = _rows(spelled("admin_tokens"), "", i + "    ", 12)
+    if postgresql:
+        head = [("tenant_id", "bigint NOT NULL"), ("seq", "bigint NOT NULL")]
+        audit = _rows(head + spelled("audit"), "", "    ") + ",\n    PRIMARY KEY (tenant_id, seq)"
+    else:
+        head = [("seq", "INTEGER PRIMARY KEY"), ("tenant_id", "INTEGER NOT NULL")]
+        audit = _rows(head + spelled("audit"), "", "        ")
     return (
-        f"{i}CREATE TABLE admin_tokens (\n{columns}\n{i});\n"
+        f"{i}CREATE TABLE tenant_id_seq (last {kind} NOT NULL);\n"
+        f"{i}INSERT INTO tenant_id_seq SELECT coalesce(max(id), 0) FROM tenants;\n"
+        f"{i}CREATE TABLE admin_tokens (\n{tokens}\n{i});\n"
         f"{i}CREATE INDEX admin_tokens_tenant ON admin_tokens(tenant_id);\n"
+        f"{i}CREATE TABLE audit (\n{audit}\n{i});\n"
     )
 
 
