@@ -16,17 +16,21 @@ never change (tests/unit/test_migration_history.py holds their digests).
 
 from __future__ import annotations
 
+#: Text compared byte by byte (ids, keys, timestamps), in each dialect:
+#: PostgreSQL's ``COLLATE "C"`` is SQLite's default (binary).
+_BYTES = ("TEXT NOT NULL", 'text COLLATE "C" NOT NULL')
+
 #: ``(column, SQLite type, PostgreSQL type)``; ``{name}`` is the table's
 #: unique name column, ``active`` a User's only.
 _COLUMNS = (
-    ("id", "TEXT NOT NULL", 'text COLLATE "C" NOT NULL'),
+    ("id", *_BYTES),
     ("{name}", "TEXT NOT NULL", "text NOT NULL"),
-    ("{name}_fold", "TEXT NOT NULL", 'text COLLATE "C" NOT NULL'),
+    ("{name}_fold", *_BYTES),
     ("external_id", "TEXT", 'text COLLATE "C"'),
     ("active", "INTEGER", "boolean"),
     ("doc", "TEXT NOT NULL", "jsonb NOT NULL"),
-    ("created", "TEXT NOT NULL", 'text COLLATE "C" NOT NULL'),
-    ("last_modified", "TEXT NOT NULL", 'text COLLATE "C" NOT NULL'),
+    ("created", *_BYTES),
+    ("last_modified", *_BYTES),
     ("version", "INTEGER NOT NULL DEFAULT 1", "integer NOT NULL DEFAULT 1"),
     ("deleted", "TEXT", 'text COLLATE "C"'),
 )
@@ -75,11 +79,11 @@ _ADMINISTRATION = {
         ("tenant_id", "INTEGER REFERENCES tenants(id)", "bigint REFERENCES tenants(id)"),
         ("secret_hash", "BLOB NOT NULL", "bytea NOT NULL"),
         ("label", "TEXT NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"),
-        ("created", "TEXT NOT NULL", 'text COLLATE "C" NOT NULL'),
+        ("created", *_BYTES),
         ("revoked", "TEXT", 'text COLLATE "C"'),
     ),
     "audit": (
-        ("at", "TEXT NOT NULL", 'text COLLATE "C" NOT NULL'),
+        ("at", *_BYTES),
         *[(c, "TEXT NOT NULL", "text NOT NULL") for c in ("actor_kind", "actor_id")],
         ("address", "TEXT", "text"),
         *[(c, "TEXT NOT NULL", "text NOT NULL") for c in ("operation", "resource_type")],
