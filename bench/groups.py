@@ -61,12 +61,12 @@ def seed(db: Path, spare: int) -> tuple[str, str, list[str]]:
         count=LARGE + spare,
         max_results=LARGE + spare,
     )
-    ids = [r.id for r in store.list_users(tenant.id, query)[1]]
-    small = store.create_group(
-        tenant.id, {"displayName": "small"}, tuple(Member(u) for u in ids[:10])
+    ids = [r.id for r in store.search(tenant.id, "User", query)[1]]
+    small = store.create(
+        tenant.id, "Group", {"displayName": "small"}, tuple(Member(u) for u in ids[:10])
     )
-    large = store.create_group(
-        tenant.id, {"displayName": "large"}, tuple(Member(u) for u in ids[:LARGE])
+    large = store.create(
+        tenant.id, "Group", {"displayName": "large"}, tuple(Member(u) for u in ids[:LARGE])
     )
     store.close()
     return small.id, large.id, ids[LARGE:]

@@ -36,8 +36,25 @@ def changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
     to ``after`` (``None`` stands for "no document": a create compares
     with ``None`` and names every attribute it sets)."""
     names: set[str] = set()
-    _walk(before or {}, after or {}, "", names, top=True)
+    if before is None and after is not None:
+        _created(after, names)
+    else:
+        _walk(before or {}, after or {}, "", names, top=True)
     return tuple(sorted(names))
+
+
+def _created(after: Mapping[str, Any], names: set[str]) -> None:
+    """:func:`_walk` against no document (every create): each attribute
+    with a value, an extension's by its URN-qualified names (the URN
+    itself when it holds none)."""
+    for key, new in after.items():
+        if new is None:
+            continue
+        if ":" in key and isinstance(new, Mapping):
+            qualified = {f"{key}:{sub}" for sub, value in new.items() if value is not None}
+            names.update(qualified or (key,))
+        else:
+            names.add(key)
 
 
 def with_members(names: Iterable[str], members_changed: bool) -> tuple[str, ...]:

@@ -37,7 +37,7 @@ from typing import Any
 from scimdock.core import leniency
 from scimdock.core.errors import InvalidValue, ScimError
 from scimdock.core.filter import parse_path
-from scimdock.core.schema import Attribute, ResourceType, Schema
+from scimdock.core.schema import COMMON, Attribute, ResourceType, Schema
 
 #: Keys of a resource that are no attribute of its schema (RFC 7643 §3).
 _RESOURCE_KEYS = {"schemas": "schemas"}
@@ -66,7 +66,7 @@ def fold_resource(body: Any, rt: ResourceType, *, lenient: bool, partial: bool =
     ``partial``: a PATCH value without ``path``, whose keys may also be
     dotted or URN-qualified paths (left as they are), and whose unknown
     names are kept for core.patch to refuse."""
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or not partial and _canonical(body, rt):
         return body
     out: dict[Any, Any] = {}
     for key, value in body.items():
@@ -98,6 +98,71 @@ def fold_resource(body: Any, rt: ResourceType, *, lenient: bool, partial: bool =
             leniency.note("name-case")
         _put(out, name, folded)
     return same(body, out)
+
+
+#: A name as the schema spells it → the sub-attribute names of its values
+#: to check in turn (``None``: nothing under it to fold), or, for an
+#: extension URN, the spellings of that schema's own attributes.
+_Spellings = dict[str, Any]
+
+
+def _spellings(rt: ResourceType) -> _Spellings:
+    """What :func:`_canonical` accepts of ``rt``: its core and common
+    attributes and its extensions, each spelled as the schema spells it."""
+
+    def under(attrs: tuple[Attribute, ...]) -> _Spellings:
+        return {a.name: _subs(a) for a in attrs}
+
+    found: _Spellings = {"schemas": None}
+    found.update(under(tuple(COMMON.values())))
+    found.update(under(rt.schema.attributes))
+    for ext in rt.extensions:
+        if ext.id != rt.schema.id:
+            found[ext.id] = under(ext.attributes)
+    return found
+
+
+def _subs(attr: Attribute) -> frozenset[str] | None:
+    """The spellings :func:`fold_value` keeps as they are in ``attr``'s values."""
+    if attr.type != "complex" or attr.mutability == "readOnly":
+        return None
+    return frozenset(s.name for s in attr.sub_attributes)
+
+
+def _canonical(body: dict[Any, Any], rt: ResourceType) -> bool:
+    """Whether every name in a POST/PUT body is already the schema's
+    spelling of a core, common or extension attribute (or ``schemas``), at
+    every depth :func:`fold_resource` folds: it would then return ``body``
+    itself, and note nothing. Checking that is a set lookup per name, where
+    folding looks each name up case-insensitively; a body that fails the
+    check is folded as ever."""
+    known = rt.derived(_spellings)
+    for key, value in body.items():
+        if key not in known:
+            return False
+        below = known[key]
+        if below is None:
+            continue
+        if isinstance(below, frozenset):
+            if not _canonical_value(value, below):
+                return False
+        elif isinstance(value, dict):  # an extension's object
+            for name, raw in value.items():
+                if name not in below:
+                    return False
+                subs = below[name]
+                if subs is not None and not _canonical_value(raw, subs):
+                    return False
+    return True
+
+
+def _canonical_value(value: Any, subs: frozenset[str]) -> bool:
+    """Whether a complex value (or each element of a list of them) names
+    only sub-attributes in ``subs``."""
+    for element in value if isinstance(value, list) else (value,):
+        if isinstance(element, dict) and not all(k in subs for k in element):
+            return False
+    return True
 
 
 def fold_extension(value: Any, ext: Schema, *, lenient: bool, patch: bool = False) -> Any:

@@ -97,10 +97,15 @@ def _general(
     return _drop_empty_extensions(out, rt)
 
 
+def _extension_ids(rt: ResourceType) -> dict[str, str]:
+    """Each extension's id by its lower-case form."""
+    return {s.id.lower(): s.id for s in rt.extensions}
+
+
 def _drop_empty_extensions(out: dict[str, Any], rt: ResourceType) -> dict[str, Any]:
     """``schemas`` without the extensions that no longer have a value."""
     if isinstance(out.get("schemas"), list):
-        extensions = {s.id.lower(): s.id for s in rt.extensions}
+        extensions = rt.derived(_extension_ids)
         out["schemas"] = [
             s
             for s in out["schemas"]
@@ -138,6 +143,10 @@ def _plan(rt: ResourceType) -> _Plan:
     """``(core rules by lower-case name, extension rules by lower-case URN)``."""
     core = {name: _rule(attr) for name, attr in COMMON.items()}
     core.update({a.name.lower(): _rule(a) for a in rt.schema.attributes})
+    # Each attribute under its own spelling too (the one a stored document
+    # uses), which :func:`_default` tries before lower-casing the key.
+    by_lower = {**COMMON, **{a.name.lower(): a for a in rt.schema.attributes}}
+    core.update({a.name: core[name] for name, a in by_lower.items()})
     extensions = {
         ext.id.lower(): {a.name.lower(): _rule(a) for a in ext.attributes}
         for ext in rt.extensions
@@ -164,7 +173,13 @@ def _default(resource: dict[str, Any], rt: ResourceType) -> dict[str, Any]:
             if part:
                 out[key] = part
             continue
-        kept = _apply(core.get(key.lower(), _UNKNOWN), value)
+        rule = core.get(key, _UNKNOWN)  # the canonical spelling, nearly always
+        if rule is _UNKNOWN:
+            rule = core.get(key.lower(), _UNKNOWN)
+        if rule is None or rule is _UNKNOWN:
+            out[key] = value  # kept as it is: _apply's answer, without the call
+            continue
+        kept = _apply(rule, value)
         if kept is not _DROP:
             out[key] = kept
     return _drop_empty_extensions(out, rt)

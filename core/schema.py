@@ -44,7 +44,8 @@ class Attribute:
 
     def sub(self, name: str) -> Attribute | None:
         """Sub-attribute by case-insensitive name (RFC 7643 §2.1)."""
-        return _by_name(self.sub_attributes).get(name.lower())
+        names = self.__dict__.get("_names") or _index(self, self.sub_attributes)
+        return names.get(name) or names.get(name.lower())
 
     def to_dict(self) -> dict[str, Any]:
         """The attribute as ``/Schemas`` shows it (RFC 7643 §7)."""
@@ -70,18 +71,14 @@ class Attribute:
         return out
 
 
-#: Name indexes by ``id()`` of the attribute tuple, each kept with its tuple:
-#: a tenant's extension schemas (core.extensions) come and go, and an id
-#: is only unique while its object lives.
-_INDEX_CACHE: dict[int, tuple[tuple[Attribute, ...], dict[str, Attribute]]] = {}
-
-
-def _by_name(attrs: tuple[Attribute, ...]) -> dict[str, Attribute]:
-    key = id(attrs)
-    entry = _INDEX_CACHE.get(key)
-    if entry is None or entry[0] is not attrs:
-        entry = _INDEX_CACHE[key] = (attrs, {a.name.lower(): a for a in attrs})
-    return entry[1]
+def _index(owner: object, attrs: tuple[Attribute, ...]) -> dict[str, Attribute]:
+    """``attrs`` by lower-case name, and each by its own spelling too (the
+    canonical spelling, which nearly every request uses, is then found
+    without lower-casing), kept with ``owner`` (immutable) for its life."""
+    by_lower = {a.name.lower(): a for a in attrs}
+    names = {**by_lower, **{a.name: a for a in by_lower.values()}}
+    owner.__dict__["_names"] = names
+    return names
 
 
 @dataclass(frozen=True)
@@ -94,7 +91,9 @@ class Schema:
     attributes: tuple[Attribute, ...]
 
     def attribute(self, name: str) -> Attribute | None:
-        return _by_name(self.attributes).get(name.lower())
+        """Attribute by case-insensitive name (RFC 7643 §2.1)."""
+        names = self.__dict__.get("_names") or _index(self, self.attributes)
+        return names.get(name) or names.get(name.lower())
 
     def to_dict(self, location: str) -> dict[str, Any]:
         return {

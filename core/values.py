@@ -45,9 +45,12 @@ def normalize_value(
     as null/empty are kept as ``None`` so the merge can clear them, and an
     object of only ignored (readOnly) sub-attributes gives ``{}``, a no-op.
     """
-    if is_unassigned(value):
+    # is_unassigned, written out: this runs for every value of every write.
+    if value is None or isinstance(value, (str, list, dict)) and not value:
         return None
     if not attr.multi_valued:
+        if isinstance(value, str) and attr.type in _STRINGS:
+            return value  # RFC 7643 §2.3.1, as _simple answers it
         return normalize_single(value, attr, lenient=lenient, where=where, partial=partial)
     items = leniency.wrap_multi(value, lenient=lenient)
     if not isinstance(items, list):
@@ -78,11 +81,12 @@ def _complex(
 ) -> dict[str, Any] | None:
     """RFC 7643 §2.3.8: a JSON object of sub-attributes; names are
     case-insensitive (§2.1); readOnly sub-attributes are ignored (§2.2)."""
-    value = leniency.unwrap_complex(value, attr, lenient=lenient)
-    if is_unassigned(value):
-        return None
     if not isinstance(value, dict):
-        raise _invalid(where, "a JSON object (the attribute is complex)", value)
+        value = leniency.unwrap_complex(value, attr, lenient=lenient)
+        if is_unassigned(value):
+            return None
+        if not isinstance(value, dict):
+            raise _invalid(where, "a JSON object (the attribute is complex)", value)
     out: dict[str, Any] = {}
     for key, raw in value.items():
         sub = attr.sub(key) if isinstance(key, str) else None
@@ -92,7 +96,10 @@ def _complex(
             raise InvalidValue(f"'{where}.{sub.name}' is given twice")
         if sub.mutability in ("readOnly", "writeOnly"):
             continue
-        v = normalize_value(raw, sub, lenient=lenient, where=f"{where}.{sub.name}")
+        if isinstance(raw, str) and sub.type in _STRINGS and not sub.multi_valued:
+            v = raw or None  # normalize_value's answer, without naming the place
+        else:
+            v = normalize_value(raw, sub, lenient=lenient, where=f"{where}.{sub.name}")
         if v is not None or partial:
             out[sub.name] = v
     return out if partial else (out or None)

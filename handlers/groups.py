@@ -44,34 +44,11 @@ def _shown(record: GroupRecord, _derived: None, base: str) -> dict[str, Any]:
 
 GROUPS: resources.Kind[GroupRecord, GroupChange] = resources.Kind(
     rt=GROUP,
-    read=lambda store, tenant, id, with_members: store.get_group(
-        tenant, id, with_members=with_members
-    ),
-    read_page=lambda store, tenant, query, with_members: store.list_groups(
-        tenant, query, with_members=with_members
-    ),
+    shown=_shown,
     plan_create=plan_create,  # the document and its members
-    insert=lambda store, tenant, planned, with_members, actor: store.create_group(
-        tenant, *planned, with_members=with_members, actor=actor
-    ),
     plan_replace=plan_replace,
     plan_patch=plan_patch,
     keep=_kept,
-    update=lambda store, tenant, id, change, if_match, with_members, operation, actor: (
-        store.update_group(
-            tenant,
-            id,
-            change,
-            if_match=if_match,
-            with_members=with_members,
-            operation=operation,
-            actor=actor,
-        )
-    ),
-    remove=lambda store, tenant, id, if_match, actor: store.delete_group(
-        tenant, id, if_match=if_match, actor=actor
-    ),
-    shown=_shown,
     wants_members=wants_members,
     patch_answers_resource=False,
 )

@@ -3,8 +3,8 @@ written once for every type: create, get, list and search, replace, patch,
 delete. Each translates HTTP to core and store calls and back, and decides
 nothing itself.
 
-A resource type is a :class:`Kind`: its core type (core.schema), its store
-calls, and what is its own: the attribute the store reads with the record
+A resource type is a :class:`Kind`: its core type (core.schema), whose
+name the store's generic operations take (store.base), and what is its own: the attribute the store reads with the record
 (a Group's ``members``, read only when the response shows it), the one read
 after the records (a User's ``groups``, RFC 7643 §4.1.2), the core's plans
 for PUT and PATCH (core.membership for a Group's members), and what a PATCH
@@ -23,14 +23,18 @@ from typing import Any, Generic, Protocol, TypeVar
 from starlette.responses import Response
 
 from scimdock.core import representation
+from scimdock.core.extensions import keep_unregistered
+from scimdock.core.membership import Member
+from scimdock.core.patch import apply_patch
 from scimdock.core.projection import parse_attribute_list, project
 from scimdock.core.query import ListQuery, Position, build_query
+from scimdock.core.resource import normalize_resource, replace_resource
 from scimdock.core.schema import ResourceType
 from scimdock.handlers import paging
 from scimdock.handlers.context import RequestContext
 from scimdock.handlers.extensions import fold_operations, fold_resource, types_of
 from scimdock.handlers.http import actor, base_url, empty, header, scim, search_params
-from scimdock.store.base import Actor, Store
+from scimdock.store.base import Store
 
 
 class Record(Protocol):
@@ -64,36 +68,27 @@ class Kind(Generic[R, C]):
     The store calls take ``with_members``: whether to read what the store
     keeps beside the record (a Group's ``members``); a type without it
     ignores it. The plans are the core's, called as ``plan(old doc or
-    body, ..., rt=the tenant's type, lenient=...)``."""
+    body, ..., rt=the tenant's type, lenient=...)``; by default those of a
+    resource without members (core.resource, core.patch)."""
 
     #: The server's type; a request uses its tenant's (handlers.extensions).
+    #: Its id (``User``, ``Group``) names it to the store (store.base).
     rt: ResourceType
-    #: ``(store, tenant, id, with_members)`` → the record.
-    read: Callable[[Store, int, str, bool], Awaitable[R]]
-    #: ``(store, tenant, query, with_members)`` → ``(totalResults, page)``.
-    read_page: Callable[[Store, int, ListQuery, bool], Awaitable[tuple[int, list[R]]]]
-    #: ``(body)`` → what :attr:`insert` stores (RFC 7644 §3.3).
-    plan_create: Callable[..., Any]
-    #: ``(store, tenant, planned, with_members, actor)`` → the new record.
-    insert: Callable[[Store, int, Any, bool, Actor], Awaitable[R]]
-    #: ``(old doc, body)`` → the change of a PUT (RFC 7644 §3.5.1).
-    plan_replace: Callable[..., C]
-    #: ``(old doc, operations)`` → the change of a PATCH (RFC 7644 §3.5.2).
-    plan_patch: Callable[..., C]
-    #: ``(old doc, change, tenant's type)`` → the change, keeping what the
-    #: old document holds under extensions the tenant removed.
-    keep: Callable[[dict[str, Any], C, ResourceType], C]
-    #: ``(store, tenant, id, change, If-Match, with_members, operation,
-    #: actor)``: read, ``change`` and write back in one transaction.
-    update: Callable[
-        [Store, int, str, Callable[[R], C], str | None, bool, str, Actor], Awaitable[R]
-    ]
-    #: ``(store, tenant, id, If-Match, actor)``.
-    remove: Callable[[Store, int, str, str | None, Actor], Awaitable[None]]
     #: ``(record, its derived value or None, base URL)`` → the document to
     #: represent, with what the record does not hold itself (``members``,
     #: ``groups``).
     shown: Callable[[R, Any, str], dict[str, Any]]
+    #: ``(body)`` → the document to store and its members (RFC 7644 §3.3).
+    plan_create: Callable[..., tuple[dict[str, Any], tuple[Member, ...]]] = (
+        lambda body, *, rt, lenient: (normalize_resource(body, rt, lenient=lenient), ())
+    )
+    #: ``(old doc, body)`` → the change of a PUT (RFC 7644 §3.5.1).
+    plan_replace: Callable[..., C] = replace_resource  # type: ignore[assignment]
+    #: ``(old doc, operations)`` → the change of a PATCH (RFC 7644 §3.5.2).
+    plan_patch: Callable[..., C] = apply_patch  # type: ignore[assignment]
+    #: ``(old doc, change, tenant's type)`` → the change, keeping what the
+    #: old document holds under extensions the tenant removed.
+    keep: Callable[[dict[str, Any], C, ResourceType], C] = keep_unregistered  # type: ignore[assignment]
     #: ``(attributes, excludedAttributes)`` → whether the response shows
     #: what the store keeps beside the record; ``None``: the type has none.
     wants_members: Callable[[str | None, str | None], bool] | None = None
@@ -139,7 +134,8 @@ async def get(
 ) -> Response:
     """RFC 7644 §3.4.1; 304 when ``If-None-Match`` names its version (§3.14)."""
     with_members = _with_members(kind, attributes, excludedAttributes)
-    record = await kind.read(ctx.store, ctx.tenant_required(), id, with_members)
+    tenant = ctx.tenant_required()
+    record = await ctx.store.get(tenant, kind.rt.id, id, with_members=with_members)
     if representation.etag_matches(header(ctx, "If-None-Match"), record.version):
         return empty(304, {"ETag": representation.etag(record.version)})
     return await _one(ctx, kind, record, 200, attributes, excludedAttributes)
@@ -258,8 +254,12 @@ async def create_record(
     tenant = ctx.tenant_required()
     rt = (await types_of(ctx, tenant))[kind.rt.id]
     lenient = ctx.settings.lenient
-    planned = kind.plan_create(fold_resource(body, rt, lenient=lenient), rt=rt, lenient=lenient)
-    return await kind.insert(ctx.store, tenant, planned, with_members, actor(ctx))
+    doc, members = kind.plan_create(
+        fold_resource(body, rt, lenient=lenient), rt=rt, lenient=lenient
+    )
+    return await ctx.store.create(
+        tenant, kind.rt.id, doc, members, with_members=with_members, actor=actor(ctx)
+    )
 
 
 async def _update_record(
@@ -282,15 +282,15 @@ async def _update_record(
     else:
         value, plan = fold_operations(value, rt, lenient=lenient), kind.plan_patch
     keep = kind.keep
-    return await kind.update(
-        ctx.store,
+    return await ctx.store.update(
         tenant,
+        kind.rt.id,
         id,
         lambda cur: keep(cur.doc, plan(cur.doc, value, rt=rt, lenient=lenient), rt),
         if_match,
-        with_members,
-        operation,
-        actor(ctx),
+        with_members=with_members,
+        operation=operation,
+        actor=actor(ctx),
     )
 
 
@@ -304,7 +304,9 @@ async def delete_record(
     ctx: RequestContext, kind: Kind[Any, Any], id: str, if_match: str | None
 ) -> None:
     """RFC 7644 §3.6."""
-    await kind.remove(ctx.store, ctx.tenant_required(), id, if_match, actor(ctx))
+    await ctx.store.delete(
+        ctx.tenant_required(), kind.rt.id, id, if_match=if_match, actor=actor(ctx)
+    )
 
 
 # --- rendering ------------------------------------------------------------------
@@ -322,7 +324,7 @@ async def list_page(
     the page needs read once for the whole page; the positions are ``None``
     but in a keyset query (RFC 9865 paging)."""
     with_members = _with_members(kind, attributes, excluded)
-    total, records = await kind.read_page(ctx.store, tenant, query, with_members)
+    total, records = await ctx.store.search(tenant, kind.rt.id, query, with_members=with_members)
     rt = (await types_of(ctx, tenant))[kind.rt.id]
     derived: dict[str, Any] = {}
     if kind.derived is not None:

@@ -11,10 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from scimdock.core import representation
-from scimdock.core.extensions import keep_unregistered
-from scimdock.core.patch import apply_patch
 from scimdock.core.projection import parse_attribute_list, returns_attribute
-from scimdock.core.resource import normalize_resource, replace_resource
 from scimdock.core.schema import GROUP, USER, ResourceType
 from scimdock.handlers import resources
 from scimdock.store.base import Membership, Store, UserRecord
@@ -45,23 +42,9 @@ async def _groups(
     return await store.user_groups(tenant, [r.id for r in records])
 
 
+#: A resource without members: the core's plans (core.resource, core.patch).
 USERS: resources.Kind[UserRecord, dict[str, Any]] = resources.Kind(
-    rt=USER,
-    read=lambda store, tenant, id, _: store.get_user(tenant, id),
-    read_page=lambda store, tenant, query, _: store.list_users(tenant, query),
-    plan_create=normalize_resource,
-    insert=lambda store, tenant, doc, _, actor: store.create_user(tenant, doc, actor=actor),
-    plan_replace=replace_resource,
-    plan_patch=apply_patch,
-    keep=keep_unregistered,
-    update=lambda store, tenant, id, change, if_match, _, operation, actor: store.update_user(
-        tenant, id, change, if_match=if_match, operation=operation, actor=actor
-    ),
-    remove=lambda store, tenant, id, if_match, actor: store.delete_user(
-        tenant, id, if_match=if_match, actor=actor
-    ),
-    shown=_shown,
-    derived=_groups,
+    rt=USER, shown=_shown, derived=_groups
 )
 
 #: The operationIds of ``/Users`` (openapi/scim.yaml), in snake case, in the

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from scimdock.store import pg_schema
+from scimdock.store import pg_schema, shared_ddl
 
 
 @dataclass(frozen=True)
@@ -65,27 +65,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         last_used_from TEXT
     );
     CREATE INDEX api_keys_tenant ON api_keys(tenant_id);
-    CREATE TABLE users (
-        seq            INTEGER PRIMARY KEY,
-        tenant_id      INTEGER NOT NULL REFERENCES tenants(id),
-        id             TEXT NOT NULL,
-        user_name      TEXT NOT NULL,
-        user_name_fold TEXT NOT NULL,
-        external_id    TEXT,
-        active         INTEGER,
-        doc            TEXT NOT NULL,
-        created        TEXT NOT NULL,
-        last_modified  TEXT NOT NULL,
-        version        INTEGER NOT NULL DEFAULT 1,
-        deleted        TEXT
-    );
-    CREATE UNIQUE INDEX users_id ON users(tenant_id, id);
-    CREATE UNIQUE INDEX users_user_name ON users(tenant_id, user_name_fold)
-        WHERE deleted IS NULL;
-    CREATE INDEX users_external_id ON users(tenant_id, external_id);
-    CREATE INDEX users_active ON users(tenant_id, active);
-    CREATE INDEX users_last_modified ON users(tenant_id, last_modified);
-    """,
+"""
+        + shared_ddl.sqlite("users", "user_name", active=True)
+        + "    ",
         postgresql=pg_schema.STEP_1,
     ),
     # 2: Groups (RFC 7643 §4.2). The document holds every attribute but
@@ -99,26 +81,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # (partial: group members only) walks the nesting of groups without
     # reading their user members.
     Migration(
-        sqlite="""
-    CREATE TABLE groups (
-        seq               INTEGER PRIMARY KEY,
-        tenant_id         INTEGER NOT NULL REFERENCES tenants(id),
-        id                TEXT NOT NULL,
-        display_name      TEXT NOT NULL,
-        display_name_fold TEXT NOT NULL,
-        external_id       TEXT,
-        doc               TEXT NOT NULL,
-        created           TEXT NOT NULL,
-        last_modified     TEXT NOT NULL,
-        version           INTEGER NOT NULL DEFAULT 1,
-        deleted           TEXT
-    );
-    CREATE UNIQUE INDEX groups_id ON groups(tenant_id, id);
-    CREATE UNIQUE INDEX groups_display_name ON groups(tenant_id, display_name_fold)
-        WHERE deleted IS NULL;
-    CREATE INDEX groups_external_id ON groups(tenant_id, external_id);
-    CREATE INDEX groups_last_modified ON groups(tenant_id, last_modified);
-    CREATE TABLE members (
+        sqlite="\n"
+        + shared_ddl.sqlite("groups", "display_name")
+        + """    CREATE TABLE members (
         tenant_id   INTEGER NOT NULL REFERENCES tenants(id),
         group_seq   INTEGER NOT NULL REFERENCES groups(seq),
         member_id   TEXT NOT NULL,
@@ -155,31 +120,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # ``tenant_id_seq`` holds the highest tenant id ever given, so an id is
     # never reused, not even after a forced delete removed every row of it.
     Migration(
-        sqlite="""
-    CREATE TABLE tenant_id_seq (last INTEGER NOT NULL);
-    INSERT INTO tenant_id_seq SELECT coalesce(max(id), 0) FROM tenants;
-    CREATE TABLE admin_tokens (
-        token_id     TEXT PRIMARY KEY,
-        tenant_id    INTEGER REFERENCES tenants(id),
-        secret_hash  BLOB NOT NULL,
-        label        TEXT NOT NULL DEFAULT '',
-        created      TEXT NOT NULL,
-        revoked      TEXT
-    );
-    CREATE INDEX admin_tokens_tenant ON admin_tokens(tenant_id);
-    CREATE TABLE audit (
-        seq           INTEGER PRIMARY KEY,
-        tenant_id     INTEGER NOT NULL,
-        at            TEXT NOT NULL,
-        actor_kind    TEXT NOT NULL,
-        actor_id      TEXT NOT NULL,
-        address       TEXT,
-        operation     TEXT NOT NULL,
-        resource_type TEXT NOT NULL,
-        resource_id   TEXT NOT NULL,
-        attributes    TEXT NOT NULL DEFAULT '[]'
-    );
-    CREATE INDEX audit_tenant_at ON audit(tenant_id, at);
+        sqlite="\n"
+        + shared_ddl.administration(postgresql=False)
+        + """    CREATE INDEX audit_tenant_at ON audit(tenant_id, at);
     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
     BEGIN
         SELECT RAISE(ABORT, 'the audit log is append-only');

@@ -66,7 +66,6 @@ from scimdock.store.pg_counters import PgCounters
 from scimdock.store.pg_host import Conn, drive, one
 from scimdock.store.pg_migrate import migrate
 from scimdock.store.pg_scans import TenantScans
-from scimdock.store.records import GroupRecord, UserRecord
 from scimdock.store.sql_keys import KeyCache
 from scimdock.store.sqldialect import POSTGRES
 from scimdock.store.sqlscript import Script
@@ -276,15 +275,11 @@ class PostgresStore(Store):
         async with self._read(budget=budget) as conn:
             return await drive(conn, script)
 
-    async def list_users(self, tenant_id: int, query: ListQuery) -> tuple[int, list[UserRecord]]:
+    async def search(
+        self, tenant_id: int, type_name: str, query: ListQuery, *, with_members: bool = False
+    ) -> tuple[int, list[Any]]:
         async with self._scans.turn(tenant_id):  # store.pg_scans
-            return await super().list_users(tenant_id, query)
-
-    async def list_groups(
-        self, tenant_id: int, query: ListQuery, *, with_members: bool = False
-    ) -> tuple[int, list[GroupRecord]]:
-        async with self._scans.turn(tenant_id):
-            return await super().list_groups(tenant_id, query, with_members=with_members)
+            return await super().search(tenant_id, type_name, query, with_members=with_members)
 
     async def _admin(self, script: Script[T]) -> T:
         async with self._write() as conn:

@@ -199,7 +199,7 @@ def _seed(store: Any, tenant_id: int, seeds: Any) -> None:
     groups: dict[str, str] = {}
     for name, doc, members, kept in seeds.groups:
         refs: tuple[Member, ...] = tuple(member_of(m, users, groups) for m in members)
-        groups[name] = store.create_group(tenant_id, doc, refs, given=kept).id
+        groups[name] = store.create(tenant_id, "Group", doc, refs, given=kept).id
 
 
 def _rules(args: argparse.Namespace) -> list[FaultRule]:

@@ -31,8 +31,8 @@ ACTIONS = ("reset", "seed", "snapshot")
 async def data(request: Request, session: Session) -> Response:
     tenant = await tenant_of(request, session)
     store = request_context().store
-    users, _ = await store.list_users(tenant.id, ListQuery(count=0))
-    groups, _ = await store.list_groups(tenant.id, ListQuery(count=0))
+    users, _ = await store.search(tenant.id, "User", ListQuery(count=0))
+    groups, _ = await store.search(tenant.id, "Group", ListQuery(count=0))
     return render(
         "data.html",
         request,

@@ -154,7 +154,7 @@ async def tenants(request: Request, session: Session) -> Response:
 
 async def users(request: Request, session: Session) -> Response:
     tenant = await tenant_of(request, session)
-    total, records = await request_context().store.list_users(tenant.id, ListQuery(count=ROWS))
+    total, records = await request_context().store.search(tenant.id, "User", ListQuery(count=ROWS))
     rows = [
         {
             "id": r.id,
@@ -169,8 +169,8 @@ async def users(request: Request, session: Session) -> Response:
 
 async def groups(request: Request, session: Session) -> Response:
     tenant = await tenant_of(request, session)
-    total, records = await request_context().store.list_groups(
-        tenant.id, ListQuery(count=ROWS), with_members=True
+    total, records = await request_context().store.search(
+        tenant.id, "Group", ListQuery(count=ROWS), with_members=True
     )
     rows = [
         {"id": r.id, "displayName": r.doc.get("displayName"), "members": len(r.members or ())}

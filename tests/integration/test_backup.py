@@ -54,7 +54,7 @@ def test_a_backup_taken_under_writes_holds_every_acknowledged_user(tmp_path: Pat
     try:
         tenant = engine.get_tenant("backed")
         assert tenant is not None
-        names = {engine.get_user(tenant.id, r.json()["id"]).doc["userName"] for r in before}
+        names = {engine.get(tenant.id, "User", r.json()["id"]).doc["userName"] for r in before}
         assert names == {f"b{n}" for n in range(30)}
     finally:
         engine.close()

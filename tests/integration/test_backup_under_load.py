@@ -78,7 +78,7 @@ class Writer:
         n = 0
         while not self.stop.is_set():
             doc = {"schemas": [USER], "userName": f"w{n}", "title": "w" * 600}
-            self.acknowledged.append(self.engine.create_user(self.tenant_id, doc).id)
+            self.acknowledged.append(self.engine.create(self.tenant_id, "User", doc).id)
             n += 1
 
     def __enter__(self) -> Writer:

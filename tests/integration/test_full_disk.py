@@ -157,7 +157,7 @@ def test_a_batch_the_disk_refuses_is_rolled_back_whole(small_disk: Path) -> None
             filler = _fill(small_disk)
             docs = [_user(n) for n in range(40)]  # 640 kB for 256 kB of room
             results = await asyncio.gather(
-                *(store.create_user(tenant, doc) for doc in docs), return_exceptions=True
+                *(store.create(tenant, "User", doc) for doc in docs), return_exceptions=True
             )
             refused = [
                 d for d, r in zip(docs, results, strict=True) if isinstance(r, BaseException)
@@ -166,12 +166,12 @@ def test_a_batch_the_disk_refuses_is_rolled_back_whole(small_disk: Path) -> None
             for result in results:
                 assert isinstance(result, (UserRecord, Unavailable)), repr(result)
             kept = {r.doc["userName"] for r in results if isinstance(r, UserRecord)}
-            _, listed = await store.list_users(tenant, ListQuery(count=100))
+            _, listed = await store.search(tenant, "User", ListQuery(count=100))
             assert {u.doc["userName"] for u in listed} == kept
 
             filler.unlink()
             # Nothing of a refused write is left: its userName is free.
-            again = await asyncio.gather(*(store.create_user(tenant, d) for d in refused))
+            again = await asyncio.gather(*(store.create(tenant, "User", d) for d in refused))
             assert {r.doc["userName"] for r in again} == {d["userName"] for d in refused}
         finally:
             await store.close()

@@ -19,19 +19,20 @@ class AuditContract(ContractBase):
         self, store: Store, tenant: int, clock: ManualClock
     ) -> None:
         clock.advance(1)
-        ann = await store.create_user(
-            tenant, user("ann@x", name={"givenName": "Ann"}, nickName="s3cret-Value")
+        ann = await store.create(
+            tenant, "User", user("ann@x", name={"givenName": "Ann"}, nickName="s3cret-Value")
         )
         clock.advance(1)
-        await store.update_user(
+        await store.update(
             tenant,
+            "User",
             ann.id,
             set_doc(name={"givenName": "Anne"}, **{ENTERPRISE: {"department": "R&D"}}),
             operation="patch",
             actor=KEY,
         )
         clock.advance(1)
-        await store.delete_user(tenant, ann.id, actor=KEY)
+        await store.delete(tenant, "User", ann.id, actor=KEY)
         entries = await log(store, tenant)
         assert [
             (e.at, e.tenant_id, e.operation, e.resource_type, e.resource_id, e.attributes)
@@ -70,13 +71,13 @@ class AuditContract(ContractBase):
         assert "s3cret" not in repr(entries)  # names only, never a value
 
     async def test_a_failed_write_appends_nothing(self, store: Store, tenant: int) -> None:
-        await store.create_user(tenant, user("ann@x"))
+        await store.create(tenant, "User", user("ann@x"))
         before = await log(store, tenant)
         with pytest.raises(Conflict):
-            await store.create_user(tenant, user("ANN@x"))
-        await store.create_group(tenant, {"displayName": "g"})
+            await store.create(tenant, "User", user("ANN@x"))
+        await store.create(tenant, "Group", {"displayName": "g"})
         with pytest.raises(Conflict):
-            await store.create_group(tenant, {"displayName": "G"})
+            await store.create(tenant, "Group", {"displayName": "G"})
         after = await log(store, tenant)
         assert after[: len(before)] == before
         assert [(e.operation, e.resource_type) for e in after[len(before) :]] == [
@@ -88,7 +89,7 @@ class AuditContract(ContractBase):
     ) -> None:
         for n in range(5):
             clock.advance(60)
-            await store.create_user(tenant, user(f"u{n}@x"))
+            await store.create(tenant, "User", user(f"u{n}@x"))
         total, page = await store.audit_log(tenant, offset=1, count=2)
         assert total == 6 and [e.at for e in page] == [
             "2025-01-31T12:01:00.000000Z",

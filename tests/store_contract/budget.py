@@ -22,9 +22,11 @@ class BudgetContract(ContractBase):
         docs = [user(f"u{n}@example.com", displayName=f"U {n}", title="t") for n in range(ROWS)]
         assert await tight_store.create_users(tenant, docs) == ROWS
         with pytest.raises(OverBudget):
-            await tight_store.list_users(tenant, query(filter=EXPENSIVE))
+            await tight_store.search(tenant, "User", query(filter=EXPENSIVE))
 
     async def test_the_same_list_within_budget(self, store: Store, tenant: int) -> None:
         await store.create_users(tenant, [user("azz@x"), user("b@x", title="ayy")])
-        total, page = await store.list_users(tenant, query(filter=EXPENSIVE, sort_by="userName"))
+        total, page = await store.search(
+            tenant, "User", query(filter=EXPENSIVE, sort_by="userName")
+        )
         assert (total, [r.doc["userName"] for r in page]) == (2, ["azz@x", "b@x"])

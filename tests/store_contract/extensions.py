@@ -65,27 +65,27 @@ class ExtensionContract:
 
     async def test_filter_and_sort_on_extension_attributes(self, store: Store, tenant: int) -> None:
         for name, badge, level in (("a@x", "B-2", 3), ("b@x", "b-1", 1), ("c@x", "C-3", 2)):
-            await store.create_user(tenant, acme_user(name, badge, level))
-        plain = await store.create_user(tenant, normalize_resource({"userName": "d@x"}, USER))
+            await store.create(tenant, "User", acme_user(name, badge, level))
+        plain = await store.create(tenant, "User", normalize_resource({"userName": "d@x"}, USER))
 
         def names(found: tuple[int, list[object]]) -> list[str]:
             return [r.doc["userName"] for r in found[1]]  # type: ignore[attr-defined]
 
         q = query(ACME_USER, filter=f'{URN}:badge eq "b-2"')
-        assert names(await store.list_users(tenant, q)) == ["a@x"]  # caseExact false
+        assert names(await store.search(tenant, "User", q)) == ["a@x"]  # caseExact false
         q = query(ACME_USER, filter=f"{URN}:level gt 1", sort_by=f"{URN}:level")
-        assert names(await store.list_users(tenant, q)) == ["c@x", "a@x"]
+        assert names(await store.search(tenant, "User", q)) == ["c@x", "a@x"]
         q = query(ACME_USER, filter=f'{URN}:tags co "c-"')
-        assert names(await store.list_users(tenant, q)) == ["c@x"]
+        assert names(await store.search(tenant, "User", q)) == ["c@x"]
         q = query(ACME_USER, filter=f"not ({URN}:badge pr)")
-        assert names(await store.list_users(tenant, q)) == ["d@x"]
+        assert names(await store.search(tenant, "User", q)) == ["d@x"]
         q = query(
             ACME_USER, filter=f"{URN}:badge pr", sort_by=f"{URN}:badge", sort_order="descending"
         )
-        assert names(await store.list_users(tenant, q)) == ["c@x", "a@x", "b@x"]
+        assert names(await store.search(tenant, "User", q)) == ["c@x", "a@x", "b@x"]
         # Unregistering does not touch the documents.
         await store.add_schema_extension(tenant, URN, "User", definition(SCHEMA))
         await store.remove_schema_extension(tenant, URN)
-        total, found = await store.list_users(tenant, query())
+        total, found = await store.search(tenant, "User", query())
         assert total == 4 and sum(URN in r.doc for r in found) == 3
-        assert (await store.get_user(tenant, plain.id)).doc == {"userName": "d@x"}
+        assert (await store.get(tenant, "User", plain.id)).doc == {"userName": "d@x"}

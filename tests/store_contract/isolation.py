@@ -17,33 +17,35 @@ class IsolationContract(ContractBase):
     async def test_nothing_crosses_tenants(self, store: Store) -> None:
         a = (await store.create_tenant("a")).id
         b = (await store.create_tenant("b")).id
-        ann = await store.create_user(a, user("ann@x"))
-        gone = await store.create_user(a, user("gone@x"))
-        await store.delete_user(a, gone.id)
-        team = await store.create_group(a, group("team"), (Member(ann.id),))
+        ann = await store.create(a, "User", user("ann@x"))
+        gone = await store.create(a, "User", user("gone@x"))
+        await store.delete(a, "User", gone.id)
+        team = await store.create(a, "Group", group("team"), (Member(ann.id),))
         await store.add_key(a, "ka", b"k" * 32, "")
         a_lines = await lines(store, a)
 
         # The same names are free in B (uniqueness is per tenant).
-        bob = await store.create_user(b, user("ANN@x"))
-        b_team = await store.create_group(b, group("team"))
+        bob = await store.create(b, "User", user("ANN@x"))
+        b_team = await store.create(b, "Group", group("team"))
 
         for read in (
-            store.get_user(b, ann.id),
-            store.get_group(b, team.id),
-            store.get_group(b, team.id, with_members=True),
-            store.update_user(b, ann.id, set_doc(displayName="x")),
-            store.update_group(b, team.id, group_change(displayName="x")),
-            store.delete_user(b, ann.id),
-            store.delete_group(b, team.id),
+            store.get(b, "User", ann.id),
+            store.get(b, "Group", team.id),
+            store.get(b, "Group", team.id, with_members=True),
+            store.update(b, "User", ann.id, set_doc(displayName="x")),
+            store.update(b, "Group", team.id, group_change(displayName="x")),
+            store.delete(b, "User", ann.id),
+            store.delete(b, "Group", team.id),
             store.restore_user(b, gone.id),
             store.purge_user(b, gone.id),
         ):
             with pytest.raises(NotFound):
                 await read
-        assert [u.id for u in (await store.list_users(b, query()))[1]] == [bob.id]
-        assert [g.id for g in (await store.list_groups(b, query(GROUP)))[1]] == [b_team.id]
-        assert (await store.list_users(b, query(filter='userName eq "ann@x"')))[1][0].id == bob.id
+        assert [u.id for u in (await store.search(b, "User", query()))[1]] == [bob.id]
+        assert [g.id for g in (await store.search(b, "Group", query(GROUP)))[1]] == [b_team.id]
+        assert (await store.search(b, "User", query(filter='userName eq "ann@x"')))[1][
+            0
+        ].id == bob.id
         assert await store.list_tombstones(b) == []
         assert await store.purge_tombstones(b, "2100-01-01") == []
         assert await store.lookup_user(b, user_id=ann.id) is None
@@ -51,18 +53,18 @@ class IsolationContract(ContractBase):
         assert await store.user_groups(b, [ann.id]) == {ann.id: []}
         assert await store.list_keys(b) == []
         with pytest.raises(InvalidReference):
-            await store.create_group(b, group("x"), (Member(ann.id),))
+            await store.create(b, "Group", group("x"), (Member(ann.id),))
         with pytest.raises(InvalidReference):
-            await store.update_group(
-                b, b_team.id, group_change(AddMembers((Member(team.id),), "members"))
+            await store.update(
+                b, "Group", b_team.id, group_change(AddMembers((Member(team.id),), "members"))
             )
         # A's rows are as they were, and its log holds nothing of B's.
-        assert await store.get_user(a, ann.id) == ann
-        assert await store.get_group(a, team.id) == team
+        assert await store.get(a, "User", ann.id) == ann
+        assert await store.get(a, "Group", team.id) == team
         assert [t.id for t in await store.list_tombstones(a)] == [gone.id]
         assert await lines(store, a) == a_lines
         assert not any(rid in (bob.id, b_team.id) for _, _, rid, _ in await lines(store, a))
         # Deleting B with force leaves A whole.
         await store.delete_tenant("b", force=True)
-        assert (await store.list_users(a, query()))[0] == 1
+        assert (await store.search(a, "User", query()))[0] == 1
         assert await store.tenant_holds_data(a)

@@ -29,16 +29,16 @@ class ReadinessContract(ContractBase):
     ) -> None:
         """Unicode §3.13 D145 canonical caseless match: "café" in either
         form, in any case, is one ``userName`` (RFC 7643 §4.1.1 uniqueness)."""
-        ann = await store.create_user(tenant, {"userName": NFC})
+        ann = await store.create(tenant, "User", {"userName": NFC})
         for other in (NFD, NFD.upper(), NFC.upper()):
             try:
-                await store.create_user(tenant, {"userName": other})
+                await store.create(tenant, "User", {"userName": other})
             except Conflict:
                 continue
             raise AssertionError(f"{other!r} was taken as a second user")
         for name in (NFC, NFD, NFD.upper()):
             found = await store.lookup_user(tenant, user_name=name)
             assert isinstance(found, UserRecord) and found.id == ann.id
-            total, rows = await store.list_users(tenant, query(filter=f'userName eq "{name}"'))
+            total, rows = await store.search(tenant, "User", query(filter=f'userName eq "{name}"'))
             assert total == 1 and rows[0].id == ann.id
-        await store.create_user(tenant, user("cafe@x"))  # no accent: another name
+        await store.create(tenant, "User", user("cafe@x"))  # no accent: another name

@@ -19,25 +19,25 @@ class ResetContract:
         self, store: Store, tenant: int
     ) -> None:
         other = (await store.create_tenant("other")).id
-        kept = await store.create_user(other, user("kept@x"))
+        kept = await store.create(other, "User", user("kept@x"))
         new = credentials.generate(credentials.SYSTEM_RANDOM)
         await store.add_key(tenant, new.key_id, new.secret_hash, "k")
-        ann = await store.create_user(tenant, user("ann@x"))
-        gone = await store.create_user(tenant, user("gone@x"))
-        await store.delete_user(tenant, gone.id)  # a tombstone
-        await store.create_group(tenant, group("team"), (Member(ann.id, "User"),))
+        ann = await store.create(tenant, "User", user("ann@x"))
+        gone = await store.create(tenant, "User", user("gone@x"))
+        await store.delete(tenant, "User", gone.id)  # a tombstone
+        await store.create(tenant, "Group", group("team"), (Member(ann.id, "User"),))
 
         assert await store.reset_tenant_data(tenant, actor=ADMIN) == (2, 1)
 
-        assert (await store.list_users(tenant, query()))[0] == 0
+        assert (await store.search(tenant, "User", query()))[0] == 0
         assert await store.list_tombstones(tenant) == []
         assert not await store.tenant_holds_data(tenant)
         assert [k.key_id for k in await store.list_keys(tenant)] == [new.key_id]
-        assert (await store.get_user(other, kept.id)).id == kept.id
+        assert (await store.get(other, "User", kept.id)).id == kept.id
         assert (await lines(store, tenant))[-1][:3] == ("reset", "Tenant", "acme")
         # The same user name and group name can be created again.
-        await store.create_user(tenant, user("ann@x"))
-        await store.create_group(tenant, group("team"))
+        await store.create(tenant, "User", user("ann@x"))
+        await store.create(tenant, "Group", group("team"))
         assert await store.reset_tenant_data(tenant) == (1, 1)
 
     async def test_reset_of_an_unknown_tenant(self, store: Store, tenant: int) -> None:

@@ -114,12 +114,12 @@ def query(
 
 
 def set_doc(**changes: Any) -> Callable[[Any], dict[str, Any]]:
-    """An ``update_user`` change: the current document with these attributes set."""
+    """A User's ``Store.update`` change: the current document with these attributes set."""
     return lambda current: {**current.doc, **changes}
 
 
 def group_change(*actions: Any, **changes: Any) -> Callable[[GroupRecord], GroupChange]:
-    """An ``update_group`` change: the document with ``changes``, then ``actions``."""
+    """A Group's ``Store.update`` change: the document with ``changes``, then ``actions``."""
     return lambda current: GroupChange({**current.doc, **changes}, tuple(actions))
 
 

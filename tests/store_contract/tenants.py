@@ -63,13 +63,13 @@ class TenantContract(ContractBase):
         self, store: Store, tenant: int
     ) -> None:
         assert not await store.tenant_holds_data(tenant)
-        ann = await store.create_user(tenant, user("ann@x"))
+        ann = await store.create(tenant, "User", user("ann@x"))
         assert await store.tenant_holds_data(tenant)
-        await store.delete_user(tenant, ann.id)
+        await store.delete(tenant, "User", ann.id)
         assert await store.tenant_holds_data(tenant)  # a tombstone is data
         await store.purge_user(tenant, ann.id)
         assert not await store.tenant_holds_data(tenant)
-        await store.create_group(tenant, {"displayName": "g"})
+        await store.create(tenant, "Group", {"displayName": "g"})
         assert await store.tenant_holds_data(tenant)
 
     async def test_delete_an_empty_tenant(self, store: Store, clock: ManualClock) -> None:
@@ -95,12 +95,12 @@ class TenantContract(ContractBase):
         self, store: Store, clock: ManualClock
     ) -> None:
         acme = await store.create_tenant("acme")
-        ann = await store.create_user(acme.id, user("ann@x"))
-        await store.create_group(acme.id, {"displayName": "g"})
+        ann = await store.create(acme.id, "User", user("ann@x"))
+        await store.create(acme.id, "Group", {"displayName": "g"})
         with pytest.raises(Conflict):
             await store.delete_tenant("acme")
         assert await store.get_tenant("acme") == acme
-        assert (await store.get_user(acme.id, ann.id)).id == ann.id
+        assert (await store.get(acme.id, "User", ann.id)).id == ann.id
         assert await log(store, OPERATOR_LOG) == []
         await store.delete_tenant("acme", force=True)
         assert await store.get_tenant("acme") is None

@@ -22,26 +22,26 @@ EXACT = case_exact_user_name(USER)
 
 async def names(store: Store, tenant: int, filter: str, *, exact: bool = True) -> list[str]:
     q = query(EXACT if exact else USER, filter=filter, sort_by="userName")
-    return [r.doc["userName"] for r in (await store.list_users(tenant, q))[1]]
+    return [r.doc["userName"] for r in (await store.search(tenant, "User", q))[1]]
 
 
 class UserNameCaseContract:
     async def test_folded_by_default(self, store: Store, tenant: int) -> None:
         found = await store.get_tenant_by_id(tenant)
         assert found is not None and not found.user_name_case_exact and found.schema_tag == 0
-        await store.create_user(tenant, user("Alice"))
+        await store.create(tenant, "User", user("Alice"))
         with pytest.raises(Conflict):
-            await store.create_user(tenant, user("alice"))
+            await store.create(tenant, "User", user("alice"))
         assert await names(store, tenant, 'userName eq "ALICE"', exact=False) == ["Alice"]
 
     async def test_case_exact_tenant_keeps_names_apart(self, store: Store, tenant: int) -> None:
         other = (await store.create_tenant("other")).id
-        await store.create_user(tenant, user("Alice"))
+        await store.create(tenant, "User", user("Alice"))
         switched = await store.set_user_name_case_exact(tenant, True, actor=ADMIN)
         assert switched.user_name_case_exact and switched.schema_tag != 0
-        second = await store.create_user(tenant, user("alice"))
+        second = await store.create(tenant, "User", user("alice"))
         with pytest.raises(Conflict):
-            await store.create_user(tenant, user("Alice"))
+            await store.create(tenant, "User", user("Alice"))
         assert await store.create_users(tenant, [user("Bob"), user("bob")]) == 2
         with pytest.raises(Conflict):
             await store.create_users(tenant, [user("Carol"), user("Carol")])
@@ -55,22 +55,22 @@ class UserNameCaseContract:
         assert await store.lookup_user(tenant, user_name="ALICE") is None
 
         # Renaming onto a name that differs only in case is a new name here.
-        renamed = await store.update_user(tenant, second.id, set_doc(userName="ALICE"))
+        renamed = await store.update(tenant, "User", second.id, set_doc(userName="ALICE"))
         assert renamed.doc["userName"] == "ALICE"
         with pytest.raises(Conflict):
-            await store.update_user(tenant, second.id, set_doc(userName="Alice"))
+            await store.update(tenant, "User", second.id, set_doc(userName="Alice"))
 
         # Another tenant still folds.
-        await store.create_user(other, user("Alice"))
+        await store.create(other, "User", user("Alice"))
         with pytest.raises(Conflict):
-            await store.create_user(other, user("ALICE"))
+            await store.create(other, "User", user("ALICE"))
         log = [line[:3] for line in await lines(store, tenant)]
         assert ("replace", "Tenant", "acme") in log
 
     async def test_switch_back_refuses_to_merge_users(self, store: Store, tenant: int) -> None:
         await store.set_user_name_case_exact(tenant, True)
-        first = await store.create_user(tenant, user("Alice"))
-        second = await store.create_user(tenant, user("alice"))
+        first = await store.create(tenant, "User", user("Alice"))
+        second = await store.create(tenant, "User", user("alice"))
         before = await store.tenant_schema(tenant)
         with pytest.raises(Conflict, match="'Alice' and 'alice'"):
             await store.set_user_name_case_exact(tenant, False)
@@ -80,14 +80,14 @@ class UserNameCaseContract:
 
         # Once one is deleted the switch goes through; the tombstone keeps its
         # name, and restoring it would make two users one.
-        await store.delete_user(tenant, second.id)
+        await store.delete(tenant, "User", second.id)
         folded = await store.set_user_name_case_exact(tenant, False)
         assert not folded.user_name_case_exact and folded.schema_tag > before.tag
         assert await names(store, tenant, 'userName eq "ALICE"', exact=False) == ["Alice"]
         with pytest.raises(Conflict):
             await store.restore_user(tenant, second.id)
         with pytest.raises(Conflict):
-            await store.create_user(tenant, user("aLiCe"))
+            await store.create(tenant, "User", user("aLiCe"))
         found = await store.lookup_user(tenant, user_name="ALICE")
         assert isinstance(found, UserRecord) and found.id == first.id
 
@@ -129,17 +129,17 @@ class UserNameCaseContract:
     async def test_switches_and_writes_at_once_all_complete(
         self, store: Store, tenant: int
     ) -> None:
-        made = [await store.create_user(tenant, user(f"User{n}")) for n in range(6)]
+        made = [await store.create(tenant, "User", user(f"User{n}")) for n in range(6)]
 
         async def flip(n: int) -> None:
             await store.set_user_name_case_exact(tenant, n % 2 == 0)
 
         async def touch(n: int) -> None:
             record = made[n % len(made)]
-            await store.update_user(tenant, record.id, set_doc(displayName=f"d{n}"))
+            await store.update(tenant, "User", record.id, set_doc(displayName=f"d{n}"))
 
         async def add(n: int) -> None:
-            await store.create_user(tenant, user(f"Late{n}"))
+            await store.create(tenant, "User", user(f"Late{n}"))
 
         await asyncio.gather(
             *(flip(n) for n in range(7)),

@@ -13,6 +13,7 @@ from scimdock.core.access import Decision, decide
 from scimdock.core.audit import changed, with_members
 from scimdock.core.patch import apply_patch
 from scimdock.core.resource import normalize_resource, replace_resource
+from scimdock.core.schema import ENTERPRISE_USER as ENTERPRISE
 from scimdock.core.schema import USER
 
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -170,3 +171,22 @@ def test_access_decision(enabled: bool, state: Any, active: object, expected: De
 def test_only_an_explicit_false_deactivates() -> None:
     for value in (True, None, "false", 0):
         assert decide(tenant_scim_enabled=True, state="live", active=value).allowed
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"userName": "a", "name": {"givenName": "g"}, "emails": [{"value": "a@x"}], "gone": None},
+        {"userName": "a", ENTERPRISE: {"department": "D", "manager": {"value": "m"}, "x": None}},
+        {"userName": "a", ENTERPRISE: {}, "urn:x:y": "not an object", "urn:x:z": None},
+        {},
+    ],
+)
+def test_a_create_names_what_the_walk_against_nothing_names(doc: dict[str, Any]) -> None:
+    """``changed(None, doc)`` (every create) takes a shortcut; its names
+    are the ones the general walk finds against an empty document."""
+    from scimdock.core.audit import _walk
+
+    walked: set[str] = set()
+    _walk({}, doc, "", walked, top=True)
+    assert changed(None, doc) == tuple(sorted(walked))

@@ -71,9 +71,9 @@ def test_rows_stored_before_the_migration_get_their_folded_document(tmp_path: Pa
         ):
             rt_filter = resolve_filter(parse_filter(text), USER)
             assert "scim_fold" not in compile_filter(rt_filter, USER)[0]
-            total, users = engine.list_users(1, ListQuery(filter=rt_filter))
+            total, users = engine.search(1, "User", ListQuery(filter=rt_filter))
             assert (total, [u.id for u in users]) == (1, ["u1"]), text
         missed = resolve_filter(parse_filter('externalId eq "casekept"'), USER)
-        assert engine.list_users(1, ListQuery(filter=missed))[0] == 0
+        assert engine.search(1, "User", ListQuery(filter=missed))[0] == 0
     finally:
         engine.close()

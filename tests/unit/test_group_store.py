@@ -67,12 +67,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         count=LARGE + 20,
         max_results=LARGE + 20,
     )
-    users = [r.id for r in store.list_users(tenant, query)[1]]
-    small = store.create_group(
-        tenant, {"displayName": "small"}, tuple(Member(u) for u in users[:SMALL])
+    users = [r.id for r in store.search(tenant, "User", query)[1]]
+    small = store.create(
+        tenant, "Group", {"displayName": "small"}, tuple(Member(u) for u in users[:SMALL])
     )
-    large = store.create_group(
-        tenant, {"displayName": "large"}, tuple(Member(u) for u in users[:LARGE])
+    large = store.create(
+        tenant, "Group", {"displayName": "large"}, tuple(Member(u) for u in users[:LARGE])
     )
     yield {"store": store, "tenant": tenant, "users": users, "small": small.id, "large": large.id}
     store.close()
@@ -80,7 +80,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 def patch(world: dict[str, Any], group: str, *ops: dict[str, Any]) -> Callable[[], Any]:
     store, tenant = world["store"], world["tenant"]
-    return lambda: store.update_group(tenant, group, lambda cur: plan_patch(cur.doc, list(ops)))
+    return lambda: store.update(tenant, "Group", group, lambda cur: plan_patch(cur.doc, list(ops)))
 
 
 def same_cost(world: dict[str, Any], make: Callable[[str], Callable[[], Any]]) -> tuple[int, int]:
@@ -93,16 +93,16 @@ def same_cost(world: dict[str, Any], make: Callable[[str], Callable[[], Any]]) -
 def test_reading_members_is_what_costs(world: dict[str, Any]) -> None:
     """The control: the counter sees member rows when they are read."""
     store, tenant = world["store"], world["tenant"]
-    small = steps(store, lambda: store.get_group(tenant, world["small"], with_members=True))
-    large = steps(store, lambda: store.get_group(tenant, world["large"], with_members=True))
+    small = steps(store, lambda: store.get(tenant, "Group", world["small"], with_members=True))
+    large = steps(store, lambda: store.get(tenant, "Group", world["large"], with_members=True))
     assert large > small * 100, (small, large)
-    assert len(store.get_group(tenant, world["large"], with_members=True).members or ()) == LARGE
+    assert len(store.get(tenant, "Group", world["large"], with_members=True).members or ()) == LARGE
 
 
 def test_get_and_list_without_members_never_read_them(world: dict[str, Any]) -> None:
     store, tenant = world["store"], world["tenant"]
-    same_cost(world, lambda gid: lambda: store.get_group(tenant, gid))
-    assert store.get_group(tenant, world["large"]).members is None
+    same_cost(world, lambda gid: lambda: store.get(tenant, "Group", gid))
+    assert store.get(tenant, "Group", world["large"]).members is None
 
     def listing(gid: str) -> Callable[[], Any]:
         name = "small" if gid == world["small"] else "large"
@@ -115,7 +115,7 @@ def test_get_and_list_without_members_never_read_them(world: dict[str, Any]) -> 
             count=10,
             max_results=10,
         )
-        return lambda: store.list_groups(tenant, query)
+        return lambda: store.search(tenant, "Group", query)
 
     same_cost(world, listing)
 
@@ -137,7 +137,7 @@ def test_patch_costs_do_not_grow_with_the_group(world: dict[str, Any]) -> None:
     rename = {"op": "replace", "path": "externalId", "value": "x"}
     same_cost(world, lambda gid: patch(world, gid, rename))
     store, tenant = world["store"], world["tenant"]
-    after = store.get_group(tenant, world["large"], with_members=True)
+    after = store.get(tenant, "Group", world["large"], with_members=True)
     assert len(after.members or ()) == LARGE and after.doc["externalId"] == "x"
 
 
@@ -146,7 +146,7 @@ def test_a_users_groups_cost_its_memberships_not_the_groups(world: dict[str, Any
     as cheap as a member of a group of one."""
     store, tenant, users = world["store"], world["tenant"], world["users"]
     in_large, in_solo = users[LARGE - 1], users[LARGE + 10]
-    solo = store.create_group(tenant, {"displayName": "solo"}, (Member(in_solo),))
+    solo = store.create(tenant, "Group", {"displayName": "solo"}, (Member(in_solo),))
     small = steps(store, lambda: store.user_groups(tenant, [in_solo]))
     large = steps(store, lambda: store.user_groups(tenant, [in_large]))
     assert large <= small * 1.1 + 10, (small, large)
@@ -159,14 +159,14 @@ def test_a_users_groups_cost_the_same_in_a_tenant_of_any_size(world: dict[str, A
     the tenant's memberships (thousands here)."""
     store, tenant, users = world["store"], world["tenant"], world["users"]
     member = users[LARGE + 11]
-    store.create_group(tenant, {"displayName": "one"}, (Member(member),))
+    store.create(tenant, "Group", {"displayName": "one"}, (Member(member),))
     tiny = store.create_tenant("tiny").id
     store.create_users(tiny, [normalize_resource({"userName": "t@example.com"}, USER)])
     query, _ = build_query(
         USER, filter=None, sort_by=None, sort_order=None, start_index=None, count=1, max_results=1
     )
-    lone = store.list_users(tiny, query)[1][0].id
-    store.create_group(tiny, {"displayName": "one"}, (Member(lone),))
+    lone = store.search(tiny, "User", query)[1][0].id
+    store.create(tiny, "Group", {"displayName": "one"}, (Member(lone),))
     small = steps(store, lambda: store.user_groups(tiny, [lone]))
     large = steps(store, lambda: store.user_groups(tenant, [member]))
     assert large <= small * 1.1 + 10, (small, large)
@@ -174,16 +174,16 @@ def test_a_users_groups_cost_the_same_in_a_tenant_of_any_size(world: dict[str, A
 
 def test_a_bad_member_fails_the_whole_patch(world: dict[str, Any]) -> None:
     store, tenant, users = world["store"], world["tenant"], world["users"]
-    before = store.get_group(tenant, world["small"], with_members=True)
+    before = store.get(tenant, "Group", world["small"], with_members=True)
     ops = [
         {"op": "replace", "path": "displayName", "value": "renamed"},
         {"op": "remove", "path": "members"},
         {"op": "add", "path": "members", "value": [{"value": users[-3]}, {"value": "nobody"}]},
     ]
     with pytest.raises(InvalidReference) as info:
-        store.update_group(tenant, world["small"], lambda cur: plan_patch(cur.doc, ops))
+        store.update(tenant, "Group", world["small"], lambda cur: plan_patch(cur.doc, ops))
     assert "Operations[2]" in info.value.detail
-    assert store.get_group(tenant, world["small"], with_members=True) == before
+    assert store.get(tenant, "Group", world["small"], with_members=True) == before
 
 
 def test_deleting_a_member_costs_its_memberships_not_the_groups(tmp_path: Path) -> None:
@@ -205,16 +205,18 @@ def test_deleting_a_member_costs_its_memberships_not_the_groups(tmp_path: Path) 
             count=size,
             max_results=size,
         )
-        users = [r.id for r in store.list_users(tenant, query)[1]]
-        group = store.create_group(tenant, {"displayName": name}, tuple(Member(u) for u in users))
+        users = [r.id for r in store.search(tenant, "User", query)[1]]
+        group = store.create(
+            tenant, "Group", {"displayName": name}, tuple(Member(u) for u in users)
+        )
         return tenant, users, group.id
 
     tiny, tiny_users, tiny_group = tenant_with_group("tiny", 1)
     big, big_users, big_group = tenant_with_group("big", LARGE)
-    cost_tiny = steps(store, lambda: store.delete_user(tiny, tiny_users[0]))
-    cost_big = steps(store, lambda: store.delete_user(big, big_users[0]))
+    cost_tiny = steps(store, lambda: store.delete(tiny, "User", tiny_users[0]))
+    cost_big = steps(store, lambda: store.delete(big, "User", big_users[0]))
     assert cost_big <= cost_tiny * 1.1 + 10, (cost_tiny, cost_big)
-    got = store.get_group(big, big_group, with_members=True)
+    got = store.get(big, "Group", big_group, with_members=True)
     assert {m.id for m in got.members or ()} == set(big_users[1:]) and got.version == 2
-    assert store.get_group(tiny, tiny_group, with_members=True).members == ()
+    assert store.get(tiny, "Group", tiny_group, with_members=True).members == ()
     store.close()

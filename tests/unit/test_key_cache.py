@@ -56,7 +56,7 @@ def test_the_row_is_read_once_across_the_servers_own_writes(world: tuple) -> Non
     server, _, tenant, key_id = world
     assert key_reads(server, lambda: auth_row(server, key_id)) == 1
     for i in range(3):
-        server.create_user(tenant, normalize_resource({"userName": f"u{i}"}, USER))
+        server.create(tenant, "User", normalize_resource({"userName": f"u{i}"}, USER))
         server.note_key_use(key_id, "192.0.2.1")
         server.flush_key_uses()  # a last use is no change to what auth reads
         assert key_reads(server, lambda: auth_row(server, key_id)) == 0
@@ -75,7 +75,7 @@ def test_the_row_is_read_once_across_the_servers_own_writes(world: tuple) -> Non
 def test_a_change_by_another_process_is_seen_by_the_next_read(world: tuple, change: str) -> None:
     server, other, tenant, key_id = world
     before = auth_row(server, key_id)
-    server.create_user(tenant, normalize_resource({"userName": "kept"}, USER))
+    server.create(tenant, "User", normalize_resource({"userName": "kept"}, USER))
     if change == "revoke":
         other.revoke_key(key_id)
     elif change == "rotate":

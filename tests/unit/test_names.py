@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from scimdock.core import leniency, names
 from scimdock.core.errors import ScimError
 from scimdock.core.names import fold_patch, fold_resource, fold_search
 from scimdock.core.schema import ENTERPRISE_USER, GROUP, USER
@@ -135,3 +136,37 @@ def test_read_only_values_are_not_looked_into() -> None:
         "meta": {"resourceType": "User", "etc": 1},
         "groups": [{"x": 1}],
     }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"userName": "a", "name": {"givenName": "g"}, "emails": [{"value": "a@x", "type": "w"}]},
+        {"userName": "a", "emails": [{"value": "a@x", "Type": "w"}]},  # one sub-name to fold
+        {"userName": "a", "emails": [{"value": "a@x", "bogus": 1}]},  # an unknown sub-name
+        {"userName": "a", "emails": {"value": "a@x"}, "name": ["not", "an object"]},
+        {"userName": "a", "meta": {"Anything": 1}, "id": "x", "externalId": "e"},
+        {"userName": "a", ENTERPRISE_USER: {"department": "D", "manager": {"value": "m"}}},
+        {"userName": "a", ENTERPRISE_USER: {"department": "D", "manager": {"Value": "m"}}},
+        {"userName": "a", ENTERPRISE_USER: {"Department": "D"}},
+        {"userName": "a", ENTERPRISE_USER: "not an object"},
+        {"userName": "a", "department": "D"},  # an extension's name, unqualified
+        {"userName": "a", "urn:example:other:2.0:User": {"Kept": 1}},
+        {"userName": "a", "nickname": "n"},
+        {"displayName": "G", "members": [{"value": "u"}]},
+    ],
+)
+def test_a_body_spelled_as_the_schema_spells_it_is_returned_itself(
+    body: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fold_resource answers a body whose names are all canonical without
+    folding it (core.names._canonical): the same answer, and the same
+    leniencies noted, as the walk that folds every name (the check turned
+    off), which returns the body itself exactly when nothing needed folding."""
+    rt = GROUP if "displayName" in body else USER
+    with leniency.noting() as quick:
+        found = fold_resource(body, rt, lenient=True)
+    monkeypatch.setattr(names, "_canonical", lambda body, rt: False)
+    with leniency.noting() as full:
+        folded = fold_resource(body, rt, lenient=True)
+    assert found == folded and (found is body) == (folded is body) and quick == full

@@ -40,12 +40,13 @@ async def test_a_tenants_searches_run_one_at_a_time_and_others_beside(
         await store.create_users(quiet, [user("ann@example.com")])
         seen: list[int] = []
         searches = [
-            asyncio.create_task(store.list_users(noisy, query(filter=EXPENSIVE))) for _ in range(4)
+            asyncio.create_task(store.search(noisy, "User", query(filter=EXPENSIVE)))
+            for _ in range(4)
         ]
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as watcher:
             while not seen or max(seen) == 0:  # until the first search has started
                 seen.append(((await (await watcher.execute(ACTIVE)).fetchone()) or (0,))[0])
-            quiet_list = await store.list_users(quiet, query())
+            quiet_list = await store.search(quiet, "User", query())
             quiet_done_before = sum(not s.done() for s in searches)
             while not all(s.done() for s in searches):
                 seen.append(((await (await watcher.execute(ACTIVE)).fetchone()) or (0,))[0])

@@ -68,12 +68,12 @@ async def test_one_user_name_created_at_once_twice_is_one_user(
     for round_ in range(10):
         name = f"Race{round_}@x"
         results = await asyncio.gather(
-            a.create_user(tenant, _user(name)),
-            b.create_user(tenant, _user(name.upper())),
+            a.create(tenant, "User", _user(name)),
+            b.create(tenant, "User", _user(name.upper())),
             return_exceptions=True,
         )
         assert sorted(type(r).__name__ for r in results) == ["Conflict", "UserRecord"], results
-    total, _ = await a.list_users(tenant, query())
+    total, _ = await a.search(tenant, "User", query())
     assert total == 10
 
 
@@ -82,17 +82,17 @@ async def test_concurrent_member_additions_all_land_and_the_log_is_gapless(
 ) -> None:
     a, b = two
     tenant = (await a.create_tenant("acme")).id
-    ids = [u.id for u in [await a.create_user(tenant, _user(f"u{n}@x")) for n in range(30)]]
-    group = await a.create_group(tenant, {"displayName": "all"})
+    ids = [u.id for u in [await a.create(tenant, "User", _user(f"u{n}@x")) for n in range(30)]]
+    group = await a.create(tenant, "Group", {"displayName": "all"})
     await asyncio.gather(
         *(
-            (a if n % 2 else b).update_group(
-                tenant, group.id, _change(AddMembers((Member(uid),), "members"))
+            (a if n % 2 else b).update(
+                tenant, "Group", group.id, _change(AddMembers((Member(uid),), "members"))
             )
             for n, uid in enumerate(ids)
         )
     )
-    after = await b.get_group(tenant, group.id, with_members=True)
+    after = await b.get(tenant, "Group", group.id, with_members=True)
     assert after.members is not None and sorted(m.id for m in after.members) == sorted(ids)
     assert after.version == 31
     total, entries = await a.audit_log(tenant, count=1000)
@@ -110,22 +110,24 @@ async def test_o_k_membership_changes_on_a_large_group(
     await a.create_users(tenant, [_user(f"m{i}@x") for i in range(n)])
     page = []
     for start in range(1, n + 1, 1000):
-        page += (await a.list_users(tenant, query(start_index=start, count=1000)))[1]
-    big = await a.create_group(tenant, {"displayName": "big"}, tuple(Member(u.id) for u in page))
-    small = await a.create_group(tenant, {"displayName": "small"}, (Member(page[0].id),))
-    extra = [(await a.create_user(tenant, _user(f"x{i}@x"))).id for i in range(4)]
+        page += (await a.search(tenant, "User", query(start_index=start, count=1000)))[1]
+    big = await a.create(tenant, "Group", {"displayName": "big"}, tuple(Member(u.id) for u in page))
+    small = await a.create(tenant, "Group", {"displayName": "small"}, (Member(page[0].id),))
+    extra = [(await a.create(tenant, "User", _user(f"x{i}@x"))).id for i in range(4)]
 
     async def cycle(g: GroupRecord) -> float:
         started = time.perf_counter()
         for _ in range(5):
-            await a.update_group(tenant, g.id, _change(AddMembers(tuple(map(Member, extra)), "m")))
-            await a.update_group(tenant, g.id, _change(RemoveMembers(tuple(extra), "m")))
+            await a.update(
+                tenant, "Group", g.id, _change(AddMembers(tuple(map(Member, extra)), "m"))
+            )
+            await a.update(tenant, "Group", g.id, _change(RemoveMembers(tuple(extra), "m")))
         return time.perf_counter() - started
 
     await cycle(small)
     on_small, on_big = await cycle(small), await cycle(big)
     assert on_big < on_small * 3 + 0.05, (on_small, on_big)
-    grown = await a.get_group(tenant, big.id, with_members=True)
+    grown = await a.get(tenant, "Group", big.id, with_members=True)
     assert grown.members is not None and len(grown.members) == n
 
 
@@ -232,17 +234,17 @@ async def _exercise(store: PostgresStore) -> None:
     await store.get_admin_token("t1")
     await store.list_admin_tokens(tenant)
     await store.revoke_admin_token("t1")
-    ann = await store.create_user(tenant, _user("ann@x"))
+    ann = await store.create(tenant, "User", _user("ann@x"))
     await store.create_users(tenant, [_user("bob@x"), _user("cat@x")])
     with pytest.raises(Conflict):
-        await store.create_user(tenant, _user("ANN@x"))
-    await store.update_user(tenant, ann.id, lambda r: {**r.doc, "title": "t"})
-    await store.get_user(tenant, ann.id)
-    team = await store.create_group(tenant, {"displayName": "team"}, (Member(ann.id),))
-    org = await store.create_group(tenant, {"displayName": "org"}, (Member(team.id),))
-    await store.update_group(tenant, org.id, _change(ReplaceMembers((Member(ann.id),), "m")))
-    await store.update_group(tenant, org.id, _change(AddMembers((Member(team.id),), "m")))
-    await store.get_group(tenant, org.id, with_members=True)
+        await store.create(tenant, "User", _user("ANN@x"))
+    await store.update(tenant, "User", ann.id, lambda r: {**r.doc, "title": "t"})
+    await store.get(tenant, "User", ann.id)
+    team = await store.create(tenant, "Group", {"displayName": "team"}, (Member(ann.id),))
+    org = await store.create(tenant, "Group", {"displayName": "org"}, (Member(team.id),))
+    await store.update(tenant, "Group", org.id, _change(ReplaceMembers((Member(ann.id),), "m")))
+    await store.update(tenant, "Group", org.id, _change(AddMembers((Member(team.id),), "m")))
+    await store.get(tenant, "Group", org.id, with_members=True)
     await store.user_groups(tenant, [ann.id])
     for text in (
         'userName sw "a" and title eq "t"',
@@ -250,27 +252,28 @@ async def _exercise(store: PostgresStore) -> None:
         'emails[type eq "work" and value co "@"] or name.givenName pr',
         'not (active eq true) or meta.lastModified gt "2020-01-01T00:00:00Z"',
     ):
-        await store.list_users(tenant, query(filter=text, sort_by="name.familyName"))
+        await store.search(tenant, "User", query(filter=text, sort_by="name.familyName"))
     # A keyset page (RFC 9865 cursors), after a position.
-    first = await store.list_users(tenant, replace(query(sort_by="userName"), keyset=True))
+    first = await store.search(tenant, "User", replace(query(sort_by="userName"), keyset=True))
     after = first[1][0].position
-    await store.list_users(tenant, replace(query(sort_by="userName"), keyset=True, after=after))
+    await store.search(tenant, "User", replace(query(sort_by="userName"), keyset=True, after=after))
     definition = {"id": EXTENSION, "name": "Badge", "attributes": []}
     await store.add_schema_extension(tenant, EXTENSION, "User", definition)
     await store.list_schema_extensions(tenant)
     await store.remove_schema_extension(tenant, EXTENSION)
-    await store.list_groups(
+    await store.search(
         tenant,
+        "Group",
         query(GROUP, filter=f'members[value eq "{ann.id}"] or displayName ew "m"'),
         with_members=True,
     )
-    await store.delete_group(tenant, team.id)
-    await store.delete_user(tenant, ann.id)
+    await store.delete(tenant, "Group", team.id)
+    await store.delete(tenant, "User", ann.id)
     await store.lookup_user(tenant, user_name="ann@x")
     await store.lookup_user(tenant, user_id=ann.id)
     await store.list_tombstones(tenant)
     await store.restore_user(tenant, ann.id)
-    await store.delete_user(tenant, ann.id)
+    await store.delete(tenant, "User", ann.id)
     await store.purge_user(tenant, ann.id)
     await store.purge_tombstones(tenant, "2100-01-01")
     await store.audit_log(tenant)

@@ -1,8 +1,8 @@
 """``SqliteStore.create_users``: bulk loading on a real SQLite file.
 
-The rows must be the ones ``create_user`` writes (filterable through
-``list_users`` like any other user), and a taken ``userName`` must fail the
-whole batch with the same 409 as ``create_user``.
+The rows must be the ones ``Store.create`` writes (filterable through
+``Store.search`` like any other user), and a taken ``userName`` must fail the
+whole batch with the same 409 as ``Store.create``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _find(store: BlockingStore, tenant_id: int, scim_filter: str | None) -> tupl
         count=1000,
         max_results=1000,
     )
-    total, records = store.list_users(tenant_id, query)
+    total, records = store.search(tenant_id, "User", query)
     return total, [r.doc["userName"] for r in records]
 
 
@@ -70,11 +70,11 @@ def test_bulk_rows_are_filterable(store: BlockingStore) -> None:
         count=1,
         max_results=10,
     )
-    (record,) = store.list_users(tenant.id, query)[1]
+    (record,) = store.search(tenant.id, "User", query)[1]
     assert record.version == 1 and record.created == record.last_modified
-    assert store.get_user(tenant.id, record.id).doc == docs[3]
+    assert store.get(tenant.id, "User", record.id).doc == docs[3]
     # A bulk-loaded user is an ordinary user: PATCH-style updates work.
-    updated = store.update_user(tenant.id, record.id, lambda cur: {**cur.doc, "active": True})
+    updated = store.update(tenant.id, "User", record.id, lambda cur: {**cur.doc, "active": True})
     assert updated.version == 2
 
 
@@ -83,9 +83,9 @@ def test_duplicate_in_batch_is_409_and_writes_nothing(store: BlockingStore) -> N
     docs = [_doc("a@example.com"), _doc("b@example.com"), _doc("A@EXAMPLE.COM")]
     with pytest.raises(Conflict) as bulk:
         store.create_users(tenant.id, docs)
-    store.create_user(tenant.id, _doc("a@example.com"))
+    store.create(tenant.id, "User", _doc("a@example.com"))
     with pytest.raises(Conflict) as single:
-        store.create_user(tenant.id, _doc("A@EXAMPLE.COM"))
+        store.create(tenant.id, "User", _doc("A@EXAMPLE.COM"))
     assert isinstance(bulk.value, Conflict)
     assert bulk.value == single.value
     assert _find(store, tenant.id, None) == (1, ["a@example.com"])
@@ -93,12 +93,12 @@ def test_duplicate_in_batch_is_409_and_writes_nothing(store: BlockingStore) -> N
 
 def test_name_taken_by_existing_user_is_409_and_writes_nothing(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme")
-    store.create_user(tenant.id, _doc("taken@example.com"))
+    store.create(tenant.id, "User", _doc("taken@example.com"))
     docs = [_doc("new1@example.com"), _doc("TAKEN@example.com"), _doc("new2@example.com")]
     with pytest.raises(Conflict) as bulk:
         store.create_users(tenant.id, docs)
     with pytest.raises(Conflict) as single:
-        store.create_user(tenant.id, _doc("TAKEN@example.com"))
+        store.create(tenant.id, "User", _doc("TAKEN@example.com"))
     assert isinstance(bulk.value, Conflict)
     assert bulk.value == single.value
     assert _find(store, tenant.id, None) == (1, ["taken@example.com"])
@@ -106,8 +106,8 @@ def test_name_taken_by_existing_user_is_409_and_writes_nothing(store: BlockingSt
 
 def test_deleted_users_name_can_be_reused(store: BlockingStore) -> None:
     tenant = store.create_tenant("acme")
-    gone = store.create_user(tenant.id, _doc("gone@example.com"))
-    store.delete_user(tenant.id, gone.id)
+    gone = store.create(tenant.id, "User", _doc("gone@example.com"))
+    store.delete(tenant.id, "User", gone.id)
     assert store.create_users(tenant.id, [_doc("gone@example.com")]) == 1
     assert _find(store, tenant.id, 'userName eq "gone@example.com"')[0] == 1
 

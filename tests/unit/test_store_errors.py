@@ -16,20 +16,20 @@ from scimdock.store.sqlite import SqliteStore
 def test_user_name_clash_is_409_but_a_missing_tenant_is_not(tmp_path: Path) -> None:
     store = BlockingStore(SqliteStore(tmp_path / "s.db", synchronous="NORMAL"))
     tenant = store.create_tenant("acme").id
-    store.create_user(tenant, {"userName": "Ann"})
+    store.create(tenant, "User", {"userName": "Ann"})
     with pytest.raises(Conflict) as clash:
-        store.create_user(tenant, {"userName": "ANN"})
+        store.create(tenant, "User", {"userName": "ANN"})
     assert isinstance(clash.value, Conflict)
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        store.create_user(tenant + 99, {"userName": "Bob"})
+        store.create(tenant + 99, "User", {"userName": "Bob"})
 
 
 def test_group_name_clash_is_409_but_a_missing_tenant_is_not(tmp_path: Path) -> None:
     store = BlockingStore(SqliteStore(tmp_path / "s.db", synchronous="NORMAL"))
     tenant = store.create_tenant("acme").id
-    store.create_group(tenant, {"displayName": "Sales"}, ())
+    store.create(tenant, "Group", {"displayName": "Sales"}, ())
     with pytest.raises(Conflict) as clash:
-        store.create_group(tenant, {"displayName": "sales"}, ())
+        store.create(tenant, "Group", {"displayName": "sales"}, ())
     assert isinstance(clash.value, Conflict)
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        store.create_group(tenant + 99, {"displayName": "Ops"}, ())
+        store.create(tenant + 99, "Group", {"displayName": "Ops"}, ())

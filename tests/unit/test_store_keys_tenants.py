@@ -212,8 +212,8 @@ def test_delete_tenant_refuses_data_unless_forced(store: BlockingStore, tmp_path
     tenant = store.create_tenant("acme")
     new = credentials.generate(RANDOM)
     store.add_key(tenant.id, new.key_id, new.secret_hash, "")
-    user = store.create_user(tenant.id, normalize_resource({"userName": "a@x"}, USER))
-    store.delete_user(tenant.id, user.id)  # a tombstone is data too
+    user = store.create(tenant.id, "User", normalize_resource({"userName": "a@x"}, USER))
+    store.delete(tenant.id, "User", user.id)  # a tombstone is data too
     assert store.tenant_holds_data(tenant.id)
     with pytest.raises(ValueError, match="still holds"):
         store.delete_tenant("acme")
@@ -258,7 +258,7 @@ def test_audit_log_pages_and_filters_by_time(store: BlockingStore, wall: ManualC
     wall.advance(1e-6)
     middle = wall.now()
     for i in range(5):
-        store.create_user(tenant.id, normalize_resource({"userName": f"u{i}"}, USER))
+        store.create(tenant.id, "User", normalize_resource({"userName": f"u{i}"}, USER))
     total, page = store.audit_log(tenant.id, offset=1, count=2)
     assert total == 6 and [e.operation for e in page] == ["create", "create"]
     assert [e.seq for e in page] == sorted(e.seq for e in page)

@@ -65,10 +65,10 @@ def _raw(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
 def test_delete_keeps_the_row_and_lists_a_tombstone(
     store: BlockingStore, tenant: int, db: Path
 ) -> None:
-    user = store.create_user(tenant, _user("ann@x", active=True, displayName="Ann"))
-    store.delete_user(tenant, user.id, actor=KEY)
+    user = store.create(tenant, "User", _user("ann@x", active=True, displayName="Ann"))
+    store.delete(tenant, "User", user.id, actor=KEY)
     with pytest.raises(NotFound) as err:
-        store.get_user(tenant, user.id)
+        store.get(tenant, "User", user.id)
     assert isinstance(err.value, NotFound)
     [tomb] = store.list_tombstones(tenant)
     assert (tomb.id, tomb.user_name, tomb.doc["displayName"]) == (user.id, "ann@x", "Ann")
@@ -79,12 +79,12 @@ def test_delete_keeps_the_row_and_lists_a_tombstone(
 def test_restore_brings_back_the_same_id_with_a_new_version(
     store: BlockingStore, tenant: int
 ) -> None:
-    user = store.create_user(tenant, _user("ann@x", displayName="Ann"))
-    store.delete_user(tenant, user.id)
+    user = store.create(tenant, "User", _user("ann@x", displayName="Ann"))
+    store.delete(tenant, "User", user.id)
     restored = store.restore_user(tenant, user.id, actor=KEY)
     assert restored.id == user.id and restored.version == user.version + 1
     assert restored.doc == user.doc
-    assert store.get_user(tenant, user.id).version == restored.version
+    assert store.get(tenant, "User", user.id).version == restored.version
     assert store.list_tombstones(tenant) == []
     with pytest.raises(NotFound) as err:
         store.restore_user(tenant, user.id)  # live now: not a tombstone
@@ -99,21 +99,21 @@ def test_restore_brings_back_the_same_id_with_a_new_version(
 def test_restore_is_409_when_the_user_name_was_taken_meanwhile(
     store: BlockingStore, tenant: int
 ) -> None:
-    user = store.create_user(tenant, _user("ann@x"))
-    store.delete_user(tenant, user.id)
-    taker = store.create_user(tenant, _user("ANN@x"))  # case-insensitive (RFC 7643 §4.1.1)
+    user = store.create(tenant, "User", _user("ann@x"))
+    store.delete(tenant, "User", user.id)
+    taker = store.create(tenant, "User", _user("ANN@x"))  # case-insensitive (RFC 7643 §4.1.1)
     with pytest.raises(Conflict) as err:
         store.restore_user(tenant, user.id)
     assert isinstance(err.value, Conflict)
     assert [t.id for t in store.list_tombstones(tenant)] == [user.id]  # nothing changed
     assert [op for op, *_ in _lines(store, tenant)] == ["create", "delete", "create"]
-    store.delete_user(tenant, taker.id)
+    store.delete(tenant, "User", taker.id)
     assert store.restore_user(tenant, user.id).id == user.id
 
 
 def test_restore_in_another_tenant_is_404(store: BlockingStore, tenant: int) -> None:
-    user = store.create_user(tenant, _user("ann@x"))
-    store.delete_user(tenant, user.id)
+    user = store.create(tenant, "User", _user("ann@x"))
+    store.delete(tenant, "User", user.id)
     other = store.create_tenant("other").id
     for call in (
         lambda: store.restore_user(other, user.id),
@@ -126,11 +126,11 @@ def test_restore_in_another_tenant_is_404(store: BlockingStore, tenant: int) -> 
 
 
 def test_purge_removes_the_row_for_good(store: BlockingStore, tenant: int, db: Path) -> None:
-    user = store.create_user(tenant, _user("purge-marker-7f3a@example.com"))
-    live = store.create_user(tenant, _user("bob@x"))
+    user = store.create(tenant, "User", _user("purge-marker-7f3a@example.com"))
+    live = store.create(tenant, "User", _user("bob@x"))
     with pytest.raises(NotFound):
         store.purge_user(tenant, user.id)  # live users are not purged
-    store.delete_user(tenant, user.id)
+    store.delete(tenant, "User", user.id)
     store.purge_user(tenant, user.id, actor=KEY)
     assert _raw(db, "SELECT * FROM users WHERE id = ?", user.id) == []
     assert _raw(db, "SELECT count(*) FROM users WHERE id = ?", live.id) == [(1,)]
@@ -148,14 +148,14 @@ def test_purge_removes_the_row_for_good(store: BlockingStore, tenant: int, db: P
 def test_purge_older_than_takes_only_old_tombstones(
     store: BlockingStore, tenant: int, db: Path, wall: ManualClock
 ) -> None:
-    old = store.create_user(tenant, _user("old@x"))
-    store.delete_user(tenant, old.id)
+    old = store.create(tenant, "User", _user("old@x"))
+    store.delete(tenant, "User", old.id)
     assert store.list_tombstones(tenant)[0].deleted == "2025-01-31T12:00:00.000000Z"
     wall.advance(86400)
     cut = wall.now()  # deleted before this instant: purged; at or after it: kept
-    recent = store.create_user(tenant, _user("recent@x"))
-    store.delete_user(tenant, recent.id)
-    store.create_user(tenant, _user("live@x"))
+    recent = store.create(tenant, "User", _user("recent@x"))
+    store.delete(tenant, "User", recent.id)
+    store.create(tenant, "User", _user("live@x"))
     assert store.purge_tombstones(tenant, cut, actor=KEY) == [old.id]
     assert [t.id for t in store.list_tombstones(tenant)] == [recent.id]
     assert sorted(r[0] for r in _raw(db, "SELECT user_name FROM users")) == ["live@x", "recent@x"]
@@ -166,13 +166,13 @@ def test_purge_older_than_takes_only_old_tombstones(
 
 
 def test_lookup_user_finds_live_then_tombstoned(store: BlockingStore, tenant: int) -> None:
-    ann = store.create_user(tenant, _user("Ann@x", active=False))
+    ann = store.create(tenant, "User", _user("Ann@x", active=False))
     found = store.lookup_user(tenant, user_name="ann@X")
     assert isinstance(found, UserRecord) and found.id == ann.id
-    store.delete_user(tenant, ann.id)
+    store.delete(tenant, "User", ann.id)
     tomb = store.lookup_user(tenant, user_id=ann.id)
     assert isinstance(tomb, Tombstone) and tomb.id == ann.id
-    again = store.create_user(tenant, _user("ann@x"))
+    again = store.create(tenant, "User", _user("ann@x"))
     by_name = store.lookup_user(tenant, user_name="ann@x")
     assert isinstance(by_name, UserRecord) and by_name.id == again.id
     assert store.lookup_user(tenant, user_name="nobody") is None
@@ -182,20 +182,24 @@ def test_lookup_user_finds_live_then_tombstoned(store: BlockingStore, tenant: in
 
 
 def test_user_writes_record_changed_attribute_names_only(store: BlockingStore, tenant: int) -> None:
-    user = store.create_user(tenant, _user("ann@x", name={"givenName": "Ann"}), actor=KEY)
+    user = store.create(tenant, "User", _user("ann@x", name={"givenName": "Ann"}), actor=KEY)
     ops = [
         {"op": "replace", "path": "name.givenName", "value": "Anne"},
         {"op": "add", "path": "active", "value": False},
         {"op": "add", "path": f"{ENTERPRISE}:manager", "value": {"value": "boss"}},
     ]
-    store.update_user(
-        tenant, user.id, lambda cur: apply_patch(cur.doc, ops, USER), operation="patch", actor=KEY
+    for _ in range(2):  # the same PATCH again changes nothing: no line
+        store.update(
+            tenant,
+            "User",
+            user.id,
+            lambda cur: apply_patch(cur.doc, ops, USER),
+            operation="patch",
+            actor=KEY,
+        )
+    store.update(
+        tenant, "User", user.id, lambda cur: _user("ann@x", password="s3cret-Pw!"), actor=KEY
     )
-    # The same PATCH again changes nothing: no line.
-    store.update_user(
-        tenant, user.id, lambda cur: apply_patch(cur.doc, ops, USER), operation="patch", actor=KEY
-    )
-    store.update_user(tenant, user.id, lambda cur: _user("ann@x", password="s3cret-Pw!"), actor=KEY)
     assert _lines(store, tenant) == [
         ("create", "User", ("name", "userName")),
         ("patch", "User", ("active", "name.givenName", f"{ENTERPRISE}:manager")),
@@ -211,19 +215,22 @@ def test_user_writes_record_changed_attribute_names_only(store: BlockingStore, t
 
 
 def test_group_writes_record_members_and_attributes(store: BlockingStore, tenant: int) -> None:
-    a = store.create_user(tenant, _user("a@x"))
-    b = store.create_user(tenant, _user("b@x"))
-    group = store.create_group(tenant, {"displayName": "eng"}, (Member(a.id),), actor=KEY)
+    a = store.create(tenant, "User", _user("a@x"))
+    b = store.create(tenant, "User", _user("b@x"))
+    group = store.create(tenant, "Group", {"displayName": "eng"}, (Member(a.id),), actor=KEY)
     add_b = [{"op": "add", "path": "members", "value": [{"value": b.id}]}]
-    for _ in range(2):  # the second add changes nothing: no line
-        store.update_group(
-            tenant, group.id, lambda cur: plan_patch(cur.doc, add_b), operation="patch", actor=KEY
-        )
     rename = [{"op": "replace", "path": "displayName", "value": "engineering"}]
-    store.update_group(
-        tenant, group.id, lambda cur: plan_patch(cur.doc, rename), operation="patch", actor=KEY
-    )
-    store.delete_group(tenant, group.id, actor=KEY)
+    # The second add changes nothing: no line.
+    for ops in (add_b, add_b, rename):
+        store.update(
+            tenant,
+            "Group",
+            group.id,
+            lambda cur, ops=ops: plan_patch(cur.doc, ops),
+            operation="patch",
+            actor=KEY,
+        )
+    store.delete(tenant, "Group", group.id, actor=KEY)
     assert _lines(store, tenant)[2:] == [
         ("create", "Group", ("displayName", "members")),
         ("patch", "Group", ("members",)),
@@ -233,14 +240,14 @@ def test_group_writes_record_members_and_attributes(store: BlockingStore, tenant
 
 
 def test_a_failed_write_leaves_no_audit_line(store: BlockingStore, tenant: int) -> None:
-    store.create_user(tenant, _user("ann@x"))
+    store.create(tenant, "User", _user("ann@x"))
     with pytest.raises(Conflict):
-        store.create_user(tenant, _user("ann@x"))  # 409
-    bob = store.create_user(tenant, _user("bob@x"))
+        store.create(tenant, "User", _user("ann@x"))  # 409
+    bob = store.create(tenant, "User", _user("bob@x"))
     with pytest.raises(Conflict):
-        store.update_user(tenant, bob.id, lambda cur: _user("ANN@x"))  # 409
+        store.update(tenant, "User", bob.id, lambda cur: _user("ANN@x"))  # 409
     with pytest.raises(PreconditionFailed):
-        store.delete_user(tenant, bob.id, if_match='W/"999"')  # 412
+        store.delete(tenant, "User", bob.id, if_match='W/"999"')  # 412
     assert [op for op, *_ in _lines(store, tenant)] == ["create", "create"]
 
 

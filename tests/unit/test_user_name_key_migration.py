@@ -57,13 +57,13 @@ def test_a_database_from_before_keeps_its_users_and_tags_extended_tenants(tmp_pa
         found = engine.lookup_user(1, user_name="ALICE")
         assert found is not None and found.id == "u1"
         with pytest.raises(Conflict):
-            engine.create_user(1, user("aLICE"))
+            engine.create(1, "User", user("aLICE"))
 
         engine.add_key(1, "k1", b"h" * 32, "")
         assert engine.get_key("k1", last_use=False).tenant_schema_tag == 0  # type: ignore[union-attr]
         engine.set_user_name_case_exact(1, True)
         moved = engine.get_key("k1", last_use=False)  # the trigger emptied the kept rows
         assert moved is not None and moved.tenant_schema_tag == engine.tenant_schema(1).tag != 0
-        engine.create_user(1, user("aLICE"))  # now a second user
+        engine.create(1, "User", user("aLICE"))  # now a second user
     finally:
         engine.close()

@@ -67,7 +67,9 @@ async def seed(store: Store, tenant_id: int, seeds: SeedPlan, actor: Actor) -> d
     groups: dict[str, str] = {}
     for name, doc, members, kept in seeds.groups:
         refs = tuple(member_of(m, users, groups) for m in members)
-        groups[name] = (await store.create_group(tenant_id, doc, refs, actor=actor, given=kept)).id
+        groups[name] = (
+            await store.create(tenant_id, "Group", doc, refs, actor=actor, given=kept)
+        ).id
     return {"users": users, "groups": groups}
 
 

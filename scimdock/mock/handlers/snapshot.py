@@ -50,7 +50,7 @@ async def snapshot(store: Store, tenant_id: int) -> dict[str, Any]:
     users: dict[str, dict[str, Any]] = {}
     offset = 0
     while True:
-        total, page = await store.list_users(tenant_id, ListQuery(offset=offset, count=PAGE))
+        total, page = await store.search(tenant_id, "User", ListQuery(offset=offset, count=PAGE))
         users.update((r.id.casefold(), kept(r)) for r in page)
         offset += len(page)
         if not page or offset >= total:
@@ -58,8 +58,8 @@ async def snapshot(store: Store, tenant_id: int) -> dict[str, Any]:
     groups: dict[str, GroupRecord] = {}
     offset = 0
     while True:
-        total, records = await store.list_groups(
-            tenant_id, ListQuery(offset=offset, count=PAGE), with_members=True
+        total, records = await store.search(
+            tenant_id, "Group", ListQuery(offset=offset, count=PAGE), with_members=True
         )
         groups.update((r.id.casefold(), r) for r in records)
         offset += len(records)
