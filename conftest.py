@@ -568,7 +568,10 @@ def check_response(response: httpx.Response) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("scimdock"), in_process=True)
+    # A process: with the session's server in the test process, a CLI child
+    # on its database once missed tenants and keys the test process had
+    # written (docs/architecture.md, "Tests").
+    srv = start_server(tmp_path_factory.mktemp("scimdock"))
     yield srv
     stop_server(srv)
 
