@@ -87,7 +87,8 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """A running ``scimdock serve`` process."""
+    """A running ``scimdock serve``: a process, or the same application
+    served in this process (``process`` ``None``, :attr:`halt` stops it)."""
 
     #: The database: a SQLite file, or a PostgreSQL URL (``--backend``).
     db: Path | str
@@ -98,6 +99,8 @@ class Server:
     #: The process's working directory, with its ``server.log``.
     home: Path = field(default_factory=Path)
     _store: BlockingStore | None = field(default=None, repr=False)
+    #: Stops a server served in this process (tests/in_process.py).
+    halt: Callable[[], None] | None = field(default=None, repr=False)
 
     @property
     def origin(self) -> str:
@@ -275,13 +278,24 @@ def new_database(tmp: Path) -> Path | str:
 
 
 def start_server(
-    tmp: Path, *extra: str, env: dict[str, str] | None = None, db: Path | str | None = None
+    tmp: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    db: Path | str | None = None,
+    in_process: bool = False,
 ) -> Server:
     """``scimdock serve`` in ``tmp`` (its working directory and ``server.log``)
     on ``db`` (default :func:`new_database`; give another server's to run two
-    instances on one database)."""
+    instances on one database).
+
+    ``in_process``: the same application served in this process instead
+    (tests/in_process.py), for a test that needs no process of its own (no
+    signal, no log file); where ``extra`` or ``env`` ask for what only a
+    process honours (``--workers``, ``--tuning=off``, the slow-client
+    timeouts), a process all the same."""
+    from tests import in_process as here
+
     db = db or new_database(tmp)
-    port = free_port()
     environ = {
         **os.environ,
         "SCIMDOCK_VALIDATE_RESPONSES": "1",
@@ -294,6 +308,10 @@ def start_server(
         **TUNING,
         **(env or {}),
     }
+    if in_process and not here.needs_process(environ, extra):
+        port, halt = here.start(db, environ, extra)
+        return Server(db, port, None, environ["SCIMDOCK_ADMIN_TOKEN"], home=tmp, halt=halt)  # type: ignore[arg-type]
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -410,15 +428,15 @@ def start_clocked_server(tmp: Path, **settings: Any) -> tuple[ClockedServer, Cal
     stops it (the server, then the store: the last key uses are written).
     ``settings``: fields of :class:`scimdock.settings.Settings` other
     than their defaults (what the test is about)."""
-    import uvicorn
-
     from scimdock.app import create_front
     from scimdock.core import credentials
     from scimdock.settings import Settings
     from scimdock.tuning.transport import CoalescingProtocol
     from scimdock.worker import flush_at_shutdown
+    from tests import in_process as here
 
-    db, port, token = new_database(tmp), free_port(), secrets.token_urlsafe(32)
+    sock = here.loopback_socket()
+    db, port, token = new_database(tmp), int(sock.getsockname()[1]), secrets.token_urlsafe(32)
     clock = ManualClock(time.time())
     store = open_store(db, clock=clock)
     app = create_front(  # the front door and the Connexion app, as served
@@ -430,9 +448,10 @@ def start_clocked_server(tmp: Path, **settings: Any) -> tuple[ClockedServer, Cal
     # The store is closed when the server shuts down, on the server's loop
     # (a PostgreSQL pool's connections belong to it): the last key uses written.
     app = flush_at_shutdown(app, store, close=True, throttle=app.runtime.throttle)
-    server = uvicorn.Server(
-        uvicorn.Config(
+    try:
+        stop = here.serve_on_thread(
             app,
+            sock,
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -441,33 +460,11 @@ def start_clocked_server(tmp: Path, **settings: Any) -> tuple[ClockedServer, Cal
             access_log=False,
             http=CoalescingProtocol,
         )
-    )
-    thread = threading.Thread(target=server.run, name="clocked-server", daemon=True)
-    thread.start()
-
-    def started() -> bool:
-        if not server.started and not thread.is_alive():
-            raise RuntimeError("the in-process server did not start")
-        return server.started
-
-    try:
-        wait_until(started, 30, "the in-process server to start")
     except BaseException:
-        _close_after_loop(store)
+        sock.close()
+        here.close_unserved(store)
         raise
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(30)
-
     return ClockedServer(db, port, None, token, home=tmp, clock=clock), stop  # type: ignore[arg-type]
-
-
-def _close_after_loop(store: Any) -> None:
-    """Close a store whose server never started: on a loop of its own."""
-    import asyncio
-
-    asyncio.run(store.close())
 
 
 @pytest.fixture
@@ -481,6 +478,9 @@ def clocked_server(tmp_path: Path) -> Iterator[ClockedServer]:
 
 def stop_server(server: Server) -> None:
     server.close_store()
+    if server.halt is not None:
+        server.halt()
+        return
     server.process.terminate()
     try:
         server.process.wait(10)
@@ -568,6 +568,9 @@ def check_response(response: httpx.Response) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # A process: with the session's server in the test process, a CLI child
+    # on its database once missed tenants and keys the test process had
+    # written (docs/architecture.md, "Tests").
     srv = start_server(tmp_path_factory.mktemp("scimdock"))
     yield srv
     stop_server(srv)

@@ -199,14 +199,16 @@ def test_max_operations_is_413(client: Client) -> None:
 
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("strict-bulk"), "--strict")
+    srv = start_server(tmp_path_factory.mktemp("strict-bulk"), "--strict", in_process=True)
     yield srv
     stop_server(srv)
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("small-bulk"), env={"SCIMDOCK_MAX_BODY": "4096"})
+    srv = start_server(
+        tmp_path_factory.mktemp("small-bulk"), env={"SCIMDOCK_MAX_BODY": "4096"}, in_process=True
+    )
     yield srv
     stop_server(srv)
 

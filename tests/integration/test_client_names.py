@@ -34,7 +34,7 @@ PATCHOP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("strict-names"), "--strict")
+    srv = start_server(tmp_path_factory.mktemp("strict-names"), "--strict", in_process=True)
     yield srv
     stop_server(srv)
 

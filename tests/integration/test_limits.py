@@ -25,7 +25,7 @@ LIMITS = {"SCIMDOCK_MAX_BODY": "4096", "SCIMDOCK_MAX_STRING": "100", "SCIMDOCK_M
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
-    server = start_server(tmp_path_factory.mktemp("limits"), env=LIMITS)
+    server = start_server(tmp_path_factory.mktemp("limits"), env=LIMITS, in_process=True)
     try:
         yield server, server.tenant("limits")
     finally:

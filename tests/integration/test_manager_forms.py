@@ -104,7 +104,7 @@ CLEARS: list[tuple[str, str, dict[str, Any]]] = [
 
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("strict-manager"), "--strict")
+    srv = start_server(tmp_path_factory.mktemp("strict-manager"), "--strict", in_process=True)
     yield srv
     stop_server(srv)
 

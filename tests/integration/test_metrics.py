@@ -130,7 +130,7 @@ def test_a_port_of_its_own(tmp_path: Path) -> None:
 
 
 def test_off_by_default(tmp_path: Path) -> None:
-    srv = start_server(tmp_path)
+    srv = start_server(tmp_path, in_process=True)
     try:
         response = httpx.get(f"{srv.origin}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
         assert response.status_code == 404

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,11 @@ ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 @pytest.fixture
-def mock(tmp_path: Path) -> Iterator[ScimMock]:
-    server = ScimMock(env={"TMPDIR": str(tmp_path)})
-    try:
-        yield server
-    finally:
-        server.stop()
+def mock(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> ScimMock:
+    """The module's mock, clean for this test (tests/module_mock.py)."""
+    from tests.module_mock import module_mock
+
+    return module_mock(request, tmp_path_factory, lambda tmp: ScimMock(env={"TMPDIR": str(tmp)}))
 
 
 def scim(mock: ScimMock) -> httpx.Client:

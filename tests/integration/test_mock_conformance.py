@@ -3,7 +3,6 @@ per-client report, behaviour profiles, and snapshots (docs/mock.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,11 @@ def start(tmp_path: Path, *args: str) -> ScimMock:
 
 
 @pytest.fixture
-def mock(tmp_path: Path) -> Iterator[ScimMock]:
-    server = start(tmp_path)
-    try:
-        yield server
-    finally:
-        server.stop()
+def mock(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> ScimMock:
+    """The module's mock, clean for this test (tests/module_mock.py)."""
+    from tests.module_mock import module_mock
+
+    return module_mock(request, tmp_path_factory, start)
 
 
 def scim(mock: ScimMock, **headers: str) -> httpx.Client:

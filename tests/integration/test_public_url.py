@@ -22,7 +22,9 @@ GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 @pytest.fixture(scope="module")
 def public_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("public-url"), env={"SCIMDOCK_PUBLIC_URL": PUBLIC})
+    srv = start_server(
+        tmp_path_factory.mktemp("public-url"), env={"SCIMDOCK_PUBLIC_URL": PUBLIC}, in_process=True
+    )
     yield srv
     stop_server(srv)
 

@@ -60,7 +60,7 @@ def test_probes_need_no_credential_and_answer_json(server: Server) -> None:
 
 def test_readyz_is_503_while_the_schema_is_not_current(tmp_path: Path) -> None:
     """Another process migrated the database further (newer code): not ready."""
-    srv = start_server(tmp_path)
+    srv = start_server(tmp_path, in_process=True)
     try:
         version = database.schema_version(srv.db)
         database.schema_version(srv.db, version + 1)

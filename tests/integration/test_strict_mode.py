@@ -36,7 +36,7 @@ _names = count()
 
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("strict"), "--strict")
+    srv = start_server(tmp_path_factory.mktemp("strict"), "--strict", in_process=True)
     yield srv
     stop_server(srv)
 

@@ -123,7 +123,7 @@ def stop_proxy(process: subprocess.Popen[bytes]) -> None:
 def behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Proxy]]:
     """scimdock with its default trusted proxies (127.0.0.1, ::1) behind nginx."""
     _nginx()
-    srv = start_server(tmp_path_factory.mktemp("tls-scimdock"))
+    srv = start_server(tmp_path_factory.mktemp("tls-scimdock"), in_process=True)
     proxy, process = start_proxy(tmp_path_factory.mktemp("tls-nginx"), srv.port)
     yield srv, proxy
     stop_proxy(process)
