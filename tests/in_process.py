@@ -1,5 +1,5 @@
 """Servers in the test process: the application ``scimdock serve`` builds
-(scimdock.worker.assemble, with scimdock.cli_serve's uvicorn options),
+(scimdock.worker.assemble, with scimdock.cli.serve's uvicorn options),
 served by uvicorn on a thread with an event loop of its own, on a
 loopback socket bound here.
 
@@ -110,7 +110,7 @@ def start(
     ``SCIMDOCK_*`` variables of ``environ``, as ``serve`` assembles it, on a
     free loopback port in this process: the port, and the call that stops it."""
     from scimdock import config
-    from scimdock.cli_serve import uvicorn_options
+    from scimdock.cli.serve import uvicorn_options
     from scimdock.worker import assemble
 
     assert not needs_process(environ, options), needs_process(environ, options)

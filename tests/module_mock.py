@@ -1,7 +1,7 @@
 """One ``scimdock mock`` process per test module, its tenant made clean
-for each test (:meth:`scimdock.mock_client.ScimMock.isolate`: no users,
+for each test (:meth:`scimdock.mock.client.ScimMock.isolate`: no users,
 groups, journal, rules, scenarios or profile, in one admin call), as the
-``scim_mock`` fixture of scimdock.testing serves a whole session.
+``scim_mock`` fixture of scimdock.mock.testing serves a whole session.
 
 Each start of the mock costs a Python process, its imports and
 Connexion's cold start (about 1.5 s of CPU); a reset costs one request.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scimdock.testing import ScimMock
+from scimdock.mock.testing import ScimMock
 
 #: The running mock of each module (by node id) that asked for one.
 _RUNNING: dict[str, ScimMock] = {}
