@@ -229,7 +229,8 @@ class Store(Administration):
         if not docs:
             return 0
         d, now = self.dialect, self._now()
-        exact = await self._point(extensions.case_exact(d, tenant_id, lock=False))
+        # Read whatever the query budget (store.runners): a bulk write's own read.
+        exact = await self._scan(extensions.case_exact(d, tenant_id, lock=False), budget=False)
         built = exact, users.batch(d, tenant_id, docs, exact, now, given)  # before the write
         script = users.create_many(d, tenant_id, docs, built, actor, now, given)
         try:

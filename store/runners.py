@@ -43,7 +43,11 @@ class Runners(ABC):
     @abstractmethod
     async def _point(self, script: Script[T]) -> T:
         """A read of a few rows by an index (a key, one resource by id):
-        committed data, no budget."""
+        committed data. Not meant to meet the query budget; PostgreSQL
+        bounds it by the budget all the same (its pooled connections carry
+        the budget as ``statement_timeout``, store.postgres), so a read that
+        must finish whatever the budget is a :meth:`_scan` with
+        ``budget=False``."""
 
     @abstractmethod
     async def _scan(self, script: Script[T], *, budget: bool = True) -> T:

@@ -268,9 +268,11 @@ def test_a_tenant_over_its_requests_in_flight_gets_429_others_are_served(
     }
     outcome: list[httpx.Response] = []
     sent, extensions = on_the_wire()
+    # The client waits as long as the join below: on a loaded machine the
+    # slow search can outlast the client's usual 30 s.
     thread = threading.Thread(
         target=lambda: outcome.append(
-            heavy.post("/Users/.search", json=query, extensions=extensions)
+            heavy.post("/Users/.search", json=query, extensions=extensions, timeout=120)
         )
     )
     thread.start()
@@ -290,6 +292,7 @@ def test_a_tenant_over_its_requests_in_flight_gets_429_others_are_served(
     assert still_running, "the slow search ended too early to test anything"
     _assert_too_many(refused, 1)
     assert served.status_code == 200
+    assert outcome, "the slow search got no answer within 120 s"
     assert outcome[0].status_code == 200, outcome[0].text
     # The slot came back with the response; an error response gives it back too.
     assert heavy.get("/Users/no-such-id").status_code == 404
