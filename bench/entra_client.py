@@ -106,7 +106,7 @@ class Client:
             if self.match(
                 "GET /Users?filter userName (none)", E.user_filter(E.user_name(run, i)), None
             ):
-                made = self.call("POST /Users", "POST", "/Users", E.create(run, "User", i), (201,))
+                made = self.call("POST /Users", "POST", "/Users", E.create_user(run, i), (201,))
                 if made is not None:
                     self.results.append(("user", i, made["id"]))
         elif what == "group_create":
@@ -114,9 +114,7 @@ class Client:
             if self.match(
                 "GET /Groups?filter displayName (none)", E.group_filter(E.group_name(run, g)), None
             ):
-                made = self.call(
-                    "POST /Groups", "POST", "/Groups", E.create(run, "Group", g), (201,)
-                )
+                made = self.call("POST /Groups", "POST", "/Groups", E.create_group(run, g), (201,))
                 if made is not None:
                     self.results.append(("group", g, made["id"]))
         elif what == "members_add":
@@ -133,7 +131,7 @@ class Client:
                 "GET /Users?filter userName (one)", E.user_filter(E.user_name(run, i)), uid
             ):
                 kind, body = (
-                    ("PATCH /Users replace attributes", E.update(run, "User", i))
+                    ("PATCH /Users replace attributes", E.update_user(run, i))
                     if what == "user_update"
                     else ("PATCH /Users active False", E.deactivate())
                 )

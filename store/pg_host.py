@@ -1,5 +1,20 @@
 """How :class:`scimdock.store.postgres.PostgresStore` runs a transaction
-script (store.sqlscript) on a psycopg connection: :func:`drive`."""
+script (store.sqlscript) on a psycopg connection: :func:`drive`, and
+:func:`transaction` around it for a write.
+
+Every statement sent on its own is a round trip: scimdock waits for the
+answer before its next, and PostgreSQL's session waits idle in the
+transaction meanwhile. So a transaction sends what needs no answer with
+what comes next, in one psycopg pipeline
+(<https://www.psycopg.org/psycopg3/docs/advanced/pipeline.html>, the
+extended protocol's messages without a Sync between them): its last
+statements that need no answer (:func:`~scimdock.store.sqlscript.later`:
+the audit line, an update that cannot break a constraint) with its
+``COMMIT``; and reads that do not depend on each other
+(:func:`~scimdock.store.sqlscript.together`) at once. ``POST /Users`` is
+three round trips (``BEGIN``; the insert; the audit line and ``COMMIT``)
+where it was five.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +22,32 @@ from typing import Any, TypeVar, cast
 
 from psycopg import AsyncConnection, errors
 
-from scimdock.store.sqlscript import FOREIGN, MANY, ONE, OTHER, ROWS, UNIQUE, Script, thrown
+from scimdock.store.sqlscript import (
+    FOREIGN,
+    LATER,
+    MANY,
+    ONE,
+    OTHER,
+    ROWS,
+    TOGETHER,
+    UNIQUE,
+    Script,
+    thrown,
+)
 
 Conn = AsyncConnection[tuple[Any, ...]]
+#: A statement held back, to go out with the next: ``(sql, parameters)``.
+Held = tuple[str, Any]
 T = TypeVar("T")
+
+#: A transaction without the query budget (store.postgres), begun in one
+#: simple query, which may hold several statements: not in the pipeline of
+#: the first statement, where the extended protocol would keep the
+#: session's ``statement_timeout`` armed from the ``SET``'s parse until the
+#: pipeline's end (<https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT>),
+#: over a first statement that may wait for a row lock.
+_BEGIN = "BEGIN; SET LOCAL statement_timeout = 0"
+_COMMIT: Held = ("COMMIT", None)
 
 
 async def one(conn: Conn, query: str, params: Any = None) -> tuple[Any, ...] | None:
@@ -19,34 +56,82 @@ async def one(conn: Conn, query: str, params: Any = None) -> tuple[Any, ...] | N
     return await cur.fetchone()
 
 
-async def drive(conn: Conn, script: Script[T]) -> T:
+async def drive(conn: Conn, script: Script[T], held: list[Held] | None = None) -> T:
     """Run ``script`` (store.sqlscript) on ``conn``: its ``?`` placeholders
     are psycopg's ``%s``; a constraint PostgreSQL refuses is thrown into the
-    script as a :class:`Violation`."""
+    script as a :class:`Violation`. ``held``: where the script's
+    :data:`LATER` statements wait to go out with the next, and what is left
+    for :func:`transaction`'s commit; without it, every statement goes out
+    at once."""
     try:
         stmt = script.send(None)
         while True:
             sql, params, how = stmt
             sql = sql.replace("?", "%s")
+            if how == LATER and held is not None:
+                held.append((sql, params))
+                stmt = script.send(None)
+                continue
             try:
-                if how == MANY:
-                    async with conn.cursor() as cur:
-                        await cur.executemany(sql, params)
-                        result: Any = cur.rowcount
-                else:
-                    cur = await conn.execute(sql, params)
-                    if how == ONE:
-                        result = await cur.fetchone()
-                    elif how == ROWS:
-                        result = await cur.fetchall()
-                    else:
-                        result = cur.rowcount
+                result = await _execute(conn, held, sql, params, how)
             except errors.IntegrityError as exc:
                 stmt = thrown(script, _kind(exc), exc)
                 continue
             stmt = script.send(result)
     except StopIteration as end:
         return cast(T, end.value)
+
+
+async def _execute(conn: Conn, held: list[Held] | None, sql: str, params: Any, how: int) -> Any:
+    """One statement's result, sent after what is ``held`` (in one pipeline)."""
+    if how == TOGETHER:
+        statements = [(s.replace("?", "%s"), p) for s, p, _how in params]
+        cursors = await _send(conn, [] if held is None else held, *statements)
+        mine = cursors[len(cursors) - len(statements) :]
+        return [await _result(c, h) for c, (_s, _p, h) in zip(mine, params, strict=True)]
+    if held:
+        if how == MANY:  # executemany runs a pipeline of its own
+            await _send(conn, held)
+        else:
+            cursors = await _send(conn, held, (sql, params))
+            return await _result(cursors[-1], how)
+    if how == MANY:
+        async with conn.cursor() as cur:
+            await cur.executemany(sql, params)
+            return cur.rowcount
+    return await _result(await conn.execute(sql, params), how)
+
+
+async def _result(cur: Any, how: int) -> Any:
+    if how == ONE:
+        return await cur.fetchone()
+    return await cur.fetchall() if how == ROWS else cur.rowcount
+
+
+async def _send(conn: Conn, held: list[Held], *last: Held) -> list[Any]:
+    """``held`` then ``last`` in one round trip; ``held`` emptied. The
+    first error of any of them is raised (the rest are not run)."""
+    statements = [*held, *last]
+    held.clear()
+    async with conn.pipeline():
+        return [
+            await conn.execute(sql, params, prepare=False if params is None else None)
+            for sql, params in statements
+        ]
+
+
+async def transaction(conn: Conn, script: Script[T]) -> T:
+    """``script`` in one transaction without the query budget, committed
+    with its held-back last statements; a failure leaves the transaction
+    for the caller to roll back."""
+    await conn.execute(_BEGIN, prepare=False)
+    held: list[Held] = []
+    result = await drive(conn, script, held)
+    if held:
+        await _send(conn, held, _COMMIT)
+    else:
+        await conn.execute(*_COMMIT, prepare=False)
+    return result
 
 
 def _kind(exc: errors.IntegrityError) -> str:

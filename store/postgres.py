@@ -17,8 +17,9 @@ one database.
   COMMITTED would give each statement of one its own snapshot anyway);
   past the budget, :class:`OverBudget`. A write, and the few reads that
   must not be cut short (a group with all its members, the operator's
-  lists), open their transaction with ``SET LOCAL statement_timeout = 0``
-  in the same round trip as ``BEGIN`` (:data:`_BEGIN_UNBOUNDED`).
+  lists), open their transaction with ``SET LOCAL statement_timeout = 0``,
+  sent with ``BEGIN`` and their first statement in one round trip; their
+  audit line goes out with their ``COMMIT`` (store.pg_host).
 * A tenant's lists and searches run at most :data:`SCANS_PER_TENANT` at a
   time in each process (store.pg_scans): one tenant's costly filters
   take a core of the database at most, never all of them.
@@ -63,7 +64,7 @@ from scimdock.store.pg_availability import (
     connect_options,
 )
 from scimdock.store.pg_counters import PgCounters
-from scimdock.store.pg_host import Conn, drive, one
+from scimdock.store.pg_host import Conn, drive, one, transaction
 from scimdock.store.pg_migrate import migrate
 from scimdock.store.pg_scans import TenantScans
 from scimdock.store.sql_keys import KeyCache
@@ -82,10 +83,6 @@ RETRY_AFTER = 5
 _UNREACHABLE = (
     "The database cannot be reached now. Nothing of this request was kept; try again later"
 )
-#: A transaction without the budget, begun in one round trip: psycopg sends
-#: a query without parameters as one simple query, which may hold several
-#: statements (never prepared: a prepared statement holds one).
-_BEGIN_UNBOUNDED = "BEGIN; SET LOCAL statement_timeout = 0"
 
 
 def _dumps(value: Any) -> str:
@@ -215,45 +212,36 @@ class PostgresStore(Store):
             if conn is not None:
                 self._held.discard(conn)
 
-    @asynccontextmanager
-    async def _unbounded(self) -> AsyncIterator[Conn]:
-        """One transaction without the query budget (:data:`_BEGIN_UNBOUNDED`),
-        committed when the block ends, rolled back when it raises."""
+    async def _transaction(self, script: Script[T]) -> T:
+        """``script`` in one transaction without the query budget, committed
+        when it ends, rolled back when it raises (store.pg_host.transaction:
+        ``BEGIN`` sent with its first statement, ``COMMIT`` with its last)."""
         async with self._connection() as conn:
-            await conn.execute(_BEGIN_UNBOUNDED, prepare=False)
             try:
-                yield conn
+                return await transaction(conn, script)
             except BaseException:
                 if conn.info.transaction_status != TransactionStatus.ACTIVE:
                     with suppress(psycopg.Error):  # broken: the pool discards it
                         await conn.rollback()
                 raise  # a statement still running (cancelled): the pool discards it
-            await conn.commit()
 
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[Conn]:
+    async def _write(self, script: Script[T]) -> T:
         """One transaction, timed as ``commit`` (store.metrics) once enabled."""
         started = perf_counter()
         try:
-            async with self._unbounded() as conn:
-                yield conn
+            return await self._transaction(script)
         finally:
             if metrics.ENABLED:
                 metrics.COMMIT.observe(perf_counter() - started)
 
     @asynccontextmanager
-    async def _read(self, *, budget: bool = True) -> AsyncIterator[Conn]:
-        """A connection for reads, within the query budget unless not
-        ``budget`` (then in a transaction without it), timed as ``read``
-        (store.metrics) once enabled."""
+    async def _read(self) -> AsyncIterator[Conn]:
+        """A connection for reads within the query budget, timed as
+        ``read`` (store.metrics) once enabled."""
         started = perf_counter()
         try:
-            if budget or self.query_budget is None:
-                async with self._connection() as conn:
-                    yield conn
-            else:
-                async with self._unbounded() as conn:
-                    yield conn
+            async with self._connection() as conn:
+                yield conn
         finally:
             if metrics.ENABLED:
                 metrics.READ.observe(perf_counter() - started)
@@ -272,8 +260,15 @@ class PostgresStore(Store):
             return await cur.fetchall()
 
     async def _scan(self, script: Script[T], *, budget: bool = True) -> T:
-        async with self._read(budget=budget) as conn:
-            return await drive(conn, script)
+        if budget or self.query_budget is None:
+            async with self._read() as conn:
+                return await drive(conn, script)
+        started = perf_counter()  # a read that must not be cut short
+        try:
+            return await self._transaction(script)
+        finally:
+            if metrics.ENABLED:
+                metrics.READ.observe(perf_counter() - started)
 
     async def search(
         self, tenant_id: int, type_name: str, query: ListQuery, *, with_members: bool = False
@@ -282,8 +277,7 @@ class PostgresStore(Store):
             return await super().search(tenant_id, type_name, query, with_members=with_members)
 
     async def _admin(self, script: Script[T]) -> T:
-        async with self._write() as conn:
-            return await drive(conn, script)
+        return await self._write(script)
 
     _change = _admin  # every write is one transaction of its own
 

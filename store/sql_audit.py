@@ -28,7 +28,7 @@ import orjson
 
 from scimdock.store.records import OPERATOR_LOG, Actor, AuditEntry
 from scimdock.store.sqldialect import Dialect
-from scimdock.store.sqlscript import Script, Stmt, many, one, rows, run
+from scimdock.store.sqlscript import Script, Stmt, later, many, one, rows, run
 
 _COLUMNS = (
     "seq, at, tenant_id, actor_kind, actor_id, address, operation, resource_type,"
@@ -113,7 +113,7 @@ def _lines(
         lines = [(at, log, *who, rid, n) for (rid, _), n in zip(changes, names, strict=True)]
         return many(_INSERT, lines)
     kind, actor_id, address, operation, resource_type = who
-    return run(
+    return later(  # PostgreSQL sends it with the commit (store.pg_host)
         _APPEND,
         {  # type: ignore[arg-type]  # psycopg's named parameters
             "t": log,

@@ -30,7 +30,7 @@ from scimdock.store.records import Actor, GroupRecord, Stamp, stamped
 from scimdock.store.sql_pages import page
 from scimdock.store.sqldialect import Dialect
 from scimdock.store.sqlfold import folded_json
-from scimdock.store.sqlscript import Script, Violation, meaning, one, run
+from scimdock.store.sqlscript import Script, Violation, later, meaning, one, run
 
 _COLUMNS = "seq, id, doc, created, last_modified, version"
 _SELECT = f"SELECT {_COLUMNS} FROM groups"
@@ -63,9 +63,10 @@ def create(
     yield from members_of.add(d, tenant_id, seq, group_id, members)
     named = names.with_members(names.changed(None, doc), bool(members))
     yield from audit.record(d, tenant_id, actor, "create", GROUP_TYPE, group_id, named, at=now)
+    if not members:  # a new group without members: nothing to read back
+        return GroupRecord(group_id, doc, created, modified, version, () if with_members else None)
     record = GroupRecord(group_id, doc, created, modified, version)
-    found = yield from _with_members(d, tenant_id, [(seq, record)], with_members)
-    return found[0]
+    return (yield from _with_members(d, tenant_id, [(seq, record)], with_members))[0]
 
 
 def get(d: Dialect, tenant_id: int, group_id: str, with_members: bool) -> Script[GroupRecord]:
@@ -105,12 +106,16 @@ def update(
         # membership every cycle.
         return (yield from _with_members(d, tenant_id, [(seq, current)], with_members))[0]
     now, version = clock(), current.version + 1
+    columns = _columns(planned.doc)
+    # A name the row keeps cannot break the unique index (the row is locked
+    # and found): the update needs no answer and goes with the commit.
+    kept = columns[1] == fold(current.doc["displayName"])
     try:
-        yield run(
+        yield (later if kept else run)(
             "UPDATE groups SET display_name = ?, display_name_fold = ?, external_id = ?,"
             f" doc = {d.json_in}, doc_fold = {d.json_in}, last_modified = ?, version = ?"
             " WHERE tenant_id = ? AND seq = ?",
-            (*_columns(planned.doc), now, version, tenant_id, seq),
+            (*columns, now, version, tenant_id, seq),
         )
     except Violation as refused:
         raise meaning(refused, unique=_taken(planned.doc)) from None

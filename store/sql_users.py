@@ -36,7 +36,17 @@ from scimdock.store.records import Actor, Stamp, Tombstone, UserRecord, stamped
 from scimdock.store.sql_pages import page
 from scimdock.store.sqldialect import Dialect
 from scimdock.store.sqlfold import folded_json
-from scimdock.store.sqlscript import Script, Violation, many, meaning, one, rows, run
+from scimdock.store.sqlscript import (
+    Script,
+    Violation,
+    later,
+    many,
+    meaning,
+    one,
+    rows,
+    run,
+    together,
+)
 from scimdock.store.tenant_schema import check_batch, user_name_key
 
 USER_TYPE = "User"
@@ -53,11 +63,18 @@ def create(
     d: Dialect, tenant_id: int, doc: dict[str, Any], actor: Actor, now: str
 ) -> Script[UserRecord]:
     user_id = str(uuid.uuid4())
-    exact = extensions.exact_of((yield extensions.exact_statement(d, tenant_id)))
+    name, key, *rest = _columns(d, doc, exact=True)
+    rule = "SELECT user_name_case_exact FROM tenants WHERE id = ?" + (
+        " FOR KEY SHARE" if d.locks else ""
+    )
     try:
+        # The tenant's userName rule read by the insert itself (one
+        # statement), its row held against a switch where rows lock; no
+        # such tenant: its foreign key refuses the row, as ever.
         yield run(
-            f"{_INSERT} VALUES (?, ?, ?, ?, ?, ?, {d.json_in}, {d.json_in}, ?, ?, 1)",
-            (tenant_id, user_id, *_columns(d, doc, exact), now, now),
+            f"{_INSERT} VALUES (?, ?, ?, CASE WHEN ({rule}) THEN ? ELSE ? END,"
+            f" ?, ?, {d.json_in}, {d.json_in}, ?, ?, 1)",
+            (tenant_id, user_id, name, tenant_id, key, user_name_key(name, False), *rest, now, now),
         )
     except Violation as refused:
         raise meaning(refused, unique=taken(doc)) from None
@@ -94,9 +111,14 @@ def update(
     clock: Callable[[], str],
 ) -> Script[UserRecord]:
     # The tenant's row before the user's: the order a userName switch takes
-    # them in (store.sql_extensions), so neither waits on the other.
-    exact = yield from extensions.case_exact(d, tenant_id)
-    current = yield from get(d, tenant_id, user_id, lock=True)
+    # them in (store.sql_extensions), so neither waits on the other; both
+    # reads sent at once.
+    tenant, row = yield together(
+        extensions.exact_statement(d, tenant_id),
+        one(BY_ID + d.for_update(), (tenant_id, user_id)),
+    )
+    exact = extensions.exact_of(tenant)
+    current = live(d, row, user_id)
     check_version(if_match, current.version)
     doc = change(current)
     if doc == current.doc:
@@ -104,12 +126,16 @@ def update(
         # re-sends unchanged PATCHes every cycle).
         return current
     now, version = clock(), current.version + 1
+    columns = _columns(d, doc, exact)
+    # A key the row keeps cannot break the unique index: the row is locked
+    # and found, so the update needs no answer and goes with the commit.
+    kept = columns[1] == user_name_key(str(current.doc["userName"]), exact)
     try:
-        yield run(
+        yield (later if kept else run)(
             "UPDATE users SET user_name = ?, user_name_key = ?, external_id = ?, active = ?,"
             f" doc = {d.json_in}, doc_fold = {d.json_in}, last_modified = ?, version = ?"
             " WHERE tenant_id = ? AND id = ?",
-            (*_columns(d, doc, exact), now, version, tenant_id, user_id),
+            (*columns, now, version, tenant_id, user_id),
         )
     except Violation as refused:
         raise meaning(refused, unique=taken(doc)) from None

@@ -9,15 +9,17 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from scimdock.store.sqlscript import FOREIGN, MANY, ONE, OTHER, ROWS, RUN, UNIQUE, Script, thrown
+from scimdock.store import sqlscript as ss
+from scimdock.store.sqlscript import Script, thrown
 
 T = TypeVar("T")
 #: What a script gets back for each kind of statement (store.sqlscript).
 _FETCH: dict[int, Callable[[sqlite3.Cursor], Any]] = {
-    ONE: sqlite3.Cursor.fetchone,
-    ROWS: sqlite3.Cursor.fetchall,
-    RUN: operator.attrgetter("rowcount"),
-    MANY: operator.attrgetter("rowcount"),
+    ss.ONE: sqlite3.Cursor.fetchone,
+    ss.ROWS: sqlite3.Cursor.fetchall,
+    ss.RUN: operator.attrgetter("rowcount"),
+    ss.MANY: operator.attrgetter("rowcount"),
+    ss.LATER: lambda cur: None,  # run at once: SQLite pays no round trip
 }
 
 
@@ -28,15 +30,20 @@ def drive(conn: sqlite3.Connection, script: Script[T]) -> T:
         sql, params, how = script.send(None)
         while True:
             try:
-                cur = conn.executemany(sql, params) if how == MANY else conn.execute(sql, params)
+                if how == ss.TOGETHER:
+                    result = [_FETCH[h](conn.execute(s, p)) for s, p, h in params]
+                elif how == ss.MANY:
+                    result = _FETCH[how](conn.executemany(sql, params))
+                else:
+                    result = _FETCH[how](conn.execute(sql, params))
             except sqlite3.IntegrityError as exc:
                 sql, params, how = thrown(script, _kind(exc), exc)
                 continue
-            sql, params, how = script.send(_FETCH[how](cur))
+            sql, params, how = script.send(result)
     except StopIteration as end:
         return cast(T, end.value)
 
 
 def _kind(exc: sqlite3.IntegrityError) -> str:
     text = str(exc)
-    return UNIQUE if "UNIQUE" in text else FOREIGN if "FOREIGN KEY" in text else OTHER
+    return ss.UNIQUE if "UNIQUE" in text else ss.FOREIGN if "FOREIGN KEY" in text else ss.OTHER

@@ -4,8 +4,9 @@ their results, without doing any I/O itself (the "sans-I/O" style of
 h11 and hyper-h2: the logic is plain code, the I/O a small driver).
 
 A script yields :data:`Stmt` tuples built by :func:`one`, :func:`rows`,
-:func:`run` and :func:`many`, and gets back, in order: a row (or ``None``),
-a list of rows, the count of rows changed, or ``None``. Its SQL is written
+:func:`run`, :func:`many`, :func:`later` and :func:`together`, and gets back,
+in order: a row (or ``None``), a list of rows, the count of rows changed,
+``None``, or the list of a batch's results. Its SQL is written
 with ``?`` placeholders and the backend's :class:`~store.sqldialect.Dialect`
 for what differs (booleans, JSON, locks, batches); its return value is
 the operation's.
@@ -34,7 +35,7 @@ Stmt = tuple[str, Any, int]
 #: A script that ends with a ``T``.
 Script = Generator[Stmt, Any, T]
 
-ONE, ROWS, RUN, MANY = 0, 1, 2, 3
+ONE, ROWS, RUN, MANY, LATER, TOGETHER = 0, 1, 2, 3, 4, 5
 UNIQUE, FOREIGN, OTHER = "unique", "foreign key", "other"
 
 
@@ -56,6 +57,23 @@ def run(sql: str, params: Sequence[object] = ()) -> Stmt:
 def many(sql: str, params: Sequence[Sequence[object]]) -> Stmt:
     """One statement run for each parameter tuple (``executemany``)."""
     return sql, params, MANY
+
+
+def later(sql: str, params: Sequence[object] = ()) -> Stmt:
+    """A statement whose result the script does not read (it gets ``None``
+    back at once): a backend that pays a round trip per statement may hold
+    it back and send it with the next statement, or with the commit (an
+    audit line). It must break no constraint the script would claim: a
+    failure fails the whole write, whenever the backend reports it."""
+    return sql, params, LATER
+
+
+def together(*stmts: Stmt) -> Stmt:
+    """Statements that do not depend on each other's results (of
+    :func:`one`, :func:`rows`, :func:`run`), run in order, each sent without
+    waiting for the answer of the one before where the backend can (one
+    round trip); their results, in a list."""
+    return "", stmts, TOGETHER
 
 
 class Violation(Exception):

@@ -290,7 +290,7 @@ async def test_a_list_past_the_budget_is_over_budget(postgres_cluster: PostgresC
     try:
         tenant = (await store.create_tenant("acme")).id
         with pytest.raises(OverBudget):
-            async with store._read(budget=True) as conn:
+            async with store._read() as conn:
                 await conn.execute("SELECT pg_sleep(0.5)")
         assert (await store.get_tenant_by_id(tenant)) is not None  # the pool goes on
     finally:
