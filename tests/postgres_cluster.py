@@ -20,6 +20,7 @@ import csv
 import itertools
 import os
 import pwd
+import select
 import shutil
 import signal
 import socket
@@ -63,13 +64,28 @@ def available() -> str | None:
     return None
 
 
-def _running(pid: int) -> bool:
-    """Whether process ``pid`` exists and is no zombie (/proc's state)."""
+def _kill_and_wait(pids: list[int], seconds: float) -> None:
+    """SIGKILL each process and return once every one has exited: a pidfd
+    (Linux 5.3) opened before the signal becomes readable when its process
+    exits, zombie or not, so the wait is for that event, not a poll, and no
+    reused pid is signalled."""
+    fds = []
+    for pid in pids:
+        try:
+            fds.append(os.pidfd_open(pid))
+        except ProcessLookupError:
+            continue  # gone already
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+        for fd in fds:
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+        deadline = time.monotonic() + seconds
+        for fd in fds:
+            left = max(0.0, deadline - time.monotonic())
+            if not select.select([fd], [], [], left)[0]:
+                raise RuntimeError(f"the cluster's processes outlived SIGKILL: {pids}")
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def _free_port() -> int:
@@ -225,14 +241,7 @@ class PostgresCluster:
         would pass for a live server: its ``postmaster.pid`` and its
         socket's lock file are removed, as nothing holds them any more, and
         :meth:`start` recovers from the WAL."""
-        processes = self.processes()
-        for pid in processes:
-            os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while any(_running(pid) for pid in processes):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the cluster's processes outlived SIGKILL: {processes}")
-            time.sleep(0.01)  # between two looks at /proc: times nothing
+        _kill_and_wait(self.processes(), 30)
         (self.data / "postmaster.pid").unlink()
         (self.root / f".s.PGSQL.{self.port}.lock").unlink(missing_ok=True)
 
