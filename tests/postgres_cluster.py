@@ -216,8 +216,34 @@ class PostgresCluster:
         return self.url(name)
 
     def statements(self, database: str) -> list[str]:
-        """Every statement logged for ``database`` so far (CSV log: the
-        database name is the third field, the message the fourteenth)."""
+        """Every statement run in ``database`` so far, logged (CSV log: the
+        database name is the third field, the message the fourteenth).
+
+        The log is written by PostgreSQL's logging collector, a process of
+        its own, a moment after each statement: a barrier statement is run
+        in ``database`` and the log read until it shows. A backend sends a
+        statement's line into the collector's one pipe before it runs the
+        statement, and the collector writes the pipe's lines in order, so
+        once the barrier is in the file every statement that finished
+        before it is too."""
+        from conftest import wait_until
+
+        barrier = f"SELECT 'log barrier {next(self._names)}'"
+        with psycopg.connect(self.url(database), autocommit=True) as conn:
+            conn.execute(barrier.encode())
+        logged = wait_until(
+            lambda: (lines := self._logged(database)) and barrier in lines and lines,
+            30,
+            f"the statement log of {database} to show {barrier}",
+        )
+        return [
+            line
+            for line in logged[: logged.index(barrier)]
+            if not line.startswith("SELECT 'log barrier ")
+        ]
+
+    def _logged(self, database: str) -> list[str]:
+        """The statements the log file holds for ``database`` now."""
         path = self.logs / "pg.csv"
         if not path.exists():
             return []
