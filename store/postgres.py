@@ -17,9 +17,12 @@ one database.
   COMMITTED would give each statement of one its own snapshot anyway);
   past the budget, :class:`OverBudget`. A write, and the few reads that
   must not be cut short (a group with all its members, the operator's
-  lists), open their transaction with ``SET LOCAL statement_timeout = 0``,
-  sent with ``BEGIN`` and their first statement in one round trip; their
-  audit line goes out with their ``COMMIT`` (store.pg_host).
+  lists), open their transaction with ``SET LOCAL statement_timeout = 0``;
+  their audit line goes out with their ``COMMIT``, and a write that is one
+  statement goes out with its ``BEGIN`` (store.pg_host).
+* Authentication's ``key_epoch`` comes from a watch of this process
+  (store.pg_epoch), not from a read per request, while the watch vouches
+  for it; an operator's write through this store forgets that at once.
 * A tenant's lists and searches run at most :data:`SCANS_PER_TENANT` at a
   time in each process (store.pg_scans): one tenant's costly filters
   take a core of the database at most, never all of them.
