@@ -78,10 +78,10 @@ class Administration(Runners):
         if cache is None:
             key = await self._point(keys.get(self.dialect, key_id))
             return self._uses.merged(key) if key is not None and last_use else key
-        # Once per SCIM request: two point reads, the second only when the
-        # row is not remembered under the epoch just read (store.sql_keys).
-        epoch = await self._one(keys.EPOCH, ())
-        remembered = cache.at(int(epoch[0]) if epoch else -1)
+        # Once per SCIM request: the epoch (a point read, unless the backend
+        # watches it: store.pg_epoch), then the row only when it is not
+        # remembered under that epoch (store.sql_keys).
+        remembered = cache.at(await self._key_epoch())
         key = remembered.get(key_id)
         if key is None:
             row = await self._one(keys.BY_ID, (key_id,))

@@ -241,6 +241,11 @@ CREATE UNLOGGED TABLE limit_counts (
 );
 """,
     ),
+    # 10: a bump of ``key_epoch`` also notifies the new epoch (delivered when
+    # its transaction commits), so a PostgreSQL server process watches the
+    # epoch instead of reading it on every request (store.pg_epoch). SQLite
+    # reads it per request: nothing to add.
+    Migration(sqlite="", postgresql=pg_schema.STEP_10),
 )
 
 

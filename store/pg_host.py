@@ -11,9 +11,18 @@ extended protocol's messages without a Sync between them): its last
 statements that need no answer (:func:`~scimdock.store.sqlscript.later`:
 the audit line, an update that cannot break a constraint) with its
 ``COMMIT``; and reads that do not depend on each other
-(:func:`~scimdock.store.sqlscript.together`) at once. ``POST /Users`` is
-three round trips (``BEGIN``; the insert; the audit line and ``COMMIT``)
-where it was five.
+(:func:`~scimdock.store.sqlscript.together`) at once.
+
+A write that is one statement (:func:`~scimdock.store.sqlscript.alone`:
+``POST /Users``, the insert and its audit line in one data-modifying
+``WITH``) goes out in one pipeline with ``BEGIN`` and the statement that
+lifts the query budget for it (``set_config(..., true)``: unlike ``SET
+LOCAL`` in a simple query, it can be pipelined), then ``COMMIT``: two
+round trips where it was three. The ``COMMIT`` waits for the statement's
+answer rather than going with it (the pipeline's ``Sync`` would commit an
+implicit transaction on its own): a server that freezes with the pipeline
+in its socket runs it when it thaws, after the store has cut the
+connection and answered 503 (store.postgres), and a 503 must keep nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from typing import Any, TypeVar, cast
 from psycopg import AsyncConnection, errors
 
 from scimdock.store.sqlscript import (
+    ALONE,
     FOREIGN,
     LATER,
     MANY,
@@ -32,6 +42,7 @@ from scimdock.store.sqlscript import (
     TOGETHER,
     UNIQUE,
     Script,
+    Stmt,
     thrown,
 )
 
@@ -48,6 +59,8 @@ T = TypeVar("T")
 #: over a first statement that may wait for a row lock.
 _BEGIN = "BEGIN; SET LOCAL statement_timeout = 0"
 _COMMIT: Held = ("COMMIT", None)
+#: A transaction without the query budget, begun in a pipeline (:func:`_alone`).
+_LIFTED: list[Held] = [("BEGIN", None), ("SELECT set_config('statement_timeout', '0', true)", None)]
 
 
 async def one(conn: Conn, query: str, params: Any = None) -> tuple[Any, ...] | None:
@@ -56,15 +69,17 @@ async def one(conn: Conn, query: str, params: Any = None) -> tuple[Any, ...] | N
     return await cur.fetchone()
 
 
-async def drive(conn: Conn, script: Script[T], held: list[Held] | None = None) -> T:
+async def drive(
+    conn: Conn, script: Script[T], held: list[Held] | None = None, first: Stmt | None = None
+) -> T:
     """Run ``script`` (store.sqlscript) on ``conn``: its ``?`` placeholders
     are psycopg's ``%s``; a constraint PostgreSQL refuses is thrown into the
     script as a :class:`Violation`. ``held``: where the script's
     :data:`LATER` statements wait to go out with the next, and what is left
     for :func:`transaction`'s commit; without it, every statement goes out
-    at once."""
+    at once. ``first``: the script's first statement, already taken from it."""
     try:
-        stmt = script.send(None)
+        stmt = script.send(None) if first is None else first
         while True:
             sql, params, how = stmt
             sql = sql.replace("?", "%s")
@@ -124,14 +139,38 @@ async def transaction(conn: Conn, script: Script[T]) -> T:
     """``script`` in one transaction without the query budget, committed
     with its held-back last statements; a failure leaves the transaction
     for the caller to roll back."""
+    try:
+        first = script.send(None)
+    except StopIteration as end:
+        return cast(T, end.value)
+    if first[2] == ALONE:
+        return await _alone(conn, script, first)
     await conn.execute(_BEGIN, prepare=False)
     held: list[Held] = []
-    result = await drive(conn, script, held)
+    result = await drive(conn, script, held, first)
     if held:
         await _send(conn, held, _COMMIT)
     else:
         await conn.execute(*_COMMIT, prepare=False)
     return result
+
+
+async def _alone(conn: Conn, script: Script[T], stmt: Stmt) -> T:
+    """The script's one statement in a transaction without the budget,
+    begun in its pipeline; committed once the script has its rows and ends."""
+    sql, params, _how = stmt
+    try:
+        cursors = await _send(conn, list(_LIFTED), (sql.replace("?", "%s"), params))
+        found = await cursors[-1].fetchall()
+    except errors.IntegrityError as exc:
+        thrown(script, _kind(exc), exc)  # the script raises what it means
+        raise RuntimeError("a script went on after a violation") from exc
+    try:
+        script.send(found)
+    except StopIteration as end:
+        await conn.execute(*_COMMIT, prepare=False)
+        return cast(T, end.value)
+    raise RuntimeError("a script yielded a statement after its alone one")
 
 
 def _kind(exc: errors.IntegrityError) -> str:

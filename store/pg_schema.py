@@ -140,3 +140,16 @@ STEP_6 = """
 ALTER TABLE users ADD COLUMN doc_fold jsonb;
 ALTER TABLE groups ADD COLUMN doc_fold jsonb;
 """
+
+#: Step 10: ``key_epoch_bump`` also sends the new epoch on the channel
+#: store.pg_epoch listens on (its ``CHANNEL``).
+STEP_10 = """
+CREATE OR REPLACE FUNCTION key_epoch_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    moved bigint;
+BEGIN
+    UPDATE key_epoch SET n = n + 1 RETURNING n INTO moved;
+    PERFORM pg_notify('scimdock_key_epoch', moved::text);
+    RETURN NULL;
+END $$;
+"""

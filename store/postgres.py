@@ -17,9 +17,12 @@ one database.
   COMMITTED would give each statement of one its own snapshot anyway);
   past the budget, :class:`OverBudget`. A write, and the few reads that
   must not be cut short (a group with all its members, the operator's
-  lists), open their transaction with ``SET LOCAL statement_timeout = 0``,
-  sent with ``BEGIN`` and their first statement in one round trip; their
-  audit line goes out with their ``COMMIT`` (store.pg_host).
+  lists), open their transaction with ``SET LOCAL statement_timeout = 0``;
+  their audit line goes out with their ``COMMIT``, and a write that is one
+  statement goes out with its ``BEGIN`` (store.pg_host).
+* Authentication's ``key_epoch`` comes from a watch of this process
+  (store.pg_epoch), not from a read per request, while the watch vouches
+  for it; an operator's write through this store forgets that at once.
 * A tenant's lists and searches run at most :data:`SCANS_PER_TENANT` at a
   time in each process (store.pg_scans): one tenant's costly filters
   take a core of the database at most, never all of them.
@@ -64,6 +67,7 @@ from scimdock.store.pg_availability import (
     connect_options,
 )
 from scimdock.store.pg_counters import PgCounters
+from scimdock.store.pg_epoch import EpochWatch
 from scimdock.store.pg_host import Conn, drive, one, transaction
 from scimdock.store.pg_migrate import migrate
 from scimdock.store.pg_scans import TenantScans
@@ -126,6 +130,7 @@ class PostgresStore(Store):
         self.dialect = POSTGRES
         self._uses = KeyUses()
         self._key_cache = KeyCache()
+        self._epoch = EpochWatch(url)
         self._availability = Availability(url, self._drop_pool)
         self._closing: set[asyncio.Task[None]] = set()
         #: The pooled connections requests hold: cut when the database is
@@ -277,9 +282,23 @@ class PostgresStore(Store):
             return await super().search(tenant_id, type_name, query, with_members=with_members)
 
     async def _admin(self, script: Script[T]) -> T:
-        return await self._write(script)
+        """An operator's write: it may move ``key_epoch``, so this process's
+        watch vouches for nothing until its next read (store.pg_epoch)."""
+        try:
+            return await self._write(script)
+        finally:
+            self._epoch.forget()
 
-    _change = _admin  # every write is one transaction of its own
+    async def _change(self, script: Script[T]) -> T:
+        return await self._write(script)  # every write is one transaction of its own
+
+    async def _key_epoch(self) -> int:
+        """The epoch as the watch saw it (no query), else read now."""
+        epoch = self._epoch.epoch()
+        if epoch is None:
+            epoch = await super()._key_epoch()
+            self._epoch.saw(epoch)
+        return epoch
 
     async def ready(self) -> bool:
         """Whether the database answers and holds every migration this code knows."""
@@ -298,6 +317,7 @@ class PostgresStore(Store):
             await self.flush_key_uses()  # nothing noted: no connection taken
         finally:
             self._closed = True
+            await self._epoch.close()
             await self._availability.close()
             if self._pool is not None:
                 await self._pool.close()

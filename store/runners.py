@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from scimdock.core.clock import Clock
+from scimdock.store import sql_keys as keys
 from scimdock.store.counters import Counters
 from scimdock.store.key_use import KeyUses
 from scimdock.store.sql_keys import KeyCache
@@ -70,6 +71,11 @@ class Runners(ABC):
     @abstractmethod
     async def _rows(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         """Every row of one statement, a point read."""
+
+    async def _key_epoch(self) -> int:
+        """The ``key_epoch`` as of now (store.sql_keys), read from the database."""
+        epoch = await self._one(keys.EPOCH, ())
+        return int(epoch[0]) if epoch else -1
 
     async def _purge(self, script: Script[list[str]]) -> list[str]:
         """A write that deletes rows for good: :meth:`_admin`, unless the

@@ -22,13 +22,14 @@ earlier than the line before it (``audit_seq.last_at``), so date order is
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from scimdock.store.records import OPERATOR_LOG, Actor, AuditEntry
 from scimdock.store.sqldialect import Dialect
-from scimdock.store.sqlscript import Script, Stmt, later, many, one, rows, run
+from scimdock.store.sqlscript import Script, Stmt, Violation, later, many, meaning, one, rows, run
 
 _COLUMNS = (
     "seq, at, tenant_id, actor_kind, actor_id, address, operation, resource_type,"
@@ -80,6 +81,65 @@ def record(
         return
     who = (actor.kind, actor.id, actor.address, operation, resource_type)
     yield _lines(d, log, who, [(resource_id, attributes)], at)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One audit line to append: to ``tenant_id``'s log, by ``actor``, of
+    ``operation`` on a resource, naming the attributes changed, dated ``at``."""
+
+    tenant_id: int
+    actor: Actor
+    operation: str
+    resource_type: str
+    resource_id: str
+    attributes: Iterable[str]
+    at: str
+
+
+def with_line(source: str, params: Sequence[object], line: Line) -> tuple[str, tuple[object, ...]]:
+    """PostgreSQL's write in one statement, and its parameters: ``source``,
+    an ``INSERT`` or ``UPDATE ... RETURNING`` that gives one row or none,
+    and the audit ``line`` of the row it gave, numbered as :func:`record`
+    numbers it, in one data-modifying ``WITH``
+    (<https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING>).
+    Its rows: one if ``source`` wrote its row, none if it did not."""
+    names = orjson.dumps(sorted(set(line.attributes))).decode()
+    sql = (
+        f"WITH w AS ({source}), n AS ("
+        " INSERT INTO audit_seq AS s (tenant_id, last, last_at) SELECT ?, 1, ? FROM w"
+        " ON CONFLICT (tenant_id) DO UPDATE"
+        " SET last = s.last + 1, last_at = GREATEST(s.last_at, excluded.last_at)"
+        " RETURNING last, last_at)"
+        " INSERT INTO audit(tenant_id, seq, at, actor_kind, actor_id, address, operation,"
+        " resource_type, resource_id, attributes)"
+        " SELECT ?, n.last, n.last_at, ?, ?, ?, ?, ?, ?, ?::jsonb FROM n RETURNING seq"
+    )
+    who = (line.actor.kind, line.actor.id, line.actor.address, line.operation)
+    what = (line.resource_type, line.resource_id, names)
+    return sql, (*params, line.tenant_id, line.at, line.tenant_id, *who, *what)
+
+
+def changed(
+    d: Dialect, kept: bool, sql: str, params: Sequence[object], line: Line, taken: Exception
+) -> Script[None]:
+    """The ``UPDATE`` of a row the script holds locked, then its audit line.
+    ``kept``: the update keeps the row's unique key, so it cannot fail but
+    as the whole write fails, and needs no answer: it goes with the commit
+    (:func:`~store.sqlscript.later`), on PostgreSQL with its line in one
+    statement (:func:`with_line`). Else its answer is awaited, and a unique
+    key taken is ``taken``."""
+    if kept and d.log_numbers:
+        yield later(*with_line(f"{sql} RETURNING 1", params, line))
+        return
+    try:
+        yield (later if kept else run)(sql, params)
+    except Violation as refused:
+        raise meaning(refused, unique=taken) from None
+    yield from record(
+        d, line.tenant_id, line.actor, line.operation, line.resource_type, line.resource_id,
+        line.attributes, at=line.at,
+    )  # fmt: skip
 
 
 def record_many(

@@ -30,7 +30,7 @@ from scimdock.store.records import Actor, GroupRecord, Stamp, stamped
 from scimdock.store.sql_pages import page
 from scimdock.store.sqldialect import Dialect
 from scimdock.store.sqlfold import folded_json
-from scimdock.store.sqlscript import Script, Violation, later, meaning, one, run
+from scimdock.store.sqlscript import Script, Violation, alone, meaning, one, run
 
 _COLUMNS = "seq, id, doc, created, last_modified, version"
 _SELECT = f"SELECT {_COLUMNS} FROM groups"
@@ -49,13 +49,24 @@ def create(
     given: Stamp | None = None,
 ) -> Script[GroupRecord]:
     group_id, created, modified, version = stamped(given, now)
+    insert = (
+        "INSERT INTO groups(tenant_id, id, display_name, display_name_fold, external_id,"
+        f" doc, doc_fold, created, last_modified, version)"
+        f" VALUES (?, ?, ?, ?, ?, {d.json_in}, {d.json_in}, ?, ?, ?)"
+    )
+    params = (tenant_id, group_id, *_columns(doc), created, modified, version)
+    if d.log_numbers and not members and given is None:
+        # PostgreSQL: the row and its audit line in one statement.
+        named = names.changed(None, doc)
+        source = f"{insert} ON CONFLICT DO NOTHING RETURNING seq"
+        line = audit.Line(tenant_id, actor, "create", GROUP_TYPE, group_id, named, now)
+        if not (
+            yield alone(*audit.with_line(source, params, line))
+        ):  # a live group of the tenant has the name
+            raise _taken(doc)
+        return GroupRecord(group_id, doc, created, modified, version, () if with_members else None)
     try:
-        row = yield one(
-            "INSERT INTO groups(tenant_id, id, display_name, display_name_fold, external_id,"
-            f" doc, doc_fold, created, last_modified, version)"
-            f" VALUES (?, ?, ?, ?, ?, {d.json_in}, {d.json_in}, ?, ?, ?) RETURNING seq",
-            (tenant_id, group_id, *_columns(doc), created, modified, version),
-        )
+        row = yield one(f"{insert} RETURNING seq", params)
     except Violation as refused:
         taken = _taken(doc) if given is None or given[0] is None else _id_taken(doc, group_id)
         raise meaning(refused, unique=taken) from None
@@ -110,17 +121,17 @@ def update(
     # A name the row keeps cannot break the unique index (the row is locked
     # and found): the update needs no answer and goes with the commit.
     kept = columns[1] == fold(current.doc["displayName"])
-    try:
-        yield (later if kept else run)(
-            "UPDATE groups SET display_name = ?, display_name_fold = ?, external_id = ?,"
-            f" doc = {d.json_in}, doc_fold = {d.json_in}, last_modified = ?, version = ?"
-            " WHERE tenant_id = ? AND seq = ?",
-            (*columns, now, version, tenant_id, seq),
-        )
-    except Violation as refused:
-        raise meaning(refused, unique=_taken(planned.doc)) from None
     named = names.with_members(names.changed(current.doc, planned.doc), members_changed)
-    yield from audit.record(d, tenant_id, actor, operation, GROUP_TYPE, group_id, named, at=now)
+    yield from audit.changed(
+        d,
+        kept,
+        "UPDATE groups SET display_name = ?, display_name_fold = ?, external_id = ?,"
+        f" doc = {d.json_in}, doc_fold = {d.json_in}, last_modified = ?, version = ?"
+        " WHERE tenant_id = ? AND seq = ?",
+        (*columns, now, version, tenant_id, seq),
+        audit.Line(tenant_id, actor, operation, GROUP_TYPE, group_id, named, now),
+        _taken(planned.doc),
+    )
     record = GroupRecord(group_id, planned.doc, current.created, now, version)
     return (yield from _with_members(d, tenant_id, [(seq, record)], with_members))[0]
 

@@ -149,9 +149,63 @@ def add(
     members: Sequence[Member],
     where: str = "members",
 ) -> Script[int]:
-    """Add members (a new group's, or a PATCH ``add``): each checked first."""
+    """Add members (a new group's, or a PATCH ``add``): each checked first
+    (where lists bind as arrays, checked and inserted in one statement, and
+    a bad member rolls the insert back with the caller's transaction)."""
+    if d.array_params and members:
+        return (yield from _add_at_once(tenant_id, group_seq, group_id, members, where))
     found = yield from _resolve(d, tenant_id, group_id, members, where)
     return (yield from _insert(d, tenant_id, group_seq, found))
+
+
+#: The live users and groups of a tenant among some ids, each with its type,
+#: inserted as members where they are not yet, in one statement; every row
+#: found comes back with the number inserted. Each id's first display given wins.
+_ADD_AT_ONCE = f"""
+    WITH found AS (
+        SELECT id, 'User' AS kind FROM users
+        WHERE tenant_id = ? AND deleted IS NULL AND id = ANY(?)
+        UNION ALL
+        SELECT id, 'Group' FROM groups WHERE tenant_id = ? AND deleted IS NULL AND id = ANY(?)
+    ), given AS (
+        SELECT DISTINCT ON (g.id) g.id, g.display
+        FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS g(id, display, i)
+        ORDER BY g.id, g.i
+    ), added AS (
+        INSERT INTO members(tenant_id, group_seq, member_id, member_type, display)
+        SELECT ?, ?, f.id, f.kind, g.display FROM found f JOIN given g ON g.id = f.id
+        {_KEEP} RETURNING 1
+    )
+    SELECT f.id, f.kind, (SELECT count(*) FROM added) FROM found f
+"""
+
+
+def _add_at_once(
+    tenant_id: int, group_seq: int, group_id: str, members: Sequence[Member], where: str
+) -> Script[int]:
+    ids = [m.value for m in members]
+    found = yield rows(
+        _ADD_AT_ONCE,
+        (tenant_id, ids, tenant_id, ids, ids, [m.display for m in members], tenant_id, group_seq),
+    )
+    _check(dict((r[0], r[1]) for r in found), group_id, members, where)
+    return int(found[0][2])
+
+
+def _check(found: dict[str, str], group_id: str, members: Sequence[Member], where: str) -> None:
+    """:class:`InvalidReference` for the first member that is not a live
+    user or group of the tenant (``found``: id to type), not of its stated
+    type, or the group itself (RFC 7643 §4.2)."""
+    for member in members:
+        kind = found.get(member.value)
+        if kind is None:
+            raise InvalidReference(
+                f"{where}: no User or Group with id {member.value!r} in this tenant"
+            )
+        if member.type is not None and member.type != kind:
+            raise InvalidReference(f"{where}: {member.value!r} is a {kind}, not a {member.type}")
+        if kind == "Group" and member.value == group_id:
+            raise InvalidReference(f"{where}: a group cannot be a member of itself")
 
 
 def clear(d: Dialect, tenant_id: int, group_seq: int) -> Script[int]:
@@ -218,19 +272,8 @@ def _resolve(
                 )
             )
         )
-    out = []
-    for member in members:
-        kind = found.get(member.value)
-        if kind is None:
-            raise InvalidReference(
-                f"{where}: no User or Group with id {member.value!r} in this tenant"
-            )
-        if member.type is not None and member.type != kind:
-            raise InvalidReference(f"{where}: {member.value!r} is a {kind}, not a {member.type}")
-        if kind == "Group" and member.value == group_id:
-            raise InvalidReference(f"{where}: a group cannot be a member of itself")
-        out.append((member.value, kind, member.display))
-    return out
+    _check(found, group_id, members, where)
+    return [(m.value, found[m.value], m.display) for m in members]
 
 
 def _insert(

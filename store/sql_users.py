@@ -39,7 +39,7 @@ from scimdock.store.sqlfold import folded_json
 from scimdock.store.sqlscript import (
     Script,
     Violation,
-    later,
+    alone,
     many,
     meaning,
     one,
@@ -67,20 +67,27 @@ def create(
     rule = "SELECT user_name_case_exact FROM tenants WHERE id = ?" + (
         " FOR KEY SHARE" if d.locks else ""
     )
+    # The tenant's userName rule read by the insert itself (one statement),
+    # its row held against a switch where rows lock; no such tenant: its
+    # foreign key refuses the row, as ever.
+    insert = (
+        f"{_INSERT} VALUES (?, ?, ?, CASE WHEN ({rule}) THEN ? ELSE ? END,"
+        f" ?, ?, {d.json_in}, {d.json_in}, ?, ?, 1)"
+    )
+    params = (tenant_id, user_id, name, tenant_id, key, user_name_key(name, False), *rest, now)
+    named = changed(None, doc)
     try:
-        # The tenant's userName rule read by the insert itself (one
-        # statement), its row held against a switch where rows lock; no
-        # such tenant: its foreign key refuses the row, as ever.
-        yield run(
-            f"{_INSERT} VALUES (?, ?, ?, CASE WHEN ({rule}) THEN ? ELSE ? END,"
-            f" ?, ?, {d.json_in}, {d.json_in}, ?, ?, 1)",
-            (tenant_id, user_id, name, tenant_id, key, user_name_key(name, False), *rest, now, now),
-        )
+        if d.log_numbers:  # PostgreSQL: the row and its audit line in one statement
+            source = f"{insert} ON CONFLICT DO NOTHING RETURNING id"
+            line = audit.Line(tenant_id, actor, "create", USER_TYPE, user_id, named, now)
+            stmt = audit.with_line(source, (*params, now), line)
+            if not (yield alone(*stmt)):  # a live user of the tenant has the name
+                raise taken(doc)
+            return UserRecord(user_id, doc, now, now, 1)
+        yield run(insert, (*params, now))
     except Violation as refused:
         raise meaning(refused, unique=taken(doc)) from None
-    yield from audit.record(
-        d, tenant_id, actor, "create", USER_TYPE, user_id, changed(None, doc), at=now
-    )
+    yield from audit.record(d, tenant_id, actor, "create", USER_TYPE, user_id, named, at=now)
     return UserRecord(user_id, doc, now, now, 1)
 
 
@@ -130,17 +137,16 @@ def update(
     # A key the row keeps cannot break the unique index: the row is locked
     # and found, so the update needs no answer and goes with the commit.
     kept = columns[1] == user_name_key(str(current.doc["userName"]), exact)
-    try:
-        yield (later if kept else run)(
-            "UPDATE users SET user_name = ?, user_name_key = ?, external_id = ?, active = ?,"
-            f" doc = {d.json_in}, doc_fold = {d.json_in}, last_modified = ?, version = ?"
-            " WHERE tenant_id = ? AND id = ?",
-            (*columns, now, version, tenant_id, user_id),
-        )
-    except Violation as refused:
-        raise meaning(refused, unique=taken(doc)) from None
-    named = changed(current.doc, doc)
-    yield from audit.record(d, tenant_id, actor, operation, USER_TYPE, user_id, named, at=now)
+    yield from audit.changed(
+        d,
+        kept,
+        "UPDATE users SET user_name = ?, user_name_key = ?, external_id = ?, active = ?,"
+        f" doc = {d.json_in}, doc_fold = {d.json_in}, last_modified = ?, version = ?"
+        " WHERE tenant_id = ? AND id = ?",
+        (*columns, now, version, tenant_id, user_id),
+        audit.Line(tenant_id, actor, operation, USER_TYPE, user_id, changed(current.doc, doc), now),
+        taken(doc),
+    )
     return UserRecord(user_id, doc, current.created, now, version)
 
 

@@ -20,6 +20,7 @@ _FETCH: dict[int, Callable[[sqlite3.Cursor], Any]] = {
     ss.RUN: operator.attrgetter("rowcount"),
     ss.MANY: operator.attrgetter("rowcount"),
     ss.LATER: lambda cur: None,  # run at once: SQLite pays no round trip
+    ss.ALONE: sqlite3.Cursor.fetchall,  # in the store's transaction, as any other
 }
 
 

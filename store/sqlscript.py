@@ -4,7 +4,7 @@ their results, without doing any I/O itself (the "sans-I/O" style of
 h11 and hyper-h2: the logic is plain code, the I/O a small driver).
 
 A script yields :data:`Stmt` tuples built by :func:`one`, :func:`rows`,
-:func:`run`, :func:`many`, :func:`later` and :func:`together`, and gets back,
+:func:`run`, :func:`many`, :func:`later`, :func:`together` and :func:`alone`, and gets back,
 in order: a row (or ``None``), a list of rows, the count of rows changed,
 ``None``, or the list of a batch's results. Its SQL is written
 with ``?`` placeholders and the backend's :class:`~store.sqldialect.Dialect`
@@ -35,7 +35,7 @@ Stmt = tuple[str, Any, int]
 #: A script that ends with a ``T``.
 Script = Generator[Stmt, Any, T]
 
-ONE, ROWS, RUN, MANY, LATER, TOGETHER = 0, 1, 2, 3, 4, 5
+ONE, ROWS, RUN, MANY, LATER, TOGETHER, ALONE = 0, 1, 2, 3, 4, 5, 6
 UNIQUE, FOREIGN, OTHER = "unique", "foreign key", "other"
 
 
@@ -74,6 +74,14 @@ def together(*stmts: Stmt) -> Stmt:
     waiting for the answer of the one before where the backend can (one
     round trip); their results, in a list."""
     return "", stmts, TOGETHER
+
+
+def alone(sql: str, params: Sequence[object] = ()) -> Stmt:
+    """A write's one statement, all of it (a data-modifying ``WITH`` with
+    its audit line, PostgreSQL's): its rows, as :func:`rows`. The script
+    yields it first and nothing after it, so a backend may run it in a
+    transaction of its own, without ``BEGIN`` and ``COMMIT`` (store.pg_host)."""
+    return sql, params, ALONE
 
 
 class Violation(Exception):

@@ -30,6 +30,7 @@ from conftest import (
     stop_server,
     wait_until,
 )
+from scimdock.store.pg_epoch import LEASE
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 WRONG = "Bearer " + base64.b64encode(b"k_nosuchkey:wrong-secret").decode()
@@ -204,6 +205,9 @@ def test_a_revoked_key_is_not_a_guess(lockout_server: Server) -> None:
     key_id = base64.b64decode(token).decode().split(":", 1)[0]
     lockout_server.store.revoke_key(key_id)
     revoked = _http(lockout_server.base, f"Bearer {token}", "127.0.0.4")
+    # Revoked by another process: on PostgreSQL the server's key epoch watch
+    # hears of it within LEASE (store.pg_epoch); on SQLite at once.
+    wait_until(lambda: _get(revoked, "/Users").status_code == 401, LEASE, "the revocation seen")
     for _ in range(8):
         assert _get(revoked, "/Users").status_code == 401
 

@@ -11,6 +11,7 @@ query or a pipeline's ``Sync``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -68,12 +69,14 @@ async def test_writes_send_their_audit_line_with_the_commit(
             change = GroupChange(team.doc, (AddMembers((Member(ann.id),), "members"),))
             await store.update(tenant, "Group", team.id, lambda r: change)
 
-        # BEGIN; the insert (the tenant's rule read by it); audit + COMMIT
-        assert await _round_trips(store, tmp_path, create) == 3
+        # BEGIN + the budget lifted + the insert and its audit line in one
+        # statement (the tenant's rule read by it); COMMIT
+        assert await _round_trips(store, tmp_path, create) == 2
         # BEGIN; the tenant's rule + the user's row; update + audit + COMMIT
         assert await _round_trips(store, tmp_path, rename) == 3
-        # BEGIN; the group's row; the members' check; their insert; update + audit + COMMIT
-        assert await _round_trips(store, tmp_path, add) == 5
+        # BEGIN; the group's row; the members' check and insert in one
+        # statement; update + audit + COMMIT
+        assert await _round_trips(store, tmp_path, add) == 4
         assert (await store.get(tenant, "User", ann.id)).doc["title"] == "t"
         group = await store.get(tenant, "Group", team.id, with_members=True)
         assert [m.id for m in group.members or ()] == [ann.id]
@@ -130,5 +133,34 @@ async def test_a_failed_audit_line_sent_with_the_commit_keeps_nothing(
         assert "title" not in (await store.get(tenant, "User", ann.id)).doc
         assert await store.audit_log(tenant) == before
         await store.create(tenant, "User", user("bob@example.com"))  # the connection goes on
+    finally:
+        await store.close()
+
+
+async def test_a_one_statement_write_that_waits_past_the_budget_is_not_cut_short(
+    postgres_cluster: PostgresCluster,
+) -> None:
+    """A one-statement write lifts the query budget in its pipeline
+    (``set_config``), as the others do with ``SET LOCAL``."""
+    url = postgres_cluster.new_database()
+    store = PostgresStore(url, query_budget=0.05, pool_min=1, pool_max=1)
+    try:
+        tenant = (await store.create_tenant("acme")).id
+        await store.create(tenant, "User", user("ann@example.com"))
+        with psycopg.connect(url) as other:  # holds the tenant's log row, in a transaction
+            other.execute("SELECT * FROM audit_seq WHERE tenant_id = %s FOR UPDATE", (tenant,))
+            task = asyncio.create_task(store.create(tenant, "User", user("bob@example.com")))
+            # The delay is what is tested: the write waits 4x its budget for the lock.
+            await asyncio.sleep(0.2)
+            assert not task.done()
+            other.rollback()
+        bob = await task
+        assert (await store.get(tenant, "User", bob.id)).doc["userName"] == "bob@example.com"
+        assert await store.create(tenant, "Group", {"displayName": "team"})
+        # A name taken: nothing written, the log as it was.
+        before = await store.audit_log(tenant)
+        with pytest.raises(Conflict):
+            await store.create(tenant, "User", user("BOB@example.com"))
+        assert await store.audit_log(tenant) == before
     finally:
         await store.close()
