@@ -273,21 +273,28 @@ class DirectMiddleware(SpecMiddleware):  # type: ignore[misc]
         self.apis.append(api)
         return api
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def routed(self, scope: Scope) -> Route | None:
+        """The route of a plain request, with what Connexion's routing
+        leaves in the scope put there; ``None`` for any other request."""
         if scope["type"] == "http" and not scope.get("query_string") and not scope.get("root_path"):
             method, path = scope["method"], scope["path"]
             for api in self.apis:
                 found = api.route(method, path)
                 if found is not None:
                     route, value = found
-                    # What Connexion's routing leaves in the scope.
                     if route.parameter is not None:
                         scope.setdefault("path_params", {})[route.parameter] = value
                     scope.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {}).update(
                         {"api_base_path": route.base_path, "operation_id": route.operation_id}
                     )
-                    await route.chain(scope, receive, send)
-                    return
+                    return route
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.routed(scope)
+        if route is not None:
+            await route.chain(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 

@@ -14,12 +14,16 @@ request (``AsyncApp(middlewares=...)``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+from scimdock.handlers.http import scope_header
 from scimdock.tuning.compat import (
     ASGIApp,
+    BearerSecurityHandler,
     MediaTypeDict,
+    OAuthResponseProblem,
     Receive,
     RequestValidationAPI,
     RequestValidationMiddleware,
@@ -30,6 +34,7 @@ from scimdock.tuning.compat import (
     SecurityOperation,
     Send,
     SwaggerUIMiddleware,
+    inspect_function_arguments,
     is_nullable,
     split_content_type,
 )
@@ -157,14 +162,85 @@ class SwaggerUIPassMiddleware(SwaggerUIMiddleware):
 
 
 class ScopeSecurityOperation(SecurityOperation):
+    """:class:`SecurityOperation` with a :class:`ScopeRequest`, whose scope
+    and context the security functions read directly; and, when the
+    operation's first alternative is HTTP bearer alone (openapi/scim.yaml:
+    ``bearerAuth``, then ``basicAuth``), a request with a well-formed
+    ``Authorization: Bearer`` header handed to the bearer function at
+    once (:func:`first_bearer`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bearer = first_bearer(self.security, self.security_schemes)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """:meth:`SecurityOperation.__call__` with a :class:`ScopeRequest`,
-        whose scope and context the security functions read directly."""
         if not self.security:
             await self.next_app(scope, receive, send)
             return
-        await self.verification_fn(ScopeRequest(scope))
+        request = ScopeRequest(scope)
+        token = None if self.bearer is None else bearer_token(scope)
+        if token is None:
+            await self.verification_fn(request)
+        else:
+            await self._bearer(request, token)
         await self.next_app(scope, receive, send)
+
+    async def _bearer(self, request: ScopeRequest, token: str) -> None:
+        """What Connexion's verification does with a bearer token when
+        bearer is the first alternative: the function's token info, or
+        its exception raised as it is (the other alternatives see another
+        scheme and pass, so it is the only error, the one raised); the
+        same context entries."""
+        assert self.bearer is not None
+        token_info = self.bearer(token, request=request)
+        while asyncio.iscoroutine(token_info):
+            token_info = await token_info
+        if token_info is None:
+            raise OAuthResponseProblem(detail="Provided token is not valid")
+        request.context.update(
+            {"user": token_info.get("sub", token_info.get("uid")), "token_info": token_info}
+        )
+
+
+def first_bearer(security: list[Any], schemes: dict[str, Any]) -> Any:
+    """The ``x-bearerInfoFunc`` of the first alternative of ``security``
+    when that alternative is one HTTP bearer scheme and the function takes
+    ``(token, request)`` (as Connexion would call it: without
+    ``required_scopes``, with ``request``) and no other alternative is
+    bearer too; else ``None``."""
+    if not security or len(security[0]) != 1:
+        return None
+    (name,) = security[0]
+    scheme = schemes.get(name) or {}
+    bearers = [
+        alternative
+        for alternative in security
+        for other in alternative
+        if (schemes.get(other) or {}).get("scheme", "").lower() == "bearer"
+    ]
+    if scheme.get("type") != "http" or scheme.get("scheme", "").lower() != "bearer":
+        return None
+    if len(bearers) != 1 or any(not alternative for alternative in security):
+        return None
+    function = BearerSecurityHandler()._resolve_func(scheme)
+    if function is None:
+        return None
+    arguments, has_kwargs = inspect_function_arguments(function)
+    if has_kwargs or "required_scopes" in arguments or "request" not in arguments:
+        return None
+    return function
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The token of a first ``Authorization`` header that reads
+    ``Bearer <token>`` (any case) as Connexion splits it; else ``None``."""
+    authorization = scope_header(scope, "authorization")
+    if not authorization:
+        return None
+    parts = authorization.split(maxsplit=1)
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        return None
+    return parts[1]
 
 
 class ScopeSecurityAPI(SecurityAPI):
