@@ -21,9 +21,40 @@ SCIM_JSON = "application/scim+json"
 BASE_PATH = "/scim/v1"
 
 
+class ScimResponse(Response):
+    """A response with an ``application/scim+json`` body (RFC 7644 §3.1)
+    and the headers Starlette's :class:`Response` gives it, in its order
+    (the given ones, lower-cased, then ``content-length`` and
+    ``content-type`` unless given), made in one step: every SCIM answer
+    is one."""
+
+    media_type = SCIM_JSON
+
+    def __init__(self, body: bytes, status: int, headers: dict[str, str] | None) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = body
+        raw = (
+            []
+            if headers is None
+            else [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        )
+        if headers is not None and any(k in _SET_BY_STARLETTE for k, _ in raw):
+            self.init_headers(headers)  # Starlette's own rules for those
+            return
+        if status >= 200 and status not in (204, 304):
+            raw.append((b"content-length", b"%d" % len(body)))
+        raw.append((b"content-type", _SCIM_JSON))
+        self.raw_headers = raw
+
+
+_SCIM_JSON = SCIM_JSON.encode("latin-1")
+_SET_BY_STARLETTE = (b"content-length", b"content-type")
+
+
 def scim(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A response with an ``application/scim+json`` body (RFC 7644 §3.1)."""
-    return Response(orjson.dumps(body), status, headers, media_type=SCIM_JSON)
+    return ScimResponse(orjson.dumps(body), status, headers)
 
 
 def empty(status: int, headers: dict[str, str] | None = None) -> Response:

@@ -112,11 +112,12 @@ class Front:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 ctx.status = message["status"]
-                headers = list(message.get("headers", ()))
-                if any(k.lower() == HEADER for k, _ in headers):  # the app's own: replaced
-                    headers = [(k, v) for k, v in headers if k.lower() != HEADER]
-                headers.append((b"X-Request-ID", rid))
-                message = {**message, "headers": headers}
+                headers = message.get("headers", ())
+                for k, _ in headers:
+                    if k.lower() == HEADER:  # the app's own: replaced
+                        headers = [(k, v) for k, v in headers if k.lower() != HEADER]
+                        break
+                message = {**message, "headers": [*headers, (b"X-Request-ID", rid)]}
             elif message["type"] == "http.response.body":
                 ctx.sent += len(message.get("body", b""))
             await send(message)

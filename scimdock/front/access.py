@@ -84,8 +84,9 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         """What :meth:`emit` writes for a record whose message is ``text``."""
         with self.lock:  # type: ignore[union-attr]  # made by createLock
             try:
-                self.stream.write(text + self.terminator)
-                self.flush()
+                stream = self.stream
+                stream.write(text + self.terminator)
+                stream.flush()  # what flush() does, under the lock already held
             except Exception:  # as emit: reported, never raised into a request
                 self.handleError(_record(text))
 

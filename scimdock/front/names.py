@@ -67,6 +67,13 @@ class FoldNames:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
+    @staticmethod
+    def applies(operation: str) -> bool:
+        """Whether a request of ``operation`` may be changed here: those
+        of :data:`BODIES` (the direct route leaves this stage out of the
+        others' chains: scimdock.tuning.direct)."""
+        return operation in BODIES
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         op = operation_id(scope) if scope["type"] == "http" else None
         if op not in BODIES:

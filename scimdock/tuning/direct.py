@@ -13,7 +13,9 @@ requests of :data:`OPERATIONS` whose route is plain to see and calls the
 chain of that operation's parts directly, built once per operation from
 the same classes, in the same order: security
 (:class:`~scimdock.tuning.middleware.ScopeSecurityOperation`), the stages
-the app puts before validation (the names stage, scimdock.front.names),
+the app puts before validation (the names stage, scimdock.front.names;
+one whose ``applies(operationId)`` says it passes such requests on
+untouched is left out of that operation's chain),
 request validation (:class:`~scimdock.tuning.middleware.ValidationOperation`),
 response validation when it is on, and the handler, called with the
 arguments Connexion's parameter decorator would give it. Whatever they
@@ -35,7 +37,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from scimdock.handlers.http import scope_header
 from scimdock.tuning.compat import (
     CONNEXION_CONTEXT,
     ROUTING_CONTEXT,
@@ -107,14 +108,25 @@ class PlainValidation(ValidationOperation):
             place == "header" or name == parameter for place, (name, _) in self.checks
         )
 
+        #: ``(path parameter or None, header name as ASGI spells it, check)``.
+        self.plan = [
+            (name, None, check) if place == "path" else (None, name.lower().encode(), check)
+            for place, (name, check) in self.checks
+        ]
+
     def _plain(self, scope: Scope) -> bool:
-        """Whether the pre-checks vouch for every parameter."""
-        for place, (name, check) in self.checks:
-            if place == "path":
-                value = scope["path_params"][name]
+        """Whether the pre-checks vouch for every parameter (of a header,
+        its first value, as :func:`~scimdock.handlers.http.scope_header`
+        reads it)."""
+        for parameter, header, check in self.plan:
+            if header is None:
+                value = scope["path_params"][parameter]
             else:
-                value = scope_header(scope, name)
-                if value is None:
+                for key, raw in scope["headers"]:
+                    if key == header:
+                        value = raw.decode("latin-1")
+                        break
+                else:
                     continue
             if not check(value):
                 return False
@@ -238,7 +250,10 @@ class DirectAPI(RoutedAPI):  # type: ignore[misc]
             validator_map=self.validator_map,
         )
         for stage in reversed(self.stages):
-            app = stage(app)
+            # A stage that says it does nothing for this operation is left out.
+            applies = getattr(stage, "applies", None)
+            if applies is None or applies(operation.operation_id):
+                app = stage(app)
         app = ScopeSecurityOperation.from_operation(
             operation, next_app=app, security_handler_factory=self.factory
         )

@@ -49,8 +49,10 @@ def content_type(headers: list[tuple[bytes, bytes]]) -> str | None:
     """:func:`connexion.utils.extract_content_type` for ASGI headers,
     without the ``typing`` subscriptions it evaluates on every call."""
     for key, value in headers:
-        name = key.decode("latin-1") if isinstance(key, bytes) else key
-        if name.lower() == "content-type":
+        if key == b"content-type" or (
+            len(key) == 12  # "content-type" in another case, or as text
+            and (key.decode("latin-1") if isinstance(key, bytes) else key).lower() == "content-type"
+        ):
             return value.decode("latin-1") if isinstance(value, bytes) else value
     return None
 

@@ -1,0 +1,69 @@
+"""Shortcuts on the request path against the general code they stand for:
+each must give what the general path gives, for every input shape."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from starlette.responses import Response
+
+from scimdock.handlers.http import SCIM_JSON, scim
+from scimdock.store import sql_members
+from scimdock.store.sqldialect import POSTGRES, SQLITE
+from scimdock.tuning.compat import extract_content_type
+from scimdock.tuning.middleware import content_type
+
+BODY = {"schemas": ["urn:x"], "id": "1", "name": {"givenName": "Ann"}}
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [
+        (200, None),
+        (200, {}),
+        (200, {"ETag": 'W/"3"'}),
+        (201, {"ETag": 'W/"1"', "Location": "https://h\xe9/scim/v1/Users/1"}),
+        (304, {"ETag": 'W/"1"'}),
+        (204, None),
+        (100, None),
+        (400, {"Content-Type": "application/json"}),
+        (200, {"CONTENT-LENGTH": "3"}),
+        (200, {"X-Other": "a", "content-type": "text/plain"}),
+    ],
+)
+def test_a_scim_response_has_starlettes_headers_and_body(
+    status: int, headers: dict[str, str] | None
+) -> None:
+    ours = scim(BODY, status, headers)
+    theirs = Response(orjson.dumps(BODY), status, headers, media_type=SCIM_JSON)
+    assert (ours.status_code, ours.body, ours.raw_headers) == (
+        theirs.status_code,
+        theirs.body,
+        theirs.raw_headers,
+    )
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [(b"host", b"x"), (b"content-type", b"application/scim+json")],
+        [(b"Content-Type", b"text/plain"), (b"content-type", b"application/json")],
+        [(b"CONTENT-TYPE", b"a/b")],
+        [("content-type", "a/b")],
+        [(b"content-types", b"a/b"), (b"x", b"y")],
+        [(b"content-typ\xe9", b"a/b")],
+    ],
+)
+def test_the_content_type_is_read_as_connexion_reads_it(headers: list[tuple[bytes, bytes]]) -> None:
+    assert content_type(headers) == extract_content_type(headers)
+
+
+@pytest.mark.parametrize("dialect", [SQLITE, POSTGRES], ids=["sqlite", "postgresql"])
+@pytest.mark.parametrize("ids", [["u1"], ["u1", "u2"]])
+def test_one_users_direct_groups_statement_is_the_general_one(
+    dialect: object, ids: list[str]
+) -> None:
+    where, params = next(sql_members.in_ids(dialect, "m.member_id", ids))  # type: ignore[arg-type]
+    general = (sql_members._DIRECT_GROUPS.format(where=where), [7, *params])
+    assert sql_members.direct_groups(dialect, 7, ids) == general  # type: ignore[arg-type]
