@@ -52,7 +52,7 @@ from scimdock.tuning.compat import (
     sanitized,
     unwrap_decorators,
 )
-from scimdock.tuning.middleware import ScopeSecurityOperation, ValidationOperation
+from scimdock.tuning.middleware import ScopeSecurityOperation, ValidationOperation, content_type
 from scimdock.tuning.request import remembered
 from scimdock.tuning.validators import parameter_check
 
@@ -82,7 +82,10 @@ class PlainValidation(ValidationOperation):
     parameter validator would find nothing (the query parameters are all
     absent and none is required, and there is no cookie parameter): it is
     left out, and the path parameter kept as it would have resolved it.
-    Any other request is validated as before; the body always is."""
+    Any other request is validated as before; the body always is. An
+    operation without a body schema (``GET``, ``DELETE``) asked without a
+    ``Content-Type`` goes on at once: :meth:`body` would take the media
+    type it consumes first, accept it, and find no schema."""
 
     def __init__(self, next_app: ASGIApp, *, parameter: str | None, **kwargs: Any) -> None:
         super().__init__(next_app, **kwargs)
@@ -107,6 +110,8 @@ class PlainValidation(ValidationOperation):
         self.plain = self.plain and all(
             place == "header" or name == parameter for place, (name, _) in self.checks
         )
+        consumes = self._operation.consumes
+        self.bodiless = not self._body(consumes[0] if consumes else "application/octet-stream")[0]
 
         #: ``(path parameter or None, header name as ASGI spells it, check)``.
         self.plan = [
@@ -138,6 +143,9 @@ class PlainValidation(ValidationOperation):
             return
         if self.parameter is not None:
             remembered(scope)["path"] = {self.parameter: scope["path_params"][self.parameter]}
+        if self.bodiless and content_type(scope["headers"]) is None:
+            await self.next_app(scope, receive, send)  # what body() comes to
+            return
         await self.body(scope, receive, send)
 
 

@@ -219,6 +219,10 @@ def test_every_kind_of_answer_is_the_same_without_tuning(pair: tuple[Server, str
     assert same("GET", f"/Users/{uid}", headers={"Authorization": f"Basic {token}"}).is_success
     assert same("GET", f"/Groups/{gid}", headers={**auth, "Host": "other.test"}).is_success
     same("POST", "/Users", headers={"Authorization": f"Bearer {wrong}"}, content="{}")
+    # a read with a media type: validated as any request with one
+    same("GET", f"/Users/{uid}", headers={**auth, "Content-Type": "text/plain"})
+    same("GET", f"/Users/{uid}", headers={**auth, "Content-Type": "application/scim+json"})
+    same("DELETE", "/Users/no-such-id", headers={**auth, "Content-Type": "text/plain"})
 
     # routing, the served documents, the Swagger UI
     same("GET", "/Nope", headers=auth)

@@ -67,3 +67,19 @@ def test_one_users_direct_groups_statement_is_the_general_one(
     where, params = next(sql_members.in_ids(dialect, "m.member_id", ids))  # type: ignore[arg-type]
     general = (sql_members._DIRECT_GROUPS.format(where=where), [7, *params])
     assert sql_members.direct_groups(dialect, 7, ids) == general  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "moment", [0.0, 1765164000.0, 1765164000.0005, 1765164000.9999, 1765164001.5]
+)
+def test_the_access_lines_time_is_the_one_datetime_writes(
+    moment: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from scimdock.front import access
+
+    monkeypatch.setattr(access.time, "time", lambda: moment)
+    second = int(moment)
+    whole = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")[:19]
+    assert access.utc_now_ms() == f"{whole}.{int((moment - second) * 1000):03d}+00:00"
