@@ -108,11 +108,19 @@ def scope_header(scope: Any, name: str) -> str | None:
     """The first value of a header in an ASGI scope (names are
     case-insensitive; ASGI servers give them lower-cased), as Starlette's
     ``Headers.get``."""
-    wanted = name.lower().encode("latin-1")
+    wanted = _NAMES.get(name)
+    if wanted is None:
+        wanted = name.lower().encode("latin-1")
+        if len(_NAMES) < 64:  # the names the code asks for: a few
+            _NAMES[name] = wanted
     for key, value in scope["headers"]:
         if key == wanted:
             return str(value.decode("latin-1"))
     return None
+
+
+#: Header names as :func:`scope_header` was asked for them → as ASGI spells them.
+_NAMES: dict[str, bytes] = {}
 
 
 def joined(names: Any) -> str | None:

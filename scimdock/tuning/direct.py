@@ -218,6 +218,8 @@ class DirectAPI(RoutedAPI):  # type: ignore[misc]
             if not last.startswith("{"):
                 self.literals.setdefault(self.base_path + parent + "/", set()).add(last)
         self.ambiguous: set[tuple[str, str]] = set()
+        #: What every path of this API's routes starts with.
+        self.prefix = self.base_path + "/"
         self._last: str | None = None
         self.add_paths()
         for key in self.ambiguous:
@@ -302,6 +304,8 @@ class DirectMiddleware(SpecMiddleware):  # type: ignore[misc]
         if scope["type"] == "http" and not scope.get("query_string") and not scope.get("root_path"):
             method, path = scope["method"], scope["path"]
             for api in self.apis:
+                if not path.startswith(api.prefix):
+                    continue  # another API's
                 found = api.route(method, path)
                 if found is not None:
                     route, value = found

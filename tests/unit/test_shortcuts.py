@@ -83,3 +83,32 @@ def test_the_access_lines_time_is_the_one_datetime_writes(
     second = int(moment)
     whole = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")[:19]
     assert access.utc_now_ms() == f"{whole}.{int((moment - second) * 1000):03d}+00:00"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/scim/v1/Users/abc",
+        "/scim/v1/users/abc",
+        "/scim/v1/Users/.SEARCH",
+        "/scim/v1/Users/.search",
+        "/scim/v1/USERS",
+        "/scim/v1/",
+        "/scim/v1/Schemas/urn:x",
+        "/admin/v1/users",
+        "/scim/v1/Groups/ABC/x",
+    ],
+)
+def test_endpoint_case_folds_what_the_general_walk_folds(path: str) -> None:
+    from scimdock.front.paths import EndpointCase
+
+    templates = ["/Users", "/Users/{id}", "/Users/.search", "/Groups/{id}", "/Schemas/{id}"]
+    case = EndpointCase("/scim/v1", templates)
+    scope = {"path": path, "raw_path": path.encode()}
+    case.fold(scope)
+    expected = path
+    if path.startswith(case.root):
+        parts = path[len(case.root) :].split("/")
+        folded = [case.literals.get((at, p.lower()), p) for at, p in enumerate(parts)]
+        expected = case.root + "/".join(folded)
+    assert (scope["path"], scope["raw_path"]) == (expected, expected.encode())
