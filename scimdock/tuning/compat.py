@@ -85,6 +85,7 @@ from connexion.validators import (
     TextResponseBodyValidator,
 )
 from connexion.validators.abstract import AbstractRequestBodyValidator
+from connexion.validators.form_data import FormDataValidator
 from connexion.validators.parameter import draft4_format_checker
 from starlette._exception_handler import _lookup_exception_handler as lookup_exception_handler
 from starlette._exception_handler import wrap_app_handling_exceptions
@@ -269,11 +270,17 @@ PINNED: dict[str, tuple[Any, str]] = {
     "uvicorn RequestResponseCycle.run_asgi": (RequestResponseCycle.run_asgi, "0f33f2449a444bc2"),
 }
 
-#: More upstream code relied on, named by its qualified name: how Connexion's
+#: More upstream code relied on, named by its qualified name: what a body
+#: validator keeps (.middleware.ValidationOperation), how Connexion's
 #: verification takes a bearer token when bearer is the first alternative
 #: (.middleware.ScopeSecurityOperation), and what the layers before the
 #: direct route do for its requests (.lane).
 _RELIED_ON: tuple[tuple[Any, str], ...] = (
+    # .middleware.ValidationOperation keeps one body validator per media type:
+    # what each keeps is fixed at construction
+    (AbstractRequestBodyValidator.__init__, "cc70034b45755cc5"),
+    (JSONRequestBodyValidator.__init__, "599d15e2c0391d9d"),
+    (FormDataValidator.__init__, "0164181a3e25c114"),
     (SecurityHandlerFactory.verify_security, "eb34fea712e0643a"),
     (SecurityHandlerFactory._raise_most_specific, "31c57164202788f8"),
     (BearerSecurityHandler._get_verify_func, "2d831c150d65535a"),

@@ -75,6 +75,7 @@ class ValidationOperation(RequestValidationOperation):
         self._consumes = MediaTypeDict([(c.lower(), None) for c in op.consumes])
         self._bodies: dict[str, _Body] = {}
         self._accepted: set[str] = set()  # media types validate_mime_type let through
+        self._validators: dict[tuple[str, str], Any] = {}
 
     def extract_content_type(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
         mime_type, encoding = split_content_type(content_type(headers))
@@ -109,6 +110,14 @@ class ValidationOperation(RequestValidationOperation):
         self._parameters.validate(scope)
         await self.body(scope, receive, send)
 
+    def _new_validator(
+        self, cls: Any, schema: Any, required: bool, nullable: bool, encoding: str
+    ) -> Any:
+        """A body validator, made as Connexion's operation makes one."""
+        options = {"schema": schema, "required": required, "nullable": nullable}
+        options.update(encoding=encoding, strict_validation=self.strict_validation)
+        return cls(**options, uri_parser=self._uri_parser)
+
     async def body(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The media type and the body, validated; then the next app."""
         mime_type, encoding = self.extract_content_type(scope["headers"])
@@ -120,14 +129,15 @@ class ValidationOperation(RequestValidationOperation):
                     f"Skipping validation. No validator registered for content type: {mime_type}."
                 )
             else:
-                validator = body_validator(
-                    schema=schema,
-                    required=required,
-                    nullable=nullable,
-                    encoding=encoding,
-                    strict_validation=self.strict_validation,
-                    uri_parser=self._uri_parser,
-                )
+                # Connexion's body validators keep nothing of a request: one
+                # per media type and encoding serves every request.
+                validator = self._validators.get((mime_type, encoding))
+                if validator is None:
+                    validator = self._new_validator(
+                        body_validator, schema, required, nullable, encoding
+                    )
+                    if len(self._validators) < 32:  # the header is the client's: bound it
+                        self._validators[mime_type, encoding] = validator
                 parsed = getattr(validator, "validate_parsed", None)
                 if parsed is None or not parsed(scope):
                     receive, scope = await validator.wrap_receive(receive, scope=scope)

@@ -112,3 +112,15 @@ def test_endpoint_case_folds_what_the_general_walk_folds(path: str) -> None:
         folded = [case.literals.get((at, p.lower()), p) for at, p in enumerate(parts)]
         expected = case.root + "/".join(folded)
     assert (scope["path"], scope["raw_path"]) == (expected, expected.encode())
+
+
+def test_a_new_id_is_what_uuid4_makes_of_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import uuid
+
+    from scimdock.store import records
+
+    for _ in range(200):
+        raw = os.urandom(16)
+        monkeypatch.setattr(records.os, "urandom", lambda n, raw=raw: raw)
+        assert records.new_id() == str(uuid.UUID(bytes=raw, version=4))
