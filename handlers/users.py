@@ -1,5 +1,5 @@
 """``/Users`` (RFC 7644 §3.3–§3.6 on RFC 7643 §4.1 Users): the User
-:class:`~scimdock.handlers.resources.Kind` and each operationId of
+:class:`~scimdock.handlers.kinds.Kind` and each operationId of
 openapi/scim.yaml, in snake case, bound to the operation of
 :mod:`handlers.resources`. What is a User's own: its derived ``groups``
 (RFC 7643 §4.1.2), read after the users and only when the projection keeps
@@ -13,7 +13,7 @@ from typing import Any
 from scimdock.core import representation
 from scimdock.core.projection import parse_attribute_list, returns_attribute
 from scimdock.core.schema import GROUP, USER, ResourceType
-from scimdock.handlers import resources
+from scimdock.handlers import kinds, resources
 from scimdock.store.base import Membership, Store, UserRecord
 
 
@@ -43,9 +43,7 @@ async def _groups(
 
 
 #: A resource without members: the core's plans (core.resource, core.patch).
-USERS: resources.Kind[UserRecord, dict[str, Any]] = resources.Kind(
-    rt=USER, shown=_shown, derived=_groups
-)
+USERS: kinds.Kind[UserRecord, dict[str, Any]] = kinds.Kind(rt=USER, shown=_shown, derived=_groups)
 
 #: The operationIds of ``/Users`` (openapi/scim.yaml), in snake case, in the
 #: order of :data:`handlers.resources.OPERATIONS`.
