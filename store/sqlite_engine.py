@@ -169,15 +169,22 @@ class SqliteEngine:
 
     def one(self, sql: str, params: Sequence[object]) -> tuple[Any, ...] | None:
         """The first row of one read statement, on this thread's connection."""
+        # (No ``typing.cast``: its type expression would be built on every read.)
+        row: tuple[Any, ...] | None
         if self.in_memory:
             with self._lock:
-                return cast(tuple[Any, ...] | None, self._conn.execute(sql, params).fetchone())
-        return cast(tuple[Any, ...] | None, self._conn.execute(sql, params).fetchone())
+                row = self._conn.execute(sql, params).fetchone()
+                return row
+        row = self._conn.execute(sql, params).fetchone()
+        return row
 
     def rows(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
-        """Every row of one read statement, on this thread's connection."""
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        """Every row of one read statement, on this thread's connection
+        (:attr:`_lock` holds nothing but for ``:memory:``: not entered else)."""
+        if self.in_memory:
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        return self._conn.execute(sql, params).fetchall()
 
     def write(self, script: Script[T]) -> T:
         """Run a write script in one transaction of the writer (or a

@@ -7,6 +7,7 @@ import orjson
 import pytest
 from starlette.responses import Response
 
+from scimdock.core.tenants import tenant_from_host
 from scimdock.handlers.http import SCIM_JSON, scim
 from scimdock.store import sql_members
 from scimdock.store.sqldialect import POSTGRES, SQLITE
@@ -124,3 +125,21 @@ def test_a_new_id_is_what_uuid4_makes_of_the_same_bytes(monkeypatch: pytest.Monk
         raw = os.urandom(16)
         monkeypatch.setattr(records.os, "urandom", lambda n, raw=raw: raw)
         assert records.new_id() == str(uuid.UUID(bytes=raw, version=4))
+
+
+@pytest.mark.parametrize(
+    ("host", "domain"),
+    [
+        ("acme.example.com", "example.com"),
+        ("ACME.Example.COM.:8443", "example.com"),
+        ("example.com", "example.com"),
+        ("[::1]", "example.com"),
+        ("acme.example.com", ""),
+        (None, "example.com"),
+        ("a.b.example.com:1", "Example.com"),
+    ],
+)
+def test_the_remembered_tenant_of_a_host_is_the_computed_one(host: str | None, domain: str) -> None:
+    computed = tenant_from_host.__wrapped__(host, domain)
+    assert tenant_from_host(host, domain) == computed
+    assert tenant_from_host(host, domain) == computed  # asked again: remembered
