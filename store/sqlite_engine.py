@@ -43,6 +43,18 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+class _PerThread(threading.local):
+    """What each thread keeps of an engine (and its group commit). Each
+    name starts at its default as a class attribute: the ``getattr(local,
+    name, default)`` of a name this thread never set would otherwise raise
+    and drop an ``AttributeError``, its message formatted, on every read."""
+
+    depth: int = 0
+    reader: sqlite3.Connection | None = None
+    deadline: float | None = None
+    broken: bool = False
+
+
 class SqliteEngine:
     """One writer connection per process, and a reader connection per thread.
 
@@ -69,7 +81,7 @@ class SqliteEngine:
         self.clock: Clock = SystemClock() if clock is None else clock
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._local = _PerThread()
         self._wlock = threading.Lock()
         self._rlock = threading.RLock()
         self._readers: list[sqlite3.Connection] = []

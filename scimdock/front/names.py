@@ -90,7 +90,8 @@ class FoldNames:
             scope = {**scope, "headers": headers}
             kind = SCIM_JSON
         fold = FOLDS.get(op or "")
-        if fold is not None and body and kind is not None and b"json" in kind.lower():
+        # (``find``, not ``in``: see core.body)
+        if fold is not None and body and kind is not None and kind.lower().find(b"json") >= 0:
             folded = _folded(body, fold, lenient)
             if folded is not None:
                 value, changed = folded

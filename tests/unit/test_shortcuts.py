@@ -3,6 +3,8 @@ each must give what the general path gives, for every input shape."""
 
 from __future__ import annotations
 
+import threading
+
 import orjson
 import pytest
 from starlette.responses import Response
@@ -11,6 +13,7 @@ from scimdock.core.tenants import tenant_from_host
 from scimdock.handlers.http import SCIM_JSON, scim
 from scimdock.store import sql_members
 from scimdock.store.sqldialect import POSTGRES, SQLITE
+from scimdock.store.sqlite_engine import _PerThread
 from scimdock.tuning.compat import extract_content_type
 from scimdock.tuning.middleware import content_type
 
@@ -143,3 +146,21 @@ def test_the_remembered_tenant_of_a_host_is_the_computed_one(host: str | None, d
     computed = tenant_from_host.__wrapped__(host, domain)
     assert tenant_from_host(host, domain) == computed
     assert tenant_from_host(host, domain) == computed  # asked again: remembered
+
+
+def test_an_engines_per_thread_state_starts_at_the_defaults_its_readers_assumed() -> None:
+    """Each name of ``_PerThread`` reads, in a thread that never set it, as
+    ``getattr(threading.local(), name, default)`` with the default the
+    engine and its group commit pass."""
+    defaults = {"depth": 0, "reader": None, "deadline": None, "broken": False}
+    seen: dict[str, object] = {}
+    local, plain = _PerThread(), threading.local()
+    local.depth = 3  # this thread's own: another thread does not see it
+    worker = threading.Thread(
+        target=lambda: seen.update(
+            {name: (getattr(local, name), getattr(plain, name, d)) for name, d in defaults.items()}
+        )
+    )
+    worker.start()
+    worker.join()
+    assert seen == {name: (d, d) for name, d in defaults.items()}
