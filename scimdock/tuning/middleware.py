@@ -19,6 +19,7 @@ import logging
 from typing import Any
 
 from scimdock.handlers.http import scope_header
+from scimdock.handlers.security import bearer_auth
 from scimdock.tuning.compat import (
     ASGIApp,
     BearerSecurityHandler,
@@ -38,7 +39,7 @@ from scimdock.tuning.compat import (
     is_nullable,
     split_content_type,
 )
-from scimdock.tuning.request import ScopeRequest
+from scimdock.tuning.request import ScopeRequest, scope_and_context
 
 log = logging.getLogger("connexion.middleware.validation")
 
@@ -184,26 +185,29 @@ class ScopeSecurityOperation(SecurityOperation):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bearer = first_bearer(self.security, self.security_schemes)
+        #: Our own bearer function reads only the request's scope and
+        #: context: it is handed those (tuning.request.scope_and_context).
+        self.light = self.bearer is bearer_auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.security:
             await self.next_app(scope, receive, send)
             return
-        request = ScopeRequest(scope)
         token = None if self.bearer is None else bearer_token(scope)
         if token is None:
-            await self.verification_fn(request)
+            await self.verification_fn(ScopeRequest(scope))
         else:
-            await self._bearer(request, token)
+            await self._bearer(scope, token)
         await self.next_app(scope, receive, send)
 
-    async def _bearer(self, request: ScopeRequest, token: str) -> None:
+    async def _bearer(self, scope: Scope, token: str) -> None:
         """What Connexion's verification does with a bearer token when
         bearer is the first alternative: the function's token info, or
         its exception raised as it is (the other alternatives see another
         scheme and pass, so it is the only error, the one raised); the
         same context entries."""
         assert self.bearer is not None
+        request = scope_and_context(scope) if self.light else ScopeRequest(scope)
         token_info = self.bearer(token, request=request)
         while asyncio.iscoroutine(token_info):
             token_info = await token_info

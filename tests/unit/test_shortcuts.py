@@ -14,8 +14,9 @@ from scimdock.handlers.http import SCIM_JSON, scim
 from scimdock.store import sql_members
 from scimdock.store.sqldialect import POSTGRES, SQLITE
 from scimdock.store.sqlite_engine import _PerThread
-from scimdock.tuning.compat import extract_content_type
+from scimdock.tuning.compat import CONNEXION_CONTEXT, extract_content_type
 from scimdock.tuning.middleware import content_type
+from scimdock.tuning.request import ScopeRequest, scope_and_context
 
 BODY = {"schemas": ["urn:x"], "id": "1", "name": {"givenName": "Ann"}}
 
@@ -164,3 +165,21 @@ def test_an_engines_per_thread_state_starts_at_the_defaults_its_readers_assumed(
     worker.start()
     worker.join()
     assert seen == {name: (d, d) for name, d in defaults.items()}
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        {"type": "http", "headers": []},
+        {"type": "http", "headers": [], "extensions": {}},
+        {"type": "http", "headers": [], "extensions": {CONNEXION_CONTEXT: {"k": 1}}},
+    ],
+)
+def test_the_bearer_function_sees_the_scope_and_context_a_request_shows(
+    scope: dict[str, object],
+) -> None:
+    light = scope_and_context(scope)
+    request = ScopeRequest(dict(scope))  # the general path's, on a copy of the same scope
+    assert light.scope is scope
+    assert light.context == request.context
+    assert light.context is scope["extensions"][CONNEXION_CONTEXT]  # type: ignore[index]
