@@ -25,6 +25,12 @@ def _shown(record: UserRecord, groups: list[Membership] | None, base: str) -> di
     return {**record.doc, "groups": representation.group_refs(base, GROUP.endpoint, refs)}
 
 
+def shows_groups(rt: ResourceType) -> bool:
+    """Whether the default projection of ``rt`` keeps ``groups`` (kept with
+    the type: :meth:`~scimdock.core.schema.ResourceType.derived`)."""
+    return returns_attribute(rt, parse_attribute_list(None), parse_attribute_list(None), "groups")
+
+
 async def _groups(
     store: Store,
     tenant: int,
@@ -35,9 +41,15 @@ async def _groups(
 ) -> dict[str, list[Membership]]:
     """The ``groups`` of a page of users in one read, and only when the
     projection keeps them."""
-    if not records or not returns_attribute(
-        rt, parse_attribute_list(attributes), parse_attribute_list(excluded), "groups"
-    ):
+    if not records:
+        return {}
+    if attributes is None and excluded is None:  # the default projection: once per type
+        shown = rt.derived(shows_groups)
+    else:
+        shown = returns_attribute(
+            rt, parse_attribute_list(attributes), parse_attribute_list(excluded), "groups"
+        )
+    if not shown:
         return {}
     return await store.user_groups(tenant, [r.id for r in records])
 

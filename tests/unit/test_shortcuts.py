@@ -3,14 +3,17 @@ each must give what the general path gives, for every input shape."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import orjson
 import pytest
 from starlette.responses import Response
 
+from scimdock.core.projection import returns_attribute
 from scimdock.core.tenants import tenant_from_host
 from scimdock.handlers.http import SCIM_JSON, scim
+from scimdock.handlers.users import USERS, shows_groups
 from scimdock.store import sql_members
 from scimdock.store.sqldialect import POSTGRES, SQLITE
 from scimdock.store.sqlite_engine import _PerThread
@@ -183,3 +186,19 @@ def test_the_bearer_function_sees_the_scope_and_context_a_request_shows(
     assert light.scope is scope
     assert light.context == request.context
     assert light.context is scope["extensions"][CONNEXION_CONTEXT]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("returned", ["default", "always", "request", "never"])
+def test_whether_a_users_groups_are_shown_by_default_is_the_general_answer(
+    returned: str,
+) -> None:
+    base = USERS.rt
+    attributes = tuple(
+        dataclasses.replace(a, returned=returned) if a.name == "groups" else a
+        for a in base.schema.attributes
+    )
+    rt = dataclasses.replace(base, schema=dataclasses.replace(base.schema, attributes=attributes))
+    general = returns_attribute(rt, None, None, "groups")
+    assert rt.derived(shows_groups) == general
+    assert rt.derived(shows_groups) == general  # asked again: kept with the type
+    assert general == (returned != "request" and returned != "never")
