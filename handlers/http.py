@@ -34,14 +34,13 @@ class ScimResponse(Response):
         self.status_code = status
         self.background = None
         self.body = body
-        raw = (
-            []
-            if headers is None
-            else [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        )
-        if headers is not None and any(k in _SET_BY_STARLETTE for k, _ in raw):
-            self.init_headers(headers)  # Starlette's own rules for those
-            return
+        raw: list[tuple[bytes, bytes]] = []
+        if headers is not None:
+            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            for k, _ in raw:  # (a loop, not any() over a generator: no extra frame)
+                if k in _SET_BY_STARLETTE:
+                    self.init_headers(headers)  # Starlette's own rules for those
+                    return
         if status >= 200 and status not in (204, 304):
             raw.append((b"content-length", b"%d" % len(body)))
         raw.append((b"content-type", _SCIM_JSON))

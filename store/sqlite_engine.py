@@ -119,10 +119,10 @@ class SqliteEngine:
     @property
     def _conn(self) -> sqlite3.Connection:
         """The writer inside a write on this thread, else this thread's reader."""
-        local = self._local
-        if getattr(local, "depth", 0):
+        local = self._local  # (its names have class defaults: read without getattr)
+        if local.depth:
             return self._wconn
-        reader: sqlite3.Connection | None = getattr(local, "reader", None)
+        reader = local.reader
         return self._rconn if reader is None else reader  # one property call per read
 
     @property

@@ -130,11 +130,12 @@ class Front:
             else:  # 4. the mock's layers, if any, then 5-7
                 await self.inner(scope, receive, send_with_id)
         finally:  # 8. the access line and the metrics, once the answer is sent
+            operation = operation_id(scope)
             if self.log and ACCESS.isEnabledFor(logging.INFO):
-                log_access(line(ctx, method, path, operation_id(scope)))
+                log_access(line(ctx, method, path, operation))
             if self.observe is not None:
                 seconds = time.perf_counter() - ctx.started
-                self.observe(operation_id(scope), path, ctx.status or 500, seconds)
+                self.observe(operation, path, ctx.status or 500, seconds)
 
     async def door(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Stages 5 to 7 (after the mock's layers)."""
