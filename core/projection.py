@@ -217,6 +217,8 @@ def returns_attribute(
     urn, attr = rt.schema.id, found[1]
     if attr.returned in ("never", "always"):
         return attr.returned == "always"
+    if not attributes and not excluded:  # the default projection (most reads)
+        return attr.returned != "request"
     key = (urn, attr.name)
     if attributes:
         wanted = _parse(attributes, rt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _LABEL = re.compile(
@@ -19,8 +20,12 @@ def check_name(name: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=256)
 def tenant_from_host(host: str | None, domain: str) -> str | None:
-    """``acme`` for ``acme.<domain>[:port]``; ``None`` for any other host."""
+    """``acme`` for ``acme.<domain>[:port]``; ``None`` for any other host.
+    Read twice per request (the tenant's and the key's checks), nearly
+    always with the same few hosts: remembered (a pure function of its
+    arguments; bounded, since a client names the host)."""
     if not host or not domain:
         return None
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host

@@ -1,5 +1,5 @@
 """``POST /Bulk`` (RFC 7644 §3.7): each operation performed through the
-same code as its single request (the writes of handlers.resources, with
+same code as its single request (the writes of handlers.resource_writes, with
 the kind of handlers.users or handlers.groups: the same core normalisation
 and store calls) after its ``data`` is checked against the same schema of
 openapi/scim.yaml the single request's body is; which operations run, in
@@ -20,7 +20,7 @@ from starlette.responses import Response
 from scimdock.core import bulk as core_bulk
 from scimdock.core import representation
 from scimdock.core.errors import Conflict, InvalidValue, ScimError, error_for
-from scimdock.handlers import groups, resources, users
+from scimdock.handlers import groups, kinds, resource_writes, users
 from scimdock.handlers.context import RequestContext
 from scimdock.handlers.errors import STORE_ERRORS
 from scimdock.handlers.http import base_url, scim
@@ -33,7 +33,7 @@ _SCHEMAS |= {("POST", "Group"): "GroupInput", ("PUT", "Group"): "GroupInput"}
 _SCHEMAS |= {("PATCH", "User"): "PatchOp", ("PATCH", "Group"): "PatchOp"}
 
 #: The kind of each resource type an operation may name (core.bulk).
-_KINDS: dict[str, resources.Kind[Any, Any]] = {k.rt.id: k for k in (users.USERS, groups.GROUPS)}
+_KINDS: dict[str, kinds.Kind[Any, Any]] = {k.rt.id: k for k in (users.USERS, groups.GROUPS)}
 
 
 @functools.cache
@@ -122,16 +122,16 @@ async def _write(
     assert op.rt is not None
     kind = _KINDS[op.rt.id]
     if op.method == "POST":
-        record = await resources.create_record(ctx, kind, data)
+        record = await resource_writes.create_record(ctx, kind, data)
         return 201, record.id, record.version
     assert target is not None
     if op.method == "PUT":
-        record = await resources.replace_record(ctx, kind, target, data, op.version)
+        record = await resource_writes.replace_record(ctx, kind, target, data, op.version)
     elif op.method == "PATCH":
         operations = data.get("Operations")
-        record = await resources.patch_record(ctx, kind, target, operations, op.version)
+        record = await resource_writes.patch_record(ctx, kind, target, operations, op.version)
     else:
-        await resources.delete_record(ctx, kind, target, op.version)
+        await resource_writes.delete_record(ctx, kind, target, op.version)
         return 204, target, None
     return 200, record.id, record.version
 

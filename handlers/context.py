@@ -106,6 +106,10 @@ class RequestContext:
         self.tenant = tenant
         self.schema_tag = schema_tag
 
+    def started_response(self) -> bool:
+        """Whether the response has started (its status has been sent)."""
+        return self.status != 0
+
     def tenant_required(self) -> int:
         """The authenticated key's tenant (every SCIM resource operation)."""
         tenant = self.tenant_id

@@ -1,5 +1,5 @@
 """``/Groups`` (RFC 7644 §3.3–§3.6 on RFC 7643 §4.2 Groups): the Group
-:class:`~scimdock.handlers.resources.Kind` and each operationId of
+:class:`~scimdock.handlers.kinds.Kind` and each operationId of
 openapi/scim.yaml, in snake case, bound to the operation of
 :mod:`handlers.resources`. What is a Group's own: its ``members``, stored
 beside the group and read with it only when the response shows them
@@ -16,7 +16,7 @@ from scimdock.core.extensions import keep_unregistered
 from scimdock.core.membership import GroupChange, plan_create, plan_patch, plan_replace
 from scimdock.core.projection import parse_attribute_list, returns_attribute
 from scimdock.core.schema import GROUP, RESOURCE_TYPES, ResourceType
-from scimdock.handlers import resources
+from scimdock.handlers import kinds, resources
 from scimdock.store.base import GroupRecord
 
 _ENDPOINTS = {name: rt.endpoint for name, rt in RESOURCE_TYPES.items()}
@@ -42,7 +42,7 @@ def _shown(record: GroupRecord, _derived: None, base: str) -> dict[str, Any]:
     return {**record.doc, "members": representation.member_refs(base, _ENDPOINTS, refs)}
 
 
-GROUPS: resources.Kind[GroupRecord, GroupChange] = resources.Kind(
+GROUPS: kinds.Kind[GroupRecord, GroupChange] = kinds.Kind(
     rt=GROUP,
     shown=_shown,
     plan_create=plan_create,  # the document and its members

@@ -21,9 +21,39 @@ SCIM_JSON = "application/scim+json"
 BASE_PATH = "/scim/v1"
 
 
+class ScimResponse(Response):
+    """A response with an ``application/scim+json`` body (RFC 7644 §3.1)
+    and the headers Starlette's :class:`Response` gives it, in its order
+    (the given ones, lower-cased, then ``content-length`` and
+    ``content-type`` unless given), made in one step: every SCIM answer
+    is one."""
+
+    media_type = SCIM_JSON
+
+    def __init__(self, body: bytes, status: int, headers: dict[str, str] | None) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = body
+        raw: list[tuple[bytes, bytes]] = []
+        if headers is not None:
+            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            for k, _ in raw:  # (a loop, not any() over a generator: no extra frame)
+                if k in _SET_BY_STARLETTE:
+                    self.init_headers(headers)  # Starlette's own rules for those
+                    return
+        if status >= 200 and status not in (204, 304):
+            raw.append((b"content-length", b"%d" % len(body)))
+        raw.append((b"content-type", _SCIM_JSON))
+        self.raw_headers = raw
+
+
+_SCIM_JSON = SCIM_JSON.encode("latin-1")
+_SET_BY_STARLETTE = (b"content-length", b"content-type")
+
+
 def scim(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A response with an ``application/scim+json`` body (RFC 7644 §3.1)."""
-    return Response(orjson.dumps(body), status, headers, media_type=SCIM_JSON)
+    return ScimResponse(orjson.dumps(body), status, headers)
 
 
 def empty(status: int, headers: dict[str, str] | None = None) -> Response:
@@ -77,11 +107,19 @@ def scope_header(scope: Any, name: str) -> str | None:
     """The first value of a header in an ASGI scope (names are
     case-insensitive; ASGI servers give them lower-cased), as Starlette's
     ``Headers.get``."""
-    wanted = name.lower().encode("latin-1")
+    wanted = _NAMES.get(name)
+    if wanted is None:
+        wanted = name.lower().encode("latin-1")
+        if len(_NAMES) < 64:  # the names the code asks for: a few
+            _NAMES[name] = wanted
     for key, value in scope["headers"]:
         if key == wanted:
             return str(value.decode("latin-1"))
     return None
+
+
+#: Header names as :func:`scope_header` was asked for them → as ASGI spells them.
+_NAMES: dict[str, bytes] = {}
 
 
 def joined(names: Any) -> str | None:

@@ -21,7 +21,7 @@ from scimdock.core.schema import LIST_RESPONSE, ResourceType
 from scimdock.handlers.context import RequestContext
 
 #: ``(tenant, query, attributes, excludedAttributes)`` → ``(totalResults,
-#: rendered page, each row's position)``: :func:`handlers.resources.list_page` of a kind.
+#: rendered page, each row's position)``: :func:`handlers.resource_views.list_page` of a kind.
 PageOf = Callable[
     [int, ListQuery, str | None, str | None],
     Awaitable[tuple[int, list[dict[str, Any]], list[Position | None]]],

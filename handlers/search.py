@@ -17,13 +17,13 @@ from starlette.responses import Response
 from scimdock.core import representation
 from scimdock.core.errors import ScimError
 from scimdock.core.query import ListQuery, build_query
-from scimdock.handlers import groups, paging, resources, users
+from scimdock.handlers import groups, kinds, paging, resource_views, users
 from scimdock.handlers.context import RequestContext
 from scimdock.handlers.extensions import types_of
 from scimdock.handlers.http import joined, scim
 
-#: The resource types searched, in this order (handlers.resources).
-LISTINGS: tuple[resources.Kind[Any, Any], ...] = (users.USERS, groups.GROUPS)
+#: The resource types searched, in this order (handlers.kinds).
+LISTINGS: tuple[kinds.Kind[Any, Any], ...] = (users.USERS, groups.GROUPS)
 
 
 async def search_all(ctx: RequestContext, body: dict[str, Any]) -> Response:
@@ -31,7 +31,7 @@ async def search_all(ctx: RequestContext, body: dict[str, Any]) -> Response:
     tenant = ctx.tenant_required()
     cursor = body.get("cursor")
     paging.check_method(cursor, body.get("startIndex"))
-    planned: list[tuple[resources.Kind[Any, Any], ListQuery]] = []
+    planned: list[tuple[kinds.Kind[Any, Any], ListQuery]] = []
     errors: list[ScimError] = []
     page = None
     types = await types_of(ctx, tenant)  # the tenant's, with its extensions
@@ -60,7 +60,7 @@ async def search_all(ctx: RequestContext, body: dict[str, Any]) -> Response:
             await paging.cursor_page(
                 ctx,
                 [
-                    paging.Source(kind.rt, query, resources.page_of(kind, ctx))
+                    paging.Source(kind.rt, query, resource_views.page_of(kind, ctx))
                     for kind, query in planned
                 ],
                 tenant=tenant,
@@ -77,7 +77,7 @@ async def search_all(ctx: RequestContext, body: dict[str, Any]) -> Response:
     for kind, query in planned:
         # One call per type: it counts the type's matches and returns the
         # slice of this page that falls in it (empty once offset passes it).
-        count, page_part, _ = await resources.list_page(
+        count, page_part, _ = await resource_views.list_page(
             kind, ctx, tenant, replace(query, offset=offset, count=remaining), attributes, excluded
         )
         found += page_part

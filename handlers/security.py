@@ -60,6 +60,9 @@ _INVALID = "Invalid credentials: check the key id and secret (the Base64 token)"
 
 
 async def bearer_auth(token: str, request: Any) -> dict[str, Any]:
+    """Connexion's ``x-bearerInfoFunc`` (openapi/scim.yaml). Of ``request``
+    it reads only ``scope`` and ``context`` (the direct route hands it just
+    those: scimdock.tuning.request.scope_and_context)."""
     ctx = context_of(request)
     scope = request.scope
     address = client_address(scope)

@@ -116,6 +116,8 @@ def create_front(
     return Front(
         app,
         runtime,
+        # The plainest requests straight to their operation (tuned only).
+        lane=tuning.Lane(app) if config.tuned() else None,
         # Body size and nesting, on the bytes, before anything parses them
         # (the admin operations marked x-scimdock-upload take larger bodies).
         limits=BodyLimits(

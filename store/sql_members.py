@@ -216,8 +216,14 @@ def clear(d: Dialect, tenant_id: int, group_seq: int) -> Script[int]:
 def direct_groups(d: Dialect, tenant_id: int, user_ids: Sequence[str]) -> tuple[str, list[object]]:
     """The statement of the direct groups of a few users (one part of
     :func:`in_ids`): ``(user id, group id, displayName)`` rows."""
+    if len(user_ids) == 1 and not d.array_params:  # a GET by id: the text made once
+        return _ONE_USER_DIRECT_GROUPS, [tenant_id, user_ids[0]]
     where, params = next(in_ids(d, "m.member_id", user_ids))
     return _DIRECT_GROUPS.format(where=where), [tenant_id, *params]
+
+
+#: :func:`direct_groups` of one user, as :func:`in_ids` writes it.
+_ONE_USER_DIRECT_GROUPS = _DIRECT_GROUPS.format(where="m.member_id IN (?)")
 
 
 def user_groups(

@@ -19,7 +19,6 @@ makes sure no copy of the bytes stays behind where it can).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,7 +31,7 @@ from scimdock.store import sql_audit as audit
 from scimdock.store import sql_extensions as extensions
 from scimdock.store import sql_members as members
 from scimdock.store.errors import Conflict, NotFound, check_version
-from scimdock.store.records import Actor, Stamp, Tombstone, UserRecord, stamped
+from scimdock.store.records import Actor, Stamp, Tombstone, UserRecord, new_id, stamped
 from scimdock.store.sql_pages import page
 from scimdock.store.sqldialect import Dialect
 from scimdock.store.sqlfold import folded_json
@@ -62,7 +61,7 @@ _INSERT = (
 def create(
     d: Dialect, tenant_id: int, doc: dict[str, Any], actor: Actor, now: str
 ) -> Script[UserRecord]:
-    user_id = str(uuid.uuid4())
+    user_id = new_id()
     name, key, *rest = _columns(d, doc, exact=True)
     rule = "SELECT user_name_case_exact FROM tenants WHERE id = ?" + (
         " FOR KEY SHARE" if d.locks else ""

@@ -43,6 +43,18 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+class _PerThread(threading.local):
+    """What each thread keeps of an engine (and its group commit). Each
+    name starts at its default as a class attribute: the ``getattr(local,
+    name, default)`` of a name this thread never set would otherwise raise
+    and drop an ``AttributeError``, its message formatted, on every read."""
+
+    depth: int = 0
+    reader: sqlite3.Connection | None = None
+    deadline: float | None = None
+    broken: bool = False
+
+
 class SqliteEngine:
     """One writer connection per process, and a reader connection per thread.
 
@@ -69,7 +81,7 @@ class SqliteEngine:
         self.clock: Clock = SystemClock() if clock is None else clock
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._local = _PerThread()
         self._wlock = threading.Lock()
         self._rlock = threading.RLock()
         self._readers: list[sqlite3.Connection] = []
@@ -107,10 +119,10 @@ class SqliteEngine:
     @property
     def _conn(self) -> sqlite3.Connection:
         """The writer inside a write on this thread, else this thread's reader."""
-        local = self._local
-        if getattr(local, "depth", 0):
+        local = self._local  # (its names have class defaults: read without getattr)
+        if local.depth:
             return self._wconn
-        reader: sqlite3.Connection | None = getattr(local, "reader", None)
+        reader = local.reader
         return self._rconn if reader is None else reader  # one property call per read
 
     @property
@@ -169,15 +181,22 @@ class SqliteEngine:
 
     def one(self, sql: str, params: Sequence[object]) -> tuple[Any, ...] | None:
         """The first row of one read statement, on this thread's connection."""
+        # (No ``typing.cast``: its type expression would be built on every read.)
+        row: tuple[Any, ...] | None
         if self.in_memory:
             with self._lock:
-                return cast(tuple[Any, ...] | None, self._conn.execute(sql, params).fetchone())
-        return cast(tuple[Any, ...] | None, self._conn.execute(sql, params).fetchone())
+                row = self._conn.execute(sql, params).fetchone()
+                return row
+        row = self._conn.execute(sql, params).fetchone()
+        return row
 
     def rows(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
-        """Every row of one read statement, on this thread's connection."""
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        """Every row of one read statement, on this thread's connection
+        (:attr:`_lock` holds nothing but for ``:memory:``: not entered else)."""
+        if self.in_memory:
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        return self._conn.execute(sql, params).fetchall()
 
     def write(self, script: Script[T]) -> T:
         """Run a write script in one transaction of the writer (or a

@@ -16,7 +16,9 @@ before Connexion routes it.
 6. **Limits** (:mod:`.limits`): the body read once, its size, nesting,
    strings and arrays checked on the bytes; the tenant's in-flight slots
    (handlers.throttle) given back once the answer is sent.
-7. **Connexion** (scimdock.app): routing; authentication
+7. **Connexion** (scimdock.app), or, for the plainest requests of the
+   tuned stack, its direct route taken from here (scimdock.tuning.lane):
+   routing; authentication
    (handlers.security), which fills in the context's tenant and key;
    **names** (:mod:`.names`), the body parsed once and its attribute names
    folded once, into the context; validation; the handler.
@@ -51,6 +53,7 @@ from scimdock.handlers.context import PARAMETER, RequestContext, enter, request_
 from scimdock.handlers.runtime import Runtime
 from scimdock.handlers.throttle import hold_slots, release
 from scimdock.tuning.compat import CONNEXION_CONTEXT, ASGIApp, Message, Receive, Scope, Send
+from scimdock.tuning.lane import Lane
 
 __all__ = ["Front"]
 
@@ -60,7 +63,9 @@ class Front:
     stages (5–7) in the mock's layers, if given; ``log``: write access
     lines; ``observe``: told of each request (metrics); ``metrics_token``:
     the SHA-256 of the ``/metrics`` token, if that endpoint is on;
-    ``others``: where scopes other than ``http`` (``lifespan``) go."""
+    ``others``: where scopes other than ``http`` (``lifespan``) go;
+    ``lane``: answers a request on Connexion's direct route and says so,
+    or says not (scimdock.tuning.lane)."""
 
     def __init__(
         self,
@@ -75,6 +80,7 @@ class Front:
         metrics_token: bytes | None = None,
         others: ASGIApp | None = None,
         mock: Callable[[ASGIApp], ASGIApp] | None = None,
+        lane: Lane | None = None,
     ) -> None:
         self.api = api
         self.runtime = runtime
@@ -85,6 +91,7 @@ class Front:
         self.observe = observe
         self.metrics_token = metrics_token
         self.others = others
+        self.lane = lane
         self.ready = probes.ReadyCheck(runtime.store)
         self.inner: ASGIApp = self.door if mock is None else mock(self.door)
 
@@ -105,11 +112,12 @@ class Front:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 ctx.status = message["status"]
-                headers = list(message.get("headers", ()))
-                if any(k.lower() == HEADER for k, _ in headers):  # the app's own: replaced
-                    headers = [(k, v) for k, v in headers if k.lower() != HEADER]
-                headers.append((b"X-Request-ID", rid))
-                message = {**message, "headers": headers}
+                headers = message.get("headers", ())
+                for k, _ in headers:
+                    if k.lower() == HEADER:  # the app's own: replaced
+                        headers = [(k, v) for k, v in headers if k.lower() != HEADER]
+                        break
+                message = {**message, "headers": [*headers, (b"X-Request-ID", rid)]}
             elif message["type"] == "http.response.body":
                 ctx.sent += len(message.get("body", b""))
             await send(message)
@@ -122,11 +130,12 @@ class Front:
             else:  # 4. the mock's layers, if any, then 5-7
                 await self.inner(scope, receive, send_with_id)
         finally:  # 8. the access line and the metrics, once the answer is sent
+            operation = operation_id(scope)
             if self.log and ACCESS.isEnabledFor(logging.INFO):
-                log_access(line(ctx, method, path, operation_id(scope)))
+                log_access(line(ctx, method, path, operation))
             if self.observe is not None:
                 seconds = time.perf_counter() - ctx.started
-                self.observe(operation_id(scope), path, ctx.status or 500, seconds)
+                self.observe(operation, path, ctx.status or 500, seconds)
 
     async def door(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Stages 5 to 7 (after the mock's layers)."""
@@ -143,6 +152,8 @@ class Front:
             if body is not True:
                 ctx.raw = body
                 receive = replay(body, receive)
-            await self.api(scope, receive, send)  # 7. Connexion
+            lane = self.lane  # 7. the direct route, or Connexion
+            if lane is None or not await lane(scope, receive, send, ctx.started_response):
+                await self.api(scope, receive, send)
         finally:
             release(held)

@@ -84,8 +84,9 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         """What :meth:`emit` writes for a record whose message is ``text``."""
         with self.lock:  # type: ignore[union-attr]  # made by createLock
             try:
-                self.stream.write(text + self.terminator)
-                self.flush()
+                stream = self.stream
+                stream.write(text + self.terminator)
+                stream.flush()  # what flush() does, under the lock already held
             except Exception:  # as emit: reported, never raised into a request
                 self.handleError(_record(text))
 
@@ -119,11 +120,13 @@ def utc_now_ms() -> str:
     if known[0] != second:
         text = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")
         known = _second = (second, text[:19])
-    return f"{known[1]}.{int((moment - second) * 1000):03d}+00:00"
+    return known[1] + _MILLISECONDS[int((moment - second) * 1000)]
 
 
 #: The second :func:`utc_now_ms` last formatted, and its text.
 _second: tuple[int, str] = (-1, "")
+#: What follows the second: ``.000+00:00`` to ``.999+00:00``, made once.
+_MILLISECONDS = tuple(f".{ms:03d}+00:00" for ms in range(1000))
 
 
 def line(ctx: RequestContext, method: str, path: str, operation: str | None) -> str:

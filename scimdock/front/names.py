@@ -67,6 +67,13 @@ class FoldNames:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
+    @staticmethod
+    def applies(operation: str) -> bool:
+        """Whether a request of ``operation`` may be changed here: those
+        of :data:`BODIES` (the direct route leaves this stage out of the
+        others' chains: scimdock.tuning.direct)."""
+        return operation in BODIES
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         op = operation_id(scope) if scope["type"] == "http" else None
         if op not in BODIES:
@@ -83,7 +90,8 @@ class FoldNames:
             scope = {**scope, "headers": headers}
             kind = SCIM_JSON
         fold = FOLDS.get(op or "")
-        if fold is not None and body and kind is not None and b"json" in kind.lower():
+        # (``find``, not ``in``: see core.body)
+        if fold is not None and body and kind is not None and kind.lower().find(b"json") >= 0:
             folded = _folded(body, fold, lenient)
             if folded is not None:
                 value, changed = folded

@@ -68,9 +68,13 @@ class EndpointCase:
             return
         parts = path[len(self.root) :].split("/")
         literals = self.literals
+        for at, part in enumerate(parts):
+            canonical = literals.get((at, part.lower()))
+            if canonical is not None and canonical != part:
+                break
+        else:
+            return  # every literal segment as the document spells it (most requests)
         folded = [literals.get((at, p.lower()), p) for at, p in enumerate(parts)]
-        if folded == parts:
-            return
         leniency.note("endpoint-case")
         new = self.root + "/".join(folded)
         scope["path"] = new

@@ -82,6 +82,7 @@ from scimdock.tuning.compat import (
 )
 from scimdock.tuning.direct import direct_middleware
 from scimdock.tuning.documents import load
+from scimdock.tuning.lane import Lane
 from scimdock.tuning.middleware import (
     ScopeSecurityMiddleware,
     SwaggerUIPassMiddleware,
@@ -91,7 +92,7 @@ from scimdock.tuning.security import security_map
 from scimdock.tuning.uri import CachedURIParser
 from scimdock.tuning.validators import validator_map
 
-__all__ = ["PARTS", "TunedAsyncApp", "load", "middlewares", "options"]
+__all__ = ["PARTS", "Lane", "TunedAsyncApp", "load", "middlewares", "options"]
 
 #: What :func:`options` can ``skip`` (bench/ab.py measures each).
 PARTS = (

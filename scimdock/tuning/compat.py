@@ -38,12 +38,13 @@ from connexion.decorators.parameter import (
     sanitized,
     unwrap_decorators,
 )
-from connexion.exceptions import BadRequestProblem, OAuthProblem
+from connexion.exceptions import BadRequestProblem, OAuthProblem, OAuthResponseProblem
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.http_facts import FORM_CONTENT_TYPES
 from connexion.json_schema import allow_nullable
 from connexion.lifecycle import ConnexionRequest, parse_options_header
 from connexion.middleware.abstract import ROUTING_CONTEXT, RoutedAPI, SpecMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware as ConnexionExceptionMiddleware
 from connexion.middleware.main import ConnexionMiddleware
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
@@ -57,6 +58,7 @@ from connexion.middleware.response_validation import (
 )
 from connexion.middleware.routing import RoutingMiddleware, RoutingOperation
 from connexion.middleware.security import SecurityAPI, SecurityMiddleware, SecurityOperation
+from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import Swagger2Operation
 from connexion.operations.openapi import OpenAPIOperation
@@ -83,7 +85,14 @@ from connexion.validators import (
     TextResponseBodyValidator,
 )
 from connexion.validators.abstract import AbstractRequestBodyValidator
+from connexion.validators.form_data import FormDataValidator
 from connexion.validators.parameter import draft4_format_checker
+from starlette._exception_handler import _lookup_exception_handler as lookup_exception_handler
+from starlette._exception_handler import wrap_app_handling_exceptions
+from starlette._utils import is_async_callable
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware.exceptions import ExceptionMiddleware as StarletteExceptionMiddleware
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import (
@@ -261,6 +270,31 @@ PINNED: dict[str, tuple[Any, str]] = {
     "uvicorn RequestResponseCycle.run_asgi": (RequestResponseCycle.run_asgi, "0f33f2449a444bc2"),
 }
 
+#: More upstream code relied on, named by its qualified name: what a body
+#: validator keeps (.middleware.ValidationOperation), how Connexion's
+#: verification takes a bearer token when bearer is the first alternative
+#: (.middleware.ScopeSecurityOperation), and what the layers before the
+#: direct route do for its requests (.lane).
+_RELIED_ON: tuple[tuple[Any, str], ...] = (
+    # .middleware.ValidationOperation keeps one body validator per media type:
+    # what each keeps is fixed at construction
+    (AbstractRequestBodyValidator.__init__, "cc70034b45755cc5"),
+    (JSONRequestBodyValidator.__init__, "599d15e2c0391d9d"),
+    (FormDataValidator.__init__, "0164181a3e25c114"),
+    (SecurityHandlerFactory.verify_security, "eb34fea712e0643a"),
+    (SecurityHandlerFactory._raise_most_specific, "31c57164202788f8"),
+    (BearerSecurityHandler._get_verify_func, "2d831c150d65535a"),
+    (AbstractSecurityHandler._generic_check, "28e23fb07ef65fb6"),
+    (ConnexionMiddleware.__call__, "473eac78e7a24c3f"),
+    (ConnexionMiddleware._build_middleware_stack, "87c580cd81e68e94"),
+    (ServerErrorMiddleware.__call__, "a7d082263a5c5b23"),
+    (ConnexionExceptionMiddleware.__call__, "566bca4c0305477d"),
+    (StarletteExceptionMiddleware.__call__, "c0b5cb274777981d"),
+    (wrap_app_handling_exceptions, "d5e41f0fa794c0a8"),
+    (lookup_exception_handler, "14e3da74ab6e5609"),
+)
+PINNED.update({f"{f.__module__}.{f.__qualname__}": (f, d) for f, d in _RELIED_ON})
+
 __all__ = [
     "ASGIApp",
     "AbstractSecurityHandler",
@@ -275,15 +309,18 @@ __all__ = [
     "CHECKED",
     "CONNEXION_CONTEXT",
     "CONTEXT_NAME",
+    "ConnexionExceptionMiddleware",
     "ConnexionMiddleware",
     "ConnexionRequest",
     "FORM_CONTENT_TYPES",
+    "HTTPException",
     "HttpToolsProtocol",
     "JSONRequestBodyValidator",
     "JSONResponseBodyValidator",
     "MediaTypeDict",
     "Message",
     "OAuthProblem",
+    "OAuthResponseProblem",
     "OpenAPIURIParser",
     "PINNED",
     "ROUTING_CONTEXT",
@@ -320,11 +357,14 @@ __all__ = [
     "extract_content_type",
     "get_arguments",
     "inspect_function_arguments",
+    "is_async_callable",
     "is_json_mimetype",
     "is_null",
     "is_nullable",
+    "lookup_exception_handler",
     "operation",
     "parse_options_header",
+    "run_in_threadpool",
     "sanitized",
     "split_content_type",
     "unwrap_decorators",

@@ -13,11 +13,15 @@ requests of :data:`OPERATIONS` whose route is plain to see and calls the
 chain of that operation's parts directly, built once per operation from
 the same classes, in the same order: security
 (:class:`~scimdock.tuning.middleware.ScopeSecurityOperation`), the stages
-the app puts before validation (the names stage, scimdock.front.names),
-request validation (:class:`~scimdock.tuning.middleware.ValidationOperation`),
-response validation when it is on, and the handler, called with the
-arguments Connexion's parameter decorator would give it. Whatever they
-raise goes to Connexion's exception middleware as before.
+the app puts before validation (the names stage, scimdock.front.names;
+one whose ``applies(operationId)`` says it passes such requests on
+untouched is left out of that operation's chain),
+request validation (:class:`~scimdock.tuning.middleware.ValidationOperation`,
+as :class:`~scimdock.tuning.plain.PlainValidation`), response validation
+when it is on, and the handler, called with the arguments Connexion's
+parameter decorator would give it (:class:`~scimdock.tuning.plain.Handler`).
+Whatever they raise goes to Connexion's exception middleware as before
+(or, from the front, to the same handlers: :mod:`.lane`).
 
 A request is plain when its method and path match one operation's
 template with at most one path parameter, its last segment, which must
@@ -35,9 +39,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from scimdock.handlers.http import scope_header
 from scimdock.tuning.compat import (
-    CONNEXION_CONTEXT,
     ROUTING_CONTEXT,
     ASGIApp,
     Receive,
@@ -47,13 +49,10 @@ from scimdock.tuning.compat import (
     SecurityHandlerFactory,
     Send,
     SpecMiddleware,
-    inspect_function_arguments,
     sanitized,
-    unwrap_decorators,
 )
-from scimdock.tuning.middleware import ScopeSecurityOperation, ValidationOperation
-from scimdock.tuning.request import remembered
-from scimdock.tuning.validators import parameter_check
+from scimdock.tuning.middleware import ScopeSecurityOperation
+from scimdock.tuning.plain import Handler, PlainValidation
 
 #: The operations reached directly: every write and read of one resource.
 OPERATIONS = frozenset(
@@ -70,92 +69,6 @@ OPERATIONS = frozenset(
         "deleteGroup",
     }
 )
-
-
-class PlainValidation(ValidationOperation):
-    """:class:`ValidationOperation` whose parameters, for a request without
-    a query string, are checked by their compiled pre-checks
-    (scimdock.tuning.precheck) when every one can be: the path parameter
-    (a string, left as it is when resolved) and the header parameters
-    present, none required but absent. When each passes, Connexion's
-    parameter validator would find nothing (the query parameters are all
-    absent and none is required, and there is no cookie parameter): it is
-    left out, and the path parameter kept as it would have resolved it.
-    Any other request is validated as before; the body always is."""
-
-    def __init__(self, next_app: ASGIApp, *, parameter: str | None, **kwargs: Any) -> None:
-        super().__init__(next_app, **kwargs)
-        self.parameter = parameter
-        by_place = self._parameters.parameters
-        self.plain = not by_place.get("cookie") and not any(
-            p.get("required") for p in by_place.get("query", [])
-        )
-        self.checks: list[tuple[str, Any]] = []
-        for place, params in by_place.items():
-            for param in params if place in ("path", "header") else ():
-                check = parameter_check(param)
-                schema = param.get("schema", param)
-                if (
-                    check is None
-                    or schema.get("type") != "string"
-                    or param.get("required")
-                    and (place == "header")
-                ):
-                    self.plain = False
-                self.checks.append((place, (param["name"], check)))
-        self.plain = self.plain and all(
-            place == "header" or name == parameter for place, (name, _) in self.checks
-        )
-
-    def _plain(self, scope: Scope) -> bool:
-        """Whether the pre-checks vouch for every parameter."""
-        for place, (name, check) in self.checks:
-            if place == "path":
-                value = scope["path_params"][name]
-            else:
-                value = scope_header(scope, name)
-                if value is None:
-                    continue
-            if not check(value):
-                return False
-        return True
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not (self.plain and self._plain(scope)):
-            await super().__call__(scope, receive, send)
-            return
-        if self.parameter is not None:
-            remembered(scope)["path"] = {self.parameter: scope["path_params"][self.parameter]}
-        await self.body(scope, receive, send)
-
-
-class Handler:
-    """The handler of one operation as an ASGI app: called with its path
-    parameter, its body and the request context, as Connexion's parameter
-    decorator calls it for a request without a query string."""
-
-    def __init__(self, operation: Any, parameter: str | None) -> None:
-        self.function = operation.function
-        arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(self.function))
-        self.arguments = frozenset(arguments)
-        self.has_kwargs = has_kwargs
-        self.parameter = parameter
-        self.body = None
-        if operation.is_request_body_defined:
-            self.body = sanitized(operation.body_name("application/json"))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        known = remembered(scope)
-        kwargs: dict[str, Any] = {}
-        for name, value in scope["extensions"][CONNEXION_CONTEXT].items():
-            if self.has_kwargs or name in self.arguments:  # as Connexion passes its context
-                kwargs[name] = value
-        if self.parameter is not None:
-            kwargs[self.parameter] = known["path"][self.parameter]
-        if self.body is not None:
-            kwargs[self.body] = known["body"]
-        response = await self.function(**kwargs)
-        await response(scope, receive, send)
 
 
 class Route:
@@ -198,6 +111,8 @@ class DirectAPI(RoutedAPI):  # type: ignore[misc]
             if not last.startswith("{"):
                 self.literals.setdefault(self.base_path + parent + "/", set()).add(last)
         self.ambiguous: set[tuple[str, str]] = set()
+        #: What every path of this API's routes starts with.
+        self.prefix = self.base_path + "/"
         self._last: str | None = None
         self.add_paths()
         for key in self.ambiguous:
@@ -238,7 +153,10 @@ class DirectAPI(RoutedAPI):  # type: ignore[misc]
             validator_map=self.validator_map,
         )
         for stage in reversed(self.stages):
-            app = stage(app)
+            # A stage that says it does nothing for this operation is left out.
+            applies = getattr(stage, "applies", None)
+            if applies is None or applies(operation.operation_id):
+                app = stage(app)
         app = ScopeSecurityOperation.from_operation(
             operation, next_app=app, security_handler_factory=self.factory
         )
@@ -273,21 +191,30 @@ class DirectMiddleware(SpecMiddleware):  # type: ignore[misc]
         self.apis.append(api)
         return api
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def routed(self, scope: Scope) -> Route | None:
+        """The route of a plain request, with what Connexion's routing
+        leaves in the scope put there; ``None`` for any other request."""
         if scope["type"] == "http" and not scope.get("query_string") and not scope.get("root_path"):
             method, path = scope["method"], scope["path"]
             for api in self.apis:
+                if not path.startswith(api.prefix):
+                    continue  # another API's
                 found = api.route(method, path)
                 if found is not None:
                     route, value = found
-                    # What Connexion's routing leaves in the scope.
                     if route.parameter is not None:
                         scope.setdefault("path_params", {})[route.parameter] = value
                     scope.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {}).update(
                         {"api_base_path": route.base_path, "operation_id": route.operation_id}
                     )
-                    await route.chain(scope, receive, send)
-                    return
+                    return route
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.routed(scope)
+        if route is not None:
+            await route.chain(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 

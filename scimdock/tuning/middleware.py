@@ -14,12 +14,17 @@ request (``AsyncApp(middlewares=...)``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+from scimdock.handlers.http import scope_header
+from scimdock.handlers.security import bearer_auth
 from scimdock.tuning.compat import (
     ASGIApp,
+    BearerSecurityHandler,
     MediaTypeDict,
+    OAuthResponseProblem,
     Receive,
     RequestValidationAPI,
     RequestValidationMiddleware,
@@ -30,10 +35,11 @@ from scimdock.tuning.compat import (
     SecurityOperation,
     Send,
     SwaggerUIMiddleware,
+    inspect_function_arguments,
     is_nullable,
     split_content_type,
 )
-from scimdock.tuning.request import ScopeRequest
+from scimdock.tuning.request import ScopeRequest, scope_and_context
 
 log = logging.getLogger("connexion.middleware.validation")
 
@@ -44,8 +50,10 @@ def content_type(headers: list[tuple[bytes, bytes]]) -> str | None:
     """:func:`connexion.utils.extract_content_type` for ASGI headers,
     without the ``typing`` subscriptions it evaluates on every call."""
     for key, value in headers:
-        name = key.decode("latin-1") if isinstance(key, bytes) else key
-        if name.lower() == "content-type":
+        if key == b"content-type" or (
+            len(key) == 12  # "content-type" in another case, or as text
+            and (key.decode("latin-1") if isinstance(key, bytes) else key).lower() == "content-type"
+        ):
             return value.decode("latin-1") if isinstance(value, bytes) else value
     return None
 
@@ -68,6 +76,7 @@ class ValidationOperation(RequestValidationOperation):
         self._consumes = MediaTypeDict([(c.lower(), None) for c in op.consumes])
         self._bodies: dict[str, _Body] = {}
         self._accepted: set[str] = set()  # media types validate_mime_type let through
+        self._validators: dict[tuple[str, str], Any] = {}
 
     def extract_content_type(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
         mime_type, encoding = split_content_type(content_type(headers))
@@ -102,6 +111,14 @@ class ValidationOperation(RequestValidationOperation):
         self._parameters.validate(scope)
         await self.body(scope, receive, send)
 
+    def _new_validator(
+        self, cls: Any, schema: Any, required: bool, nullable: bool, encoding: str
+    ) -> Any:
+        """A body validator, made as Connexion's operation makes one."""
+        options = {"schema": schema, "required": required, "nullable": nullable}
+        options.update(encoding=encoding, strict_validation=self.strict_validation)
+        return cls(**options, uri_parser=self._uri_parser)
+
     async def body(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The media type and the body, validated; then the next app."""
         mime_type, encoding = self.extract_content_type(scope["headers"])
@@ -113,14 +130,15 @@ class ValidationOperation(RequestValidationOperation):
                     f"Skipping validation. No validator registered for content type: {mime_type}."
                 )
             else:
-                validator = body_validator(
-                    schema=schema,
-                    required=required,
-                    nullable=nullable,
-                    encoding=encoding,
-                    strict_validation=self.strict_validation,
-                    uri_parser=self._uri_parser,
-                )
+                # Connexion's body validators keep nothing of a request: one
+                # per media type and encoding serves every request.
+                validator = self._validators.get((mime_type, encoding))
+                if validator is None:
+                    validator = self._new_validator(
+                        body_validator, schema, required, nullable, encoding
+                    )
+                    if len(self._validators) < 32:  # the header is the client's: bound it
+                        self._validators[mime_type, encoding] = validator
                 parsed = getattr(validator, "validate_parsed", None)
                 if parsed is None or not parsed(scope):
                     receive, scope = await validator.wrap_receive(receive, scope=scope)
@@ -157,14 +175,88 @@ class SwaggerUIPassMiddleware(SwaggerUIMiddleware):
 
 
 class ScopeSecurityOperation(SecurityOperation):
+    """:class:`SecurityOperation` with a :class:`ScopeRequest`, whose scope
+    and context the security functions read directly; and, when the
+    operation's first alternative is HTTP bearer alone (openapi/scim.yaml:
+    ``bearerAuth``, then ``basicAuth``), a request with a well-formed
+    ``Authorization: Bearer`` header handed to the bearer function at
+    once (:func:`first_bearer`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bearer = first_bearer(self.security, self.security_schemes)
+        #: Our own bearer function reads only the request's scope and
+        #: context: it is handed those (tuning.request.scope_and_context).
+        self.light = self.bearer is bearer_auth
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """:meth:`SecurityOperation.__call__` with a :class:`ScopeRequest`,
-        whose scope and context the security functions read directly."""
         if not self.security:
             await self.next_app(scope, receive, send)
             return
-        await self.verification_fn(ScopeRequest(scope))
+        token = None if self.bearer is None else bearer_token(scope)
+        if token is None:
+            await self.verification_fn(ScopeRequest(scope))
+        else:
+            await self._bearer(scope, token)
         await self.next_app(scope, receive, send)
+
+    async def _bearer(self, scope: Scope, token: str) -> None:
+        """What Connexion's verification does with a bearer token when
+        bearer is the first alternative: the function's token info, or
+        its exception raised as it is (the other alternatives see another
+        scheme and pass, so it is the only error, the one raised); the
+        same context entries."""
+        assert self.bearer is not None
+        request = scope_and_context(scope) if self.light else ScopeRequest(scope)
+        token_info = self.bearer(token, request=request)
+        while asyncio.iscoroutine(token_info):
+            token_info = await token_info
+        if token_info is None:
+            raise OAuthResponseProblem(detail="Provided token is not valid")
+        request.context.update(
+            {"user": token_info.get("sub", token_info.get("uid")), "token_info": token_info}
+        )
+
+
+def first_bearer(security: list[Any], schemes: dict[str, Any]) -> Any:
+    """The ``x-bearerInfoFunc`` of the first alternative of ``security``
+    when that alternative is one HTTP bearer scheme and the function takes
+    ``(token, request)`` (as Connexion would call it: without
+    ``required_scopes``, with ``request``) and no other alternative is
+    bearer too; else ``None``."""
+    if not security or len(security[0]) != 1:
+        return None
+    (name,) = security[0]
+    scheme = schemes.get(name) or {}
+    bearers = [
+        alternative
+        for alternative in security
+        for other in alternative
+        if (schemes.get(other) or {}).get("scheme", "").lower() == "bearer"
+    ]
+    if scheme.get("type") != "http" or scheme.get("scheme", "").lower() != "bearer":
+        return None
+    if len(bearers) != 1 or any(not alternative for alternative in security):
+        return None
+    function = BearerSecurityHandler()._resolve_func(scheme)
+    if function is None:
+        return None
+    arguments, has_kwargs = inspect_function_arguments(function)
+    if has_kwargs or "required_scopes" in arguments or "request" not in arguments:
+        return None
+    return function
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The token of a first ``Authorization`` header that reads
+    ``Bearer <token>`` (any case) as Connexion splits it; else ``None``."""
+    authorization = scope_header(scope, "authorization")
+    if not authorization:
+        return None
+    parts = authorization.split(maxsplit=1)
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        return None
+    return parts[1]
 
 
 class ScopeSecurityAPI(SecurityAPI):

@@ -16,10 +16,17 @@ of it a second time.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from scimdock.handlers.http import scope_header
-from scimdock.tuning.compat import ConnexionRequest, OAuthProblem, Scope, StarletteRequest
+from scimdock.tuning.compat import (
+    CONNEXION_CONTEXT,
+    ConnexionRequest,
+    OAuthProblem,
+    Scope,
+    StarletteRequest,
+)
 
 
 def remembered(scope: Scope) -> dict[str, Any]:
@@ -28,6 +35,15 @@ def remembered(scope: Scope) -> dict[str, Any]:
     every app after the one that set it sees it, also through a copy of
     the scope."""
     return scope.setdefault("extensions", {}).setdefault("scimdock", {})  # type: ignore[no-any-return]
+
+
+def scope_and_context(scope: Scope) -> Any:
+    """What a security function that reads only ``request.scope`` and
+    ``request.context`` (handlers.security.bearer_auth) sees of a
+    :class:`ScopeRequest`: the same two objects, without making the
+    request (a ``SimpleNamespace`` is made in C)."""
+    context = scope.setdefault("extensions", {}).setdefault(CONNEXION_CONTEXT, {})
+    return SimpleNamespace(scope=scope, context=context)
 
 
 class ScopeRequest(ConnexionRequest):

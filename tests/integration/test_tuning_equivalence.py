@@ -211,6 +211,18 @@ def test_every_kind_of_answer_is_the_same_without_tuning(pair: tuple[Server, str
     same("GET", "/Users", headers={"Authorization": f"Bearer {wrong}"})
     same("GET", "/Users", headers={"Authorization": f"Basic {wrong}"})
     assert same("GET", "/Users", headers={"Authorization": f"Basic {token}"}).status_code == 200
+    # the same on a resource's own route, which the tuned front takes directly
+    # (scimdock.tuning.lane) and whose bearer token goes straight to its check
+    for authorization in ("Bearer", f"Bearer {wrong}", "Bearer !!!", "bearer  " + token, ""):
+        same("GET", f"/Users/{uid}", headers={"Authorization": authorization})
+    assert same("GET", f"/Users/{uid}", headers={"Authorization": f"BEARER {token}"}).is_success
+    assert same("GET", f"/Users/{uid}", headers={"Authorization": f"Basic {token}"}).is_success
+    assert same("GET", f"/Groups/{gid}", headers={**auth, "Host": "other.test"}).is_success
+    same("POST", "/Users", headers={"Authorization": f"Bearer {wrong}"}, content="{}")
+    # a read with a media type: validated as any request with one
+    same("GET", f"/Users/{uid}", headers={**auth, "Content-Type": "text/plain"})
+    same("GET", f"/Users/{uid}", headers={**auth, "Content-Type": "application/scim+json"})
+    same("DELETE", "/Users/no-such-id", headers={**auth, "Content-Type": "text/plain"})
 
     # routing, the served documents, the Swagger UI
     same("GET", "/Nope", headers=auth)
