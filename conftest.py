@@ -568,10 +568,10 @@ def check_response(response: httpx.Response) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    # A process: with the session's server in the test process, a CLI child
-    # on its database once missed tenants and keys the test process had
-    # written (docs/architecture.md, "Tests").
-    srv = start_server(tmp_path_factory.mktemp("scimdock"))
+    # In this process (tests/in_process.py). A test that reads the database's
+    # files itself does so in a child (tests.database.file_bytes): a file of
+    # it opened and closed here would drop this process's SQLite locks.
+    srv = start_server(tmp_path_factory.mktemp("scimdock"), in_process=True)
     yield srv
     stop_server(srv)
 
