@@ -38,6 +38,7 @@ from scimdock.store.opening import open_store
 # The store contract's asserts explain their failures as a test module's do
 # (registered before any backend's contract module imports it).
 pytest.register_assert_rewrite("tests.store_contract")
+from tests.long_first import long_first  # noqa: E402
 from tests.postgres_cluster import postgres_cluster  # noqa: E402, F401  (a session fixture)
 
 ROOT = Path(__file__).resolve().parent
@@ -200,8 +201,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        "runs_long(reason): takes a minute or more of waiting by design; collected first, "
-        "so that pytest-xdist starts it at once on one worker while the other works on",
+        "runs_long(reason): takes a minute or more by design (a wait it tests, a fuzzer's "
+        "budget); handed out first, one per pytest-xdist worker (tests/long_first.py)",
     )
 
 
@@ -213,11 +214,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Under ``--backend=postgresql``, the ``sqlite_only`` and
     ``backend_independent`` tests are deselected (they ran in the SQLite
     run), and under SQLite the ``postgresql_only`` ones: counted by marker
-    in the summary, never skipped silently. The ``runs_long`` tests go
-    first: pytest-xdist's worksteal gives each worker a contiguous share of
-    the list and runs it from its front, so a long test starts at once and
-    the other worker (and stealing) takes the rest meanwhile."""
-    items.sort(key=lambda item: item.get_closest_marker("runs_long") is None)  # stable
+    in the summary, never skipped silently. The ``runs_long`` tests go to
+    the front of each pytest-xdist worker's share (tests/long_first.py), so
+    that they start at once, one per worker, and the short ones fill in."""
     if BACKEND["name"] == "sqlite":
         markers: tuple[str, ...] = ("postgresql_only",)
     else:
@@ -231,7 +230,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             DESELECTED[marker] = DESELECTED.get(marker, 0) + 1
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    items[:] = long_first(
+        kept, lambda item: item.get_closest_marker("runs_long") is not None, workers
+    )
 
 
 #: What the tests measured (:func:`figure`), in the order they reported it.
@@ -568,10 +570,10 @@ def check_response(response: httpx.Response) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    # A process: with the session's server in the test process, a CLI child
-    # on its database once missed tenants and keys the test process had
-    # written (docs/architecture.md, "Tests").
-    srv = start_server(tmp_path_factory.mktemp("scimdock"))
+    # In this process (tests/in_process.py). A test that reads the database's
+    # files itself does so in a child (tests.database.file_bytes): a file of
+    # it opened and closed here would drop this process's SQLite locks.
+    srv = start_server(tmp_path_factory.mktemp("scimdock"), in_process=True)
     yield srv
     stop_server(srv)
 

@@ -26,6 +26,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     stop_server(srv)
 
 
+@pytest.mark.runs_long("schemathesis's whole budget: about 1.5 minutes of CPU")
 def test_schemathesis_reports_no_failures(fuzz_server: Server, tmp_path: Path) -> None:
     token = fuzz_server.tenant("fuzz")
     examples = str(fuzz_examples(60))

@@ -33,6 +33,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     stop_server(srv)
 
 
+@pytest.mark.runs_long("schemathesis's whole budget: about 1.5 minutes of CPU")
 def test_schemathesis_admin_reports_no_failures(fuzz_server: Server, tmp_path: Path) -> None:
     # A tenant with users, live, inactive and deleted, under the name the
     # document's examples use, so that the examples phase reads real data

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from typing import Any
 
 from connexion.exceptions import OAuthProblem
@@ -47,12 +48,14 @@ from scimdock.store.base import ApiKey, Store
 from scimdock.store.key_use import FLUSH_SECONDS
 
 _log = logging.getLogger(__name__)
-#: When the scheduled flush of key uses is due (``time.monotonic``), if any.
-#: A timer for batching disk writes, not a time anything is compared with:
-#: it stays on the monotonic clock the event loop's ``call_later`` uses
-#: too, whatever the runtime's clock says (the time of each use it writes
-#: comes from the store's clock).
-_flush_due: float | None = None
+#: When each store's scheduled flush of key uses is due (``time.monotonic``),
+#: if any: one timer per store, so that apps served side by side in one
+#: process, each on a store of its own, never leave each other's uses
+#: unwritten. A timer for batching disk writes, not a time anything is
+#: compared with: it stays on the monotonic clock the event loop's
+#: ``call_later`` uses too, whatever the runtime's clock says (the time of
+#: each use it writes comes from the store's clock).
+_flush_due: weakref.WeakKeyDictionary[Store, float] = weakref.WeakKeyDictionary()
 _flushes: set[asyncio.Task[None]] = set()
 
 _DUMMY_HASH = credentials.hash_secret("not-a-real-secret")
@@ -171,21 +174,20 @@ def _note_use(store: Store, key_id: str, address: str | None) -> None:
     """Note the use in memory; schedule one flush :data:`FLUSH_SECONDS`
     seconds from now unless one is already due (a timer lost with its event
     loop, as when a test app stops, is replaced once overdue)."""
-    global _flush_due
     store.note_key_use(key_id, address)
     now = time.monotonic()
-    if _flush_due is not None and now < _flush_due + FLUSH_SECONDS:
+    due = _flush_due.get(store)
+    if due is not None and now < due + FLUSH_SECONDS:
         return
     loop = asyncio.get_running_loop()
-    _flush_due = now + FLUSH_SECONDS
+    _flush_due[store] = now + FLUSH_SECONDS
     loop.call_later(FLUSH_SECONDS, _flush_soon, store, loop)
 
 
 def _flush_soon(store: Store, loop: asyncio.AbstractEventLoop) -> None:
     """The scheduled flush: a write like any other (store.group_commit), so
     the event loop never waits for the disk."""
-    global _flush_due
-    _flush_due = None
+    _flush_due.pop(store, None)
     task = loop.create_task(_flush_durably(store))
     _flushes.add(task)  # a reference until done: the loop keeps only weak ones
     task.add_done_callback(_flushes.discard)

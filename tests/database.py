@@ -5,6 +5,7 @@ stored). SQL is written with ``?`` placeholders, as SQLite takes them."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,21 @@ def query(db: Path | str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[
     with psycopg.connect(target.location, autocommit=True) as conn:
         cursor = conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
         return list(cursor.fetchall()) if cursor.description is not None else []
+
+
+def file_bytes(db: Path) -> bytes:
+    """Every byte of the SQLite database ``db`` and the files beside it
+    (its WAL, shared memory, side files), read by a child process.
+
+    Not read here: closing any descriptor of a database file releases every
+    POSIX lock this process holds on it, those of its SQLite connections
+    included (https://www.sqlite.org/howtocorrupt.html, section 2.2). With a
+    server served in this process, the next process to close a connection
+    on the database then takes it for the last one, checkpoints and deletes
+    the WAL that this process's connections still append to: their commits
+    are no longer seen by any other process."""
+    files = sorted(str(p) for p in db.parent.glob(db.name + "*"))
+    return subprocess.run(["cat", "--", *files], capture_output=True, check=True).stdout
 
 
 def dump(db: Path | str) -> str:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from junitparser import Failure, JUnitXml, Skipped
 
 from conftest import ROOT, Client, Server
@@ -46,6 +47,7 @@ def register_flow_extension(server: Server, tenant: str) -> str:
     return str(variables["X"])
 
 
+@pytest.mark.runs_long("every suite of scimdock check, its fuzz at the default budget")
 def test_scimdock_passes_every_suite(server: Server, tenant_name: str, tmp_path: Path) -> None:
     token = server.tenant(tenant_name)
     register_flow_extension(server, tenant_name)

@@ -218,7 +218,7 @@ def test_scim_writes_are_audited_with_key_id_address_and_attribute_names(
     text = _ok(db, "audit", "--tenant", tenant_name)
     assert f"scim-key:{key_id}" in text and "Sup3r-secret" not in text and "Cyril" not in text
     if isinstance(db, Path):  # the SQLite file and its journal, byte for byte
-        raw = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+        raw = database.file_bytes(db)
         assert b"Sup3r-secret" not in raw  # the password is never stored, audit included
     assert "Sup3r-secret" not in database.dump(db)
     # --since filters by time; the other tenant's log is not mixed in.

@@ -169,3 +169,24 @@ def test_last_use_is_written_at_shutdown(tmp_path: Path) -> None:
         stop_server(srv)
     [key] = _keys(srv, "flush")
     assert key["lastUsed"] is not None and key["lastUsedFrom"] == "127.0.0.1"
+
+
+def test_two_servers_in_one_process_each_write_their_last_uses(tmp_path: Path) -> None:
+    """Each store's key uses are flushed on a timer of its own: of two apps
+    served side by side in one process (in-process test servers, an
+    embedding), the second's uses are written too, not left waiting for a
+    flush the first one scheduled for its own store."""
+    servers = [start_server(tmp_path / name, in_process=True) for name in ("one", "two")]
+    try:
+        for srv in servers:
+            assert _get(srv, srv.tenant("flush")).status_code == 200
+        for srv in servers:
+            wait_until(
+                lambda srv=srv: _keys(srv, "flush")[0]["lastUsed"],
+                30,
+                f"the last use on {srv.origin} to reach its database",
+                every=0.5,
+            )
+    finally:
+        for srv in servers:
+            stop_server(srv)
