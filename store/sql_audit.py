@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import orjson
@@ -140,6 +141,31 @@ def changed(
         d, line.tenant_id, line.actor, line.operation, line.resource_type, line.resource_id,
         line.attributes, at=line.at,
     )  # fmt: skip
+
+
+def rewritten(
+    d: Dialect,
+    kept: bool,
+    row: tuple[str, str, str],
+    params: Sequence[object],
+    line: Line,
+    taken: Exception,
+) -> Script[None]:
+    """A resource row rewritten, then its audit line (:func:`changed`).
+    ``row``: the table, its own columns (space-separated) and the column
+    that names the row; ``params``: those columns' values, then the last
+    modification time, the version, the tenant and the row's name."""
+    yield from changed(d, kept, _rewrite(d.json_in, *row), params, line, taken)
+
+
+@cache
+def _rewrite(json_in: str, table: str, columns: str, key: str) -> str:
+    """The ``UPDATE`` text of :func:`rewritten`, made once per table."""
+    sets = "".join(f"{column} = ?, " for column in columns.split())
+    return (
+        f"UPDATE {table} SET {sets}doc = {json_in}, doc_fold = {json_in},"
+        f" last_modified = ?, version = ? WHERE tenant_id = ? AND {key} = ?"
+    )
 
 
 def record_many(

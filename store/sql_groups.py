@@ -35,6 +35,8 @@ from scimdock.store.sqlscript import Script, Violation, alone, meaning, one, run
 _COLUMNS = "seq, id, doc, created, last_modified, version"
 _SELECT = f"SELECT {_COLUMNS} FROM groups"
 GROUP_TYPE = "Group"
+#: What an update rewrites (:func:`store.sql_audit.rewritten`).
+_ROW = ("groups", "display_name display_name_fold external_id", "seq")
 Seated = tuple[int, GroupRecord]  # a group and its row's ``seq``
 
 
@@ -122,16 +124,9 @@ def update(
     # and found): the update needs no answer and goes with the commit.
     kept = columns[1] == fold(current.doc["displayName"])
     named = names.with_members(names.changed(current.doc, planned.doc), members_changed)
-    yield from audit.changed(
-        d,
-        kept,
-        "UPDATE groups SET display_name = ?, display_name_fold = ?, external_id = ?,"
-        f" doc = {d.json_in}, doc_fold = {d.json_in}, last_modified = ?, version = ?"
-        " WHERE tenant_id = ? AND seq = ?",
-        (*columns, now, version, tenant_id, seq),
-        audit.Line(tenant_id, actor, operation, GROUP_TYPE, group_id, named, now),
-        _taken(planned.doc),
-    )
+    line = audit.Line(tenant_id, actor, operation, GROUP_TYPE, group_id, named, now)
+    params = (*columns, now, version, tenant_id, seq)
+    yield from audit.rewritten(d, kept, _ROW, params, line, _taken(planned.doc))
     record = GroupRecord(group_id, planned.doc, current.created, now, version)
     return (yield from _with_members(d, tenant_id, [(seq, record)], with_members))[0]
 

@@ -52,6 +52,8 @@ USER_TYPE = "User"
 _COLUMNS = "id, doc, created, last_modified, version"
 _LIVE = f"SELECT {_COLUMNS} FROM users"
 _DEAD = "SELECT id, user_name, deleted, doc FROM users"
+#: What an update rewrites (:func:`store.sql_audit.rewritten`).
+_ROW = ("users", "user_name user_name_key external_id active", "id")
 _INSERT = (
     "INSERT INTO users(tenant_id, id, user_name, user_name_key, external_id, active, doc,"
     " doc_fold, created, last_modified, version)"
@@ -136,16 +138,11 @@ def update(
     # A key the row keeps cannot break the unique index: the row is locked
     # and found, so the update needs no answer and goes with the commit.
     kept = columns[1] == user_name_key(str(current.doc["userName"]), exact)
-    yield from audit.changed(
-        d,
-        kept,
-        "UPDATE users SET user_name = ?, user_name_key = ?, external_id = ?, active = ?,"
-        f" doc = {d.json_in}, doc_fold = {d.json_in}, last_modified = ?, version = ?"
-        " WHERE tenant_id = ? AND id = ?",
-        (*columns, now, version, tenant_id, user_id),
-        audit.Line(tenant_id, actor, operation, USER_TYPE, user_id, changed(current.doc, doc), now),
-        taken(doc),
+    line = audit.Line(
+        tenant_id, actor, operation, USER_TYPE, user_id, changed(current.doc, doc), now
     )
+    params = (*columns, now, version, tenant_id, user_id)
+    yield from audit.rewritten(d, kept, _ROW, params, line, taken(doc))
     return UserRecord(user_id, doc, current.created, now, version)
 
 
