@@ -150,8 +150,8 @@ async def test_a_one_statement_write_that_waits_past_the_budget_is_not_cut_short
         with psycopg.connect(url) as other:  # holds the tenant's log row, in a transaction
             other.execute("SELECT * FROM audit_seq WHERE tenant_id = %s FOR UPDATE", (tenant,))
             task = asyncio.create_task(store.create(tenant, "User", user("bob@example.com")))
-            # The delay is what is tested: the write waits 4x its budget for the lock.
-            await asyncio.sleep(0.2)
+            # The write waits 4x its budget for the lock:
+            await asyncio.sleep(0.2)  # the delay is what is tested
             assert not task.done()
             other.rollback()
         bob = await task
