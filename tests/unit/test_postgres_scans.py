@@ -6,6 +6,8 @@ transaction around it, yet within the query budget."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 
 import psycopg
 import pytest
@@ -17,8 +19,8 @@ from tests.store_contract.support import query, user
 
 pytestmark = [pytest.mark.anyio]
 #: Statements of the store's on the users table running now, in the database.
-ACTIVE = (
-    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+RUNNING = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
     " AND state = 'active' AND query LIKE '%FROM users%' AND pid <> pg_backend_pid()"
 )
 
@@ -44,12 +46,21 @@ async def test_a_tenants_searches_run_one_at_a_time_and_others_beside(
             for _ in range(4)
         ]
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as watcher:
-            while not seen or max(seen) == 0:  # until the first search has started
-                seen.append(((await (await watcher.execute(ACTIVE)).fetchone()) or (0,))[0])
-            quiet_list = await store.search(quiet, "User", query())
-            quiet_done_before = sum(not s.done() for s in searches)
+            while not (first := await (await watcher.execute(RUNNING)).fetchall()):
+                pass  # until the first search has started
+            seen.append(len(first))
+            # Its server process frozen, the search running cannot end:
+            # the quiet tenant's list must not wait for it, or for those
+            # the noisy tenant has queued behind it.
+            os.kill(first[0][0], signal.SIGSTOP)
+            try:
+                # Queued behind the frozen search, it would never end: a bound, not a wait.
+                quiet_list = await asyncio.wait_for(store.search(quiet, "User", query()), 60)
+                quiet_done_before = sum(not s.done() for s in searches)
+            finally:
+                os.kill(first[0][0], signal.SIGCONT)
             while not all(s.done() for s in searches):
-                seen.append(((await (await watcher.execute(ACTIVE)).fetchone()) or (0,))[0])
+                seen.append(len(await (await watcher.execute(RUNNING)).fetchall()))
         assert [total for total, _ in await asyncio.gather(*searches)] == [0] * 4
         assert max(seen) == 1, seen  # never two of the tenant's searches at once
         assert quiet_list[0] == 1 and quiet_done_before >= 1  # not queued behind them
