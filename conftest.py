@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -386,6 +386,21 @@ def wait_until(
             raise TimeoutError(f"gave up after {timeout:g} s waiting for {what}\n{_tail(log)}")
         time.sleep(min(pause, left))  # between two polls of the condition: times nothing
         pause = min(pause * 2, every)
+
+
+async def until(check: Callable[[], Awaitable[object]], timeout: float, what: str) -> float:
+    """:func:`wait_until` for a condition read by awaiting (a store's
+    answer, a query of the server's own state): await ``check`` until it
+    gives something true, and return the seconds that took. Past
+    ``timeout``, :class:`TimeoutError` naming ``what``."""
+    import asyncio
+
+    started = time.monotonic()
+    while not await check():
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"gave up after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.005)  # between two polls of the condition: times nothing
+    return time.monotonic() - started
 
 
 def _tail(log: Path | None) -> str:

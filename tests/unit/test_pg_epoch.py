@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import psycopg
 import pytest
 
+from conftest import until
 from scimdock.core import credentials
 from scimdock.store.pg_epoch import LEASE, NAME
 from scimdock.store.postgres import PostgresStore
@@ -29,23 +30,21 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _until(check: Callable[[], object], bound: float, what: str) -> float:
-    """Seconds until the awaited ``check`` holds (at most ``bound``)."""
-    started = time.monotonic()
-    while not await check():  # type: ignore[misc]
-        if time.monotonic() - started > bound:
-            raise TimeoutError(f"gave up after {bound:g} s waiting for {what}")
-        await asyncio.sleep(0.005)  # between two polls of the condition: times nothing
-    return time.monotonic() - started
-
-
-async def _pair(url: str) -> tuple[PostgresStore, PostgresStore, str]:
+@asynccontextmanager
+async def _pair(url: str) -> AsyncIterator[tuple[PostgresStore, PostgresStore, str]]:
+    """Two stores (two server processes) on ``url`` that both remember a
+    key, the second's watch vouching for the epoch; both closed after."""
     one, two = PostgresStore(url), PostgresStore(url)
-    tenant = (await one.create_tenant("acme")).id
-    await one.add_key(tenant, "k1", credentials.hash_secret("s"), "")
-    for store in (one, two):  # remembered by both, their watches started
-        assert (await store.get_key("k1", last_use=False)) is not None
-    return one, two, "k1"
+    try:
+        tenant = (await one.create_tenant("acme")).id
+        await one.add_key(tenant, "k1", credentials.hash_secret("s"), "")
+        for store in (one, two):  # remembered by both, their watches started
+            assert (await store.get_key("k1", last_use=False)) is not None
+        await until(lambda: _fresh(two), LEASE * 2, "the watch to vouch for the epoch")
+        yield one, two, "k1"
+    finally:
+        await one.close()
+        await two.close()
 
 
 async def _revoked(store: PostgresStore, key_id: str) -> bool:
@@ -56,61 +55,48 @@ async def _revoked(store: PostgresStore, key_id: str) -> bool:
 async def test_a_key_revoked_through_one_store_is_refused_by_another_within_the_lease(
     postgres_cluster: PostgresCluster, figure: Callable[[str], None]
 ) -> None:
-    one, two, key = await _pair(postgres_cluster.new_database())
-    try:
-        await _until(lambda: _fresh(two), LEASE * 2, "the watch to vouch for the epoch")
+    async with _pair(postgres_cluster.new_database()) as (one, two, key):
         await one.revoke_key(key)
         assert await _revoked(one, key)  # the process that revoked it: at once
-        took = await _until(lambda: _revoked(two, key), LEASE, "the other store to see it")
+        took = await until(lambda: _revoked(two, key), LEASE, "the other store to see it")
         figure(f"a revocation seen by another store's watch after {took * 1000:.1f} ms")
-    finally:
-        await one.close()
-        await two.close()
 
 
 async def test_with_its_watch_frozen_a_store_still_sees_a_revocation_within_the_lease(
     postgres_cluster: PostgresCluster,
 ) -> None:
     url = postgres_cluster.new_database()
-    one, two, key = await _pair(url)
-    await _until(lambda: _fresh(two), LEASE * 2, "the watch to vouch for the epoch")
-    with psycopg.connect(url, autocommit=True) as admin:
-        pids = [
-            r[0]
-            for r in admin.execute(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
-                " AND datname = current_database()",
-                (NAME,),
-            ).fetchall()
-        ]
-    assert len(pids) == 2  # one watch per store
-    for pid in pids:  # the watches' server processes stop: nothing notified, nothing read
-        os.kill(pid, signal.SIGSTOP)
-    try:
-        await one.revoke_key(key)
-        await _until(lambda: _revoked(two, key), LEASE, "the other store to see it")
-    finally:
-        for pid in pids:
-            os.kill(pid, signal.SIGCONT)
-        await one.close()
-        await two.close()
+    async with _pair(url) as (one, two, key):
+        with psycopg.connect(url, autocommit=True) as admin:
+            pids = [
+                r[0]
+                for r in admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
+                    " AND datname = current_database()",
+                    (NAME,),
+                ).fetchall()
+            ]
+        assert len(pids) == 2  # one watch per store
+        for pid in pids:  # the watches' server processes stop: nothing notified, nothing read
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            await one.revoke_key(key)
+            await until(lambda: _revoked(two, key), LEASE, "the other store to see it")
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
 
 
 async def test_a_remembered_key_costs_no_statement_while_the_watch_vouches(
     postgres_cluster: PostgresCluster,
 ) -> None:
     url = postgres_cluster.new_database()
-    one, two, key = await _pair(url)
-    try:
-        await _until(lambda: _fresh(two), LEASE * 2, "the watch to vouch for the epoch")
+    async with _pair(url) as (_, two, key):
         with psycopg.connect(url) as admin:  # a transaction, held open
             admin.execute("LOCK TABLE key_epoch, api_keys")  # any read of them waits
             found = await asyncio.wait_for(two.get_key(key, last_use=False), LEASE / 4)
             admin.rollback()
         assert found is not None and found.revoked is None
-    finally:
-        await one.close()
-        await two.close()
 
 
 async def _fresh(store: PostgresStore) -> bool:

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from psycopg import pq
 
+from conftest import until
 from scimdock.core.membership import AddMembers, GroupChange, Member
 from scimdock.store.errors import Conflict
 from scimdock.store.postgres import PostgresStore
@@ -150,8 +151,12 @@ async def test_a_one_statement_write_that_waits_past_the_budget_is_not_cut_short
         with psycopg.connect(url) as other:  # holds the tenant's log row, in a transaction
             other.execute("SELECT * FROM audit_seq WHERE tenant_id = %s FOR UPDATE", (tenant,))
             task = asyncio.create_task(store.create(tenant, "User", user("bob@example.com")))
-            # The write waits 4x its budget for the lock:
-            await asyncio.sleep(0.2)  # the delay is what is tested
+            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as watcher:
+                # The write has waited for the lock four times its budget, by
+                # the server's own clock.
+                await until(
+                    lambda: _waited(watcher, 4 * 0.05), 30, "the write to wait 4x its budget"
+                )
             assert not task.done()
             other.rollback()
         bob = await task
@@ -164,3 +169,15 @@ async def test_a_one_statement_write_that_waits_past_the_budget_is_not_cut_short
         assert await store.audit_log(tenant) == before
     finally:
         await store.close()
+
+
+async def _waited(watcher: psycopg.AsyncConnection[Any], seconds: float) -> bool:
+    """Whether a statement of the database has waited on a lock ``seconds``."""
+    cursor = await watcher.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock'"
+        " AND clock_timestamp() - query_start > make_interval(secs => %s))",
+        (seconds,),
+    )
+    row = await cursor.fetchone()
+    return bool(row and row[0])
